@@ -1,0 +1,31 @@
+//! The command line: argument parsing and dispatch to one module per command.
+//!
+//! Each subcommand returns its own exit code; `anyhow` is not used past this edge.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+pub mod calendar;
+
+/// qyzmet: state-service workflows, working-day calendars and the engine that runs them.
+#[derive(Debug, Parser)]
+#[command(name = "qyzmet", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Working-day calendar: non-working days, deadlines, evidence.
+    Calendar(calendar::Args),
+}
+
+/// Parses the command line and runs the chosen command.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Calendar(args) => calendar::run(args),
+    }
+}

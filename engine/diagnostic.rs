@@ -1,0 +1,87 @@
+//! A positioned message about a file a person wrote: a workflow, a calendar year, a scenario.
+//!
+//! Every loader in the engine reports problems as [`Diagnostic`]s so that a methodologist
+//! sees the same `file:line:column: message` shape, with a hint, wherever the mistake is.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// One problem found in a source file, with the place it was found and what to do about it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub struct Diagnostic {
+    /// The file as the user named it, so the message can be clicked in an editor.
+    pub file: PathBuf,
+    /// 1-based line of the offending node.
+    pub line: usize,
+    /// 1-based column (in characters) of the offending node.
+    pub column: usize,
+    /// What is wrong, in one sentence.
+    pub message: String,
+    /// How to put it right, when we can tell (e.g. "did you mean `fetch_person`?").
+    pub hint: Option<String>,
+}
+
+impl Diagnostic {
+    /// A diagnostic at a known position.
+    pub fn new(
+        file: impl AsRef<Path>,
+        line: usize,
+        column: usize,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            file: file.as_ref().to_path_buf(),
+            line,
+            column,
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    /// Adds a hint; an empty hint is ignored so callers can pass computed suggestions.
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        let hint = hint.into();
+        if !hint.is_empty() {
+            self.hint = Some(hint);
+        }
+        self
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.file.display(),
+            self.line,
+            self.column,
+            self.message
+        )?;
+        if let Some(hint) = &self.hint {
+            write!(f, "\n  hint: {hint}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Suggests the closest of `candidates` to a misspelt `word`, for "did you mean" hints.
+///
+/// A candidate is close when the Jaro-Winkler similarity is high (a shared beginning, as
+/// in most typos of ids) or the edit distance, counting a swap of two letters as one edit,
+/// is small for the word's length (`deu` for `due`).
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    let allowed_edits = (word.chars().count() / 3).max(1);
+    candidates
+        .into_iter()
+        .filter_map(|c| {
+            let similarity = strsim::jaro_winkler(word, c);
+            let edits = strsim::osa_distance(word, c);
+            (similarity >= 0.8 || edits <= allowed_edits).then_some((edits, -similarity, c))
+        })
+        .min_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)))
+        .map(|(_, _, c)| c)
+}

@@ -1,0 +1,9 @@
+//! qyzmet: a durable workflow engine for the state services of Kazakhstan's
+//! Ministry of Labour and Social Protection.
+//!
+//! See `ARCHITECTURE.md` at the repository root for the map of the modules.
+
+pub mod calendar;
+pub mod cli;
+pub mod diagnostic;
+pub mod yaml;
