@@ -5,5 +5,6 @@
 
 pub mod calendar;
 pub mod cli;
+pub mod definition;
 pub mod diagnostic;
 pub mod yaml;

@@ -7,6 +7,9 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 pub mod calendar;
+pub mod graph;
+pub mod schema;
+pub mod validate;
 
 /// qyzmet: state-service workflows, working-day calendars and the engine that runs them.
 #[derive(Debug, Parser)]
@@ -20,6 +23,12 @@ pub struct Cli {
 enum Command {
     /// Working-day calendar: non-working days, deadlines, evidence.
     Calendar(calendar::Args),
+    /// Check workflow files and list every problem with its position.
+    Validate(validate::Args),
+    /// Print the JSON Schema of the workflow format, for editors.
+    Schema(schema::Args),
+    /// Print the process diagram of a workflow (Mermaid or DOT).
+    Graph(graph::Args),
 }
 
 /// Parses the command line and runs the chosen command.
@@ -27,5 +36,8 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Calendar(args) => calendar::run(args),
+        Command::Validate(args) => validate::run(args),
+        Command::Schema(args) => schema::run(args),
+        Command::Graph(args) => graph::run(args),
     }
 }

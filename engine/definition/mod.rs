@@ -1,0 +1,496 @@
+//! Workflow definitions: the YAML format, its loading and checking, and the compiled form.
+//!
+//! Loading goes in two phases, the way a methodologist's mistakes are best reported:
+//!
+//! 1. **Shape.** The file is parsed with positions kept ([`crate::yaml`]) and checked
+//!    against the JSON Schema generated from [`raw`] — every unknown field, missing field
+//!    and wrong type at once — then read into the [`raw`] structs.
+//! 2. **Meaning.** [`validate`] resolves every name (steps, roles, connectors, templates,
+//!    calendars, sub-workflows), type-checks every expression ([`expr`]), checks the graph
+//!    (reachability, a way to an end, forks and joins) and the statutory term ([`term`]),
+//!    and produces the compiled [`model::Definition`].
+//!
+//! Then the versions of each service are checked side by side: no two in force on one day,
+//! no day between them with none.
+//!
+//! **Architecture Invariant:** the runtime only ever sees [`model`]; nothing outside this
+//! module reads [`raw`].
+
+pub mod catalog;
+pub mod expr;
+pub mod graph;
+pub mod messages;
+pub mod model;
+pub mod raw;
+pub mod schema;
+mod term;
+pub mod validate;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use indexmap::IndexMap;
+
+use crate::diagnostic::Diagnostic;
+use crate::msg;
+use crate::yaml::{self, Document};
+use messages::Lang;
+pub use model::{Definition, Kind, Step, StepId, StepKind};
+use validate::{Context, Problems};
+
+/// The name of the catalog file at the root of the workflows folder.
+pub const CATALOG_FILE: &str = "catalog.yaml";
+/// The folder, under the workflows root, of the sub-workflows services share.
+pub const SHARED_DIR: &str = "_shared";
+
+/// Where to find what definitions refer to. Unset paths are found next to the catalog.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// The catalog file; by default `catalog.yaml` in the nearest folder above the paths.
+    pub catalog: Option<PathBuf>,
+    /// The templates folder; by default `templates/` beside the workflows folder.
+    pub templates: Option<PathBuf>,
+    /// The calendars folder; by default `calendars/` beside the workflows folder.
+    pub calendars: Option<PathBuf>,
+    /// The language of the messages.
+    pub lang: Lang,
+}
+
+/// Every definition that loaded without problems.
+#[derive(Debug, Clone, Default)]
+pub struct Library {
+    /// Services and sub-workflows, all versions.
+    pub definitions: Vec<Definition>,
+}
+
+impl Library {
+    /// The version of `service` in force for a case accepted on `date`.
+    pub fn in_force(&self, service: &str, date: NaiveDate) -> Option<&Definition> {
+        self.definitions
+            .iter()
+            .find(|d| d.kind == Kind::Service && d.id == service && d.in_force_on(date))
+    }
+
+    /// A sub-workflow by id.
+    pub fn subworkflow(&self, id: &str) -> Option<&Definition> {
+        self.definitions
+            .iter()
+            .find(|d| d.kind == Kind::Subworkflow && d.id == id)
+    }
+}
+
+/// What loading found: the definitions that passed, and every problem, in file order.
+#[derive(Debug, Default)]
+pub struct Report {
+    /// The definitions without problems.
+    pub library: Library,
+    /// Every problem found.
+    pub diagnostics: Vec<Diagnostic>,
+    /// How many workflow files were read.
+    pub files: usize,
+}
+
+/// A file that passed the shape check, on its way to compilation.
+struct Parsed {
+    doc: Document,
+    raw: raw::Workflow,
+    /// Whether the user asked for this file (as opposed to a shared one loaded for it).
+    requested: bool,
+}
+
+/// Loads and checks every workflow file under `paths` (files or folders).
+pub fn load(paths: &[PathBuf], options: &Options) -> Report {
+    let mut report = Report::default();
+    let Some(catalog_file) = options
+        .catalog
+        .clone()
+        .or_else(|| paths.first().and_then(|p| find_catalog(p)))
+    else {
+        let at = paths.first().cloned().unwrap_or_default();
+        let folder = if at.is_dir() {
+            at.clone()
+        } else {
+            at.parent().map(Path::to_path_buf).unwrap_or_default()
+        };
+        let expected = folder.join(CATALOG_FILE);
+        report.diagnostics.push(Diagnostic::new(
+            &at,
+            1,
+            1,
+            msg!("catalog.missing", path = expected.display()).render(options.lang),
+        ));
+        return report;
+    };
+    let root = catalog_file
+        .parent()
+        .unwrap_or(Path::new("."))
+        .to_path_buf();
+    let root = if root.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        root
+    };
+    let base = std::path::absolute(&root)
+        .ok()
+        .and_then(|r| r.parent().map(relative_to_cwd))
+        .unwrap_or_else(|| root.join(".."));
+    let templates = options
+        .templates
+        .clone()
+        .unwrap_or_else(|| base.join("templates"));
+    let calendar_dir = options
+        .calendars
+        .clone()
+        .unwrap_or_else(|| base.join("calendars"));
+    let calendars = calendar_ids(&calendar_dir);
+
+    let catalog = match load_catalog(&catalog_file, options.lang) {
+        Ok(c) => c,
+        Err(diags) => {
+            report.diagnostics = diags;
+            return report;
+        }
+    };
+
+    // The files asked for, and the shared sub-workflows they may call.
+    let mut files: BTreeMap<PathBuf, bool> = BTreeMap::new();
+    for path in paths {
+        for file in workflow_files(path) {
+            files.insert(file, true);
+        }
+    }
+    for file in workflow_files(&root.join(SHARED_DIR)) {
+        files.entry(file).or_insert(false);
+    }
+
+    let mut parsed = Vec::new();
+    for (file, requested) in files {
+        if requested {
+            report.files += 1;
+        }
+        match parse_file(&file, options.lang) {
+            Ok(p) => parsed.push(Parsed { requested, ..p }),
+            Err(diags) => report.diagnostics.extend(diags),
+        }
+    }
+
+    let mut subworkflows: IndexMap<String, Definition> = IndexMap::new();
+    let (subs, services): (Vec<&Parsed>, Vec<&Parsed>) =
+        parsed.iter().partition(|p| p.raw.subworkflow.is_some());
+    // Sub-workflows first, each after those it calls.
+    let mut pending: Vec<&Parsed> = subs;
+    while !pending.is_empty() {
+        let ready: Vec<usize> = pending
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| {
+                p.raw
+                    .steps
+                    .values()
+                    .filter_map(|s| s.call.as_ref())
+                    .all(|c| {
+                        subworkflows.contains_key(&c.workflow)
+                            || !pending
+                                .iter()
+                                .any(|q| q.raw.subworkflow.as_deref() == Some(c.workflow.as_str()))
+                            || p.raw.subworkflow.as_deref() == Some(c.workflow.as_str())
+                    })
+            })
+            .map(|(i, _)| i)
+            .collect();
+        // A cycle of calls: compile the rest anyway, which reports the unknown calls.
+        let batch: Vec<usize> = if ready.is_empty() {
+            (0..pending.len()).collect()
+        } else {
+            ready
+        };
+        let mut compiled = Vec::new();
+        for &i in &batch {
+            let p = pending[i];
+            let ctx = Context {
+                catalog: &catalog,
+                catalog_file: &catalog_file,
+                calendars: &calendars,
+                calendar_dir: &calendar_dir,
+                templates: &templates,
+                subworkflows: &subworkflows,
+            };
+            let (def, problems) = validate::compile(p.doc.file(), &p.raw, &ctx);
+            report
+                .diagnostics
+                .extend(render(&p.doc, problems, options.lang));
+            if let Some(def) = def {
+                compiled.push(def);
+            }
+        }
+        for def in compiled {
+            subworkflows.insert(def.id.clone(), def);
+        }
+        let mut i = 0;
+        pending.retain(|_| {
+            let keep = !batch.contains(&i);
+            i += 1;
+            keep
+        });
+    }
+
+    let mut defs: Vec<(Definition, &Document)> = Vec::new();
+    for p in services {
+        let ctx = Context {
+            catalog: &catalog,
+            catalog_file: &catalog_file,
+            calendars: &calendars,
+            calendar_dir: &calendar_dir,
+            templates: &templates,
+            subworkflows: &subworkflows,
+        };
+        let (def, problems) = validate::compile(p.doc.file(), &p.raw, &ctx);
+        report
+            .diagnostics
+            .extend(render(&p.doc, problems, options.lang));
+        if let Some(def) = def
+            && p.requested
+        {
+            defs.push((def, &p.doc));
+        }
+    }
+    report
+        .diagnostics
+        .extend(check_versions(&defs, options.lang));
+
+    report.library.definitions = defs.into_iter().map(|(d, _)| d).collect();
+    report
+        .library
+        .definitions
+        .extend(subworkflows.into_values());
+    report.diagnostics.sort();
+    report.diagnostics.dedup();
+    report
+}
+
+/// Parses one file and checks its shape.
+fn parse_file(file: &Path, lang: Lang) -> Result<Parsed, Vec<Diagnostic>> {
+    let doc = yaml::read(file)?;
+    let mut problems = Problems::default();
+    schema::check_shape(&doc, schema::workflow(), &mut problems);
+    if !problems.0.is_empty() {
+        return Err(render(&doc, problems, lang));
+    }
+    let raw = doc.deserialize::<raw::Workflow>().map_err(|d| vec![d])?;
+    Ok(Parsed {
+        doc,
+        raw,
+        requested: true,
+    })
+}
+
+/// Reads `catalog.yaml`.
+pub fn load_catalog(file: &Path, lang: Lang) -> Result<catalog::Catalog, Vec<Diagnostic>> {
+    let doc = yaml::read(file)?;
+    let mut problems = Problems::default();
+    schema::check_shape(&doc, schema::catalog(), &mut problems);
+    if !problems.0.is_empty() {
+        return Err(render(&doc, problems, lang));
+    }
+    doc.deserialize().map_err(|d| vec![d])
+}
+
+/// Turns problems into positioned diagnostics in `lang`.
+fn render(doc: &Document, problems: Problems, lang: Lang) -> Vec<Diagnostic> {
+    problems
+        .0
+        .into_iter()
+        .map(|p| {
+            let d = if let Some(offset) = p.offset {
+                let pos = doc.position_in_scalar(&p.pointer, offset);
+                Diagnostic::new(doc.file(), pos.line, pos.column, p.msg.render(lang))
+            } else if p.at_value {
+                doc.value_diagnostic(&p.pointer, p.msg.render(lang))
+            } else {
+                doc.diagnostic(&p.pointer, p.msg.render(lang))
+            };
+            match p.hint {
+                Some(h) => d.with_hint(h.render(lang)),
+                None => d,
+            }
+        })
+        .collect()
+}
+
+/// No two versions of a service in force on one day, and no day without one between them.
+fn check_versions(defs: &[(Definition, &Document)], lang: Lang) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    let mut by_service: BTreeMap<&str, Vec<&(Definition, &Document)>> = BTreeMap::new();
+    for entry in defs {
+        by_service
+            .entry(entry.0.id.as_str())
+            .or_default()
+            .push(entry);
+    }
+    for (service, mut versions) in by_service {
+        versions.sort_by_key(|(d, _)| (d.effective_from, d.version.clone()));
+        for pair in versions.windows(2) {
+            let ((a, _), (b, b_doc)) = (pair[0], pair[1]);
+            if a.version == b.version {
+                out.push(
+                    b_doc.value_diagnostic(
+                        "/version",
+                        msg!(
+                            "version.duplicate",
+                            version = b.version,
+                            service = service,
+                            other = a.file.display()
+                        )
+                        .render(lang),
+                    ),
+                );
+                continue;
+            }
+            let day_before = b.effective_from.pred_opt().unwrap_or(b.effective_from);
+            match a.effective_until {
+                None => out.push(
+                    b_doc
+                        .value_diagnostic(
+                            "/effective_from",
+                            msg!(
+                                "version.open_ended",
+                                a = a.version,
+                                b = b.version,
+                                service = service,
+                                date = b.effective_from
+                            )
+                            .render(lang),
+                        )
+                        .with_hint(
+                            msg!("hint.overlap", until = day_before, a = a.version).render(lang),
+                        ),
+                ),
+                Some(until) if until >= b.effective_from => out.push(
+                    b_doc
+                        .value_diagnostic(
+                            "/effective_from",
+                            msg!(
+                                "version.overlap",
+                                a = a.version,
+                                b = b.version,
+                                service = service,
+                                date = b.effective_from
+                            )
+                            .render(lang),
+                        )
+                        .with_hint(
+                            msg!("hint.overlap", until = day_before, a = a.version).render(lang),
+                        ),
+                ),
+                Some(until) if until < day_before => {
+                    let gap_from = until.succ_opt().unwrap_or(until);
+                    out.push(
+                        b_doc
+                            .value_diagnostic(
+                                "/effective_from",
+                                msg!(
+                                    "version.gap",
+                                    service = service,
+                                    from = gap_from,
+                                    to = day_before
+                                )
+                                .render(lang),
+                            )
+                            .with_hint(
+                                msg!(
+                                    "hint.gap",
+                                    a = a.version,
+                                    b = b.version,
+                                    date = gap_from,
+                                    until = day_before
+                                )
+                                .render(lang),
+                            ),
+                    )
+                }
+                Some(_) => {}
+            }
+        }
+    }
+    out
+}
+
+/// The nearest `catalog.yaml` in `path` or a folder above it.
+pub fn find_catalog(path: &Path) -> Option<PathBuf> {
+    let absolute = std::path::absolute(path).ok()?;
+    let mut dir = if absolute.is_dir() {
+        Some(absolute.as_path())
+    } else {
+        absolute.parent()
+    };
+    while let Some(d) = dir {
+        let candidate = d.join(CATALOG_FILE);
+        if candidate.is_file() {
+            return Some(relative_to_cwd(&candidate));
+        }
+        dir = d.parent();
+    }
+    None
+}
+
+/// `path` relative to the working folder when it is inside it, for shorter messages.
+fn relative_to_cwd(path: &Path) -> PathBuf {
+    std::env::current_dir()
+        .ok()
+        .and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf))
+        .map(|p| {
+            if p.as_os_str().is_empty() {
+                PathBuf::from(".")
+            } else {
+                p
+            }
+        })
+        .unwrap_or_else(|| path.to_path_buf())
+}
+
+/// The workflow files under `path`: itself if a file; otherwise every `.yaml`/`.yml` below
+/// it, except the catalog and scenario folders. Sorted, so messages come in a stable order.
+pub fn workflow_files(path: &Path) -> Vec<PathBuf> {
+    if path.is_file() {
+        return vec![path.to_path_buf()];
+    }
+    let mut out = Vec::new();
+    let mut stack = vec![path.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let p = entry.path();
+            let name = entry.file_name().to_string_lossy().to_string();
+            if name.starts_with('.') {
+                continue;
+            }
+            if p.is_dir() {
+                if name != "scenarios" {
+                    stack.push(p);
+                }
+            } else if (name.ends_with(".yaml") || name.ends_with(".yml")) && name != CATALOG_FILE {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The calendar ids: the folders under the calendars folder.
+fn calendar_ids(dir: &Path) -> Vec<String> {
+    let mut ids: Vec<String> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter(|e| e.path().is_dir())
+                .map(|e| e.file_name().to_string_lossy().to_string())
+                .collect()
+        })
+        .unwrap_or_default();
+    ids.sort();
+    ids
+}

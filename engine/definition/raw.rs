@@ -1,0 +1,547 @@
+//! The raw form of a workflow file: structs that mirror the YAML a methodologist writes.
+//!
+//! These types only describe shape. They are the source of the JSON Schema (`qyzmet schema`,
+//! which editors use for completion and hover: the doc comments below are what a
+//! methodologist reads there), and serde fills them after the schema check has passed.
+//! Meaning — which step follows which, which names exist, how long a path takes — is
+//! checked in `validate` and lives in the compiled form; **the runtime never sees these types**.
+
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+/// A text in both languages of the service: every title a clerk or citizen reads has both.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Text {
+    /// Kazakh.
+    pub kk: String,
+    /// Russian.
+    pub ru: String,
+}
+
+/// A workflow file: one version of a state service, or a shared sub-workflow (e.g. the hearing).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "qyzmet workflow definition")]
+pub struct Workflow {
+    /// The id of the state service, e.g. `rehabilitated-person-certificate`. All versions of
+    /// a service share it. Give either `service` or `subworkflow`.
+    #[schemars(regex(pattern = r"^[a-z][a-z0-9-]*$"))]
+    pub service: Option<String>,
+    /// The id of a shared sub-workflow (e.g. `hearing`) that services `call`.
+    #[schemars(regex(pattern = r"^[a-z][a-z0-9-]*$"))]
+    pub subworkflow: Option<String>,
+    /// The version label, usually the date the amending order takes effect: `2026-04-13`.
+    pub version: String,
+    /// The first day this version applies to new cases (YYYY-MM-DD). Cases already running
+    /// keep the version they started under.
+    #[schemars(regex(pattern = r"^\d{4}-\d{2}-\d{2}$"))]
+    pub effective_from: String,
+    /// The last day this version applies to new cases (YYYY-MM-DD), inclusive. The next
+    /// version must start the day after.
+    #[schemars(regex(pattern = r"^\d{4}-\d{2}-\d{2}$"))]
+    pub effective_until: Option<String>,
+    /// The service's name as the register of state services gives it.
+    pub title: Text,
+    /// The legal acts this definition follows, by a short id steps refer to in `source`.
+    #[serde(default)]
+    pub basis: IndexMap<String, Act>,
+    /// The statutory term of the service. Required for a service.
+    pub term: Option<Term>,
+    /// The working-day calendar deadlines are counted in (a folder under `calendars/`).
+    #[serde(default = "default_calendar")]
+    pub calendar: String,
+    /// Where citizens may apply.
+    #[serde(default)]
+    pub channels: Vec<Channel>,
+    /// The service's support address for technical failures of its digital systems
+    /// (seeds/001 items 13, 14, 17).
+    pub support_email: Option<String>,
+    /// The ends a case of this workflow can reach. Services default to
+    /// `issued`, `refused`, `not_accepted`, `withdrawn`; a sub-workflow lists its own, and
+    /// the calling step maps each to its next step.
+    #[serde(default)]
+    pub results: Vec<String>,
+    /// Values a sub-workflow receives from the calling step (`call.with`), by name and type.
+    #[serde(default)]
+    pub parameters: IndexMap<String, Field>,
+    /// The case data: every value a step reads or writes, by a dotted name
+    /// (`applicant.iin`), with its type and labels.
+    #[serde(default)]
+    pub data: IndexMap<String, Field>,
+    /// Messages the case can receive from outside (e.g. the citizen's objection), with their fields.
+    #[serde(default)]
+    pub messages: IndexMap<String, Message>,
+    /// For proactive and periodic work: when the engine starts a case by itself.
+    pub schedule: Option<Schedule>,
+    /// The first step.
+    pub start: String,
+    /// The steps, by id. Ids are lower_snake_case and read like what the step does.
+    pub steps: IndexMap<String, Step>,
+}
+
+fn default_calendar() -> String {
+    "kz".to_string()
+}
+
+/// A legal act a definition follows.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Act {
+    /// Its official title, e.g. "Order No. 113 of 01.04.2026".
+    pub title: String,
+    /// Where its text is kept in this repository or publicly, e.g. `seeds/004`.
+    pub file: Option<String>,
+}
+
+/// The legal source of a rule: an act from `basis` and the item in it.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Source {
+    /// A key of `basis`.
+    pub act: String,
+    /// The item, e.g. `item 12` or `appendix 2, row 5`.
+    pub item: String,
+}
+
+/// The statutory term: how long the provider has from acceptance to the result.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Term {
+    /// The term in working days. Give this or `calendar_days`.
+    pub working_days: Option<u32>,
+    /// The term in calendar days.
+    pub calendar_days: Option<u32>,
+    /// The step whose completion starts the term (the acceptance). Defaults to `start`.
+    pub starts_after: Option<String>,
+    /// Whether the day of acceptance counts as the first day. The rules usually say it does
+    /// not ("the day of acceptance does not count", seeds/004 appendix 2 row 5).
+    #[serde(default)]
+    pub acceptance_day_counts: bool,
+    /// Where the term is set.
+    pub source: Option<Source>,
+    /// Who is told, and when, as the case nears the end of its term.
+    #[serde(default)]
+    pub escalation: Vec<Rung>,
+}
+
+/// A place a citizen applies through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    /// The State Corporation "Government for Citizens" front office.
+    StateCorporation,
+    /// The eGov portal.
+    EgovPortal,
+    /// The service provider itself.
+    Provider,
+    /// The unified accumulative pension fund.
+    Enpf,
+    /// No application: the engine starts the case itself (proactive service).
+    Proactive,
+}
+
+/// A value's type, as a methodologist names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TypeName {
+    /// A line of text.
+    String,
+    /// Several lines of text.
+    Text,
+    /// A whole number.
+    Int,
+    /// A number with a fraction (amounts).
+    Decimal,
+    /// Yes or no.
+    Bool,
+    /// A date, YYYY-MM-DD.
+    Date,
+    /// An individual identification number: 12 digits with a control digit.
+    Iin,
+    /// A phone number.
+    Phone,
+    /// An e-mail address.
+    Email,
+    /// One of the `values` listed.
+    Enum,
+    /// A scanned or generated document.
+    Document,
+}
+
+/// A data field (or a parameter): its type, its labels and its rules. Write just the type
+/// (`applicant.iin: iin`) when nothing else is needed.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Field {
+    /// Only the type.
+    Short(TypeName),
+    /// The type and more.
+    Full(FieldSpec),
+}
+
+/// The full form of a data field.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FieldSpec {
+    /// The type.
+    #[serde(rename = "type")]
+    pub ty: TypeName,
+    /// The label a clerk sees on a form.
+    pub label: Option<Text>,
+    /// For `enum`: the allowed values.
+    #[serde(default)]
+    pub values: Vec<String>,
+    /// For text: a regular expression the value must match.
+    pub pattern: Option<String>,
+    /// For numbers: the smallest allowed value.
+    pub min: Option<f64>,
+    /// For numbers: the largest allowed value.
+    pub max: Option<f64>,
+    /// Personal data (names, addresses): masked in logs and shown only to those who may see it.
+    /// IINs and phones are always personal.
+    #[serde(default)]
+    pub personal: bool,
+}
+
+/// A message from outside that a case can wait for.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Message {
+    /// What the message is, for the case history.
+    pub title: Option<Text>,
+    /// Its fields and their types.
+    #[serde(default)]
+    pub fields: IndexMap<String, Field>,
+}
+
+/// When the engine starts a case by itself. Give `cron`, or `every` with its offset.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Schedule {
+    /// A cron expression with seconds (`sec min hour day-of-month month day-of-week`),
+    /// read in Asia/Almaty time: `0 0 9 1 3 *` is 09:00 on 1 March.
+    pub cron: Option<String>,
+    /// A calendar period: the case starts once in each (`quarter`: "10 calendar days after
+    /// each quarter"; `year` with `month`: "the first working day of March").
+    pub every: Option<Period>,
+    /// With `every`: for a month (1-12) of a yearly schedule.
+    pub month: Option<u32>,
+    /// With `every`: the Nth working day of the period (or of `month`).
+    pub working_day: Option<u32>,
+    /// With `every`: N calendar days after the end of the previous period.
+    pub calendar_days_after: Option<u32>,
+    /// With `every`: N working days after the end of the previous period.
+    pub working_days_after: Option<u32>,
+    /// With `every`: the local time of day, HH:MM. Defaults to 09:00.
+    pub at: Option<String>,
+    /// With `cron`: what to do when an occurrence falls on a non-working day.
+    #[serde(default)]
+    pub on_non_working_day: NonWorkingDay,
+}
+
+/// A calendar period for a schedule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Period {
+    /// Each calendar month.
+    Month,
+    /// Each calendar quarter.
+    Quarter,
+    /// Each calendar year.
+    Year,
+}
+
+/// What a cron schedule does on a non-working day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum NonWorkingDay {
+    /// Start anyway.
+    #[default]
+    Run,
+    /// Skip that occurrence.
+    Skip,
+    /// Start on the next working day instead.
+    NextWorkingDay,
+}
+
+/// A length of time, or a point in time, for deadlines, timers and timeouts.
+/// Write exactly one, e.g. `{ working_days: 2 }`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Duration {
+    /// N working days, counted from the next working day.
+    WorkingDays(u32),
+    /// N calendar days.
+    CalendarDays(u32),
+    /// N working hours of the office.
+    WorkingHours(u32),
+    /// N working minutes of the office (front-office norms: 15 minutes' wait, 20 minutes' service).
+    Minutes(u32),
+    /// For a task's `due`: no later than N working days before the end of the case's term
+    /// ("no later than 3 working days before the decision", APPK art. 73, seeds/001 item 12).
+    WorkingDaysBeforeTermEnd(u32),
+    /// For a `wait`: until the date an expression gives.
+    Until(String),
+}
+
+/// One step of the process. Give exactly one kind: `task`, `request`, `notify`,
+/// `document`, `decide`, `fork`, `join`, `wait`, `receive`, `call` or `end`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    /// What the step is called in the case history and on the clerk's pages.
+    pub title: Option<Text>,
+    /// The stage code reported to the digital monitoring system when the case enters this
+    /// step (seeds/001 items 16, 17; seeds/004 item 16). Must be in the catalog.
+    pub stage: Option<String>,
+    /// The legal source of this step, so a clerk and an auditor can see why it exists.
+    pub source: Option<Source>,
+    /// The statutory term is paused while the case is in this step (it waits on the citizen),
+    /// and resumes with the time already used.
+    #[serde(default)]
+    pub pauses_term: bool,
+
+    /// A user task: a clerk of a role does something and chooses an outcome.
+    pub task: Option<Task>,
+    /// A data request through the gateway.
+    pub request: Option<Request>,
+    /// A notification to the citizen or to staff.
+    pub notify: Option<Notify>,
+    /// A document rendered from a template and attached to the case.
+    pub document: Option<Document>,
+    /// An exclusive decision: the first branch whose `when` holds, else `otherwise`.
+    pub decide: Option<Vec<Branch>>,
+    /// A parallel fork: the listed steps run at once; their branches meet at a `join`.
+    pub fork: Option<Vec<String>>,
+    /// A join: waits until every branch of the named fork has arrived.
+    pub join: Option<String>,
+    /// A timer: the case waits this long, or until a date.
+    pub wait: Option<Duration>,
+    /// Wait for a message, with a timeout.
+    pub receive: Option<Receive>,
+    /// A call of a shared sub-workflow; its results map to next steps in `outcomes`.
+    pub call: Option<Call>,
+    /// An end of the case, with its result.
+    pub end: Option<String>,
+
+    /// The next step (for every kind but `decide`, `fork`, `end`, and those with `outcomes`).
+    pub next: Option<String>,
+    /// For `task` and `call`: each outcome (or sub-workflow result) and where it leads.
+    #[serde(default)]
+    pub outcomes: IndexMap<String, Outcome>,
+    /// For `request`: what happens when the retries are exhausted.
+    pub on_failure: Option<OnFailure>,
+    /// For `receive`: the step taken when no message came in time.
+    pub on_timeout: Option<String>,
+}
+
+/// A user task.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Task {
+    /// The role whose queue the task goes to (see the catalog).
+    pub role: String,
+    /// How long the clerk has.
+    pub due: Option<Duration>,
+    /// Who is told, and when, as the due time nears: `- { at: 50%, remind: assignee }`.
+    #[serde(default)]
+    pub escalation: Vec<Rung>,
+    /// The data fields the clerk fills in, by their names in `data`.
+    #[serde(default)]
+    pub form: Vec<FormField>,
+}
+
+/// One rung of an escalation ladder: at a share of the time, remind, notify or reassign.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Rung {
+    /// The share of the allowed time elapsed, e.g. `50%`.
+    #[schemars(regex(pattern = r"^\d{1,3}%$"))]
+    pub at: String,
+    /// Remind the `assignee`.
+    pub remind: Option<String>,
+    /// Notify everyone of a role, e.g. `head_of_department`.
+    pub notify: Option<String>,
+    /// Move the task to the queue of a role.
+    pub reassign: Option<String>,
+}
+
+/// A field on a task's form: a data name, or `{ field: name, required: false }`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum FormField {
+    /// A required field.
+    Name(String),
+    /// A field with options.
+    Full(FormFieldSpec),
+}
+
+/// The full form of a form field.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FormFieldSpec {
+    /// The data name.
+    pub field: String,
+    /// Whether the clerk must fill it in. Defaults to yes.
+    #[serde(default = "yes")]
+    pub required: bool,
+    /// Required only for these outcomes (e.g. the reasons, only for `refuse`).
+    #[serde(default)]
+    pub for_outcomes: Vec<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Where an outcome leads: a step id, or `{ next: step, set: { name: expression } }`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Outcome {
+    /// The next step.
+    Next(String),
+    /// The next step and values to record.
+    Full(OutcomeSpec),
+}
+
+/// The full form of an outcome.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OutcomeSpec {
+    /// The next step.
+    pub next: String,
+    /// Data to record when this outcome is chosen: data name → expression.
+    #[serde(default)]
+    pub set: IndexMap<String, String>,
+}
+
+/// A data request through the gateway.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Request {
+    /// The connector, as the catalog names it, e.g. `gbd_fl.person`.
+    pub connector: String,
+    /// The request's fields: connector input name → expression over the case data.
+    #[serde(default)]
+    pub input: IndexMap<String, String>,
+    /// What to record from the answer: data name → expression over `response`.
+    #[serde(default)]
+    pub output: IndexMap<String, String>,
+    /// How often and how patiently to retry.
+    pub retry: Option<Retry>,
+    /// How long one attempt may take.
+    pub timeout: Option<Duration>,
+}
+
+/// A retry policy.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Retry {
+    /// Attempts in all, the first included.
+    pub attempts: u32,
+    /// How the pause between attempts grows.
+    #[serde(default)]
+    pub backoff: Backoff,
+    /// The first pause, in seconds.
+    #[serde(default = "default_first_delay")]
+    pub first_delay_seconds: u32,
+}
+
+fn default_first_delay() -> u32 {
+    30
+}
+
+/// How the pause between attempts grows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Backoff {
+    /// Doubles each time, with jitter.
+    #[default]
+    Exponential,
+    /// The same each time.
+    Fixed,
+}
+
+/// What a request does once its retries are exhausted.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OnFailure {
+    /// Tell the service's support address at once (seeds/001 items 13, 14, 17): `support_email`.
+    #[serde(default)]
+    pub escalate: Vec<String>,
+    /// The fallback step, e.g. the clerk takes the documents from the citizen.
+    pub next: String,
+}
+
+/// A notification.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Notify {
+    /// `citizen`, `assignee`, `support_email`, or a role.
+    pub to: String,
+    /// The template id: a folder under `templates/` with a file per language and channel.
+    pub template: String,
+    /// The channels, e.g. `[sms, email]`. SMS go only with the citizen's consent.
+    pub channels: Vec<NotifyChannel>,
+    /// Sent even in the quiet hours (22:00–08:00).
+    #[serde(default)]
+    pub urgent: bool,
+}
+
+/// A notification channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum NotifyChannel {
+    /// A text message.
+    Sms,
+    /// An e-mail.
+    Email,
+}
+
+/// A document rendered from a template.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Document {
+    /// The template id: a folder under `templates/`.
+    pub template: String,
+    /// What the document is, e.g. `receipt`, `decision`.
+    pub kind: Option<String>,
+}
+
+/// A branch of a decision: `- { when: "expression", next: step }`, last `- otherwise: step`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Branch {
+    /// A condition over the case data.
+    pub when: Option<String>,
+    /// The step taken when the condition holds.
+    pub next: Option<String>,
+    /// The step taken when no condition above holds.
+    pub otherwise: Option<String>,
+}
+
+/// Waiting for a message.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Receive {
+    /// The message, by its name in `messages`.
+    pub message: String,
+    /// How long to wait (e.g. the objection window: 2 working days, APPK art. 73).
+    pub timeout: Duration,
+    /// What to record from the message: data name → expression over `message`.
+    #[serde(default)]
+    pub store: IndexMap<String, String>,
+}
+
+/// A call of a shared sub-workflow.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Call {
+    /// The sub-workflow's id.
+    pub workflow: String,
+    /// Its parameters: name → expression over the case data.
+    #[serde(default)]
+    pub with: IndexMap<String, String>,
+}

@@ -1,0 +1,291 @@
+//! Workflow definitions: every mistake a methodologist can make is caught with a position
+//! and a hint, the shipped workflows are valid, and the CLI behaves as documented.
+//!
+//! The invalid cases are files: `tests/fixtures/definitions/invalid/<case>.yaml` (or a
+//! folder `<case>/` for mistakes between versions) with the exact expected report beside it
+//! in `<case>.expected`. Adding a case is adding two files. `UPDATE_GOLDEN=1 cargo test`
+//! rewrites the expected files; review the diff before committing it.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use chrono::NaiveDate;
+use qyzmet::definition::{self, Options, messages::Lang};
+
+const FIXTURES: &str = "tests/fixtures/definitions";
+
+fn fixture_options(lang: Lang) -> Options {
+    Options {
+        catalog: Some(PathBuf::from(FIXTURES).join("catalog.yaml")),
+        templates: Some(PathBuf::from("tests/fixtures/templates")),
+        calendars: Some(PathBuf::from("tests/fixtures/calendars")),
+        lang,
+    }
+}
+
+fn report_text(paths: &[PathBuf], lang: Lang) -> String {
+    let report = definition::load(paths, &fixture_options(lang));
+    report
+        .diagnostics
+        .iter()
+        .map(|d| format!("{d}\n"))
+        .collect()
+}
+
+/// Compares the report for `case` with its `.expected` file.
+fn check(case: &Path) {
+    let expected_file = case.with_extension("expected");
+    let actual = report_text(&[case.to_path_buf()], Lang::En);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&expected_file, &actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&expected_file).unwrap_or_else(|_| {
+        panic!(
+            "{} is missing; run with UPDATE_GOLDEN=1",
+            expected_file.display()
+        )
+    });
+    assert_eq!(
+        actual,
+        expected,
+        "report for {} differs from {}",
+        case.display(),
+        expected_file.display()
+    );
+}
+
+fn invalid_cases() -> Vec<PathBuf> {
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(Path::new(FIXTURES).join("invalid"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir() || p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    cases.sort();
+    cases
+}
+
+#[test]
+fn every_invalid_definition_gets_its_expected_report() {
+    let cases = invalid_cases();
+    assert!(
+        cases.len() >= 15,
+        "the invalid cases went missing: {cases:?}"
+    );
+    for case in cases {
+        check(&case);
+    }
+}
+
+#[test]
+fn every_reported_problem_has_a_position_in_its_file_and_a_message() {
+    for case in invalid_cases() {
+        let report = definition::load(std::slice::from_ref(&case), &fixture_options(Lang::En));
+        assert!(
+            !report.diagnostics.is_empty(),
+            "{} should be invalid",
+            case.display()
+        );
+        for d in &report.diagnostics {
+            let text = std::fs::read_to_string(&d.file).unwrap();
+            let line = text
+                .lines()
+                .nth(d.line - 1)
+                .unwrap_or_else(|| panic!("{d}: no such line"));
+            assert!(
+                d.column >= 1 && d.column <= line.chars().count() + 1,
+                "{d}: column outside the line"
+            );
+            assert!(!d.message.is_empty());
+        }
+    }
+}
+
+#[test]
+fn a_file_with_several_mistakes_reports_them_all_at_once() {
+    let text = report_text(
+        &[PathBuf::from(FIXTURES).join("invalid/unknown_names.yaml")],
+        Lang::En,
+    );
+    for expected in [
+        "unknown calendar",
+        "unknown template",
+        "unknown connector",
+        "unknown role",
+        "unknown stage code",
+    ] {
+        assert!(text.contains(expected), "missing `{expected}` in:\n{text}");
+    }
+}
+
+#[test]
+fn the_fixture_with_every_step_kind_is_valid_and_fits_its_term() {
+    let report = definition::load(
+        &[PathBuf::from(FIXTURES).join("valid")],
+        &fixture_options(Lang::En),
+    );
+    assert_eq!(report.diagnostics, vec![]);
+    let def = report
+        .library
+        .in_force("all-kinds", NaiveDate::from_ymd_opt(2026, 5, 4).unwrap())
+        .expect("all-kinds is in force");
+    let kinds: std::collections::BTreeSet<&str> = def.steps.iter().map(|s| s.kind.name()).collect();
+    assert_eq!(kinds.len(), 11, "every step kind appears: {kinds:?}");
+    // review 1 + hearing (objection 2 + hearing 1); the reply window pauses the term.
+    assert_eq!(def.worst_case.in_days(), 4);
+}
+
+#[test]
+fn the_version_in_force_is_chosen_by_its_dates() {
+    let report = definition::load(
+        &[PathBuf::from(FIXTURES).join("valid/versions")],
+        &fixture_options(Lang::En),
+    );
+    assert_eq!(report.diagnostics, vec![]);
+    let on = |y, m, d| {
+        report
+            .library
+            .in_force("versioned", NaiveDate::from_ymd_opt(y, m, d).unwrap())
+            .map(|d| d.version.as_str())
+    };
+    assert_eq!(on(2022, 2, 28), None);
+    assert_eq!(on(2022, 3, 1), Some("2022-03-01"));
+    assert_eq!(on(2026, 4, 12), Some("2022-03-01"));
+    assert_eq!(on(2026, 4, 13), Some("2026-04-13"));
+    assert_eq!(on(2030, 1, 1), Some("2026-04-13"));
+}
+
+#[test]
+fn the_shipped_workflows_are_valid() {
+    let report = definition::load(&[PathBuf::from("workflows")], &Options::default());
+    let text: String = report
+        .diagnostics
+        .iter()
+        .map(|d| format!("{d}\n"))
+        .collect();
+    assert!(
+        report.diagnostics.is_empty(),
+        "workflows/ has problems:\n{text}"
+    );
+    let def = report
+        .library
+        .in_force(
+            "rehabilitated-person-certificate",
+            NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(),
+        )
+        .expect("the certificate to a rehabilitated person is in force");
+    // seeds/004 appendix 2 row 5: 5 working days, the day of acceptance not counted.
+    let term = def.term.as_ref().unwrap();
+    assert_eq!(term.length, definition::model::Length::WorkingDays(5));
+    assert!(!term.acceptance_day_counts);
+    assert!(def.worst_case.in_days() <= 5);
+}
+
+fn qyzmet(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_qyzmet"))
+        .args(args)
+        .output()
+        .expect("qyzmet runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn validate_exits_0_1_or_2() {
+    let (code, _, _) = qyzmet(&["validate", "workflows"]);
+    assert_eq!(code, 0, "workflows/ validates");
+    let bad = format!("{FIXTURES}/invalid/unknown_step.yaml");
+    let (code, stdout, _) = qyzmet(&["validate", &bad]);
+    assert_eq!(code, 1);
+    assert!(
+        stdout.contains("unknown_step.yaml:37:11: unknown step `tell_acepted`"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("hint: did you mean `tell_accepted`?"),
+        "{stdout}"
+    );
+    let (code, _, stderr) = qyzmet(&["validate", "no/such/folder"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("no/such/folder"), "{stderr}");
+    let (code, _, _) = qyzmet(&["validate"]);
+    assert_eq!(code, 2, "no path is a usage error");
+}
+
+#[test]
+fn validate_json_gives_the_same_problems_as_data() {
+    let bad = format!("{FIXTURES}/invalid/unknown_step.yaml");
+    let (code, stdout, _) = qyzmet(&["validate", "--json", &bad]);
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v[1]["line"], 37);
+    assert_eq!(v[1]["column"], 11);
+    assert_eq!(v[1]["hint"], "did you mean `tell_accepted`?");
+}
+
+#[test]
+fn graph_prints_mermaid_and_dot_with_every_step() {
+    let file = "workflows/rehabilitated-person-certificate/2026-04-13.yaml";
+    let (code, mermaid, _) = qyzmet(&["graph", file, "--format", "mermaid"]);
+    assert_eq!(code, 0);
+    assert!(mermaid.starts_with("flowchart"), "{mermaid}");
+    let (code, dot, _) = qyzmet(&["graph", file, "--format", "dot", "--highlight", "review"]);
+    assert_eq!(code, 0);
+    assert!(dot.starts_with("digraph"), "{dot}");
+    assert!(
+        dot.contains("review [shape=box") && dot.contains("fillcolor"),
+        "{dot}"
+    );
+    let report = definition::load(&[PathBuf::from(file)], &Options::default());
+    let def = &report.library.definitions[0];
+    for step in &def.steps {
+        assert!(
+            mermaid.contains(&format!("    {}", step.name)),
+            "step {} missing from the diagram",
+            step.name
+        );
+    }
+    let (code, _, _) = qyzmet(&["graph", &format!("{FIXTURES}/invalid/unknown_step.yaml")]);
+    assert_eq!(code, 1, "an invalid definition is not drawn");
+}
+
+#[test]
+fn the_committed_schema_is_what_qyzmet_schema_prints() {
+    let (code, printed, _) = qyzmet(&["schema"]);
+    assert_eq!(code, 0);
+    let committed = std::fs::read_to_string("workflows/workflow.schema.json").unwrap();
+    assert_eq!(
+        printed, committed,
+        "workflows/workflow.schema.json is stale: run `qyzmet schema > workflows/workflow.schema.json`"
+    );
+    let v: serde_json::Value = serde_json::from_str(&printed).unwrap();
+    assert_eq!(v["$schema"], "https://json-schema.org/draft/2020-12/schema");
+    let (_, printed, _) = qyzmet(&["schema", "--catalog"]);
+    let committed = std::fs::read_to_string("workflows/catalog.schema.json").unwrap();
+    assert_eq!(
+        printed, committed,
+        "workflows/catalog.schema.json is stale: run `qyzmet schema --catalog > workflows/catalog.schema.json`"
+    );
+}
+
+#[test]
+fn messages_come_in_kazakh_and_russian_too() {
+    let case = [PathBuf::from(FIXTURES).join("invalid/unknown_step.yaml")];
+    let en = report_text(&case, Lang::En);
+    let kk = report_text(&case, Lang::Kk);
+    let ru = report_text(&case, Lang::Ru);
+    assert!(en.contains("unknown step"));
+    assert_ne!(kk, en, "no Kazakh messages");
+    assert_ne!(ru, en, "no Russian messages");
+    assert!(
+        ru.contains("tell_acepted") && kk.contains("tell_acepted"),
+        "the names stay as written"
+    );
+    let (code, stdout, _) = qyzmet(&["validate", "--lang", "ru", case[0].to_str().unwrap()]);
+    assert_eq!(code, 1);
+    assert_eq!(stdout, ru);
+}
