@@ -143,7 +143,7 @@ pub fn load(paths: &[PathBuf], options: &Options) -> Report {
         .calendars
         .clone()
         .unwrap_or_else(|| base.join("calendars"));
-    let calendars = calendar_ids(&calendar_dir);
+    let calendars = subfolders(&calendar_dir);
 
     let catalog = match load_catalog(&catalog_file, options.lang) {
         Ok(c) => c,
@@ -175,6 +175,12 @@ pub fn load(paths: &[PathBuf], options: &Options) -> Report {
         }
     }
 
+    let context = Context {
+        catalog: &catalog,
+        catalog_file: &catalog_file,
+        calendars: &calendars,
+        templates: &templates,
+    };
     let mut subworkflows: IndexMap<String, Definition> = IndexMap::new();
     let (subs, services): (Vec<&Parsed>, Vec<&Parsed>) =
         parsed.iter().partition(|p| p.raw.subworkflow.is_some());
@@ -208,15 +214,7 @@ pub fn load(paths: &[PathBuf], options: &Options) -> Report {
         let mut compiled = Vec::new();
         for &i in &batch {
             let p = pending[i];
-            let ctx = Context {
-                catalog: &catalog,
-                catalog_file: &catalog_file,
-                calendars: &calendars,
-                calendar_dir: &calendar_dir,
-                templates: &templates,
-                subworkflows: &subworkflows,
-            };
-            let (def, problems) = validate::compile(p.doc.file(), &p.raw, &ctx);
+            let (def, problems) = validate::compile(p.doc.file(), &p.raw, &context, &subworkflows);
             report
                 .diagnostics
                 .extend(render(&p.doc, problems, options.lang));
@@ -237,15 +235,7 @@ pub fn load(paths: &[PathBuf], options: &Options) -> Report {
 
     let mut defs: Vec<(Definition, &Document)> = Vec::new();
     for p in services {
-        let ctx = Context {
-            catalog: &catalog,
-            catalog_file: &catalog_file,
-            calendars: &calendars,
-            calendar_dir: &calendar_dir,
-            templates: &templates,
-            subworkflows: &subworkflows,
-        };
-        let (def, problems) = validate::compile(p.doc.file(), &p.raw, &ctx);
+        let (def, problems) = validate::compile(p.doc.file(), &p.raw, &context, &subworkflows);
         report
             .diagnostics
             .extend(render(&p.doc, problems, options.lang));
@@ -480,8 +470,8 @@ pub fn workflow_files(path: &Path) -> Vec<PathBuf> {
     out
 }
 
-/// The calendar ids: the folders under the calendars folder.
-fn calendar_ids(dir: &Path) -> Vec<String> {
+/// The names of the folders in `dir`, sorted: calendar ids, template ids.
+pub(crate) fn subfolders(dir: &Path) -> Vec<String> {
     let mut ids: Vec<String> = std::fs::read_dir(dir)
         .map(|entries| {
             entries

@@ -13,7 +13,6 @@ use jsonschema::error::ValidationErrorKind;
 use serde_json::Value;
 
 use super::catalog::Catalog;
-use super::messages::Msg;
 use super::raw::Workflow;
 use super::validate::Problems;
 use crate::msg;
@@ -43,108 +42,56 @@ pub fn check_shape(doc: &Document, schema: &'static Value, problems: &mut Proble
     let validator = validator(schema);
     for error in validator.iter_errors(doc.value()) {
         let pointer = error.instance_path().as_str().to_string();
-        let path = dotted(&pointer);
         match error.kind() {
-            ValidationErrorKind::AdditionalProperties { unexpected } => {
-                let allowed = allowed_properties(schema, doc.value(), &pointer);
-                for field in unexpected {
-                    let at = format!("{pointer}/{}", crate::yaml::escape(field));
-                    problems
-                        .at(at, msg!("schema.unknown_field", field = field))
-                        .suggest(field, allowed.iter().map(String::as_str));
-                }
-            }
-            ValidationErrorKind::Required { property } => {
-                let field = property.as_str().unwrap_or_default().to_string();
-                problems.at(&pointer, msg!("schema.missing_field", field = field));
-            }
-            ValidationErrorKind::Type { kind } => {
-                let expected = describe_type(&format!("{kind:?}"));
-                problems.at_value(
-                    &pointer,
-                    msg!("schema.wrong_type", path = path, expected = expected),
-                );
-            }
-            ValidationErrorKind::Enum { options } => {
-                let values: Vec<String> = options
-                    .as_array()
-                    .map(|a| {
-                        a.iter()
-                            .filter_map(|v| v.as_str().map(str::to_string))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                let given = error.instance().as_str().unwrap_or_default().to_string();
-                problems
-                    .at_value(
-                        &pointer,
-                        msg!("schema.not_one_of", path = path, values = values.join(", ")),
-                    )
-                    .suggest(&given, values.iter().map(String::as_str));
-            }
-            ValidationErrorKind::Pattern { .. } => {
-                let value = error.instance().as_str().unwrap_or_default().to_string();
-                problems.at_value(&pointer, msg!("schema.pattern", path = path, value = value));
-            }
-            ValidationErrorKind::AnyOf { .. } | ValidationErrorKind::OneOfNotValid { .. }
-                if !allowed_values(schema, doc.value(), &pointer).is_empty() =>
-            {
-                let values = allowed_values(schema, doc.value(), &pointer);
-                let given = error.instance().as_str().unwrap_or_default().to_string();
-                problems
-                    .at_value(
-                        &pointer,
-                        msg!("schema.not_one_of", path = path, values = values.join(", ")),
-                    )
-                    .suggest(&given, values.iter().map(String::as_str));
-            }
             ValidationErrorKind::AnyOf { context }
             | ValidationErrorKind::OneOfNotValid { context } => {
+                let values = allowed_values(schema, doc.value(), &pointer);
+                if !values.is_empty() {
+                    // A choice of constants: an enum whose variants have doc comments.
+                    report_choice(problems, &pointer, error.instance(), &values);
+                    continue;
+                }
                 // An untagged form (`field: type` or `{ type: ... }`): report the closest
                 // alternative's own errors, which name the real mistake.
-                let best = context
-                    .iter()
-                    .filter(|errs| !errs.is_empty())
-                    .min_by_key(|errs| errs.len());
                 let object_branch = context.iter().find(|errs| {
                     errs.iter()
                         .all(|e| !matches!(e.kind(), ValidationErrorKind::Type { .. }))
                 });
+                let best = context
+                    .iter()
+                    .filter(|errs| !errs.is_empty())
+                    .min_by_key(|errs| errs.len());
+                let is_object = doc.value().pointer(&pointer).is_some_and(Value::is_object);
                 match object_branch.or(best) {
-                    Some(errs)
-                        if errs.len() <= 3
-                            && doc.value().pointer(&pointer).is_some_and(Value::is_object) =>
-                    {
+                    Some(errs) if errs.len() <= 3 && is_object => {
                         for e in errs {
                             let inner = e.instance_path().as_str().to_string();
-                            report_simple(doc, schema, e.kind(), &inner, e.instance(), problems);
+                            report(doc, schema, e, &inner, problems);
                         }
                     }
                     _ => {
-                        problems.at_value(&pointer, msg!("schema.no_form_fits", path = path));
+                        problems.at_value(
+                            &pointer,
+                            msg!("schema.no_form_fits", path = dotted(&pointer)),
+                        );
                     }
                 }
             }
-            _ => {
-                problems.at_value(
-                    &pointer,
-                    msg!("schema.invalid", path = path, detail = error.to_string()),
-                );
-            }
+            _ => report(doc, schema, &error, &pointer, problems),
         }
     }
 }
 
-fn report_simple(
+/// Reports one schema error that is not a choice between forms.
+fn report(
     doc: &Document,
     schema: &Value,
-    kind: &ValidationErrorKind,
+    error: &jsonschema::ValidationError<'_>,
     pointer: &str,
-    instance: &Value,
     problems: &mut Problems,
 ) {
     let path = dotted(pointer);
-    let m: Msg = match kind {
+    match error.kind() {
         ValidationErrorKind::AdditionalProperties { unexpected } => {
             let allowed = allowed_properties(schema, doc.value(), pointer);
             for field in unexpected {
@@ -153,12 +100,10 @@ fn report_simple(
                     .at(at, msg!("schema.unknown_field", field = field))
                     .suggest(field, allowed.iter().map(String::as_str));
             }
-            return;
         }
         ValidationErrorKind::Required { property } => {
             let field = property.as_str().unwrap_or_default().to_string();
             problems.at(pointer, msg!("schema.missing_field", field = field));
-            return;
         }
         ValidationErrorKind::Enum { options } => {
             let values: Vec<String> = options
@@ -169,25 +114,41 @@ fn report_simple(
                         .collect()
                 })
                 .unwrap_or_default();
-            let given = instance.as_str().unwrap_or_default().to_string();
-            problems
-                .at_value(
-                    pointer,
-                    msg!("schema.not_one_of", path = path, values = values.join(", ")),
-                )
-                .suggest(&given, values.iter().map(String::as_str));
-            return;
+            report_choice(problems, pointer, error.instance(), &values);
         }
         ValidationErrorKind::Type { kind } => {
-            msg!(
-                "schema.wrong_type",
-                path = path,
-                expected = describe_type(&format!("{kind:?}"))
-            )
+            let expected = describe_type(&format!("{kind:?}"));
+            problems.at_value(
+                pointer,
+                msg!("schema.wrong_type", path = path, expected = expected),
+            );
         }
-        _ => msg!("schema.no_form_fits", path = path),
-    };
-    problems.at_value(pointer, m);
+        ValidationErrorKind::Pattern { .. } => {
+            let value = error.instance().as_str().unwrap_or_default().to_string();
+            problems.at_value(pointer, msg!("schema.pattern", path = path, value = value));
+        }
+        _ => {
+            problems.at_value(
+                pointer,
+                msg!("schema.invalid", path = path, detail = error.to_string()),
+            );
+        }
+    }
+}
+
+/// A value outside a fixed list, with the closest allowed value as a hint.
+fn report_choice(problems: &mut Problems, pointer: &str, given: &Value, values: &[String]) {
+    let given = given.as_str().unwrap_or_default();
+    problems
+        .at_value(
+            pointer,
+            msg!(
+                "schema.not_one_of",
+                path = dotted(pointer),
+                values = values.join(", ")
+            ),
+        )
+        .suggest(given, values.iter().map(String::as_str));
 }
 
 fn validator(schema: &'static Value) -> &'static jsonschema::Validator {

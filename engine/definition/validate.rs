@@ -52,12 +52,8 @@ pub struct Context<'a> {
     pub catalog_file: &'a Path,
     /// The calendar ids available.
     pub calendars: &'a [String],
-    /// Where the calendars are, for hints.
-    pub calendar_dir: &'a Path,
     /// Where the templates are.
     pub templates: &'a Path,
-    /// The sub-workflows already compiled, by id.
-    pub subworkflows: &'a IndexMap<String, Definition>,
 }
 
 /// One problem: where (a JSON pointer), what, and how to fix it.
@@ -177,14 +173,17 @@ fn is_email(s: &str) -> bool {
 }
 
 /// Compiles one workflow file. Returns the definition only when there are no problems.
+/// `subworkflows` are those already compiled, by id, for the `call` steps.
 pub fn compile(
     file: &Path,
     raw: &raw::Workflow,
     ctx: &Context<'_>,
+    subworkflows: &IndexMap<String, Definition>,
 ) -> (Option<Definition>, Problems) {
     let mut c = Compiler {
         raw,
         ctx,
+        subworkflows,
         p: Problems::default(),
         ids: raw
             .steps
@@ -207,6 +206,7 @@ pub fn compile(
 struct Compiler<'a> {
     raw: &'a raw::Workflow,
     ctx: &'a Context<'a>,
+    subworkflows: &'a IndexMap<String, Definition>,
     p: Problems,
     ids: HashMap<String, StepId>,
     env: Env,
@@ -311,7 +311,7 @@ impl Compiler<'_> {
             let before = self.p.0.len();
             self.graph(&mut def);
             if self.p.0.len() == before {
-                def.worst_case = term::check(&def, self.ctx.subworkflows, &mut self.p);
+                def.worst_case = term::check(&def, self.subworkflows, &mut self.p);
             }
         }
         def
@@ -773,15 +773,7 @@ impl Compiler<'_> {
     fn template(&mut self, at: &str, template: &str, parts: &[&str]) {
         let dir = self.ctx.templates.join(template);
         if !dir.is_dir() {
-            let existing: Vec<String> = std::fs::read_dir(self.ctx.templates)
-                .map(|entries| {
-                    entries
-                        .flatten()
-                        .filter(|e| e.path().is_dir())
-                        .map(|e| e.file_name().to_string_lossy().to_string())
-                        .collect()
-                })
-                .unwrap_or_default();
+            let existing = super::subfolders(self.ctx.templates);
             let templates = self.ctx.templates.display().to_string();
             let p = self
                 .p
@@ -1402,7 +1394,7 @@ impl Compiler<'_> {
         let here = format!("{at}/call");
         let mut with = Vec::new();
         let mut outcomes = IndexMap::new();
-        let Some(sub) = self.ctx.subworkflows.get(&c.workflow) else {
+        let Some(sub) = self.subworkflows.get(&c.workflow) else {
             if self.raw.subworkflow.as_deref() == Some(c.workflow.as_str()) {
                 self.p.at_value(
                     format!("{here}/workflow"),
@@ -1414,10 +1406,7 @@ impl Compiler<'_> {
                         format!("{here}/workflow"),
                         msg!("call.unknown", name = c.workflow),
                     )
-                    .suggest(
-                        &c.workflow,
-                        self.ctx.subworkflows.keys().map(String::as_str),
-                    );
+                    .suggest(&c.workflow, self.subworkflows.keys().map(String::as_str));
             }
             return StepKind::Call {
                 workflow: c.workflow.clone(),
