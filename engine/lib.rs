@@ -7,4 +7,6 @@ pub mod calendar;
 pub mod cli;
 pub mod definition;
 pub mod diagnostic;
+pub mod domain;
+pub mod runtime;
 pub mod yaml;

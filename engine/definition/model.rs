@@ -15,7 +15,13 @@ use super::expr::{Env, Expr, Type};
 use super::raw::{Channel, NotifyChannel, Period, Text};
 
 /// The index of a step in [`Definition::steps`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+///
+/// Case states store step ids, which is sound because a deployed version never changes:
+/// the store keeps the source a case was pinned to, and a new text is a new version.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(transparent)]
 pub struct StepId(pub u16);
 
 impl StepId {

@@ -1,0 +1,139 @@
+//! Domain values that parse, rather than strings that are checked somewhere.
+//!
+//! An `Iin` that exists is a valid IIN: the birth-date part, the century-and-sex digit and
+//! the control digit have been checked. A bad IIN is rejected where it enters (a
+//! submission, a form) and never reaches the gateway.
+
+use std::fmt;
+
+use chrono::NaiveDate;
+
+/// Why a text is not an IIN.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IinError {
+    /// Not 12 digits.
+    #[error("an IIN has 12 digits")]
+    Length,
+    /// The 7th digit is not 1-6.
+    #[error("the 7th digit of an IIN (century and sex) must be 1 to 6")]
+    Century,
+    /// The first six digits are not a date.
+    #[error("the first six digits of an IIN must be the date of birth, YYMMDD")]
+    BirthDate,
+    /// The control digit does not match.
+    #[error("the control digit of the IIN does not match: check the number")]
+    Control,
+}
+
+/// An individual identification number (ИИН / ЖСН).
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Iin(String);
+
+impl Iin {
+    /// Parses and checks an IIN: 12 digits, YYMMDD of birth, a century-and-sex digit
+    /// (1/2: 1800s, 3/4: 1900s, 5/6: 2000s; odd male, even female), four serial digits and a
+    /// control digit: the first 11 digits weighted 1..11, mod 11; if that is 10, weighted
+    /// 3,4,5,6,7,8,9,10,11,1,2; if it is 10 again, the number is invalid.
+    pub fn parse(text: &str) -> Result<Iin, IinError> {
+        let digits: Vec<u32> = text.chars().filter_map(|c| c.to_digit(10)).collect();
+        if text.len() != 12 || digits.len() != 12 {
+            return Err(IinError::Length);
+        }
+        let century = match digits[6] {
+            1 | 2 => 1800,
+            3 | 4 => 1900,
+            5 | 6 => 2000,
+            _ => return Err(IinError::Century),
+        };
+        let year = century + (digits[0] * 10 + digits[1]) as i32;
+        let month = digits[2] * 10 + digits[3];
+        let day = digits[4] * 10 + digits[5];
+        NaiveDate::from_ymd_opt(year, month, day).ok_or(IinError::BirthDate)?;
+        let weighted =
+            |weights: [u32; 11]| digits.iter().zip(weights).map(|(d, w)| d * w).sum::<u32>() % 11;
+        let mut control = weighted([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+        if control == 10 {
+            control = weighted([3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2]);
+            if control == 10 {
+                return Err(IinError::Control);
+            }
+        }
+        if control != digits[11] {
+            return Err(IinError::Control);
+        }
+        Ok(Iin(text.to_string()))
+    }
+
+    /// The number.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The masked form for logs: the first two and the last two digits.
+    pub fn masked(&self) -> String {
+        mask(&self.0)
+    }
+}
+
+/// Masks personal data for logs: keeps the first two and last two characters.
+pub fn mask(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    if chars.len() <= 4 {
+        return "*".repeat(chars.len());
+    }
+    let mut out: String = chars[..2].iter().collect();
+    out.push_str(&"*".repeat(chars.len() - 4));
+    out.extend(&chars[chars.len() - 2..]);
+    out
+}
+
+/// Debug output never shows the number: IINs must not reach logs unmasked.
+impl fmt::Debug for Iin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Iin({})", self.masked())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Builds a valid IIN from its first 11 digits by computing the control digit.
+    fn with_control(first: &str) -> String {
+        let d: Vec<u32> = first.chars().map(|c| c.to_digit(10).unwrap()).collect();
+        let w = |ws: [u32; 11]| d.iter().zip(ws).map(|(a, b)| a * b).sum::<u32>() % 11;
+        let mut c = w([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+        if c == 10 {
+            c = w([3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2]);
+        }
+        format!("{first}{c}")
+    }
+
+    #[test]
+    fn parses_and_rejects() {
+        let good = with_control("85031530012");
+        assert_eq!(Iin::parse(&good).unwrap().as_str(), good);
+        let mut bad = good.clone();
+        let last = bad.pop().unwrap().to_digit(10).unwrap();
+        bad.push(char::from_digit((last + 1) % 10, 10).unwrap());
+        assert_eq!(Iin::parse(&bad), Err(IinError::Control));
+        assert_eq!(Iin::parse("85031530012"), Err(IinError::Length));
+        assert_eq!(Iin::parse("85133030012x"), Err(IinError::Length));
+        assert_eq!(
+            Iin::parse(&with_control("85133130012")),
+            Err(IinError::BirthDate)
+        );
+        assert_eq!(
+            Iin::parse(&with_control("85031570012")),
+            Err(IinError::Century)
+        );
+    }
+
+    #[test]
+    fn never_prints_in_full() {
+        let iin = Iin::parse(&with_control("85031530012")).unwrap();
+        let shown = format!("{iin:?}");
+        assert!(!shown.contains(iin.as_str()), "{shown}");
+        assert_eq!(mask("+77011234567"), "+7********67");
+    }
+}

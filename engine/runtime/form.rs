@@ -1,0 +1,165 @@
+//! A clerk's form, checked against the definition before it touches the case.
+//!
+//! Every field error is reported at once, by field, in words a clerk can act on; nothing
+//! is written to the case unless the whole form is right.
+
+use serde_json::Value;
+
+use super::{Error, FieldError};
+use crate::definition::expr::Type;
+use crate::definition::model::{Definition, FieldDef, Task};
+use crate::domain::Iin;
+
+/// Checks the form of `task` completed with `outcome`; returns the values to record.
+pub fn check(
+    def: &Definition,
+    task: &Task,
+    outcome: &str,
+    form: &Value,
+) -> Result<Vec<(String, Value)>, Error> {
+    let empty = serde_json::Map::new();
+    let given = match form {
+        Value::Object(map) => map,
+        Value::Null => &empty,
+        _ => {
+            return Err(Error::Rejected(vec![FieldError {
+                field: "form".into(),
+                message: "the form must be an object of fields".into(),
+            }]));
+        }
+    };
+    let mut errors = Vec::new();
+    let mut values = Vec::new();
+    for name in given.keys() {
+        if !task.form.iter().any(|f| &f.field == name) {
+            errors.push(FieldError {
+                field: name.clone(),
+                message: "this field is not on the form of this task".into(),
+            });
+        }
+    }
+    for field in &task.form {
+        let required = field.required
+            && (field.for_outcomes.is_empty() || field.for_outcomes.iter().any(|o| o == outcome));
+        let value = given.get(&field.field).filter(|v| !is_blank(v));
+        let Some(value) = value else {
+            if required {
+                errors.push(FieldError {
+                    field: field.field.clone(),
+                    message: "required".into(),
+                });
+            }
+            continue;
+        };
+        let Some(decl) = def
+            .data
+            .get(&field.field)
+            .or_else(|| def.parameters.get(&field.field))
+        else {
+            continue;
+        };
+        match check_value(decl, value) {
+            Ok(v) => values.push((field.field.clone(), v)),
+            Err(message) => errors.push(FieldError {
+                field: field.field.clone(),
+                message,
+            }),
+        }
+    }
+    if errors.is_empty() {
+        Ok(values)
+    } else {
+        Err(Error::Rejected(errors))
+    }
+}
+
+fn is_blank(v: &Value) -> bool {
+    v.is_null() || v.as_str().is_some_and(|s| s.trim().is_empty())
+}
+
+/// Checks one value against its declaration; returns it normalised (trimmed, typed).
+pub fn check_value(decl: &FieldDef, value: &Value) -> Result<Value, String> {
+    let text = value.as_str().map(str::trim);
+    let checked = match &decl.ty {
+        Type::Bool => match value {
+            Value::Bool(_) => value.clone(),
+            _ => match text {
+                Some("true" | "yes" | "on") => Value::Bool(true),
+                Some("false" | "no" | "off") => Value::Bool(false),
+                _ => return Err("must be yes or no".into()),
+            },
+        },
+        Type::Int => {
+            let n = value
+                .as_i64()
+                .or_else(|| text.and_then(|t| t.parse().ok()))
+                .ok_or("must be a whole number")?;
+            in_range(decl, n as f64)?;
+            Value::from(n)
+        }
+        Type::Decimal => {
+            let n = value
+                .as_f64()
+                .or_else(|| text.and_then(|t| t.replace(',', ".").parse().ok()))
+                .ok_or("must be a number")?;
+            in_range(decl, n)?;
+            Value::from(n)
+        }
+        Type::Date => {
+            let t = text.ok_or("must be a date")?;
+            chrono::NaiveDate::parse_from_str(t, "%Y-%m-%d")
+                .map_err(|_| "must be a date, YYYY-MM-DD")?;
+            Value::from(t)
+        }
+        Type::Iin => {
+            let t = text.ok_or("must be an IIN")?;
+            Iin::parse(t).map_err(|e| e.to_string())?;
+            Value::from(t)
+        }
+        Type::Enum(values) => {
+            let t = text.ok_or("must be one of the listed values")?;
+            if !values.iter().any(|v| v == t) {
+                return Err(format!("must be one of: {}", values.join(", ")));
+            }
+            Value::from(t)
+        }
+        Type::Email => {
+            let t = text.ok_or("must be an e-mail address")?;
+            if !t.contains('@') || t.contains(char::is_whitespace) {
+                return Err("must be an e-mail address".into());
+            }
+            Value::from(t)
+        }
+        Type::Phone => {
+            let t = text.ok_or("must be a phone number")?;
+            let digits: String = t.chars().filter(char::is_ascii_digit).collect();
+            if digits.len() != 11 {
+                return Err("must be a phone number of 11 digits, e.g. +7 701 123 45 67".into());
+            }
+            Value::from(format!("+{digits}"))
+        }
+        Type::String => Value::from(text.ok_or("must be text")?),
+        _ => value.clone(),
+    };
+    if let (Some(pattern), Some(t)) = (&decl.pattern, checked.as_str())
+        && let Ok(re) = regex::Regex::new(&format!("^(?:{pattern})$"))
+        && !re.is_match(t)
+    {
+        return Err(format!("does not have the expected form ({pattern})"));
+    }
+    Ok(checked)
+}
+
+fn in_range(decl: &FieldDef, n: f64) -> Result<(), String> {
+    if let Some(min) = decl.min
+        && n < min
+    {
+        return Err(format!("must be at least {min}"));
+    }
+    if let Some(max) = decl.max
+        && n > max
+    {
+        return Err(format!("must be at most {max}"));
+    }
+    Ok(())
+}

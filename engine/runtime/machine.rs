@@ -1,0 +1,1270 @@
+//! The transitions: how a case moves from step to step.
+//!
+//! `start` opens a case; `apply` takes one event. Both return the new state, the effects
+//! and the history entries of that one transition. A token runs forward through steps
+//! that need nothing from the world (decisions, forks, joins, notifications, documents,
+//! calls, ends) until each token waits for a clerk, an answer, a timer or a message.
+
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
+use serde_json::{Map, Value, json};
+
+use super::event::*;
+use super::state::*;
+use super::{Context, Error, Transition};
+use crate::calendar::Deadline;
+use crate::definition::expr;
+use crate::definition::model::*;
+
+/// Opens a case for a submission.
+pub fn start(
+    ctx: &Context<'_>,
+    id: i64,
+    number: &str,
+    submission: &Submission,
+) -> Result<Transition, Error> {
+    let def = ctx.definition;
+    let mut state = CaseState {
+        id,
+        number: number.to_string(),
+        service: def.id.clone(),
+        version: def.version.clone(),
+        status: Status::Active,
+        result: None,
+        language: submission.language,
+        sms_consent: submission.sms_consent,
+        channel: submission.channel.clone(),
+        region: submission.region.clone(),
+        data: [(String::new(), normalise(&submission.data))]
+            .into_iter()
+            .collect(),
+        tokens: Vec::new(),
+        next_token: 0,
+        joins: Default::default(),
+        tasks: Default::default(),
+        inbox: Vec::new(),
+        term: None,
+        seq: 0,
+        opened_at: ctx.now,
+        closed_at: None,
+    };
+    let mut m = Machine::new(ctx, &mut state);
+    m.history(
+        Actor::Citizen,
+        "submitted",
+        None,
+        json!({ "channel": submission.channel }),
+        None,
+    );
+    let token = m.new_token(Vec::new(), def.start);
+    m.run(token)?;
+    Ok(m.finish())
+}
+
+/// Applies one event to a case.
+pub fn apply(ctx: &Context<'_>, state: &CaseState, event: &Event) -> Result<Transition, Error> {
+    if state.is_closed() {
+        return Err(Error::Closed {
+            number: state.number.clone(),
+        });
+    }
+    let mut next = state.clone();
+    next.seq += 1;
+    let mut m = Machine::new(ctx, &mut next);
+    m.event(event)?;
+    Ok(m.finish())
+}
+
+/// Turns dotted keys (`applicant.iin: ...`) into nested objects, the shape expressions read.
+pub fn normalise(data: &Value) -> Value {
+    let mut out = Value::Object(Map::new());
+    if let Value::Object(map) = data {
+        for (key, value) in map {
+            set_path(&mut out, key, normalise_value(value));
+        }
+    }
+    out
+}
+
+fn normalise_value(v: &Value) -> Value {
+    match v {
+        Value::Object(_) => normalise(v),
+        other => other.clone(),
+    }
+}
+
+/// Sets `a.b.c` in a nested object.
+pub fn set_path(target: &mut Value, dotted: &str, value: Value) {
+    let mut cur = target;
+    let parts: Vec<&str> = dotted.split('.').collect();
+    for (i, part) in parts.iter().enumerate() {
+        if !cur.is_object() {
+            *cur = Value::Object(Map::new());
+        }
+        let map = cur.as_object_mut().expect("made an object");
+        if i == parts.len() - 1 {
+            map.insert(part.to_string(), value);
+            return;
+        }
+        cur = map
+            .entry(part.to_string())
+            .or_insert_with(|| Value::Object(Map::new()));
+    }
+}
+
+/// Reads `a.b.c` from a nested object.
+pub fn get_path<'v>(source: &'v Value, dotted: &str) -> Option<&'v Value> {
+    dotted.split('.').try_fold(source, |v, part| v.get(part))
+}
+
+struct Machine<'a, 'c> {
+    ctx: &'a Context<'c>,
+    state: &'a mut CaseState,
+    effects: Vec<Effect>,
+    history: Vec<HistoryEntry>,
+    jobs: u32,
+}
+
+impl<'a, 'c> Machine<'a, 'c> {
+    fn new(ctx: &'a Context<'c>, state: &'a mut CaseState) -> Self {
+        Machine {
+            ctx,
+            state,
+            effects: Vec::new(),
+            history: Vec::new(),
+            jobs: 0,
+        }
+    }
+
+    fn finish(self) -> Transition {
+        Transition {
+            state: self.state.clone(),
+            effects: self.effects,
+            history: self.history,
+        }
+    }
+
+    /// A key unique to this effect: `case:seq:n`. The same transition never runs twice
+    /// (the store commits it once), so the key identifies one event's one effect.
+    fn key(&mut self, prefix: &str) -> String {
+        self.jobs += 1;
+        format!("{prefix}{}:{}:{}", self.state.id, self.state.seq, self.jobs)
+    }
+
+    fn history(
+        &mut self,
+        actor: Actor,
+        kind: &str,
+        step: Option<&str>,
+        detail: Value,
+        evidence: Option<Deadline>,
+    ) {
+        self.history.push(HistoryEntry {
+            at: self.ctx.now,
+            actor,
+            kind: kind.to_string(),
+            step: step.map(str::to_string),
+            detail,
+            evidence,
+        });
+    }
+
+    fn new_token(&mut self, calls: Vec<StepId>, step: StepId) -> u32 {
+        let id = self.state.next_token;
+        self.state.next_token += 1;
+        self.state.tokens.push(Token {
+            id,
+            calls,
+            step,
+            waiting: Waiting::Timer { key: String::new() },
+            entered_at: self.ctx.now,
+        });
+        id
+    }
+
+    fn token(&self, id: u32) -> Result<&Token, Error> {
+        self.state
+            .token(id)
+            .ok_or(Error::Internal("token vanished"))
+    }
+
+    fn remove_token(&mut self, id: u32) {
+        self.state.tokens.retain(|t| t.id != id);
+    }
+
+    /// The definition a token's steps belong to: the service, or a called sub-workflow.
+    fn def_of(&self, calls: &[StepId]) -> Result<&'c Definition, Error> {
+        let mut def = self.ctx.definition;
+        for call in calls {
+            let StepKind::Call { workflow, .. } = &def.step(*call).kind else {
+                return Err(Error::Internal("a call frame is not a call step"));
+            };
+            def = self
+                .ctx
+                .subworkflows
+                .get(workflow)
+                .ok_or_else(|| Error::UnknownSubworkflow(workflow.clone()))?;
+        }
+        Ok(def)
+    }
+
+    /// The data scope of a token: `""` for the service, the call steps' names otherwise.
+    fn scope_of(&self, calls: &[StepId]) -> Result<String, Error> {
+        let mut def = self.ctx.definition;
+        let mut names = Vec::new();
+        for call in calls {
+            let step = def.step(*call);
+            names.push(step.name.clone());
+            if let StepKind::Call { workflow, .. } = &step.kind {
+                def = self
+                    .ctx
+                    .subworkflows
+                    .get(workflow)
+                    .ok_or_else(|| Error::UnknownSubworkflow(workflow.clone()))?;
+            }
+        }
+        Ok(names.join("/"))
+    }
+
+    fn step_path(&self, calls: &[StepId], step: &Step) -> Result<String, Error> {
+        let scope = self.scope_of(calls)?;
+        Ok(if scope.is_empty() {
+            step.name.clone()
+        } else {
+            format!("{scope}/{}", step.name)
+        })
+    }
+
+    fn eval(
+        &self,
+        scope: &str,
+        e: &expr::Expr,
+        extra: Option<(&str, &Value)>,
+    ) -> Result<Value, Error> {
+        let mut data = self.state.scope(scope);
+        if let Some((name, value)) = extra
+            && let Value::Object(map) = &mut data
+        {
+            map.insert(name.to_string(), value.clone());
+        }
+        expr::eval(e, &data).map_err(|err| Error::Expression {
+            expression: e.source().to_string(),
+            message: err.to_string(),
+        })
+    }
+
+    fn assign(
+        &mut self,
+        scope: &str,
+        mappings: &[(String, expr::Expr)],
+        extra: Option<(&str, &Value)>,
+    ) -> Result<(), Error> {
+        for (target, e) in mappings {
+            let value = self.eval(scope, e, extra)?;
+            let data = self
+                .state
+                .data
+                .entry(scope.to_string())
+                .or_insert_with(|| Value::Object(Map::new()));
+            set_path(data, target, value);
+        }
+        Ok(())
+    }
+
+    /// Template variables: the case's data plus what every message may cite.
+    fn vars(&self, scope: &str) -> Value {
+        let mut vars = self.state.scope("");
+        if !scope.is_empty()
+            && let (Value::Object(map), Value::Object(sub)) = (&mut vars, self.state.scope(scope))
+        {
+            map.extend(sub);
+        }
+        if let Value::Object(map) = &mut vars {
+            let def = self.ctx.definition;
+            let title = match self.state.language {
+                Language::Kk => &def.title.kk,
+                Language::Ru => &def.title.ru,
+            };
+            map.insert("registration_number".into(), json!(self.state.number));
+            map.insert("service_title".into(), json!(title));
+            map.insert("language".into(), json!(self.state.language));
+            map.insert("today".into(), json!(self.local_date().to_string()));
+            if let Some(term) = &self.state.term {
+                map.insert("deadline".into(), json!(term.due_on.to_string()));
+            }
+        }
+        vars
+    }
+
+    /// The end of the window the citizen will have next, when the steps ahead of `from`
+    /// (documents and notifications) lead to a `receive`: the objection deadline a notice
+    /// must state (APPK art. 73).
+    fn deadline_ahead(&self, def: &Definition, from: StepId) -> Option<NaiveDate> {
+        let mut step = from;
+        for _ in 0..4 {
+            match &def.step(step).kind {
+                StepKind::Receive { timeout, .. } => {
+                    let (at, _) = self.due(*timeout).ok()?;
+                    return Some(
+                        at.with_timezone(&self.ctx.calendar.time_zone())
+                            .date_naive(),
+                    );
+                }
+                StepKind::Notify { next, .. } | StepKind::Document { next, .. } => step = *next,
+                _ => return None,
+            }
+        }
+        None
+    }
+
+    fn local_date(&self) -> NaiveDate {
+        self.ctx
+            .now
+            .with_timezone(&self.ctx.calendar.time_zone())
+            .date_naive()
+    }
+
+    /// The end of a working day, as an instant: the close of the office that day.
+    fn end_of_day(&self, date: NaiveDate) -> DateTime<Utc> {
+        let tz = self.ctx.calendar.time_zone();
+        let local = date.and_time(self.ctx.settings.close_of_day);
+        tz.from_local_datetime(&local)
+            .earliest()
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or_else(|| Utc.from_utc_datetime(&local))
+    }
+
+    /// When a length of time from now ends, with the evidence of a day count.
+    fn due(&self, length: Length) -> Result<(DateTime<Utc>, Option<Deadline>), Error> {
+        let today = self.local_date();
+        Ok(match length {
+            Length::WorkingDays(n) => {
+                let d = self.ctx.calendar.add_working_days(today, n)?;
+                (self.end_of_day(d.result), Some(d))
+            }
+            Length::CalendarDays(n) => {
+                let d = self.ctx.calendar.add_calendar_days(today, n)?;
+                (self.end_of_day(d.result), Some(d))
+            }
+            Length::WorkingMinutes(m) => {
+                let tz = self.ctx.calendar.time_zone();
+                let start = self.ctx.now.with_timezone(&tz);
+                let end = self.ctx.calendar.add_working_minutes(
+                    &self.ctx.settings.office_profile,
+                    start,
+                    m,
+                )?;
+                (end.with_timezone(&Utc), None)
+            }
+        })
+    }
+
+    /// Runs a token forward until it waits or ends.
+    fn run(&mut self, token: u32) -> Result<(), Error> {
+        let mut token = token;
+        loop {
+            let t = self.token(token)?.clone();
+            let def = self.def_of(&t.calls)?;
+            let step = def.step(t.step);
+            let scope = self.scope_of(&t.calls)?;
+            let path = self.step_path(&t.calls, step)?;
+            self.enter(&t, step, &path)?;
+            let next: Option<StepId> = match &step.kind {
+                StepKind::Task(task) => {
+                    self.open_task(token, step, &path, task)?;
+                    None
+                }
+                StepKind::Request(r) => {
+                    let mut input = Map::new();
+                    for (name, e) in &r.input {
+                        input.insert(name.clone(), self.eval(&scope, e, None)?);
+                    }
+                    let key = self.key("job:");
+                    self.effects.push(Effect::Job(Job {
+                        key: key.clone(),
+                        work: Work::Request {
+                            connector: r.connector.clone(),
+                            input: Value::Object(input),
+                            attempts: r.retry.attempts,
+                            exponential: r.retry.exponential,
+                            first_delay_seconds: r.retry.first_delay_seconds,
+                        },
+                    }));
+                    self.wait(token, Waiting::Job { key });
+                    None
+                }
+                StepKind::Notify {
+                    to,
+                    template,
+                    channels,
+                    urgent,
+                    next,
+                } => {
+                    let ahead = self.deadline_ahead(def, *next);
+                    self.notify(&scope, ahead, to, template, channels, *urgent);
+                    Some(*next)
+                }
+                StepKind::Document {
+                    template,
+                    kind,
+                    next,
+                } => {
+                    let key = self.key("job:");
+                    let mut vars = self.vars(&scope);
+                    if let (Some(d), Value::Object(map)) =
+                        (self.deadline_ahead(def, *next), &mut vars)
+                    {
+                        map.insert("next_deadline".into(), json!(d.to_string()));
+                    }
+                    self.effects.push(Effect::Job(Job {
+                        key,
+                        work: Work::Document {
+                            template: template.clone(),
+                            kind: kind.clone(),
+                            vars,
+                        },
+                    }));
+                    Some(*next)
+                }
+                StepKind::Decide {
+                    branches,
+                    otherwise,
+                } => {
+                    let mut chosen = *otherwise;
+                    for (e, target) in branches {
+                        if self.eval(&scope, e, None)? == Value::Bool(true) {
+                            chosen = *target;
+                            break;
+                        }
+                    }
+                    Some(chosen)
+                }
+                StepKind::Fork { branches, join } => {
+                    let key = format!("{scope}/{}", def.step(*join).name);
+                    self.state.joins.insert(key, 0);
+                    self.remove_token(token);
+                    for b in branches {
+                        let id = self.new_token(t.calls.clone(), *b);
+                        self.run(id)?;
+                        if self.state.is_closed() {
+                            return Ok(());
+                        }
+                    }
+                    return Ok(());
+                }
+                StepKind::Join { fork, next } => {
+                    let StepKind::Fork { branches, .. } = &def.step(*fork).kind else {
+                        return Err(Error::Internal("a join names a non-fork"));
+                    };
+                    let key = format!("{scope}/{}", step.name);
+                    let arrived = self.state.joins.entry(key.clone()).or_insert(0);
+                    *arrived += 1;
+                    if (*arrived as usize) < branches.len() {
+                        self.remove_token(token);
+                        return Ok(());
+                    }
+                    self.state.joins.remove(&key);
+                    Some(*next)
+                }
+                StepKind::Wait { until, .. } => {
+                    let due_at = match until {
+                        WaitFor::Length(l) => self.due(*l)?.0,
+                        WaitFor::Until(e) => {
+                            let value = self.eval(&scope, e, None)?;
+                            let date = value
+                                .as_str()
+                                .and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
+                                .ok_or_else(|| Error::Expression {
+                                    expression: e.source().to_string(),
+                                    message: "the expression did not give a date".into(),
+                                })?;
+                            self.end_of_day(date)
+                        }
+                    };
+                    let key = self.key("timer:");
+                    self.effects.push(Effect::SetTimer {
+                        key: key.clone(),
+                        due_at,
+                        purpose: TimerPurpose::Wait { token },
+                    });
+                    self.wait(token, Waiting::Timer { key });
+                    None
+                }
+                StepKind::Receive {
+                    message,
+                    timeout,
+                    store,
+                    next,
+                    ..
+                } => {
+                    self.prune_inbox();
+                    if let Some(pos) = self.state.inbox.iter().position(|m| &m.name == message) {
+                        let m = self.state.inbox.remove(pos);
+                        self.assign(&scope, store, Some(("message", &m.payload)))?;
+                        self.history(
+                            Actor::Engine,
+                            "message_taken",
+                            Some(&path),
+                            json!({ "message": message, "received_at": m.received_at }),
+                            None,
+                        );
+                        Some(*next)
+                    } else {
+                        let (due_at, evidence) = self.due(*timeout)?;
+                        let key = self.key("timer:");
+                        self.effects.push(Effect::SetTimer {
+                            key: key.clone(),
+                            due_at,
+                            purpose: TimerPurpose::MessageTimeout { token },
+                        });
+                        self.history(
+                            Actor::Engine,
+                            "waiting_for_message",
+                            Some(&path),
+                            json!({ "message": message, "until": due_at }),
+                            evidence,
+                        );
+                        self.wait(
+                            token,
+                            Waiting::Message {
+                                name: message.clone(),
+                                timer: key,
+                            },
+                        );
+                        None
+                    }
+                }
+                StepKind::Call { workflow, with, .. } => {
+                    let sub = self
+                        .ctx
+                        .subworkflows
+                        .get(workflow)
+                        .ok_or_else(|| Error::UnknownSubworkflow(workflow.clone()))?;
+                    let mut params = Value::Object(Map::new());
+                    for (name, e) in with {
+                        set_path(&mut params, name, self.eval(&scope, e, None)?);
+                    }
+                    let mut calls = t.calls.clone();
+                    calls.push(t.step);
+                    let sub_scope = self.scope_of(&calls)?;
+                    self.state.data.insert(sub_scope, params);
+                    let tok = self
+                        .state
+                        .tokens
+                        .iter_mut()
+                        .find(|x| x.id == token)
+                        .ok_or(Error::Internal("token vanished"))?;
+                    tok.calls = calls;
+                    tok.step = sub.start;
+                    continue;
+                }
+                StepKind::End { result } => {
+                    if let Some((call, outer)) = t.calls.split_last() {
+                        // The end of a sub-workflow: back to the calling step's outcome.
+                        let outer_def = self.def_of(outer)?;
+                        let StepKind::Call { outcomes, .. } = &outer_def.step(*call).kind else {
+                            return Err(Error::Internal("a call frame is not a call step"));
+                        };
+                        let next = *outcomes
+                            .get(result)
+                            .ok_or(Error::Internal("unhandled sub-workflow result"))?;
+                        self.history(
+                            Actor::Engine,
+                            "call_returned",
+                            Some(&path),
+                            json!({ "result": result }),
+                            None,
+                        );
+                        let tok = self
+                            .state
+                            .tokens
+                            .iter_mut()
+                            .find(|x| x.id == token)
+                            .ok_or(Error::Internal("token vanished"))?;
+                        tok.calls = outer.to_vec();
+                        tok.step = next;
+                        continue;
+                    }
+                    self.close(Status::Completed, result, Actor::Engine);
+                    return Ok(());
+                }
+            };
+            match next {
+                Some(next) => {
+                    self.leave(token, step)?;
+                    let tok = self
+                        .state
+                        .tokens
+                        .iter_mut()
+                        .find(|x| x.id == token)
+                        .ok_or(Error::Internal("token vanished"))?;
+                    tok.step = next;
+                }
+                None => return Ok(()),
+            }
+            token = self.token(token)?.id;
+        }
+    }
+
+    /// Entering a step: the stage report, the history line, the term pause.
+    fn enter(&mut self, t: &Token, step: &Step, path: &str) -> Result<(), Error> {
+        if let Some(tok) = self.state.tokens.iter_mut().find(|x| x.id == t.id) {
+            tok.entered_at = self.ctx.now;
+        }
+        self.history(
+            Actor::Engine,
+            "entered",
+            Some(path),
+            json!({ "kind": step.kind.name() }),
+            None,
+        );
+        if let Some(stage) = &step.stage {
+            let key = self.key("job:");
+            self.effects.push(Effect::Job(Job {
+                key,
+                work: Work::Stage {
+                    stage: stage.clone(),
+                    step: path.to_string(),
+                    at: self.ctx.now,
+                },
+            }));
+        }
+        if step.pauses_term
+            && let Some(term) = &mut self.state.term
+            && term.paused_since.is_none()
+        {
+            term.paused_since = Some(self.ctx.now);
+            self.history(Actor::Engine, "term_paused", Some(path), json!({}), None);
+        }
+        Ok(())
+    }
+
+    /// Leaving a step: resume a paused term, start the term after the acceptance.
+    fn leave(&mut self, token: u32, step: &Step) -> Result<(), Error> {
+        let calls = self.token(token)?.calls.clone();
+        if step.pauses_term {
+            self.resume_term(&step.name)?;
+        }
+        let def = self.ctx.definition;
+        if calls.is_empty()
+            && let Some(term) = &def.term
+            && self.state.term.is_none()
+            && def.step(term.starts_after).name == step.name
+        {
+            self.start_term(term)?;
+        }
+        Ok(())
+    }
+
+    fn start_term(&mut self, term: &Term) -> Result<(), Error> {
+        let tz = self.ctx.calendar.time_zone();
+        let local = self.ctx.now.with_timezone(&tz).naive_local();
+        // An application accepted after office hours or on a day off counts as accepted on
+        // the next working day (seeds/004 appendix 2 row 5: the acceptance day not counted).
+        let accepted_on = self
+            .ctx
+            .calendar
+            .acceptance_date(&self.ctx.settings.office_profile, local)?;
+        let evidence = match term.length {
+            Length::WorkingDays(n) if term.acceptance_day_counts => self
+                .ctx
+                .calendar
+                .add_working_days(accepted_on, n.saturating_sub(1))?,
+            Length::WorkingDays(n) => self.ctx.calendar.add_working_days(accepted_on, n)?,
+            Length::CalendarDays(n) => self.ctx.calendar.add_calendar_days(accepted_on, n)?,
+            Length::WorkingMinutes(m) => self
+                .ctx
+                .calendar
+                .add_working_days(accepted_on, m.div_ceil(WorkingTime::MINUTES_PER_DAY))?,
+        };
+        let due_on = evidence.result;
+        self.history(
+            Actor::Engine,
+            "term_started",
+            None,
+            json!({ "accepted_on": accepted_on, "due_on": due_on }),
+            Some(evidence.clone()),
+        );
+        self.state.term = Some(TermState {
+            accepted_on,
+            due_on,
+            evidence,
+            paused_days: 0,
+            paused_since: None,
+        });
+        // The term's escalation ladder: timers at shares of the time from now to the due end.
+        let due_at = self.end_of_day(due_on);
+        for (i, rung) in term.escalation.iter().enumerate() {
+            let at = share(self.ctx.now, due_at, rung.at_percent);
+            let key = self.key("timer:");
+            self.effects.push(Effect::SetTimer {
+                key,
+                due_at: at,
+                purpose: TimerPurpose::TermRung { rung: i },
+            });
+        }
+        Ok(())
+    }
+
+    /// The term resumes with the time already used: its due date moves by the working days
+    /// the case waited on the citizen.
+    fn resume_term(&mut self, step: &str) -> Result<(), Error> {
+        let Some(term) = &self.state.term else {
+            return Ok(());
+        };
+        let Some(since) = term.paused_since else {
+            return Ok(());
+        };
+        let tz = self.ctx.calendar.time_zone();
+        let from = since.with_timezone(&tz).date_naive();
+        let to = self.local_date();
+        let days = self.ctx.calendar.working_days_between(from, to)?.max(0) as u32;
+        let due = if days > 0 {
+            Some(self.ctx.calendar.add_working_days(term.due_on, days)?)
+        } else {
+            None
+        };
+        let term = self.state.term.as_mut().expect("checked above");
+        term.paused_since = None;
+        term.paused_days += days;
+        let mut evidence = None;
+        if let Some(d) = due {
+            term.due_on = d.result;
+            evidence = Some(d);
+        }
+        let due_on = term.due_on;
+        self.history(
+            Actor::Engine,
+            "term_resumed",
+            Some(step),
+            json!({ "paused_working_days": days, "due_on": due_on }),
+            evidence,
+        );
+        Ok(())
+    }
+
+    fn wait(&mut self, token: u32, waiting: Waiting) {
+        if let Some(t) = self.state.tokens.iter_mut().find(|t| t.id == token) {
+            t.waiting = waiting;
+        }
+    }
+
+    fn open_task(&mut self, token: u32, step: &Step, path: &str, task: &Task) -> Result<(), Error> {
+        let (due_at, evidence) = match task.due {
+            None => (None, None),
+            Some(Due::After(length)) => {
+                let (at, ev) = self.due(length)?;
+                (Some(at), ev)
+            }
+            Some(Due::BeforeTermEnd(n)) => match &self.state.term {
+                Some(term) => {
+                    let d = self.ctx.calendar.subtract_working_days(term.due_on, n)?;
+                    (Some(self.end_of_day(d.result)), Some(d))
+                }
+                None => (None, None),
+            },
+        };
+        let key = format!("task:{}:{}:{}", self.state.id, self.state.seq, token);
+        self.state.tasks.insert(
+            key.clone(),
+            OpenTask {
+                token,
+                step: path.to_string(),
+                role: task.role.clone(),
+                created_at: self.ctx.now,
+                due_at,
+            },
+        );
+        self.effects.push(Effect::CreateTask {
+            key: key.clone(),
+            step: path.to_string(),
+            role: task.role.clone(),
+            due_at,
+            evidence: evidence.clone(),
+        });
+        if let Some(due_at) = due_at {
+            for (i, rung) in task.escalation.iter().enumerate() {
+                let at = share(self.ctx.now, due_at, rung.at_percent);
+                let timer = format!("{key}:rung{i}");
+                self.effects.push(Effect::SetTimer {
+                    key: timer,
+                    due_at: at,
+                    purpose: TimerPurpose::TaskRung {
+                        task: key.clone(),
+                        rung: i,
+                    },
+                });
+            }
+        }
+        self.history(
+            Actor::Engine,
+            "task_created",
+            Some(path),
+            json!({ "task": key, "role": task.role, "due_at": due_at }),
+            evidence,
+        );
+        let _ = step;
+        self.wait(token, Waiting::Task { key });
+        Ok(())
+    }
+
+    fn notify(
+        &mut self,
+        scope: &str,
+        ahead: Option<NaiveDate>,
+        to: &Recipient,
+        template: &str,
+        channels: &[crate::definition::raw::NotifyChannel],
+        urgent: bool,
+    ) {
+        let to = match to {
+            Recipient::Citizen => "citizen".to_string(),
+            Recipient::Assignee => "assignee".to_string(),
+            Recipient::SupportEmail => "support_email".to_string(),
+            Recipient::Role(r) => format!("role:{r}"),
+        };
+        let channels: Vec<String> = channels
+            .iter()
+            .filter(|c| {
+                // No SMS to a citizen who did not consent (seeds/000 appendix 1).
+                !(to == "citizen"
+                    && **c == crate::definition::raw::NotifyChannel::Sms
+                    && !self.state.sms_consent)
+            })
+            .map(|c| match c {
+                crate::definition::raw::NotifyChannel::Sms => "sms".to_string(),
+                crate::definition::raw::NotifyChannel::Email => "email".to_string(),
+            })
+            .collect();
+        if channels.is_empty() {
+            return;
+        }
+        let key = self.key("job:");
+        let mut vars = self.vars(scope);
+        if let (Some(d), Value::Object(map)) = (ahead, &mut vars) {
+            map.insert("next_deadline".into(), json!(d.to_string()));
+        }
+        self.effects.push(Effect::Job(Job {
+            key,
+            work: Work::Notify {
+                to,
+                template: template.to_string(),
+                channels,
+                urgent,
+                vars,
+            },
+        }));
+    }
+
+    fn prune_inbox(&mut self) {
+        let now = self.ctx.now;
+        self.state.inbox.retain(|m| m.expires_at > now);
+    }
+
+    /// Ends the case: every task closed, every timer left to lapse as stale.
+    fn close(&mut self, status: Status, result: &str, actor: Actor) {
+        let keys: Vec<String> = self.state.tasks.keys().cloned().collect();
+        for key in keys {
+            self.effects.push(Effect::CloseTask { key });
+        }
+        for t in &self.state.tokens {
+            match &t.waiting {
+                Waiting::Timer { key } | Waiting::Message { timer: key, .. } if !key.is_empty() => {
+                    self.effects.push(Effect::CancelTimer { key: key.clone() });
+                }
+                _ => {}
+            }
+        }
+        self.state.tasks.clear();
+        self.state.tokens.clear();
+        self.state.status = status;
+        self.state.result = Some(result.to_string());
+        self.state.closed_at = Some(self.ctx.now);
+        self.history(
+            actor,
+            "closed",
+            None,
+            json!({ "status": status, "result": result }),
+            None,
+        );
+    }
+
+    fn event(&mut self, event: &Event) -> Result<(), Error> {
+        match event {
+            Event::TaskCompleted {
+                task,
+                outcome,
+                form,
+                by,
+            } => self.complete_task(task, outcome, form, by),
+            Event::JobSucceeded { job, output } => {
+                let Some(t) = self.waiting_on(|w| matches!(w, Waiting::Job { key } if key == job))
+                else {
+                    return Err(Error::Stale(format!("no step waits for job {job}")));
+                };
+                let t = self.token(t)?.clone();
+                let def = self.def_of(&t.calls)?;
+                let step = def.step(t.step);
+                let StepKind::Request(r) = &step.kind else {
+                    return Err(Error::Internal("a job wait outside a request"));
+                };
+                let scope = self.scope_of(&t.calls)?;
+                let path = self.step_path(&t.calls, step)?;
+                self.assign(&scope, &r.output, Some(("response", output)))?;
+                self.history(
+                    Actor::System(r.connector.clone()),
+                    "data_received",
+                    Some(&path),
+                    json!({ "connector": r.connector }),
+                    None,
+                );
+                self.leave(t.id, step)?;
+                self.advance(t.id, r.next)
+            }
+            Event::JobFailed {
+                job,
+                error,
+                attempts,
+            } => {
+                let Some(t) = self.waiting_on(|w| matches!(w, Waiting::Job { key } if key == job))
+                else {
+                    return Err(Error::Stale(format!("no step waits for job {job}")));
+                };
+                let t = self.token(t)?.clone();
+                let def = self.def_of(&t.calls)?;
+                let step = def.step(t.step);
+                let StepKind::Request(r) = &step.kind else {
+                    return Err(Error::Internal("a job wait outside a request"));
+                };
+                let scope = self.scope_of(&t.calls)?;
+                let path = self.step_path(&t.calls, step)?;
+                self.history(
+                    Actor::System(r.connector.clone()),
+                    "request_failed",
+                    Some(&path),
+                    json!({ "connector": r.connector, "error": error, "attempts": attempts }),
+                    None,
+                );
+                if r.escalate_to_support {
+                    // Seeds/001 items 13, 14, 17: the service name, the registration number,
+                    // the IIN, the steps that led to the error, the error.
+                    let mut vars = self.vars(&scope);
+                    if let Value::Object(map) = &mut vars {
+                        map.insert("failed_step".into(), json!(path));
+                        map.insert("connector".into(), json!(r.connector));
+                        map.insert("error".into(), json!(error));
+                        map.insert("attempts".into(), json!(attempts));
+                        map.insert(
+                            "support_email".into(),
+                            json!(self.ctx.definition.support_email),
+                        );
+                        map.insert("steps".into(), json!(self.steps_so_far()));
+                    }
+                    let key = self.key("job:");
+                    self.effects.push(Effect::Job(Job {
+                        key,
+                        work: Work::Notify {
+                            to: "support_email".into(),
+                            template: "technical_failure".into(),
+                            channels: vec!["email".into()],
+                            urgent: true,
+                            vars,
+                        },
+                    }));
+                }
+                self.leave(t.id, step)?;
+                self.advance(t.id, r.on_failure)
+            }
+            Event::TimerFired {
+                timer,
+                purpose,
+                due_at,
+            } => self.timer(timer, purpose, *due_at),
+            Event::MessageReceived { name, payload, by } => {
+                let waiting =
+                    self.waiting_on(|w| matches!(w, Waiting::Message { name: n, .. } if n == name));
+                let Some(t) = waiting else {
+                    // Nothing waits yet: keep it (a message may arrive before its step).
+                    self.prune_inbox();
+                    self.state.inbox.push(InboxMessage {
+                        name: name.clone(),
+                        payload: payload.clone(),
+                        received_at: self.ctx.now,
+                        expires_at: self.ctx.now + self.ctx.settings.message_retention,
+                    });
+                    self.history(
+                        by.clone(),
+                        "message_kept",
+                        None,
+                        json!({ "message": name }),
+                        None,
+                    );
+                    return Ok(());
+                };
+                let t = self.token(t)?.clone();
+                let def = self.def_of(&t.calls)?;
+                let step = def.step(t.step);
+                let StepKind::Receive { store, next, .. } = &step.kind else {
+                    return Err(Error::Internal("a message wait outside a receive step"));
+                };
+                if let Waiting::Message { timer, .. } = &t.waiting {
+                    self.effects
+                        .push(Effect::CancelTimer { key: timer.clone() });
+                }
+                let scope = self.scope_of(&t.calls)?;
+                let path = self.step_path(&t.calls, step)?;
+                self.assign(&scope, store, Some(("message", payload)))?;
+                self.history(
+                    by.clone(),
+                    "message_received",
+                    Some(&path),
+                    json!({ "message": name }),
+                    None,
+                );
+                self.leave(t.id, step)?;
+                self.advance(t.id, *next)
+            }
+            Event::Withdrawn { by } => {
+                self.close(Status::Withdrawn, "withdrawn", by.clone());
+                Ok(())
+            }
+        }
+    }
+
+    /// The steps the case has been through, for the support e-mail.
+    fn steps_so_far(&self) -> Vec<String> {
+        self.state
+            .tokens
+            .iter()
+            .filter_map(|t| {
+                let def = self.def_of(&t.calls).ok()?;
+                self.step_path(&t.calls, def.step(t.step)).ok()
+            })
+            .collect()
+    }
+
+    fn advance(&mut self, token: u32, next: StepId) -> Result<(), Error> {
+        if let Some(t) = self.state.tokens.iter_mut().find(|t| t.id == token) {
+            t.step = next;
+        }
+        self.run(token)
+    }
+
+    fn waiting_on(&self, pred: impl Fn(&Waiting) -> bool) -> Option<u32> {
+        self.state
+            .tokens
+            .iter()
+            .find(|t| pred(&t.waiting))
+            .map(|t| t.id)
+    }
+
+    fn complete_task(
+        &mut self,
+        key: &str,
+        outcome: &str,
+        form: &Value,
+        by: &Actor,
+    ) -> Result<(), Error> {
+        let Some(open) = self.state.tasks.get(key).cloned() else {
+            return Err(Error::TaskNotOpen(key.to_string()));
+        };
+        let t = self.token(open.token)?.clone();
+        let def = self.def_of(&t.calls)?;
+        let step = def.step(t.step);
+        let StepKind::Task(task) = &step.kind else {
+            return Err(Error::Internal("a task wait outside a task step"));
+        };
+        let Some(transition) = task.outcomes.get(outcome) else {
+            return Err(Error::Rejected(vec![super::FieldError {
+                field: "outcome".into(),
+                message: format!(
+                    "`{outcome}` is not an outcome of this task; choose one of: {}",
+                    task.outcomes.keys().cloned().collect::<Vec<_>>().join(", ")
+                ),
+            }]));
+        };
+        let scope = self.scope_of(&t.calls)?;
+        let values = super::form::check(def, task, outcome, form)?;
+        {
+            let data = self
+                .state
+                .data
+                .entry(scope.clone())
+                .or_insert_with(|| Value::Object(Map::new()));
+            for (name, value) in values {
+                set_path(data, &name, value);
+            }
+        }
+        self.assign(&scope, &transition.set, None)?;
+        self.state.tasks.remove(key);
+        self.effects.push(Effect::CloseTask {
+            key: key.to_string(),
+        });
+        for i in 0..task.escalation.len() {
+            self.effects.push(Effect::CancelTimer {
+                key: format!("{key}:rung{i}"),
+            });
+        }
+        let late = open.due_at.map(|due| self.ctx.now > due).unwrap_or(false);
+        self.history(
+            by.clone(),
+            "task_completed",
+            Some(&open.step),
+            json!({ "task": key, "outcome": outcome, "late": late }),
+            None,
+        );
+        self.leave(t.id, step)?;
+        self.advance(t.id, transition.next)
+    }
+
+    fn timer(
+        &mut self,
+        key: &str,
+        purpose: &TimerPurpose,
+        due_at: DateTime<Utc>,
+    ) -> Result<(), Error> {
+        let late_seconds = (self.ctx.now - due_at).num_seconds().max(0);
+        match purpose {
+            TimerPurpose::Wait { token } => {
+                let Some(t) = self.state.token(*token).cloned() else {
+                    return Err(Error::Stale(format!("timer {key}: its token is gone")));
+                };
+                if t.waiting
+                    != (Waiting::Timer {
+                        key: key.to_string(),
+                    })
+                {
+                    return Err(Error::Stale(format!("timer {key}: the step moved on")));
+                }
+                let def = self.def_of(&t.calls)?;
+                let step = def.step(t.step);
+                let StepKind::Wait { next, .. } = &step.kind else {
+                    return Err(Error::Internal("a timer wait outside a wait step"));
+                };
+                let path = self.step_path(&t.calls, step)?;
+                self.history(
+                    Actor::Engine,
+                    "timer_fired",
+                    Some(&path),
+                    json!({ "late_seconds": late_seconds }),
+                    None,
+                );
+                self.leave(t.id, step)?;
+                self.advance(t.id, *next)
+            }
+            TimerPurpose::MessageTimeout { token } => {
+                let Some(t) = self.state.token(*token).cloned() else {
+                    return Err(Error::Stale(format!("timer {key}: its token is gone")));
+                };
+                if !matches!(&t.waiting, Waiting::Message { timer, .. } if timer == key) {
+                    return Err(Error::Stale(format!("timer {key}: the message came")));
+                }
+                let def = self.def_of(&t.calls)?;
+                let step = def.step(t.step);
+                let StepKind::Receive {
+                    on_timeout,
+                    message,
+                    ..
+                } = &step.kind
+                else {
+                    return Err(Error::Internal("a message wait outside a receive step"));
+                };
+                let path = self.step_path(&t.calls, step)?;
+                self.history(
+                    Actor::Engine,
+                    "message_timed_out",
+                    Some(&path),
+                    json!({ "message": message, "late_seconds": late_seconds }),
+                    None,
+                );
+                self.leave(t.id, step)?;
+                self.advance(t.id, *on_timeout)
+            }
+            TimerPurpose::TaskRung { task, rung } => {
+                let Some(open) = self.state.tasks.get(task).cloned() else {
+                    return Err(Error::Stale(format!("timer {key}: the task is done")));
+                };
+                let t = self.token(open.token)?.clone();
+                let def = self.def_of(&t.calls)?;
+                let StepKind::Task(spec) = &def.step(t.step).kind else {
+                    return Err(Error::Internal("a task wait outside a task step"));
+                };
+                let Some(r) = spec.escalation.get(*rung) else {
+                    return Err(Error::Internal("an escalation rung out of range"));
+                };
+                let scope = self.scope_of(&t.calls)?;
+                self.escalate(&scope, &r.action, Some(task), r.at_percent, &open.step)
+            }
+            TimerPurpose::TermRung { rung } => {
+                let Some(term) = &self.ctx.definition.term else {
+                    return Err(Error::Internal("a term rung without a term"));
+                };
+                let Some(r) = term.escalation.get(*rung) else {
+                    return Err(Error::Internal("an escalation rung out of range"));
+                };
+                self.escalate("", &r.action, None, r.at_percent, "term")
+            }
+        }
+    }
+
+    fn escalate(
+        &mut self,
+        scope: &str,
+        action: &RungAction,
+        task: Option<&String>,
+        percent: u8,
+        step: &str,
+    ) -> Result<(), Error> {
+        let mut vars = self.vars(scope);
+        if let Value::Object(map) = &mut vars {
+            map.insert("step".into(), json!(step));
+            map.insert("percent".into(), json!(percent));
+        }
+        let (to, template) = match action {
+            RungAction::RemindAssignee => ("assignee".to_string(), "escalation_reminder"),
+            RungAction::Notify(role) => (format!("role:{role}"), "escalation_notice"),
+            RungAction::Reassign(role) => {
+                if let Some(task) = task
+                    && let Some(open) = self.state.tasks.get_mut(task)
+                {
+                    open.role = role.clone();
+                    self.effects.push(Effect::ReassignTask {
+                        key: task.clone(),
+                        role: role.clone(),
+                    });
+                }
+                (format!("role:{role}"), "escalation_reassigned")
+            }
+        };
+        let key = self.key("job:");
+        self.effects.push(Effect::Job(Job {
+            key,
+            work: Work::Notify {
+                to,
+                template: template.into(),
+                channels: vec!["email".into()],
+                urgent: false,
+                vars,
+            },
+        }));
+        self.history(
+            Actor::Engine,
+            "escalated",
+            Some(step),
+            json!({ "at_percent": percent, "action": format!("{action:?}") }),
+            None,
+        );
+        Ok(())
+    }
+}
+
+/// The instant `percent`% of the way from `from` to `to`.
+fn share(from: DateTime<Utc>, to: DateTime<Utc>, percent: u8) -> DateTime<Utc> {
+    let total = (to - from).num_seconds().max(0);
+    from + Duration::seconds(total * i64::from(percent) / 100)
+}
+
+/// The default close of a working day: a working-day deadline ends when the office closes.
+pub const CLOSE_OF_DAY: NaiveTime = match NaiveTime::from_hms_opt(18, 0, 0) {
+    Some(t) => t,
+    None => panic!("18:00 is a time"),
+};

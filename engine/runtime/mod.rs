@@ -1,0 +1,137 @@
+//! The runtime core: a pure function from (definition, case state, event, clock) to
+//! (new state, effects, history).
+//!
+//! **Architecture Invariant:** nothing here does IO or reads the clock. The time comes in
+//! [`Context::now`]; the calendar is data. Effects come out as values
+//! ([`Effect`]), which the shell stores with the state in one transaction and performs
+//! after commit. So the core is tested without a database, a network or real time, and a
+//! scenario can move a case through weeks of working days in milliseconds.
+
+mod event;
+pub mod form;
+mod machine;
+mod state;
+
+use chrono::{DateTime, Duration, NaiveTime, Utc};
+use indexmap::IndexMap;
+
+pub use event::*;
+pub use machine::{CLOSE_OF_DAY, get_path, normalise, set_path};
+pub use state::*;
+
+use crate::calendar::Calendar;
+use crate::definition::Definition;
+
+/// How an installation runs its cases; the same for every case.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The office profile (calendar office hours) for acceptance and working minutes.
+    pub office_profile: String,
+    /// When a working-day deadline ends on its last day.
+    pub close_of_day: NaiveTime,
+    /// How long a message that arrives before its step is kept.
+    pub message_retention: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            office_profile: "standard".into(),
+            close_of_day: CLOSE_OF_DAY,
+            message_retention: Duration::days(30),
+        }
+    }
+}
+
+/// Everything a transition reads besides the case: the pinned definition, the sub-workflows
+/// it calls, the calendar, the settings and the time.
+pub struct Context<'a> {
+    /// The version of the service the case is pinned to.
+    pub definition: &'a Definition,
+    /// The sub-workflows, by id.
+    pub subworkflows: &'a IndexMap<String, Definition>,
+    /// The working-day calendar of the service.
+    pub calendar: &'a Calendar,
+    /// Installation settings.
+    pub settings: &'a Settings,
+    /// Now.
+    pub now: DateTime<Utc>,
+}
+
+/// The outcome of one transition.
+#[derive(Debug, Clone)]
+pub struct Transition {
+    /// The case after it.
+    pub state: CaseState,
+    /// What the world must do.
+    pub effects: Vec<Effect>,
+    /// What the history records.
+    pub history: Vec<HistoryEntry>,
+}
+
+/// One wrong field of a form, for the clerk.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FieldError {
+    /// The data name.
+    pub field: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// Why an event could not be applied. Nothing changes in the case when one is returned.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Error {
+    /// The case has ended.
+    #[error("case {number} is closed")]
+    Closed {
+        /// Its registration number.
+        number: String,
+    },
+    /// The task is not open (completed already, or never was).
+    #[error("task {0} is not open")]
+    TaskNotOpen(String),
+    /// The form or the outcome is wrong.
+    #[error("the form has mistakes: {}", .0.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; "))]
+    Rejected(Vec<FieldError>),
+    /// The event is for something the case is no longer waiting on (a late timer).
+    #[error("stale event: {0}")]
+    Stale(String),
+    /// An expression failed on this case's data (missing data): an incident.
+    #[error("`{expression}` failed: {message}")]
+    Expression {
+        /// The expression.
+        expression: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// The calendar could not compute a deadline (a date beyond its data): an incident.
+    #[error("calendar: {0}")]
+    Calendar(String),
+    /// A sub-workflow is missing from the library.
+    #[error("unknown sub-workflow {0}")]
+    UnknownSubworkflow(String),
+    /// A broken invariant: a bug.
+    #[error("internal: {0}")]
+    Internal(&'static str),
+}
+
+impl From<crate::calendar::Error> for Error {
+    fn from(e: crate::calendar::Error) -> Self {
+        Error::Calendar(e.to_string())
+    }
+}
+
+/// Opens a case. See [`machine`] for the rules a token follows.
+pub fn start(
+    ctx: &Context<'_>,
+    id: i64,
+    number: &str,
+    submission: &Submission,
+) -> Result<Transition, Error> {
+    machine::start(ctx, id, number, submission)
+}
+
+/// Applies one event to a case.
+pub fn apply(ctx: &Context<'_>, state: &CaseState, event: &Event) -> Result<Transition, Error> {
+    machine::apply(ctx, state, event)
+}
