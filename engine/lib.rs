@@ -3,10 +3,14 @@
 //!
 //! See `ARCHITECTURE.md` at the repository root for the map of the modules.
 
+pub mod api;
 pub mod calendar;
+pub mod clock;
 pub mod cli;
 pub mod definition;
 pub mod diagnostic;
 pub mod domain;
 pub mod runtime;
+pub mod store;
+pub mod worker;
 pub mod yaml;

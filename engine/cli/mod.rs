@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 pub mod calendar;
 pub mod graph;
 pub mod schema;
+pub mod serve;
 pub mod validate;
 
 /// qyzmet: state-service workflows, working-day calendars and the engine that runs them.
@@ -29,6 +30,8 @@ enum Command {
     Schema(schema::Args),
     /// Print the process diagram of a workflow (Mermaid or DOT).
     Graph(graph::Args),
+    /// Run the HTTP API and the workers on the embedded default (SQLite, file outbox).
+    Serve(serve::Args),
 }
 
 /// Parses the command line and runs the chosen command.
@@ -39,5 +42,6 @@ pub fn main() -> ExitCode {
         Command::Validate(args) => validate::run(args),
         Command::Schema(args) => schema::run(args),
         Command::Graph(args) => graph::run(args),
+        Command::Serve(args) => serve::run(args),
     }
 }

@@ -1,0 +1,113 @@
+//! `qyzmet serve`: the HTTP API and the workers on the embedded default.
+//!
+//! No set-up: the database is a SQLite file under the data directory (created on first
+//! start, migrations applied), notifications and documents go to `outbox/` beside it, and
+//! data requests are answered by the stub gateway until connectors are configured. It
+//! answers `GET /health` once ready, and stops cleanly on SIGTERM or Ctrl-C: the loops
+//! finish their batch, leased jobs are handed back, the database is left consistent.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::clock::SystemClock;
+use crate::runtime::Settings;
+use crate::worker::outbox::FileOutbox;
+use crate::worker::{Config, Engine};
+
+/// Arguments of `qyzmet serve`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Where the database and the outbox live.
+    #[arg(long, default_value = "data", env = "QYZMET_DATA_DIR")]
+    pub data_dir: PathBuf,
+    /// The address to listen on (port 0 picks a free port, printed at start).
+    #[arg(long, default_value = "127.0.0.1:8080", env = "QYZMET_LISTEN")]
+    pub listen: SocketAddr,
+    /// The workflows folder.
+    #[arg(long, default_value = "workflows")]
+    pub workflows: PathBuf,
+    /// The calendars folder.
+    #[arg(long, default_value = "calendars", env = "QYZMET_CALENDAR_DIR")]
+    pub calendars: PathBuf,
+}
+
+/// Runs `qyzmet serve`.
+pub fn run(args: Args) -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("QYZMET_LOG").unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(serve(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(args: Args) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&args.data_dir)?;
+    let outbox = Arc::new(FileOutbox::new(args.data_dir.join("outbox")));
+    let engine = Engine::start(Config {
+        database: Some(args.data_dir.join("qyzmet.db")),
+        workflows: args.workflows,
+        calendars: args.calendars,
+        settings: Settings::default(),
+        clock: Arc::new(SystemClock),
+        performer: outbox,
+        number_prefix: "QZ".into(),
+    })
+    .await?;
+    let shutdown = CancellationToken::new();
+    let mut loops = engine.spawn_loops(shutdown.clone());
+    let listener = tokio::net::TcpListener::bind(args.listen).await?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, "ready");
+    eprintln!("qyzmet listening on http://{addr}");
+    let stop = shutdown.clone();
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        stop.cancel();
+    });
+    let app = crate::api::router(engine.clone());
+    let stop = shutdown.clone();
+    axum::serve(listener, app).with_graceful_shutdown(async move { stop.cancelled().await }).await?;
+    while loops.join_next().await.is_some() {}
+    let released = engine.release_leases().await?;
+    tracing::info!(released, "stopped");
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}

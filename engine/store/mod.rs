@@ -1,0 +1,580 @@
+//! Persistence: every SQL statement of the engine, and nothing else.
+//!
+//! The embedded default is one SQLite file under the data directory, in WAL mode with
+//! `synchronous=FULL`: a transition reported as committed survives a power cut. Reads go
+//! through a small pool; **all writes go through one connection, owned by the worker's
+//! writer** (see `worker::writer`), which is how SQLite wants to be written and how several
+//! transitions share one commit (group commit).
+//!
+//! **Architecture Invariant:** the store knows rows, not rules. It never decides what a
+//! case does next; it writes what the runtime core returned, in one transaction.
+
+use std::path::Path;
+use std::str::FromStr;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde_json::Value;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Row, SqliteConnection, SqlitePool};
+
+use crate::runtime::{CaseState, Effect, HistoryEntry, Transition, Work};
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The database said no.
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    /// A migration failed.
+    #[error("migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A stored value does not parse: the database was edited by hand, or a bug.
+    #[error("corrupt {what}: {message}")]
+    Corrupt {
+        /// What was being read.
+        what: &'static str,
+        /// The parser's complaint.
+        message: String,
+    },
+    /// Another writer moved the case first.
+    #[error("case {0} changed concurrently")]
+    Conflict(i64),
+}
+
+/// Timestamps are stored as fixed-width UTC text, so text order is time order.
+pub fn ts(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+/// Parses a stored timestamp.
+pub fn parse_ts(text: &str) -> Result<DateTime<Utc>, Error> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| Error::Corrupt {
+            what: "timestamp",
+            message: e.to_string(),
+        })
+}
+
+fn json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).expect("engine values serialise")
+}
+
+fn parse<T: serde::de::DeserializeOwned>(what: &'static str, text: &str) -> Result<T, Error> {
+    serde_json::from_str(text).map_err(|e| Error::Corrupt {
+        what,
+        message: e.to_string(),
+    })
+}
+
+/// The database: a pool for reads, and the writer's connection options.
+#[derive(Clone)]
+pub struct Store {
+    /// Readers (and, during start-up, the migrator).
+    pub pool: SqlitePool,
+    options: SqliteConnectOptions,
+}
+
+/// An open task as the queues show it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct TaskRow {
+    /// The task's key.
+    pub key: String,
+    /// The case's registration number.
+    pub number: String,
+    /// The step.
+    pub step: String,
+    /// The role whose queue it is in.
+    pub role: String,
+    /// The region.
+    pub region: String,
+    /// `open` or `claimed`.
+    pub status: String,
+    /// Who claimed it.
+    pub assignee: Option<String>,
+    /// When it is due.
+    pub due_at: Option<DateTime<Utc>>,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A due timer.
+#[derive(Debug, Clone)]
+pub struct TimerRow {
+    /// Its key.
+    pub key: String,
+    /// The case.
+    pub case_id: i64,
+    /// When it was due.
+    pub due_at: DateTime<Utc>,
+    /// What for, as stored.
+    pub purpose: crate::runtime::TimerPurpose,
+}
+
+/// An outbox job.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct JobRow {
+    /// The idempotency key.
+    pub key: String,
+    /// The case.
+    pub case_id: i64,
+    /// The work.
+    pub work: Work,
+    /// `pending`, `done` or `incident`.
+    pub status: String,
+    /// Attempts made.
+    pub attempts: u32,
+    /// The last error.
+    pub last_error: Option<String>,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database file and applies the migrations.
+    pub async fn open(path: &Path) -> Result<Store, Error> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(std::time::Duration::from_secs(30));
+        Self::with_options(options, 4).await
+    }
+
+    /// An in-memory database, for tests: one shared connection.
+    pub async fn memory() -> Result<Store, Error> {
+        let options = SqliteConnectOptions::from_str("sqlite::memory:")?.foreign_keys(true);
+        Self::with_options(options, 1).await
+    }
+
+    async fn with_options(options: SqliteConnectOptions, readers: u32) -> Result<Store, Error> {
+        let pool = SqlitePoolOptions::new()
+            .max_connections(readers)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_with(options.clone())
+            .await?;
+        sqlx::migrate!("./migrations").run(&pool).await?;
+        Ok(Store { pool, options })
+    }
+
+    /// A connection for the writer. For an in-memory database, the pool's only connection
+    /// is shared (a second connection would see another, empty database).
+    pub async fn writer(&self) -> Result<Writer, Error> {
+        if self.pool.options().get_max_connections() == 1 {
+            return Ok(Writer::Pooled(self.pool.clone()));
+        }
+        use sqlx::ConnectOptions;
+        Ok(Writer::Own(Box::new(self.options.connect().await?)))
+    }
+
+    /// A case by its registration number.
+    pub async fn case_by_number(&self, number: &str) -> Result<Option<CaseState>, Error> {
+        let row = sqlx::query("select state from cases where number = ?")
+            .bind(number)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| parse("case state", r.get::<&str, _>(0))).transpose()
+    }
+
+    /// A case's history, oldest first.
+    pub async fn history(&self, case_id: i64) -> Result<Vec<HistoryEntry>, Error> {
+        let rows = sqlx::query("select at, actor, kind, step, detail, evidence from history where case_id = ? order by seq, n")
+            .bind(case_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(HistoryEntry {
+                    at: parse_ts(r.get(0))?,
+                    actor: parse("actor", r.get(1))?,
+                    kind: r.get(2),
+                    step: r.get(3),
+                    detail: parse("history detail", r.get(4))?,
+                    evidence: r.get::<Option<&str>, _>(5).map(|e| parse("evidence", e)).transpose()?,
+                })
+            })
+            .collect()
+    }
+
+    /// Open and claimed tasks, most urgent first, optionally for a role and a region.
+    pub async fn tasks(&self, role: Option<&str>, region: Option<&str>, case: Option<&str>) -> Result<Vec<TaskRow>, Error> {
+        let rows = sqlx::query(
+            "select key, number, step, role, region, status, assignee, due_at, created_at from tasks \
+             where status != 'closed' and (?1 is null or role = ?1) and (?2 is null or region = ?2) \
+             and (?3 is null or number = ?3) \
+             order by due_at is null, due_at, created_at limit 1000",
+        )
+        .bind(role)
+        .bind(region)
+        .bind(case)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(task_row).collect()
+    }
+
+    /// One task, whatever its status.
+    pub async fn task(&self, key: &str) -> Result<Option<TaskRow>, Error> {
+        let row = sqlx::query("select key, number, step, role, region, status, assignee, due_at, created_at from tasks where key = ?")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(task_row).transpose()
+    }
+
+    /// Jobs that exhausted their retries and wait for an administrator.
+    pub async fn incidents(&self) -> Result<Vec<JobRow>, Error> {
+        let rows = sqlx::query("select key, case_id, work, status, attempts, last_error from jobs where status = 'incident' order by updated_at")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(job_row).collect()
+    }
+
+    /// Counts for the health page and the tests: cases by status, jobs by status.
+    pub async fn counts(&self) -> Result<Value, Error> {
+        let cases = sqlx::query("select status, count(*) from cases group by status").fetch_all(&self.pool).await?;
+        let jobs = sqlx::query("select status, count(*) from jobs group by status").fetch_all(&self.pool).await?;
+        let timers: i64 = sqlx::query("select count(*) from timers").fetch_one(&self.pool).await?.get(0);
+        let to_map = |rows: &[sqlx::sqlite::SqliteRow]| {
+            rows.iter()
+                .map(|r| (r.get::<String, _>(0), Value::from(r.get::<i64, _>(1))))
+                .collect::<serde_json::Map<_, _>>()
+        };
+        Ok(serde_json::json!({ "cases": to_map(&cases), "jobs": to_map(&jobs), "timers": timers }))
+    }
+}
+
+fn task_row(r: &sqlx::sqlite::SqliteRow) -> Result<TaskRow, Error> {
+    Ok(TaskRow {
+        key: r.get(0),
+        number: r.get(1),
+        step: r.get(2),
+        role: r.get(3),
+        region: r.get(4),
+        status: r.get(5),
+        assignee: r.get(6),
+        due_at: r.get::<Option<&str>, _>(7).map(parse_ts).transpose()?,
+        created_at: parse_ts(r.get(8))?,
+    })
+}
+
+fn job_row(r: &sqlx::sqlite::SqliteRow) -> Result<JobRow, Error> {
+    Ok(JobRow {
+        key: r.get(0),
+        case_id: r.get(1),
+        work: parse("job", r.get(2))?,
+        status: r.get(3),
+        attempts: r.get::<i64, _>(4) as u32,
+        last_error: r.get(5),
+    })
+}
+
+/// The writer's connection: its own, or the in-memory pool's only one.
+pub enum Writer {
+    /// A dedicated connection to the file.
+    Own(Box<SqliteConnection>),
+    /// The shared in-memory pool.
+    Pooled(SqlitePool),
+}
+
+/// Statements inside the writer's transaction.
+pub mod tx {
+    use super::*;
+
+    /// Loads a case for update.
+    pub async fn case(conn: &mut SqliteConnection, id: i64) -> Result<Option<CaseState>, Error> {
+        let row = sqlx::query("select state from cases where id = ?").bind(id).fetch_optional(&mut *conn).await?;
+        row.map(|r| parse("case state", r.get::<&str, _>(0))).transpose()
+    }
+
+    /// The id of a case by number.
+    pub async fn case_id(conn: &mut SqliteConnection, number: &str) -> Result<Option<i64>, Error> {
+        let row = sqlx::query("select id from cases where number = ?").bind(number).fetch_optional(&mut *conn).await?;
+        Ok(row.map(|r| r.get(0)))
+    }
+
+    /// The case a task belongs to.
+    pub async fn task_case(conn: &mut SqliteConnection, key: &str) -> Result<Option<(i64, String, Option<String>)>, Error> {
+        let row = sqlx::query("select case_id, status, assignee from tasks where key = ?").bind(key).fetch_optional(&mut *conn).await?;
+        Ok(row.map(|r| (r.get(0), r.get(1), r.get(2))))
+    }
+
+    /// The case a job belongs to.
+    pub async fn job_case(conn: &mut SqliteConnection, key: &str) -> Result<Option<(i64, String)>, Error> {
+        let row = sqlx::query("select case_id, status from jobs where key = ?").bind(key).fetch_optional(&mut *conn).await?;
+        Ok(row.map(|r| (r.get(0), r.get(1))))
+    }
+
+    /// The next case id (the registration number is made from it).
+    pub async fn next_case_id(conn: &mut SqliteConnection) -> Result<i64, Error> {
+        let row = sqlx::query("select coalesce(max(id), 0) + 1 from cases").fetch_one(&mut *conn).await?;
+        Ok(row.get(0))
+    }
+
+    /// Writes a transition: the case state, its history, and every effect's rows.
+    /// `previous_seq` is `None` for a new case.
+    pub async fn write(conn: &mut SqliteConnection, t: &Transition, previous_seq: Option<u64>, now: DateTime<Utc>) -> Result<(), Error> {
+        let s = &t.state;
+        let status = match s.status {
+            crate::runtime::Status::Active => "active",
+            crate::runtime::Status::Completed => "completed",
+            crate::runtime::Status::Withdrawn => "withdrawn",
+        };
+        let now_s = ts(now);
+        match previous_seq {
+            None => {
+                sqlx::query(
+                    "insert into cases (id, number, service, version, status, result, region, state, seq, created_at, updated_at) \
+                     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                )
+                .bind(s.id)
+                .bind(&s.number)
+                .bind(&s.service)
+                .bind(&s.version)
+                .bind(status)
+                .bind(&s.result)
+                .bind(&s.region)
+                .bind(json(s))
+                .bind(s.seq as i64)
+                .bind(&now_s)
+                .bind(&now_s)
+                .execute(&mut *conn)
+                .await?;
+            }
+            Some(prev) => {
+                let done = sqlx::query("update cases set status = ?, result = ?, state = ?, seq = ?, updated_at = ? where id = ? and seq = ?")
+                    .bind(status)
+                    .bind(&s.result)
+                    .bind(json(s))
+                    .bind(s.seq as i64)
+                    .bind(&now_s)
+                    .bind(s.id)
+                    .bind(prev as i64)
+                    .execute(&mut *conn)
+                    .await?;
+                if done.rows_affected() != 1 {
+                    return Err(Error::Conflict(s.id));
+                }
+            }
+        }
+        for (n, h) in t.history.iter().enumerate() {
+            sqlx::query("insert into history (case_id, seq, n, at, actor, kind, step, detail, evidence, created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+                .bind(s.id)
+                .bind(s.seq as i64)
+                .bind(n as i64)
+                .bind(ts(h.at))
+                .bind(json(&h.actor))
+                .bind(&h.kind)
+                .bind(&h.step)
+                .bind(json(&h.detail))
+                .bind(h.evidence.as_ref().map(json))
+                .bind(&now_s)
+                .bind(&now_s)
+                .execute(&mut *conn)
+                .await?;
+        }
+        for effect in &t.effects {
+            match effect {
+                Effect::CreateTask { key, step, role, due_at, evidence } => {
+                    sqlx::query("insert into tasks (key, case_id, number, step, role, region, status, due_at, evidence, created_at, updated_at) values (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?)")
+                        .bind(key)
+                        .bind(s.id)
+                        .bind(&s.number)
+                        .bind(step)
+                        .bind(role)
+                        .bind(&s.region)
+                        .bind(due_at.map(ts))
+                        .bind(evidence.as_ref().map(json))
+                        .bind(&now_s)
+                        .bind(&now_s)
+                        .execute(&mut *conn)
+                        .await?;
+                }
+                Effect::CloseTask { key } => {
+                    sqlx::query("update tasks set status = 'closed', updated_at = ? where key = ?").bind(&now_s).bind(key).execute(&mut *conn).await?;
+                }
+                Effect::ReassignTask { key, role } => {
+                    sqlx::query("update tasks set role = ?, status = 'open', assignee = null, updated_at = ? where key = ? and status != 'closed'")
+                        .bind(role)
+                        .bind(&now_s)
+                        .bind(key)
+                        .execute(&mut *conn)
+                        .await?;
+                }
+                Effect::SetTimer { key, due_at, purpose } => {
+                    sqlx::query("insert into timers (key, case_id, due_at, purpose, created_at, updated_at) values (?, ?, ?, ?, ?, ?)")
+                        .bind(key)
+                        .bind(s.id)
+                        .bind(ts(*due_at))
+                        .bind(json(purpose))
+                        .bind(&now_s)
+                        .bind(&now_s)
+                        .execute(&mut *conn)
+                        .await?;
+                }
+                Effect::CancelTimer { key } => {
+                    sqlx::query("delete from timers where key = ?").bind(key).execute(&mut *conn).await?;
+                }
+                Effect::Job(job) => {
+                    let kind = match &job.work {
+                        Work::Request { .. } => "request",
+                        Work::Notify { .. } => "notify",
+                        Work::Document { .. } => "document",
+                        Work::Stage { .. } => "stage",
+                    };
+                    sqlx::query("insert into jobs (key, case_id, kind, work, status, next_at, created_at, updated_at) values (?, ?, ?, ?, 'pending', ?, ?, ?)")
+                        .bind(&job.key)
+                        .bind(s.id)
+                        .bind(kind)
+                        .bind(json(&job.work))
+                        .bind(&now_s)
+                        .bind(&now_s)
+                        .bind(&now_s)
+                        .execute(&mut *conn)
+                        .await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Claims a task for a clerk; `false` when it is not open.
+    pub async fn claim(conn: &mut SqliteConnection, key: &str, by: &str, now: DateTime<Utc>) -> Result<bool, Error> {
+        let done = sqlx::query("update tasks set status = 'claimed', assignee = ?, updated_at = ? where key = ? and status = 'open'")
+            .bind(by)
+            .bind(ts(now))
+            .bind(key)
+            .execute(&mut *conn)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Puts a claimed task back in the queue; `false` when `by` does not hold it.
+    pub async fn unclaim(conn: &mut SqliteConnection, key: &str, by: &str, now: DateTime<Utc>) -> Result<bool, Error> {
+        let done = sqlx::query("update tasks set status = 'open', assignee = null, updated_at = ? where key = ? and status = 'claimed' and assignee = ?")
+            .bind(ts(now))
+            .bind(key)
+            .bind(by)
+            .execute(&mut *conn)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Due timers, oldest first. Each is deleted by the transition that fires it.
+    pub async fn due_timers(conn: &mut SqliteConnection, now: DateTime<Utc>, limit: u32) -> Result<Vec<TimerRow>, Error> {
+        let rows = sqlx::query("select key, case_id, due_at, purpose from timers where due_at <= ? order by due_at limit ?")
+            .bind(ts(now))
+            .bind(limit as i64)
+            .fetch_all(&mut *conn)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(TimerRow {
+                    key: r.get(0),
+                    case_id: r.get(1),
+                    due_at: parse_ts(r.get(2))?,
+                    purpose: parse("timer purpose", r.get(3))?,
+                })
+            })
+            .collect()
+    }
+
+    /// Deletes a timer (fired, or found stale).
+    pub async fn delete_timer(conn: &mut SqliteConnection, key: &str) -> Result<(), Error> {
+        sqlx::query("delete from timers where key = ?").bind(key).execute(&mut *conn).await?;
+        Ok(())
+    }
+
+    /// Leases up to `limit` ready jobs until `lease_until`; each lease counts an attempt.
+    pub async fn lease_jobs(conn: &mut SqliteConnection, now: DateTime<Utc>, lease_until: DateTime<Utc>, limit: u32) -> Result<Vec<JobRow>, Error> {
+        let now_s = ts(now);
+        let rows = sqlx::query(
+            "update jobs set lease_until = ?1, attempts = attempts + 1, updated_at = ?2 \
+             where key in (select key from jobs where status = 'pending' and next_at <= ?2 \
+                           and (lease_until is null or lease_until < ?2) order by next_at limit ?3) \
+             returning key, case_id, work, status, attempts, last_error",
+        )
+        .bind(ts(lease_until))
+        .bind(&now_s)
+        .bind(limit as i64)
+        .fetch_all(&mut *conn)
+        .await?;
+        rows.iter().map(job_row).collect()
+    }
+
+    /// Marks a job done, with its output.
+    pub async fn job_done(conn: &mut SqliteConnection, key: &str, output: &Value, now: DateTime<Utc>) -> Result<(), Error> {
+        sqlx::query("update jobs set status = 'done', lease_until = null, output = ?, updated_at = ? where key = ?")
+            .bind(json(output))
+            .bind(ts(now))
+            .bind(key)
+            .execute(&mut *conn)
+            .await?;
+        Ok(())
+    }
+
+    /// Schedules another attempt.
+    pub async fn job_retry(conn: &mut SqliteConnection, key: &str, next_at: DateTime<Utc>, error: &str, now: DateTime<Utc>) -> Result<(), Error> {
+        sqlx::query("update jobs set lease_until = null, next_at = ?, last_error = ?, updated_at = ? where key = ?")
+            .bind(ts(next_at))
+            .bind(error)
+            .bind(ts(now))
+            .bind(key)
+            .execute(&mut *conn)
+            .await?;
+        Ok(())
+    }
+
+    /// Moves a job to the incidents, for an administrator.
+    pub async fn job_incident(conn: &mut SqliteConnection, key: &str, error: &str, now: DateTime<Utc>) -> Result<(), Error> {
+        sqlx::query("update jobs set status = 'incident', lease_until = null, last_error = ?, updated_at = ? where key = ?")
+            .bind(error)
+            .bind(ts(now))
+            .bind(key)
+            .execute(&mut *conn)
+            .await?;
+        Ok(())
+    }
+
+    /// An administrator's retry of an incident: a fresh budget, due now.
+    pub async fn retry_incident(conn: &mut SqliteConnection, key: &str, now: DateTime<Utc>) -> Result<bool, Error> {
+        let done = sqlx::query("update jobs set status = 'pending', attempts = 0, next_at = ?, lease_until = null, updated_at = ? where key = ? and status = 'incident'")
+            .bind(ts(now))
+            .bind(ts(now))
+            .bind(key)
+            .execute(&mut *conn)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Releases every lease (a clean shutdown hands leased work back at once).
+    pub async fn release_leases(conn: &mut SqliteConnection) -> Result<u64, Error> {
+        let done = sqlx::query("update jobs set lease_until = null, attempts = max(attempts - 1, 0) where lease_until is not null and status = 'pending'")
+            .execute(&mut *conn)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Records a definition version deployed; returns the stored hash if one was there.
+    pub async fn deploy(conn: &mut SqliteConnection, service: &str, version: &str, hash: &str, source: &str, now: DateTime<Utc>) -> Result<Option<String>, Error> {
+        let row = sqlx::query("select hash from definitions where service = ? and version = ?")
+            .bind(service)
+            .bind(version)
+            .fetch_optional(&mut *conn)
+            .await?;
+        if let Some(r) = row {
+            return Ok(Some(r.get(0)));
+        }
+        sqlx::query("insert into definitions (service, version, hash, source, created_at, updated_at) values (?, ?, ?, ?, ?, ?)")
+            .bind(service)
+            .bind(version)
+            .bind(hash)
+            .bind(source)
+            .bind(ts(now))
+            .bind(ts(now))
+            .execute(&mut *conn)
+            .await?;
+        Ok(None)
+    }
+}

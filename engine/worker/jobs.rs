@@ -1,0 +1,74 @@
+//! Outbox jobs: who performs them, and what becomes of each attempt.
+//!
+//! A job is leased (so two workers never run it at once), performed after the commit that
+//! created it, and recorded: done; retried later with exponential backoff and jitter; or,
+//! when its budget is spent, a data request goes to the step's failure path and any other
+//! job becomes an incident an administrator can retry. A job is never deleted because its
+//! effect failed.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use chrono::{DateTime, Duration, Utc};
+use serde_json::Value;
+
+use super::writer::{CaseRef, Command};
+use crate::runtime::{Event, Work};
+use crate::store::JobRow;
+
+/// How long a lease holds: a job not recorded by then is run again.
+pub const LEASE: Duration = Duration::seconds(60);
+
+/// Attempts for notifications, documents and stage reports (requests bring their own).
+pub const ATTEMPTS: u32 = 8;
+
+/// The first pause between attempts of a notification, a document or a stage report.
+pub const FIRST_DELAY_SECONDS: u32 = 30;
+
+/// Why one attempt failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JobError {
+    /// Worth another try: a timeout, a 5xx, a refused connection.
+    #[error("{0}")]
+    Retryable(String),
+    /// Another try will not help: the address does not exist, the request is malformed.
+    #[error("{0}")]
+    Fatal(String),
+}
+
+/// A boxed future, so performers can be chosen at run time.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Performs outbox work: the gateway for requests, the notifiers, the document renderer,
+/// the monitoring feed. `key` is the idempotency key: the receiving side uses it to drop a
+/// repeat (a Message-ID, a request id, a file name).
+pub trait Performer: Send + Sync {
+    /// Performs one attempt.
+    fn perform<'a>(&'a self, key: &'a str, work: &'a Work) -> BoxFuture<'a, Result<Value, JobError>>;
+}
+
+/// The command that records an attempt's outcome.
+pub fn record(job: &JobRow, outcome: Result<Value, JobError>, now: DateTime<Utc>) -> Command {
+    let (budget, first, exponential) = match &job.work {
+        Work::Request { attempts, first_delay_seconds, exponential, .. } => (*attempts, *first_delay_seconds, *exponential),
+        _ => (ATTEMPTS, FIRST_DELAY_SECONDS, true),
+    };
+    let is_request = matches!(job.work, Work::Request { .. });
+    match outcome {
+        Ok(output) if is_request => Command::Event {
+            case: CaseRef::Job(job.key.clone()),
+            event: Event::JobSucceeded { job: job.key.clone(), output },
+        },
+        Ok(output) => Command::JobDone { key: job.key.clone(), output },
+        Err(JobError::Retryable(error)) if job.attempts < budget => Command::JobRetry {
+            key: job.key.clone(),
+            next_at: now + super::backoff(job.attempts, first, exponential),
+            error,
+        },
+        Err(e) if is_request => Command::Event {
+            case: CaseRef::Job(job.key.clone()),
+            event: Event::JobFailed { job: job.key.clone(), error: e.to_string(), attempts: job.attempts },
+        },
+        Err(e) => Command::JobIncident { key: job.key.clone(), error: e.to_string() },
+    }
+}

@@ -1,0 +1,439 @@
+//! The imperative shell: the engine that runs cases durably.
+//!
+//! [`Engine`] is the handle the API and the CLI use. Every change goes to the writer
+//! ([`writer`]) as a command and is answered after its commit. Background loops fire due
+//! timers and perform outbox jobs ([`jobs`]); they stop on a cancellation token, finishing
+//! or handing back what they hold.
+
+pub mod jobs;
+pub mod outbox;
+pub mod writer;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use chrono::{DateTime, Datelike, Duration, Utc};
+use indexmap::IndexMap;
+use serde_json::Value;
+use tokio::sync::{Notify, mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+
+use crate::calendar::Calendar;
+use crate::clock::Clock;
+use crate::definition::{self, Definition, Kind, Library};
+use crate::runtime::{self, Actor, CaseState, Event, HistoryEntry, Settings, Submission};
+use crate::store::{self, JobRow, Store, TaskRow};
+use writer::{CaseRef, Command, Envelope, Reply};
+
+/// Why an engine call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The case, task or job does not exist.
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// The call conflicts with the state (completed twice, claimed by someone else).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// No version of the service is in force.
+    #[error("no version of service `{0}` is in force")]
+    NoService(String),
+    /// The runtime refused the event.
+    #[error(transparent)]
+    Runtime(#[from] runtime::Error),
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] store::Error),
+    /// The engine is stopping or its writer failed.
+    #[error("the engine is unavailable: {0}")]
+    Unavailable(String),
+    /// The definitions or calendars could not be loaded.
+    #[error("cannot start: {0}")]
+    Setup(String),
+}
+
+/// What the engine needs to start.
+pub struct Config {
+    /// The database file; `None` for an in-memory database (tests).
+    pub database: Option<PathBuf>,
+    /// The workflows folder.
+    pub workflows: PathBuf,
+    /// The calendars folder.
+    pub calendars: PathBuf,
+    /// Installation settings.
+    pub settings: Settings,
+    /// The time.
+    pub clock: Arc<dyn Clock>,
+    /// Who performs the outbox jobs.
+    pub performer: Arc<dyn jobs::Performer>,
+    /// The prefix of registration numbers.
+    pub number_prefix: String,
+}
+
+/// What the writer and the loops share.
+pub struct Shared {
+    /// The time.
+    pub clock: Arc<dyn Clock>,
+    /// Settings.
+    pub settings: Settings,
+    /// Every version, by (service, version).
+    pub definitions: HashMap<(String, String), Definition>,
+    /// Sub-workflows by id.
+    pub subworkflows: IndexMap<String, Definition>,
+    /// The library, to pick the version in force.
+    pub library: Library,
+    /// Calendars by id.
+    pub calendars: HashMap<String, Calendar>,
+    /// Wakes the loops when a commit made work.
+    pub work_ready: Notify,
+    /// The registration-number prefix.
+    pub number_prefix: String,
+}
+
+impl Shared {
+    /// `QZ-2026-000123`: readable, unique (the case id), and dated by the year of acceptance.
+    pub fn registration_number(&self, id: i64, now: DateTime<Utc>) -> String {
+        format!("{}-{}-{id:06}", self.number_prefix, now.year())
+    }
+
+    /// The version of a service in force now, with its calendar.
+    pub fn in_force(&self, service: &str, now: DateTime<Utc>) -> Result<(&Definition, &Calendar), Error> {
+        let def = self
+            .library
+            .in_force(service, now.with_timezone(&chrono_tz::Asia::Almaty).date_naive())
+            .ok_or_else(|| Error::NoService(service.to_string()))?;
+        Ok((def, self.calendar(&def.calendar)?))
+    }
+
+    /// The version a case is pinned to.
+    pub fn pinned(&self, service: &str, version: &str) -> Result<(&Definition, &Calendar), Error> {
+        let def = self
+            .definitions
+            .get(&(service.to_string(), version.to_string()))
+            .ok_or_else(|| Error::Setup(format!("version {version} of {service} is not loaded")))?;
+        Ok((def, self.calendar(&def.calendar)?))
+    }
+
+    fn calendar(&self, id: &str) -> Result<&Calendar, Error> {
+        self.calendars.get(id).ok_or_else(|| Error::Setup(format!("calendar {id} is not loaded")))
+    }
+
+    /// The runtime context for one transition.
+    pub fn context<'a>(&'a self, def: &'a Definition, calendar: &'a Calendar, now: DateTime<Utc>) -> runtime::Context<'a> {
+        runtime::Context {
+            definition: def,
+            subworkflows: &self.subworkflows,
+            calendar,
+            settings: &self.settings,
+            now,
+        }
+    }
+}
+
+/// The running engine.
+#[derive(Clone)]
+pub struct Engine {
+    shared: Arc<Shared>,
+    store: Store,
+    tx: mpsc::Sender<Envelope>,
+    performer: Arc<dyn jobs::Performer>,
+}
+
+/// A case with what a clerk's page shows.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CaseView {
+    /// The state.
+    pub case: CaseState,
+    /// The history, oldest first.
+    pub history: Vec<HistoryEntry>,
+    /// Its open tasks.
+    pub tasks: Vec<TaskRow>,
+}
+
+impl Engine {
+    /// Loads the definitions and calendars, opens the store, deploys the versions, and
+    /// starts the writer. The loops are started by [`Engine::spawn_loops`].
+    pub async fn start(config: Config) -> Result<Engine, Error> {
+        let report = definition::load(std::slice::from_ref(&config.workflows), &definition::Options::default());
+        if !report.diagnostics.is_empty() {
+            let text: Vec<String> = report.diagnostics.iter().map(ToString::to_string).collect();
+            return Err(Error::Setup(format!("the workflows have problems:\n{}", text.join("\n"))));
+        }
+        let library = report.library;
+        let mut calendars = HashMap::new();
+        for def in &library.definitions {
+            if !calendars.contains_key(&def.calendar) {
+                let cal = Calendar::load(&config.calendars, &def.calendar).map_err(|e| Error::Setup(e.to_string()))?;
+                calendars.insert(def.calendar.clone(), cal);
+            }
+        }
+        let store = match &config.database {
+            Some(path) => Store::open(path).await?,
+            None => Store::memory().await?,
+        };
+        deploy(&store, &library, config.clock.now()).await?;
+        let definitions = library
+            .definitions
+            .iter()
+            .filter(|d| d.kind == Kind::Service)
+            .map(|d| ((d.id.clone(), d.version.clone()), d.clone()))
+            .collect();
+        let subworkflows = library
+            .definitions
+            .iter()
+            .filter(|d| d.kind == Kind::Subworkflow)
+            .map(|d| (d.id.clone(), d.clone()))
+            .collect();
+        let shared = Arc::new(Shared {
+            clock: config.clock,
+            settings: config.settings,
+            definitions,
+            subworkflows,
+            library,
+            calendars,
+            work_ready: Notify::new(),
+            number_prefix: config.number_prefix,
+        });
+        let (tx, rx) = mpsc::channel(4 * writer::MAX_BATCH);
+        let conn = store.writer().await?;
+        tokio::spawn(writer::run(shared.clone(), conn, rx));
+        Ok(Engine {
+            shared,
+            store,
+            tx,
+            performer: config.performer,
+        })
+    }
+
+    /// The store, for reads.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The shared state (definitions, clock).
+    pub fn shared(&self) -> &Shared {
+        &self.shared
+    }
+
+    async fn send(&self, command: Command) -> Result<Reply, Error> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Envelope { command, reply })
+            .await
+            .map_err(|_| Error::Unavailable("the writer has stopped".into()))?;
+        rx.await.map_err(|_| Error::Unavailable("the writer has stopped".into()))?
+    }
+
+    /// Opens a case; returns its registration number.
+    pub async fn submit(&self, service: &str, submission: Submission) -> Result<String, Error> {
+        match self.send(Command::Submit { service: service.to_string(), submission }).await? {
+            Reply::Number(n) => Ok(n),
+            other => Err(Error::Unavailable(format!("unexpected reply {other:?}"))),
+        }
+    }
+
+    /// A clerk takes a task from the queue.
+    pub async fn claim(&self, key: &str, by: &str) -> Result<(), Error> {
+        self.send(Command::Claim { key: key.into(), by: by.into() }).await.map(|_| ())
+    }
+
+    /// A clerk puts a task back in the queue.
+    pub async fn unclaim(&self, key: &str, by: &str) -> Result<(), Error> {
+        self.send(Command::Unclaim { key: key.into(), by: by.into() }).await.map(|_| ())
+    }
+
+    /// A clerk completes a task.
+    pub async fn complete(&self, key: &str, outcome: &str, form: Value, by: &str) -> Result<(), Error> {
+        let event = Event::TaskCompleted {
+            task: key.into(),
+            outcome: outcome.into(),
+            form,
+            by: Actor::Clerk(by.into()),
+        };
+        self.send(Command::Event { case: CaseRef::Task(key.into()), event }).await.map(|_| ())
+    }
+
+    /// A message for a case (the citizen's objection, an asynchronous answer).
+    pub async fn message(&self, number: &str, name: &str, payload: Value, by: Actor) -> Result<(), Error> {
+        let event = Event::MessageReceived { name: name.into(), payload, by };
+        self.send(Command::Event { case: CaseRef::Number(number.into()), event }).await.map(|_| ())
+    }
+
+    /// The citizen withdraws the application.
+    pub async fn withdraw(&self, number: &str, by: Actor) -> Result<(), Error> {
+        self.send(Command::Event { case: CaseRef::Number(number.into()), event: Event::Withdrawn { by } }).await.map(|_| ())
+    }
+
+    /// A case with its history and tasks.
+    pub async fn case(&self, number: &str) -> Result<Option<CaseView>, Error> {
+        let Some(case) = self.store.case_by_number(number).await? else {
+            return Ok(None);
+        };
+        let history = self.store.history(case.id).await?;
+        let tasks = self.store.tasks(None, None, Some(number)).await?;
+        Ok(Some(CaseView { case, history, tasks }))
+    }
+
+    /// Jobs waiting for an administrator.
+    pub async fn incidents(&self) -> Result<Vec<JobRow>, Error> {
+        Ok(self.store.incidents().await?)
+    }
+
+    /// An administrator retries an incident with a fresh budget.
+    pub async fn retry_incident(&self, key: &str) -> Result<(), Error> {
+        self.send(Command::RetryIncident { key: key.into() }).await.map(|_| ())
+    }
+
+    /// Fires one batch of due timers; returns how many.
+    pub async fn fire_due_timers(&self, limit: u32) -> Result<usize, Error> {
+        match self.send(Command::FireTimers { limit }).await? {
+            Reply::Count(n) => Ok(n),
+            other => Err(Error::Unavailable(format!("unexpected reply {other:?}"))),
+        }
+    }
+
+    /// Leases one batch of ready jobs, performs them, records the outcomes; returns how many.
+    pub async fn run_jobs_once(&self, limit: u32) -> Result<usize, Error> {
+        let leased = match self.send(Command::LeaseJobs { limit, lease: jobs::LEASE }).await? {
+            Reply::Jobs(jobs) => jobs,
+            other => return Err(Error::Unavailable(format!("unexpected reply {other:?}"))),
+        };
+        let count = leased.len();
+        let mut running = tokio::task::JoinSet::new();
+        for job in leased {
+            let engine = self.clone();
+            running.spawn(async move { engine.perform(job).await });
+        }
+        while let Some(done) = running.join_next().await {
+            if let Ok(Err(e)) = done {
+                tracing::warn!(error = %e, "recording a job's outcome failed; its lease will lapse and it will run again");
+            }
+        }
+        Ok(count)
+    }
+
+    async fn perform(&self, job: JobRow) -> Result<(), Error> {
+        let outcome = self.performer.perform(&job.key, &job.work).await;
+        let now = self.shared.clock.now();
+        let command = jobs::record(&job, outcome, now);
+        match self.send(command).await {
+            // A late answer for a case that moved on (withdrawn): nothing to do.
+            Err(Error::Runtime(runtime::Error::Stale(_) | runtime::Error::Closed { .. })) | Err(Error::Conflict(_)) => {
+                let _ = self.send(Command::JobDone { key: job.key.clone(), output: Value::Null }).await;
+                Ok(())
+            }
+            Err(Error::Runtime(e)) => {
+                // The answer does not fit the case (a mapping failed on it): an incident.
+                self.send(Command::JobIncident { key: job.key.clone(), error: e.to_string() }).await.map(|_| ())
+            }
+            other => other.map(|_| ()),
+        }
+    }
+
+    /// Hands back every leased job (on shutdown).
+    pub async fn release_leases(&self) -> Result<usize, Error> {
+        match self.send(Command::ReleaseLeases).await? {
+            Reply::Count(n) => Ok(n),
+            other => Err(Error::Unavailable(format!("unexpected reply {other:?}"))),
+        }
+    }
+
+    /// Runs timers and jobs until there is nothing due now; for tests and the simulator.
+    pub async fn drain(&self) -> Result<usize, Error> {
+        let mut total = 0;
+        loop {
+            let n = self.fire_due_timers(500).await? + self.run_jobs_once(64).await?;
+            if n == 0 {
+                return Ok(total);
+            }
+            total += n;
+        }
+    }
+
+    /// Starts the background loops; they stop when `shutdown` is cancelled.
+    pub fn spawn_loops(&self, shutdown: CancellationToken) -> tokio::task::JoinSet<()> {
+        let mut set = tokio::task::JoinSet::new();
+        let engine = self.clone();
+        let stop = shutdown.clone();
+        set.spawn(async move { engine.timer_loop(stop).await });
+        let engine = self.clone();
+        set.spawn(async move { engine.job_loop(shutdown).await });
+        set
+    }
+
+    async fn timer_loop(self, shutdown: CancellationToken) {
+        while !shutdown.is_cancelled() {
+            // Batches of 500 keep a storm of due timers from starving other commands:
+            // each batch is one command in the writer's queue among the rest.
+            match self.fire_due_timers(500).await {
+                Ok(500) => continue,
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "firing timers failed"),
+            }
+            tokio::select! {
+                _ = shutdown.cancelled() => break,
+                _ = tokio::time::sleep(std::time::Duration::from_millis(250)) => {}
+            }
+        }
+    }
+
+    async fn job_loop(self, shutdown: CancellationToken) {
+        while !shutdown.is_cancelled() {
+            match self.run_jobs_once(64).await {
+                Ok(64) => continue,
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "running jobs failed"),
+            }
+            tokio::select! {
+                _ = shutdown.cancelled() => break,
+                _ = self.shared.work_ready.notified() => {}
+                _ = tokio::time::sleep(std::time::Duration::from_millis(500)) => {}
+            }
+        }
+    }
+}
+
+/// Records every loaded version in the database; a version whose text changed since it was
+/// deployed is refused, because running cases are pinned to what was deployed.
+async fn deploy(store: &Store, library: &Library, now: DateTime<Utc>) -> Result<(), Error> {
+    let mut conn = store.pool.acquire().await.map_err(store::Error::from)?;
+    for def in &library.definitions {
+        let source = std::fs::read_to_string(&def.file).map_err(|e| Error::Setup(format!("{}: {e}", def.file.display())))?;
+        let hash = content_hash(&source);
+        if let Some(stored) = store::tx::deploy(&mut conn, &def.id, &def.version, &hash, &source, now).await?
+            && stored != hash
+        {
+            return Err(Error::Setup(format!(
+                "{}: version {} of {} was deployed with different content; give the change a new version",
+                def.file.display(),
+                def.version,
+                def.id
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// A stable hash of a definition's text (FNV-1a, 64 bits): a fingerprint, not a secret.
+fn content_hash(text: &str) -> String {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for b in text.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    format!("{h:016x}")
+}
+
+/// How long to wait before the `attempt`-th retry: exponential from `first`, capped at an
+/// hour, with up to 20% jitter so a failed system is not hit by every case at once.
+pub fn backoff(attempt: u32, first_seconds: u32, exponential: bool) -> Duration {
+    use rand::Rng;
+    let base = if exponential {
+        u64::from(first_seconds).saturating_mul(1u64 << attempt.saturating_sub(1).min(20))
+    } else {
+        u64::from(first_seconds)
+    }
+    .min(3600);
+    let jitter = rand::rng().random_range(0..=base / 5);
+    Duration::seconds((base + jitter) as i64)
+}

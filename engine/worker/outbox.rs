@@ -1,0 +1,82 @@
+//! The embedded default's performers: a file outbox a person can read, and a stub gateway.
+//!
+//! Without a mail server or an SMS aggregator, every notification, document and stage
+//! report is written as one JSON file named by its idempotency key under the data
+//! directory's `outbox/`. A file that already exists is the same job performed before a
+//! crash: it is left as it is and counted, never written twice.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde_json::{Value, json};
+
+use super::jobs::{BoxFuture, JobError, Performer};
+use crate::runtime::Work;
+
+/// Writes notifications, documents and stage reports as files; answers data requests from
+/// a stub (until the gateway connectors are configured).
+pub struct FileOutbox {
+    /// The folder.
+    pub dir: PathBuf,
+    /// Repeats dropped because the file existed: work performed again after a crash.
+    pub repeats: AtomicU64,
+}
+
+impl FileOutbox {
+    /// An outbox in `dir`.
+    pub fn new(dir: PathBuf) -> Self {
+        FileOutbox { dir, repeats: AtomicU64::new(0) }
+    }
+
+    fn write(&self, kind: &str, key: &str, body: &Value) -> Result<Value, JobError> {
+        let dir = self.dir.join(kind);
+        std::fs::create_dir_all(&dir).map_err(|e| JobError::Retryable(format!("{}: {e}", dir.display())))?;
+        let name: String = key.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '-' }).collect();
+        let path = dir.join(format!("{name}.json"));
+        let tmp = dir.join(format!(".{name}.tmp"));
+        let text = serde_json::to_string_pretty(body).expect("JSON serialises");
+        // Write aside, then link into place: the file appears whole or not at all, and
+        // `hard_link` fails if it already exists, which is how a repeat is recognised.
+        std::fs::write(&tmp, text).map_err(|e| JobError::Retryable(format!("{}: {e}", tmp.display())))?;
+        let linked = std::fs::hard_link(&tmp, &path);
+        let _ = std::fs::remove_file(&tmp);
+        match linked {
+            Ok(()) => Ok(json!({ "file": path })),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                self.repeats.fetch_add(1, Ordering::Relaxed);
+                Ok(json!({ "file": path, "repeat": true }))
+            }
+            Err(e) => Err(JobError::Retryable(format!("{}: {e}", path.display()))),
+        }
+    }
+}
+
+impl Performer for FileOutbox {
+    fn perform<'a>(&'a self, key: &'a str, work: &'a Work) -> BoxFuture<'a, Result<Value, JobError>> {
+        Box::pin(async move {
+            match work {
+                Work::Request { connector, input, .. } => Ok(stub_answer(connector, input)),
+                Work::Notify { .. } => self.write("notify", key, &json!({ "key": key, "work": work })),
+                Work::Document { .. } => self.write("document", key, &json!({ "key": key, "work": work })),
+                Work::Stage { .. } => self.write("stage", key, &json!({ "key": key, "work": work })),
+            }
+        })
+    }
+}
+
+/// A fictional answer for each connector, so the embedded default runs a case end to end
+/// before the gateway is configured.
+pub fn stub_answer(connector: &str, input: &Value) -> Value {
+    match connector {
+        "gbd_fl.person" => json!({
+            "iin": input.get("iin").cloned().unwrap_or(Value::Null),
+            "last_name": "Сейітова",
+            "first_name": "Әйгерім",
+            "middle_name": "Бақытқызы",
+            "birth_date": "1958-04-12",
+            "address": "Алматы қ., Абай даңғылы, 10",
+        }),
+        "bank.account" => json!({ "open": true, "valid": true, "account_open": true }),
+        _ => json!({}),
+    }
+}

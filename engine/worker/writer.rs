@@ -1,0 +1,314 @@
+//! The writer: the one task that changes the database.
+//!
+//! Commands arrive on a channel; the writer takes as many as are waiting (up to
+//! [`MAX_BATCH`]), runs each inside its own savepoint of one transaction, commits once,
+//! and only then answers. A command that fails rolls back its savepoint alone. That is
+//! group commit: under load, dozens of transitions share one `fsync`, and none is
+//! acknowledged before it is durable.
+//!
+//! **Architecture Invariant:** nothing is sent from inside a transaction. The writer
+//! writes outbox rows; the job workers perform them after commit.
+
+use chrono::{DateTime, Duration, Utc};
+use serde_json::Value;
+use sqlx::{Acquire, SqliteConnection};
+use tokio::sync::{mpsc, oneshot};
+
+use super::{Error, Shared};
+use crate::runtime::{self, Actor, Event, Submission};
+use crate::store::{self, JobRow, Writer, tx};
+
+/// The most commands one transaction takes.
+pub const MAX_BATCH: usize = 256;
+
+/// What the writer can be asked to do.
+pub enum Command {
+    /// Open a case.
+    Submit {
+        /// The service.
+        service: String,
+        /// The application.
+        submission: Submission,
+    },
+    /// Apply an event to the case a reference names.
+    Event {
+        /// Which case.
+        case: CaseRef,
+        /// What happened.
+        event: Event,
+    },
+    /// A clerk takes a task.
+    Claim {
+        /// The task.
+        key: String,
+        /// The clerk.
+        by: String,
+    },
+    /// A clerk puts a task back.
+    Unclaim {
+        /// The task.
+        key: String,
+        /// The clerk.
+        by: String,
+    },
+    /// Fire up to `limit` due timers.
+    FireTimers {
+        /// The batch size.
+        limit: u32,
+    },
+    /// Lease up to `limit` ready jobs.
+    LeaseJobs {
+        /// The batch size.
+        limit: u32,
+        /// How long the lease holds.
+        lease: Duration,
+    },
+    /// A job (not a request) was performed.
+    JobDone {
+        /// Its key.
+        key: String,
+        /// What the performer returned.
+        output: Value,
+    },
+    /// A job failed and will be tried again.
+    JobRetry {
+        /// Its key.
+        key: String,
+        /// When.
+        next_at: DateTime<Utc>,
+        /// Why it failed.
+        error: String,
+    },
+    /// A job exhausted its retries.
+    JobIncident {
+        /// Its key.
+        key: String,
+        /// The last error.
+        error: String,
+    },
+    /// An administrator retries an incident.
+    RetryIncident {
+        /// The job.
+        key: String,
+    },
+    /// Hands every leased job back (clean shutdown).
+    ReleaseLeases,
+}
+
+/// How a command names its case.
+pub enum CaseRef {
+    /// By registration number.
+    Number(String),
+    /// By a task of the case.
+    Task(String),
+    /// By an outbox job of the case.
+    Job(String),
+}
+
+/// What the writer answers.
+#[derive(Debug)]
+pub enum Reply {
+    /// Done.
+    Done,
+    /// The new case's registration number.
+    Number(String),
+    /// How many were processed.
+    Count(usize),
+    /// Leased jobs.
+    Jobs(Vec<JobRow>),
+}
+
+/// A command with its answer channel.
+pub struct Envelope {
+    /// The command.
+    pub command: Command,
+    /// Where the answer goes, after commit.
+    pub reply: oneshot::Sender<Result<Reply, Error>>,
+}
+
+/// Runs the writer until the channel closes.
+pub async fn run(shared: std::sync::Arc<Shared>, writer: Writer, mut rx: mpsc::Receiver<Envelope>) {
+    let mut own;
+    let mut pooled;
+    let conn: &mut SqliteConnection = match writer {
+        Writer::Own(c) => {
+            own = c;
+            &mut own
+        }
+        Writer::Pooled(pool) => match pool.acquire().await {
+            Ok(c) => {
+                pooled = c;
+                &mut pooled
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "the writer has no connection");
+                return;
+            }
+        },
+    };
+    while let Some(first) = rx.recv().await {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(e) => batch.push(e),
+                Err(_) => break,
+            }
+        }
+        let now = shared.clock.now();
+        let mut answers = Vec::with_capacity(batch.len());
+        let outcome: Result<(), Error> = async {
+            let mut tx = conn.begin().await.map_err(store::Error::from)?;
+            for envelope in batch {
+                let mut sp = tx.begin().await.map_err(store::Error::from)?;
+                let result = handle(&shared, &mut sp, envelope.command, now).await;
+                if result.is_ok() {
+                    sp.commit().await.map_err(store::Error::from)?;
+                } else {
+                    sp.rollback().await.map_err(store::Error::from)?;
+                }
+                answers.push((envelope.reply, result));
+            }
+            tx.commit().await.map_err(store::Error::from)?;
+            Ok(())
+        }
+        .await;
+        match outcome {
+            Ok(()) => {
+                for (reply, result) in answers {
+                    let _ = reply.send(result);
+                }
+                shared.work_ready.notify_waiters();
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "a batch failed to commit; every command in it is answered with the error");
+                for (reply, _) in answers {
+                    let _ = reply.send(Err(Error::Unavailable(e.to_string())));
+                }
+            }
+        }
+    }
+}
+
+async fn handle(shared: &Shared, conn: &mut SqliteConnection, command: Command, now: DateTime<Utc>) -> Result<Reply, Error> {
+    match command {
+        Command::Submit { service, submission } => {
+            let id = tx::next_case_id(conn).await?;
+            let number = shared.registration_number(id, now);
+            let (def, calendar) = shared.in_force(&service, now)?;
+            let ctx = shared.context(def, calendar, now);
+            let t = runtime::start(&ctx, id, &number, &submission)?;
+            tx::write(conn, &t, None, now).await?;
+            Ok(Reply::Number(number))
+        }
+        Command::Event { case, event } => {
+            let id = match &case {
+                CaseRef::Number(n) => tx::case_id(conn, n).await?.ok_or_else(|| Error::NotFound(format!("case {n}")))?,
+                CaseRef::Task(key) => {
+                    let (id, status, assignee) = tx::task_case(conn, key).await?.ok_or_else(|| Error::NotFound(format!("task {key}")))?;
+                    if status == "closed" {
+                        return Err(Error::Conflict(format!("task {key} is already completed")));
+                    }
+                    if let (Event::TaskCompleted { by: Actor::Clerk(clerk), .. }, Some(holder)) = (&event, &assignee)
+                        && holder != clerk
+                    {
+                        return Err(Error::Conflict(format!("task {key} is claimed by another clerk")));
+                    }
+                    id
+                }
+                CaseRef::Job(key) => {
+                    let (id, status) = tx::job_case(conn, key).await?.ok_or_else(|| Error::NotFound(format!("job {key}")))?;
+                    if status != "pending" {
+                        return Err(Error::Conflict(format!("job {key} is already {status}")));
+                    }
+                    id
+                }
+            };
+            apply(shared, conn, id, &event, now).await?;
+            match (&case, &event) {
+                (CaseRef::Job(key), Event::JobSucceeded { output, .. }) => tx::job_done(conn, key, output, now).await?,
+                (CaseRef::Job(key), Event::JobFailed { error, .. }) => {
+                    tx::job_done(conn, key, &serde_json::json!({ "failed": error }), now).await?;
+                    sqlx::query("update jobs set status = 'failed' where key = ?").bind(key).execute(&mut *conn).await.map_err(store::Error::from)?;
+                }
+                _ => {}
+            }
+            Ok(Reply::Done)
+        }
+        Command::Claim { key, by } => {
+            if tx::claim(conn, &key, &by, now).await? {
+                Ok(Reply::Done)
+            } else {
+                Err(Error::Conflict(format!("task {key} is not open to claim")))
+            }
+        }
+        Command::Unclaim { key, by } => {
+            if tx::unclaim(conn, &key, &by, now).await? {
+                Ok(Reply::Done)
+            } else {
+                Err(Error::Conflict(format!("task {key} is not claimed by {by}")))
+            }
+        }
+        Command::FireTimers { limit } => {
+            let due = tx::due_timers(conn, now, limit).await?;
+            let count = due.len();
+            for timer in due {
+                let event = Event::TimerFired {
+                    timer: timer.key.clone(),
+                    purpose: timer.purpose.clone(),
+                    due_at: timer.due_at,
+                };
+                let mut sp = conn.begin().await.map_err(store::Error::from)?;
+                match apply(shared, &mut sp, timer.case_id, &event, now).await {
+                    Ok(()) | Err(Error::Runtime(runtime::Error::Stale(_) | runtime::Error::Closed { .. })) => {
+                        tx::delete_timer(&mut sp, &timer.key).await?;
+                        sp.commit().await.map_err(store::Error::from)?;
+                    }
+                    Err(e) => {
+                        // A timer the case cannot take (data it lacks, a date past the
+                        // calendar): keep it, look again in an hour, and say so loudly.
+                        sp.rollback().await.map_err(store::Error::from)?;
+                        tracing::error!(timer = %timer.key, case_id = timer.case_id, error = %e, "a timer could not fire");
+                        sqlx::query("update timers set due_at = ? where key = ?")
+                            .bind(store::ts(now + Duration::hours(1)))
+                            .bind(&timer.key)
+                            .execute(&mut *conn)
+                            .await
+                            .map_err(store::Error::from)?;
+                    }
+                }
+            }
+            Ok(Reply::Count(count))
+        }
+        Command::LeaseJobs { limit, lease } => Ok(Reply::Jobs(tx::lease_jobs(conn, now, now + lease, limit).await?)),
+        Command::JobDone { key, output } => {
+            tx::job_done(conn, &key, &output, now).await?;
+            Ok(Reply::Done)
+        }
+        Command::JobRetry { key, next_at, error } => {
+            tx::job_retry(conn, &key, next_at, &error, now).await?;
+            Ok(Reply::Done)
+        }
+        Command::JobIncident { key, error } => {
+            tx::job_incident(conn, &key, &error, now).await?;
+            Ok(Reply::Done)
+        }
+        Command::RetryIncident { key } => {
+            if tx::retry_incident(conn, &key, now).await? {
+                Ok(Reply::Done)
+            } else {
+                Err(Error::NotFound(format!("incident {key}")))
+            }
+        }
+        Command::ReleaseLeases => Ok(Reply::Count(tx::release_leases(conn).await? as usize)),
+    }
+}
+
+/// Loads a case, applies the event with the pure core, writes the transition.
+async fn apply(shared: &Shared, conn: &mut SqliteConnection, id: i64, event: &Event, now: DateTime<Utc>) -> Result<(), Error> {
+    let state = tx::case(conn, id).await?.ok_or_else(|| Error::NotFound(format!("case {id}")))?;
+    let (def, calendar) = shared.pinned(&state.service, &state.version)?;
+    let ctx = shared.context(def, calendar, now);
+    let t = runtime::apply(&ctx, &state, event)?;
+    tx::write(conn, &t, Some(state.seq), now).await?;
+    Ok(())
+}
