@@ -695,9 +695,8 @@ impl<'a, 'c> Machine<'a, 'c> {
         let due_at = self.end_of_day(due_on);
         for (i, rung) in term.escalation.iter().enumerate() {
             let at = share(self.ctx.now, due_at, rung.at_percent);
-            let key = self.key("timer:");
             self.effects.push(Effect::SetTimer {
-                key,
+                key: term_rung_key(self.state.id, i),
                 due_at: at,
                 purpose: TimerPurpose::TermRung { rung: i },
             });
@@ -860,11 +859,31 @@ impl<'a, 'c> Machine<'a, 'c> {
         self.state.inbox.retain(|m| m.expires_at > now);
     }
 
-    /// Ends the case: every task closed, every timer left to lapse as stale.
+    /// Ends the case: every task closed and every timer cancelled, the escalation ladders'
+    /// included, so nothing fires for a case that is over.
     fn close(&mut self, status: Status, result: &str, actor: Actor) {
-        let keys: Vec<String> = self.state.tasks.keys().cloned().collect();
-        for key in keys {
+        let tasks: Vec<(String, u32)> = self.state.tasks.iter().map(|(k, t)| (k.clone(), t.token)).collect();
+        for (key, token) in tasks {
+            let rungs = self
+                .token(token)
+                .ok()
+                .and_then(|t| Some((self.def_of(&t.calls).ok()?, t.step)))
+                .map(|(def, step)| match &def.step(step).kind {
+                    StepKind::Task(task) => task.escalation.len(),
+                    _ => 0,
+                })
+                .unwrap_or(0);
+            for i in 0..rungs {
+                self.effects.push(Effect::CancelTimer { key: format!("{key}:rung{i}") });
+            }
             self.effects.push(Effect::CloseTask { key });
+        }
+        if self.state.term.is_some()
+            && let Some(term) = &self.ctx.definition.term
+        {
+            for i in 0..term.escalation.len() {
+                self.effects.push(Effect::CancelTimer { key: term_rung_key(self.state.id, i) });
+            }
         }
         for t in &self.state.tokens {
             match &t.waiting {
@@ -1255,6 +1274,11 @@ impl<'a, 'c> Machine<'a, 'c> {
         );
         Ok(())
     }
+}
+
+/// The timer of the term's `i`-th escalation rung: one per case, so closing can cancel it.
+fn term_rung_key(case: i64, i: usize) -> String {
+    format!("timer:{case}:term:{i}")
 }
 
 /// The instant `percent`% of the way from `from` to `to`.

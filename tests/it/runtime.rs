@@ -74,7 +74,7 @@ impl World {
 
 fn submission(consent: bool) -> Submission {
     Submission {
-        data: json!({ "applicant.iin": "850315300129", "applicant.account": "KZ123", "applicant.language": "ru" }),
+        data: json!({ "applicant.iin": "850315300128", "applicant.account": "KZ123", "applicant.language": "ru" }),
         channel: "state_corporation".into(),
         language: Language::Ru,
         sms_consent: consent,
@@ -327,7 +327,7 @@ fn no_sms_without_consent_and_the_refusal_goes_through_the_hearing() {
         })
         .expect("a technical-failure e-mail (seeds/001 items 13, 14)");
     assert_eq!(support["registration_number"], "QZ-2026-000002");
-    assert_eq!(support["applicant"]["iin"], "850315300129");
+    assert_eq!(support["applicant"]["iin"], "850315300128");
     assert_eq!(support["error"], "timeout");
     assert_eq!(support["failed_step"], "fetch_person");
 
