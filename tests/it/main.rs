@@ -1,3 +1,4 @@
 mod calendar;
 mod definition;
 mod runtime;
+mod schedule;
