@@ -11,6 +11,7 @@ pub mod definition;
 pub mod diagnostic;
 pub mod domain;
 pub mod runtime;
+pub mod scenario;
 pub mod schedule;
 pub mod store;
 pub mod worker;

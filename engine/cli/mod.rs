@@ -10,6 +10,8 @@ pub mod calendar;
 pub mod graph;
 pub mod schema;
 pub mod serve;
+pub mod simulate;
+pub mod test;
 pub mod validate;
 
 /// qyzmet: state-service workflows, working-day calendars and the engine that runs them.
@@ -32,6 +34,10 @@ enum Command {
     Graph(graph::Args),
     /// Run the HTTP API and the workers on the embedded default (SQLite, file outbox).
     Serve(serve::Args),
+    /// Run one scenario against the runtime with a simulated clock, and print its trace.
+    Simulate(simulate::Args),
+    /// Check the definitions and run every scenario under a folder (default `workflows/`).
+    Test(test::Args),
 }
 
 /// Parses the command line and runs the chosen command.
@@ -43,5 +49,7 @@ pub fn main() -> ExitCode {
         Command::Schema(args) => schema::run(args),
         Command::Graph(args) => graph::run(args),
         Command::Serve(args) => serve::run(args),
+        Command::Simulate(args) => simulate::run(args),
+        Command::Test(args) => test::run(args),
     }
 }

@@ -1,4 +1,5 @@
 mod calendar;
 mod definition;
 mod runtime;
+mod scenarios;
 mod schedule;

@@ -1,0 +1,1150 @@
+//! Raw scenario → plan: every name resolved against the definition in force, every date
+//! parsed, every problem reported at once with its position.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use indexmap::IndexMap;
+use serde_json::{Map, Value};
+
+use super::raw::{self, DocumentExpect};
+use super::{Scenario, Setup};
+use crate::definition::model::{FieldDef, Task};
+use crate::definition::raw::Channel;
+use crate::definition::{Definition, Step, StepKind};
+use crate::diagnostic::{Diagnostic, did_you_mean};
+use crate::runtime::{Actor, Status, Submission, form};
+use crate::yaml::escape;
+
+/// Templates the engine sends by itself, not from a `notify` step.
+pub const ENGINE_TEMPLATES: [&str; 4] = [
+    "technical_failure",
+    "escalation_reminder",
+    "escalation_notice",
+    "escalation_reassigned",
+];
+
+/// A scenario ready to run.
+pub struct Plan<'s> {
+    /// The version of the service in force on the first day.
+    pub def: &'s Definition,
+    /// Where the clock starts, local time.
+    pub start: NaiveDateTime,
+    /// The registration number.
+    pub number: String,
+    /// The steps.
+    pub steps: Vec<PlanStep>,
+    /// The names the definition offers.
+    pub names: Names<'s>,
+}
+
+/// One step, with where it is written.
+pub struct PlanStep {
+    /// The JSON pointer of the step's action key (`/steps/3/complete`).
+    pub pointer: String,
+    /// What to do.
+    pub action: Action,
+    /// The engine must refuse the step with a message containing this.
+    pub expect_error: Option<String>,
+}
+
+/// What a step does.
+pub enum Action {
+    /// Open the case.
+    Submit(Submission),
+    /// Complete the open task at a step.
+    Complete {
+        /// The step's path.
+        step: String,
+        /// The outcome.
+        outcome: String,
+        /// The form, by data name.
+        form: Value,
+        /// The clerk.
+        by: Actor,
+    },
+    /// Answer a pending request.
+    Answer {
+        /// Its connector.
+        connector: String,
+        /// Its step, when given.
+        step: Option<String>,
+        /// The answer.
+        response: Value,
+    },
+    /// Fail a pending request.
+    Fail {
+        /// Its connector.
+        connector: String,
+        /// Its step, when given.
+        step: Option<String>,
+        /// The error.
+        error: String,
+        /// The attempts made, when given.
+        attempts: Option<u32>,
+    },
+    /// Move the clock.
+    Advance(Advance),
+    /// A message arrives.
+    Message {
+        /// Its name.
+        name: String,
+        /// Its fields.
+        payload: Value,
+        /// Who sent it.
+        by: Actor,
+    },
+    /// The citizen withdraws.
+    Withdraw {
+        /// Who recorded it.
+        by: Actor,
+    },
+    /// Check.
+    Expect(Vec<Check>),
+}
+
+/// How far the clock moves.
+pub enum Advance {
+    /// Same time of day, N working days later.
+    WorkingDays(u32),
+    /// Same time of day, N calendar days later.
+    CalendarDays(u32),
+    /// N minutes later.
+    Minutes(i64),
+    /// To a local date and time.
+    Until(NaiveDateTime),
+}
+
+/// One expectation, with where it is written.
+pub struct Check {
+    /// Its JSON pointer in the scenario.
+    pub pointer: String,
+    /// What must hold.
+    pub what: What,
+}
+
+/// A moment to compare with: exact, or any time on a day.
+#[derive(Debug, Clone, Copy)]
+pub enum When {
+    /// This local date and time.
+    At(NaiveDateTime),
+    /// Any time on this local date.
+    On(NaiveDate),
+}
+
+/// What must hold.
+pub enum What {
+    /// The case's status.
+    Status(Status),
+    /// The case ended with this result.
+    Result(String),
+    /// The term ends on this day.
+    TermDue(NaiveDate),
+    /// The case waits at exactly these steps.
+    WaitingAt(Vec<String>),
+    /// An open task.
+    Task {
+        /// Its step.
+        step: String,
+        /// Its role.
+        role: Option<String>,
+        /// Its due time.
+        due: Option<When>,
+    },
+    /// A pending timer.
+    Timer {
+        /// The step that set it.
+        step: String,
+        /// When it is due.
+        due: When,
+    },
+    /// One notification sent `times` times.
+    Notified(SentExpect),
+    /// Nothing but the listed notifications was sent.
+    OnlyNotified(Vec<SentExpect>),
+    /// One document rendered `times` times.
+    Document(SentExpect),
+    /// Nothing but the listed documents was rendered.
+    OnlyDocuments(Vec<SentExpect>),
+    /// These stages reported in order (exactly these, with `exact`).
+    Stages {
+        /// The codes.
+        codes: Vec<String>,
+        /// Nothing else reported.
+        exact: bool,
+    },
+    /// A data value: scope (`""` or a call path), dotted name, value (`null`: not set).
+    Data(String, String, Value),
+}
+
+/// A notification or document expected.
+#[derive(Debug, Clone)]
+pub struct SentExpect {
+    /// The template.
+    pub template: String,
+    /// The recipient (notifications).
+    pub to: Option<String>,
+    /// The channels, all of them (notifications).
+    pub channels: Option<Vec<String>>,
+    /// The kind (documents).
+    pub kind: Option<String>,
+    /// Variables it must carry.
+    pub vars: Vec<(String, Value)>,
+    /// How many times.
+    pub times: u32,
+}
+
+/// The names a definition and the sub-workflows it calls offer a scenario.
+pub struct Names<'s> {
+    /// Every step, by path (`review`, `provisional_refusal_hearing/hold_hearing`), with the
+    /// definition it is in.
+    pub steps: IndexMap<String, (&'s Definition, &'s Step)>,
+    /// The data a scope holds: `""` the service's, a call path the sub-workflow's.
+    pub scopes: IndexMap<String, &'s Definition>,
+}
+
+impl<'s> Names<'s> {
+    /// Walks the definition and every sub-workflow it calls.
+    pub fn of(def: &'s Definition, setup: &'s Setup) -> Names<'s> {
+        let mut names = Names {
+            steps: IndexMap::new(),
+            scopes: IndexMap::new(),
+        };
+        names.scopes.insert(String::new(), def);
+        names.walk(def, "", setup, 0);
+        names
+    }
+
+    fn walk(&mut self, def: &'s Definition, prefix: &str, setup: &'s Setup, depth: usize) {
+        if depth > 8 {
+            return;
+        }
+        for step in &def.steps {
+            let path = format!("{prefix}{}", step.name);
+            self.steps.insert(path.clone(), (def, step));
+            if let StepKind::Call { workflow, .. } = &step.kind
+                && let Some(sub) = setup.subworkflows.get(workflow)
+            {
+                self.scopes.insert(path.clone(), sub);
+                self.walk(sub, &format!("{path}/"), setup, depth + 1);
+            }
+        }
+    }
+
+    /// The paths of the steps of a kind.
+    fn paths(&self, pred: impl Fn(&StepKind) -> bool) -> Vec<&str> {
+        self.steps
+            .iter()
+            .filter(|(_, (_, s))| pred(&s.kind))
+            .map(|(p, _)| p.as_str())
+            .collect()
+    }
+
+    /// The task at a path.
+    pub fn task(&self, path: &str) -> Option<(&'s Definition, &'s Task)> {
+        match self.steps.get(path) {
+            Some((def, step)) => match &step.kind {
+                StepKind::Task(t) => Some((def, t)),
+                _ => None,
+            },
+            None => None,
+        }
+    }
+
+    /// The paths of the steps that use a template (`notify` or `document`).
+    pub fn template_steps(&self, template: &str) -> Vec<&str> {
+        self.paths(|k| match k {
+            StepKind::Notify { template: t, .. } | StepKind::Document { template: t, .. } => {
+                t == template
+            }
+            _ => false,
+        })
+    }
+
+    fn notify_templates(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = ENGINE_TEMPLATES.to_vec();
+        for (_, step) in self.steps.values() {
+            if let StepKind::Notify { template, .. } = &step.kind
+                && !out.contains(&template.as_str())
+            {
+                out.push(template);
+            }
+        }
+        out
+    }
+
+    fn document_templates(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for (_, step) in self.steps.values() {
+            if let StepKind::Document { template, .. } = &step.kind
+                && !out.contains(&template.as_str())
+            {
+                out.push(template);
+            }
+        }
+        out
+    }
+
+    fn stages(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for (_, step) in self.steps.values() {
+            if let Some(stage) = &step.stage
+                && !out.contains(&stage.as_str())
+            {
+                out.push(stage);
+            }
+        }
+        out
+    }
+
+    /// The request steps: path and connector.
+    pub fn requests(&self) -> Vec<(&str, &str)> {
+        self.steps
+            .iter()
+            .filter_map(|(p, (_, s))| match &s.kind {
+                StepKind::Request(r) => Some((p.as_str(), r.connector.as_str())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn message(&self, name: &str) -> Option<&'s IndexMap<String, FieldDef>> {
+        self.scopes.values().find_map(|d| d.messages.get(name))
+    }
+
+    fn messages(&self) -> Vec<&'s str> {
+        let mut out: Vec<&str> = Vec::new();
+        for d in self.scopes.values() {
+            for name in d.messages.keys() {
+                if !out.contains(&name.as_str()) {
+                    out.push(name);
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Parses a local date and time: `2026-11-23T10:00`, `2026-11-23 10:00`, with or without seconds.
+pub fn parse_local(text: &str) -> Option<NaiveDateTime> {
+    let text = text.trim();
+    [
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%d %H:%M:%S",
+    ]
+    .iter()
+    .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())
+}
+
+/// Parses a moment to compare with: a local date and time, or a date.
+fn parse_when(text: &str) -> Option<When> {
+    parse_local(text)
+        .map(When::At)
+        .or_else(|| crate::calendar::parse_date(text.trim()).map(When::On))
+}
+
+/// Collects the problems of one scenario.
+struct Compiler<'s> {
+    scenario: &'s Scenario,
+    problems: Vec<Diagnostic>,
+}
+
+impl Compiler<'_> {
+    fn at(&mut self, pointer: &str, message: impl Into<String>) {
+        self.problems
+            .push(self.scenario.doc.diagnostic(pointer, message));
+    }
+
+    fn at_value(&mut self, pointer: &str, message: impl Into<String>) {
+        self.problems
+            .push(self.scenario.doc.value_diagnostic(pointer, message));
+    }
+
+    fn suggest<'a>(
+        &mut self,
+        pointer: &str,
+        message: impl Into<String>,
+        word: &str,
+        candidates: impl IntoIterator<Item = &'a str> + Clone,
+    ) {
+        let mut d = self.scenario.doc.value_diagnostic(pointer, message);
+        let list: Vec<&str> = candidates.clone().into_iter().collect();
+        if let Some(best) = did_you_mean(word, candidates) {
+            d = d.with_hint(format!("did you mean `{best}`?"));
+        } else if !list.is_empty() && list.len() <= 12 {
+            d = d.with_hint(format!("one of: {}", list.join(", ")));
+        }
+        self.problems.push(d);
+    }
+
+    fn date(&mut self, pointer: &str, text: &str) -> Option<NaiveDate> {
+        let d = crate::calendar::parse_date(text.trim());
+        if d.is_none() {
+            self.at_value(pointer, format!("`{text}` is not a date: write YYYY-MM-DD"));
+        }
+        d
+    }
+
+    fn when(&mut self, pointer: &str, text: &str) -> Option<When> {
+        let w = parse_when(text);
+        if w.is_none() {
+            self.at_value(
+                pointer,
+                format!(
+                    "`{text}` is not a local date and time: write YYYY-MM-DDTHH:MM (or a date, YYYY-MM-DD)"
+                ),
+            );
+        }
+        w
+    }
+
+    /// A step path that must exist (and satisfy `pred`, described by `what`).
+    fn step_path(
+        &mut self,
+        names: &Names<'_>,
+        pointer: &str,
+        path: &str,
+        what: &str,
+        pred: impl Fn(&StepKind) -> bool + Copy,
+    ) -> bool {
+        match names.steps.get(path) {
+            Some((_, step)) if pred(&step.kind) => true,
+            Some((_, step)) => {
+                let candidates = names.paths(pred);
+                self.suggest(
+                    pointer,
+                    format!("`{path}` is a {} step, not {what}", step.kind.name()),
+                    path,
+                    candidates.iter().copied(),
+                );
+                false
+            }
+            None => {
+                let candidates = names.paths(pred);
+                self.suggest(
+                    pointer,
+                    format!("there is no step `{path}`"),
+                    path,
+                    candidates.iter().copied(),
+                );
+                false
+            }
+        }
+    }
+
+    /// Values for declared data: each name declared, each value of its type.
+    fn fields(
+        &mut self,
+        pointer: &str,
+        given: &IndexMap<String, Value>,
+        declared: &dyn Fn(&str) -> Option<FieldDef>,
+        allowed: &[&str],
+        whose: &str,
+        check_values: bool,
+    ) -> Value {
+        let mut out = Map::new();
+        for (name, value) in given {
+            let at = format!("{pointer}/{}", escape(name));
+            match declared(name) {
+                None => {
+                    let mut d = self
+                        .scenario
+                        .doc
+                        .diagnostic(&at, format!("`{name}` is not {whose}"));
+                    if let Some(best) = did_you_mean(name, allowed.iter().copied()) {
+                        d = d.with_hint(format!("did you mean `{best}`?"));
+                    }
+                    self.problems.push(d);
+                }
+                Some(decl) if check_values && !value.is_null() => {
+                    if let Err(message) = form::check_value(&decl, value) {
+                        self.at_value(&at, format!("`{name}`: {message}"));
+                    }
+                }
+                Some(_) => {}
+            }
+            out.insert(name.clone(), value.clone());
+        }
+        Value::Object(out)
+    }
+}
+
+fn actor(by: &Option<String>, default: Actor) -> Actor {
+    match by.as_deref() {
+        None => default,
+        Some("citizen") => Actor::Citizen,
+        Some(login) => Actor::Clerk(login.to_string()),
+    }
+}
+
+const ACTIONS: [&str; 8] = [
+    "submit", "complete", "answer", "fail", "advance", "message", "withdraw", "expect",
+];
+
+/// Checks a scenario against the definition in force and builds its plan.
+pub fn compile<'s>(setup: &'s Setup, scenario: &'s Scenario) -> Result<Plan<'s>, Vec<Diagnostic>> {
+    let raw = &scenario.raw;
+    let mut c = Compiler {
+        scenario,
+        problems: Vec::new(),
+    };
+    let Some(start) = parse_local(&raw.now) else {
+        c.at_value(
+            "/now",
+            format!(
+                "`{}` is not a local date and time: write YYYY-MM-DDTHH:MM",
+                raw.now
+            ),
+        );
+        return Err(c.problems);
+    };
+    let Some(def) = setup.library.in_force(&raw.service, start.date()) else {
+        let services: Vec<&str> = setup
+            .library
+            .definitions
+            .iter()
+            .filter(|d| d.kind == crate::definition::Kind::Service)
+            .map(|d| d.id.as_str())
+            .collect();
+        if services.contains(&raw.service.as_str()) {
+            c.at_value(
+                "/now",
+                format!(
+                    "no version of `{}` is in force on {}",
+                    raw.service,
+                    start.date()
+                ),
+            );
+        } else {
+            c.suggest(
+                "/service",
+                format!(
+                    "there is no valid definition of the service `{}` here",
+                    raw.service
+                ),
+                &raw.service,
+                services.iter().copied(),
+            );
+        }
+        return Err(c.problems);
+    };
+    let names = Names::of(def, setup);
+    let mut steps = Vec::new();
+    if raw.steps.is_empty() {
+        c.at("/steps", "a scenario needs steps, the first a `submit`");
+    }
+    let present = |i: usize| -> Vec<&'static str> {
+        let value = &scenario.doc.value()["steps"][i];
+        ACTIONS
+            .iter()
+            .copied()
+            .filter(|a| value.get(a).is_some())
+            .collect()
+    };
+    for (i, step) in raw.steps.iter().enumerate() {
+        let base = format!("/steps/{i}");
+        let actions = present(i);
+        let action = match actions.as_slice() {
+            [one] => *one,
+            [] => {
+                c.at(
+                    &base,
+                    format!("a step needs one action: {}", ACTIONS.join(", ")),
+                );
+                continue;
+            }
+            [a, b, ..] => {
+                c.at(
+                    &format!("{base}/{b}"),
+                    format!("a step has one action, this one has `{a}` and `{b}`: make two steps"),
+                );
+                continue;
+            }
+        };
+        let pointer = format!("{base}/{action}");
+        if (i == 0) != (action == "submit") {
+            if i == 0 {
+                c.at(
+                    &pointer,
+                    "the first step must be `submit`: the case opens with it",
+                );
+            } else {
+                c.at(&pointer, "`submit` comes once, as the first step");
+            }
+            continue;
+        }
+        if action == "expect" && step.expect_error.is_some() {
+            c.at(
+                &format!("{base}/expect_error"),
+                "`expect_error` belongs to a step that does something, not to `expect`",
+            );
+        }
+        let checked = step.expect_error.is_none();
+        let compiled = match action {
+            "submit" => step
+                .submit
+                .as_ref()
+                .map(|s| submit(&mut c, def, &pointer, s, checked)),
+            "complete" => step
+                .complete
+                .as_ref()
+                .and_then(|s| complete(&mut c, &names, &pointer, s, checked)),
+            "answer" => step.answer.as_ref().and_then(|a| {
+                let ok = request(&mut c, &names, &pointer, &a.connector, &a.step);
+                let response = answer_fields(&mut c, setup, &pointer, a);
+                ok.then(|| Action::Answer {
+                    connector: a.connector.clone(),
+                    step: a.step.clone(),
+                    response,
+                })
+            }),
+            "fail" => step.fail.as_ref().and_then(|f| {
+                request(&mut c, &names, &pointer, &f.connector, &f.step).then(|| Action::Fail {
+                    connector: f.connector.clone(),
+                    step: f.step.clone(),
+                    error: f.error.clone(),
+                    attempts: f.attempts,
+                })
+            }),
+            "advance" => step
+                .advance
+                .as_ref()
+                .and_then(|a| advance(&mut c, &pointer, a)),
+            "message" => step
+                .message
+                .as_ref()
+                .and_then(|m| message(&mut c, &names, &pointer, m)),
+            "withdraw" => Some(Action::Withdraw {
+                by: actor(
+                    &step.withdraw.clone().flatten().unwrap_or_default().by,
+                    Actor::Citizen,
+                ),
+            }),
+            "expect" => step
+                .expect
+                .as_ref()
+                .map(|e| Action::Expect(expect(&mut c, def, &names, &pointer, e))),
+            _ => None,
+        };
+        if let Some(action) = compiled {
+            steps.push(PlanStep {
+                pointer,
+                action,
+                expect_error: step.expect_error.clone(),
+            });
+        }
+    }
+    if c.problems.is_empty() {
+        Ok(Plan {
+            def,
+            start,
+            number: raw.number.clone().unwrap_or_else(|| "TEST-000001".into()),
+            steps,
+            names,
+        })
+    } else {
+        c.problems.sort();
+        c.problems.dedup();
+        Err(c.problems)
+    }
+}
+
+fn submit(
+    c: &mut Compiler<'_>,
+    def: &Definition,
+    pointer: &str,
+    s: &raw::Submit,
+    checked: bool,
+) -> Action {
+    let channels: Vec<String> = def
+        .channels
+        .iter()
+        .map(|ch| channel_name(*ch).to_string())
+        .collect();
+    let channel = match &s.channel {
+        Some(ch) => {
+            if !channels.contains(ch) {
+                c.suggest(
+                    &format!("{pointer}/channel"),
+                    format!("`{}` does not take applications through `{ch}`", def.id),
+                    ch,
+                    channels.iter().map(String::as_str),
+                );
+            }
+            ch.clone()
+        }
+        None => channels.first().cloned().unwrap_or_default(),
+    };
+    let allowed: Vec<&str> = def.data.keys().map(String::as_str).collect();
+    let data = c.fields(
+        &format!("{pointer}/data"),
+        &s.data,
+        &|name| def.data.get(name).cloned(),
+        &allowed,
+        "a data name of the service",
+        checked,
+    );
+    Action::Submit(Submission {
+        data,
+        channel,
+        language: s.language,
+        sms_consent: s.sms_consent,
+        region: s.region.clone().unwrap_or_else(|| "almaty".into()),
+    })
+}
+
+/// A channel as the files write it.
+fn channel_name(channel: Channel) -> &'static str {
+    match channel {
+        Channel::StateCorporation => "state_corporation",
+        Channel::EgovPortal => "egov_portal",
+        Channel::Provider => "provider",
+        Channel::Enpf => "enpf",
+        Channel::Proactive => "proactive",
+    }
+}
+
+fn complete(
+    c: &mut Compiler<'_>,
+    names: &Names<'_>,
+    pointer: &str,
+    s: &raw::Complete,
+    checked: bool,
+) -> Option<Action> {
+    let is_task = |k: &StepKind| matches!(k, StepKind::Task(_));
+    if !c.step_path(
+        names,
+        &format!("{pointer}/step"),
+        &s.step,
+        "a task",
+        is_task,
+    ) {
+        return None;
+    }
+    let (def, task) = names.task(&s.step)?;
+    if !task.outcomes.contains_key(&s.outcome) {
+        c.suggest(
+            &format!("{pointer}/outcome"),
+            format!("`{}` is not an outcome of the task `{}`", s.outcome, s.step),
+            &s.outcome,
+            task.outcomes.keys().map(String::as_str),
+        );
+    }
+    let allowed: Vec<&str> = task.form.iter().map(|f| f.field.as_str()).collect();
+    let form = c.fields(
+        &format!("{pointer}/form"),
+        &s.form,
+        &|name| {
+            task.form
+                .iter()
+                .any(|f| f.field == name)
+                .then(|| {
+                    def.data
+                        .get(name)
+                        .or_else(|| def.parameters.get(name))
+                        .cloned()
+                })
+                .flatten()
+        },
+        &allowed,
+        &format!("a field of the form of `{}`", s.step),
+        checked,
+    );
+    Some(Action::Complete {
+        step: s.step.clone(),
+        outcome: s.outcome.clone(),
+        form,
+        by: actor(&s.by, Actor::Clerk("clerk".into())),
+    })
+}
+
+/// A connector (and step) some request step of the service uses.
+fn request(
+    c: &mut Compiler<'_>,
+    names: &Names<'_>,
+    pointer: &str,
+    connector: &str,
+    step: &Option<String>,
+) -> bool {
+    let requests = names.requests();
+    if !requests.iter().any(|(_, conn)| *conn == connector) {
+        c.suggest(
+            &format!("{pointer}/connector"),
+            format!("no step of this service requests `{connector}`"),
+            connector,
+            requests.iter().map(|(_, conn)| *conn),
+        );
+        return false;
+    }
+    if let Some(step) = step
+        && !requests
+            .iter()
+            .any(|(p, conn)| p == step && *conn == connector)
+    {
+        let candidates: Vec<&str> = requests
+            .iter()
+            .filter(|(_, conn)| *conn == connector)
+            .map(|(p, _)| *p)
+            .collect();
+        c.suggest(
+            &format!("{pointer}/step"),
+            format!("`{step}` is not a step that requests `{connector}`"),
+            step,
+            candidates.iter().copied(),
+        );
+        return false;
+    }
+    true
+}
+
+/// An answer's fields must be fields of the connector's contract in the catalog.
+fn answer_fields(c: &mut Compiler<'_>, setup: &Setup, pointer: &str, a: &raw::Answer) -> Value {
+    let contract = setup
+        .catalog
+        .as_ref()
+        .and_then(|cat| cat.connectors.get(&a.connector));
+    let mut out = Map::new();
+    for (name, value) in &a.response {
+        if let Some(contract) = contract
+            && !contract.output.contains_key(name)
+        {
+            let mut d = c.scenario.doc.diagnostic(
+                &format!("{pointer}/response/{}", escape(name)),
+                format!(
+                    "`{name}` is not a field of the answer of `{}` (see the catalog)",
+                    a.connector
+                ),
+            );
+            if let Some(best) = did_you_mean(name, contract.output.keys().map(String::as_str)) {
+                d = d.with_hint(format!("did you mean `{best}`?"));
+            }
+            c.problems.push(d);
+        }
+        out.insert(name.clone(), value.clone());
+    }
+    Value::Object(out)
+}
+
+fn advance(c: &mut Compiler<'_>, pointer: &str, a: &raw::Advance) -> Option<Action> {
+    let given = [
+        a.working_days.is_some(),
+        a.calendar_days.is_some(),
+        a.hours.is_some(),
+        a.minutes.is_some(),
+        a.until.is_some(),
+    ];
+    if given.iter().filter(|g| **g).count() != 1 {
+        c.at(
+            pointer,
+            "`advance` takes one of: working_days, calendar_days, hours, minutes, until",
+        );
+        return None;
+    }
+    let advance = if let Some(n) = a.working_days {
+        Advance::WorkingDays(n)
+    } else if let Some(n) = a.calendar_days {
+        Advance::CalendarDays(n)
+    } else if let Some(h) = a.hours {
+        Advance::Minutes(i64::from(h) * 60)
+    } else if let Some(m) = a.minutes {
+        Advance::Minutes(i64::from(m))
+    } else {
+        let text = a.until.as_deref().unwrap_or_default();
+        let Some(at) = parse_local(text) else {
+            c.at_value(
+                &format!("{pointer}/until"),
+                format!("`{text}` is not a local date and time: write YYYY-MM-DDTHH:MM"),
+            );
+            return None;
+        };
+        Advance::Until(at)
+    };
+    Some(Action::Advance(advance))
+}
+
+fn message(
+    c: &mut Compiler<'_>,
+    names: &Names<'_>,
+    pointer: &str,
+    m: &raw::Message,
+) -> Option<Action> {
+    let Some(fields) = names.message(&m.name) else {
+        let known = names.messages();
+        c.suggest(
+            &format!("{pointer}/name"),
+            format!("no step of this service receives a message `{}`", m.name),
+            &m.name,
+            known.iter().copied(),
+        );
+        return None;
+    };
+    let allowed: Vec<&str> = fields.keys().map(String::as_str).collect();
+    let payload = c.fields(
+        &format!("{pointer}/payload"),
+        &m.payload,
+        &|name| fields.get(name).cloned(),
+        &allowed,
+        &format!("a field of the message `{}`", m.name),
+        true,
+    );
+    Some(Action::Message {
+        name: m.name.clone(),
+        payload,
+        by: actor(&m.by, Actor::Citizen),
+    })
+}
+
+fn expect(
+    c: &mut Compiler<'_>,
+    def: &Definition,
+    names: &Names<'_>,
+    pointer: &str,
+    e: &raw::Expect,
+) -> Vec<Check> {
+    let mut checks = Vec::new();
+    let keys: Vec<String> = c
+        .scenario
+        .doc
+        .value()
+        .pointer(pointer)
+        .and_then(Value::as_object)
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default();
+    let any = |_: &StepKind| true;
+    for key in keys {
+        let at = format!("{pointer}/{key}");
+        let what = match key.as_str() {
+            "status" => {
+                let s = e.status.as_deref().unwrap_or_default();
+                match s {
+                    "active" => Some(What::Status(Status::Active)),
+                    "completed" => Some(What::Status(Status::Completed)),
+                    "withdrawn" => Some(What::Status(Status::Withdrawn)),
+                    _ => {
+                        c.suggest(
+                            &at,
+                            format!("`{s}` is not a status"),
+                            s,
+                            ["active", "completed", "withdrawn"],
+                        );
+                        None
+                    }
+                }
+            }
+            "result" => {
+                let r = e.result.clone().unwrap_or_default();
+                let mut results: Vec<&str> = def.results.iter().map(String::as_str).collect();
+                results.push("withdrawn");
+                if results.contains(&r.as_str()) {
+                    Some(What::Result(r))
+                } else {
+                    c.suggest(
+                        &at,
+                        format!("`{r}` is not a result of `{}`", def.id),
+                        &r,
+                        results.iter().copied(),
+                    );
+                    None
+                }
+            }
+            "term_due" => {
+                let text = e.term_due.clone().unwrap_or_default();
+                c.date(&at, &text).map(What::TermDue)
+            }
+            "waiting_at" => {
+                let paths = e.waiting_at.clone().unwrap_or_default();
+                let mut ok = true;
+                for (j, p) in paths.iter().enumerate() {
+                    ok &= c.step_path(names, &format!("{at}/{j}"), p, "a step", any);
+                }
+                ok.then_some(What::WaitingAt(paths))
+            }
+            "task" => e.task.as_ref().and_then(|t| {
+                let is_task = |k: &StepKind| matches!(k, StepKind::Task(_));
+                let ok = c.step_path(names, &format!("{at}/step"), &t.step, "a task", is_task);
+                let due = match &t.due {
+                    Some(d) => Some(c.when(&format!("{at}/due"), d)?),
+                    None => None,
+                };
+                ok.then(|| What::Task {
+                    step: t.step.clone(),
+                    role: t.role.clone(),
+                    due,
+                })
+            }),
+            "timer" => e.timer.as_ref().and_then(|t| {
+                let timed = |k: &StepKind| {
+                    matches!(
+                        k,
+                        StepKind::Wait { .. } | StepKind::Receive { .. } | StepKind::Task(_)
+                    )
+                };
+                let ok = c.step_path(
+                    names,
+                    &format!("{at}/step"),
+                    &t.step,
+                    "a wait, a receive or a task",
+                    timed,
+                );
+                let due = c.when(&format!("{at}/due"), &t.due)?;
+                ok.then(|| What::Timer {
+                    step: t.step.clone(),
+                    due,
+                })
+            }),
+            "notified" => {
+                let known = names.notify_templates();
+                let mut items = Vec::new();
+                for (j, n) in e.notified.iter().flatten().enumerate() {
+                    let item_at = format!("{at}/{j}");
+                    if !known.contains(&n.template.as_str()) {
+                        c.suggest(
+                            &format!("{item_at}/template"),
+                            format!("no step of this service sends `{}`", n.template),
+                            &n.template,
+                            known.iter().copied(),
+                        );
+                        continue;
+                    }
+                    let item = SentExpect {
+                        template: n.template.clone(),
+                        to: n.to.clone(),
+                        channels: n.channels.clone(),
+                        kind: None,
+                        vars: n.vars.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                        times: n.times.unwrap_or(1),
+                    };
+                    checks.push(Check {
+                        pointer: item_at,
+                        what: What::Notified(item.clone()),
+                    });
+                    items.push(item);
+                }
+                e.exactly.then_some(What::OnlyNotified(items))
+            }
+            "documents" => {
+                let known = names.document_templates();
+                let mut items = Vec::new();
+                for (j, d) in e.documents.iter().flatten().enumerate() {
+                    let item_at = format!("{at}/{j}");
+                    let item = match d {
+                        DocumentExpect::Template(t) => SentExpect {
+                            template: t.clone(),
+                            to: None,
+                            channels: None,
+                            kind: None,
+                            vars: Vec::new(),
+                            times: 1,
+                        },
+                        DocumentExpect::Detailed(d) => SentExpect {
+                            template: d.template.clone(),
+                            to: None,
+                            channels: None,
+                            kind: d.kind.clone(),
+                            vars: d.vars.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                            times: d.times.unwrap_or(1),
+                        },
+                    };
+                    if !known.contains(&item.template.as_str()) {
+                        let template_at = match d {
+                            DocumentExpect::Template(_) => item_at.clone(),
+                            DocumentExpect::Detailed(_) => format!("{item_at}/template"),
+                        };
+                        c.suggest(
+                            &template_at,
+                            format!("no step of this service renders `{}`", item.template),
+                            &item.template,
+                            known.iter().copied(),
+                        );
+                        continue;
+                    }
+                    checks.push(Check {
+                        pointer: item_at,
+                        what: What::Document(item.clone()),
+                    });
+                    items.push(item);
+                }
+                e.exactly.then_some(What::OnlyDocuments(items))
+            }
+            "stages" => {
+                let known = names.stages();
+                let codes = e.stages.clone().unwrap_or_default();
+                let mut ok = true;
+                for (j, code) in codes.iter().enumerate() {
+                    if !known.contains(&code.as_str()) {
+                        ok = false;
+                        c.suggest(
+                            &format!("{at}/{j}"),
+                            format!("no step of this service reports the stage `{code}`"),
+                            code,
+                            known.iter().copied(),
+                        );
+                    }
+                }
+                ok.then_some(What::Stages {
+                    codes,
+                    exact: e.exactly,
+                })
+            }
+            "data" => {
+                for (name, value) in e.data.iter().flatten() {
+                    let item_at = format!("{at}/{}", escape(name));
+                    let (scope, field) = match name.rsplit_once('/') {
+                        Some((scope, field)) => (scope, field),
+                        None => ("", name.as_str()),
+                    };
+                    let Some(sdef) = names.scopes.get(scope) else {
+                        let scopes: Vec<&str> = names
+                            .scopes
+                            .keys()
+                            .filter(|s| !s.is_empty())
+                            .map(String::as_str)
+                            .collect();
+                        c.suggest(
+                            &item_at,
+                            format!("`{scope}` is not a step that calls a sub-workflow"),
+                            scope,
+                            scopes.iter().copied(),
+                        );
+                        continue;
+                    };
+                    let declared = sdef.data.contains_key(field)
+                        || sdef.parameters.contains_key(field)
+                        || sdef
+                            .data
+                            .keys()
+                            .chain(sdef.parameters.keys())
+                            .any(|k| k.starts_with(&format!("{field}.")));
+                    if !declared {
+                        let mut d = c.scenario.doc.diagnostic(
+                            &item_at,
+                            format!("`{field}` is not a data name of `{}`", sdef.id),
+                        );
+                        if let Some(best) = did_you_mean(
+                            field,
+                            sdef.data
+                                .keys()
+                                .chain(sdef.parameters.keys())
+                                .map(String::as_str),
+                        ) {
+                            d = d.with_hint(format!("did you mean `{best}`?"));
+                        }
+                        c.problems.push(d);
+                        continue;
+                    }
+                    checks.push(Check {
+                        pointer: item_at,
+                        what: What::Data(scope.to_string(), field.to_string(), value.clone()),
+                    });
+                }
+                None
+            }
+            // `exactly` qualifies the lists above; serde has refused any other key.
+            _ => None,
+        };
+        if let Some(what) = what {
+            checks.push(Check { pointer: at, what });
+        }
+    }
+    checks
+}

@@ -1,0 +1,296 @@
+//! The scenario file as written: structs that mirror the YAML and only check its shape.
+//!
+//! Every struct denies unknown fields, so a misspelt key is reported at its line and
+//! column with a "did you mean". What the names mean (a step that exists, an outcome of
+//! that task, a connector the service calls) is checked in `compile.rs`, against the
+//! definition the scenario runs.
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Deserializer};
+use serde_json::Value;
+
+use crate::runtime::Language;
+
+/// A scenario file: `workflows/<service>/scenarios/<name>.yaml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// What the scenario shows, in one sentence: its title in `qyzmet test`.
+    pub scenario: String,
+    /// The service id; the version run is the one in force on the day of `now`.
+    pub service: String,
+    /// When the scenario starts, in the local time of the service's calendar
+    /// (`2026-11-23T10:00`). The clock moves only with `advance`.
+    pub now: String,
+    /// The registration number the case gets (default `TEST-000001`).
+    #[serde(default)]
+    pub number: Option<String>,
+    /// What happens, in order, and what must hold in between.
+    pub steps: Vec<Step>,
+}
+
+/// One step of a scenario: exactly one action.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    /// The citizen applies: the case opens (the first step, and only there).
+    #[serde(default)]
+    pub submit: Option<Submit>,
+    /// A clerk completes the open task of a step with an outcome and a form.
+    #[serde(default)]
+    pub complete: Option<Complete>,
+    /// A pending gateway request is answered.
+    #[serde(default)]
+    pub answer: Option<Answer>,
+    /// A pending gateway request fails after all its retries.
+    #[serde(default)]
+    pub fail: Option<Fail>,
+    /// Time passes; every timer that comes due fires, in order.
+    #[serde(default)]
+    pub advance: Option<Advance>,
+    /// A message arrives (the citizen's objection).
+    #[serde(default)]
+    pub message: Option<Message>,
+    /// The citizen withdraws the application (`withdraw: {}`).
+    #[serde(default, deserialize_with = "present")]
+    pub withdraw: Option<Option<Withdraw>>,
+    /// What must hold now.
+    #[serde(default)]
+    pub expect: Option<Expect>,
+    /// The engine must reject this step with a message containing this text (a form
+    /// mistake, an event for a closed case).
+    #[serde(default)]
+    pub expect_error: Option<String>,
+}
+
+/// `Some(None)` for a key written with no value (`withdraw:`), `None` for a key not written.
+fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// The application.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Submit {
+    /// The application's language, `kk` or `ru`: every message goes out in it.
+    pub language: Language,
+    /// Whether the citizen consented to SMS notification.
+    #[serde(default)]
+    pub sms_consent: bool,
+    /// Where it was filed (default: the first of the service's channels).
+    #[serde(default)]
+    pub channel: Option<String>,
+    /// The region whose clerks work the case (default `almaty`).
+    #[serde(default)]
+    pub region: Option<String>,
+    /// The data given with the application, by data name (`applicant.iin: "520315400126"`).
+    #[serde(default)]
+    pub data: IndexMap<String, Value>,
+}
+
+/// A clerk completes a task.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Complete {
+    /// The step of the task, as a path: `review`, or `provisional_refusal_hearing/hold_hearing`
+    /// for a step of a called sub-workflow.
+    pub step: String,
+    /// The outcome the clerk picks.
+    pub outcome: String,
+    /// The form's fields, by data name.
+    #[serde(default)]
+    pub form: IndexMap<String, Value>,
+    /// The clerk's login (default `clerk`).
+    #[serde(default)]
+    pub by: Option<String>,
+}
+
+/// A gateway request answers.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Answer {
+    /// The connector of the pending request (`gbd_fl.person`).
+    pub connector: String,
+    /// The request's step, when two requests to the connector are pending.
+    #[serde(default)]
+    pub step: Option<String>,
+    /// The answer's fields, as the connector's contract names them.
+    #[serde(default)]
+    pub response: IndexMap<String, Value>,
+}
+
+/// A gateway request fails for good.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fail {
+    /// The connector of the pending request.
+    pub connector: String,
+    /// The request's step, when two requests to the connector are pending.
+    #[serde(default)]
+    pub step: Option<String>,
+    /// What went wrong, as the support e-mail will say.
+    pub error: String,
+    /// The attempts made (default: all the step's retry policy allows).
+    #[serde(default)]
+    pub attempts: Option<u32>,
+}
+
+/// How far the clock moves: exactly one key.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Advance {
+    /// To the same time of day, this many working days later.
+    #[serde(default)]
+    pub working_days: Option<u32>,
+    /// To the same time of day, this many calendar days later.
+    #[serde(default)]
+    pub calendar_days: Option<u32>,
+    /// This many hours later (clock hours, not working hours).
+    #[serde(default)]
+    pub hours: Option<u32>,
+    /// This many minutes later.
+    #[serde(default)]
+    pub minutes: Option<u32>,
+    /// To this local date and time (`2026-11-26T18:00`).
+    #[serde(default)]
+    pub until: Option<String>,
+}
+
+/// A message arrives.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Message {
+    /// Its name, as the definition's `messages:` declares it.
+    pub name: String,
+    /// Its fields.
+    #[serde(default)]
+    pub payload: IndexMap<String, Value>,
+    /// Who sent it: `citizen` (the default) or a clerk's login.
+    #[serde(default)]
+    pub by: Option<String>,
+}
+
+/// The citizen withdraws.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Withdraw {
+    /// Who recorded it: `citizen` (the default) or a clerk's login.
+    #[serde(default)]
+    pub by: Option<String>,
+}
+
+/// What must hold. Each key is checked in the order written; the first that does not hold
+/// stops the scenario.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    /// `active`, `completed` or `withdrawn`.
+    #[serde(default)]
+    pub status: Option<String>,
+    /// The case has ended with this result (`issued`, `refused`, `withdrawn`).
+    #[serde(default)]
+    pub result: Option<String>,
+    /// The last day of the statutory term (`2026-11-30`).
+    #[serde(default)]
+    pub term_due: Option<String>,
+    /// Every step the case waits at now, by path; `[]` once it has ended.
+    #[serde(default)]
+    pub waiting_at: Option<Vec<String>>,
+    /// An open task: its step, and optionally its role and due time.
+    #[serde(default)]
+    pub task: Option<TaskExpect>,
+    /// A pending timer: its step and due time (a wait, or the end of a window for a message).
+    #[serde(default)]
+    pub timer: Option<TimerExpect>,
+    /// Notifications sent so far, each exactly once (or `times`).
+    #[serde(default)]
+    pub notified: Option<Vec<Notified>>,
+    /// Documents rendered so far, each exactly once: a template, or a map with `template`.
+    #[serde(default)]
+    pub documents: Option<Vec<DocumentExpect>>,
+    /// Stage codes reported so far, in this order (others may come between them).
+    #[serde(default)]
+    pub stages: Option<Vec<String>>,
+    /// Case data, by name (`applicant.full_name`); a sub-workflow's data by its call
+    /// step (`provisional_refusal_hearing/objection.text`). `null` means not set.
+    #[serde(default)]
+    pub data: Option<IndexMap<String, Value>>,
+    /// `notified`, `documents` and `stages` list everything so far, with nothing else.
+    #[serde(default)]
+    pub exactly: bool,
+}
+
+/// An open task.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskExpect {
+    /// Its step, by path.
+    pub step: String,
+    /// The role whose queue it is in.
+    #[serde(default)]
+    pub role: Option<String>,
+    /// When it is due: a local date and time (`2026-11-23T10:20`), or a date.
+    #[serde(default)]
+    pub due: Option<String>,
+}
+
+/// A pending timer.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimerExpect {
+    /// The step that set it, by path.
+    pub step: String,
+    /// When it is due: a local date and time, or a date.
+    pub due: String,
+}
+
+/// A notification.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Notified {
+    /// The template.
+    pub template: String,
+    /// `citizen`, `assignee`, `support_email` or `role:<role>`.
+    #[serde(default)]
+    pub to: Option<String>,
+    /// The channels it went by, all of them (`[sms, email]`).
+    #[serde(default)]
+    pub channels: Option<Vec<String>>,
+    /// Template variables it must carry, by name (`next_deadline: 2026-11-26`).
+    #[serde(default)]
+    pub vars: IndexMap<String, Value>,
+    /// How many times it was sent (default 1).
+    #[serde(default)]
+    pub times: Option<u32>,
+}
+
+/// A rendered document: its template alone, or with more to check.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum DocumentExpect {
+    /// `rehabilitated_certificate_receipt`.
+    Template(String),
+    /// `{ template: provisional_refusal_notice, kind: notice, vars: { next_deadline: … } }`.
+    Detailed(DocumentDetail),
+}
+
+/// A rendered document, in detail.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentDetail {
+    /// The template.
+    pub template: String,
+    /// What the document is (`receipt`, `notice`, `certificate`).
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// Template variables it must carry, by name.
+    #[serde(default)]
+    pub vars: IndexMap<String, Value>,
+    /// How many times it was rendered (default 1).
+    #[serde(default)]
+    pub times: Option<u32>,
+}
