@@ -5,8 +5,8 @@
 
 pub mod api;
 pub mod calendar;
-pub mod clock;
 pub mod cli;
+pub mod clock;
 pub mod definition;
 pub mod diagnostic;
 pub mod domain;

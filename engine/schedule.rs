@@ -81,7 +81,7 @@ use chrono_tz::Tz;
 
 use crate::calendar::{self, Calendar};
 use crate::definition::model::{PeriodOffset, Schedule};
-use crate::definition::raw::{NonWorkingDay, Period};
+use crate::definition::model::{NonWorkingDay, Period};
 
 /// The most occurrences [`occurrences_between`] returns at once: the earliest ones. A daily
 /// job down for three years has missed more; the caller starts what it got, records the

@@ -370,6 +370,12 @@ pub static TEXTS: &[(&str, &str, &str, &str)] = &[
         "при `every` укажите одно из полей: `working_day`, `calendar_days_after`, `working_days_after`",
     ),
     (
+        "schedule.bad_working_day",
+        "`working_day` must be 1 to 15: every month has more than 15 working days",
+        "`working_day` 1-ден 15-ке дейін болуы керек: әр айда 15-тен көп жұмыс күні бар",
+        "`working_day` должен быть от 1 до 15: в каждом месяце больше 15 рабочих дней",
+    ),
+    (
         "schedule.bad_month",
         "`month` must be 1 to 12",
         "`month` мәні 1-ден 12-ге дейін болуы керек",

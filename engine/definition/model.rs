@@ -12,7 +12,8 @@ use chrono::NaiveDate;
 use indexmap::IndexMap;
 
 use super::expr::{Env, Expr, Type};
-use super::raw::{Channel, NotifyChannel, Period, Text};
+/// Types the compiled form shares with the raw one: plain values with no unresolved names.
+pub use super::raw::{Channel, NonWorkingDay, NotifyChannel, Period, Text};
 
 /// The index of a step in [`Definition::steps`].
 ///
@@ -214,7 +215,7 @@ pub enum Schedule {
         /// The parsed schedule.
         schedule: Box<cron::Schedule>,
         /// What to do on a non-working day.
-        on_non_working_day: super::raw::NonWorkingDay,
+        on_non_working_day: NonWorkingDay,
     },
     /// Once a period, at an offset the calendar computes.
     Every {

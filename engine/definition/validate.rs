@@ -500,6 +500,13 @@ impl Compiler<'_> {
             s.working_days_after.map(PeriodOffset::WorkingDaysAfter),
         ];
         let given: Vec<PeriodOffset> = offsets.into_iter().flatten().collect();
+        // The 1st to the 15th working day: even May or March, with their holidays, has more
+        // than 15, so the day exists in every period; 0 has no meaning.
+        if let Some(n) = s.working_day
+            && !(1..=15).contains(&n)
+        {
+            self.p.at_value(format!("{at}/working_day"), msg!("schedule.bad_working_day"));
+        }
         if given.len() != 1 && s.every.is_some() {
             self.p.at(at, msg!("schedule.every_needs_offset"));
         }

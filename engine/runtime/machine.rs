@@ -812,7 +812,7 @@ impl<'a, 'c> Machine<'a, 'c> {
         ahead: Option<NaiveDate>,
         to: &Recipient,
         template: &str,
-        channels: &[crate::definition::raw::NotifyChannel],
+        channels: &[NotifyChannel],
         urgent: bool,
     ) {
         let to = match to {
@@ -826,12 +826,12 @@ impl<'a, 'c> Machine<'a, 'c> {
             .filter(|c| {
                 // No SMS to a citizen who did not consent (seeds/000 appendix 1).
                 !(to == "citizen"
-                    && **c == crate::definition::raw::NotifyChannel::Sms
+                    && **c == NotifyChannel::Sms
                     && !self.state.sms_consent)
             })
             .map(|c| match c {
-                crate::definition::raw::NotifyChannel::Sms => "sms".to_string(),
-                crate::definition::raw::NotifyChannel::Email => "email".to_string(),
+                NotifyChannel::Sms => "sms".to_string(),
+                NotifyChannel::Email => "email".to_string(),
             })
             .collect();
         if channels.is_empty() {
@@ -862,7 +862,12 @@ impl<'a, 'c> Machine<'a, 'c> {
     /// Ends the case: every task closed and every timer cancelled, the escalation ladders'
     /// included, so nothing fires for a case that is over.
     fn close(&mut self, status: Status, result: &str, actor: Actor) {
-        let tasks: Vec<(String, u32)> = self.state.tasks.iter().map(|(k, t)| (k.clone(), t.token)).collect();
+        let tasks: Vec<(String, u32)> = self
+            .state
+            .tasks
+            .iter()
+            .map(|(k, t)| (k.clone(), t.token))
+            .collect();
         for (key, token) in tasks {
             let rungs = self
                 .token(token)
@@ -874,7 +879,9 @@ impl<'a, 'c> Machine<'a, 'c> {
                 })
                 .unwrap_or(0);
             for i in 0..rungs {
-                self.effects.push(Effect::CancelTimer { key: format!("{key}:rung{i}") });
+                self.effects.push(Effect::CancelTimer {
+                    key: format!("{key}:rung{i}"),
+                });
             }
             self.effects.push(Effect::CloseTask { key });
         }
@@ -882,7 +889,9 @@ impl<'a, 'c> Machine<'a, 'c> {
             && let Some(term) = &self.ctx.definition.term
         {
             for i in 0..term.escalation.len() {
-                self.effects.push(Effect::CancelTimer { key: term_rung_key(self.state.id, i) });
+                self.effects.push(Effect::CancelTimer {
+                    key: term_rung_key(self.state.id, i),
+                });
             }
         }
         for t in &self.state.tokens {
