@@ -43,6 +43,7 @@ pub fn start(
         tasks: Default::default(),
         inbox: Vec::new(),
         term: None,
+        stage: None,
         seq: 0,
         opened_at: ctx.now,
         closed_at: None,
@@ -617,7 +618,10 @@ impl<'a, 'c> Machine<'a, 'c> {
             json!({ "kind": step.kind.name() }),
             None,
         );
-        if let Some(stage) = &step.stage {
+        if let Some(stage) = &step.stage
+            && self.state.stage.as_ref() != Some(stage)
+        {
+            self.state.stage = Some(stage.clone());
             let key = self.key("job:");
             self.effects.push(Effect::Job(Job {
                 key,
@@ -634,6 +638,12 @@ impl<'a, 'c> Machine<'a, 'c> {
         {
             term.paused_since = Some(self.ctx.now);
             self.history(Actor::Engine, "term_paused", Some(path), json!({}), None);
+            // No escalation about a term that is not running; set again on resume.
+            for i in self.pending_term_rungs() {
+                self.effects.push(Effect::CancelTimer {
+                    key: term_rung_key(self.state.id, i),
+                });
+            }
         }
         Ok(())
     }
@@ -690,18 +700,42 @@ impl<'a, 'c> Machine<'a, 'c> {
             evidence,
             paused_days: 0,
             paused_since: None,
+            started_at: Some(self.ctx.now),
+            escalated: Vec::new(),
         });
-        // The term's escalation ladder: timers at shares of the time from now to the due end.
-        let due_at = self.end_of_day(due_on);
-        for (i, rung) in term.escalation.iter().enumerate() {
-            let at = share(self.ctx.now, due_at, rung.at_percent);
+        self.set_term_rungs();
+        Ok(())
+    }
+
+    /// The term's escalation rungs not fired yet.
+    fn pending_term_rungs(&self) -> Vec<usize> {
+        let (Some(term), Some(def_term)) = (&self.state.term, &self.ctx.definition.term) else {
+            return Vec::new();
+        };
+        (0..def_term.escalation.len())
+            .filter(|i| !term.escalated.contains(i))
+            .collect()
+    }
+
+    /// Timers for the rungs not fired yet, at their shares of the time from the term's start
+    /// to the end of its (possibly moved) last day; a share already past fires at once.
+    fn set_term_rungs(&mut self) {
+        let Some(def_term) = &self.ctx.definition.term else {
+            return;
+        };
+        let Some(term) = &self.state.term else {
+            return;
+        };
+        let start = term.started_at.unwrap_or(self.ctx.now);
+        let due_at = self.end_of_day(term.due_on);
+        for i in self.pending_term_rungs() {
+            let at = share(start, due_at, def_term.escalation[i].at_percent).max(self.ctx.now);
             self.effects.push(Effect::SetTimer {
                 key: term_rung_key(self.state.id, i),
                 due_at: at,
                 purpose: TimerPurpose::TermRung { rung: i },
             });
         }
-        Ok(())
     }
 
     /// The term resumes with the time already used: its due date moves by the working days
@@ -738,6 +772,7 @@ impl<'a, 'c> Machine<'a, 'c> {
             json!({ "paused_working_days": days, "due_on": due_on }),
             evidence,
         );
+        self.set_term_rungs();
         Ok(())
     }
 
@@ -1223,6 +1258,12 @@ impl<'a, 'c> Machine<'a, 'c> {
                 self.escalate(&scope, &r.action, Some(task), r.at_percent, &open.step)
             }
             TimerPurpose::TermRung { rung } => {
+                match &mut self.state.term {
+                    Some(term) if term.paused_since.is_none() && !term.escalated.contains(rung) => {
+                        term.escalated.push(*rung);
+                    }
+                    _ => return Err(Error::Stale(format!("timer {key}: the term is paused or the rung fired"))),
+                }
                 let Some(term) = &self.ctx.definition.term else {
                     return Err(Error::Internal("a term rung without a term"));
                 };

@@ -74,6 +74,9 @@ pub struct CaseState {
     pub inbox: Vec<InboxMessage>,
     /// The statutory term, once started.
     pub term: Option<TermState>,
+    /// The monitoring stage last reported: a stage is reported when it changes, once.
+    #[serde(default)]
+    pub stage: Option<String>,
     /// Transitions applied so far: the history's sequence and the effects' key space.
     pub seq: u64,
     /// When the case was opened.
@@ -186,4 +189,10 @@ pub struct TermState {
     pub paused_days: u32,
     /// While paused: since when.
     pub paused_since: Option<DateTime<Utc>>,
+    /// When the term started: the escalation ladder's shares run from here to the due end.
+    #[serde(default)]
+    pub started_at: Option<DateTime<Utc>>,
+    /// The escalation rungs already fired, so a pause and resume never fires one twice.
+    #[serde(default)]
+    pub escalated: Vec<usize>,
 }
