@@ -6,11 +6,17 @@
 //! writer** (see `worker::writer`), which is how SQLite wants to be written and how several
 //! transitions share one commit (group commit).
 //!
+//! The file belongs to one process at a time: [`Store::open`] takes an exclusive lock on
+//! `<database>.lock` and holds it while the store lives (the operating system drops it when
+//! the process dies, however it dies). So whatever the database says is leased at start-up
+//! was leased by a run that is gone.
+//!
 //! **Architecture Invariant:** the store knows rows, not rules. It never decides what a
 //! case does next; it writes what the runtime core returned, in one transaction.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::Arc;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::Value;
@@ -39,6 +45,17 @@ pub enum Error {
     /// Another writer moved the case first.
     #[error("case {0} changed concurrently")]
     Conflict(i64),
+    /// Another process has the database open.
+    #[error("{} is in use by another qyzmet process", .0.display())]
+    InUse(PathBuf),
+    /// The lock file could not be opened or locked.
+    #[error("{}: {source}", .path.display())]
+    Lock {
+        /// The lock file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
 }
 
 /// Timestamps are stored as fixed-width UTC text, so text order is time order.
@@ -73,6 +90,9 @@ pub struct Store {
     /// Readers (and, during start-up, the migrator).
     pub pool: SqlitePool,
     options: SqliteConnectOptions,
+    /// The locked `<database>.lock`, held while any clone of the store lives: the sign
+    /// that this process owns the database (`None` in memory, where nothing else can).
+    _owner: Option<Arc<std::fs::File>>,
 }
 
 /// An open task as the queues show it.
@@ -129,8 +149,10 @@ pub struct JobRow {
 }
 
 impl Store {
-    /// Opens (creating if needed) the database file and applies the migrations.
+    /// Opens (creating if needed) the database file and applies the migrations; fails
+    /// with [`Error::InUse`] while another process has it open.
     pub async fn open(path: &Path) -> Result<Store, Error> {
+        let owner = Arc::new(lock(path)?);
         let options = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)
@@ -138,16 +160,20 @@ impl Store {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(std::time::Duration::from_secs(30));
-        Self::with_options(options, 4).await
+        Self::with_options(options, 4, Some(owner)).await
     }
 
     /// An in-memory database, for tests: one shared connection.
     pub async fn memory() -> Result<Store, Error> {
         let options = SqliteConnectOptions::from_str("sqlite::memory:")?.foreign_keys(true);
-        Self::with_options(options, 1).await
+        Self::with_options(options, 1, None).await
     }
 
-    async fn with_options(options: SqliteConnectOptions, readers: u32) -> Result<Store, Error> {
+    async fn with_options(
+        options: SqliteConnectOptions,
+        readers: u32,
+        owner: Option<Arc<std::fs::File>>,
+    ) -> Result<Store, Error> {
         let pool = SqlitePoolOptions::new()
             .max_connections(readers)
             .min_connections(1)
@@ -156,7 +182,11 @@ impl Store {
             .connect_with(options.clone())
             .await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
-        Ok(Store { pool, options })
+        Ok(Store {
+            pool,
+            options,
+            _owner: owner,
+        })
     }
 
     /// A connection for the writer. For an in-memory database, the pool's only connection
@@ -242,6 +272,27 @@ impl Store {
                 .collect::<serde_json::Map<_, _>>()
         };
         Ok(serde_json::json!({ "cases": to_map(&cases), "jobs": to_map(&jobs), "timers": timers }))
+    }
+}
+
+/// Takes the exclusive lock that makes this process the database's owner.
+fn lock(database: &Path) -> Result<std::fs::File, Error> {
+    let mut name = database.as_os_str().to_owned();
+    name.push(".lock");
+    let path = PathBuf::from(name);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|source| Error::Lock {
+            path: path.clone(),
+            source,
+        })?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(Error::InUse(database.to_path_buf())),
+        Err(std::fs::TryLockError::Error(source)) => Err(Error::Lock { path, source }),
     }
 }
 
@@ -553,6 +604,18 @@ pub mod tx {
         let done = sqlx::query("update jobs set lease_until = null, attempts = max(attempts - 1, 0) where lease_until is not null and status = 'pending'")
             .execute(&mut *conn)
             .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Hands back the leases of a run that died (start-up, under the owner's lock: no live
+    /// process holds one). The attempt stays counted: it may have been performed, and a
+    /// job that kills the process must not be retried for ever.
+    pub async fn recover_leases(conn: &mut SqliteConnection) -> Result<u64, Error> {
+        let done = sqlx::query(
+            "update jobs set lease_until = null where lease_until is not null and status = 'pending'",
+        )
+        .execute(&mut *conn)
+        .await?;
         Ok(done.rows_affected())
     }
 

@@ -172,6 +172,7 @@ impl Engine {
             None => Store::memory().await?,
         };
         deploy(&store, &library, config.clock.now()).await?;
+        recover(&store).await?;
         let definitions = library
             .definitions
             .iter()
@@ -410,6 +411,21 @@ async fn deploy(store: &Store, library: &Library, now: DateTime<Utc>) -> Result<
                 def.id
             )));
         }
+    }
+    Ok(())
+}
+
+/// Hands back the jobs a previous run leased and never recorded: it was killed, or lost
+/// power. Without this they would wait for their leases to lapse before anyone ran them.
+/// The store's lock makes this safe: no other live process can hold a lease.
+async fn recover(store: &Store) -> Result<(), Error> {
+    let mut conn = store.pool.acquire().await.map_err(store::Error::from)?;
+    let recovered = store::tx::recover_leases(&mut conn).await?;
+    if recovered > 0 {
+        tracing::warn!(
+            recovered,
+            "jobs leased by a run that stopped without recording them are due again"
+        );
     }
     Ok(())
 }
