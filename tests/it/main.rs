@@ -1,4 +1,5 @@
 mod calendar;
+mod crash;
 mod definition;
 mod runtime;
 mod scenarios;
