@@ -230,17 +230,28 @@ impl Store {
 
     /// Open and claimed tasks, most urgent first, optionally for a role and a region.
     pub async fn tasks(&self, role: Option<&str>, region: Option<&str>, case: Option<&str>) -> Result<Vec<TaskRow>, Error> {
-        let rows = sqlx::query(
+        // The statement names only the filters given, so each can use its index: the queue
+        // by (status, role), a case's tasks by case id. (`?1 is null or role = ?1` reads the
+        // whole table, closed tasks and all, on every look at a queue.)
+        let mut sql = String::from(
             "select key, number, step, role, region, status, assignee, due_at, created_at from tasks \
-             where status != 'closed' and (?1 is null or role = ?1) and (?2 is null or region = ?2) \
-             and (?3 is null or number = ?3) \
-             order by due_at is null, due_at, created_at limit 1000",
-        )
-        .bind(role)
-        .bind(region)
-        .bind(case)
-        .fetch_all(&self.pool)
-        .await?;
+             where status in ('open', 'claimed')",
+        );
+        if role.is_some() {
+            sql.push_str(" and role = ?");
+        }
+        if region.is_some() {
+            sql.push_str(" and region = ?");
+        }
+        if case.is_some() {
+            sql.push_str(" and case_id = (select id from cases where number = ?)");
+        }
+        sql.push_str(" order by due_at is null, due_at, created_at limit 1000");
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for value in [role, region, case].into_iter().flatten() {
+            query = query.bind(value);
+        }
+        let rows = query.fetch_all(&self.pool).await?;
         rows.iter().map(task_row).collect()
     }
 
