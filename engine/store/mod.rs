@@ -340,6 +340,10 @@ pub enum Writer {
     Pooled(SqlitePool),
 }
 
+/// History lines per insert statement: 11 values each, well under SQLite's limit of
+/// 32,766 bound values.
+const HISTORY_ROWS_PER_STATEMENT: usize = 500;
+
 /// Statements inside the writer's transaction.
 pub mod tx {
     use super::*;
@@ -420,21 +424,28 @@ pub mod tx {
                 }
             }
         }
-        for (n, h) in t.history.iter().enumerate() {
-            sqlx::query("insert into history (case_id, seq, n, at, actor, kind, step, detail, evidence, created_at, updated_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-                .bind(s.id)
-                .bind(s.seq as i64)
-                .bind(n as i64)
-                .bind(ts(h.at))
-                .bind(json(&h.actor))
-                .bind(&h.kind)
-                .bind(&h.step)
-                .bind(json(&h.detail))
-                .bind(h.evidence.as_ref().map(json))
-                .bind(&now_s)
-                .bind(&now_s)
-                .execute(&mut *conn)
-                .await?;
+        // A transition's history lines go in one statement (a dozen lines is common): each
+        // statement is a round trip to the connection's thread, and the writer is the one
+        // thread every transition waits for.
+        let lines: Vec<(usize, &HistoryEntry)> = t.history.iter().enumerate().collect();
+        for chunk in lines.chunks(HISTORY_ROWS_PER_STATEMENT) {
+            let mut insert = sqlx::QueryBuilder::new(
+                "insert into history (case_id, seq, n, at, actor, kind, step, detail, evidence, created_at, updated_at) ",
+            );
+            insert.push_values(chunk, |mut row, (n, h)| {
+                row.push_bind(s.id)
+                    .push_bind(s.seq as i64)
+                    .push_bind(*n as i64)
+                    .push_bind(ts(h.at))
+                    .push_bind(json(&h.actor))
+                    .push_bind(h.kind.clone())
+                    .push_bind(h.step.clone())
+                    .push_bind(json(&h.detail))
+                    .push_bind(h.evidence.as_ref().map(json))
+                    .push_bind(now_s.clone())
+                    .push_bind(now_s.clone());
+            });
+            insert.build().execute(&mut *conn).await?;
         }
         for effect in &t.effects {
             match effect {
