@@ -1,10 +1,17 @@
 //! The writer: the one task that changes the database.
 //!
 //! Commands arrive on a channel; the writer takes as many as are waiting (up to
-//! [`MAX_BATCH`]), runs each inside its own savepoint of one transaction, commits once,
-//! and only then answers. A command that fails rolls back its savepoint alone. That is
-//! group commit: under load, dozens of transitions share one `fsync`, and none is
+//! [`MAX_BATCH`]), runs them in one transaction, commits once, and only then answers.
+//! That is group commit: under load, dozens of transitions share one `fsync`, and none is
 //! acknowledged before it is durable.
+//!
+//! A command that fails must leave no trace in the transaction its batch shares. Every
+//! command makes its checks and computes its transition before its first write, so one that
+//! fails with anything but a store error has written nothing, and the batch goes on without
+//! it. A store error can come mid-write: then the batch is rolled back and run again with
+//! each command in its own savepoint, where the failing one rolls back alone. Savepoints
+//! cost two round trips to the connection's thread per command, so the common case goes
+//! without them.
 //!
 //! **Architecture Invariant:** nothing is sent from inside a transaction. The writer
 //! writes outbox rows; the job workers perform them after commit.
@@ -16,7 +23,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::{Error, Shared};
 use crate::runtime::{self, Actor, Event, Submission};
-use crate::store::{self, JobRow, Writer, tx};
+use crate::store::{self, JobRow, TimerRow, Writer, tx};
 
 /// The most commands one transaction takes.
 pub const MAX_BATCH: usize = 256;
@@ -127,7 +134,11 @@ pub struct Envelope {
 }
 
 /// Runs the writer until the channel closes.
-pub async fn run(shared: std::sync::Arc<Shared>, writer: Writer, mut rx: mpsc::Receiver<Envelope>) {
+pub async fn run(
+    shared: std::sync::Arc<Shared>,
+    writer: Writer,
+    mut rx: mpsc::Receiver<Envelope>,
+) {
     let mut own;
     let mut pooled;
     let conn: &mut SqliteConnection = match writer {
@@ -155,33 +166,22 @@ pub async fn run(shared: std::sync::Arc<Shared>, writer: Writer, mut rx: mpsc::R
             }
         }
         let now = shared.clock.now();
-        let mut answers = Vec::with_capacity(batch.len());
-        let outcome: Result<(), Error> = async {
-            let mut tx = conn.begin().await.map_err(store::Error::from)?;
-            for envelope in batch {
-                let mut sp = tx.begin().await.map_err(store::Error::from)?;
-                let result = handle(&shared, &mut sp, envelope.command, now).await;
-                if result.is_ok() {
-                    sp.commit().await.map_err(store::Error::from)?;
-                } else {
-                    sp.rollback().await.map_err(store::Error::from)?;
-                }
-                answers.push((envelope.reply, result));
-            }
-            tx.commit().await.map_err(store::Error::from)?;
-            Ok(())
-        }
-        .await;
+        let (commands, replies): (Vec<Command>, Vec<_>) =
+            batch.into_iter().map(|e| (e.command, e.reply)).unzip();
+        let outcome = match transaction(&shared, conn, &commands, now, Isolation::Shared).await {
+            Ok(None) => transaction(&shared, conn, &commands, now, Isolation::Savepoints).await,
+            other => other,
+        };
         match outcome {
-            Ok(()) => {
-                for (reply, result) in answers {
+            Ok(results) => {
+                for (reply, result) in replies.into_iter().zip(results.into_iter().flatten()) {
                     let _ = reply.send(result);
                 }
                 shared.work_ready.notify_waiters();
             }
             Err(e) => {
                 tracing::error!(error = %e, "a batch failed to commit; every command in it is answered with the error");
-                for (reply, _) in answers {
+                for reply in replies {
                     let _ = reply.send(Err(Error::Unavailable(e.to_string())));
                 }
             }
@@ -189,111 +189,203 @@ pub async fn run(shared: std::sync::Arc<Shared>, writer: Writer, mut rx: mpsc::R
     }
 }
 
-async fn handle(shared: &Shared, conn: &mut SqliteConnection, command: Command, now: DateTime<Utc>) -> Result<Reply, Error> {
+/// How the commands of a batch are kept apart inside its transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Isolation {
+    /// No savepoints: a command that fails has written nothing, unless it failed with a
+    /// store error, which abandons the whole attempt.
+    Shared,
+    /// A savepoint per command (and per timer fired): the slow path after a store error.
+    Savepoints,
+}
+
+/// Runs a batch in one transaction and commits it; `None` when a store error abandoned an
+/// attempt without savepoints, and the batch must run again with them.
+async fn transaction(
+    shared: &Shared,
+    conn: &mut SqliteConnection,
+    commands: &[Command],
+    now: DateTime<Utc>,
+    isolation: Isolation,
+) -> Result<Option<Vec<Result<Reply, Error>>>, store::Error> {
+    let mut tx = conn.begin().await?;
+    let mut results = Vec::with_capacity(commands.len());
+    for command in commands {
+        let result = match isolation {
+            Isolation::Shared => {
+                let result = handle(shared, &mut tx, command, now, isolation).await;
+                if let Err(Error::Store(e)) = &result {
+                    tracing::warn!(error = %e, "a command failed in the database; its batch runs again, each command in a savepoint");
+                    tx.rollback().await?;
+                    return Ok(None);
+                }
+                result
+            }
+            Isolation::Savepoints => {
+                let mut sp = tx.begin().await?;
+                let result = handle(shared, &mut sp, command, now, isolation).await;
+                if result.is_ok() {
+                    sp.commit().await?;
+                } else {
+                    sp.rollback().await?;
+                }
+                result
+            }
+        };
+        results.push(result);
+    }
+    tx.commit().await?;
+    Ok(Some(results))
+}
+
+/// Runs one command. It checks and computes everything before its first write: failing
+/// with anything but [`Error::Store`], it has written nothing.
+async fn handle(
+    shared: &Shared,
+    conn: &mut SqliteConnection,
+    command: &Command,
+    now: DateTime<Utc>,
+    isolation: Isolation,
+) -> Result<Reply, Error> {
     match command {
-        Command::Submit { service, submission } => {
+        Command::Submit {
+            service,
+            submission,
+        } => {
             let id = tx::next_case_id(conn).await?;
             let number = shared.registration_number(id, now);
-            let (def, calendar) = shared.in_force(&service, now)?;
+            let (def, calendar) = shared.in_force(service, now)?;
             let ctx = shared.context(def, calendar, now);
-            let t = runtime::start(&ctx, id, &number, &submission)?;
+            let t = runtime::start(&ctx, id, &number, submission)?;
             tx::write(conn, &t, None, now).await?;
             Ok(Reply::Number(number))
         }
         Command::Event { case, event } => {
-            let id = match &case {
-                CaseRef::Number(n) => tx::case_id(conn, n).await?.ok_or_else(|| Error::NotFound(format!("case {n}")))?,
+            let id = match case {
+                CaseRef::Number(n) => tx::case_id(conn, n)
+                    .await?
+                    .ok_or_else(|| Error::NotFound(format!("case {n}")))?,
                 CaseRef::Task(key) => {
-                    let (id, status, assignee) = tx::task_case(conn, key).await?.ok_or_else(|| Error::NotFound(format!("task {key}")))?;
+                    let (id, status, assignee) = tx::task_case(conn, key)
+                        .await?
+                        .ok_or_else(|| Error::NotFound(format!("task {key}")))?;
                     if status == "closed" {
                         return Err(Error::Conflict(format!("task {key} is already completed")));
                     }
-                    if let (Event::TaskCompleted { by: Actor::Clerk(clerk), .. }, Some(holder)) = (&event, &assignee)
+                    if let (
+                        Event::TaskCompleted {
+                            by: Actor::Clerk(clerk),
+                            ..
+                        },
+                        Some(holder),
+                    ) = (event, &assignee)
                         && holder != clerk
                     {
-                        return Err(Error::Conflict(format!("task {key} is claimed by another clerk")));
+                        return Err(Error::Conflict(format!(
+                            "task {key} is claimed by another clerk"
+                        )));
                     }
                     id
                 }
                 CaseRef::Job(key) => {
-                    let (id, status) = tx::job_case(conn, key).await?.ok_or_else(|| Error::NotFound(format!("job {key}")))?;
+                    let (id, status) = tx::job_case(conn, key)
+                        .await?
+                        .ok_or_else(|| Error::NotFound(format!("job {key}")))?;
                     if status != "pending" {
                         return Err(Error::Conflict(format!("job {key} is already {status}")));
                     }
                     id
                 }
             };
-            apply(shared, conn, id, &event, now).await?;
-            match (&case, &event) {
-                (CaseRef::Job(key), Event::JobSucceeded { output, .. }) => tx::job_done(conn, key, output, now).await?,
+            apply(shared, conn, id, event, now).await?;
+            match (case, event) {
+                (CaseRef::Job(key), Event::JobSucceeded { output, .. }) => {
+                    tx::job_done(conn, key, output, now).await?
+                }
                 (CaseRef::Job(key), Event::JobFailed { error, .. }) => {
                     tx::job_done(conn, key, &serde_json::json!({ "failed": error }), now).await?;
-                    sqlx::query("update jobs set status = 'failed' where key = ?").bind(key).execute(&mut *conn).await.map_err(store::Error::from)?;
+                    sqlx::query("update jobs set status = 'failed' where key = ?")
+                        .bind(key)
+                        .execute(&mut *conn)
+                        .await
+                        .map_err(store::Error::from)?;
                 }
                 _ => {}
             }
             Ok(Reply::Done)
         }
         Command::Claim { key, by } => {
-            if tx::claim(conn, &key, &by, now).await? {
+            if tx::claim(conn, key, by, now).await? {
                 Ok(Reply::Done)
             } else {
                 Err(Error::Conflict(format!("task {key} is not open to claim")))
             }
         }
         Command::Unclaim { key, by } => {
-            if tx::unclaim(conn, &key, &by, now).await? {
+            if tx::unclaim(conn, key, by, now).await? {
                 Ok(Reply::Done)
             } else {
-                Err(Error::Conflict(format!("task {key} is not claimed by {by}")))
+                Err(Error::Conflict(format!(
+                    "task {key} is not claimed by {by}"
+                )))
             }
         }
         Command::FireTimers { limit } => {
-            let due = tx::due_timers(conn, now, limit).await?;
+            let due = tx::due_timers(conn, now, *limit).await?;
             let count = due.len();
             for timer in due {
-                let event = Event::TimerFired {
-                    timer: timer.key.clone(),
-                    purpose: timer.purpose.clone(),
-                    due_at: timer.due_at,
+                let outcome = match isolation {
+                    Isolation::Shared => match fire(shared, conn, &timer, now).await {
+                        Err(e @ Error::Store(_)) => return Err(e),
+                        other => other,
+                    },
+                    // Each timer apart, so one the database refuses does not hold back the rest.
+                    Isolation::Savepoints => {
+                        let mut sp = conn.begin().await.map_err(store::Error::from)?;
+                        let outcome = fire(shared, &mut sp, &timer, now).await;
+                        if outcome.is_ok() {
+                            sp.commit().await.map_err(store::Error::from)?;
+                        } else {
+                            sp.rollback().await.map_err(store::Error::from)?;
+                        }
+                        outcome
+                    }
                 };
-                let mut sp = conn.begin().await.map_err(store::Error::from)?;
-                match apply(shared, &mut sp, timer.case_id, &event, now).await {
-                    Ok(()) | Err(Error::Runtime(runtime::Error::Stale(_) | runtime::Error::Closed { .. })) => {
-                        tx::delete_timer(&mut sp, &timer.key).await?;
-                        sp.commit().await.map_err(store::Error::from)?;
-                    }
-                    Err(e) => {
-                        // A timer the case cannot take (data it lacks, a date past the
-                        // calendar): keep it, look again in an hour, and say so loudly.
-                        sp.rollback().await.map_err(store::Error::from)?;
-                        tracing::error!(timer = %timer.key, case_id = timer.case_id, error = %e, "a timer could not fire");
-                        sqlx::query("update timers set due_at = ? where key = ?")
-                            .bind(store::ts(now + Duration::hours(1)))
-                            .bind(&timer.key)
-                            .execute(&mut *conn)
-                            .await
-                            .map_err(store::Error::from)?;
-                    }
+                if let Err(e) = outcome {
+                    // A timer the case cannot take (data it lacks, a date past the
+                    // calendar): keep it, look again in an hour, and say so loudly.
+                    tracing::error!(timer = %timer.key, case_id = timer.case_id, error = %e, "a timer could not fire");
+                    sqlx::query("update timers set due_at = ? where key = ?")
+                        .bind(store::ts(now + Duration::hours(1)))
+                        .bind(&timer.key)
+                        .execute(&mut *conn)
+                        .await
+                        .map_err(store::Error::from)?;
                 }
             }
             Ok(Reply::Count(count))
         }
-        Command::LeaseJobs { limit, lease } => Ok(Reply::Jobs(tx::lease_jobs(conn, now, now + lease, limit).await?)),
+        Command::LeaseJobs { limit, lease } => Ok(Reply::Jobs(
+            tx::lease_jobs(conn, now, now + *lease, *limit).await?,
+        )),
         Command::JobDone { key, output } => {
-            tx::job_done(conn, &key, &output, now).await?;
+            tx::job_done(conn, key, output, now).await?;
             Ok(Reply::Done)
         }
-        Command::JobRetry { key, next_at, error } => {
-            tx::job_retry(conn, &key, next_at, &error, now).await?;
+        Command::JobRetry {
+            key,
+            next_at,
+            error,
+        } => {
+            tx::job_retry(conn, key, *next_at, error, now).await?;
             Ok(Reply::Done)
         }
         Command::JobIncident { key, error } => {
-            tx::job_incident(conn, &key, &error, now).await?;
+            tx::job_incident(conn, key, error, now).await?;
             Ok(Reply::Done)
         }
         Command::RetryIncident { key } => {
-            if tx::retry_incident(conn, &key, now).await? {
+            if tx::retry_incident(conn, key, now).await? {
                 Ok(Reply::Done)
             } else {
                 Err(Error::NotFound(format!("incident {key}")))
@@ -303,9 +395,39 @@ async fn handle(shared: &Shared, conn: &mut SqliteConnection, command: Command, 
     }
 }
 
+/// Fires one timer and deletes it, also when the case no longer waits for it. Failing with
+/// anything but a store error, it has written nothing.
+async fn fire(
+    shared: &Shared,
+    conn: &mut SqliteConnection,
+    timer: &TimerRow,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    let event = Event::TimerFired {
+        timer: timer.key.clone(),
+        purpose: timer.purpose.clone(),
+        due_at: timer.due_at,
+    };
+    match apply(shared, conn, timer.case_id, &event, now).await {
+        Ok(()) | Err(Error::Runtime(runtime::Error::Stale(_) | runtime::Error::Closed { .. })) => {
+            tx::delete_timer(conn, &timer.key).await?;
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
+}
+
 /// Loads a case, applies the event with the pure core, writes the transition.
-async fn apply(shared: &Shared, conn: &mut SqliteConnection, id: i64, event: &Event, now: DateTime<Utc>) -> Result<(), Error> {
-    let state = tx::case(conn, id).await?.ok_or_else(|| Error::NotFound(format!("case {id}")))?;
+async fn apply(
+    shared: &Shared,
+    conn: &mut SqliteConnection,
+    id: i64,
+    event: &Event,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    let state = tx::case(conn, id)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("case {id}")))?;
     let (def, calendar) = shared.pinned(&state.service, &state.version)?;
     let ctx = shared.context(def, calendar, now);
     let t = runtime::apply(&ctx, &state, event)?;

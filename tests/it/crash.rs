@@ -174,6 +174,100 @@ fn a_second_server_on_the_same_data_directory_refuses_to_start() {
     );
 }
 
+#[test]
+fn a_submission_the_database_refuses_fails_alone_and_leaves_no_trace() {
+    // The writer runs a batch of commands in one transaction without savepoints; a command
+    // the database refuses halfway (here a trigger, in life a full disk or a bug) must fail
+    // alone, and its rows must not stay behind with its batch-mates'.
+    let dir = tempfile::tempdir().unwrap();
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let server = Server::start(dir.path(), &log);
+    let database = dir.path().join("qyzmet.db");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let mut db = SqliteConnectOptions::new()
+            .filename(&database)
+            .busy_timeout(Duration::from_secs(10))
+            .connect()
+            .await
+            .unwrap();
+        // The case row and its history are written before its task: the refusal comes midway.
+        sqlx::query(
+            "create trigger refuse_nowhere before insert on tasks when new.region = 'nowhere' \
+             begin select raise(abort, 'refused'); end",
+        )
+        .execute(&mut db)
+        .await
+        .unwrap();
+    });
+
+    // Submissions at once, so that refused ones share batches with accepted ones.
+    let addr = server.addr;
+    let clients: Vec<_> = (0..32)
+        .map(|i| {
+            std::thread::spawn(move || {
+                let region = if i % 4 == 0 { "nowhere" } else { "almaty" };
+                let body = json!({
+                    "service": "crash-check",
+                    "data": { "applicant.iin": "850315300128", "applicant.account": format!("KZ{i:04}") },
+                    "region": region,
+                });
+                let (status, answer) = http(addr, "POST", "/cases", Some(&body)).expect("the server answers");
+                (region, status, answer)
+            })
+        })
+        .collect();
+    let mut accepted = 0;
+    for client in clients {
+        let (region, status, answer) = client.join().unwrap();
+        match region {
+            "nowhere" => assert_eq!(status, 500, "{answer}"),
+            _ => {
+                assert_eq!(status, 201, "{answer}\n{}", tail(&log));
+                accepted += 1;
+            }
+        }
+    }
+    drop(server);
+    let retried = log
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|l| l.contains("each command in a savepoint"))
+        .count();
+    eprintln!("refused submissions shared a batch with others {retried} times");
+
+    runtime.block_on(async {
+        let mut db = SqliteConnectOptions::new()
+            .filename(&database)
+            .read_only(true)
+            .connect()
+            .await
+            .unwrap();
+        let cases = scalar(&mut db, "select count(*) from cases").await;
+        let refused = scalar(
+            &mut db,
+            "select count(*) from cases where region = 'nowhere'",
+        )
+        .await;
+        let tasks = scalar(&mut db, "select count(*) from tasks").await;
+        let with_history = scalar(&mut db, "select count(distinct case_id) from history").await;
+        let orphans = scalar(
+            &mut db,
+            "select count(*) from history where case_id not in (select id from cases)",
+        )
+        .await;
+        // Every case kept has its task and its history; nothing is left of a refused one.
+        assert_eq!(
+            (cases, refused, tasks, with_history, orphans),
+            (accepted, 0, accepted, accepted, 0)
+        );
+    });
+}
+
 /// Submits until `CASES` cases exist, reading the count from the server each time, so a
 /// submission whose reply was lost to a kill is never made twice.
 fn submitter(load: &Load) {
@@ -679,6 +773,11 @@ fn verify(dir: &Path) -> Verdict {
             repeats,
         }
     })
+}
+
+/// One number from the database.
+async fn scalar(db: &mut sqlx::SqliteConnection, sql: &'static str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(db).await.unwrap()
 }
 
 /// The file the outbox names a job's effect by (see `worker::outbox::FileOutbox`).
