@@ -4,9 +4,14 @@
 //! report is written as one JSON file named by its idempotency key under the data
 //! directory's `outbox/`. A file that already exists is the same job performed before a
 //! crash: it is left as it is and counted, never written twice.
+//!
+//! The files are written one at a time, off the async workers: a folder takes one new name
+//! at a time anyway, and a batch of jobs racing for its lock spins in the kernel, which cost
+//! more CPU than the writes themselves and took it from the transitions.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
 
@@ -20,45 +25,109 @@ pub struct FileOutbox {
     pub dir: PathBuf,
     /// Repeats dropped because the file existed: work performed again after a crash.
     pub repeats: AtomicU64,
+    /// Held while a file is placed: one at a time.
+    placing: Arc<Mutex<()>>,
 }
 
 impl FileOutbox {
     /// An outbox in `dir`.
     pub fn new(dir: PathBuf) -> Self {
-        FileOutbox { dir, repeats: AtomicU64::new(0) }
+        FileOutbox {
+            dir,
+            repeats: AtomicU64::new(0),
+            placing: Arc::new(Mutex::new(())),
+        }
     }
 
-    fn write(&self, kind: &str, key: &str, body: &Value) -> Result<Value, JobError> {
+    async fn write(&self, kind: &str, key: &str, body: &Value) -> Result<Value, JobError> {
         let dir = self.dir.join(kind);
-        std::fs::create_dir_all(&dir).map_err(|e| JobError::Retryable(format!("{}: {e}", dir.display())))?;
-        let name: String = key.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '-' }).collect();
-        let path = dir.join(format!("{name}.json"));
-        let tmp = dir.join(format!(".{name}.tmp"));
+        let name: String = key
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' {
+                    c
+                } else {
+                    '-'
+                }
+            })
+            .collect();
         let text = serde_json::to_string_pretty(body).expect("JSON serialises");
-        // Write aside, then link into place: the file appears whole or not at all, and
-        // `hard_link` fails if it already exists, which is how a repeat is recognised.
-        std::fs::write(&tmp, text).map_err(|e| JobError::Retryable(format!("{}: {e}", tmp.display())))?;
-        let linked = std::fs::hard_link(&tmp, &path);
-        let _ = std::fs::remove_file(&tmp);
-        match linked {
-            Ok(()) => Ok(json!({ "file": path })),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+        let placing = self.placing.clone();
+        let placed = tokio::task::spawn_blocking(move || {
+            let _one_at_a_time = placing.lock().unwrap_or_else(|e| e.into_inner());
+            place(&dir, &name, &text)
+        })
+        .await
+        .map_err(|e| JobError::Retryable(format!("writing the file failed: {e}")))?;
+        match placed {
+            Placed::New(path) => Ok(json!({ "file": path })),
+            Placed::Repeat(path) => {
                 self.repeats.fetch_add(1, Ordering::Relaxed);
                 Ok(json!({ "file": path, "repeat": true }))
             }
-            Err(e) => Err(JobError::Retryable(format!("{}: {e}", path.display()))),
+            Placed::Failed(error) => Err(JobError::Retryable(error)),
         }
     }
 }
 
+/// What became of a file.
+enum Placed {
+    /// Written.
+    New(PathBuf),
+    /// It was there already: the same job, performed before a crash.
+    Repeat(PathBuf),
+    /// The file system said no.
+    Failed(String),
+}
+
+/// Writes `<dir>/<name>.json` whole or not at all, unless it exists.
+fn place(dir: &Path, name: &str, text: &str) -> Placed {
+    let path = dir.join(format!("{name}.json"));
+    let tmp = dir.join(format!(".{name}.tmp"));
+    // Write aside, then link into place: the file appears whole or not at all, and
+    // `hard_link` fails if it already exists, which is how a repeat is recognised.
+    let mut written = std::fs::write(&tmp, text);
+    if matches!(&written, Err(e) if e.kind() == std::io::ErrorKind::NotFound) {
+        if let Err(e) = std::fs::create_dir_all(dir) {
+            return Placed::Failed(format!("{}: {e}", dir.display()));
+        }
+        written = std::fs::write(&tmp, text);
+    }
+    if let Err(e) = written {
+        return Placed::Failed(format!("{}: {e}", tmp.display()));
+    }
+    let linked = std::fs::hard_link(&tmp, &path);
+    let _ = std::fs::remove_file(&tmp);
+    match linked {
+        Ok(()) => Placed::New(path),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Placed::Repeat(path),
+        Err(e) => Placed::Failed(format!("{}: {e}", path.display())),
+    }
+}
+
 impl Performer for FileOutbox {
-    fn perform<'a>(&'a self, key: &'a str, work: &'a Work) -> BoxFuture<'a, Result<Value, JobError>> {
+    fn perform<'a>(
+        &'a self,
+        key: &'a str,
+        work: &'a Work,
+    ) -> BoxFuture<'a, Result<Value, JobError>> {
         Box::pin(async move {
             match work {
-                Work::Request { connector, input, .. } => Ok(stub_answer(connector, input)),
-                Work::Notify { .. } => self.write("notify", key, &json!({ "key": key, "work": work })),
-                Work::Document { .. } => self.write("document", key, &json!({ "key": key, "work": work })),
-                Work::Stage { .. } => self.write("stage", key, &json!({ "key": key, "work": work })),
+                Work::Request {
+                    connector, input, ..
+                } => Ok(stub_answer(connector, input)),
+                Work::Notify { .. } => {
+                    self.write("notify", key, &json!({ "key": key, "work": work }))
+                        .await
+                }
+                Work::Document { .. } => {
+                    self.write("document", key, &json!({ "key": key, "work": work }))
+                        .await
+                }
+                Work::Stage { .. } => {
+                    self.write("stage", key, &json!({ "key": key, "work": work }))
+                        .await
+                }
             }
         })
     }
