@@ -160,6 +160,13 @@ impl Store {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(std::time::Duration::from_secs(30));
+        // One connection first: it turns a new file to WAL mode. Connections opening at once
+        // on a new file race to change its journal mode, and the loser is told "database is
+        // locked" without waiting for its busy timeout.
+        {
+            use sqlx::{ConnectOptions, Connection};
+            options.connect().await?.close().await?;
+        }
         Self::with_options(options, 4, Some(owner)).await
     }
 
