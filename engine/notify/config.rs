@@ -1,0 +1,150 @@
+//! The notifier's configuration: a typed struct, read from the engine's configuration file
+//! (serde), with secrets named by environment variable and never written in the file.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use super::email::SmtpConfig;
+use super::sms::HttpSmsConfig;
+
+/// Everything the notifier needs.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotifyConfig {
+    /// The templates folder (`templates/`).
+    pub templates: PathBuf,
+    /// The data directory: `sent/` (the sent-record), `documents/` (rendered documents),
+    /// `outbox/` (the file transports' messages).
+    pub data_dir: PathBuf,
+    /// How e-mail leaves.
+    pub email: EmailTransport,
+    /// How SMS leave.
+    pub sms: SmsTransport,
+    /// Staff addresses, until accounts carry them.
+    #[serde(default)]
+    pub staff: StaffAddresses,
+    /// Who is told of a change of the rules (seeds/004 item 20).
+    #[serde(default)]
+    pub rules_change: RulesChangeRecipients,
+    /// The office whose name, address and phone messages and documents cite (`office.*`),
+    /// where the case data do not hold them.
+    #[serde(default)]
+    pub office: Option<Office>,
+}
+
+impl NotifyConfig {
+    /// The embedded default: e-mail and SMS as files under `data_dir/outbox/`, which a person
+    /// can read; no server needed.
+    pub fn embedded(templates: PathBuf, data_dir: PathBuf) -> Self {
+        NotifyConfig {
+            templates,
+            data_dir,
+            email: EmailTransport::File {
+                from: "qyzmet <noreply@qyzmet.localhost>".into(),
+            },
+            sms: SmsTransport::File,
+            staff: StaffAddresses::default(),
+            rules_change: RulesChangeRecipients::default(),
+            office: None,
+        }
+    }
+}
+
+/// How e-mail leaves.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "transport", deny_unknown_fields)]
+pub enum EmailTransport {
+    /// `.eml` files under `data_dir/outbox/email/`.
+    File {
+        /// The sender written into the files.
+        from: String,
+    },
+    /// An SMTP server.
+    Smtp(SmtpConfig),
+}
+
+/// How SMS leave.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "transport", deny_unknown_fields)]
+pub enum SmsTransport {
+    /// JSON files under `data_dir/outbox/sms/`.
+    File,
+    /// An HTTP aggregator.
+    Http(Box<HttpSmsConfig>),
+}
+
+/// Staff e-mail addresses by role, until accounts carry them.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StaffAddresses {
+    /// Role → addresses: who gets `role:<role>` messages (escalation notices, reports).
+    #[serde(default)]
+    pub roles: BTreeMap<String, Vec<String>>,
+    /// Who gets `assignee` messages (reminders) while the engine does not know a clerk's
+    /// address.
+    #[serde(default)]
+    pub assignee: Vec<String>,
+}
+
+/// The recipients of the change-of-rules notice: "within three working days … to the
+/// Unified Contact Centre, the service provider, the State Corporation and the operator of
+/// the e-government infrastructure" (seeds/004 item 20).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RulesChangeRecipients {
+    /// The Unified Contact Centre (1414).
+    #[serde(default)]
+    pub contact_centre: Vec<String>,
+    /// The service provider.
+    #[serde(default)]
+    pub provider: Vec<String>,
+    /// The State Corporation "Government for Citizens".
+    #[serde(default)]
+    pub state_corporation: Vec<String>,
+    /// The operator of the e-government infrastructure.
+    #[serde(default)]
+    pub egov_operator: Vec<String>,
+}
+
+impl RulesChangeRecipients {
+    /// Every address once, in the order above.
+    pub fn all(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for a in self
+            .contact_centre
+            .iter()
+            .chain(&self.provider)
+            .chain(&self.state_corporation)
+            .chain(&self.egov_operator)
+        {
+            if !out.contains(a) {
+                out.push(a.clone());
+            }
+        }
+        out
+    }
+}
+
+/// A text in both languages.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Localized {
+    /// Kazakh.
+    pub kk: String,
+    /// Russian.
+    pub ru: String,
+}
+
+/// The office messages and documents cite.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Office {
+    /// Its name.
+    pub name: Localized,
+    /// Its address.
+    pub address: Localized,
+    /// Its phone.
+    pub phone: String,
+}

@@ -1,0 +1,450 @@
+//! [`NotifyPerformer`]: performs `Work::Notify` and `Work::Document` for the job loop.
+//!
+//! For a notification, each channel in turn: skipped if the sent-record has it (a repeat
+//! after a crash); otherwise the recipient resolved, the template rendered in the case's
+//! language, the message sent, and the sent-record written. A channel that fails does not
+//! undo one that went: the job is retried and only the missing channel is tried again.
+//!
+//! An SMS to a citizen in quiet hours is not sent: the job answers
+//! `JobError::Retryable("quiet hours: SMS not before …")` with the first allowed instant, and
+//! the e-mail of the same job goes at once. (See the report on `JobError::NotBefore` for
+//! a deferral that spends no attempt.)
+//!
+//! A document is rendered to `documents/<key>.html` under the data directory, placed whole
+//! or not at all; a file that exists is the same job performed before a crash.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value, json};
+
+use super::config::{
+    EmailTransport, NotifyConfig, Office, RulesChangeRecipients, SmsTransport, StaffAddresses,
+};
+use super::email::{Email, FileMailer, Mailer, SmtpMailer};
+use super::render::{Part, Templates, lang_code, parse_lang};
+use super::sent::{SentRecord, file_key, place_file};
+use super::sms::{FileSms, HttpSms, Sms, SmsProvider};
+use super::{Error, quiet, segments};
+use crate::clock::Clock;
+use crate::definition::Definition;
+use crate::runtime::{Language, Work};
+use crate::worker::jobs::{BoxFuture, JobError, Performer};
+
+/// The parts a [`NotifyPerformer`] is made of, for a caller (or a test) that builds its own
+/// transports.
+pub struct Parts {
+    /// The templates.
+    pub templates: Arc<Templates>,
+    /// How e-mail leaves.
+    pub mailer: Arc<dyn Mailer>,
+    /// How SMS leave.
+    pub sms: Arc<dyn SmsProvider>,
+    /// The data directory (`sent/`, `documents/`).
+    pub data_dir: PathBuf,
+    /// Staff addresses by role.
+    pub staff: StaffAddresses,
+    /// The office cited as `office.*`.
+    pub office: Option<Office>,
+    /// The change-of-rules recipients.
+    pub rules_change: RulesChangeRecipients,
+    /// The clock (quiet hours, `now`).
+    pub clock: Arc<dyn Clock>,
+}
+
+/// Renders and sends notifications, renders documents.
+pub struct NotifyPerformer {
+    parts: Parts,
+    sent: SentRecord,
+    documents: PathBuf,
+}
+
+/// A line to fill in by hand, where the engine does not know a value (the clerk's name).
+pub const BLANK: &str = "____________";
+
+/// What became of one channel.
+enum Outcome {
+    /// Done (sent or skipped), with what to record.
+    Done(Value),
+    /// Not now: quiet hours until then.
+    Deferred(DateTime<Utc>),
+}
+
+impl NotifyPerformer {
+    /// A performer from configuration: templates loaded and compiled, transports built,
+    /// secrets read from the environment.
+    pub fn new(config: NotifyConfig, clock: Arc<dyn Clock>) -> Result<Self, Error> {
+        let templates = Arc::new(Templates::load(&config.templates)?);
+        let outbox = config.data_dir.join("outbox");
+        let mailer: Arc<dyn Mailer> = match &config.email {
+            EmailTransport::File { from } => Arc::new(FileMailer::new(outbox.join("email"), from)?),
+            EmailTransport::Smtp(smtp) => Arc::new(SmtpMailer::new(smtp)?),
+        };
+        let sms: Arc<dyn SmsProvider> = match &config.sms {
+            SmsTransport::File => Arc::new(FileSms {
+                dir: outbox.join("sms"),
+            }),
+            SmsTransport::Http(http) => Arc::new(HttpSms::new((**http).clone())?),
+        };
+        Ok(Self::from_parts(Parts {
+            templates,
+            mailer,
+            sms,
+            data_dir: config.data_dir,
+            staff: config.staff,
+            office: config.office,
+            rules_change: config.rules_change,
+            clock,
+        }))
+    }
+
+    /// A performer from its parts.
+    pub fn from_parts(parts: Parts) -> Self {
+        NotifyPerformer {
+            sent: SentRecord::new(parts.data_dir.join("sent")),
+            documents: parts.data_dir.join("documents"),
+            parts,
+        }
+    }
+
+    /// The templates.
+    pub fn templates(&self) -> &Templates {
+        &self.parts.templates
+    }
+
+    /// Sends the change-of-rules notice for `new` (seeds/004 item 20) to the configured
+    /// recipients, once per service version: a second call for the same version sends nothing.
+    pub async fn send_rules_changed(
+        &self,
+        new: &Definition,
+        previous: Option<&Definition>,
+    ) -> Result<Value, JobError> {
+        let key = super::rules::key(new);
+        if let Some(done) = self.sent.get(&key, "email") {
+            return Ok(repeat(done));
+        }
+        let today = self
+            .parts
+            .clock
+            .now()
+            .with_timezone(&chrono_tz::Asia::Almaty)
+            .date_naive();
+        let email = super::rules::notice(
+            &self.parts.templates,
+            new,
+            previous,
+            &self.parts.rules_change,
+            today,
+        )
+        .map_err(|e| JobError::Fatal(e.to_string()))?;
+        if email.to.is_empty() {
+            return Err(JobError::Fatal(
+                "no recipients are configured for the change-of-rules notice".into(),
+            ));
+        }
+        self.parts.mailer.send(&email).await?;
+        let outcome = json!({ "status": "sent", "recipients": email.to.len(), "id": email.id });
+        self.sent.put(&key, "email", &outcome)?;
+        Ok(outcome)
+    }
+
+    async fn notify(
+        &self,
+        key: &str,
+        to: &str,
+        template: &str,
+        channels: &[String],
+        urgent: bool,
+        vars: &Value,
+    ) -> Result<Value, JobError> {
+        let lang = language(vars)?;
+        let vars = self.enrich(vars, lang);
+        let mut outcomes = Map::new();
+        let mut retry: Option<String> = None;
+        let mut fatal: Option<String> = None;
+        for channel in channels {
+            if let Some(done) = self.sent.get(key, channel) {
+                outcomes.insert(channel.clone(), repeat(done));
+                continue;
+            }
+            let result = match channel.as_str() {
+                "email" => self.email(key, to, template, lang, &vars).await,
+                "sms" => self.sms(key, to, template, lang, urgent, &vars).await,
+                other => Err(JobError::Fatal(format!("unknown channel `{other}`"))),
+            };
+            match result {
+                Ok(Outcome::Done(outcome)) => {
+                    self.sent.put(key, channel, &outcome)?;
+                    outcomes.insert(channel.clone(), outcome);
+                }
+                Ok(Outcome::Deferred(at)) => {
+                    let local = at.with_timezone(&chrono_tz::Asia::Almaty);
+                    outcomes.insert(
+                        channel.clone(),
+                        json!({ "status": "deferred", "not_before": at }),
+                    );
+                    retry.get_or_insert(format!(
+                        "quiet hours: SMS not before {} ({})",
+                        local.format("%H:%M"),
+                        at.to_rfc3339()
+                    ));
+                }
+                Err(JobError::Retryable(e)) => {
+                    retry = Some(format!("{channel}: {e}"));
+                }
+                Err(JobError::Fatal(e)) => {
+                    fatal = Some(format!("{channel}: {e}"));
+                }
+            }
+        }
+        if let Some(e) = fatal {
+            return Err(JobError::Fatal(e));
+        }
+        if let Some(e) = retry {
+            return Err(JobError::Retryable(e));
+        }
+        Ok(json!({ "to": to, "template": template, "channels": outcomes }))
+    }
+
+    /// The case's variables plus what the notifier adds where they are absent: the office
+    /// (from configuration, in the case's language), the clerk (a blank line) and `now`.
+    fn enrich(&self, vars: &Value, lang: Language) -> Value {
+        let mut vars = vars.clone();
+        if let Value::Object(map) = &mut vars {
+            if let Some(office) = &self.parts.office
+                && !map.contains_key("office")
+            {
+                let pick = |t: &super::config::Localized| match lang {
+                    Language::Kk => t.kk.clone(),
+                    Language::Ru => t.ru.clone(),
+                };
+                map.insert(
+                    "office".into(),
+                    json!({
+                        "name": pick(&office.name),
+                        "address": pick(&office.address),
+                        "phone": office.phone,
+                    }),
+                );
+            }
+            if !map.contains_key("clerk") {
+                map.insert(
+                    "clerk".into(),
+                    json!({ "full_name": BLANK, "position": BLANK }),
+                );
+            }
+            if !map.contains_key("now") {
+                let now = self
+                    .parts
+                    .clock
+                    .now()
+                    .with_timezone(&chrono_tz::Asia::Almaty);
+                map.insert(
+                    "now".into(),
+                    json!(now.format("%d.%m.%Y %H:%M").to_string()),
+                );
+            }
+        }
+        vars
+    }
+
+    fn render(
+        &self,
+        template: &str,
+        lang: Language,
+        part: Part,
+        vars: &Value,
+    ) -> Result<String, JobError> {
+        // A template that does not render will not render on a retry either: an incident
+        // an administrator reads, with the template and the missing variable.
+        self.parts
+            .templates
+            .render(template, lang, part, vars)
+            .map_err(|e| JobError::Fatal(e.to_string()))
+    }
+
+    async fn email(
+        &self,
+        key: &str,
+        to: &str,
+        template: &str,
+        lang: Language,
+        vars: &Value,
+    ) -> Result<Outcome, JobError> {
+        let recipients = match to {
+            "citizen" => match text_at(vars, "/applicant/email") {
+                Some(a) => vec![a],
+                None => {
+                    return Ok(Outcome::Done(
+                        json!({ "status": "skipped", "reason": "the application gives no e-mail address" }),
+                    ));
+                }
+            },
+            "support_email" => match text_at(vars, "/support_email") {
+                Some(a) => vec![a],
+                None => {
+                    return Err(JobError::Fatal(
+                        "the service has no support e-mail address".into(),
+                    ));
+                }
+            },
+            "assignee" => self.parts.staff.assignee.clone(),
+            other => match other.strip_prefix("role:") {
+                Some(role) => self
+                    .parts
+                    .staff
+                    .roles
+                    .get(role)
+                    .cloned()
+                    .unwrap_or_default(),
+                None => return Err(JobError::Fatal(format!("unknown recipient `{other}`"))),
+            },
+        };
+        if recipients.is_empty() {
+            return Err(JobError::Fatal(format!(
+                "no e-mail address is configured for `{to}` (staff.roles / staff.assignee)"
+            )));
+        }
+        let subject = self.render(template, lang, Part::Subject, vars)?;
+        let text = self.render(template, lang, Part::Text, vars)?;
+        let html = if self.parts.templates.has(template, lang, Part::Html) {
+            Some(self.render(template, lang, Part::Html, vars)?)
+        } else {
+            None
+        };
+        let email = Email {
+            to: recipients,
+            subject,
+            text,
+            html,
+            id: format!("{key}.email"),
+        };
+        self.parts.mailer.send(&email).await?;
+        Ok(Outcome::Done(json!({
+            "status": "sent",
+            "recipients": email.to.len(),
+            "message_id": file_key(&email.id, ""),
+        })))
+    }
+
+    async fn sms(
+        &self,
+        key: &str,
+        to: &str,
+        template: &str,
+        lang: Language,
+        urgent: bool,
+        vars: &Value,
+    ) -> Result<Outcome, JobError> {
+        if to != "citizen" {
+            return Ok(Outcome::Done(
+                json!({ "status": "skipped", "reason": "staff phone numbers are not configured" }),
+            ));
+        }
+        let Some(phone) = text_at(vars, "/applicant/phone") else {
+            return Ok(Outcome::Done(
+                json!({ "status": "skipped", "reason": "the application gives no phone number" }),
+            ));
+        };
+        if !urgent && let Some(at) = quiet::sms_not_before(self.parts.clock.now()) {
+            return Ok(Outcome::Deferred(at));
+        }
+        let text = self.render(template, lang, Part::Sms, vars)?;
+        let count = segments::count(&text);
+        let receipt = self
+            .parts
+            .sms
+            .send(&Sms {
+                id: format!("{key}.sms"),
+                to: phone,
+                text,
+            })
+            .await?;
+        Ok(Outcome::Done(json!({
+            "status": receipt.status,
+            "provider_id": receipt.provider_id,
+            "segments": count.segments,
+            "encoding": count.encoding,
+        })))
+    }
+
+    async fn document(
+        &self,
+        key: &str,
+        template: &str,
+        kind: Option<&str>,
+        vars: &Value,
+    ) -> Result<Value, JobError> {
+        let lang = language(vars)?;
+        let vars = self.enrich(vars, lang);
+        let html = self.render(template, lang, Part::Html, &vars)?;
+        let dir = self.documents.clone();
+        let file = format!("{}.html", file_key(key, ""));
+        let (path, new) = tokio::task::spawn_blocking(move || place_file(&dir, &file, &html))
+            .await
+            .map_err(|e| JobError::Retryable(e.to_string()))?
+            .map_err(JobError::Retryable)?;
+        Ok(json!({
+            "file": path,
+            "template": template,
+            "kind": kind,
+            "language": lang_code(lang),
+            "repeat": !new,
+        }))
+    }
+}
+
+impl Performer for NotifyPerformer {
+    fn perform<'a>(
+        &'a self,
+        key: &'a str,
+        work: &'a Work,
+    ) -> BoxFuture<'a, Result<Value, JobError>> {
+        Box::pin(async move {
+            match work {
+                Work::Notify {
+                    to,
+                    template,
+                    channels,
+                    urgent,
+                    vars,
+                } => {
+                    self.notify(key, to, template, channels, *urgent, vars)
+                        .await
+                }
+                Work::Document {
+                    template,
+                    kind,
+                    vars,
+                } => self.document(key, template, kind.as_deref(), vars).await,
+                _ => Err(JobError::Fatal("not a notification".into())),
+            }
+        })
+    }
+}
+
+/// A recorded outcome, marked as found on a repeat.
+fn repeat(mut done: Value) -> Value {
+    if let Value::Object(map) = &mut done {
+        map.insert("repeat".into(), Value::Bool(true));
+    }
+    done
+}
+
+/// The case's language, from `vars.language`.
+fn language(vars: &Value) -> Result<Language, JobError> {
+    vars.get("language")
+        .and_then(Value::as_str)
+        .and_then(parse_lang)
+        .ok_or_else(|| JobError::Fatal("the variables give no language (kk or ru)".into()))
+}
+
+/// A non-empty string at a JSON pointer.
+fn text_at(vars: &Value, pointer: &str) -> Option<String> {
+    vars.pointer(pointer)
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
