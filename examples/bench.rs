@@ -311,9 +311,14 @@ async fn open(
             .map(|m| m.len())
             .unwrap_or(0)
     };
-    let open_tasks = engine
-        .store()
-        .tasks(Some("front_office_operator"), None, None)
+    // A clerk opening the queue: the first 1000 of every case waiting, most urgent first.
+    let open_tasks = latencies
+        .time(
+            "read: the acceptance queue",
+            engine
+                .store()
+                .tasks(Some("front_office_operator"), None, None),
+        )
         .await?
         .len();
     println!(
