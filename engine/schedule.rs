@@ -80,8 +80,8 @@ use chrono::{
 use chrono_tz::Tz;
 
 use crate::calendar::{self, Calendar};
-use crate::definition::model::{PeriodOffset, Schedule};
 use crate::definition::model::{NonWorkingDay, Period};
+use crate::definition::model::{PeriodOffset, Schedule};
 
 /// The most occurrences [`occurrences_between`] returns at once: the earliest ones. A daily
 /// job down for three years has missed more; the caller starts what it got, records the

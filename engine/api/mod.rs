@@ -36,8 +36,18 @@ impl IntoResponse for ApiError {
             ApiError::NotFound(m) => (StatusCode::NOT_FOUND, "not_found", m, Value::Null),
             ApiError::Conflict(m) => (StatusCode::CONFLICT, "conflict", m, Value::Null),
             ApiError::Invalid(m, f) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid", m, f),
-            ApiError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the engine is not available; try again".into(), Value::Null),
-            ApiError::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "something failed on our side; it has been logged".into(), Value::Null),
+            ApiError::Unavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "the engine is not available; try again".into(),
+                Value::Null,
+            ),
+            ApiError::Internal => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "something failed on our side; it has been logged".into(),
+                Value::Null,
+            ),
         };
         let mut body = json!({ "code": code, "message": message });
         if !fields.is_null() {
@@ -52,12 +62,20 @@ impl From<worker::Error> for ApiError {
         match e {
             worker::Error::NotFound(m) => ApiError::NotFound(m),
             worker::Error::Conflict(m) => ApiError::Conflict(m),
-            worker::Error::NoService(s) => ApiError::Invalid(format!("no version of service `{s}` is in force"), Value::Null),
-            worker::Error::Runtime(runtime::Error::Rejected(fields)) => {
-                ApiError::Invalid("the form has mistakes".into(), serde_json::to_value(fields).unwrap_or_default())
+            worker::Error::NoService(s) => ApiError::Invalid(
+                format!("no version of service `{s}` is in force"),
+                Value::Null,
+            ),
+            worker::Error::Runtime(runtime::Error::Rejected(fields)) => ApiError::Invalid(
+                "the form has mistakes".into(),
+                serde_json::to_value(fields).unwrap_or_default(),
+            ),
+            worker::Error::Runtime(runtime::Error::TaskNotOpen(k)) => {
+                ApiError::Conflict(format!("task {k} is not open"))
             }
-            worker::Error::Runtime(runtime::Error::TaskNotOpen(k)) => ApiError::Conflict(format!("task {k} is not open")),
-            worker::Error::Runtime(runtime::Error::Closed { number }) => ApiError::Conflict(format!("case {number} is closed")),
+            worker::Error::Runtime(runtime::Error::Closed { number }) => {
+                ApiError::Conflict(format!("case {number} is closed"))
+            }
             worker::Error::Unavailable(_) => ApiError::Unavailable,
             other => {
                 tracing::error!(error = %other, "request failed");
@@ -87,7 +105,11 @@ pub fn router(engine: Engine) -> Router {
 }
 
 async fn health(State(engine): State<Engine>) -> ApiResult<Json<Value>> {
-    let counts = engine.store().counts().await.map_err(|e| ApiError::from(worker::Error::from(e)))?;
+    let counts = engine
+        .store()
+        .counts()
+        .await
+        .map_err(|e| ApiError::from(worker::Error::from(e)))?;
     Ok(Json(json!({ "status": "ok", "counts": counts })))
 }
 
@@ -110,13 +132,21 @@ fn default_channel() -> String {
     "state_corporation".into()
 }
 
-async fn submit(State(engine): State<Engine>, body: Result<Json<SubmitBody>, axum::extract::rejection::JsonRejection>) -> ApiResult<(StatusCode, Json<Value>)> {
+async fn submit(
+    State(engine): State<Engine>,
+    body: Result<Json<SubmitBody>, axum::extract::rejection::JsonRejection>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
     let Json(body) = body.map_err(|e| ApiError::Invalid(e.body_text(), Value::Null))?;
     // A bad IIN is refused here, and never reaches the gateway.
-    if let Some(iin) = crate::runtime::get_path(&crate::runtime::normalise(&body.data), "applicant.iin").and_then(Value::as_str)
+    if let Some(iin) =
+        crate::runtime::get_path(&crate::runtime::normalise(&body.data), "applicant.iin")
+            .and_then(Value::as_str)
         && let Err(e) = crate::domain::Iin::parse(iin)
     {
-        return Err(ApiError::Invalid("the application has mistakes".into(), json!([{ "field": "data.applicant.iin", "message": e.to_string() }])));
+        return Err(ApiError::Invalid(
+            "the application has mistakes".into(),
+            json!([{ "field": "data.applicant.iin", "message": e.to_string() }]),
+        ));
     }
     let submission = Submission {
         data: body.data,
@@ -130,8 +160,13 @@ async fn submit(State(engine): State<Engine>, body: Result<Json<SubmitBody>, axu
 }
 
 async fn case(State(engine): State<Engine>, Path(number): Path<String>) -> ApiResult<Json<Value>> {
-    let view = engine.case(&number).await?.ok_or_else(|| ApiError::NotFound(format!("case {number}")))?;
-    Ok(Json(serde_json::to_value(view).map_err(|_| ApiError::Internal)?))
+    let view = engine
+        .case(&number)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("case {number}")))?;
+    Ok(Json(
+        serde_json::to_value(view).map_err(|_| ApiError::Internal)?,
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -142,12 +177,21 @@ struct MessageBody {
     payload: Value,
 }
 
-async fn message(State(engine): State<Engine>, Path(number): Path<String>, Json(body): Json<MessageBody>) -> ApiResult<StatusCode> {
-    engine.message(&number, &body.name, body.payload, Actor::Citizen).await?;
+async fn message(
+    State(engine): State<Engine>,
+    Path(number): Path<String>,
+    Json(body): Json<MessageBody>,
+) -> ApiResult<StatusCode> {
+    engine
+        .message(&number, &body.name, body.payload, Actor::Citizen)
+        .await?;
     Ok(StatusCode::ACCEPTED)
 }
 
-async fn withdraw(State(engine): State<Engine>, Path(number): Path<String>) -> ApiResult<StatusCode> {
+async fn withdraw(
+    State(engine): State<Engine>,
+    Path(number): Path<String>,
+) -> ApiResult<StatusCode> {
     engine.withdraw(&number, Actor::Citizen).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -159,7 +203,10 @@ struct TaskFilter {
     case: Option<String>,
 }
 
-async fn tasks(State(engine): State<Engine>, Query(f): Query<TaskFilter>) -> ApiResult<Json<Value>> {
+async fn tasks(
+    State(engine): State<Engine>,
+    Query(f): Query<TaskFilter>,
+) -> ApiResult<Json<Value>> {
     let rows = engine
         .store()
         .tasks(f.role.as_deref(), f.region.as_deref(), f.case.as_deref())
@@ -174,12 +221,20 @@ struct ByBody {
     by: String,
 }
 
-async fn claim(State(engine): State<Engine>, Path(key): Path<String>, Json(body): Json<ByBody>) -> ApiResult<StatusCode> {
+async fn claim(
+    State(engine): State<Engine>,
+    Path(key): Path<String>,
+    Json(body): Json<ByBody>,
+) -> ApiResult<StatusCode> {
     engine.claim(&key, &body.by).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn unclaim(State(engine): State<Engine>, Path(key): Path<String>, Json(body): Json<ByBody>) -> ApiResult<StatusCode> {
+async fn unclaim(
+    State(engine): State<Engine>,
+    Path(key): Path<String>,
+    Json(body): Json<ByBody>,
+) -> ApiResult<StatusCode> {
     engine.unclaim(&key, &body.by).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -193,8 +248,14 @@ struct CompleteBody {
     by: String,
 }
 
-async fn complete(State(engine): State<Engine>, Path(key): Path<String>, Json(body): Json<CompleteBody>) -> ApiResult<StatusCode> {
-    engine.complete(&key, &body.outcome, body.form, &body.by).await?;
+async fn complete(
+    State(engine): State<Engine>,
+    Path(key): Path<String>,
+    Json(body): Json<CompleteBody>,
+) -> ApiResult<StatusCode> {
+    engine
+        .complete(&key, &body.outcome, body.form, &body.by)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

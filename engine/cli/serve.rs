@@ -38,7 +38,10 @@ pub struct Args {
 /// Runs `qyzmet serve`.
 pub fn run(args: Args) -> ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("QYZMET_LOG").unwrap_or_else(|_| "info".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("QYZMET_LOG")
+                .unwrap_or_else(|_| "info".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     let runtime = match tokio::runtime::Runtime::new() {
@@ -61,7 +64,7 @@ async fn serve(args: Args) -> anyhow::Result<()> {
     std::fs::create_dir_all(&args.data_dir)?;
     let outbox = Arc::new(FileOutbox::new(args.data_dir.join("outbox")));
     let engine = Engine::start(Config {
-        database: Some(args.data_dir.join("qyzmet.db")),
+        database: args.data_dir.join("qyzmet.db"),
         workflows: args.workflows,
         calendars: args.calendars,
         settings: Settings::default(),
@@ -83,7 +86,9 @@ async fn serve(args: Args) -> anyhow::Result<()> {
     });
     let app = crate::api::router(engine.clone());
     let stop = shutdown.clone();
-    axum::serve(listener, app).with_graceful_shutdown(async move { stop.cancelled().await }).await?;
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move { stop.cancelled().await })
+        .await?;
     while loops.join_next().await.is_some() {}
     let released = engine.release_leases().await?;
     tracing::info!(released, "stopped");
@@ -94,13 +99,14 @@ async fn wait_for_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => {
-                let _ = ctrl_c.await;
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = ctrl_c => {}
             _ = term.recv() => {}

@@ -505,7 +505,10 @@ impl Compiler<'_> {
         if let Some(n) = s.working_day
             && !(1..=15).contains(&n)
         {
-            self.p.at_value(format!("{at}/working_day"), msg!("schedule.bad_working_day"));
+            self.p.at_value(
+                format!("{at}/working_day"),
+                msg!("schedule.bad_working_day"),
+            );
         }
         if given.len() != 1 && s.every.is_some() {
             self.p.at(at, msg!("schedule.every_needs_offset"));

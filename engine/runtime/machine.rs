@@ -860,9 +860,7 @@ impl<'a, 'c> Machine<'a, 'c> {
             .iter()
             .filter(|c| {
                 // No SMS to a citizen who did not consent (seeds/000 appendix 1).
-                !(to == "citizen"
-                    && **c == NotifyChannel::Sms
-                    && !self.state.sms_consent)
+                !(to == "citizen" && **c == NotifyChannel::Sms && !self.state.sms_consent)
             })
             .map(|c| match c {
                 NotifyChannel::Sms => "sms".to_string(),
@@ -1262,7 +1260,11 @@ impl<'a, 'c> Machine<'a, 'c> {
                     Some(term) if term.paused_since.is_none() && !term.escalated.contains(rung) => {
                         term.escalated.push(*rung);
                     }
-                    _ => return Err(Error::Stale(format!("timer {key}: the term is paused or the rung fired"))),
+                    _ => {
+                        return Err(Error::Stale(format!(
+                            "timer {key}: the term is paused or the rung fired"
+                        )));
+                    }
                 }
                 let Some(term) = &self.ctx.definition.term else {
                     return Err(Error::Internal("a term rung without a term"));

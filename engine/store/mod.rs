@@ -14,8 +14,9 @@
 //! **Architecture Invariant:** the store knows rows, not rules. It never decides what a
 //! case does next; it writes what the runtime core returned, in one transaction.
 
+pub mod schedule;
+
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 use std::sync::Arc;
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -91,8 +92,8 @@ pub struct Store {
     pub pool: SqlitePool,
     options: SqliteConnectOptions,
     /// The locked `<database>.lock`, held while any clone of the store lives: the sign
-    /// that this process owns the database (`None` in memory, where nothing else can).
-    _owner: Option<Arc<std::fs::File>>,
+    /// that this process owns the database.
+    _owner: Arc<std::fs::File>,
 }
 
 /// An open task as the queues show it.
@@ -167,19 +168,13 @@ impl Store {
             use sqlx::{ConnectOptions, Connection};
             options.connect().await?.close().await?;
         }
-        Self::with_options(options, 4, Some(owner)).await
-    }
-
-    /// An in-memory database, for tests: one shared connection.
-    pub async fn memory() -> Result<Store, Error> {
-        let options = SqliteConnectOptions::from_str("sqlite::memory:")?.foreign_keys(true);
-        Self::with_options(options, 1, None).await
+        Self::with_options(options, 4, owner).await
     }
 
     async fn with_options(
         options: SqliteConnectOptions,
         readers: u32,
-        owner: Option<Arc<std::fs::File>>,
+        owner: Arc<std::fs::File>,
     ) -> Result<Store, Error> {
         let pool = SqlitePoolOptions::new()
             .max_connections(readers)
@@ -196,14 +191,10 @@ impl Store {
         })
     }
 
-    /// A connection for the writer. For an in-memory database, the pool's only connection
-    /// is shared (a second connection would see another, empty database).
-    pub async fn writer(&self) -> Result<Writer, Error> {
-        if self.pool.options().get_max_connections() == 1 {
-            return Ok(Writer::Pooled(self.pool.clone()));
-        }
+    /// The writer's own connection: the only one that writes.
+    pub async fn writer(&self) -> Result<SqliteConnection, Error> {
         use sqlx::ConnectOptions;
-        Ok(Writer::Own(Box::new(self.options.connect().await?)))
+        Ok(self.options.connect().await?)
     }
 
     /// A case by its registration number.
@@ -212,7 +203,8 @@ impl Store {
             .bind(number)
             .fetch_optional(&self.pool)
             .await?;
-        row.map(|r| parse("case state", r.get::<&str, _>(0))).transpose()
+        row.map(|r| parse("case state", r.get::<&str, _>(0)))
+            .transpose()
     }
 
     /// A case's history, oldest first.
@@ -229,14 +221,22 @@ impl Store {
                     kind: r.get(2),
                     step: r.get(3),
                     detail: parse("history detail", r.get(4))?,
-                    evidence: r.get::<Option<&str>, _>(5).map(|e| parse("evidence", e)).transpose()?,
+                    evidence: r
+                        .get::<Option<&str>, _>(5)
+                        .map(|e| parse("evidence", e))
+                        .transpose()?,
                 })
             })
             .collect()
     }
 
     /// Open and claimed tasks, most urgent first, optionally for a role and a region.
-    pub async fn tasks(&self, role: Option<&str>, region: Option<&str>, case: Option<&str>) -> Result<Vec<TaskRow>, Error> {
+    pub async fn tasks(
+        &self,
+        role: Option<&str>,
+        region: Option<&str>,
+        case: Option<&str>,
+    ) -> Result<Vec<TaskRow>, Error> {
         // The statement names only the filters given, so each can use its index: the queue
         // by (status, role), a case's tasks by case id. (`?1 is null or role = ?1` reads the
         // whole table, closed tasks and all, on every look at a queue.)
@@ -281,9 +281,16 @@ impl Store {
 
     /// Counts for the health page and the tests: cases by status, jobs by status.
     pub async fn counts(&self) -> Result<Value, Error> {
-        let cases = sqlx::query("select status, count(*) from cases group by status").fetch_all(&self.pool).await?;
-        let jobs = sqlx::query("select status, count(*) from jobs group by status").fetch_all(&self.pool).await?;
-        let timers: i64 = sqlx::query("select count(*) from timers").fetch_one(&self.pool).await?.get(0);
+        let cases = sqlx::query("select status, count(*) from cases group by status")
+            .fetch_all(&self.pool)
+            .await?;
+        let jobs = sqlx::query("select status, count(*) from jobs group by status")
+            .fetch_all(&self.pool)
+            .await?;
+        let timers: i64 = sqlx::query("select count(*) from timers")
+            .fetch_one(&self.pool)
+            .await?
+            .get(0);
         let to_map = |rows: &[sqlx::sqlite::SqliteRow]| {
             rows.iter()
                 .map(|r| (r.get::<String, _>(0), Value::from(r.get::<i64, _>(1))))
@@ -339,14 +346,6 @@ fn job_row(r: &sqlx::sqlite::SqliteRow) -> Result<JobRow, Error> {
     })
 }
 
-/// The writer's connection: its own, or the in-memory pool's only one.
-pub enum Writer {
-    /// A dedicated connection to the file.
-    Own(Box<SqliteConnection>),
-    /// The shared in-memory pool.
-    Pooled(SqlitePool),
-}
-
 /// History lines per insert statement: 11 values each, well under SQLite's limit of
 /// 32,766 bound values.
 const HISTORY_ROWS_PER_STATEMENT: usize = 500;
@@ -357,37 +356,63 @@ pub mod tx {
 
     /// Loads a case for update.
     pub async fn case(conn: &mut SqliteConnection, id: i64) -> Result<Option<CaseState>, Error> {
-        let row = sqlx::query("select state from cases where id = ?").bind(id).fetch_optional(&mut *conn).await?;
-        row.map(|r| parse("case state", r.get::<&str, _>(0))).transpose()
+        let row = sqlx::query("select state from cases where id = ?")
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?;
+        row.map(|r| parse("case state", r.get::<&str, _>(0)))
+            .transpose()
     }
 
     /// The id of a case by number.
     pub async fn case_id(conn: &mut SqliteConnection, number: &str) -> Result<Option<i64>, Error> {
-        let row = sqlx::query("select id from cases where number = ?").bind(number).fetch_optional(&mut *conn).await?;
+        let row = sqlx::query("select id from cases where number = ?")
+            .bind(number)
+            .fetch_optional(&mut *conn)
+            .await?;
         Ok(row.map(|r| r.get(0)))
     }
 
     /// The case a task belongs to.
-    pub async fn task_case(conn: &mut SqliteConnection, key: &str) -> Result<Option<(i64, String, Option<String>)>, Error> {
-        let row = sqlx::query("select case_id, status, assignee from tasks where key = ?").bind(key).fetch_optional(&mut *conn).await?;
+    pub async fn task_case(
+        conn: &mut SqliteConnection,
+        key: &str,
+    ) -> Result<Option<(i64, String, Option<String>)>, Error> {
+        let row = sqlx::query("select case_id, status, assignee from tasks where key = ?")
+            .bind(key)
+            .fetch_optional(&mut *conn)
+            .await?;
         Ok(row.map(|r| (r.get(0), r.get(1), r.get(2))))
     }
 
     /// The case a job belongs to.
-    pub async fn job_case(conn: &mut SqliteConnection, key: &str) -> Result<Option<(i64, String)>, Error> {
-        let row = sqlx::query("select case_id, status from jobs where key = ?").bind(key).fetch_optional(&mut *conn).await?;
+    pub async fn job_case(
+        conn: &mut SqliteConnection,
+        key: &str,
+    ) -> Result<Option<(i64, String)>, Error> {
+        let row = sqlx::query("select case_id, status from jobs where key = ?")
+            .bind(key)
+            .fetch_optional(&mut *conn)
+            .await?;
         Ok(row.map(|r| (r.get(0), r.get(1))))
     }
 
     /// The next case id (the registration number is made from it).
     pub async fn next_case_id(conn: &mut SqliteConnection) -> Result<i64, Error> {
-        let row = sqlx::query("select coalesce(max(id), 0) + 1 from cases").fetch_one(&mut *conn).await?;
+        let row = sqlx::query("select coalesce(max(id), 0) + 1 from cases")
+            .fetch_one(&mut *conn)
+            .await?;
         Ok(row.get(0))
     }
 
     /// Writes a transition: the case state, its history, and every effect's rows.
     /// `previous_seq` is `None` for a new case.
-    pub async fn write(conn: &mut SqliteConnection, t: &Transition, previous_seq: Option<u64>, now: DateTime<Utc>) -> Result<(), Error> {
+    pub async fn write(
+        conn: &mut SqliteConnection,
+        t: &Transition,
+        previous_seq: Option<u64>,
+        now: DateTime<Utc>,
+    ) -> Result<(), Error> {
         let s = &t.state;
         let status = match s.status {
             crate::runtime::Status::Active => "active",
@@ -456,7 +481,13 @@ pub mod tx {
         }
         for effect in &t.effects {
             match effect {
-                Effect::CreateTask { key, step, role, due_at, evidence } => {
+                Effect::CreateTask {
+                    key,
+                    step,
+                    role,
+                    due_at,
+                    evidence,
+                } => {
                     sqlx::query("insert into tasks (key, case_id, number, step, role, region, status, due_at, evidence, created_at, updated_at) values (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?)")
                         .bind(key)
                         .bind(s.id)
@@ -472,7 +503,11 @@ pub mod tx {
                         .await?;
                 }
                 Effect::CloseTask { key } => {
-                    sqlx::query("update tasks set status = 'closed', updated_at = ? where key = ?").bind(&now_s).bind(key).execute(&mut *conn).await?;
+                    sqlx::query("update tasks set status = 'closed', updated_at = ? where key = ?")
+                        .bind(&now_s)
+                        .bind(key)
+                        .execute(&mut *conn)
+                        .await?;
                 }
                 Effect::ReassignTask { key, role } => {
                     sqlx::query("update tasks set role = ?, status = 'open', assignee = null, updated_at = ? where key = ? and status != 'closed'")
@@ -482,7 +517,11 @@ pub mod tx {
                         .execute(&mut *conn)
                         .await?;
                 }
-                Effect::SetTimer { key, due_at, purpose } => {
+                Effect::SetTimer {
+                    key,
+                    due_at,
+                    purpose,
+                } => {
                     sqlx::query("insert into timers (key, case_id, due_at, purpose, created_at, updated_at) values (?, ?, ?, ?, ?, ?)")
                         .bind(key)
                         .bind(s.id)
@@ -494,7 +533,10 @@ pub mod tx {
                         .await?;
                 }
                 Effect::CancelTimer { key } => {
-                    sqlx::query("delete from timers where key = ?").bind(key).execute(&mut *conn).await?;
+                    sqlx::query("delete from timers where key = ?")
+                        .bind(key)
+                        .execute(&mut *conn)
+                        .await?;
                 }
                 Effect::Job(job) => {
                     let kind = match &job.work {
@@ -520,7 +562,12 @@ pub mod tx {
     }
 
     /// Claims a task for a clerk; `false` when it is not open.
-    pub async fn claim(conn: &mut SqliteConnection, key: &str, by: &str, now: DateTime<Utc>) -> Result<bool, Error> {
+    pub async fn claim(
+        conn: &mut SqliteConnection,
+        key: &str,
+        by: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, Error> {
         let done = sqlx::query("update tasks set status = 'claimed', assignee = ?, updated_at = ? where key = ? and status = 'open'")
             .bind(by)
             .bind(ts(now))
@@ -531,7 +578,12 @@ pub mod tx {
     }
 
     /// Puts a claimed task back in the queue; `false` when `by` does not hold it.
-    pub async fn unclaim(conn: &mut SqliteConnection, key: &str, by: &str, now: DateTime<Utc>) -> Result<bool, Error> {
+    pub async fn unclaim(
+        conn: &mut SqliteConnection,
+        key: &str,
+        by: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, Error> {
         let done = sqlx::query("update tasks set status = 'open', assignee = null, updated_at = ? where key = ? and status = 'claimed' and assignee = ?")
             .bind(ts(now))
             .bind(key)
@@ -542,7 +594,11 @@ pub mod tx {
     }
 
     /// Due timers, oldest first. Each is deleted by the transition that fires it.
-    pub async fn due_timers(conn: &mut SqliteConnection, now: DateTime<Utc>, limit: u32) -> Result<Vec<TimerRow>, Error> {
+    pub async fn due_timers(
+        conn: &mut SqliteConnection,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<TimerRow>, Error> {
         let rows = sqlx::query("select key, case_id, due_at, purpose from timers where due_at <= ? order by due_at limit ?")
             .bind(ts(now))
             .bind(limit as i64)
@@ -562,12 +618,20 @@ pub mod tx {
 
     /// Deletes a timer (fired, or found stale).
     pub async fn delete_timer(conn: &mut SqliteConnection, key: &str) -> Result<(), Error> {
-        sqlx::query("delete from timers where key = ?").bind(key).execute(&mut *conn).await?;
+        sqlx::query("delete from timers where key = ?")
+            .bind(key)
+            .execute(&mut *conn)
+            .await?;
         Ok(())
     }
 
     /// Leases up to `limit` ready jobs until `lease_until`; each lease counts an attempt.
-    pub async fn lease_jobs(conn: &mut SqliteConnection, now: DateTime<Utc>, lease_until: DateTime<Utc>, limit: u32) -> Result<Vec<JobRow>, Error> {
+    pub async fn lease_jobs(
+        conn: &mut SqliteConnection,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<JobRow>, Error> {
         let now_s = ts(now);
         let rows = sqlx::query(
             "update jobs set lease_until = ?1, attempts = attempts + 1, updated_at = ?2 \
@@ -584,7 +648,12 @@ pub mod tx {
     }
 
     /// Marks a job done, with its output.
-    pub async fn job_done(conn: &mut SqliteConnection, key: &str, output: &Value, now: DateTime<Utc>) -> Result<(), Error> {
+    pub async fn job_done(
+        conn: &mut SqliteConnection,
+        key: &str,
+        output: &Value,
+        now: DateTime<Utc>,
+    ) -> Result<(), Error> {
         sqlx::query("update jobs set status = 'done', lease_until = null, output = ?, updated_at = ? where key = ?")
             .bind(json(output))
             .bind(ts(now))
@@ -595,7 +664,13 @@ pub mod tx {
     }
 
     /// Schedules another attempt.
-    pub async fn job_retry(conn: &mut SqliteConnection, key: &str, next_at: DateTime<Utc>, error: &str, now: DateTime<Utc>) -> Result<(), Error> {
+    pub async fn job_retry(
+        conn: &mut SqliteConnection,
+        key: &str,
+        next_at: DateTime<Utc>,
+        error: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), Error> {
         sqlx::query("update jobs set lease_until = null, next_at = ?, last_error = ?, updated_at = ? where key = ?")
             .bind(ts(next_at))
             .bind(error)
@@ -607,7 +682,12 @@ pub mod tx {
     }
 
     /// Moves a job to the incidents, for an administrator.
-    pub async fn job_incident(conn: &mut SqliteConnection, key: &str, error: &str, now: DateTime<Utc>) -> Result<(), Error> {
+    pub async fn job_incident(
+        conn: &mut SqliteConnection,
+        key: &str,
+        error: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), Error> {
         sqlx::query("update jobs set status = 'incident', lease_until = null, last_error = ?, updated_at = ? where key = ?")
             .bind(error)
             .bind(ts(now))
@@ -618,7 +698,11 @@ pub mod tx {
     }
 
     /// An administrator's retry of an incident: a fresh budget, due now.
-    pub async fn retry_incident(conn: &mut SqliteConnection, key: &str, now: DateTime<Utc>) -> Result<bool, Error> {
+    pub async fn retry_incident(
+        conn: &mut SqliteConnection,
+        key: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, Error> {
         let done = sqlx::query("update jobs set status = 'pending', attempts = 0, next_at = ?, lease_until = null, updated_at = ? where key = ? and status = 'incident'")
             .bind(ts(now))
             .bind(ts(now))
@@ -649,7 +733,14 @@ pub mod tx {
     }
 
     /// Records a definition version deployed; returns the stored hash if one was there.
-    pub async fn deploy(conn: &mut SqliteConnection, service: &str, version: &str, hash: &str, source: &str, now: DateTime<Utc>) -> Result<Option<String>, Error> {
+    pub async fn deploy(
+        conn: &mut SqliteConnection,
+        service: &str,
+        version: &str,
+        hash: &str,
+        source: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<String>, Error> {
         let row = sqlx::query("select hash from definitions where service = ? and version = ?")
             .bind(service)
             .bind(version)

@@ -44,22 +44,37 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// repeat (a Message-ID, a request id, a file name).
 pub trait Performer: Send + Sync {
     /// Performs one attempt.
-    fn perform<'a>(&'a self, key: &'a str, work: &'a Work) -> BoxFuture<'a, Result<Value, JobError>>;
+    fn perform<'a>(
+        &'a self,
+        key: &'a str,
+        work: &'a Work,
+    ) -> BoxFuture<'a, Result<Value, JobError>>;
 }
 
 /// The command that records an attempt's outcome.
 pub fn record(job: &JobRow, outcome: Result<Value, JobError>, now: DateTime<Utc>) -> Command {
     let (budget, first, exponential) = match &job.work {
-        Work::Request { attempts, first_delay_seconds, exponential, .. } => (*attempts, *first_delay_seconds, *exponential),
+        Work::Request {
+            attempts,
+            first_delay_seconds,
+            exponential,
+            ..
+        } => (*attempts, *first_delay_seconds, *exponential),
         _ => (ATTEMPTS, FIRST_DELAY_SECONDS, true),
     };
     let is_request = matches!(job.work, Work::Request { .. });
     match outcome {
         Ok(output) if is_request => Command::Event {
             case: CaseRef::Job(job.key.clone()),
-            event: Event::JobSucceeded { job: job.key.clone(), output },
+            event: Event::JobSucceeded {
+                job: job.key.clone(),
+                output,
+            },
         },
-        Ok(output) => Command::JobDone { key: job.key.clone(), output },
+        Ok(output) => Command::JobDone {
+            key: job.key.clone(),
+            output,
+        },
         Err(JobError::Retryable(error)) if job.attempts < budget => Command::JobRetry {
             key: job.key.clone(),
             next_at: now + super::backoff(job.attempts, first, exponential),
@@ -67,8 +82,15 @@ pub fn record(job: &JobRow, outcome: Result<Value, JobError>, now: DateTime<Utc>
         },
         Err(e) if is_request => Command::Event {
             case: CaseRef::Job(job.key.clone()),
-            event: Event::JobFailed { job: job.key.clone(), error: e.to_string(), attempts: job.attempts },
+            event: Event::JobFailed {
+                job: job.key.clone(),
+                error: e.to_string(),
+                attempts: job.attempts,
+            },
         },
-        Err(e) => Command::JobIncident { key: job.key.clone(), error: e.to_string() },
+        Err(e) => Command::JobIncident {
+            key: job.key.clone(),
+            error: e.to_string(),
+        },
     }
 }

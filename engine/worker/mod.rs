@@ -7,6 +7,7 @@
 
 pub mod jobs;
 pub mod outbox;
+pub mod schedules;
 pub mod writer;
 
 use std::collections::HashMap;
@@ -54,8 +55,8 @@ pub enum Error {
 
 /// What the engine needs to start.
 pub struct Config {
-    /// The database file; `None` for an in-memory database (tests).
-    pub database: Option<PathBuf>,
+    /// The database file (created if missing).
+    pub database: PathBuf,
     /// The workflows folder.
     pub workflows: PathBuf,
     /// The calendars folder.
@@ -97,10 +98,17 @@ impl Shared {
     }
 
     /// The version of a service in force now, with its calendar.
-    pub fn in_force(&self, service: &str, now: DateTime<Utc>) -> Result<(&Definition, &Calendar), Error> {
+    pub fn in_force(
+        &self,
+        service: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(&Definition, &Calendar), Error> {
         let def = self
             .library
-            .in_force(service, now.with_timezone(&chrono_tz::Asia::Almaty).date_naive())
+            .in_force(
+                service,
+                now.with_timezone(&chrono_tz::Asia::Almaty).date_naive(),
+            )
             .ok_or_else(|| Error::NoService(service.to_string()))?;
         Ok((def, self.calendar(&def.calendar)?))
     }
@@ -114,12 +122,20 @@ impl Shared {
         Ok((def, self.calendar(&def.calendar)?))
     }
 
-    fn calendar(&self, id: &str) -> Result<&Calendar, Error> {
-        self.calendars.get(id).ok_or_else(|| Error::Setup(format!("calendar {id} is not loaded")))
+    /// A loaded calendar by id.
+    pub fn calendar(&self, id: &str) -> Result<&Calendar, Error> {
+        self.calendars
+            .get(id)
+            .ok_or_else(|| Error::Setup(format!("calendar {id} is not loaded")))
     }
 
     /// The runtime context for one transition.
-    pub fn context<'a>(&'a self, def: &'a Definition, calendar: &'a Calendar, now: DateTime<Utc>) -> runtime::Context<'a> {
+    pub fn context<'a>(
+        &'a self,
+        def: &'a Definition,
+        calendar: &'a Calendar,
+        now: DateTime<Utc>,
+    ) -> runtime::Context<'a> {
         runtime::Context {
             definition: def,
             subworkflows: &self.subworkflows,
@@ -154,23 +170,27 @@ impl Engine {
     /// Loads the definitions and calendars, opens the store, deploys the versions, and
     /// starts the writer. The loops are started by [`Engine::spawn_loops`].
     pub async fn start(config: Config) -> Result<Engine, Error> {
-        let report = definition::load(std::slice::from_ref(&config.workflows), &definition::Options::default());
+        let report = definition::load(
+            std::slice::from_ref(&config.workflows),
+            &definition::Options::default(),
+        );
         if !report.diagnostics.is_empty() {
             let text: Vec<String> = report.diagnostics.iter().map(ToString::to_string).collect();
-            return Err(Error::Setup(format!("the workflows have problems:\n{}", text.join("\n"))));
+            return Err(Error::Setup(format!(
+                "the workflows have problems:\n{}",
+                text.join("\n")
+            )));
         }
         let library = report.library;
         let mut calendars = HashMap::new();
         for def in &library.definitions {
             if !calendars.contains_key(&def.calendar) {
-                let cal = Calendar::load(&config.calendars, &def.calendar).map_err(|e| Error::Setup(e.to_string()))?;
+                let cal = Calendar::load(&config.calendars, &def.calendar)
+                    .map_err(|e| Error::Setup(e.to_string()))?;
                 calendars.insert(def.calendar.clone(), cal);
             }
         }
-        let store = match &config.database {
-            Some(path) => Store::open(path).await?,
-            None => Store::memory().await?,
-        };
+        let store = Store::open(&config.database).await?;
         deploy(&store, &library, config.clock.now()).await?;
         recover(&store).await?;
         let definitions = library
@@ -222,12 +242,19 @@ impl Engine {
             .send(Envelope { command, reply })
             .await
             .map_err(|_| Error::Unavailable("the writer has stopped".into()))?;
-        rx.await.map_err(|_| Error::Unavailable("the writer has stopped".into()))?
+        rx.await
+            .map_err(|_| Error::Unavailable("the writer has stopped".into()))?
     }
 
     /// Opens a case; returns its registration number.
     pub async fn submit(&self, service: &str, submission: Submission) -> Result<String, Error> {
-        match self.send(Command::Submit { service: service.to_string(), submission }).await? {
+        match self
+            .send(Command::Submit {
+                service: service.to_string(),
+                submission,
+            })
+            .await?
+        {
             Reply::Number(n) => Ok(n),
             other => Err(Error::Unavailable(format!("unexpected reply {other:?}"))),
         }
@@ -235,34 +262,75 @@ impl Engine {
 
     /// A clerk takes a task from the queue.
     pub async fn claim(&self, key: &str, by: &str) -> Result<(), Error> {
-        self.send(Command::Claim { key: key.into(), by: by.into() }).await.map(|_| ())
+        self.send(Command::Claim {
+            key: key.into(),
+            by: by.into(),
+        })
+        .await
+        .map(|_| ())
     }
 
     /// A clerk puts a task back in the queue.
     pub async fn unclaim(&self, key: &str, by: &str) -> Result<(), Error> {
-        self.send(Command::Unclaim { key: key.into(), by: by.into() }).await.map(|_| ())
+        self.send(Command::Unclaim {
+            key: key.into(),
+            by: by.into(),
+        })
+        .await
+        .map(|_| ())
     }
 
     /// A clerk completes a task.
-    pub async fn complete(&self, key: &str, outcome: &str, form: Value, by: &str) -> Result<(), Error> {
+    pub async fn complete(
+        &self,
+        key: &str,
+        outcome: &str,
+        form: Value,
+        by: &str,
+    ) -> Result<(), Error> {
         let event = Event::TaskCompleted {
             task: key.into(),
             outcome: outcome.into(),
             form,
             by: Actor::Clerk(by.into()),
         };
-        self.send(Command::Event { case: CaseRef::Task(key.into()), event }).await.map(|_| ())
+        self.send(Command::Event {
+            case: CaseRef::Task(key.into()),
+            event,
+        })
+        .await
+        .map(|_| ())
     }
 
     /// A message for a case (the citizen's objection, an asynchronous answer).
-    pub async fn message(&self, number: &str, name: &str, payload: Value, by: Actor) -> Result<(), Error> {
-        let event = Event::MessageReceived { name: name.into(), payload, by };
-        self.send(Command::Event { case: CaseRef::Number(number.into()), event }).await.map(|_| ())
+    pub async fn message(
+        &self,
+        number: &str,
+        name: &str,
+        payload: Value,
+        by: Actor,
+    ) -> Result<(), Error> {
+        let event = Event::MessageReceived {
+            name: name.into(),
+            payload,
+            by,
+        };
+        self.send(Command::Event {
+            case: CaseRef::Number(number.into()),
+            event,
+        })
+        .await
+        .map(|_| ())
     }
 
     /// The citizen withdraws the application.
     pub async fn withdraw(&self, number: &str, by: Actor) -> Result<(), Error> {
-        self.send(Command::Event { case: CaseRef::Number(number.into()), event: Event::Withdrawn { by } }).await.map(|_| ())
+        self.send(Command::Event {
+            case: CaseRef::Number(number.into()),
+            event: Event::Withdrawn { by },
+        })
+        .await
+        .map(|_| ())
     }
 
     /// A case with its history and tasks.
@@ -272,7 +340,11 @@ impl Engine {
         };
         let history = self.store.history(case.id).await?;
         let tasks = self.store.tasks(None, None, Some(number)).await?;
-        Ok(Some(CaseView { case, history, tasks }))
+        Ok(Some(CaseView {
+            case,
+            history,
+            tasks,
+        }))
     }
 
     /// Jobs waiting for an administrator.
@@ -282,7 +354,9 @@ impl Engine {
 
     /// An administrator retries an incident with a fresh budget.
     pub async fn retry_incident(&self, key: &str) -> Result<(), Error> {
-        self.send(Command::RetryIncident { key: key.into() }).await.map(|_| ())
+        self.send(Command::RetryIncident { key: key.into() })
+            .await
+            .map(|_| ())
     }
 
     /// Fires one batch of due timers; returns how many.
@@ -295,7 +369,13 @@ impl Engine {
 
     /// Leases one batch of ready jobs, performs them, records the outcomes; returns how many.
     pub async fn run_jobs_once(&self, limit: u32) -> Result<usize, Error> {
-        let leased = match self.send(Command::LeaseJobs { limit, lease: jobs::LEASE }).await? {
+        let leased = match self
+            .send(Command::LeaseJobs {
+                limit,
+                lease: jobs::LEASE,
+            })
+            .await?
+        {
             Reply::Jobs(jobs) => jobs,
             other => return Err(Error::Unavailable(format!("unexpected reply {other:?}"))),
         };
@@ -319,13 +399,24 @@ impl Engine {
         let command = jobs::record(&job, outcome, now);
         match self.send(command).await {
             // A late answer for a case that moved on (withdrawn): nothing to do.
-            Err(Error::Runtime(runtime::Error::Stale(_) | runtime::Error::Closed { .. })) | Err(Error::Conflict(_)) => {
-                let _ = self.send(Command::JobDone { key: job.key.clone(), output: Value::Null }).await;
+            Err(Error::Runtime(runtime::Error::Stale(_) | runtime::Error::Closed { .. }))
+            | Err(Error::Conflict(_)) => {
+                let _ = self
+                    .send(Command::JobDone {
+                        key: job.key.clone(),
+                        output: Value::Null,
+                    })
+                    .await;
                 Ok(())
             }
             Err(Error::Runtime(e)) => {
                 // The answer does not fit the case (a mapping failed on it): an incident.
-                self.send(Command::JobIncident { key: job.key.clone(), error: e.to_string() }).await.map(|_| ())
+                self.send(Command::JobIncident {
+                    key: job.key.clone(),
+                    error: e.to_string(),
+                })
+                .await
+                .map(|_| ())
             }
             other => other.map(|_| ()),
         }
@@ -362,8 +453,20 @@ impl Engine {
         set
     }
 
+    /// Opens the cases of scheduled services whose occurrences are due, each exactly once,
+    /// the ones missed while the engine was down included; returns how many.
+    pub async fn fire_schedules(&self) -> Result<usize, Error> {
+        match self.send(Command::FireSchedules).await? {
+            Reply::Count(n) => Ok(n),
+            other => Err(Error::Unavailable(format!("unexpected reply {other:?}"))),
+        }
+    }
+
     async fn timer_loop(self, shutdown: CancellationToken) {
         while !shutdown.is_cancelled() {
+            if let Err(e) = self.fire_schedules().await {
+                tracing::error!(error = %e, "starting scheduled cases failed");
+            }
             // Batches of 500 keep a storm of due timers from starving other commands:
             // each batch is one command in the writer's queue among the rest.
             match self.fire_due_timers(500).await {
@@ -399,9 +502,11 @@ impl Engine {
 async fn deploy(store: &Store, library: &Library, now: DateTime<Utc>) -> Result<(), Error> {
     let mut conn = store.pool.acquire().await.map_err(store::Error::from)?;
     for def in &library.definitions {
-        let source = std::fs::read_to_string(&def.file).map_err(|e| Error::Setup(format!("{}: {e}", def.file.display())))?;
+        let source = std::fs::read_to_string(&def.file)
+            .map_err(|e| Error::Setup(format!("{}: {e}", def.file.display())))?;
         let hash = content_hash(&source);
-        if let Some(stored) = store::tx::deploy(&mut conn, &def.id, &def.version, &hash, &source, now).await?
+        if let Some(stored) =
+            store::tx::deploy(&mut conn, &def.id, &def.version, &hash, &source, now).await?
             && stored != hash
         {
             return Err(Error::Setup(format!(

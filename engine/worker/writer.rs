@@ -23,7 +23,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::{Error, Shared};
 use crate::runtime::{self, Actor, Event, Submission};
-use crate::store::{self, JobRow, TimerRow, Writer, tx};
+use crate::store::{self, JobRow, TimerRow, tx};
 
 /// The most commands one transaction takes.
 pub const MAX_BATCH: usize = 256;
@@ -100,6 +100,8 @@ pub enum Command {
     },
     /// Hands every leased job back (clean shutdown).
     ReleaseLeases,
+    /// Opens the cases of scheduled occurrences due and not fired yet.
+    FireSchedules,
 }
 
 /// How a command names its case.
@@ -136,27 +138,10 @@ pub struct Envelope {
 /// Runs the writer until the channel closes.
 pub async fn run(
     shared: std::sync::Arc<Shared>,
-    writer: Writer,
+    mut writer: SqliteConnection,
     mut rx: mpsc::Receiver<Envelope>,
 ) {
-    let mut own;
-    let mut pooled;
-    let conn: &mut SqliteConnection = match writer {
-        Writer::Own(c) => {
-            own = c;
-            &mut own
-        }
-        Writer::Pooled(pool) => match pool.acquire().await {
-            Ok(c) => {
-                pooled = c;
-                &mut pooled
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "the writer has no connection");
-                return;
-            }
-        },
-    };
+    let conn = &mut writer;
     while let Some(first) = rx.recv().await {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -392,6 +377,9 @@ async fn handle(
             }
         }
         Command::ReleaseLeases => Ok(Reply::Count(tx::release_leases(conn).await? as usize)),
+        Command::FireSchedules => Ok(Reply::Count(
+            super::schedules::fire_due(shared, conn, now).await?,
+        )),
     }
 }
 

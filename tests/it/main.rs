@@ -1,6 +1,7 @@
 mod calendar;
 mod crash;
 mod definition;
+mod engine;
 mod notify;
 mod runtime;
 mod scenarios;

@@ -1,0 +1,453 @@
+//! The engine shell over a real SQLite database: what a clerk and a citizen see through
+//! the API, and what survives a restart. Time is a manual clock; nothing sleeps.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use http_body_util::BodyExt;
+use qyzmet::clock::ManualClock;
+use qyzmet::runtime::{Actor, Language, Settings, Status, Submission};
+use qyzmet::worker::outbox::FileOutbox;
+use qyzmet::worker::{self, Config, Engine};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+/// Almaty local time (UTC+5) as UTC.
+fn almaty(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(y, m, d, h, min, 0).unwrap() - Duration::hours(5)
+}
+
+struct Harness {
+    engine: Engine,
+    clock: Arc<ManualClock>,
+    outbox: Arc<FileOutbox>,
+    _dir: tempfile::TempDir,
+}
+
+async fn harness(database: Option<PathBuf>, dir: tempfile::TempDir, at: DateTime<Utc>) -> Harness {
+    let database = database.unwrap_or_else(|| dir.path().join("qyzmet.db"));
+    let clock = Arc::new(ManualClock::new(at));
+    let outbox = Arc::new(FileOutbox::new(dir.path().join("outbox")));
+    let engine = Engine::start(Config {
+        database,
+        workflows: PathBuf::from("tests/fixtures/definitions/valid"),
+        calendars: PathBuf::from("calendars"),
+        settings: Settings::default(),
+        clock: clock.clone(),
+        performer: outbox.clone(),
+        number_prefix: "QZ".into(),
+    })
+    .await
+    .expect("the engine starts");
+    Harness {
+        engine,
+        clock,
+        outbox,
+        _dir: dir,
+    }
+}
+
+fn submission() -> Submission {
+    Submission {
+        data: json!({ "applicant.iin": "850315300128", "applicant.account": "KZ01", "applicant.language": "kk" }),
+        channel: "state_corporation".into(),
+        language: Language::Kk,
+        sms_consent: true,
+        region: "almaty".into(),
+    }
+}
+
+async fn only_task(engine: &Engine, number: &str) -> qyzmet::store::TaskRow {
+    let mut tasks = engine
+        .store()
+        .tasks(None, None, Some(number))
+        .await
+        .unwrap();
+    assert_eq!(tasks.len(), 1, "{tasks:#?}");
+    tasks.remove(0)
+}
+
+fn files(dir: &std::path::Path, kind: &str) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir.join(kind))
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name().to_string_lossy().to_string())
+                .filter(|n| !n.starts_with('.'))
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+#[tokio::test]
+async fn a_case_runs_end_to_end_and_every_effect_is_done_once() {
+    let h = harness(
+        None,
+        tempfile::tempdir().unwrap(),
+        almaty(2026, 11, 23, 10, 0),
+    )
+    .await;
+    let e = &h.engine;
+    let number = e.submit("all-kinds", submission()).await.unwrap();
+    assert_eq!(number, "QZ-2026-000001");
+
+    // The acceptance task is in the operator's queue, due in the 20-minute norm.
+    let queue = e
+        .store()
+        .tasks(Some("front_office_operator"), Some("almaty"), None)
+        .await
+        .unwrap();
+    assert_eq!(queue.len(), 1);
+    assert_eq!(queue[0].due_at, Some(almaty(2026, 11, 23, 10, 20)));
+    let accept = &queue[0].key;
+
+    // A claimed task belongs to its clerk: another clerk's completion is a conflict.
+    e.claim(accept, "operator1").await.unwrap();
+    let err = e.claim(accept, "operator2").await.unwrap_err();
+    assert!(matches!(err, worker::Error::Conflict(_)), "{err}");
+    let err = e
+        .complete(accept, "complete", json!({}), "operator2")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, worker::Error::Conflict(_)), "{err}");
+    e.complete(accept, "complete", json!({}), "operator1")
+        .await
+        .unwrap();
+    let err = e
+        .complete(accept, "complete", json!({}), "operator1")
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("already completed"), "{err}");
+
+    // The requests are answered by the stub gateway after commit; the review follows.
+    e.drain().await.unwrap();
+    let review = only_task(e, &number).await;
+    assert_eq!(review.step, "review");
+    e.complete(&review.key, "approve", json!({}), "specialist1")
+        .await
+        .unwrap();
+
+    // One working day's cool-off: nothing fires before its time, then the case ends.
+    e.drain().await.unwrap();
+    assert_eq!(
+        e.case(&number).await.unwrap().unwrap().case.status,
+        Status::Active
+    );
+    h.clock.set(almaty(2026, 11, 24, 18, 0));
+    e.drain().await.unwrap();
+    let view = e.case(&number).await.unwrap().unwrap();
+    assert_eq!(view.case.status, Status::Completed);
+    assert_eq!(view.case.result.as_deref(), Some("issued"));
+    assert_eq!(
+        view.history.iter().filter(|h| h.kind == "closed").count(),
+        1
+    );
+    assert!(view.tasks.is_empty());
+
+    // Each notification, document and stage report was written once, named by its key.
+    let dir = h.outbox.dir.clone();
+    assert_eq!(files(&dir, "notify").len(), 1, "the acceptance notice");
+    assert_eq!(files(&dir, "document").len(), 1, "the receipt");
+    assert_eq!(
+        files(&dir, "stage").len(),
+        3,
+        "accepted, data_requested, decision_made"
+    );
+    let counts = e.store().counts().await.unwrap();
+    assert_eq!(
+        counts["jobs"],
+        json!({ "done": 7 }),
+        "5 written + 2 requests answered: {counts}"
+    );
+    assert_eq!(counts["timers"], 0);
+}
+
+#[tokio::test]
+async fn work_committed_before_a_restart_goes_on_after_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("qyzmet.db");
+    let outbox_dir = dir.path().join("outbox");
+    let number = {
+        let h = harness(
+            Some(db.clone()),
+            tempfile::tempdir().unwrap(),
+            almaty(2026, 11, 23, 10, 0),
+        )
+        .await;
+        let number = h.engine.submit("all-kinds", submission()).await.unwrap();
+        let accept = only_task(&h.engine, &number).await;
+        h.engine
+            .complete(&accept.key, "complete", json!({}), "op")
+            .await
+            .unwrap();
+        // The engine stops here: the outbox jobs are committed but not performed.
+        number
+    };
+    let clock = Arc::new(ManualClock::new(almaty(2026, 11, 23, 11, 0)));
+    let outbox = Arc::new(FileOutbox::new(outbox_dir.clone()));
+    let engine = Engine::start(Config {
+        database: db,
+        workflows: PathBuf::from("tests/fixtures/definitions/valid"),
+        calendars: PathBuf::from("calendars"),
+        settings: Settings::default(),
+        clock,
+        performer: outbox,
+        number_prefix: "QZ".into(),
+    })
+    .await
+    .unwrap();
+    engine.drain().await.unwrap();
+    let review = only_task(&engine, &number).await;
+    assert_eq!(review.step, "review", "the requests ran after the restart");
+    assert_eq!(files(&outbox_dir, "notify").len(), 1);
+}
+
+#[tokio::test]
+async fn a_storm_of_due_timers_is_fired_in_batches_without_losing_one() {
+    let h = harness(
+        None,
+        tempfile::tempdir().unwrap(),
+        almaty(2026, 11, 23, 10, 0),
+    )
+    .await;
+    let e = &h.engine;
+    let mut numbers = Vec::new();
+    for _ in 0..120 {
+        let number = e.submit("all-kinds", submission()).await.unwrap();
+        let accept = only_task(e, &number).await;
+        e.complete(&accept.key, "complete", json!({}), "op")
+            .await
+            .unwrap();
+        numbers.push(number);
+    }
+    e.drain().await.unwrap();
+    for number in &numbers {
+        let review = only_task(e, number).await;
+        e.complete(&review.key, "approve", json!({}), "spec")
+            .await
+            .unwrap();
+    }
+    // 120 timers due at once, fired 50 at a time: each batch is one command among others.
+    h.clock.set(almaty(2026, 11, 25, 9, 0));
+    let mut batches = 0;
+    while e.fire_due_timers(50).await.unwrap() > 0 {
+        batches += 1;
+    }
+    assert_eq!(batches, 3);
+    for number in &numbers {
+        let view = e.case(number).await.unwrap().unwrap();
+        assert_eq!(view.case.result.as_deref(), Some("issued"), "{number}");
+        // The timer fired late; the history says by how much (15 hours).
+        let fired = view
+            .history
+            .iter()
+            .find(|h| h.kind == "timer_fired")
+            .unwrap();
+        assert_eq!(fired.detail["late_seconds"], 15 * 3600);
+    }
+}
+
+#[tokio::test]
+async fn a_message_waits_for_its_step_and_a_withdrawal_empties_the_queues() {
+    let h = harness(
+        None,
+        tempfile::tempdir().unwrap(),
+        almaty(2026, 11, 23, 10, 0),
+    )
+    .await;
+    let e = &h.engine;
+    let number = e.submit("all-kinds", submission()).await.unwrap();
+    e.message(&number, "reply", json!({ "text": "early" }), Actor::Citizen)
+        .await
+        .unwrap();
+    assert_eq!(e.case(&number).await.unwrap().unwrap().case.inbox.len(), 1);
+    e.withdraw(&number, Actor::Citizen).await.unwrap();
+    let view = e.case(&number).await.unwrap().unwrap();
+    assert_eq!(view.case.status, Status::Withdrawn);
+    assert!(
+        e.store()
+            .tasks(None, None, Some(&number))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let err = e.withdraw(&number, Actor::Citizen).await.unwrap_err();
+    assert!(err.to_string().contains("closed"), "{err}");
+}
+
+async fn call(app: &axum::Router, method: &str, uri: &str, body: Value) -> (StatusCode, Value) {
+    let request = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("content-type", "application/json")
+        .body(if body.is_null() {
+            Body::empty()
+        } else {
+            Body::from(body.to_string())
+        })
+        .unwrap();
+    let response = app.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+#[tokio::test]
+async fn the_api_answers_with_stable_codes_and_field_errors() {
+    let h = harness(
+        None,
+        tempfile::tempdir().unwrap(),
+        almaty(2026, 11, 23, 10, 0),
+    )
+    .await;
+    let app = qyzmet::api::router(h.engine.clone());
+    let (status, body) = call(&app, "GET", "/health", Value::Null).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    // A bad IIN is refused at submission and never reaches the gateway.
+    let bad = json!({ "service": "all-kinds", "region": "almaty", "data": { "applicant.iin": "850315300129" } });
+    let (status, body) = call(&app, "POST", "/cases", bad).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["code"], "invalid");
+    assert_eq!(body["fields"][0]["field"], "data.applicant.iin");
+    assert_eq!(
+        body["fields"][0]["message"],
+        "the control digit of the IIN does not match: check the number"
+    );
+
+    let (status, body) = call(
+        &app,
+        "POST",
+        "/cases",
+        json!({ "service": "nope", "region": "almaty", "data": {} }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let (status, body) = call(&app, "POST", "/cases", json!({ "servise": "all-kinds" })).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("servise"),
+        "{body}"
+    );
+
+    let good = json!({ "service": "all-kinds", "region": "almaty", "language": "ru", "sms_consent": true,
+                       "data": { "applicant.iin": "850315300128", "applicant.account": "KZ01", "applicant.language": "ru" } });
+    let (status, body) = call(&app, "POST", "/cases", good).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let number = body["number"].as_str().unwrap().to_string();
+
+    let (_, tasks) = call(&app, "GET", &format!("/tasks?case={number}"), Value::Null).await;
+    let key = tasks[0]["key"].as_str().unwrap().to_string();
+    let (status, body) = call(
+        &app,
+        "POST",
+        &format!("/tasks/{key}/complete"),
+        json!({ "outcome": "maybe", "by": "op" }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["fields"][0]["field"], "outcome");
+    let (status, _) = call(
+        &app,
+        "POST",
+        &format!("/tasks/{key}/complete"),
+        json!({ "outcome": "complete", "by": "op" }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, body) = call(
+        &app,
+        "POST",
+        &format!("/tasks/{key}/complete"),
+        json!({ "outcome": "complete", "by": "op" }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    let (status, body) = call(&app, "GET", "/cases/QZ-1999-000009", Value::Null).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body["code"], "not_found");
+
+    let (status, body) = call(&app, "GET", &format!("/cases/{number}"), Value::Null).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["case"]["number"], number);
+    assert!(
+        body["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["kind"] == "task_completed")
+    );
+}
+
+async fn cases_by_service(engine: &Engine) -> Vec<(String, i64)> {
+    use sqlx::Row;
+    sqlx::query("select service, count(*) from cases group by service order by service")
+        .fetch_all(&engine.store().pool)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect()
+}
+
+async fn real_engine(db: PathBuf, outbox: PathBuf, clock: Arc<ManualClock>) -> Engine {
+    Engine::start(Config {
+        database: db,
+        workflows: PathBuf::from("workflows"),
+        calendars: PathBuf::from("calendars"),
+        settings: Settings::default(),
+        clock,
+        performer: Arc::new(FileOutbox::new(outbox)),
+        number_prefix: "QZ".into(),
+    })
+    .await
+    .expect("the shipped workflows start")
+}
+
+#[tokio::test]
+async fn scheduled_services_start_once_per_occurrence_and_catch_up_after_downtime() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("qyzmet.db");
+    // Deployed on Monday 28 December 2026; the engine is then down until Wednesday 6 January.
+    let clock = Arc::new(ManualClock::new(almaty(2026, 12, 28, 10, 0)));
+    let engine = real_engine(db.clone(), dir.path().join("outbox"), clock.clone()).await;
+    assert_eq!(
+        engine.fire_schedules().await.unwrap(),
+        0,
+        "nothing was due at deployment"
+    );
+    drop(engine);
+    clock.set(almaty(2027, 1, 6, 10, 0));
+    let engine = real_engine(db.clone(), dir.path().join("outbox"), clock.clone()).await;
+    let opened = engine.fire_schedules().await.unwrap();
+    // Missed while down, each once: the nightly account check at 01:00 from 29 Dec to 6 Jan
+    // (9 nights), and the quarterly report of 2026-Q4 on the first working day after the
+    // quarter, Tuesday 5 January 2027 (1-2 January holidays, 4 January the day off moved
+    // from Saturday 2 January; seeds/004 list item 1).
+    assert_eq!(
+        cases_by_service(&engine).await,
+        vec![
+            ("block-unused-accounts".to_string(), 9),
+            ("quarterly-administrative-report".to_string(), 1)
+        ]
+    );
+    assert_eq!(opened, 10);
+    // Again, and after another restart: nothing fires twice.
+    assert_eq!(engine.fire_schedules().await.unwrap(), 0);
+    drop(engine);
+    let engine = real_engine(db, dir.path().join("outbox"), clock.clone()).await;
+    assert_eq!(engine.fire_schedules().await.unwrap(), 0);
+    clock.set(almaty(2027, 1, 7, 2, 0));
+    assert_eq!(
+        engine.fire_schedules().await.unwrap(),
+        1,
+        "the next night's check"
+    );
+}
