@@ -133,8 +133,9 @@ impl Performer for FileOutbox {
     }
 }
 
-/// A fictional answer for each connector, so the embedded default runs a case end to end
-/// before the gateway is configured.
+/// A fictional answer for each connector of the catalog, so the embedded default runs a
+/// case end to end before the gateway is configured: a person with an identity card, an
+/// open account, no disability, no earlier assignment, payment or refusal.
 pub fn stub_answer(connector: &str, input: &Value) -> Value {
     match connector {
         "gbd_fl.person" => json!({
@@ -144,8 +145,27 @@ pub fn stub_answer(connector: &str, input: &Value) -> Value {
             "middle_name": "Бақытқызы",
             "birth_date": "1958-04-12",
             "address": "Алматы қ., Абай даңғылы, 10",
+            "document_type": "identity_card",
+            "document_number": "045812377",
+            "document_issued_by": "ІІМ",
+            "document_issued_on": "2019-06-03",
+            "document_valid_until": "2029-06-02",
         }),
-        "bank.account" => json!({ "open": true, "valid": true, "account_open": true }),
+        "bank.account" => {
+            json!({ "account_exists": true, "bank_name": "Halyk Bank", "account_type": "current", "open": true })
+        }
+        "tsbdi.disability" => json!({ "has_disability": false, "indefinite": false }),
+        "enpf.account" => json!({
+            "has_account": true,
+            "has_right_to_payments": true,
+            "pension_accruals": 1250000.0,
+            "payments_established": false,
+            "pending_application": false,
+        }),
+        "enpf.unclaimed_accruals" => json!({ "count": 0, "as_of": "2027-01-31" }),
+        "provider.register" => {
+            json!({ "has_assignment": false, "has_payment": false, "has_refusal": false })
+        }
         _ => json!({}),
     }
 }
