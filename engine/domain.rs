@@ -69,10 +69,48 @@ impl Iin {
         &self.0
     }
 
+    fn digit(&self, i: usize) -> u32 {
+        u32::from(self.0.as_bytes()[i] - b'0')
+    }
+
+    /// The date of birth: YYMMDD, with the century from the 7th digit.
+    pub fn birth_date(&self) -> NaiveDate {
+        let century = match self.digit(6) {
+            1 | 2 => 1800,
+            3 | 4 => 1900,
+            _ => 2000,
+        };
+        let year = century + (self.digit(0) * 10 + self.digit(1)) as i32;
+        NaiveDate::from_ymd_opt(
+            year,
+            self.digit(2) * 10 + self.digit(3),
+            self.digit(4) * 10 + self.digit(5),
+        )
+        .expect("checked by parse")
+    }
+
+    /// The sex: an odd 7th digit is male, an even one female.
+    pub fn sex(&self) -> Sex {
+        if self.digit(6) % 2 == 1 {
+            Sex::Male
+        } else {
+            Sex::Female
+        }
+    }
+
     /// The masked form for logs: the first two and the last two digits.
     pub fn masked(&self) -> String {
         mask(&self.0)
     }
+}
+
+/// The sex the IIN's 7th digit records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sex {
+    /// 1, 3, 5.
+    Male,
+    /// 2, 4, 6.
+    Female,
 }
 
 /// Masks personal data for logs: keeps the first two and last two characters.

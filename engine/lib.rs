@@ -10,6 +10,7 @@ pub mod clock;
 pub mod definition;
 pub mod diagnostic;
 pub mod domain;
+pub mod gateway;
 pub mod notify;
 pub mod runtime;
 pub mod scenario;

@@ -2,6 +2,7 @@ mod calendar;
 mod crash;
 mod definition;
 mod engine;
+mod gateway;
 mod notify;
 mod runtime;
 mod scenarios;

@@ -1,0 +1,936 @@
+//! A simulator of the state systems behind the gateway, and of the monitoring receiver.
+//!
+//! It answers as GBD FL (a person by IIN: names, birth date, sex, residence, identity
+//! document), a second-tier bank (an account check), TsBDI (disability group and term),
+//! ENPF (the pension account and accruals) and the provider's register (an earlier
+//! assignment, payment or refusal), over JSON, and as GBD FL over the gateway's SOAP sync
+//! and async channels. It receives the stage feed like the monitoring system would, drops
+//! repeats by idempotency key, and counts reports that arrive out of order.
+//!
+//! The people are fictional, with valid IINs. The systems name their fields their own way
+//! (`surname`, `birthDate`, `regAddress/full`, groups as `1`/`2`/`3`, dates as `dd.mm.yyyy`
+//! at TsBDI), so `config/connectors.yaml` has real mapping to do.
+//!
+//! **Faults**, per connector (the catalog's name, or `monitoring`), set at start or at run
+//! time with `POST /faults {connector, latency_ms, error_rate, timeout, down}`:
+//! `latency_ms` delays each answer; `error_rate` (0…1) answers that share with HTTP 503 (a
+//! SOAP `Server` fault on the SOAP channels); `timeout` holds the request without answering
+//! (the client's timeout fires); `down` answers 503 at once, as a gateway in front of a dead
+//! system does. `DELETE /faults` clears them all; `GET /faults` shows them.
+//!
+//! What it saw is there for tests and demonstrations: `GET /requests` (connector and
+//! idempotency key of every request, the SOAP `messageId`, `serviceId` and sender),
+//! `GET /monitoring/stages` (the reports kept, in arrival order), `GET /shep/async/answers`
+//! (asynchronous answers not yet picked up; or set a callback URL to have them posted).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Json;
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use chrono::{FixedOffset, SecondsFormat};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use super::soap;
+use crate::clock::{Clock, SystemClock};
+use crate::domain::Iin;
+
+/// One fictional person, as the state systems know them.
+#[derive(Debug, Clone)]
+pub struct Person {
+    /// The IIN.
+    pub iin: &'static str,
+    /// Surname.
+    pub last_name: &'static str,
+    /// Given name.
+    pub first_name: &'static str,
+    /// Patronymic, when there is one.
+    pub middle_name: Option<&'static str>,
+    /// YYYY-MM-DD.
+    pub birth_date: &'static str,
+    /// The registered permanent residence.
+    pub address: &'static str,
+    /// The identity card's number.
+    pub document_number: &'static str,
+    /// Issued on.
+    pub document_issued_on: &'static str,
+    /// Valid until.
+    pub document_valid_until: &'static str,
+    /// (IBAN, bank, CARD or CURRENT).
+    pub bank: Option<(&'static str, &'static str, &'static str)>,
+    /// (group 1-3, established dd.mm.yyyy, until dd.mm.yyyy or none when indefinite).
+    pub disability: Option<(u8, &'static str, Option<&'static str>)>,
+    /// (accruals in tenge, payments established).
+    pub enpf: Option<(f64, bool)>,
+    /// An earlier assignment (date, decision number), payment date, refusal date.
+    pub register: Register,
+}
+
+/// What the provider's register holds about a person.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Register {
+    /// (date, decision number) of an earlier assignment.
+    pub assignment: Option<(&'static str, &'static str)>,
+    /// The date of a payment.
+    pub payment: Option<&'static str>,
+    /// The date of a refusal.
+    pub refusal: Option<&'static str>,
+}
+
+/// The seeded people. Every IIN is valid (the tests check it); one needs the second pass of
+/// the control digit (850315301801).
+pub fn people() -> Vec<Person> {
+    vec![
+        Person {
+            iin: "520315400126",
+            last_name: "Абенова",
+            first_name: "Айгүл",
+            middle_name: Some("Серікқызы"),
+            birth_date: "1952-03-15",
+            address: "г. Алматы, ул. Жамбыла, 12, кв. 4",
+            document_number: "041234567",
+            document_issued_on: "2019-05-20",
+            document_valid_until: "2029-05-19",
+            bank: Some(("KZ86125KZT5004100100", "АО «Халык Банк Казахстана»", "CARD")),
+            disability: None,
+            enpf: Some((1_250_300.5, false)),
+            register: Register::default(),
+        },
+        Person {
+            iin: "550404400195",
+            last_name: "Ермекова",
+            first_name: "Алия",
+            middle_name: Some("Сабитқызы"),
+            birth_date: "1955-04-04",
+            address: "г. Алматы, ул. Сатпаева, 90, кв. 17",
+            document_number: "037654321",
+            document_issued_on: "2017-02-11",
+            document_valid_until: "2027-02-10",
+            bank: Some(("KZ56722S000001234567", "АО «Kaspi Bank»", "CARD")),
+            disability: Some((3, "14.09.2021", Some("14.09.2026"))),
+            enpf: Some((980_000.0, true)),
+            register: Register {
+                assignment: None,
+                payment: None,
+                refusal: Some("2024-10-02"),
+            },
+        },
+        Person {
+            iin: "480722301507",
+            last_name: "Жақсылықов",
+            first_name: "Бауыржан",
+            middle_name: Some("Омарұлы"),
+            birth_date: "1948-07-22",
+            address: "Абай облысы, г. Семей, ул. Шәкәрім, 41",
+            document_number: "029988776",
+            document_issued_on: "2016-08-30",
+            document_valid_until: "2026-08-29",
+            bank: Some((
+                "KZ40601A871001726091",
+                "АО «Народный сберегательный банк»",
+                "CURRENT",
+            )),
+            disability: Some((2, "03.03.2010", None)),
+            enpf: Some((2_310_750.0, true)),
+            register: Register {
+                assignment: Some(("2012-06-15", "148/2012")),
+                payment: Some("2012-07-01"),
+                refusal: None,
+            },
+        },
+        Person {
+            iin: "610105302311",
+            last_name: "Нұрланов",
+            first_name: "Ерлан",
+            middle_name: None,
+            birth_date: "1961-01-05",
+            address: "г. Шымкент, мкр. Нурсат, 7, кв. 55",
+            document_number: "045551212",
+            document_issued_on: "2021-11-03",
+            document_valid_until: "2031-11-02",
+            bank: None,
+            disability: None,
+            enpf: None,
+            register: Register::default(),
+        },
+        Person {
+            iin: "790930400789",
+            last_name: "Сергеева",
+            first_name: "Ольга",
+            middle_name: Some("Петровна"),
+            birth_date: "1979-09-30",
+            address: "г. Караганда, пр. Бухар-Жырау, 56, кв. 3",
+            document_number: "039871234",
+            document_issued_on: "2018-03-14",
+            document_valid_until: "2028-03-13",
+            bank: Some(("KZ21998CTB0000123456", "АО «Jusan Bank»", "CURRENT")),
+            disability: Some((1, "21.01.2019", Some("21.01.2027"))),
+            enpf: Some((431_000.25, false)),
+            register: Register::default(),
+        },
+        Person {
+            iin: "050211500445",
+            last_name: "Төлеген",
+            first_name: "Әлихан",
+            middle_name: Some("Бекұлы"),
+            birth_date: "2005-02-11",
+            address: "г. Астана, ул. Кенесары, 40, кв. 112",
+            document_number: "051112233",
+            document_issued_on: "2021-02-15",
+            document_valid_until: "2031-02-14",
+            bank: None,
+            disability: Some((2, "11.02.2023", Some("11.02.2028"))),
+            enpf: Some((12_000.0, false)),
+            register: Register::default(),
+        },
+        Person {
+            iin: "850315301801",
+            last_name: "Оспанов",
+            first_name: "Дәурен",
+            middle_name: Some("Маратұлы"),
+            birth_date: "1985-03-15",
+            address: "г. Актобе, пр. Абилкайыр хана, 3, кв. 8",
+            document_number: "046667788",
+            document_issued_on: "2022-04-01",
+            document_valid_until: "2032-03-31",
+            bank: Some(("KZ75125KZT2069100100", "АО «Халык Банк Казахстана»", "CARD")),
+            disability: None,
+            enpf: Some((3_905_100.0, false)),
+            register: Register::default(),
+        },
+    ]
+}
+
+/// Faults of one connector.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fault {
+    /// Delay before each answer.
+    #[serde(default)]
+    pub latency_ms: u64,
+    /// The share of requests answered 503 (0…1).
+    #[serde(default)]
+    pub error_rate: f64,
+    /// Hold every request without answering.
+    #[serde(default)]
+    pub timeout: bool,
+    /// Answer 503 at once.
+    #[serde(default)]
+    pub down: bool,
+}
+
+/// `POST /faults`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetFault {
+    /// The connector (`gbd_fl.person`, `monitoring`, …).
+    pub connector: String,
+    /// Delay before each answer.
+    #[serde(default)]
+    pub latency_ms: u64,
+    /// The share of requests answered 503.
+    #[serde(default)]
+    pub error_rate: f64,
+    /// Hold every request without answering.
+    #[serde(default)]
+    pub timeout: bool,
+    /// Answer 503 at once.
+    #[serde(default)]
+    pub down: bool,
+}
+
+/// One request the simulator received.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Received {
+    /// The connector it was for.
+    pub connector: String,
+    /// The `Idempotency-Key` header.
+    pub idempotency_key: Option<String>,
+    /// The envelope's `messageId`, on SOAP.
+    pub message_id: Option<String>,
+    /// The envelope's `serviceId`, on SOAP.
+    pub service_id: Option<String>,
+    /// The envelope's sender, on SOAP.
+    pub sender_id: Option<String>,
+    /// Whether an `Authorization` or `X-Api-Key` header came.
+    pub authenticated: bool,
+}
+
+/// What the monitoring receiver holds.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Monitor {
+    /// The reports kept, in arrival order (repeats dropped).
+    pub stages: Vec<Value>,
+    /// Repeats dropped by idempotency key.
+    pub repeats: u64,
+    /// Reports whose sequence was lower than one already kept for the case.
+    pub out_of_order: u64,
+}
+
+/// The simulator's state: shared by its handlers, changeable at run time.
+#[derive(Debug, Default)]
+pub struct Sim {
+    people: BTreeMap<String, Person>,
+    faults: Mutex<HashMap<String, Fault>>,
+    received: Mutex<Vec<Received>>,
+    monitor: Mutex<Monitor>,
+    answers: Mutex<Vec<String>>,
+    callback: Mutex<Option<String>>,
+}
+
+impl Sim {
+    /// A simulator with the seeded people and no faults.
+    pub fn new() -> Arc<Sim> {
+        Arc::new(Sim {
+            people: people()
+                .into_iter()
+                .map(|p| (p.iin.to_string(), p))
+                .collect(),
+            ..Sim::default()
+        })
+    }
+
+    /// Sets (replaces) a connector's faults.
+    pub fn set_fault(&self, connector: &str, fault: Fault) {
+        let mut faults = self.faults.lock().unwrap_or_else(|e| e.into_inner());
+        if fault == Fault::default() {
+            faults.remove(connector);
+        } else {
+            faults.insert(connector.to_string(), fault);
+        }
+    }
+
+    /// Clears every fault.
+    pub fn clear_faults(&self) {
+        self.faults
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+
+    /// Where asynchronous answers are posted; `None` keeps them for `GET /shep/async/answers`.
+    pub fn set_callback(&self, url: Option<String>) {
+        *self.callback.lock().unwrap_or_else(|e| e.into_inner()) = url;
+    }
+
+    /// The requests received so far.
+    pub fn received(&self) -> Vec<Received> {
+        self.received
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// What the monitoring receiver holds.
+    pub fn monitor(&self) -> Monitor {
+        self.monitor
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Takes the asynchronous answers waiting to be picked up.
+    pub fn take_answers(&self) -> Vec<String> {
+        std::mem::take(&mut *self.answers.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    fn fault(&self, connector: &str) -> Fault {
+        self.faults
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(connector)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    fn log(&self, r: Received) {
+        self.received
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(r);
+    }
+}
+
+/// Parses `--fault` arguments: `gbd_fl.person:down`, `bank.account:latency_ms=800,error_rate=0.2`,
+/// `tsbdi.disability:timeout`.
+pub fn parse_fault(text: &str) -> Result<SetFault, String> {
+    let (connector, spec) = text
+        .split_once(':')
+        .ok_or_else(|| format!("`{text}`: write connector:setting[,setting…]"))?;
+    let mut f = SetFault {
+        connector: connector.to_string(),
+        latency_ms: 0,
+        error_rate: 0.0,
+        timeout: false,
+        down: false,
+    };
+    for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        match part.split_once('=') {
+            None if part == "down" => f.down = true,
+            None if part == "timeout" => f.timeout = true,
+            Some(("latency_ms", v)) => {
+                f.latency_ms = v
+                    .parse()
+                    .map_err(|_| format!("`{v}` is not milliseconds"))?
+            }
+            Some(("error_rate", v)) => {
+                f.error_rate = v
+                    .parse()
+                    .ok()
+                    .filter(|r: &f64| (0.0..=1.0).contains(r))
+                    .ok_or_else(|| format!("`{v}` is not a rate between 0 and 1"))?
+            }
+            _ => {
+                return Err(format!(
+                    "`{part}`: settings are down, timeout, latency_ms=N, error_rate=R"
+                ));
+            }
+        }
+    }
+    Ok(f)
+}
+
+/// The simulator's routes.
+pub fn router(sim: Arc<Sim>) -> Router {
+    Router::new()
+        .route("/gbd_fl/person", post(gbd_fl_json))
+        .route("/bank/account", post(bank))
+        .route("/tsbdi/disability", post(tsbdi))
+        .route("/enpf/account", post(enpf))
+        .route("/provider/register", post(register))
+        .route("/shep/sync", post(shep_sync))
+        .route("/shep/async", post(shep_async))
+        .route("/shep/async/answers", get(async_answers))
+        .route("/monitoring/stages", post(monitoring).get(monitoring_list))
+        .route(
+            "/faults",
+            post(set_fault).get(list_faults).delete(clear_faults),
+        )
+        .route("/requests", get(requests))
+        .with_state(sim)
+}
+
+/// Serves the simulator on a bound listener until `shutdown` completes.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    sim: Arc<Sim>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(sim))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Starts the simulator on `127.0.0.1:0`; returns its base URL and state (for tests, and for
+/// `qyzmet serve` to run it in-process). It stops with the runtime.
+pub async fn spawn() -> std::io::Result<(String, Arc<Sim>)> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let sim = Sim::new();
+    let state = sim.clone();
+    tokio::spawn(async move {
+        let _ = serve(listener, state, std::future::pending()).await;
+    });
+    Ok((format!("http://{addr}"), sim))
+}
+
+// ── Handlers ────────────────────────────────────────────────────────────────────────────────
+
+/// Applies a connector's faults: `Some(response)` when the fault answers instead.
+async fn faulted(sim: &Sim, connector: &str, soap_channel: bool) -> Option<Response> {
+    let f = sim.fault(connector);
+    if f.latency_ms > 0 {
+        tokio::time::sleep(Duration::from_millis(f.latency_ms)).await;
+    }
+    if f.timeout {
+        // Hold the request well past any client's timeout; the client gives up first.
+        tokio::time::sleep(Duration::from_secs(300)).await;
+    }
+    let fail = f.down || (f.error_rate > 0.0 && rand::random::<f64>() < f.error_rate);
+    if !fail {
+        return None;
+    }
+    Some(if soap_channel {
+        (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            [(header::CONTENT_TYPE, "text/xml; charset=utf-8")],
+            soap::fault(&soap::Fault {
+                code: "Server".into(),
+                message: format!("{connector}: the system is not available"),
+            }),
+        )
+            .into_response()
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({ "error": format!("{connector} is not available") })),
+        )
+            .into_response()
+    })
+}
+
+fn received(connector: &str, headers: &HeaderMap) -> Received {
+    Received {
+        connector: connector.to_string(),
+        idempotency_key: headers
+            .get("idempotency-key")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string),
+        message_id: None,
+        service_id: None,
+        sender_id: None,
+        authenticated: headers.contains_key(header::AUTHORIZATION)
+            || headers.contains_key("x-api-key"),
+    }
+}
+
+/// Why a JSON request names no one the system knows.
+enum Miss {
+    /// The IIN does not parse: 400.
+    Invalid,
+    /// No such person: 404.
+    Unknown,
+}
+
+impl IntoResponse for Miss {
+    fn into_response(self) -> Response {
+        match self {
+            Miss::Invalid => (
+                StatusCode::BAD_REQUEST,
+                Json(json!({ "error": "invalid IIN" })),
+            ),
+            Miss::Unknown => (
+                StatusCode::NOT_FOUND,
+                Json(json!({ "error": "no such person" })),
+            ),
+        }
+        .into_response()
+    }
+}
+
+/// Reads `iin` from a JSON body and finds the person.
+fn person<'a>(sim: &'a Sim, body: &Value) -> Result<&'a Person, Miss> {
+    let iin = body.get("iin").and_then(Value::as_str).unwrap_or("");
+    if Iin::parse(iin).is_err() {
+        return Err(Miss::Invalid);
+    }
+    sim.people.get(iin).ok_or(Miss::Unknown)
+}
+
+/// GBD FL's person, in its own field names. `zoned` writes the birth date as xsd:date with
+/// Kazakhstan's old offset, as SOAP stacks do.
+fn person_json(p: &Person, zoned: bool) -> Value {
+    let sex = if matches!(p.iin.as_bytes()[6], b'1' | b'3' | b'5') {
+        "MALE"
+    } else {
+        "FEMALE"
+    };
+    let birth = if zoned {
+        format!("{}+06:00", p.birth_date)
+    } else {
+        p.birth_date.to_string()
+    };
+    let mut person = json!({
+        "iin": p.iin,
+        "surname": p.last_name,
+        "name": p.first_name,
+        "birthDate": birth,
+        "sex": sex,
+        "regAddress": { "full": p.address },
+        "document": {
+            "type": "IDENTITY_CARD",
+            "number": p.document_number,
+            "issuer": "МВД РК",
+            "issueDate": p.document_issued_on,
+            "expiryDate": p.document_valid_until,
+        },
+    });
+    if let Some(m) = p.middle_name {
+        person["patronymic"] = json!(m);
+    }
+    json!({ "person": person })
+}
+
+async fn gbd_fl_json(
+    State(sim): State<Arc<Sim>>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
+    sim.log(received("gbd_fl.person", &headers));
+    if let Some(r) = faulted(&sim, "gbd_fl.person", false).await {
+        return r;
+    }
+    match person(&sim, &body) {
+        Ok(p) => Json(person_json(p, false)).into_response(),
+        Err(m) => m.into_response(),
+    }
+}
+
+async fn bank(
+    State(sim): State<Arc<Sim>>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
+    sim.log(received("bank.account", &headers));
+    if let Some(r) = faulted(&sim, "bank.account", false).await {
+        return r;
+    }
+    let p = match person(&sim, &body) {
+        Ok(p) => p,
+        Err(m) => return m.into_response(),
+    };
+    let asked = body
+        .get("accountNumber")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    match p.bank {
+        Some((iban, bank, kind)) if asked.is_empty() || asked == iban => Json(json!({
+            "exists": true, "bank": { "name": bank }, "type": kind
+        }))
+        .into_response(),
+        _ => Json(json!({ "exists": false })).into_response(),
+    }
+}
+
+async fn tsbdi(
+    State(sim): State<Arc<Sim>>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
+    sim.log(received("tsbdi.disability", &headers));
+    if let Some(r) = faulted(&sim, "tsbdi.disability", false).await {
+        return r;
+    }
+    let p = match person(&sim, &body) {
+        Ok(p) => p,
+        Err(m) => return m.into_response(),
+    };
+    match p.disability {
+        Some((group, from, until)) => Json(json!({
+            "disabled": true,
+            "group": group,
+            "from": from,
+            "until": until,
+            "indefinite": until.is_none(),
+        }))
+        .into_response(),
+        None => Json(json!({ "disabled": false })).into_response(),
+    }
+}
+
+async fn enpf(
+    State(sim): State<Arc<Sim>>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
+    sim.log(received("enpf.account", &headers));
+    if let Some(r) = faulted(&sim, "enpf.account", false).await {
+        return r;
+    }
+    let p = match person(&sim, &body) {
+        Ok(p) => p,
+        Err(m) => return m.into_response(),
+    };
+    // The right to payments from the retirement age; the simulator's rule of thumb: born
+    // in 1963 or earlier.
+    let born: i32 = p.birth_date[..4].parse().unwrap_or(2000);
+    match p.enpf {
+        Some((accruals, established)) => Json(json!({
+            "account": { "open": true, "paymentsEstablished": established, "pendingApplication": false },
+            "rightToPayments": born <= 1963,
+            "accruals": accruals,
+        }))
+        .into_response(),
+        None => Json(json!({ "account": { "open": false }, "rightToPayments": false, "accruals": 0 }))
+            .into_response(),
+    }
+}
+
+async fn register(
+    State(sim): State<Arc<Sim>>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
+    sim.log(received("provider.register", &headers));
+    if let Some(r) = faulted(&sim, "provider.register", false).await {
+        return r;
+    }
+    let p = match person(&sim, &body) {
+        Ok(p) => p,
+        Err(m) => return m.into_response(),
+    };
+    let r = p.register;
+    let mut out = json!({
+        "assigned": r.assignment.is_some(),
+        "paid": r.payment.is_some(),
+        "refused": r.refusal.is_some(),
+    });
+    if let Some((date, number)) = r.assignment {
+        out["assignmentDate"] = json!(date);
+        out["decisionNumber"] = json!(number);
+    }
+    if let Some(d) = r.payment {
+        out["paymentDate"] = json!(d);
+    }
+    if let Some(d) = r.refusal {
+        out["refusalDate"] = json!(d);
+    }
+    Json(out).into_response()
+}
+
+fn now_almaty() -> String {
+    SystemClock
+        .now()
+        .with_timezone(&FixedOffset::east_opt(5 * 3600).expect("a valid offset"))
+        .to_rfc3339_opts(SecondsFormat::Millis, false)
+}
+
+fn xml(status: StatusCode, body: String) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/xml; charset=utf-8")],
+        body,
+    )
+        .into_response()
+}
+
+fn client_fault(message: &str) -> Response {
+    xml(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        soap::fault(&soap::Fault {
+            code: "Client".into(),
+            message: message.into(),
+        }),
+    )
+}
+
+/// The person data of the GBD FL services (`GBDFL_PERSON` sync, `GBDFL_PERSON_ASYNC`).
+fn gbd_fl_data(sim: &Sim, data: &Value) -> Result<Value, (String, String)> {
+    let iin = data.get("iin").and_then(Value::as_str).unwrap_or("");
+    if Iin::parse(iin).is_err() {
+        return Err(("ERR_INVALID_IIN".into(), "invalid IIN".into()));
+    }
+    match sim.people.get(iin) {
+        Some(p) => Ok(person_json(p, true)),
+        None => Err(("ERR_NOT_FOUND".into(), "no such person".into())),
+    }
+}
+
+async fn shep_sync(State(sim): State<Arc<Sim>>, headers: HeaderMap, body: String) -> Response {
+    let request = soap::parse_sync_request(&body);
+    let mut r = received("gbd_fl.person", &headers);
+    if let Ok(req) = &request {
+        r.message_id = Some(req.message_id.clone());
+        r.service_id = Some(req.service_id.clone());
+        r.sender_id = Some(req.sender_id.clone());
+    }
+    sim.log(r);
+    let req = match request {
+        Ok(req) => req,
+        Err(e) => return client_fault(&e.to_string()),
+    };
+    if req.service_id != "GBDFL_PERSON" {
+        return client_fault(&format!("unknown serviceId {}", req.service_id));
+    }
+    if let Some(r) = faulted(&sim, "gbd_fl.person", true).await {
+        return r;
+    }
+    let (code, message, data) = match gbd_fl_data(&sim, &req.data) {
+        Ok(data) => (
+            "SCSS001".to_string(),
+            "Message has been processed successfully".to_string(),
+            data,
+        ),
+        Err((code, message)) => (code, message, Value::Null),
+    };
+    xml(
+        StatusCode::OK,
+        soap::sync_response(&soap::SyncResponse {
+            message_id: req.message_id,
+            response_date: now_almaty(),
+            status_code: code,
+            status_message: message,
+            data,
+        }),
+    )
+}
+
+async fn shep_async(State(sim): State<Arc<Sim>>, headers: HeaderMap, body: String) -> Response {
+    let request = soap::parse_async_message(&body);
+    let mut r = received("gbd_fl.person", &headers);
+    if let Ok(req) = &request {
+        r.message_id = Some(req.message_id.clone());
+        r.service_id = Some(req.service_id.clone());
+        r.sender_id = Some(req.sender_id.clone());
+    }
+    sim.log(r);
+    let req = match request {
+        Ok(req) => req,
+        Err(e) => return client_fault(&e.to_string()),
+    };
+    if req.service_id != "GBDFL_PERSON_ASYNC" {
+        return client_fault(&format!("unknown serviceId {}", req.service_id));
+    }
+    if let Some(r) = faulted(&sim, "gbd_fl.person", true).await {
+        return r;
+    }
+    let (message_type, data) = match gbd_fl_data(&sim, &req.data) {
+        Ok(data) => ("RESPONSE", data),
+        Err((code, message)) => ("ERROR", json!({ "code": code, "message": message })),
+    };
+    let answer = soap::async_message(&soap::AsyncMessage {
+        message_id: format!("sim-{}", req.message_id),
+        correlation_id: Some(req.message_id.clone()),
+        service_id: req.service_id.clone(),
+        message_type: message_type.into(),
+        message_date: now_almaty(),
+        sender_id: "GBDFL".into(),
+        password: String::new(),
+        data,
+    });
+    let callback = sim
+        .callback
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    match callback {
+        Some(url) => {
+            // Answer later, as the gateway does: after the acknowledgement.
+            tokio::spawn(async move {
+                let client = reqwest::Client::new();
+                let _ = client
+                    .post(url)
+                    .header(header::CONTENT_TYPE, "text/xml; charset=utf-8")
+                    .body(answer)
+                    .send()
+                    .await;
+            });
+        }
+        None => sim
+            .answers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(answer),
+    }
+    xml(
+        StatusCode::OK,
+        soap::async_ack(&req.message_id, &now_almaty()),
+    )
+}
+
+async fn async_answers(State(sim): State<Arc<Sim>>) -> Json<Vec<String>> {
+    Json(sim.take_answers())
+}
+
+async fn monitoring(
+    State(sim): State<Arc<Sim>>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
+    sim.log(received("monitoring", &headers));
+    if let Some(r) = faulted(&sim, "monitoring", false).await {
+        return r;
+    }
+    let Some(key) = body.get("idempotency_key").and_then(Value::as_str) else {
+        return (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(json!({ "error": "no idempotency_key" })),
+        )
+            .into_response();
+    };
+    let mut m = sim.monitor.lock().unwrap_or_else(|e| e.into_inner());
+    if m.stages
+        .iter()
+        .any(|s| s.get("idempotency_key").and_then(Value::as_str) == Some(key))
+    {
+        m.repeats += 1;
+        return (StatusCode::OK, Json(json!({ "repeat": true }))).into_response();
+    }
+    let case = body.get("registration_number").cloned();
+    let sequence = body.get("sequence").and_then(Value::as_u64).unwrap_or(0);
+    let latest = m
+        .stages
+        .iter()
+        .filter(|s| s.get("registration_number") == case.as_ref())
+        .filter_map(|s| s.get("sequence").and_then(Value::as_u64))
+        .max()
+        .unwrap_or(0);
+    if sequence < latest {
+        m.out_of_order += 1;
+    }
+    m.stages.push(body);
+    (StatusCode::CREATED, Json(json!({ "accepted": true }))).into_response()
+}
+
+async fn monitoring_list(State(sim): State<Arc<Sim>>) -> Json<Monitor> {
+    Json(sim.monitor())
+}
+
+async fn set_fault(State(sim): State<Arc<Sim>>, Json(f): Json<SetFault>) -> Response {
+    if !(0.0..=1.0).contains(&f.error_rate) {
+        return (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(json!({ "error": "error_rate is between 0 and 1" })),
+        )
+            .into_response();
+    }
+    sim.set_fault(
+        &f.connector,
+        Fault {
+            latency_ms: f.latency_ms,
+            error_rate: f.error_rate,
+            timeout: f.timeout,
+            down: f.down,
+        },
+    );
+    StatusCode::NO_CONTENT.into_response()
+}
+
+async fn list_faults(State(sim): State<Arc<Sim>>) -> Json<HashMap<String, Fault>> {
+    Json(sim.faults.lock().unwrap_or_else(|e| e.into_inner()).clone())
+}
+
+async fn clear_faults(State(sim): State<Arc<Sim>>) -> StatusCode {
+    sim.clear_faults();
+    StatusCode::NO_CONTENT
+}
+
+async fn requests(State(sim): State<Arc<Sim>>) -> Json<Vec<Received>> {
+    Json(sim.received())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_seeded_iins_are_valid() {
+        for p in people() {
+            let iin = Iin::parse(p.iin).unwrap_or_else(|e| panic!("{}: {e}", p.iin));
+            assert_eq!(
+                iin.birth_date().format("%Y-%m-%d").to_string(),
+                p.birth_date,
+                "{}",
+                p.iin
+            );
+        }
+    }
+
+    #[test]
+    fn faults_parse_from_the_command_line() {
+        let f = parse_fault("bank.account:latency_ms=800,error_rate=0.25").unwrap();
+        assert_eq!(
+            (f.connector.as_str(), f.latency_ms, f.error_rate),
+            ("bank.account", 800, 0.25)
+        );
+        assert!(parse_fault("gbd_fl.person:down").unwrap().down);
+        assert!(parse_fault("gbd_fl.person:error_rate=2").is_err());
+        assert!(parse_fault("gbd_fl.person").is_err());
+    }
+}
