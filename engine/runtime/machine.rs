@@ -949,6 +949,25 @@ impl<'a, 'c> Machine<'a, 'c> {
         );
     }
 
+    /// The token waiting for a request job, with its step, the request, its scope and path.
+    fn request_waiting_on(
+        &self,
+        job: &str,
+    ) -> Result<(Token, &'c Step, &'c Request, String, String), Error> {
+        let Some(t) = self.waiting_on(|w| matches!(w, Waiting::Job { key } if key == job)) else {
+            return Err(Error::Stale(format!("no step waits for job {job}")));
+        };
+        let t = self.token(t)?.clone();
+        let def = self.def_of(&t.calls)?;
+        let step = def.step(t.step);
+        let StepKind::Request(r) = &step.kind else {
+            return Err(Error::Internal("a job wait outside a request"));
+        };
+        let scope = self.scope_of(&t.calls)?;
+        let path = self.step_path(&t.calls, step)?;
+        Ok((t, step, r, scope, path))
+    }
+
     fn event(&mut self, event: &Event) -> Result<(), Error> {
         match event {
             Event::TaskCompleted {
@@ -958,18 +977,7 @@ impl<'a, 'c> Machine<'a, 'c> {
                 by,
             } => self.complete_task(task, outcome, form, by),
             Event::JobSucceeded { job, output } => {
-                let Some(t) = self.waiting_on(|w| matches!(w, Waiting::Job { key } if key == job))
-                else {
-                    return Err(Error::Stale(format!("no step waits for job {job}")));
-                };
-                let t = self.token(t)?.clone();
-                let def = self.def_of(&t.calls)?;
-                let step = def.step(t.step);
-                let StepKind::Request(r) = &step.kind else {
-                    return Err(Error::Internal("a job wait outside a request"));
-                };
-                let scope = self.scope_of(&t.calls)?;
-                let path = self.step_path(&t.calls, step)?;
+                let (t, step, r, scope, path) = self.request_waiting_on(job)?;
                 self.assign(&scope, &r.output, Some(("response", output)))?;
                 self.history(
                     Actor::System(r.connector.clone()),
@@ -986,18 +994,7 @@ impl<'a, 'c> Machine<'a, 'c> {
                 error,
                 attempts,
             } => {
-                let Some(t) = self.waiting_on(|w| matches!(w, Waiting::Job { key } if key == job))
-                else {
-                    return Err(Error::Stale(format!("no step waits for job {job}")));
-                };
-                let t = self.token(t)?.clone();
-                let def = self.def_of(&t.calls)?;
-                let step = def.step(t.step);
-                let StepKind::Request(r) = &step.kind else {
-                    return Err(Error::Internal("a job wait outside a request"));
-                };
-                let scope = self.scope_of(&t.calls)?;
-                let path = self.step_path(&t.calls, step)?;
+                let (t, step, r, scope, path) = self.request_waiting_on(job)?;
                 self.history(
                     Actor::System(r.connector.clone()),
                     "request_failed",
