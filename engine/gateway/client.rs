@@ -212,6 +212,9 @@ pub struct GatewayPerformer {
     breakers: HashMap<String, Breaker>,
     clock: Arc<dyn Clock>,
     metrics: Metrics,
+    /// Performs the requests of connectors the file does not configure (the embedded
+    /// default's stub); without it they are fatal.
+    fallback: Option<Arc<dyn Performer>>,
 }
 
 /// An HTTP client with rustls (no OpenSSL or other system library).
@@ -243,7 +246,15 @@ impl GatewayPerformer {
             breakers,
             clock,
             metrics,
+            fallback: None,
         })
+    }
+
+    /// Sends the requests of connectors the file does not configure to `fallback` (e.g. the
+    /// stub answers of `worker::outbox::FileOutbox`) instead of failing them.
+    pub fn with_fallback(mut self, fallback: Arc<dyn Performer>) -> Self {
+        self.fallback = Some(fallback);
+        self
     }
 
     /// Loads `path` against the catalog, reading secrets from the process environment.
@@ -501,6 +512,14 @@ impl Performer for GatewayPerformer {
     ) -> BoxFuture<'a, Result<Value, JobError>> {
         Box::pin(async move {
             match work {
+                Work::Request { connector, .. }
+                    if !self.config.connectors.contains_key(connector) =>
+                {
+                    match &self.fallback {
+                        Some(f) => f.perform(key, work).await,
+                        None => self.request(key, connector, &Value::Null).await,
+                    }
+                }
                 Work::Request {
                     connector, input, ..
                 } => self.request(key, connector, input).await,

@@ -352,6 +352,25 @@ async fn a_refusal_is_fatal_with_a_clear_message_and_a_masked_iin() {
         p.breaker("bank.account").unwrap().state(),
         State::Closed { failures: 0 }
     );
+    // A connector the file does not configure is fatal, or the fallback's (the stub).
+    let batch = request("enpf.unclaimed_accruals", json!({}));
+    let err = p.perform("job:1:1:3", &batch).await.unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("no connector `enpf.unclaimed_accruals` is configured"),
+        "{err}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let p = gw
+        .performer(|t| t)
+        .with_fallback(Arc::new(FileOutbox::new(dir.path().to_path_buf())));
+    assert!(
+        p.perform("job:1:1:3", &batch)
+            .await
+            .unwrap()
+            .get("count")
+            .is_some()
+    );
     // Another kind of work is not the gateway's.
     let err = p
         .perform(
