@@ -654,9 +654,52 @@ pub mod tx {
         output: &Value,
         now: DateTime<Utc>,
     ) -> Result<(), Error> {
-        sqlx::query("update jobs set status = 'done', lease_until = null, output = ?, updated_at = ? where key = ?")
+        job_finished(conn, key, "done", output, now).await
+    }
+
+    /// Marks a data request whose retries ran out as failed (its case took the failure
+    /// path), with the last error.
+    pub async fn job_failed(
+        conn: &mut SqliteConnection,
+        key: &str,
+        error: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), Error> {
+        job_finished(
+            conn,
+            key,
+            "failed",
+            &serde_json::json!({ "failed": error }),
+            now,
+        )
+        .await
+    }
+
+    async fn job_finished(
+        conn: &mut SqliteConnection,
+        key: &str,
+        status: &str,
+        output: &Value,
+        now: DateTime<Utc>,
+    ) -> Result<(), Error> {
+        sqlx::query("update jobs set status = ?, lease_until = null, output = ?, updated_at = ? where key = ?")
+            .bind(status)
             .bind(json(output))
             .bind(ts(now))
+            .bind(key)
+            .execute(&mut *conn)
+            .await?;
+        Ok(())
+    }
+
+    /// Moves a timer later (one its case could not take yet).
+    pub async fn postpone_timer(
+        conn: &mut SqliteConnection,
+        key: &str,
+        due_at: DateTime<Utc>,
+    ) -> Result<(), Error> {
+        sqlx::query("update timers set due_at = ? where key = ?")
+            .bind(ts(due_at))
             .bind(key)
             .execute(&mut *conn)
             .await?;

@@ -288,12 +288,7 @@ async fn handle(
                     tx::job_done(conn, key, output, now).await?
                 }
                 (CaseRef::Job(key), Event::JobFailed { error, .. }) => {
-                    tx::job_done(conn, key, &serde_json::json!({ "failed": error }), now).await?;
-                    sqlx::query("update jobs set status = 'failed' where key = ?")
-                        .bind(key)
-                        .execute(&mut *conn)
-                        .await
-                        .map_err(store::Error::from)?;
+                    tx::job_failed(conn, key, error, now).await?
                 }
                 _ => {}
             }
@@ -340,12 +335,7 @@ async fn handle(
                     // A timer the case cannot take (data it lacks, a date past the
                     // calendar): keep it, look again in an hour, and say so loudly.
                     tracing::error!(timer = %timer.key, case_id = timer.case_id, error = %e, "a timer could not fire");
-                    sqlx::query("update timers set due_at = ? where key = ?")
-                        .bind(store::ts(now + Duration::hours(1)))
-                        .bind(&timer.key)
-                        .execute(&mut *conn)
-                        .await
-                        .map_err(store::Error::from)?;
+                    tx::postpone_timer(conn, &timer.key, now + Duration::hours(1)).await?;
                 }
             }
             Ok(Reply::Count(count))
