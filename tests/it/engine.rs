@@ -27,21 +27,34 @@ struct Harness {
     _dir: tempfile::TempDir,
 }
 
+/// The fixture services with one step of every kind.
+const FIXTURES: &str = "tests/fixtures/definitions/valid";
+
+/// An engine on `workflows` as `qyzmet serve` builds it, with a manual clock and a file outbox.
+async fn start(
+    workflows: &str,
+    database: PathBuf,
+    clock: Arc<ManualClock>,
+    outbox: Arc<FileOutbox>,
+) -> Engine {
+    Engine::start(Config {
+        database,
+        workflows: PathBuf::from(workflows),
+        calendars: PathBuf::from("calendars"),
+        settings: Settings::default(),
+        clock,
+        performer: outbox,
+        number_prefix: "QZ".into(),
+    })
+    .await
+    .unwrap_or_else(|e| panic!("the engine starts on {workflows}: {e}"))
+}
+
 async fn harness(database: Option<PathBuf>, dir: tempfile::TempDir, at: DateTime<Utc>) -> Harness {
     let database = database.unwrap_or_else(|| dir.path().join("qyzmet.db"));
     let clock = Arc::new(ManualClock::new(at));
     let outbox = Arc::new(FileOutbox::new(dir.path().join("outbox")));
-    let engine = Engine::start(Config {
-        database,
-        workflows: PathBuf::from("tests/fixtures/definitions/valid"),
-        calendars: PathBuf::from("calendars"),
-        settings: Settings::default(),
-        clock: clock.clone(),
-        performer: outbox.clone(),
-        number_prefix: "QZ".into(),
-    })
-    .await
-    .expect("the engine starts");
+    let engine = start(FIXTURES, database, clock.clone(), outbox.clone()).await;
     Harness {
         engine,
         clock,
@@ -189,17 +202,7 @@ async fn work_committed_before_a_restart_goes_on_after_it() {
     };
     let clock = Arc::new(ManualClock::new(almaty(2026, 11, 23, 11, 0)));
     let outbox = Arc::new(FileOutbox::new(outbox_dir.clone()));
-    let engine = Engine::start(Config {
-        database: db,
-        workflows: PathBuf::from("tests/fixtures/definitions/valid"),
-        calendars: PathBuf::from("calendars"),
-        settings: Settings::default(),
-        clock,
-        performer: outbox,
-        number_prefix: "QZ".into(),
-    })
-    .await
-    .unwrap();
+    let engine = start(FIXTURES, db, clock, outbox).await;
     engine.drain().await.unwrap();
     let review = only_task(&engine, &number).await;
     assert_eq!(review.step, "review", "the requests ran after the restart");
@@ -398,17 +401,7 @@ async fn cases_by_service(engine: &Engine) -> Vec<(String, i64)> {
 }
 
 async fn real_engine(db: PathBuf, outbox: PathBuf, clock: Arc<ManualClock>) -> Engine {
-    Engine::start(Config {
-        database: db,
-        workflows: PathBuf::from("workflows"),
-        calendars: PathBuf::from("calendars"),
-        settings: Settings::default(),
-        clock,
-        performer: Arc::new(FileOutbox::new(outbox)),
-        number_prefix: "QZ".into(),
-    })
-    .await
-    .expect("the shipped workflows start")
+    start("workflows", db, clock, Arc::new(FileOutbox::new(outbox))).await
 }
 
 #[tokio::test]
