@@ -87,6 +87,21 @@ impl From<worker::Error> for ApiError {
 
 type ApiResult<T> = Result<T, ApiError>;
 
+/// A JSON request body whose mistakes (not JSON, an unknown or missing field, a wrong type)
+/// come back in the API's error shape, `422 {"code": "invalid", ...}`, naming what is wrong.
+struct Body<T>(T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<S> for Body<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, ApiError> {
+        Json::<T>::from_request(req, state)
+            .await
+            .map(|Json(v)| Body(v))
+            .map_err(|e| ApiError::Invalid(e.body_text(), Value::Null))
+    }
+}
+
 /// The API over an engine.
 pub fn router(engine: Engine) -> Router {
     Router::new()
@@ -134,9 +149,8 @@ fn default_channel() -> String {
 
 async fn submit(
     State(engine): State<Engine>,
-    body: Result<Json<SubmitBody>, axum::extract::rejection::JsonRejection>,
+    Body(body): Body<SubmitBody>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    let Json(body) = body.map_err(|e| ApiError::Invalid(e.body_text(), Value::Null))?;
     // A bad IIN is refused here, and never reaches the gateway.
     if let Some(iin) =
         crate::runtime::get_path(&crate::runtime::normalise(&body.data), "applicant.iin")
@@ -180,7 +194,7 @@ struct MessageBody {
 async fn message(
     State(engine): State<Engine>,
     Path(number): Path<String>,
-    Json(body): Json<MessageBody>,
+    Body(body): Body<MessageBody>,
 ) -> ApiResult<StatusCode> {
     engine
         .message(&number, &body.name, body.payload, Actor::Citizen)
@@ -224,7 +238,7 @@ struct ByBody {
 async fn claim(
     State(engine): State<Engine>,
     Path(key): Path<String>,
-    Json(body): Json<ByBody>,
+    Body(body): Body<ByBody>,
 ) -> ApiResult<StatusCode> {
     engine.claim(&key, &body.by).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -233,7 +247,7 @@ async fn claim(
 async fn unclaim(
     State(engine): State<Engine>,
     Path(key): Path<String>,
-    Json(body): Json<ByBody>,
+    Body(body): Body<ByBody>,
 ) -> ApiResult<StatusCode> {
     engine.unclaim(&key, &body.by).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -251,7 +265,7 @@ struct CompleteBody {
 async fn complete(
     State(engine): State<Engine>,
     Path(key): Path<String>,
-    Json(body): Json<CompleteBody>,
+    Body(body): Body<CompleteBody>,
 ) -> ApiResult<StatusCode> {
     engine
         .complete(&key, &body.outcome, body.form, &body.by)

@@ -357,6 +357,40 @@ async fn the_api_answers_with_stable_codes_and_field_errors() {
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["fields"][0]["field"], "outcome");
+    // A body that is not the expected JSON gets the same error shape, naming the mistake.
+    let request = Request::builder()
+        .method("POST")
+        .uri(format!("/tasks/{key}/complete"))
+        .header("content-type", "application/json")
+        .body(Body::from("{\"outcome\": \"complete\", \"by\": 7"))
+        .unwrap();
+    let response = app.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let body: Value = serde_json::from_slice(&bytes).expect("a JSON error");
+    assert_eq!(body["code"], "invalid");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("by: invalid type: integer `7`, expected a string"),
+        "{body}"
+    );
+    let (status, body) = call(
+        &app,
+        "POST",
+        &format!("/tasks/{key}/claim"),
+        json!({ "by": "op", "as": "admin" }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("unknown field `as`"),
+        "{body}"
+    );
     let (status, _) = call(
         &app,
         "POST",
