@@ -15,6 +15,7 @@ pub mod notify;
 pub mod runtime;
 pub mod scenario;
 pub mod schedule;
+pub mod service;
 pub mod store;
 pub mod worker;
 pub mod yaml;

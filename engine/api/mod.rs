@@ -4,6 +4,8 @@
 //! Errors are JSON with a stable `code` and a `message`; a 5xx says only that something
 //! failed and logs the details, which never leave the server.
 
+pub mod integrations;
+
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};

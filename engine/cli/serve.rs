@@ -1,10 +1,13 @@
-//! `qyzmet serve`: the HTTP API and the workers on the embedded default.
+//! `qyzmet serve`: the HTTP API and the workers.
 //!
-//! No set-up: the database is a SQLite file under the data directory (created on first
-//! start, migrations applied), notifications and documents go to `outbox/` beside it, and
-//! data requests are answered by the stub gateway until connectors are configured. It
-//! answers `GET /health` once ready, and stops cleanly on SIGTERM or Ctrl-C: the loops
-//! finish their batch, leased jobs are handed back, the database is left consistent.
+//! No set-up: without `--config`, the embedded default — the database is a SQLite file under
+//! the data directory (created on first start, migrations applied), e-mail and SMS are
+//! files under `outbox/` beside it, documents under `documents/`, and the simulator of the
+//! state systems runs in-process and answers every data request and the stage feed. With
+//! `--config qyzmet.yaml` (see `config/qyzmet.example.yaml`): SMTP, an SMS aggregator, the
+//! real gateway. It answers `GET /health` once ready, and stops cleanly on SIGTERM or
+//! Ctrl-C: the loops finish their batch, leased jobs are handed back, the database is left
+//! consistent.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -14,25 +17,29 @@ use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
 use crate::clock::SystemClock;
-use crate::runtime::Settings;
-use crate::worker::outbox::FileOutbox;
-use crate::worker::{Config, Engine};
+use crate::service::{FileConfig, Options, Service};
 
 /// Arguments of `qyzmet serve`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Where the database and the outbox live.
+    /// Where the database, the outbox and the documents live.
     #[arg(long, default_value = "data", env = "QYZMET_DATA_DIR")]
     pub data_dir: PathBuf,
     /// The address to listen on (port 0 picks a free port, printed at start).
     #[arg(long, default_value = "127.0.0.1:8080", env = "QYZMET_LISTEN")]
     pub listen: SocketAddr,
+    /// The configuration file (e-mail, SMS, gateway); without it, the embedded default.
+    #[arg(long, env = "QYZMET_CONFIG")]
+    pub config: Option<PathBuf>,
     /// The workflows folder.
     #[arg(long, default_value = "workflows")]
     pub workflows: PathBuf,
     /// The calendars folder.
     #[arg(long, default_value = "calendars", env = "QYZMET_CALENDAR_DIR")]
     pub calendars: PathBuf,
+    /// The templates folder.
+    #[arg(long, default_value = "templates", env = "QYZMET_TEMPLATE_DIR")]
+    pub templates: PathBuf,
 }
 
 /// Runs `qyzmet serve`.
@@ -61,30 +68,43 @@ pub fn run(args: Args) -> ExitCode {
 }
 
 async fn serve(args: Args) -> anyhow::Result<()> {
-    std::fs::create_dir_all(&args.data_dir)?;
-    let outbox = Arc::new(FileOutbox::new(args.data_dir.join("outbox")));
-    let engine = Engine::start(Config {
-        database: args.data_dir.join("qyzmet.db"),
+    let config = match &args.config {
+        Some(path) => FileConfig::load(path)?,
+        None => FileConfig::embedded(),
+    };
+    let service = Service::start(Options {
+        data_dir: args.data_dir.clone(),
         workflows: args.workflows,
         calendars: args.calendars,
-        settings: Settings::default(),
+        templates: args.templates,
+        config,
         clock: Arc::new(SystemClock),
-        performer: outbox,
-        number_prefix: "QZ".into(),
+        env: Arc::new(|name| std::env::var(name).ok()),
     })
     .await?;
+    let engine = service.engine.clone();
     let shutdown = CancellationToken::new();
     let mut loops = engine.spawn_loops(shutdown.clone());
+    loops.spawn(service.clone().rules_notice_loop(shutdown.clone()));
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "ready");
     eprintln!("qyzmet listening on http://{addr}");
+    if let Some((base, _)) = &service.simulator {
+        eprintln!("gateway simulator (in-process) on {base}");
+    }
+    if args.config.is_none() {
+        eprintln!(
+            "e-mail and SMS are written to {}",
+            args.data_dir.join("outbox").display()
+        );
+    }
     let stop = shutdown.clone();
     tokio::spawn(async move {
         wait_for_signal().await;
         stop.cancel();
     });
-    let app = crate::api::router(engine.clone());
+    let app = service.router();
     let stop = shutdown.clone();
     axum::serve(listener, app)
         .with_graceful_shutdown(async move { stop.cancelled().await })

@@ -175,6 +175,22 @@ pub fn load(paths: &[PathBuf], options: &Options) -> Report {
         }
     }
 
+    // The templates' variables and SMS budgets are checked against each step (issue #5: "at
+    // definition load … otherwise a validation error with file:line"). A folder that does
+    // not load is reported once; the missing-folder case is the validator's own message.
+    let loaded_templates = if templates.is_dir() {
+        match crate::notify::Templates::load(&templates) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                report
+                    .diagnostics
+                    .push(Diagnostic::new(&templates, 1, 1, e.to_string()));
+                None
+            }
+        }
+    } else {
+        None
+    };
     let context = Context {
         catalog: &catalog,
         catalog_file: &catalog_file,
@@ -219,6 +235,11 @@ pub fn load(paths: &[PathBuf], options: &Options) -> Report {
                 .diagnostics
                 .extend(render(&p.doc, problems, options.lang));
             if let Some(def) = def {
+                report.diagnostics.extend(template_problems(
+                    loaded_templates.as_ref(),
+                    &p.doc,
+                    &def,
+                ));
                 compiled.push(def);
             }
         }
@@ -242,6 +263,9 @@ pub fn load(paths: &[PathBuf], options: &Options) -> Report {
         if let Some(def) = def
             && p.requested
         {
+            report
+                .diagnostics
+                .extend(template_problems(loaded_templates.as_ref(), &p.doc, &def));
             defs.push((def, &p.doc));
         }
     }
@@ -257,6 +281,22 @@ pub fn load(paths: &[PathBuf], options: &Options) -> Report {
     report.diagnostics.sort();
     report.diagnostics.dedup();
     report
+}
+
+/// The notifier's checks of the templates a definition uses, placed where the definition
+/// names the template; the message names the template file and line.
+fn template_problems(
+    templates: Option<&crate::notify::Templates>,
+    doc: &Document,
+    def: &Definition,
+) -> Vec<Diagnostic> {
+    let Some(templates) = templates else {
+        return Vec::new();
+    };
+    crate::notify::check_definition(templates, def)
+        .into_iter()
+        .map(|p| doc.value_diagnostic(&p.pointer, p.message))
+        .collect()
 }
 
 /// Parses one file and checks its shape.

@@ -324,6 +324,7 @@ impl GatewayPerformer {
                 _ if open => "circuit_open",
                 JobError::Retryable(_) => "retryable",
                 JobError::Fatal(_) => "fatal",
+                JobError::NotBefore { .. } => "deferred",
             };
             self.metrics.request(&c.name, outcome, took);
             tracing::warn!(error = %e, took_ms = took.as_millis() as u64, "failed");

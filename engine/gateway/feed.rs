@@ -275,6 +275,7 @@ impl StagePerformer {
             Ok(_) => "ok",
             Err(JobError::Retryable(_)) => "retryable",
             Err(JobError::Fatal(_)) => "fatal",
+            Err(JobError::NotBefore { .. }) => "deferred",
         };
         self.metrics.feed(outcome, Some(started.elapsed()));
         if let Err(e) = &result {

@@ -13,10 +13,13 @@ use super::sms::HttpSmsConfig;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NotifyConfig {
-    /// The templates folder (`templates/`).
+    /// The templates folder (`templates/`); in the engine's configuration file it is left
+    /// out and `qyzmet serve --templates` gives it.
+    #[serde(default)]
     pub templates: PathBuf,
     /// The data directory: `sent/` (the sent-record), `documents/` (rendered documents),
-    /// `outbox/` (the file transports' messages).
+    /// `outbox/` (the file transports' messages); given by `qyzmet serve --data-dir`.
+    #[serde(default)]
     pub data_dir: PathBuf,
     /// How e-mail leaves.
     pub email: EmailTransport,
@@ -49,6 +52,44 @@ impl NotifyConfig {
             rules_change: RulesChangeRecipients::default(),
             office: None,
         }
+    }
+
+    /// The embedded default with every staff and change-of-rules recipient given a
+    /// `*.qyzmet.localhost` address, so that on a fresh machine each escalation and notice
+    /// lands in the outbox folder where a person can read it, instead of failing for want
+    /// of an address.
+    pub fn demo(templates: PathBuf, data_dir: PathBuf) -> Self {
+        let local = |who: &str| vec![format!("{who}@qyzmet.localhost")];
+        let mut config = Self::embedded(templates, data_dir);
+        for role in [
+            "front_office_operator",
+            "provider_specialist",
+            "state_corporation_specialist",
+            "head_of_department",
+            "methodologist",
+            "administrator",
+        ] {
+            config.staff.roles.insert(role.into(), local(role));
+        }
+        config.staff.assignee = local("assignee");
+        config.office = Some(Office {
+            name: Localized {
+                kk: "«Азаматтарға арналған үкімет» мемлекеттік корпорациясы (оқу кеңсесі)".into(),
+                ru: "Государственная корпорация «Правительство для граждан» (учебный офис)".into(),
+            },
+            address: Localized {
+                kk: "Алматы қ., Абай даңғылы, 1 (оқу мекенжайы)".into(),
+                ru: "г. Алматы, пр. Абая, 1 (учебный адрес)".into(),
+            },
+            phone: "1414".into(),
+        });
+        config.rules_change = RulesChangeRecipients {
+            contact_centre: local("contact-centre"),
+            provider: local("provider"),
+            state_corporation: local("state-corporation"),
+            egov_operator: local("egov-operator"),
+        };
+        config
     }
 }
 

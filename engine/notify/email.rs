@@ -118,8 +118,16 @@ pub struct SmtpMailer {
 impl SmtpMailer {
     /// A mailer; the password is read from the environment variable the configuration names.
     pub fn new(config: &SmtpConfig) -> Result<Self, Error> {
+        Self::with_env(config, &|name| std::env::var(name).ok())
+    }
+
+    /// A mailer whose password is read through `env`.
+    pub fn with_env(
+        config: &SmtpConfig,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Self, Error> {
         let password = match &config.password_env {
-            Some(var) => Some(Secret::from_env(var)?),
+            Some(var) => Some(Secret::lookup(var, env)?),
             None => None,
         };
         Self::with_password(config, password)

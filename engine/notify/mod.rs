@@ -88,8 +88,14 @@ impl Secret {
 
     /// Reads the environment variable `var`; an unset or empty variable is an error.
     pub fn from_env(var: &str) -> Result<Self, Error> {
-        match std::env::var(var) {
-            Ok(v) if !v.is_empty() => Ok(Secret(v)),
+        Self::lookup(var, &|name| std::env::var(name).ok())
+    }
+
+    /// Reads `var` through `env` (the process environment, or a test's own); an unset or
+    /// empty variable is an error that names it.
+    pub fn lookup(var: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<Self, Error> {
+        match env(var) {
+            Some(v) if !v.is_empty() => Ok(Secret(v)),
             _ => Err(Error::Config(format!(
                 "the environment variable {var} is not set"
             ))),

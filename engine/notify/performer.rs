@@ -5,10 +5,9 @@
 //! language, the message sent, and the sent-record written. A channel that fails does not
 //! undo one that went: the job is retried and only the missing channel is tried again.
 //!
-//! An SMS to a citizen in quiet hours is not sent: the job answers
-//! `JobError::Retryable("quiet hours: SMS not before …")` with the first allowed instant, and
-//! the e-mail of the same job goes at once. (See the report on `JobError::NotBefore` for
-//! a deferral that spends no attempt.)
+//! An SMS to a citizen in quiet hours is not sent: the job answers `JobError::NotBefore`
+//! with the first allowed instant (08:00 Almaty time), which spends no attempt, and the
+//! e-mail of the same job goes at once; the job comes back in the morning for the SMS only.
 //!
 //! A document is rendered to `documents/<key>.html` under the data directory, placed whole
 //! or not at all; a file that exists is the same job performed before a crash.
@@ -75,17 +74,26 @@ impl NotifyPerformer {
     /// A performer from configuration: templates loaded and compiled, transports built,
     /// secrets read from the environment.
     pub fn new(config: NotifyConfig, clock: Arc<dyn Clock>) -> Result<Self, Error> {
+        Self::with_env(config, clock, &|name| std::env::var(name).ok())
+    }
+
+    /// A performer whose secrets are read through `env`.
+    pub fn with_env(
+        config: NotifyConfig,
+        clock: Arc<dyn Clock>,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Self, Error> {
         let templates = Arc::new(Templates::load(&config.templates)?);
         let outbox = config.data_dir.join("outbox");
         let mailer: Arc<dyn Mailer> = match &config.email {
             EmailTransport::File { from } => Arc::new(FileMailer::new(outbox.join("email"), from)?),
-            EmailTransport::Smtp(smtp) => Arc::new(SmtpMailer::new(smtp)?),
+            EmailTransport::Smtp(smtp) => Arc::new(SmtpMailer::with_env(smtp, env)?),
         };
         let sms: Arc<dyn SmsProvider> = match &config.sms {
             SmsTransport::File => Arc::new(FileSms {
                 dir: outbox.join("sms"),
             }),
-            SmsTransport::Http(http) => Arc::new(HttpSms::new((**http).clone())?),
+            SmsTransport::Http(http) => Arc::new(HttpSms::with_env((**http).clone(), env)?),
         };
         Ok(Self::from_parts(Parts {
             templates,
@@ -106,6 +114,16 @@ impl NotifyPerformer {
             documents: parts.data_dir.join("documents"),
             parts,
         }
+    }
+
+    /// Whether anyone is configured to receive the change-of-rules notice.
+    pub fn tells_rules_changes(&self) -> bool {
+        !self.parts.rules_change.all().is_empty()
+    }
+
+    /// Reads an SMS provider's delivery report: the provider's id and the status.
+    pub fn sms_callback(&self, body: &Value) -> Option<(String, super::sms::DeliveryStatus)> {
+        self.parts.sms.parse_callback(body)
     }
 
     /// The templates.
@@ -163,6 +181,7 @@ impl NotifyPerformer {
         let mut outcomes = Map::new();
         let mut retry: Option<String> = None;
         let mut fatal: Option<String> = None;
+        let mut deferred: Option<DateTime<Utc>> = None;
         for channel in channels {
             if let Some(done) = self.sent.get(key, channel) {
                 outcomes.insert(channel.clone(), repeat(done));
@@ -179,22 +198,20 @@ impl NotifyPerformer {
                     outcomes.insert(channel.clone(), outcome);
                 }
                 Ok(Outcome::Deferred(at)) => {
-                    let local = at.with_timezone(&chrono_tz::Asia::Almaty);
                     outcomes.insert(
                         channel.clone(),
                         json!({ "status": "deferred", "not_before": at }),
                     );
-                    retry.get_or_insert(format!(
-                        "quiet hours: SMS not before {} ({})",
-                        local.format("%H:%M"),
-                        at.to_rfc3339()
-                    ));
+                    deferred = Some(deferred.map_or(at, |d: DateTime<Utc>| d.max(at)));
                 }
                 Err(JobError::Retryable(e)) => {
                     retry = Some(format!("{channel}: {e}"));
                 }
                 Err(JobError::Fatal(e)) => {
                     fatal = Some(format!("{channel}: {e}"));
+                }
+                Err(JobError::NotBefore { at, .. }) => {
+                    deferred = Some(deferred.map_or(at, |d: DateTime<Utc>| d.max(at)));
                 }
             }
         }
@@ -203,6 +220,14 @@ impl NotifyPerformer {
         }
         if let Some(e) = retry {
             return Err(JobError::Retryable(e));
+        }
+        if let Some(at) = deferred {
+            let local = at.with_timezone(&chrono_tz::Asia::Almaty);
+            return Err(JobError::NotBefore {
+                at,
+                reason: format!("quiet hours: SMS not before {}", local.format("%H:%M")),
+                partial: Value::Object(outcomes),
+            });
         }
         Ok(json!({ "to": to, "template": template, "channels": outcomes }))
     }

@@ -64,6 +64,13 @@ pub trait SmsProvider: Send + Sync {
         &'a self,
         provider_id: &'a str,
     ) -> BoxFuture<'a, Result<DeliveryStatus, JobError>>;
+
+    /// The provider's id and status a delivery report (a callback the provider posts to
+    /// us) carries; `None` when this provider does not report by callback or the body is
+    /// not a report.
+    fn parse_callback(&self, _body: &Value) -> Option<(String, DeliveryStatus)> {
+        None
+    }
 }
 
 /// The embedded default: every SMS a JSON file under `dir`, named by its id, that a person
@@ -190,7 +197,15 @@ pub struct HttpSms {
 impl HttpSms {
     /// A provider; the API key is read from the environment variable the configuration names.
     pub fn new(config: HttpSmsConfig) -> Result<Self, super::Error> {
-        let key = Secret::from_env(&config.api_key_env)?;
+        Self::with_env(config, &|name| std::env::var(name).ok())
+    }
+
+    /// A provider whose API key is read through `env`.
+    pub fn with_env(
+        config: HttpSmsConfig,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Self, super::Error> {
+        let key = Secret::lookup(&config.api_key_env, env)?;
         Self::with_key(config, key)
     }
 
@@ -275,6 +290,10 @@ fn is_error_code(v: &Value) -> bool {
 }
 
 impl SmsProvider for HttpSms {
+    fn parse_callback(&self, body: &Value) -> Option<(String, DeliveryStatus)> {
+        HttpSms::parse_callback(self, body)
+    }
+
     fn send<'a>(&'a self, sms: &'a Sms) -> BoxFuture<'a, Result<Receipt, JobError>> {
         Box::pin(async move {
             let c = &self.config;

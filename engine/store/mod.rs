@@ -230,6 +230,31 @@ impl Store {
             .collect()
     }
 
+    /// A case's outbox jobs in the order they were created: what was sent, asked and
+    /// reported for it, and what still waits.
+    pub async fn jobs_of_case(&self, case_id: i64) -> Result<Vec<JobRow>, Error> {
+        let rows = sqlx::query(
+            "select key, case_id, work, status, attempts, last_error from jobs where case_id = ? order by created_at, rowid",
+        )
+        .bind(case_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(job_row).collect()
+    }
+
+    /// The notification job whose SMS the provider knows by `provider_id` (a delivery
+    /// report names only its own id): the job's key and case.
+    pub async fn job_by_sms_id(&self, provider_id: &str) -> Result<Option<(String, i64)>, Error> {
+        let row = sqlx::query(
+            "select key, case_id from jobs where kind = 'notify' and status = 'done' \
+             and json_extract(output, '$.channels.sms.provider_id') = ?",
+        )
+        .bind(provider_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| (r.get(0), r.get(1))))
+    }
+
     /// Open and claimed tasks, most urgent first, optionally for a role and a region.
     pub async fn tasks(
         &self,
@@ -689,6 +714,52 @@ pub mod tx {
             .bind(key)
             .execute(&mut *conn)
             .await?;
+        Ok(())
+    }
+
+    /// Puts a job back to wait until `at` without counting the attempt it was leased for:
+    /// waiting for the morning is not a failure.
+    pub async fn job_defer(
+        conn: &mut SqliteConnection,
+        key: &str,
+        at: DateTime<Utc>,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), Error> {
+        sqlx::query("update jobs set lease_until = null, attempts = max(attempts - 1, 0), next_at = ?, last_error = ?, updated_at = ? where key = ?")
+            .bind(ts(at))
+            .bind(reason)
+            .bind(ts(now))
+            .bind(key)
+            .execute(&mut *conn)
+            .await?;
+        Ok(())
+    }
+
+    /// Appends a line to a case's history outside a transition (a job's outcome), after the
+    /// lines of the case's latest transition, so the history stays in the order things
+    /// happened.
+    pub async fn note(
+        conn: &mut SqliteConnection,
+        case_id: i64,
+        actor: &crate::runtime::Actor,
+        kind: &str,
+        detail: &Value,
+        now: DateTime<Utc>,
+    ) -> Result<(), Error> {
+        let now_s = ts(now);
+        sqlx::query(
+            "insert into history (case_id, seq, n, at, actor, kind, step, detail, evidence, created_at, updated_at) \
+             select c.id, c.seq, coalesce((select max(n) + 1 from history h where h.case_id = c.id and h.seq = c.seq), 0), \
+                    ?2, ?3, ?4, null, ?5, null, ?2, ?2 from cases c where c.id = ?1",
+        )
+        .bind(case_id)
+        .bind(&now_s)
+        .bind(json(actor))
+        .bind(kind)
+        .bind(json(detail))
+        .execute(&mut *conn)
+        .await?;
         Ok(())
     }
 

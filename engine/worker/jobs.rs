@@ -12,7 +12,7 @@ use std::pin::Pin;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::Value;
 
-use super::writer::{CaseRef, Command};
+use super::writer::{CaseRef, Command, Note};
 use crate::runtime::{Event, Work};
 use crate::store::JobRow;
 
@@ -34,6 +34,17 @@ pub enum JobError {
     /// Another try will not help: the address does not exist, the request is malformed.
     #[error("{0}")]
     Fatal(String),
+    /// Not yet: the work may not happen before `at` (an SMS in quiet hours). Waiting is not
+    /// a failure, so it spends no attempt and the job comes back at `at`, not at a backoff.
+    #[error("{reason}")]
+    NotBefore {
+        /// The earliest moment the work may happen.
+        at: DateTime<Utc>,
+        /// Why, for the job's record.
+        reason: String,
+        /// What was done already (a channel sent while another waits), for the history.
+        partial: Value,
+    },
 }
 
 /// A boxed future, so performers can be chosen at run time.
@@ -73,7 +84,22 @@ pub fn record(job: &JobRow, outcome: Result<Value, JobError>, now: DateTime<Utc>
         },
         Ok(output) => Command::JobDone {
             key: job.key.clone(),
+            note: delivery(job, "notification_sent", &output),
             output,
+        },
+        Err(JobError::NotBefore {
+            at,
+            reason,
+            partial,
+        }) => Command::JobDefer {
+            key: job.key.clone(),
+            at,
+            note: delivery(
+                job,
+                "notification_deferred",
+                &serde_json::json!({ "not_before": at, "reason": reason, "channels": partial }),
+            ),
+            reason,
         },
         Err(JobError::Retryable(error)) if job.attempts < budget => Command::JobRetry {
             key: job.key.clone(),
@@ -90,7 +116,33 @@ pub fn record(job: &JobRow, outcome: Result<Value, JobError>, now: DateTime<Utc>
         },
         Err(e) => Command::JobIncident {
             key: job.key.clone(),
+            note: delivery(
+                job,
+                "notification_failed",
+                &serde_json::json!({ "error": e.to_string(), "attempts": job.attempts }),
+            ),
             error: e.to_string(),
         },
     }
+}
+
+/// The case-history line of a notification's delivery (issue: "delivery status … recorded
+/// in the case history"): which template went to whom, and each channel's status, so the
+/// clerk answering a complaint sees what the citizen was sent and when. Other jobs have
+/// their own traces (requests in the runtime's history, documents and stages in theirs).
+fn delivery(job: &JobRow, kind: &str, detail: &Value) -> Option<Note> {
+    let Work::Notify { to, template, .. } = &job.work else {
+        return None;
+    };
+    let mut detail = detail.clone();
+    if let Value::Object(map) = &mut detail {
+        map.insert("to".into(), Value::String(to.clone()));
+        map.insert("template".into(), Value::String(template.clone()));
+        map.insert("job".into(), Value::String(job.key.clone()));
+    }
+    Some(Note {
+        case_id: job.case_id,
+        kind: kind.to_string(),
+        detail,
+    })
 }

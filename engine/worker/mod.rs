@@ -323,6 +323,33 @@ impl Engine {
         .map(|_| ())
     }
 
+    /// An asynchronous answer to a data request: delivered as the message `name` to the case
+    /// whose job `job` (the request's correlation id) is.
+    pub async fn answer(
+        &self,
+        job: &str,
+        name: &str,
+        payload: Value,
+        by: Actor,
+    ) -> Result<(), Error> {
+        let event = Event::MessageReceived {
+            name: name.into(),
+            payload,
+            by,
+        };
+        self.send(Command::Event {
+            case: CaseRef::Job(job.into()),
+            event,
+        })
+        .await
+        .map(|_| ())
+    }
+
+    /// Adds a line to a case's history that is no transition (an SMS reported delivered).
+    pub async fn note(&self, note: writer::Note) -> Result<(), Error> {
+        self.send(Command::Note(note)).await.map(|_| ())
+    }
+
     /// The citizen withdraws the application.
     pub async fn withdraw(&self, number: &str, by: Actor) -> Result<(), Error> {
         self.send(Command::Event {
@@ -405,6 +432,7 @@ impl Engine {
                     .send(Command::JobDone {
                         key: job.key.clone(),
                         output: Value::Null,
+                        note: None,
                     })
                     .await;
                 Ok(())
@@ -414,6 +442,7 @@ impl Engine {
                 self.send(Command::JobIncident {
                     key: job.key.clone(),
                     error: e.to_string(),
+                    note: None,
                 })
                 .await
                 .map(|_| ())

@@ -76,6 +76,19 @@ pub enum Command {
         key: String,
         /// What the performer returned.
         output: Value,
+        /// The case-history line it leaves (a notification's delivery status).
+        note: Option<Note>,
+    },
+    /// A job may not run before `at` (quiet hours): it waits without spending an attempt.
+    JobDefer {
+        /// Its key.
+        key: String,
+        /// When it may run.
+        at: DateTime<Utc>,
+        /// Why it waits.
+        reason: String,
+        /// The case-history line it leaves.
+        note: Option<Note>,
     },
     /// A job failed and will be tried again.
     JobRetry {
@@ -92,16 +105,32 @@ pub enum Command {
         key: String,
         /// The last error.
         error: String,
+        /// The case-history line it leaves (a notification that failed).
+        note: Option<Note>,
     },
     /// An administrator retries an incident.
     RetryIncident {
         /// The job.
         key: String,
     },
+    /// A history line outside any transition.
+    Note(Note),
     /// Hands every leased job back (clean shutdown).
     ReleaseLeases,
     /// Opens the cases of scheduled occurrences due and not fired yet.
     FireSchedules,
+}
+
+/// A line for a case's history that is not a transition: what became of a job after the
+/// runtime handed it over (a notification sent, waiting for the morning, failed).
+#[derive(Debug, Clone)]
+pub struct Note {
+    /// The case.
+    pub case_id: i64,
+    /// The history kind (`notification_sent`, `notification_deferred`, …).
+    pub kind: String,
+    /// The details.
+    pub detail: Value,
 }
 
 /// How a command names its case.
@@ -343,8 +372,19 @@ async fn handle(
         Command::LeaseJobs { limit, lease } => Ok(Reply::Jobs(
             tx::lease_jobs(conn, now, now + *lease, *limit).await?,
         )),
-        Command::JobDone { key, output } => {
+        Command::JobDone { key, output, note } => {
             tx::job_done(conn, key, output, now).await?;
+            write_note(conn, note.as_ref(), now).await?;
+            Ok(Reply::Done)
+        }
+        Command::JobDefer {
+            key,
+            at,
+            reason,
+            note,
+        } => {
+            tx::job_defer(conn, key, *at, reason, now).await?;
+            write_note(conn, note.as_ref(), now).await?;
             Ok(Reply::Done)
         }
         Command::JobRetry {
@@ -355,8 +395,9 @@ async fn handle(
             tx::job_retry(conn, key, *next_at, error, now).await?;
             Ok(Reply::Done)
         }
-        Command::JobIncident { key, error } => {
+        Command::JobIncident { key, error, note } => {
             tx::job_incident(conn, key, error, now).await?;
+            write_note(conn, note.as_ref(), now).await?;
             Ok(Reply::Done)
         }
         Command::RetryIncident { key } => {
@@ -366,11 +407,34 @@ async fn handle(
                 Err(Error::NotFound(format!("incident {key}")))
             }
         }
+        Command::Note(note) => {
+            write_note(conn, Some(note), now).await?;
+            Ok(Reply::Done)
+        }
         Command::ReleaseLeases => Ok(Reply::Count(tx::release_leases(conn).await? as usize)),
         Command::FireSchedules => Ok(Reply::Count(
             super::schedules::fire_due(shared, conn, now).await?,
         )),
     }
+}
+
+async fn write_note(
+    conn: &mut SqliteConnection,
+    note: Option<&Note>,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    if let Some(n) = note {
+        tx::note(
+            conn,
+            n.case_id,
+            &runtime::Actor::Engine,
+            &n.kind,
+            &n.detail,
+            now,
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// Fires one timer and deletes it, also when the case no longer waits for it. Failing with

@@ -36,8 +36,14 @@ const KILLS: usize = 6;
 const SEED: u64 = 20_261_121;
 /// How long one wait on the server may take before the test gives up.
 const PATIENCE: Duration = Duration::from_secs(60);
-/// The outbox kinds the file performer writes, one file per job.
-const FILE_KINDS: [&str; 3] = ["notify", "document", "stage"];
+/// Where each kind of job leaves its one file under the data directory: e-mail as `.eml`
+/// files (the notifier's file transport), documents as HTML, stage reports as the stub's
+/// JSON (the fixture configures no monitoring endpoint).
+const FILE_KINDS: [(&str, &str); 3] = [
+    ("notify", "outbox/email"),
+    ("document", "documents"),
+    ("stage", "outbox/stage"),
+];
 /// The role of the acceptance task.
 const QUEUE: &str = "/tasks?role=front_office_operator";
 
@@ -146,23 +152,27 @@ fn every_case_ends_once_and_every_effect_happens_once_across_kill_9() {
     );
 }
 
+/// `qyzmet serve` on the crash fixture: its workflow, templates and configuration.
+fn serve(data_dir: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_qyzmet"));
+    command
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(["--calendars", "calendars"])
+        .args(["--workflows", "tests/fixtures/crash/workflows"])
+        .args(["--templates", "tests/fixtures/crash/templates"])
+        .args(["--config", "tests/fixtures/crash/qyzmet.yaml"])
+        .arg("--data-dir")
+        .arg(data_dir);
+    command
+}
+
 #[test]
 fn a_second_server_on_the_same_data_directory_refuses_to_start() {
     // Recovering leases at start-up is safe only because one process owns the database.
     let dir = tempfile::tempdir().unwrap();
     let log = Arc::new(Mutex::new(Vec::new()));
     let _first = Server::start(dir.path(), &log);
-    let second = Command::new(env!("CARGO_BIN_EXE_qyzmet"))
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--calendars",
-            "calendars",
-        ])
-        .args(["--workflows", "tests/fixtures/crash/workflows"])
-        .arg("--data-dir")
-        .arg(dir.path())
+    let second = serve(dir.path())
         .stdin(Stdio::null())
         .output()
         .expect("qyzmet serve runs");
@@ -288,7 +298,7 @@ fn submitter(load: &Load) {
         n += 1;
         let body = json!({
             "service": "crash-check",
-            "data": { "applicant.iin": "850315300128", "applicant.account": format!("KZ{n:04}") },
+            "data": { "applicant.iin": "850315300128", "applicant.account": format!("KZ{n:04}"), "applicant.email": format!("citizen{n}@example.kz") },
             "region": "almaty",
             "language": if n.is_multiple_of(2) { "kk" } else { "ru" },
             "sms_consent": n.is_multiple_of(3),
@@ -522,17 +532,7 @@ struct Server {
 impl Server {
     /// Starts the binary on `data_dir` and waits until it says where it listens.
     fn start(data_dir: &Path, log: &Arc<Mutex<Vec<String>>>) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_qyzmet"))
-            .args([
-                "serve",
-                "--listen",
-                "127.0.0.1:0",
-                "--calendars",
-                "calendars",
-            ])
-            .args(["--workflows", "tests/fixtures/crash/workflows"])
-            .arg("--data-dir")
-            .arg(data_dir)
+        let mut child = serve(data_dir)
             .env("QYZMET_LOG", "warn")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -734,30 +734,32 @@ fn verify(dir: &Path) -> Verdict {
             if status != "done" {
                 problems.push(format!("job {key} ({kind}) is {status}"));
             }
-            if FILE_KINDS.contains(&kind.as_str()) {
-                expected.entry(kind).or_default().insert(file_name(&key));
+            if let Some((_, folder)) = FILE_KINDS.iter().find(|(k, _)| *k == kind) {
+                expected
+                    .entry(folder.to_string())
+                    .or_default()
+                    .insert(file_name(&kind, &key));
             }
         }
         if jobs.len() != CASES * 7 {
             problems.push(format!("{} jobs, expected 7 per case", jobs.len()));
         }
-        let outbox = dir.join("outbox");
-        let folders = names(&outbox);
-        let known: BTreeSet<String> = FILE_KINDS.iter().map(|k| k.to_string()).collect();
+        let folders = names(&dir.join("outbox"));
+        let known: BTreeSet<String> = ["email", "stage"].map(String::from).into();
         if !folders.is_subset(&known) {
             problems.push(format!(
                 "unexpected outbox folders: {:?}",
                 folders.difference(&known).collect::<Vec<_>>()
             ));
         }
-        for kind in FILE_KINDS {
-            let files = names(&outbox.join(kind));
-            let want = expected.remove(kind).unwrap_or_default();
+        for (_, folder) in FILE_KINDS {
+            let files = names(&dir.join(folder));
+            let want = expected.remove(folder).unwrap_or_default();
             let missing: Vec<_> = want.difference(&files).collect();
             let extra: Vec<_> = files.difference(&want).collect();
             if !missing.is_empty() || !extra.is_empty() {
                 problems.push(format!(
-                    "outbox/{kind}: missing {missing:?}, not a job's {extra:?}"
+                    "{folder}: missing {missing:?}, not a job's {extra:?}"
                 ));
             }
         }
@@ -780,19 +782,28 @@ async fn scalar(db: &mut sqlx::SqliteConnection, sql: &'static str) -> i64 {
     sqlx::query_scalar(sql).fetch_one(db).await.unwrap()
 }
 
-/// The file the outbox names a job's effect by (see `worker::outbox::FileOutbox`).
-fn file_name(key: &str) -> String {
-    let name: String = key
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    format!("{name}.json")
+/// The file a job's effect is written to: the notifier's names for e-mail and documents
+/// (`notify::sent::file_key`), the stub outbox's for stage reports
+/// (`worker::outbox::FileOutbox`).
+fn file_name(kind: &str, key: &str) -> String {
+    use qyzmet::notify::sent::file_key;
+    match kind {
+        "notify" => format!("{}.eml", file_key(&format!("{key}.email"), "")),
+        "document" => format!("{}.html", file_key(key, "")),
+        _ => {
+            let name: String = key
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '-' {
+                        c
+                    } else {
+                        '-'
+                    }
+                })
+                .collect();
+            format!("{name}.json")
+        }
+    }
 }
 
 /// The visible entries of a folder (a `.tmp` left by a kill mid-write is not an effect).

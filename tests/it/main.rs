@@ -7,3 +7,4 @@ mod notify;
 mod runtime;
 mod scenarios;
 mod schedule;
+mod service;

@@ -1,0 +1,312 @@
+//! A whole qyzmet: the engine with its real performers, the HTTP API with the integration
+//! endpoints, and — in the embedded default — the simulator of the state systems.
+//!
+//! `qyzmet serve` is this module plus a socket and signal handling; the end-to-end tests
+//! start the same [`Service`] with a manual clock, so what they check is what runs.
+//!
+//! What performs each kind of outbox work:
+//! - data requests: [`GatewayPerformer`] over `config/connectors.yaml` (a connector the file
+//!   does not configure gets the stub answers of [`FileOutbox`]);
+//! - stage reports: [`StagePerformer`] to the monitoring endpoint of that file (or the file
+//!   outbox when none is configured);
+//! - notifications and documents: [`NotifyPerformer`] (e-mail by SMTP or `.eml` files, SMS
+//!   by an HTTP aggregator or JSON files, documents as HTML files).
+//!
+//! The configuration file (`--config qyzmet.yaml`, see `config/qyzmet.example.yaml`) says
+//! how e-mail and SMS leave, who the staff recipients are, where the connectors file is and
+//! whether the simulator runs. Without it, the embedded default: everything to files under
+//! the data directory, the simulator in-process, no server needed.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+
+use serde::Deserialize;
+use tokio_util::sync::CancellationToken;
+
+use crate::clock::Clock;
+use crate::definition::{self, Kind, messages::Lang};
+use crate::diagnostic::Diagnostic;
+use crate::gateway::{
+    self, GatewayConfig, GatewayPerformer, Metrics, Routed, StagePerformer, StoreLedger,
+    ledger::Deferred,
+};
+use crate::notify::{self, NotifyConfig, NotifyPerformer};
+use crate::runtime::Settings;
+use crate::worker::jobs::Performer;
+use crate::worker::outbox::FileOutbox;
+use crate::worker::{self, Engine};
+
+/// Why a service cannot start.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The configuration file has problems, each at its place.
+    #[error("{}", render(.0))]
+    Config(Vec<Diagnostic>),
+    /// The notifier cannot be set up (templates, transports, secrets).
+    #[error(transparent)]
+    Notify(#[from] notify::Error),
+    /// The gateway cannot be set up (connectors, the HTTP client).
+    #[error(transparent)]
+    Gateway(#[from] gateway::Error),
+    /// The engine cannot start (workflows, calendars, the database).
+    #[error(transparent)]
+    Engine(#[from] worker::Error),
+    /// The simulator cannot listen.
+    #[error("the gateway simulator: {0}")]
+    Simulator(std::io::Error),
+}
+
+fn render(diags: &[Diagnostic]) -> String {
+    diags
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The engine's configuration file (`qyzmet.yaml`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    /// How notifications leave and who the staff recipients are; absent: the embedded
+    /// default (files under the data directory).
+    #[serde(default)]
+    pub notify: Option<NotifyConfig>,
+    /// The gateway.
+    #[serde(default)]
+    pub gateway: GatewaySection,
+    /// The prefix of registration numbers.
+    #[serde(default)]
+    pub number_prefix: Option<String>,
+}
+
+/// The `gateway:` section.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GatewaySection {
+    /// The connectors file; by default `config/connectors.yaml`.
+    #[serde(default)]
+    pub connectors: Option<PathBuf>,
+    /// Run the simulator of the state systems in-process and point every connector and the
+    /// monitoring feed at it (a demonstration or a training installation).
+    #[serde(default)]
+    pub simulator: bool,
+}
+
+impl FileConfig {
+    /// Reads the file; a mistake is reported at `file:line:column`.
+    pub fn load(path: &Path) -> Result<FileConfig, Error> {
+        let doc = crate::yaml::read(path).map_err(Error::Config)?;
+        if doc.value().is_null() {
+            return Ok(FileConfig::default());
+        }
+        let config: FileConfig = doc.deserialize().map_err(|d| Error::Config(vec![d]))?;
+        if let Some(notify) = &config.notify
+            && notify.office.is_none()
+        {
+            // Found at the first message that cites it, a missing office would hold every
+            // notification of every case as an incident; say it before the service starts.
+            return Err(Error::Config(vec![doc.diagnostic(
+                "/notify",
+                "`notify.office` is missing: messages and documents cite the office's name, address and phone",
+            )]));
+        }
+        Ok(config)
+    }
+
+    /// The embedded default: files for e-mail and SMS, the simulator in-process.
+    pub fn embedded() -> FileConfig {
+        FileConfig {
+            notify: None,
+            gateway: GatewaySection {
+                connectors: None,
+                simulator: true,
+            },
+            number_prefix: None,
+        }
+    }
+}
+
+/// Reads a secret by environment variable name: the process environment in `serve`, a
+/// test's own map in tests (which then need not touch the process environment).
+pub type Env = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
+/// Where a service finds its files, and its clock.
+pub struct Options {
+    /// The database, the outbox, the sent-record and the documents.
+    pub data_dir: PathBuf,
+    /// The workflows folder (with `catalog.yaml`).
+    pub workflows: PathBuf,
+    /// The calendars folder.
+    pub calendars: PathBuf,
+    /// The templates folder.
+    pub templates: PathBuf,
+    /// The configuration.
+    pub config: FileConfig,
+    /// The clock (a manual one in tests).
+    pub clock: Arc<dyn Clock>,
+    /// Secrets by environment variable name (the process environment in `serve`).
+    pub env: Env,
+}
+
+/// A running service: the engine and what performs its work.
+#[derive(Clone)]
+pub struct Service {
+    /// The engine.
+    pub engine: Engine,
+    /// The notifier.
+    pub notify: Arc<NotifyPerformer>,
+    /// The gateway.
+    pub gateway: Arc<GatewayPerformer>,
+    /// The monitoring feed, when a monitoring endpoint is configured.
+    pub feed: Option<Arc<StagePerformer>>,
+    /// The metrics of `/metrics`.
+    pub metrics: Metrics,
+    /// The read-only questions of the feed and the metrics.
+    pub ledger: Arc<StoreLedger>,
+    /// The in-process simulator and its base URL, when it runs.
+    pub simulator: Option<(String, Arc<gateway::sim::Sim>)>,
+}
+
+impl Service {
+    /// Builds the performers, starts the simulator if asked, opens the engine.
+    pub async fn start(options: Options) -> Result<Service, Error> {
+        std::fs::create_dir_all(&options.data_dir).map_err(|e| {
+            Error::Engine(worker::Error::Setup(format!(
+                "{}: {e}",
+                options.data_dir.display()
+            )))
+        })?;
+        let notify_config = match options.config.notify {
+            Some(mut c) => {
+                c.templates = options.templates.clone();
+                c.data_dir = options.data_dir.clone();
+                c
+            }
+            None => NotifyConfig::demo(options.templates.clone(), options.data_dir.clone()),
+        };
+        let env = options.env.clone();
+        let notify = Arc::new(NotifyPerformer::with_env(
+            notify_config,
+            options.clock.clone(),
+            &|name| env(name),
+        )?);
+        let stub = Arc::new(FileOutbox::new(options.data_dir.join("outbox")));
+
+        let catalog_file = options.workflows.join(definition::CATALOG_FILE);
+        let catalog = definition::load_catalog(&catalog_file, Lang::En).map_err(Error::Config)?;
+        let connectors = options
+            .config
+            .gateway
+            .connectors
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("config/connectors.yaml"));
+        let env = options.env.clone();
+        let mut gw_config =
+            GatewayConfig::load(&connectors, &catalog, &|name| env(name)).map_err(Error::Config)?;
+        let simulator = if options.config.gateway.simulator {
+            let (base, sim) = gateway::sim::spawn().await.map_err(Error::Simulator)?;
+            gw_config.rebase(&base);
+            tracing::info!(%base, "gateway simulator running in-process");
+            Some((base, sim))
+        } else {
+            None
+        };
+        let metrics = Metrics::new();
+        let monitoring = gw_config.monitoring.clone();
+        let gateway = Arc::new(
+            GatewayPerformer::new(gw_config, options.clock.clone(), metrics.clone())?
+                .with_fallback(stub.clone()),
+        );
+        // The feed reads the store, which the engine opens: it asks through a slot set below.
+        let slot = Arc::new(Deferred::default());
+        let feed = match monitoring {
+            Some(m) => Some(Arc::new(StagePerformer::new(
+                m,
+                slot.clone(),
+                metrics.clone(),
+            )?)),
+            None => None,
+        };
+        let stages: Arc<dyn Performer> = match &feed {
+            Some(f) => f.clone(),
+            None => stub.clone(),
+        };
+        let engine = Engine::start(worker::Config {
+            database: options.data_dir.join("qyzmet.db"),
+            workflows: options.workflows,
+            calendars: options.calendars,
+            settings: Settings::default(),
+            clock: options.clock,
+            performer: Arc::new(Routed {
+                requests: gateway.clone(),
+                stages,
+                rest: notify.clone(),
+            }),
+            number_prefix: options.config.number_prefix.unwrap_or_else(|| "QZ".into()),
+        })
+        .await?;
+        let ledger = Arc::new(StoreLedger::new(engine.store().clone()));
+        slot.set(ledger.clone());
+        Ok(Service {
+            engine,
+            notify,
+            gateway,
+            feed,
+            metrics,
+            ledger,
+            simulator,
+        })
+    }
+
+    /// The whole HTTP API: the engine's, and the integration endpoints.
+    pub fn router(&self) -> axum::Router {
+        crate::api::router(self.engine.clone())
+            .merge(crate::api::integrations::router(self.clone()))
+    }
+
+    /// Sends the change-of-rules notice (seeds/004 item 20) of every service version the
+    /// engine runs that has not been sent yet; returns how many are still unsent. The
+    /// sent-record keys each notice by service and version, so a restart sends none twice.
+    pub async fn send_rules_notices(&self) -> usize {
+        if !self.notify.tells_rules_changes() {
+            tracing::warn!(
+                "no recipients are configured for the change-of-rules notice (notify.rules_change); none is sent"
+            );
+            return 0;
+        }
+        let defs = &self.engine.shared().library.definitions;
+        // State services only: a scheduled internal job (a quarterly report, a reconciliation)
+        // is no rule the contact centre answers citizens about.
+        let mut services: Vec<&definition::Definition> = defs
+            .iter()
+            .filter(|d| d.kind == Kind::Service && d.schedule.is_none())
+            .collect();
+        services.sort_by(|a, b| (&a.id, a.effective_from).cmp(&(&b.id, b.effective_from)));
+        let mut unsent = 0;
+        for (i, new) in services.iter().enumerate() {
+            let previous = i
+                .checked_sub(1)
+                .map(|j| services[j])
+                .filter(|p| p.id == new.id);
+            if let Err(e) = self.notify.send_rules_changed(new, previous).await {
+                tracing::warn!(service = %new.id, version = %new.version, error = %e, "the change-of-rules notice is not sent yet");
+                unsent += 1;
+            }
+        }
+        unsent
+    }
+
+    /// Retries the change-of-rules notices until all are sent (30 s, doubling to an hour).
+    pub async fn rules_notice_loop(self, shutdown: CancellationToken) {
+        let mut pause = StdDuration::from_secs(30);
+        while self.send_rules_notices().await > 0 {
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = tokio::time::sleep(pause) => {}
+            }
+            pause = (pause * 2).min(StdDuration::from_secs(3600));
+        }
+    }
+}

@@ -1,0 +1,687 @@
+//! The whole service as `qyzmet serve` assembles it — the engine, the notifier over a real
+//! SMTP server and an HTTP SMS aggregator on loopback, the gateway and the monitoring feed
+//! over the simulator — driven through a case with a manual clock.
+//!
+//! What a citizen sees (issue #5): the acceptance, the provisional-refusal notice with its
+//! objection deadline and the result, each exactly once, in the language of the
+//! application, through an SMTP outage and a restart after a send that was not recorded.
+//! What support and the ministry see (issue #6): one support e-mail with the fields of
+//! seeds/001 items 13, 14, 17 when GBD FL is down, and every stage of every case in order.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{Request, StatusCode};
+use axum::routing::post;
+use axum::{Json, Router};
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+use qyzmet::clock::ManualClock;
+use qyzmet::gateway::sim::Fault;
+use qyzmet::runtime::{Language, Submission, Work};
+use qyzmet::service::{FileConfig, Options, Service};
+
+use crate::notify::{Inbox, free_port, smtp_server};
+
+fn almaty(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(y, m, d, h, min, 0).unwrap() - Duration::hours(5)
+}
+
+/// An SMS aggregator on loopback: records every request's JSON body and answers with a
+/// new message id each time.
+#[derive(Clone, Default)]
+struct Aggregator {
+    seen: Arc<Mutex<Vec<Value>>>,
+}
+
+async fn aggregator_send(State(a): State<Aggregator>, Json(body): Json<Value>) -> Json<Value> {
+    let mut seen = a.seen.lock().unwrap();
+    seen.push(body);
+    Json(json!({ "code": 0, "data": { "messageId": format!("m{}", seen.len()) } }))
+}
+
+async fn aggregator() -> (Aggregator, String) {
+    let a = Aggregator::default();
+    let app = Router::new()
+        .route("/send", post(aggregator_send))
+        .with_state(a.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (a, base)
+}
+
+/// The configuration file an installation would write, pointed at the loopback servers.
+fn config_file(dir: &Path, smtp_port: u16, sms_base: &str) -> PathBuf {
+    let path = dir.join("qyzmet.yaml");
+    std::fs::write(
+        &path,
+        format!(
+            r#"
+notify:
+  email:
+    transport: smtp
+    host: 127.0.0.1
+    port: {smtp_port}
+    security: plain
+    from: "Qyzmet <noreply@qyzmet.test>"
+    timeout_seconds: 5
+  sms:
+    transport: http
+    url: {sms_base}/send
+    encoding: json
+    recipient_field: recipient
+    text_field: text
+    sender_field: from
+    sender: QYZMET
+    client_id_field: client_id
+    key_place: {{ header: X-Api-Key }}
+    api_key_env: TEST_SMS_KEY
+    id_pointer: /data/messageId
+    error_pointer: /code
+    callback_id_pointer: /messageId
+    status_pointer: /status
+    statuses: {{ DELIVRD: delivered, UNDELIV: failed }}
+    timeout_ms: 3000
+  staff:
+    roles:
+      head_of_department: [head@qyzmet.test]
+      provider_specialist: [specialists@qyzmet.test]
+      front_office_operator: [operators@qyzmet.test]
+    assignee: [queue@qyzmet.test]
+  rules_change:
+    contact_centre: [1414@qyzmet.test]
+  office:
+    name: {{ kk: "Алматы қаласы бойынша филиал", ru: "Филиал по городу Алматы" }}
+    address: {{ kk: "Алматы қ., Толе би к-сі, 155", ru: "г. Алматы, ул. Толе би, 155" }}
+    phone: "1414"
+gateway:
+  simulator: true
+"#
+        ),
+    )
+    .unwrap();
+    path
+}
+
+struct Running {
+    service: Option<Service>,
+    clock: Arc<ManualClock>,
+    data: tempfile::TempDir,
+    config: PathBuf,
+}
+
+async fn start(data: &Path, config: &Path, clock: Arc<ManualClock>) -> Service {
+    Service::start(Options {
+        data_dir: data.to_path_buf(),
+        workflows: "workflows".into(),
+        calendars: "calendars".into(),
+        templates: "templates".into(),
+        config: FileConfig::load(config).expect("the configuration file loads"),
+        clock,
+        env: Arc::new(|name| (name == "TEST_SMS_KEY").then(|| "k-1".to_string())),
+    })
+    .await
+    .expect("the service starts")
+}
+
+async fn running(smtp_port: u16, sms_base: &str, now: DateTime<Utc>) -> Running {
+    let data = tempfile::tempdir().unwrap();
+    let config = config_file(data.path(), smtp_port, sms_base);
+    let clock = Arc::new(ManualClock::new(now));
+    let service = start(&data.path().join("data"), &config, clock.clone()).await;
+    Running {
+        service: Some(service),
+        clock,
+        data,
+        config,
+    }
+}
+
+impl Running {
+    fn svc(&self) -> &Service {
+        self.service.as_ref().expect("running")
+    }
+
+    /// Stops the service without recording anything more, and starts it again on the same
+    /// data directory, as after a crash.
+    async fn restart(&mut self) {
+        self.service = None;
+        self.service = Some(start(&self.data_dir(), &self.config, self.clock.clone()).await);
+    }
+
+    fn data_dir(&self) -> PathBuf {
+        self.data.path().join("data")
+    }
+
+    async fn drain(&self) {
+        self.svc().engine.drain().await.unwrap();
+    }
+
+    /// Moves the clock to `at` in steps of at most an hour, running what falls due on the way.
+    async fn advance_to(&self, at: DateTime<Utc>) {
+        use qyzmet::clock::Clock;
+        while self.clock.now() < at {
+            let next = (self.clock.now() + Duration::hours(1)).min(at);
+            self.clock.set(next);
+            self.drain().await;
+        }
+    }
+
+    async fn task(&self, number: &str, step: &str) -> String {
+        self.svc()
+            .engine
+            .store()
+            .tasks(None, None, Some(number))
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|t| t.step == step)
+            .unwrap_or_else(|| panic!("no open task {step} on {number}"))
+            .key
+    }
+
+    async fn complete(&self, number: &str, step: &str, outcome: &str, form: Value, by: &str) {
+        let key = self.task(number, step).await;
+        self.svc()
+            .engine
+            .complete(&key, outcome, form, by)
+            .await
+            .unwrap_or_else(|e| panic!("{step}: {e}"));
+        self.drain().await;
+    }
+
+    async fn history_kinds(&self, number: &str) -> Vec<(String, Value)> {
+        let view = self.svc().engine.case(number).await.unwrap().unwrap();
+        view.history
+            .into_iter()
+            .map(|h| (h.kind, h.detail))
+            .collect()
+    }
+}
+
+/// The messages the SMTP server received for `to`, as (template-ish subject, text body,
+/// Message-ID).
+fn mail_to(inbox: &Inbox, to: &str) -> Vec<(String, String, String)> {
+    inbox
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|m| m.to.iter().any(|t| t == to))
+        .map(|m| {
+            let mail = mail_parser::MessageParser::default()
+                .parse(&m.data)
+                .unwrap();
+            (
+                mail.subject().unwrap_or_default().to_string(),
+                mail.body_text(0).unwrap_or_default().replace("\r\n", "\n"),
+                mail.message_id().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+const IIN: &str = "520315400126"; // Абенова Айгүл Серікқызы in the simulator
+const EMAIL: &str = "abenova@example.kz";
+const PHONE: &str = "+77017654321";
+
+fn acceptance_form() -> Value {
+    json!({
+        "applicant.iin": IIN,
+        "application.kind": "certificate",
+        "application.by_representative": false,
+        "documents.identity": "identity-card.pdf",
+        "documents.rehabilitation": "rehabilitation-certificate.pdf",
+        "rehabilitation.document_type": "rehabilitation_certificate",
+        "rehabilitation.document_number": "17-3/412",
+        "rehabilitation.document_date": "1991-06-14",
+        "rehabilitation.issued_by": "Алматы облысының прокуратурасы",
+    })
+}
+
+/// Kazakh letters that Russian does not have: a Kazakh text has some, a Russian one none.
+fn is_kazakh(text: &str) -> bool {
+    text.chars().any(|c| "әғқңөұүһіӘҒҚҢӨҰҮҺІ".contains(c))
+}
+
+#[tokio::test]
+async fn the_citizen_is_told_each_step_once_in_kazakh_through_an_smtp_outage_and_a_restart() {
+    // seeds/004 item 12 and seeds/001 item 12: the acceptance, the provisional refusal with
+    // the last day to object, the result; in the language of the application.
+    let smtp_port = free_port(); // nothing listens yet: the mail server is down
+    let (sms, sms_base) = aggregator().await;
+    let mut r = running(smtp_port, &sms_base, almaty(2026, 11, 23, 10, 0)).await;
+    let number = r.svc()
+        .engine
+        .submit(
+            "rehabilitated-person-certificate",
+            Submission {
+                data: json!({ "applicant.iin": IIN, "applicant.phone": PHONE, "applicant.email": EMAIL }),
+                channel: "state_corporation".into(),
+                language: Language::Kk,
+                sms_consent: true,
+                region: "almaty".into(),
+            },
+        )
+        .await
+        .unwrap();
+    r.drain().await;
+    r.clock.advance(Duration::minutes(15));
+    r.complete(
+        &number,
+        "accept_documents",
+        "complete",
+        acceptance_form(),
+        "operator1",
+    )
+    .await;
+
+    // The SMS went; the e-mail waits for the mail server, and its job is retried.
+    assert_eq!(sms.seen.lock().unwrap().len(), 1, "the acceptance SMS");
+    let first = sms.seen.lock().unwrap()[0].clone();
+    assert_eq!(first["recipient"], PHONE);
+    assert_eq!(first["from"], "QYZMET");
+    let text = first["text"].as_str().unwrap();
+    assert!(
+        text.contains(&number) && is_kazakh(text),
+        "the SMS is in Kazakh and names the case: {text}"
+    );
+
+    // The mail server comes back; the retry delivers the e-mail, and not the SMS again.
+    let inbox = smtp_server(std::net::TcpListener::bind(("127.0.0.1", smtp_port)).unwrap());
+    r.advance_to(almaty(2026, 11, 23, 11, 0)).await;
+    let mail = mail_to(&inbox, EMAIL);
+    assert_eq!(mail.len(), 1, "{mail:#?}");
+    assert!(
+        mail[0].0.contains(&number) && is_kazakh(&mail[0].0),
+        "{}",
+        mail[0].0
+    );
+    assert_eq!(
+        sms.seen.lock().unwrap().len(),
+        1,
+        "no second acceptance SMS"
+    );
+    let history = r.history_kinds(&number).await;
+    let sent: Vec<&Value> = history
+        .iter()
+        .filter(|(k, _)| k == "notification_sent")
+        .map(|(_, d)| d)
+        .collect();
+    assert_eq!(sent.len(), 1, "{history:#?}");
+    assert_eq!(sent[0]["template"], "application_accepted");
+    assert_eq!(sent[0]["channels"]["email"]["status"], "sent");
+    assert_eq!(sent[0]["channels"]["sms"]["repeat"], true);
+
+    // The aggregator reports the SMS delivered: the case history says so.
+    let status = r
+        .svc()
+        .router()
+        .oneshot(
+            Request::post("/notify/sms/status")
+                .header("content-type", "application/json")
+                .body(Body::from(r#"{"messageId":"m1","status":"DELIVRD"}"#))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(status.status(), StatusCode::NO_CONTENT);
+    assert!(
+        r.history_kinds(&number)
+            .await
+            .iter()
+            .any(|(k, d)| k == "notification_delivered" && d["provider_id"] == "m1")
+    );
+
+    // The review refuses: a provisional refusal, with the last day to object. The engine
+    // that sends the notice dies before it can record the job as done.
+    r.advance_to(almaty(2026, 11, 24, 11, 0)).await;
+    let key = r.task(&number, "review").await;
+    r.svc()
+        .engine
+        .complete(
+            &key,
+            "refuse",
+            json!({
+                "refusal.ground": "non_compliance",
+                "refusal.reasons": "Ақтау туралы құжат өтініш берушіге қатысты емес",
+            }),
+            "specialist1",
+        )
+        .await
+        .unwrap();
+    let case_id = r.svc().engine.case(&number).await.unwrap().unwrap().case.id;
+    let jobs = r.svc().engine.store().jobs_of_case(case_id).await.unwrap();
+    let notice = jobs
+        .iter()
+        .find(|j| {
+            matches!(&j.work, Work::Notify { template, .. } if template == "provisional_refusal")
+        })
+        .expect("the provisional-refusal job");
+    assert_eq!(notice.status, "pending");
+    {
+        use qyzmet::worker::jobs::Performer;
+        r.svc()
+            .notify
+            .perform(&notice.key, &notice.work)
+            .await
+            .expect("the dying engine's attempt sends");
+    }
+    r.restart().await;
+    r.drain().await;
+
+    let refusal = mail_to(&inbox, EMAIL);
+    assert_eq!(refusal.len(), 2, "one more e-mail, not two: {refusal:#?}");
+    assert!(
+        refusal[1].1.contains("26.11.2026"),
+        "the notice names the last day to object: {}",
+        refusal[1].1
+    );
+    assert!(is_kazakh(&refusal[1].0) && is_kazakh(&refusal[1].1));
+    assert_eq!(sms.seen.lock().unwrap().len(), 2, "one more SMS, not two");
+    let sms_text = sms.seen.lock().unwrap()[1]["text"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        sms_text.contains("26.11.2026") && is_kazakh(&sms_text),
+        "{sms_text}"
+    );
+
+    // No objection comes; the refusal is signed and handed over: the result.
+    r.advance_to(almaty(2026, 11, 27, 10, 0)).await;
+    r.complete(
+        &number,
+        "sign_refusal_decision",
+        "signed",
+        json!({ "refusal.final_reasons": "Ақтау туралы құжат өтініш берушіге қатысты емес; қарсылық түскен жоқ" }),
+        "head1",
+    )
+    .await;
+    r.advance_to(almaty(2026, 11, 27, 12, 0)).await;
+    r.complete(
+        &number,
+        "deliver_refusal_decision",
+        "delivered",
+        json!({}),
+        "specialist1",
+    )
+    .await;
+
+    let mail = mail_to(&inbox, EMAIL);
+    assert_eq!(mail.len(), 3, "{mail:#?}");
+    assert!(
+        mail.iter()
+            .all(|(subject, body, _)| is_kazakh(subject) && is_kazakh(body))
+    );
+    let ids: std::collections::BTreeSet<&String> = mail.iter().map(|(_, _, id)| id).collect();
+    assert_eq!(ids.len(), 3, "each e-mail has its own Message-ID");
+    let texts: Vec<String> = sms
+        .seen
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|m| m["text"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(texts.len(), 3, "{texts:#?}");
+    assert!(texts.iter().all(|t| is_kazakh(t) && t.contains(&number)));
+    let sent: Vec<String> = r
+        .history_kinds(&number)
+        .await
+        .into_iter()
+        .filter(|(k, _)| k == "notification_sent")
+        .map(|(_, d)| d["template"].as_str().unwrap().to_string())
+        .filter(|t| !t.starts_with("escalation"))
+        .collect();
+    assert_eq!(
+        sent,
+        [
+            "application_accepted",
+            "provisional_refusal",
+            "refusal_ready"
+        ],
+        "the case history records each notification once"
+    );
+}
+
+/// The stages the simulator's monitoring receiver kept for a case, as (sequence, stage).
+fn stages_of(service: &Service, number: &str) -> Vec<(u64, String)> {
+    let (_, sim) = service.simulator.as_ref().expect("the simulator runs");
+    sim.monitor()
+        .stages
+        .iter()
+        .filter(|s| s["registration_number"] == number)
+        .map(|s| {
+            (
+                s["sequence"].as_u64().unwrap(),
+                s["stage"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn with_gbd_fl_down_support_gets_one_email_with_what_the_rules_ask_and_the_case_goes_on() {
+    let smtp_port = free_port();
+    let inbox = smtp_server(std::net::TcpListener::bind(("127.0.0.1", smtp_port)).unwrap());
+    let (_sms, sms_base) = aggregator().await;
+    let r = running(smtp_port, &sms_base, almaty(2026, 11, 23, 10, 0)).await;
+    let (_, sim) = r.svc().simulator.clone().unwrap();
+    let submit = |iin: &str| Submission {
+        data: json!({ "applicant.iin": iin, "applicant.email": EMAIL }),
+        channel: "state_corporation".into(),
+        language: Language::Ru,
+        sms_consent: false,
+        region: "almaty".into(),
+    };
+    // A healthy case first: GBD FL's data land in it.
+    let healthy = r
+        .svc()
+        .engine
+        .submit("rehabilitated-person-certificate", submit(IIN))
+        .await
+        .unwrap();
+    r.drain().await;
+    r.complete(
+        &healthy,
+        "accept_documents",
+        "complete",
+        acceptance_form(),
+        "operator1",
+    )
+    .await;
+    r.task(&healthy, "review").await;
+    let case = r.svc().engine.case(&healthy).await.unwrap().unwrap().case;
+    assert_eq!(
+        case.scope("")["applicant"]["full_name"],
+        "Абенова Айгүл Серікқызы",
+        "the answer of GBD FL is in the case"
+    );
+
+    // Then GBD FL goes down (seeds/001 items 13, 14, 17).
+    let gbd_requests = || {
+        sim.received()
+            .into_iter()
+            .filter(|x| x.connector == "gbd_fl.person")
+            .count()
+    };
+    let before = gbd_requests();
+    sim.set_fault(
+        "gbd_fl.person",
+        Fault {
+            down: true,
+            ..Fault::default()
+        },
+    );
+    let iin = "550404400195";
+    let broken = r
+        .svc()
+        .engine
+        .submit("rehabilitated-person-certificate", submit(iin))
+        .await
+        .unwrap();
+    r.drain().await;
+    let mut form = acceptance_form();
+    form["applicant.iin"] = json!(iin);
+    r.complete(&broken, "accept_documents", "complete", form, "operator1")
+        .await;
+    let mut rounds = 0;
+    while r
+        .svc()
+        .engine
+        .store()
+        .tasks(None, None, Some(&broken))
+        .await
+        .unwrap()
+        .iter()
+        .all(|t| t.step != "take_documents_from_citizen")
+    {
+        rounds += 1;
+        assert!(rounds < 30, "the documents path never came");
+        r.clock.advance(Duration::minutes(2));
+        r.drain().await;
+    }
+    assert_eq!(
+        gbd_requests() - before,
+        5,
+        "the step's retry budget, then the documents path"
+    );
+
+    let support = mail_to(&inbox, "e-maket@enbek.kz");
+    assert_eq!(
+        support.len(),
+        1,
+        "one e-mail per failure episode: {support:#?}"
+    );
+    let (subject, body, _) = &support[0];
+    assert!(subject.contains(&broken), "{subject}");
+    for needed in [
+        "Выдача удостоверения реабилитированному лицу",
+        broken.as_str(),
+        iin,
+        "gbd_fl.person",
+        "Шаги, которые привели к ошибке",
+        "Описание ошибки",
+    ] {
+        assert!(
+            body.contains(needed),
+            "the support e-mail lacks {needed:?}:\n{body}"
+        );
+    }
+
+    // Every stage of both cases reached the monitoring system, in order, without gaps.
+    r.drain().await;
+    for number in [&healthy, &broken] {
+        let stages = stages_of(r.svc(), number);
+        let sequences: Vec<u64> = stages.iter().map(|(n, _)| *n).collect();
+        assert_eq!(
+            sequences,
+            (1..=stages.len() as u64).collect::<Vec<_>>(),
+            "{number}: {stages:?}"
+        );
+        assert_eq!(stages[0].1, "submitted");
+    }
+    assert!(
+        stages_of(r.svc(), &broken)
+            .iter()
+            .any(|(_, s)| s == "data_from_documents")
+    );
+    assert_eq!(sim.monitor().out_of_order, 0);
+
+    // The operator sees it on /metrics.
+    let metrics = r
+        .svc()
+        .router()
+        .oneshot(Request::get("/metrics").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(metrics.status(), StatusCode::OK);
+    let text = String::from_utf8(
+        http_body_util::BodyExt::collect(metrics.into_body())
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec(),
+    )
+    .unwrap();
+    for needed in [
+        r#"qyzmet_gateway_circuit_open{connector="gbd_fl.person"} 1"#,
+        r#"connector="gbd_fl.person""#,
+        r#"service="rehabilitated-person-certificate""#,
+    ] {
+        assert!(text.contains(needed), "/metrics lacks {needed}:\n{text}");
+    }
+}
+
+#[tokio::test]
+async fn an_sms_due_at_night_waits_for_the_morning_without_spending_its_attempts() {
+    // Issue #5: no SMS to citizens between 22:00 and 08:00 Asia/Almaty; queued until morning.
+    let smtp_port = free_port();
+    let inbox = smtp_server(std::net::TcpListener::bind(("127.0.0.1", smtp_port)).unwrap());
+    let (sms, sms_base) = aggregator().await;
+    let r = running(smtp_port, &sms_base, almaty(2026, 11, 23, 21, 50)).await;
+    let number = r
+        .svc()
+        .engine
+        .submit(
+            "rehabilitated-person-certificate",
+            Submission {
+                data: json!({ "applicant.iin": IIN, "applicant.phone": PHONE, "applicant.email": EMAIL }),
+                channel: "state_corporation".into(),
+                language: Language::Ru,
+                sms_consent: true,
+                region: "almaty".into(),
+            },
+        )
+        .await
+        .unwrap();
+    r.drain().await;
+    r.clock.set(almaty(2026, 11, 23, 22, 30));
+    r.complete(
+        &number,
+        "accept_documents",
+        "complete",
+        acceptance_form(),
+        "operator1",
+    )
+    .await;
+    assert_eq!(mail_to(&inbox, EMAIL).len(), 1, "the e-mail goes at night");
+    assert!(sms.seen.lock().unwrap().is_empty(), "the SMS does not");
+    let history = r.history_kinds(&number).await;
+    let deferred: Vec<&Value> = history
+        .iter()
+        .filter(|(k, _)| k == "notification_deferred")
+        .map(|(_, d)| d)
+        .collect();
+    assert_eq!(deferred.len(), 1, "{history:#?}");
+    assert_eq!(deferred[0]["reason"], "quiet hours: SMS not before 08:00");
+    assert_eq!(deferred[0]["channels"]["email"]["status"], "sent");
+
+    // All night long nothing is tried; at 08:00 the SMS goes, once, and the e-mail is not
+    // sent again.
+    r.advance_to(almaty(2026, 11, 24, 7, 59)).await;
+    assert!(sms.seen.lock().unwrap().is_empty());
+    r.advance_to(almaty(2026, 11, 24, 8, 0)).await;
+    assert_eq!(sms.seen.lock().unwrap().len(), 1);
+    assert_eq!(mail_to(&inbox, EMAIL).len(), 1);
+    let case_id = r.svc().engine.case(&number).await.unwrap().unwrap().case.id;
+    let job = r
+        .svc()
+        .engine
+        .store()
+        .jobs_of_case(case_id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|j| matches!(&j.work, Work::Notify { template, .. } if template == "application_accepted"))
+        .unwrap();
+    assert_eq!(
+        (job.status.as_str(), job.attempts),
+        ("done", 1),
+        "the wait for the morning spent no attempt: the one counted is the morning's"
+    );
+}
