@@ -592,6 +592,48 @@ async fn with_gbd_fl_down_support_gets_one_email_with_what_the_rules_ask_and_the
     );
     assert_eq!(sim.monitor().out_of_order, 0);
 
+    // The ministry asks for the day again: the feed is rebuilt from the history with the
+    // same keys and sequences, and the receiver drops every report as a repeat.
+    let kept = sim.monitor().stages.len();
+    let replay = r
+        .svc()
+        .router()
+        .oneshot(
+            Request::post("/monitoring/replay")
+                .header("content-type", "application/json")
+                .body(Body::from(
+                    r#"{"from":"2026-11-23T00:00:00Z","to":"2026-11-24T00:00:00Z"}"#,
+                ))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(replay.status(), StatusCode::OK);
+    let answer: Value = serde_json::from_slice(
+        &http_body_util::BodyExt::collect(replay.into_body())
+            .await
+            .unwrap()
+            .to_bytes(),
+    )
+    .unwrap();
+    assert_eq!(answer["reports"], kept, "{answer}");
+    assert_eq!(answer["posted"], kept, "{answer}");
+    assert_eq!(sim.monitor().stages.len(), kept);
+    assert_eq!(sim.monitor().repeats, kept as u64);
+
+    // An answer on the asynchronous channel that is not one is refused, saying why.
+    let garbage = r
+        .svc()
+        .router()
+        .oneshot(
+            Request::post("/gateway/answers")
+                .body(Body::from("<not-soap/>"))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(garbage.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
     // The operator sees it on /metrics.
     let metrics = r
         .svc()
