@@ -1,3 +1,4 @@
+mod browser;
 mod calendar;
 mod crash;
 mod definition;
