@@ -3,7 +3,9 @@
 //!
 //! See `ARCHITECTURE.md` at the repository root for the map of the modules.
 
+pub mod accounts;
 pub mod api;
+pub mod audit;
 pub mod calendar;
 pub mod cli;
 pub mod clock;

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub mod audit;
 pub mod calendar;
 pub mod graph;
 pub mod schema;
@@ -38,6 +39,8 @@ enum Command {
     Simulate(simulate::Args),
     /// Check the definitions and run every scenario under a folder (default `workflows/`).
     Test(test::Args),
+    /// Check the audit journal's hash chain, or list its records (read-only, beside `serve`).
+    Audit(audit::Args),
 }
 
 /// Parses the command line and runs the chosen command.
@@ -51,5 +54,6 @@ pub fn main() -> ExitCode {
         Command::Serve(args) => serve::run(args),
         Command::Simulate(args) => simulate::run(args),
         Command::Test(args) => test::run(args),
+        Command::Audit(args) => audit::run(args),
     }
 }

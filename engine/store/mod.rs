@@ -14,6 +14,8 @@
 //! **Architecture Invariant:** the store knows rows, not rules. It never decides what a
 //! case does next; it writes what the runtime core returned, in one transaction.
 
+pub mod accounts;
+pub mod audit;
 pub mod schedule;
 
 use std::path::{Path, PathBuf};

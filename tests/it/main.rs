@@ -1,3 +1,5 @@
+mod accounts;
+mod audit;
 mod browser;
 mod calendar;
 mod crash;

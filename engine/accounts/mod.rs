@@ -1,0 +1,757 @@
+//! Staff accounts: the access rules of the ministry's digital systems (seeds/003 items
+//! 18-30), as data and decisions.
+//!
+//! - An account is created on an access request, with a login and a temporary password
+//!   (items 19-20, 22): [`register`]. On a fresh installation the first administrator is
+//!   created by [`first_administrator`], since nobody is there to register them.
+//! - The temporary password is replaced at the first sign-in (item 24): the account carries
+//!   `must_change_password` until [`change_password`].
+//! - A login is one person's (item 26): logins are unique regardless of case, and every
+//!   sign-in and action is journalled under it ([`crate::audit`]).
+//! - An account not used for more than 30 calendar days, or with a security violation, is
+//!   blocked (item 28): [`block_unused`] (the daily sweep, and [`sign_in()`] itself),
+//!   [`sign_in::BLOCK_AFTER`] wrong passwords in a row, or [`block`] by an administrator.
+//! - Only a new request unblocks it (item 29): [`reactivate`], which issues a new temporary
+//!   password. Nothing else sets an account back to active.
+//!
+//! The decisions are pure ([`sign_in::decide`], [`password::check`], [`unused_since`]); the
+//! async functions here apply them through the store and journal each in the same
+//! transaction. They take the writer's connection: call them inside its transaction.
+
+pub mod password;
+pub mod role;
+pub mod sign_in;
+pub mod token;
+
+use std::fmt;
+use std::sync::OnceLock;
+
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sqlx::SqliteConnection;
+
+use crate::audit::{self, Action, Entry};
+use crate::store;
+
+pub use password::{Rule, generate_temporary_password, hash_password, verify_password};
+pub use role::Role;
+pub use sign_in::{Decision, unused_since};
+
+/// The region of an account that works for the whole republic (the ministry's
+/// administrators and methodologists): it sees every region's queues.
+pub const REPUBLIC: &str = "kz";
+
+/// The first administrator's login on a fresh installation.
+pub const FIRST_ADMINISTRATOR: &str = "admin";
+
+/// How long a session lasts at most, however busy: a working day and then some.
+pub const SESSION_LIFETIME: Duration = Duration::hours(12);
+
+/// How long a session lasts without a request: a desk left unattended is signed out.
+pub const SESSION_IDLE: Duration = Duration::minutes(30);
+
+/// Why an account operation failed. The messages are for the administrator or the user
+/// who asked, in English.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The login is taken (in any case): a login is one person's (seeds/003 item 26).
+    #[error("the login `{0}` is taken")]
+    LoginTaken(String),
+    /// Not a login.
+    #[error(
+        "`{0}` is not a login: 3 to 64 characters, latin letters, digits, `.`, `_` or `-`, starting with a letter"
+    )]
+    InvalidLogin(String),
+    /// Not a region.
+    #[error(
+        "`{0}` is not a region: 2 to 32 characters, latin letters, digits, `_` or `-` (`kz` for the whole republic)"
+    )]
+    InvalidRegion(String),
+    /// An account without a role could do nothing.
+    #[error("an account needs at least one role")]
+    NoRole,
+    /// No such account.
+    #[error("there is no account `{0}`")]
+    NotFound(String),
+    /// The current password given is wrong.
+    #[error("the current password is wrong")]
+    WrongPassword,
+    /// The new password breaks the policy.
+    #[error("{}", password::describe(.0))]
+    Policy(Vec<Rule>),
+    /// Hashing failed.
+    #[error(transparent)]
+    Password(#[from] password::Error),
+    /// The database failed.
+    #[error(transparent)]
+    Store(store::accounts::Error),
+    /// The journal failed.
+    #[error(transparent)]
+    Audit(#[from] store::audit::Error),
+}
+
+impl From<store::accounts::Error> for Error {
+    fn from(e: store::accounts::Error) -> Self {
+        match e {
+            store::accounts::Error::LoginTaken(login) => Error::LoginTaken(login),
+            other => Error::Store(other),
+        }
+    }
+}
+
+/// Why an account is blocked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum BlockReason {
+    /// Not used for more than 30 calendar days (seeds/003 item 28).
+    #[serde(rename = "unused_30_days")]
+    Unused30Days,
+    /// A security violation: too many wrong passwords, or found by an administrator
+    /// (seeds/003 item 28).
+    #[serde(rename = "security_violation")]
+    SecurityViolation,
+    /// An administrator blocked it (a dismissal, a transfer: seeds/003 item 27).
+    #[serde(rename = "administrator")]
+    Administrator,
+}
+
+impl BlockReason {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BlockReason::Unused30Days => "unused_30_days",
+            BlockReason::SecurityViolation => "security_violation",
+            BlockReason::Administrator => "administrator",
+        }
+    }
+
+    /// The stored name back; `None` for anything else.
+    pub fn parse(s: &str) -> Option<BlockReason> {
+        [
+            BlockReason::Unused30Days,
+            BlockReason::SecurityViolation,
+            BlockReason::Administrator,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == s)
+    }
+}
+
+impl fmt::Display for BlockReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            BlockReason::Unused30Days => "not used for more than 30 calendar days",
+            BlockReason::SecurityViolation => "a security violation",
+            BlockReason::Administrator => "blocked by an administrator",
+        })
+    }
+}
+
+/// Whether an account can sign in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "status")]
+pub enum Status {
+    /// It can.
+    Active,
+    /// It cannot, until a new access request reactivates it (seeds/003 item 29).
+    Blocked {
+        /// Why.
+        reason: BlockReason,
+        /// Since when.
+        since: DateTime<Utc>,
+    },
+}
+
+/// An account as stored.
+#[derive(Clone, PartialEq, Serialize)]
+pub struct Account {
+    /// The row's id.
+    pub id: i64,
+    /// The personal unique identifier (seeds/003 item 20), lowercase.
+    pub login: String,
+    /// The person's full name, for the administrator's list. Personal data: never logged.
+    pub full_name: String,
+    /// The corporate e-mail the answer to the request went to (seeds/003 item 22).
+    /// Personal data: never logged.
+    pub email: String,
+    /// What the person does; at least one.
+    pub roles: Vec<Role>,
+    /// Where: the queues of this region, or of all regions for [`REPUBLIC`].
+    pub region: String,
+    /// The Argon2id PHC string.
+    #[serde(skip)]
+    pub password_hash: String,
+    /// The temporary password is still in use (seeds/003 item 24).
+    pub must_change_password: bool,
+    /// Active or blocked.
+    pub status: Status,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// Who created it: an administrator's login, or `system`.
+    pub created_by: String,
+    /// When a new request last reactivated it.
+    pub reactivated_at: Option<DateTime<Utc>>,
+    /// The last successful sign-in.
+    pub last_sign_in_at: Option<DateTime<Utc>>,
+    /// Wrong passwords since the last successful sign-in.
+    pub failed_sign_ins: u32,
+    /// Refused until then after too many wrong passwords.
+    pub locked_until: Option<DateTime<Utc>>,
+    /// When the password was last set (by the user, or a temporary one).
+    pub password_changed_at: DateTime<Utc>,
+}
+
+impl fmt::Debug for Account {
+    /// Without the name, the e-mail and the hash: an account may end up in a log.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Account")
+            .field("id", &self.id)
+            .field("login", &self.login)
+            .field("roles", &self.roles)
+            .field("region", &self.region)
+            .field("must_change_password", &self.must_change_password)
+            .field("status", &self.status)
+            .field("last_sign_in_at", &self.last_sign_in_at)
+            .field("failed_sign_ins", &self.failed_sign_ins)
+            .field("locked_until", &self.locked_until)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Account {
+    /// When the account was last used, for the 30-day rule: the last sign-in, or its
+    /// creation or reactivation if that is later (a reactivated account gets 30 days to be
+    /// used, as a new one does).
+    pub fn last_used(&self) -> DateTime<Utc> {
+        [
+            Some(self.created_at),
+            self.reactivated_at,
+            self.last_sign_in_at,
+        ]
+        .into_iter()
+        .flatten()
+        .max()
+        .unwrap_or(self.created_at)
+    }
+
+    /// Whether the account has `role`.
+    pub fn has_role(&self, role: Role) -> bool {
+        self.roles.contains(&role)
+    }
+
+    /// Whether the account works in `region` (its own, or all of them for [`REPUBLIC`]).
+    pub fn covers_region(&self, region: &str) -> bool {
+        self.region == REPUBLIC || self.region == region
+    }
+
+    /// Whether it can sign in at all.
+    pub fn is_active(&self) -> bool {
+        self.status == Status::Active
+    }
+}
+
+/// An access request granted: the account to create (seeds/003 item 19).
+#[derive(Clone, PartialEq)]
+pub struct NewAccount {
+    /// The login asked for.
+    pub login: String,
+    /// The person's full name.
+    pub full_name: String,
+    /// Their corporate e-mail.
+    pub email: String,
+    /// Their roles.
+    pub roles: Vec<Role>,
+    /// Their region.
+    pub region: String,
+    /// The administrator who granted the request.
+    pub created_by: String,
+}
+
+impl fmt::Debug for NewAccount {
+    /// Without the name and the e-mail.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NewAccount")
+            .field("login", &self.login)
+            .field("roles", &self.roles)
+            .field("region", &self.region)
+            .field("created_by", &self.created_by)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A signed-in browser, as stored (the token itself is not: `id` is its SHA-256).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    /// The SHA-256 of the token, in hex.
+    pub id: String,
+    /// Whose.
+    pub account_id: i64,
+    /// The token forms must echo, so another site cannot post in the user's name.
+    pub csrf_token: String,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it ends, however busy ([`SESSION_LIFETIME`]).
+    pub expires_at: DateTime<Utc>,
+    /// The last request made with it.
+    pub last_seen_at: DateTime<Utc>,
+    /// Where it was signed in from.
+    pub ip: Option<String>,
+}
+
+impl Session {
+    /// Whether the session still signs its holder in at `now`: not past its end, and not
+    /// idle for more than [`SESSION_IDLE`]. (The account's own status is checked as well:
+    /// blocking an account deletes its sessions.)
+    pub fn is_live(&self, now: DateTime<Utc>) -> bool {
+        now < self.expires_at && now - self.last_seen_at <= SESSION_IDLE
+    }
+}
+
+/// A system's API token, as stored (the token itself is not: `hash` is its SHA-256).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiToken {
+    /// The SHA-256 of the token, in hex.
+    pub hash: String,
+    /// What it is for (`egov-portal`, `contact-centre`).
+    pub name: String,
+    /// The account of the system it acts as: its roles and region apply, its actions are
+    /// journalled under its login.
+    pub account_id: i64,
+    /// When it was issued.
+    pub created_at: DateTime<Utc>,
+    /// When it was revoked.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// A login as stored: trimmed and lowercase, 3-64 characters of `a-z 0-9 . _ -`, starting
+/// with a letter. Logins are identifiers that end up in the journal and in URLs; the shape
+/// keeps them readable and keeps lookalike logins apart.
+pub fn normalize_login(login: &str) -> Result<String, Error> {
+    let l = login.trim().to_ascii_lowercase();
+    let ok = (3..=64).contains(&l.len())
+        && l.starts_with(|c: char| c.is_ascii_lowercase())
+        && l.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'));
+    if ok {
+        Ok(l)
+    } else {
+        Err(Error::InvalidLogin(login.to_string()))
+    }
+}
+
+/// A region as stored: lowercase, 2-32 characters of `a-z 0-9 _ -`.
+pub fn normalize_region(region: &str) -> Result<String, Error> {
+    let r = region.trim().to_ascii_lowercase();
+    let ok = (2..=32).contains(&r.len())
+        && r.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '-'));
+    if ok {
+        Ok(r)
+    } else {
+        Err(Error::InvalidRegion(region.to_string()))
+    }
+}
+
+/// Creates the account an access request asks for, with a temporary password that must be
+/// changed at first sign-in (seeds/003 items 19, 20, 24), and journals it. Returns the
+/// account and the temporary password, which goes to the corporate e-mail of the request
+/// (item 22) and is not kept anywhere.
+pub async fn register(
+    conn: &mut SqliteConnection,
+    new: &NewAccount,
+    source: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(Account, String), Error> {
+    let temporary = generate_temporary_password();
+    let account = create(conn, new, &temporary, source, now).await?;
+    Ok((account, temporary))
+}
+
+async fn create(
+    conn: &mut SqliteConnection,
+    new: &NewAccount,
+    password: &str,
+    source: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Account, Error> {
+    let mut roles = new.roles.clone();
+    roles.sort();
+    roles.dedup();
+    if roles.is_empty() {
+        return Err(Error::NoRole);
+    }
+    let new = NewAccount {
+        login: normalize_login(&new.login)?,
+        region: normalize_region(&new.region)?,
+        roles,
+        ..new.clone()
+    };
+    let hash = hash_password(password)?;
+    let account = store::accounts::create_account(conn, &new, &hash, true, now).await?;
+    store::audit::append(
+        conn,
+        &Entry::new(&new.created_by, Action::AccountCreated)
+            .source(source)
+            .object(&account.login)
+            .details(json!({ "roles": account.roles, "region": account.region })),
+        now,
+    )
+    .await?;
+    Ok(account)
+}
+
+/// On a fresh installation (no account at all), creates the first administrator: login
+/// `admin`, role administrator, region `kz`, with `password` (from the operator's
+/// environment, read by the caller) or a generated temporary one, to be changed at first
+/// sign-in all the same. Returns the password for the caller to print once; `None` when any
+/// account exists (so it is safe to call at every start).
+pub async fn first_administrator(
+    conn: &mut SqliteConnection,
+    password: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Option<String>, Error> {
+    if store::accounts::count_accounts(&mut *conn).await? > 0 {
+        return Ok(None);
+    }
+    let password = match password {
+        Some(p) => {
+            let broken = password::check(p, FIRST_ADMINISTRATOR);
+            if !broken.is_empty() {
+                return Err(Error::Policy(broken));
+            }
+            p.to_string()
+        }
+        None => generate_temporary_password(),
+    };
+    let new = NewAccount {
+        login: FIRST_ADMINISTRATOR.into(),
+        full_name: "Administrator".into(),
+        email: String::new(),
+        roles: vec![Role::Administrator],
+        region: REPUBLIC.into(),
+        created_by: audit::SYSTEM.into(),
+    };
+    create(conn, &new, &password, None, now).await?;
+    Ok(Some(password))
+}
+
+/// What a sign-in attempt gave.
+#[derive(Debug)]
+pub enum SignIn {
+    /// Signed in: a new session. While `must_change_password`, the session may only change
+    /// the password (seeds/003 item 24).
+    Success {
+        /// The account, as it is after this sign-in.
+        account: Box<Account>,
+        /// The session's token, for the cookie; only its hash is stored.
+        token: String,
+        /// The session.
+        session: Session,
+        /// The temporary password is still in use.
+        must_change_password: bool,
+    },
+    /// Refused.
+    Refused(Refusal),
+}
+
+/// Why a sign-in was refused, as the person signing in may be told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// No such login, or the wrong password: the two are not told apart.
+    WrongLoginOrPassword,
+    /// Too many wrong passwords: try again later.
+    Locked {
+        /// From when.
+        until: DateTime<Utc>,
+    },
+    /// The account is blocked; a new access request unblocks it (seeds/003 item 29).
+    Blocked(BlockReason),
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Refusal::WrongLoginOrPassword => f.write_str("wrong login or password"),
+            Refusal::Locked { until } => write!(
+                f,
+                "too many wrong passwords: try again after {}",
+                until
+                    .with_timezone(&chrono::FixedOffset::east_opt(5 * 3600).expect("UTC+5"))
+                    .format("%H:%M")
+            ),
+            Refusal::Blocked(reason) => write!(
+                f,
+                "the account is blocked ({reason}): submit a new access request to the administrator"
+            ),
+        }
+    }
+}
+
+/// A sign-in attempt: decides it ([`sign_in::decide`]), writes what it changes (the
+/// failure count, the lock, the block, the last sign-in, a new session) and journals it.
+/// An unknown login costs the same time as a known one, so response times do not tell
+/// which logins exist.
+pub async fn sign_in(
+    conn: &mut SqliteConnection,
+    login: &str,
+    password: &str,
+    source: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<SignIn, Error> {
+    let found = match normalize_login(login) {
+        Ok(l) => store::accounts::account_by_login(&mut *conn, &l).await?,
+        Err(_) => None,
+    };
+    let Some(account) = found else {
+        verify_password(password, dummy_hash())?;
+        journal(
+            conn,
+            Entry::new(audit::ANONYMOUS, Action::SignInFailed)
+                .source(source)
+                .details(json!({ "reason": "unknown_login" })),
+            now,
+        )
+        .await?;
+        return Ok(SignIn::Refused(Refusal::WrongLoginOrPassword));
+    };
+    let failed = |reason: &str| {
+        Entry::new(&account.login, Action::SignInFailed)
+            .source(source)
+            .object(&account.login)
+            .details(json!({ "reason": reason }))
+    };
+    match sign_in::decide(&account, password, now)? {
+        Decision::SignedIn {
+            must_change_password,
+        } => {
+            store::accounts::record_sign_in_success(conn, account.id, now).await?;
+            let (token, session) = store::accounts::create_session(
+                conn,
+                account.id,
+                source,
+                now,
+                now + SESSION_LIFETIME,
+            )
+            .await?;
+            journal(
+                conn,
+                Entry::new(&account.login, Action::SignIn)
+                    .source(source)
+                    .object(&account.login)
+                    .details(json!({ "must_change_password": must_change_password })),
+                now,
+            )
+            .await?;
+            let account = Box::new(Account {
+                last_sign_in_at: Some(now),
+                failed_sign_ins: 0,
+                locked_until: None,
+                ..account
+            });
+            Ok(SignIn::Success {
+                account,
+                token,
+                session,
+                must_change_password,
+            })
+        }
+        Decision::Blocked { reason, newly } => {
+            if newly {
+                store::accounts::block(conn, &account.login, reason, now).await?;
+                journal_block(conn, &account.login, reason, audit::SYSTEM, None, now).await?;
+            }
+            journal(conn, failed("blocked"), now).await?;
+            Ok(SignIn::Refused(Refusal::Blocked(reason)))
+        }
+        Decision::Locked { until } => {
+            journal(conn, failed("locked"), now).await?;
+            Ok(SignIn::Refused(Refusal::Locked { until }))
+        }
+        Decision::WrongPassword {
+            failed_sign_ins,
+            locked_until,
+            blocked,
+        } => {
+            store::accounts::record_sign_in_failure(
+                conn,
+                account.id,
+                failed_sign_ins,
+                locked_until,
+            )
+            .await?;
+            journal(
+                conn,
+                failed("wrong_password").details(json!({
+                    "reason": "wrong_password",
+                    "failed_sign_ins": failed_sign_ins,
+                })),
+                now,
+            )
+            .await?;
+            if blocked {
+                let reason = BlockReason::SecurityViolation;
+                store::accounts::block(conn, &account.login, reason, now).await?;
+                journal_block(conn, &account.login, reason, audit::SYSTEM, None, now).await?;
+                Ok(SignIn::Refused(Refusal::Blocked(reason)))
+            } else if let Some(until) = locked_until {
+                Ok(SignIn::Refused(Refusal::Locked { until }))
+            } else {
+                Ok(SignIn::Refused(Refusal::WrongLoginOrPassword))
+            }
+        }
+    }
+}
+
+/// A hash to verify against when the login does not exist, so that case takes as long as
+/// a wrong password.
+fn dummy_hash() -> &'static str {
+    static HASH: OnceLock<String> = OnceLock::new();
+    HASH.get_or_init(|| {
+        hash_password(&generate_temporary_password()).expect("hashing a random password works")
+    })
+}
+
+/// Replaces the password of account `account_id`: the current one must be given, the new
+/// one must meet the policy and differ from the current one (at first sign-in, the temporary
+/// one: seeds/003 item 24). Clears `must_change_password`, which completes the user's
+/// registration (item 24), and journals it.
+pub async fn change_password(
+    conn: &mut SqliteConnection,
+    account_id: i64,
+    current: &str,
+    new: &str,
+    source: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    let account = store::accounts::account_by_id(&mut *conn, account_id)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("#{account_id}")))?;
+    if !verify_password(current, &account.password_hash)? {
+        return Err(Error::WrongPassword);
+    }
+    let mut broken = password::check(new, &account.login);
+    if new == current {
+        broken.push(if account.must_change_password {
+            Rule::SameAsTemporary
+        } else {
+            Rule::SameAsCurrent
+        });
+    }
+    if !broken.is_empty() {
+        return Err(Error::Policy(broken));
+    }
+    let hash = hash_password(new)?;
+    store::accounts::set_password(conn, account.id, &hash, false, now).await?;
+    journal(
+        conn,
+        Entry::new(&account.login, Action::PasswordChanged)
+            .source(source)
+            .object(&account.login)
+            .details(json!({ "was_temporary": account.must_change_password })),
+        now,
+    )
+    .await
+}
+
+/// Blocks `login` for `reason` on the word of `by` (an administrator), ends its sessions and
+/// journals it; `false` when it was blocked already.
+pub async fn block(
+    conn: &mut SqliteConnection,
+    login: &str,
+    reason: BlockReason,
+    by: &str,
+    source: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<bool, Error> {
+    let login = normalize_login(login)?;
+    if store::accounts::account_by_login(&mut *conn, &login)
+        .await?
+        .is_none()
+    {
+        return Err(Error::NotFound(login));
+    }
+    let blocked = store::accounts::block(conn, &login, reason, now).await?;
+    if blocked {
+        journal_block(conn, &login, reason, by, source, now).await?;
+    }
+    Ok(blocked)
+}
+
+/// The daily sweep of seeds/003 item 28: blocks every active account not used for more
+/// than 30 calendar days at `now` ([`unused_since`]), ends their sessions, journals each
+/// block, and returns the logins blocked.
+pub async fn block_unused(
+    conn: &mut SqliteConnection,
+    now: DateTime<Utc>,
+) -> Result<Vec<String>, Error> {
+    let logins = store::accounts::block_unused(conn, unused_since(now), now).await?;
+    for login in &logins {
+        journal_block(
+            conn,
+            login,
+            BlockReason::Unused30Days,
+            audit::SYSTEM,
+            None,
+            now,
+        )
+        .await?;
+    }
+    Ok(logins)
+}
+
+/// A new access request for `login` granted by `by` (seeds/003 item 29: after a block, a
+/// lost password or a compromised one): the account is active again, with a new temporary
+/// password to be changed at first sign-in, no failures, no lock, its old sessions ended,
+/// and 30 days from now to be used. Returns the temporary password. The only way a blocked
+/// account becomes active.
+pub async fn reactivate(
+    conn: &mut SqliteConnection,
+    login: &str,
+    by: &str,
+    source: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<String, Error> {
+    let login = normalize_login(login)?;
+    let temporary = generate_temporary_password();
+    let hash = hash_password(&temporary)?;
+    if !store::accounts::reactivate(conn, &login, &hash, now).await? {
+        return Err(Error::NotFound(login));
+    }
+    journal(
+        conn,
+        Entry::new(by, Action::AccountReactivated)
+            .source(source)
+            .object(&login),
+        now,
+    )
+    .await?;
+    Ok(temporary)
+}
+
+async fn journal_block(
+    conn: &mut SqliteConnection,
+    login: &str,
+    reason: BlockReason,
+    by: &str,
+    source: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    journal(
+        conn,
+        Entry::new(by, Action::AccountBlocked)
+            .source(source)
+            .object(login)
+            .details(json!({ "reason": reason })),
+        now,
+    )
+    .await
+}
+
+async fn journal(
+    conn: &mut SqliteConnection,
+    entry: Entry,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    store::audit::append(conn, &entry, now).await?;
+    Ok(())
+}

@@ -1,0 +1,237 @@
+//! The audit journal: who did what, when, from where, to which case, task or account.
+//!
+//! The access rules ask that every action of a user in the system be registered and that
+//! nobody works under another's login (seeds/003 item 26; the "access-control journal" of
+//! `DESIGN.md`). The journal is one table, `audit`, appended to in the same transaction as the
+//! action it records, so an action and its record commit or vanish together.
+//!
+//! It is kept honest twice over. The database refuses any `UPDATE` or `DELETE` on it (two
+//! triggers, message "the audit journal is append-only"); and each record carries the
+//! SHA-256 of its content and of the record before it ([`chain`]), so someone who removes
+//! the triggers and edits the file breaks the chain at the first record touched, and
+//! `qyzmet audit verify` names it. Rewriting the whole chain from the edited record on is
+//! possible for whoever holds the file; the last hash `verify` prints, written down elsewhere
+//! (a ticket, a daily report), is what catches that.
+//!
+//! **Architecture Invariant:** an audit record never carries personal data — no IIN, no
+//! phone number, no name, no address. It names people and things by the identifiers the
+//! system gives them: a staff login, a case's registration number, a task key, a definition
+//! version. The journal is kept for years, read by auditors and copied into reports; the
+//! personal data stay in the case, where access to them is itself journalled
+//! ([`Action::CaseOpened`]). Callers build [`Entry::details`] from identifiers and codes only.
+
+pub mod chain;
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+pub use chain::{Broken, Reason, Verified, Verifier, verify};
+
+/// The actor of what the engine does by itself: timers, the sweep of unused accounts, jobs.
+pub const SYSTEM: &str = "system";
+
+/// The actor of what a citizen does (submits, objects, withdraws): the citizen has no
+/// login, and the journal takes no personal data, so the case's number says which one.
+pub const CITIZEN: &str = "citizen";
+
+/// The actor of a sign-in attempt with a login that does not exist. The login typed is not
+/// recorded: people type their password into the login field.
+pub const ANONYMOUS: &str = "anonymous";
+
+/// What happened. The names are stable: they are stored, hashed into the chain and read by
+/// auditors' tools.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// A user signed in.
+    SignIn,
+    /// A sign-in was refused: wrong password, locked, blocked or unknown login.
+    SignInFailed,
+    /// A user signed out.
+    SignOut,
+    /// A user changed their password (the temporary one, at first: seeds/003 item 24).
+    PasswordChanged,
+    /// A clerk opened a case and saw its personal data.
+    CaseOpened,
+    /// A case was submitted.
+    CaseSubmitted,
+    /// A clerk took a task.
+    TaskClaimed,
+    /// A clerk put a task back in the queue.
+    TaskUnclaimed,
+    /// A clerk completed a task.
+    TaskCompleted,
+    /// A message (an objection, a gateway's late answer) was delivered to a case.
+    MessageDelivered,
+    /// A citizen withdrew a case.
+    CaseWithdrawn,
+    /// An administrator retried an incident.
+    IncidentRetried,
+    /// A methodologist deployed a definition version.
+    DefinitionDeployed,
+    /// An account was created on an access request (seeds/003 item 19).
+    AccountCreated,
+    /// An account was blocked (seeds/003 item 28).
+    AccountBlocked,
+    /// A blocked account was reactivated on a new request (seeds/003 item 29).
+    AccountReactivated,
+    /// A request was refused for want of a role or region.
+    AccessDenied,
+}
+
+impl Action {
+    /// Every action, in the order above.
+    pub const ALL: [Action; 17] = [
+        Action::SignIn,
+        Action::SignInFailed,
+        Action::SignOut,
+        Action::PasswordChanged,
+        Action::CaseOpened,
+        Action::CaseSubmitted,
+        Action::TaskClaimed,
+        Action::TaskUnclaimed,
+        Action::TaskCompleted,
+        Action::MessageDelivered,
+        Action::CaseWithdrawn,
+        Action::IncidentRetried,
+        Action::DefinitionDeployed,
+        Action::AccountCreated,
+        Action::AccountBlocked,
+        Action::AccountReactivated,
+        Action::AccessDenied,
+    ];
+
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::SignIn => "sign_in",
+            Action::SignInFailed => "sign_in_failed",
+            Action::SignOut => "sign_out",
+            Action::PasswordChanged => "password_changed",
+            Action::CaseOpened => "case_opened",
+            Action::CaseSubmitted => "case_submitted",
+            Action::TaskClaimed => "task_claimed",
+            Action::TaskUnclaimed => "task_unclaimed",
+            Action::TaskCompleted => "task_completed",
+            Action::MessageDelivered => "message_delivered",
+            Action::CaseWithdrawn => "case_withdrawn",
+            Action::IncidentRetried => "incident_retried",
+            Action::DefinitionDeployed => "definition_deployed",
+            Action::AccountCreated => "account_created",
+            Action::AccountBlocked => "account_blocked",
+            Action::AccountReactivated => "account_reactivated",
+            Action::AccessDenied => "access_denied",
+        }
+    }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A name that is not an action.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not an audit action")]
+pub struct UnknownAction(pub String);
+
+impl FromStr for Action {
+    type Err = UnknownAction;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Action::ALL
+            .into_iter()
+            .find(|a| a.as_str() == s)
+            .ok_or_else(|| UnknownAction(s.to_string()))
+    }
+}
+
+/// What a caller records: the journal adds the time, the sequence number and the hashes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    /// Who: a login, [`SYSTEM`], [`CITIZEN`] or [`ANONYMOUS`].
+    pub actor: String,
+    /// From where: an IP address, or a channel (`egov`, `front_office`).
+    pub source: Option<String>,
+    /// What.
+    pub action: Action,
+    /// To what: a registration number, a task key, a login, a definition version.
+    pub object: Option<String>,
+    /// Anything else an auditor needs, as identifiers and codes: never personal data (see
+    /// the module's invariant).
+    pub details: Value,
+}
+
+impl Entry {
+    /// An entry with no source, object or details: add them with the builders.
+    pub fn new(actor: impl Into<String>, action: Action) -> Entry {
+        Entry {
+            actor: actor.into(),
+            source: None,
+            action,
+            object: None,
+            details: Value::Object(Default::default()),
+        }
+    }
+
+    /// Where the action came from.
+    pub fn source(mut self, source: Option<&str>) -> Entry {
+        self.source = source.map(str::to_string);
+        self
+    }
+
+    /// What the action was done to.
+    pub fn object(mut self, object: impl Into<String>) -> Entry {
+        self.object = Some(object.into());
+        self
+    }
+
+    /// The details (identifiers and codes only).
+    pub fn details(mut self, details: Value) -> Entry {
+        self.details = details;
+        self
+    }
+}
+
+/// A stored record: an [`Entry`] with its place in the journal and its hashes.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Record {
+    /// Its number: 1, 2, 3 … without gaps.
+    pub seq: i64,
+    /// When (microseconds, UTC).
+    pub at: DateTime<Utc>,
+    /// Who.
+    pub actor: String,
+    /// From where.
+    pub source: Option<String>,
+    /// What.
+    pub action: Action,
+    /// To what.
+    pub object: Option<String>,
+    /// The details.
+    pub details: Value,
+    /// The hash of record `seq - 1` (64 zeros for the first).
+    pub prev_hash: String,
+    /// The SHA-256 of this record's content and `prev_hash`, in hex.
+    pub hash: String,
+}
+
+/// A stored row that is not a record any more: a field that does not parse (the file was
+/// edited). Verification reports it as the place the journal is broken.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("audit record {seq} is unreadable: {message}")]
+pub struct Unreadable {
+    /// The row's number.
+    pub seq: i64,
+    /// Its `at`, as stored.
+    pub at: String,
+    /// Its `action`, as stored.
+    pub action: String,
+    /// What does not parse.
+    pub message: String,
+}

@@ -1,0 +1,455 @@
+//! Accounts, sessions and API tokens: their rows. The rules they follow are in
+//! `crate::accounts`; the functions here write what those decide.
+//!
+//! Reads take any executor (the pool, or the writer's connection inside its transaction);
+//! writes take the writer's connection.
+
+use chrono::{DateTime, Utc};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Executor, Row, Sqlite, SqliteConnection};
+
+use super::{json, parse, parse_ts, ts};
+use crate::accounts::token::{new_token, token_hash};
+use crate::accounts::{Account, ApiToken, BlockReason, NewAccount, Session, Status};
+
+/// Why an account operation failed in the database.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Another account has this login, in any case.
+    #[error("the login `{0}` is taken")]
+    LoginTaken(String),
+    /// The database said no, or a stored value does not parse.
+    #[error(transparent)]
+    Store(#[from] super::Error),
+}
+
+impl From<sqlx::Error> for Error {
+    fn from(e: sqlx::Error) -> Self {
+        Error::Store(super::Error::Database(e))
+    }
+}
+
+const ACCOUNT_COLUMNS: &str = "id, login, full_name, email, roles, region, password_hash, \
+     must_change_password, status, blocked_reason, blocked_at, created_at, created_by, \
+     reactivated_at, last_sign_in_at, failed_sign_ins, locked_until, password_changed_at";
+
+/// Inserts an account, active; [`Error::LoginTaken`] when the login exists in any case.
+pub async fn create_account(
+    conn: &mut SqliteConnection,
+    new: &NewAccount,
+    password_hash: &str,
+    must_change_password: bool,
+    now: DateTime<Utc>,
+) -> Result<Account, Error> {
+    let now_s = ts(now);
+    let inserted = sqlx::query(
+        "insert into accounts (login, full_name, email, roles, region, password_hash, \
+         must_change_password, status, created_at, created_by, failed_sign_ins, password_changed_at) \
+         values (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'active', ?8, ?9, 0, ?8) returning id",
+    )
+    .bind(&new.login)
+    .bind(&new.full_name)
+    .bind(&new.email)
+    .bind(json(&new.roles))
+    .bind(&new.region)
+    .bind(password_hash)
+    .bind(must_change_password)
+    .bind(&now_s)
+    .bind(&new.created_by)
+    .fetch_one(&mut *conn)
+    .await;
+    let id: i64 = match inserted {
+        Ok(row) => row.get(0),
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+            return Err(Error::LoginTaken(new.login.clone()));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    account_by_id(&mut *conn, id).await?.ok_or_else(|| {
+        Error::Store(super::Error::Corrupt {
+            what: "account",
+            message: format!("account {id} vanished after its insert"),
+        })
+    })
+}
+
+/// The account with `login`, in any case.
+pub async fn account_by_login<'e, E>(db: E, login: &str) -> Result<Option<Account>, Error>
+where
+    E: Executor<'e, Database = Sqlite>,
+{
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "select {ACCOUNT_COLUMNS} from accounts where login = ?"
+    )))
+    .bind(login)
+    .fetch_optional(db)
+    .await?;
+    row.as_ref().map(account).transpose()
+}
+
+/// The account with row id `id`.
+pub async fn account_by_id<'e, E>(db: E, id: i64) -> Result<Option<Account>, Error>
+where
+    E: Executor<'e, Database = Sqlite>,
+{
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "select {ACCOUNT_COLUMNS} from accounts where id = ?"
+    )))
+    .bind(id)
+    .fetch_optional(db)
+    .await?;
+    row.as_ref().map(account).transpose()
+}
+
+/// Every account, by login.
+pub async fn list_accounts<'e, E>(db: E) -> Result<Vec<Account>, Error>
+where
+    E: Executor<'e, Database = Sqlite>,
+{
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "select {ACCOUNT_COLUMNS} from accounts order by login"
+    )))
+    .fetch_all(db)
+    .await?;
+    rows.iter().map(account).collect()
+}
+
+/// How many accounts there are (none: a fresh installation).
+pub async fn count_accounts<'e, E>(db: E) -> Result<i64, Error>
+where
+    E: Executor<'e, Database = Sqlite>,
+{
+    let row = sqlx::query("select count(*) from accounts")
+        .fetch_one(db)
+        .await?;
+    Ok(row.get(0))
+}
+
+/// A successful sign-in: the time, and the failure count and lock cleared.
+pub async fn record_sign_in_success(
+    conn: &mut SqliteConnection,
+    id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    sqlx::query(
+        "update accounts set last_sign_in_at = ?, failed_sign_ins = 0, locked_until = null where id = ?",
+    )
+    .bind(ts(now))
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// A wrong password: the new count, and the lock it brings if any.
+pub async fn record_sign_in_failure(
+    conn: &mut SqliteConnection,
+    id: i64,
+    failed_sign_ins: u32,
+    locked_until: Option<DateTime<Utc>>,
+) -> Result<(), Error> {
+    sqlx::query("update accounts set failed_sign_ins = ?, locked_until = ? where id = ?")
+        .bind(i64::from(failed_sign_ins))
+        .bind(locked_until.map(ts))
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Sets the password hash and whether it is a temporary one.
+pub async fn set_password(
+    conn: &mut SqliteConnection,
+    id: i64,
+    password_hash: &str,
+    must_change_password: bool,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    sqlx::query(
+        "update accounts set password_hash = ?, must_change_password = ?, password_changed_at = ? where id = ?",
+    )
+    .bind(password_hash)
+    .bind(must_change_password)
+    .bind(ts(now))
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Blocks every active account last used before `cutoff` (its last sign-in, or its
+/// creation or reactivation if later) and deletes their sessions; returns their logins.
+/// One statement for the accounts, so the sweep is all or nothing.
+pub async fn block_unused(
+    conn: &mut SqliteConnection,
+    cutoff: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Vec<String>, Error> {
+    let rows = sqlx::query(
+        "update accounts set status = 'blocked', blocked_reason = 'unused_30_days', blocked_at = ?1 \
+         where status = 'active' \
+           and max(created_at, coalesce(reactivated_at, created_at), coalesce(last_sign_in_at, created_at)) < ?2 \
+         returning id, login",
+    )
+    .bind(ts(now))
+    .bind(ts(cutoff))
+    .fetch_all(&mut *conn)
+    .await?;
+    for r in &rows {
+        delete_sessions_of(conn, r.get(0)).await?;
+    }
+    let mut logins: Vec<String> = rows.iter().map(|r| r.get(1)).collect();
+    logins.sort();
+    Ok(logins)
+}
+
+/// Blocks `login` for `reason` and deletes its sessions; `false` when it was not active.
+pub async fn block(
+    conn: &mut SqliteConnection,
+    login: &str,
+    reason: BlockReason,
+    now: DateTime<Utc>,
+) -> Result<bool, Error> {
+    let row = sqlx::query(
+        "update accounts set status = 'blocked', blocked_reason = ?, blocked_at = ? \
+         where login = ? and status = 'active' returning id",
+    )
+    .bind(reason.as_str())
+    .bind(ts(now))
+    .bind(login)
+    .fetch_optional(&mut *conn)
+    .await?;
+    match row {
+        Some(r) => {
+            delete_sessions_of(conn, r.get(0)).await?;
+            Ok(true)
+        }
+        None => Ok(false),
+    }
+}
+
+/// Sets `login` active again with a new temporary password: no failures, no lock, its
+/// sessions deleted, `reactivated_at` now. `false` when there is no such account.
+pub async fn reactivate(
+    conn: &mut SqliteConnection,
+    login: &str,
+    password_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, Error> {
+    let now_s = ts(now);
+    let row = sqlx::query(
+        "update accounts set status = 'active', blocked_reason = null, blocked_at = null, \
+         password_hash = ?1, must_change_password = 1, password_changed_at = ?2, \
+         reactivated_at = ?2, failed_sign_ins = 0, locked_until = null \
+         where login = ?3 returning id",
+    )
+    .bind(password_hash)
+    .bind(&now_s)
+    .bind(login)
+    .fetch_optional(&mut *conn)
+    .await?;
+    match row {
+        Some(r) => {
+            delete_sessions_of(conn, r.get(0)).await?;
+            Ok(true)
+        }
+        None => Ok(false),
+    }
+}
+
+/// Opens a session for `account_id`: returns the token for the cookie (only its hash is
+/// stored) and the session, with a new CSRF token.
+pub async fn create_session(
+    conn: &mut SqliteConnection,
+    account_id: i64,
+    ip: Option<&str>,
+    now: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+) -> Result<(String, Session), Error> {
+    let token = new_token();
+    let session = Session {
+        id: token_hash(&token),
+        account_id,
+        csrf_token: new_token(),
+        created_at: parse_ts(&ts(now))?,
+        expires_at: parse_ts(&ts(expires_at))?,
+        last_seen_at: parse_ts(&ts(now))?,
+        ip: ip.map(str::to_string),
+    };
+    sqlx::query(
+        "insert into sessions (id, account_id, csrf_token, created_at, expires_at, last_seen_at, ip) \
+         values (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&session.id)
+    .bind(session.account_id)
+    .bind(&session.csrf_token)
+    .bind(ts(session.created_at))
+    .bind(ts(session.expires_at))
+    .bind(ts(session.last_seen_at))
+    .bind(&session.ip)
+    .execute(&mut *conn)
+    .await?;
+    Ok((token, session))
+}
+
+/// The session a token opens, live or not (the caller checks [`Session::is_live`]).
+pub async fn session_by_token<'e, E>(db: E, token: &str) -> Result<Option<Session>, Error>
+where
+    E: Executor<'e, Database = Sqlite>,
+{
+    let row = sqlx::query(
+        "select id, account_id, csrf_token, created_at, expires_at, last_seen_at, ip from sessions where id = ?",
+    )
+    .bind(token_hash(token))
+    .fetch_optional(db)
+    .await?;
+    row.map(|r| {
+        Ok(Session {
+            id: r.get(0),
+            account_id: r.get(1),
+            csrf_token: r.get(2),
+            created_at: parse_ts(r.get(3))?,
+            expires_at: parse_ts(r.get(4))?,
+            last_seen_at: parse_ts(r.get(5))?,
+            ip: r.get(6),
+        })
+    })
+    .transpose()
+}
+
+/// Records a request made with session `id`.
+pub async fn touch(conn: &mut SqliteConnection, id: &str, now: DateTime<Utc>) -> Result<(), Error> {
+    sqlx::query("update sessions set last_seen_at = ? where id = ?")
+        .bind(ts(now))
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Ends session `id` (sign-out).
+pub async fn delete_session(conn: &mut SqliteConnection, id: &str) -> Result<(), Error> {
+    sqlx::query("delete from sessions where id = ?")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Ends every session of an account (blocked, reactivated, or its password changed).
+pub async fn delete_sessions_of(
+    conn: &mut SqliteConnection,
+    account_id: i64,
+) -> Result<u64, Error> {
+    let done = sqlx::query("delete from sessions where account_id = ?")
+        .bind(account_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+/// Issues an API token named `name` for the system account `account_id`: returns the token,
+/// shown once, and the stored row (its hash).
+pub async fn create_api_token(
+    conn: &mut SqliteConnection,
+    account_id: i64,
+    name: &str,
+    now: DateTime<Utc>,
+) -> Result<(String, ApiToken), Error> {
+    let token = new_token();
+    let row = ApiToken {
+        hash: token_hash(&token),
+        name: name.to_string(),
+        account_id,
+        created_at: parse_ts(&ts(now))?,
+        revoked_at: None,
+    };
+    sqlx::query("insert into api_tokens (hash, name, account_id, created_at) values (?, ?, ?, ?)")
+        .bind(&row.hash)
+        .bind(&row.name)
+        .bind(row.account_id)
+        .bind(ts(row.created_at))
+        .execute(&mut *conn)
+        .await?;
+    Ok((token, row))
+}
+
+/// The unrevoked API token `token` is, if any.
+pub async fn api_token<'e, E>(db: E, token: &str) -> Result<Option<ApiToken>, Error>
+where
+    E: Executor<'e, Database = Sqlite>,
+{
+    let row = sqlx::query(
+        "select hash, name, account_id, created_at, revoked_at from api_tokens where hash = ? and revoked_at is null",
+    )
+    .bind(token_hash(token))
+    .fetch_optional(db)
+    .await?;
+    row.map(|r| {
+        Ok(ApiToken {
+            hash: r.get(0),
+            name: r.get(1),
+            account_id: r.get(2),
+            created_at: parse_ts(r.get(3))?,
+            revoked_at: r.get::<Option<&str>, _>(4).map(parse_ts).transpose()?,
+        })
+    })
+    .transpose()
+}
+
+/// Revokes the API token with hash `hash`; `false` when there is none or it was revoked.
+pub async fn revoke_api_token(
+    conn: &mut SqliteConnection,
+    hash: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, Error> {
+    let done =
+        sqlx::query("update api_tokens set revoked_at = ? where hash = ? and revoked_at is null")
+            .bind(ts(now))
+            .bind(hash)
+            .execute(&mut *conn)
+            .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+fn account(r: &SqliteRow) -> Result<Account, Error> {
+    let status = match r.get::<&str, _>(8) {
+        "active" => Status::Active,
+        _ => {
+            let reason = r.get::<Option<&str>, _>(9).unwrap_or_default();
+            Status::Blocked {
+                reason: BlockReason::parse(reason).ok_or_else(|| super::Error::Corrupt {
+                    what: "account block reason",
+                    message: format!("`{reason}`"),
+                })?,
+                since: r
+                    .get::<Option<&str>, _>(10)
+                    .map(parse_ts)
+                    .transpose()?
+                    .ok_or_else(|| super::Error::Corrupt {
+                        what: "account",
+                        message: "blocked without a time".into(),
+                    })?,
+            }
+        }
+    };
+    let optional_ts = |i: usize| r.get::<Option<&str>, _>(i).map(parse_ts).transpose();
+    Ok(Account {
+        id: r.get(0),
+        login: r.get(1),
+        full_name: r.get(2),
+        email: r.get(3),
+        roles: parse("account roles", r.get(4))?,
+        region: r.get(5),
+        password_hash: r.get(6),
+        must_change_password: r.get(7),
+        status,
+        created_at: parse_ts(r.get(11))?,
+        created_by: r.get(12),
+        reactivated_at: optional_ts(13)?,
+        last_sign_in_at: optional_ts(14)?,
+        failed_sign_ins: u32::try_from(r.get::<i64, _>(15)).unwrap_or(u32::MAX),
+        locked_until: optional_ts(16)?,
+        password_changed_at: parse_ts(r.get(17))?,
+    })
+}

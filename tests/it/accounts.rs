@@ -1,0 +1,764 @@
+//! Staff accounts over a real SQLite store: what a person signing in and an administrator
+//! see, by the access rules of seeds/003 items 18-30. Time is passed in; nothing sleeps.
+
+use std::path::Path;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use qyzmet::accounts::{
+    self, Account, BlockReason, Error, NewAccount, Refusal, Role, Rule, SignIn, Status, password,
+};
+use qyzmet::store::{self, Store};
+use sqlx::{Row, SqliteConnection};
+
+/// 13 April 2026, 09:00 in Almaty (UTC+5).
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 4, 13, 4, 0, 0).unwrap()
+}
+
+struct Db {
+    store: Store,
+    conn: SqliteConnection,
+    _dir: tempfile::TempDir,
+}
+
+async fn db() -> Db {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("qyzmet.db")).await.unwrap();
+    let conn = store.writer().await.unwrap();
+    Db {
+        store,
+        conn,
+        _dir: dir,
+    }
+}
+
+fn request(login: &str, roles: &[Role], region: &str) -> NewAccount {
+    NewAccount {
+        login: login.into(),
+        full_name: "Айгерим Сапарова".into(),
+        email: "a.saparova@example.kz".into(),
+        roles: roles.to_vec(),
+        region: region.into(),
+        created_by: "admin".into(),
+    }
+}
+
+/// A provider specialist in Almaty, created at `at`, with their temporary password.
+async fn specialist(db: &mut Db, login: &str, at: DateTime<Utc>) -> (Account, String) {
+    accounts::register(
+        &mut db.conn,
+        &request(login, &[Role::ProviderSpecialist], "almaty"),
+        Some("10.0.0.1"),
+        at,
+    )
+    .await
+    .unwrap()
+}
+
+async fn sign_in(db: &mut Db, login: &str, password: &str, at: DateTime<Utc>) -> SignIn {
+    accounts::sign_in(&mut db.conn, login, password, Some("10.0.0.7"), at)
+        .await
+        .unwrap()
+}
+
+fn refusal(outcome: SignIn) -> Refusal {
+    match outcome {
+        SignIn::Refused(r) => r,
+        SignIn::Success { account, .. } => panic!("{} signed in", account.login),
+    }
+}
+
+fn must_change(outcome: SignIn) -> bool {
+    match outcome {
+        SignIn::Success {
+            must_change_password,
+            ..
+        } => must_change_password,
+        SignIn::Refused(r) => panic!("refused: {r}"),
+    }
+}
+
+async fn account(db: &Db, login: &str) -> Account {
+    store::accounts::account_by_login(&db.store.pool, login)
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+/// The journal as `ACTOR ACTION OBJECT` lines.
+async fn journal(db: &Db) -> Vec<String> {
+    store::audit::page(&db.store.pool, 0, 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| {
+            let r = r.unwrap();
+            format!(
+                "{} {} {}",
+                r.actor,
+                r.action,
+                r.object.as_deref().unwrap_or("-")
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn every_role_a_workflow_names_is_an_account_role() {
+    let catalog = qyzmet::definition::load_catalog(
+        Path::new("workflows/catalog.yaml"),
+        qyzmet::definition::messages::Lang::En,
+    )
+    .unwrap();
+    let mut catalog_roles: Vec<&str> = catalog.roles.keys().map(String::as_str).collect();
+    let mut ours: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
+    catalog_roles.sort();
+    ours.sort();
+    assert_eq!(catalog_roles, ours);
+
+    // And every `role:` of a task step under workflows/ parses (the validator checks them
+    // against the catalog; this checks the catalog against the accounts).
+    fn walk(dir: &Path, found: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, found);
+            } else if path.extension().is_some_and(|e| e == "yaml") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                for line in text.lines() {
+                    if let Some(rest) = line.trim_start().strip_prefix("role:") {
+                        found.push(rest.trim().trim_matches('"').to_string());
+                    }
+                }
+            }
+        }
+    }
+    let mut used = Vec::new();
+    walk(Path::new("workflows"), &mut used);
+    assert!(!used.is_empty());
+    for name in used {
+        let role: Role = name.parse().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(serde_json::to_value(role).unwrap(), name.as_str());
+    }
+}
+
+#[tokio::test]
+async fn a_new_account_must_replace_its_temporary_password_at_first_sign_in() {
+    // seeds/003 items 20 and 24.
+    let mut db = db().await;
+    let (created, temporary) = specialist(&mut db, "A.Saparova", t0()).await;
+    assert_eq!(created.login, "a.saparova", "logins are stored lowercase");
+    assert!(created.must_change_password);
+    assert_eq!(created.roles, vec![Role::ProviderSpecialist]);
+    assert_eq!(created.region, "almaty");
+
+    let at = t0() + Duration::hours(2);
+    let (id, session) = match sign_in(&mut db, "a.saparova", &temporary, at).await {
+        SignIn::Success {
+            account,
+            must_change_password,
+            session,
+            ..
+        } => {
+            assert!(must_change_password, "the temporary password is flagged");
+            (account.id, session)
+        }
+        SignIn::Refused(r) => panic!("refused: {r}"),
+    };
+    assert_eq!(session.ip.as_deref(), Some("10.0.0.7"));
+
+    // The temporary password cannot be kept, nor a weak one chosen.
+    let again = accounts::change_password(&mut db.conn, id, &temporary, &temporary, None, at).await;
+    assert!(
+        matches!(&again, Err(Error::Policy(rules)) if rules == &[Rule::SameAsTemporary]),
+        "{again:?}"
+    );
+    let weak = accounts::change_password(&mut db.conn, id, &temporary, "qwerty", None, at)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        weak.to_string(),
+        "the new password is refused: shorter than 12 characters; has no digit"
+    );
+    let wrong = accounts::change_password(&mut db.conn, id, "not-it", "Saryarka2026!", None, at)
+        .await
+        .unwrap_err();
+    assert_eq!(wrong.to_string(), "the current password is wrong");
+
+    accounts::change_password(&mut db.conn, id, &temporary, "Saryarka2026!", None, at)
+        .await
+        .unwrap();
+    assert!(!account(&db, "a.saparova").await.must_change_password);
+
+    let later = at + Duration::hours(1);
+    assert!(!must_change(
+        sign_in(&mut db, "a.saparova", "Saryarka2026!", later).await
+    ));
+    assert_eq!(
+        refusal(sign_in(&mut db, "a.saparova", &temporary, later).await),
+        Refusal::WrongLoginOrPassword,
+        "the temporary password is gone"
+    );
+    assert_eq!(
+        journal(&db).await,
+        [
+            "admin account_created a.saparova",
+            "a.saparova sign_in a.saparova",
+            "a.saparova password_changed a.saparova",
+            "a.saparova sign_in a.saparova",
+            "a.saparova sign_in_failed a.saparova",
+        ]
+    );
+}
+
+#[tokio::test]
+async fn passwords_are_stored_as_argon2id_phc_strings_only() {
+    let mut db = db().await;
+    let (created, temporary) = specialist(&mut db, "b.nurlanov", t0()).await;
+    assert!(
+        created.password_hash.starts_with("$argon2id$v=19$"),
+        "{}",
+        created.password_hash
+    );
+    assert!(password::verify_password(&temporary, &created.password_hash).unwrap());
+    assert!(!password::verify_password("something else 1", &created.password_hash).unwrap());
+
+    // A fresh salt each time: the same password never hashes the same twice.
+    let a = password::hash_password("Saryarka2026!").unwrap();
+    let b = password::hash_password("Saryarka2026!").unwrap();
+    assert_ne!(a, b);
+
+    // The password itself is nowhere in the database.
+    let rows = sqlx::query("select password_hash from accounts")
+        .fetch_all(&db.store.pool)
+        .await
+        .unwrap();
+    for r in rows {
+        assert!(!r.get::<String, _>(0).contains(&temporary));
+    }
+    // A hash that is not a PHC string is an error, not a wrong password.
+    assert!(password::verify_password("x", "not a hash").is_err());
+}
+
+#[test]
+fn the_password_policy_names_each_rule_broken() {
+    assert_eq!(
+        password::check("nurlan", "nurlan"),
+        [Rule::TooShort, Rule::NoDigit, Rule::SameAsLogin]
+    );
+    assert_eq!(password::check("123456789012", "x.y"), [Rule::NoLetter]);
+    assert_eq!(
+        password::check("B.Nurlanov2026", "b.nurlanov2026"),
+        [Rule::SameAsLogin],
+        "the login in another case is still the login"
+    );
+    assert!(password::check("Қазақстан2026", "b.nurlanov").is_empty());
+    assert_eq!(
+        password::describe(&password::check(&"a1".repeat(65), "x")),
+        "the new password is refused: longer than 128 characters"
+    );
+    assert_eq!(
+        password::describe(&[
+            Rule::TooShort,
+            Rule::NoLetter,
+            Rule::NoDigit,
+            Rule::SameAsLogin,
+            Rule::SameAsTemporary,
+            Rule::SameAsCurrent
+        ]),
+        "the new password is refused: shorter than 12 characters; has no letter; has no digit; \
+         is the login; is the temporary password; is the current password"
+    );
+}
+
+#[test]
+fn temporary_passwords_are_random_unambiguous_and_meet_the_policy() {
+    let mut seen = std::collections::HashSet::new();
+    for _ in 0..200 {
+        let p = accounts::generate_temporary_password();
+        assert_eq!(p.chars().count(), password::TEMPORARY_LENGTH);
+        assert!(password::check(&p, "admin").is_empty(), "{p}");
+        assert!(
+            !p.contains(['0', 'O', 'o', '1', 'l', 'I', '5', 'S', '2', 'Z']),
+            "{p}"
+        );
+        assert!(seen.insert(p));
+    }
+}
+
+#[tokio::test]
+async fn five_wrong_passwords_lock_the_account_for_fifteen_minutes() {
+    let mut db = db().await;
+    let (_, temporary) = specialist(&mut db, "c.omarova", t0()).await;
+    let at = t0() + Duration::hours(1);
+    for n in 1..=4 {
+        assert_eq!(
+            refusal(sign_in(&mut db, "c.omarova", "wrong", at).await),
+            Refusal::WrongLoginOrPassword,
+            "attempt {n}"
+        );
+    }
+    let until = at + Duration::minutes(15);
+    let locked = refusal(sign_in(&mut db, "c.omarova", "wrong", at).await);
+    assert_eq!(locked, Refusal::Locked { until });
+    // 05:15 UTC is 10:15 in Almaty.
+    assert_eq!(
+        locked.to_string(),
+        "too many wrong passwords: try again after 10:15"
+    );
+
+    // Locked: even the right password is refused, and the attempt does not count.
+    assert_eq!(
+        refusal(sign_in(&mut db, "c.omarova", &temporary, at + Duration::minutes(14)).await),
+        Refusal::Locked { until }
+    );
+    assert_eq!(account(&db, "c.omarova").await.failed_sign_ins, 5);
+
+    // After the lock, the right password signs in and clears the count.
+    assert!(must_change(
+        sign_in(&mut db, "c.omarova", &temporary, until).await
+    ));
+    let a = account(&db, "c.omarova").await;
+    assert_eq!((a.failed_sign_ins, a.locked_until), (0, None));
+}
+
+#[tokio::test]
+async fn ten_wrong_passwords_in_a_row_block_the_account_as_a_security_violation() {
+    // seeds/003 item 28: "violations of information security are revealed, it is blocked".
+    let mut db = db().await;
+    let (_, temporary) = specialist(&mut db, "d.akhmetov", t0()).await;
+    let mut at = t0() + Duration::hours(1);
+    for _ in 0..5 {
+        refusal(sign_in(&mut db, "d.akhmetov", "wrong", at).await);
+    }
+    at += Duration::minutes(15);
+    for n in 6..=9 {
+        assert_eq!(
+            refusal(sign_in(&mut db, "d.akhmetov", "wrong", at).await),
+            Refusal::WrongLoginOrPassword,
+            "attempt {n}"
+        );
+    }
+    let blocked = refusal(sign_in(&mut db, "d.akhmetov", "wrong", at).await);
+    assert_eq!(blocked, Refusal::Blocked(BlockReason::SecurityViolation));
+    assert_eq!(
+        blocked.to_string(),
+        "the account is blocked (a security violation): submit a new access request to the administrator"
+    );
+    let a = account(&db, "d.akhmetov").await;
+    assert!(matches!(
+        a.status,
+        Status::Blocked { reason: BlockReason::SecurityViolation, since } if since == at
+    ));
+
+    // The right password does not help, days later either.
+    assert_eq!(
+        refusal(sign_in(&mut db, "d.akhmetov", &temporary, at + Duration::days(2)).await),
+        Refusal::Blocked(BlockReason::SecurityViolation)
+    );
+    let lines = journal(&db).await;
+    assert!(lines.contains(&"system account_blocked d.akhmetov".to_string()));
+    assert_eq!(
+        lines
+            .iter()
+            .filter(|l| l.contains("sign_in_failed"))
+            .count(),
+        11
+    );
+}
+
+#[tokio::test]
+async fn an_account_unused_for_more_than_30_calendar_days_is_blocked() {
+    // seeds/003 item 28: "the entrance to IS was not performed more than 30 (thirty) calendar
+    // days". Read as elapsed time: blocked once more than 30 × 24 h have passed since the last
+    // sign-in (UTC+5 all year, so that is 30 calendar days of local time to the second).
+    let mut db = db().await;
+    let (_, password) = specialist(&mut db, "e.seitkali", t0()).await;
+    let signed_in = t0() + Duration::hours(3);
+    must_change(sign_in(&mut db, "e.seitkali", &password, signed_in).await);
+    // Never signed in: counted from the account's creation.
+    specialist(&mut db, "f.never", t0() + Duration::days(1)).await;
+
+    async fn sweep(db: &mut Db, at: DateTime<Utc>) -> Vec<String> {
+        accounts::block_unused(&mut db.conn, at).await.unwrap()
+    }
+    assert!(
+        sweep(
+            &mut db,
+            signed_in + Duration::days(29) + Duration::hours(23)
+        )
+        .await
+        .is_empty()
+    );
+    assert!(
+        sweep(&mut db, signed_in + Duration::days(30))
+            .await
+            .is_empty(),
+        "exactly 30 days is not more than 30 days"
+    );
+    assert_eq!(
+        sweep(
+            &mut db,
+            signed_in + Duration::days(30) + Duration::seconds(1)
+        )
+        .await,
+        ["e.seitkali"]
+    );
+    assert_eq!(
+        sweep(&mut db, t0() + Duration::days(31) + Duration::seconds(1)).await,
+        ["f.never"]
+    );
+    let a = account(&db, "e.seitkali").await;
+    assert!(matches!(
+        a.status,
+        Status::Blocked {
+            reason: BlockReason::Unused30Days,
+            ..
+        }
+    ));
+    assert_eq!(
+        refusal(sign_in(&mut db, "e.seitkali", &password, t0() + Duration::days(32)).await)
+            .to_string(),
+        "the account is blocked (not used for more than 30 calendar days): submit a new access \
+         request to the administrator"
+    );
+    assert_eq!(
+        journal(&db)
+            .await
+            .iter()
+            .filter(|l| l.starts_with("system account_blocked"))
+            .count(),
+        2
+    );
+}
+
+#[tokio::test]
+async fn signing_in_after_30_unused_days_blocks_even_before_the_sweep() {
+    let mut db = db().await;
+    let (_, password) = specialist(&mut db, "g.zhaksylyk", t0()).await;
+    let late = t0() + Duration::days(30) + Duration::seconds(1);
+    assert_eq!(
+        refusal(sign_in(&mut db, "g.zhaksylyk", &password, late).await),
+        Refusal::Blocked(BlockReason::Unused30Days)
+    );
+    assert!(!account(&db, "g.zhaksylyk").await.is_active());
+    assert!(accounts::unused_since(late) > t0());
+}
+
+#[tokio::test]
+async fn a_blocked_account_signs_in_again_only_after_a_new_request() {
+    // seeds/003 item 29: activation of a blocked account takes a repeated application.
+    let mut db = db().await;
+    let (created, password) = specialist(&mut db, "h.ermekova", t0()).await;
+    let at = t0() + Duration::hours(1);
+    let token = match sign_in(&mut db, "h.ermekova", &password, at).await {
+        SignIn::Success { token, .. } => token,
+        SignIn::Refused(r) => panic!("{r}"),
+    };
+    assert!(
+        accounts::block(
+            &mut db.conn,
+            "h.ermekova",
+            BlockReason::Administrator,
+            "admin",
+            Some("10.0.0.1"),
+            at
+        )
+        .await
+        .unwrap()
+    );
+    assert!(
+        store::accounts::session_by_token(&db.store.pool, &token)
+            .await
+            .unwrap()
+            .is_none(),
+        "blocking ends the sessions"
+    );
+    assert_eq!(
+        refusal(sign_in(&mut db, "h.ermekova", &password, at + Duration::hours(1)).await),
+        Refusal::Blocked(BlockReason::Administrator)
+    );
+
+    // The new request: a new temporary password, to be changed again.
+    let reactivated_at = at + Duration::days(40);
+    let temporary = accounts::reactivate(&mut db.conn, "h.ermekova", "admin", None, reactivated_at)
+        .await
+        .unwrap();
+    assert_ne!(temporary, password);
+    let a = account(&db, "h.ermekova").await;
+    assert_eq!(a.status, Status::Active);
+    assert!(a.must_change_password);
+    assert_eq!(a.id, created.id);
+
+    // Its 30 days count from the reactivation, not from the sign-in 40 days ago.
+    assert!(
+        accounts::block_unused(&mut db.conn, reactivated_at + Duration::days(29))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let after = reactivated_at + Duration::days(1);
+    assert_eq!(
+        refusal(sign_in(&mut db, "h.ermekova", &password, after).await),
+        Refusal::WrongLoginOrPassword,
+        "the old password is void"
+    );
+    assert!(must_change(
+        sign_in(&mut db, "h.ermekova", &temporary, after).await
+    ));
+    assert!(matches!(
+        accounts::reactivate(&mut db.conn, "nobody", "admin", None, after).await,
+        Err(Error::NotFound(_))
+    ));
+}
+
+#[tokio::test]
+async fn a_login_belongs_to_one_person_in_any_case() {
+    // seeds/003 item 26: no two users share a login.
+    let mut db = db().await;
+    specialist(&mut db, "i.tulegenova", t0()).await;
+    let again = accounts::register(
+        &mut db.conn,
+        &request("I.Tulegenova", &[Role::HeadOfDepartment], "astana"),
+        None,
+        t0(),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(&again, Error::LoginTaken(l) if l == "i.tulegenova"));
+    assert_eq!(again.to_string(), "the login `i.tulegenova` is taken");
+
+    // The store itself refuses, whatever the case.
+    let new = request("I.TULEGENOVA", &[Role::Methodologist], "kz");
+    let hash = password::hash_password("Saryarka2026!").unwrap();
+    assert!(matches!(
+        store::accounts::create_account(&mut db.conn, &new, &hash, true, t0()).await,
+        Err(store::accounts::Error::LoginTaken(_))
+    ));
+
+    let bad = accounts::register(
+        &mut db.conn,
+        &request("1abc", &[Role::Methodologist], "kz"),
+        None,
+        t0(),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(bad, Error::InvalidLogin(_)), "{bad}");
+    let none = accounts::register(&mut db.conn, &request("j.kairatov", &[], "kz"), None, t0())
+        .await
+        .unwrap_err();
+    assert_eq!(none.to_string(), "an account needs at least one role");
+    assert_eq!(
+        store::accounts::list_accounts(&db.store.pool)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn the_first_administrator_is_created_once_on_a_fresh_installation() {
+    let mut db = db().await;
+    let weak = accounts::first_administrator(&mut db.conn, Some("admin"), t0())
+        .await
+        .unwrap_err();
+    assert!(matches!(weak, Error::Policy(_)), "{weak}");
+
+    let password = accounts::first_administrator(&mut db.conn, None, t0())
+        .await
+        .unwrap()
+        .expect("a fresh installation gets an administrator");
+    let admin = account(&db, "admin").await;
+    assert_eq!(admin.roles, vec![Role::Administrator]);
+    assert_eq!(admin.region, accounts::REPUBLIC);
+    assert!(admin.must_change_password);
+    assert!(admin.covers_region("almaty") && admin.has_role(Role::Administrator));
+    assert_eq!(admin.created_by, "system");
+    assert!(must_change(
+        sign_in(&mut db, "admin", &password, t0()).await
+    ));
+
+    assert_eq!(
+        accounts::first_administrator(&mut db.conn, Some("Another2026pass"), t0())
+            .await
+            .unwrap(),
+        None,
+        "idempotent: an account exists"
+    );
+    assert_eq!(journal(&db).await[0], "system account_created admin");
+}
+
+#[tokio::test]
+async fn the_first_administrators_password_may_come_from_the_operator() {
+    let mut db = db().await;
+    let given = "Operator-Chose-2026";
+    assert_eq!(
+        accounts::first_administrator(&mut db.conn, Some(given), t0())
+            .await
+            .unwrap()
+            .as_deref(),
+        Some(given)
+    );
+    assert!(must_change(sign_in(&mut db, "admin", given, t0()).await));
+}
+
+#[tokio::test]
+async fn sessions_keep_only_the_hash_of_their_token() {
+    let mut db = db().await;
+    let (created, password) = specialist(&mut db, "k.bekova", t0()).await;
+    let at = t0() + Duration::minutes(5);
+    let (token, session) = match sign_in(&mut db, "k.bekova", &password, at).await {
+        SignIn::Success { token, session, .. } => (token, session),
+        SignIn::Refused(r) => panic!("{r}"),
+    };
+    assert_eq!(token.len(), 64);
+    assert_eq!(session.id, accounts::token::token_hash(&token));
+    assert_ne!(session.id, token);
+    assert_eq!(session.account_id, created.id);
+    assert_eq!(session.expires_at, at + accounts::SESSION_LIFETIME);
+
+    let found = store::accounts::session_by_token(&db.store.pool, &token)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found, session);
+    let raw: i64 = sqlx::query("select count(*) from sessions where id = ?1 or csrf_token = ?1")
+        .bind(&token)
+        .fetch_one(&db.store.pool)
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(raw, 0, "the token itself is not stored");
+
+    // Idle for more than 30 minutes: no longer live; a request within them keeps it.
+    assert!(found.is_live(at + Duration::minutes(30)));
+    assert!(!found.is_live(at + Duration::minutes(31)));
+    let seen = at + Duration::minutes(25);
+    store::accounts::touch(&mut db.conn, &session.id, seen)
+        .await
+        .unwrap();
+    let touched = store::accounts::session_by_token(&db.store.pool, &token)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(touched.is_live(at + Duration::minutes(50)));
+    assert!(!touched.is_live(at + accounts::SESSION_LIFETIME));
+
+    store::accounts::delete_session(&mut db.conn, &session.id)
+        .await
+        .unwrap();
+    assert!(
+        store::accounts::session_by_token(&db.store.pool, &token)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store::accounts::session_by_token(&db.store.pool, "forged")
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn api_tokens_open_nothing_once_revoked() {
+    let mut db = db().await;
+    let (system, _) = accounts::register(
+        &mut db.conn,
+        &request("egov-portal", &[Role::FrontOfficeOperator], "kz"),
+        None,
+        t0(),
+    )
+    .await
+    .unwrap();
+    let (token, issued) =
+        store::accounts::create_api_token(&mut db.conn, system.id, "egov-portal", t0())
+            .await
+            .unwrap();
+    let found = store::accounts::api_token(&db.store.pool, &token)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found, issued);
+    assert_eq!(found.account_id, system.id);
+    assert!(
+        store::accounts::revoke_api_token(&mut db.conn, &issued.hash, t0())
+            .await
+            .unwrap()
+    );
+    assert!(
+        store::accounts::api_token(&db.store.pool, &token)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_login_is_refused_like_a_wrong_password_and_not_recorded() {
+    let mut db = db().await;
+    specialist(&mut db, "l.sultanova", t0()).await;
+    assert_eq!(
+        refusal(sign_in(&mut db, "my-secret-password1", "x", t0()).await),
+        Refusal::WrongLoginOrPassword
+    );
+    assert_eq!(
+        refusal(sign_in(&mut db, "l.sultanova", "x", t0()).await),
+        Refusal::WrongLoginOrPassword
+    );
+    let lines = journal(&db).await;
+    assert_eq!(lines[1], "anonymous sign_in_failed -");
+    let text: Vec<String> = sqlx::query("select details from audit")
+        .fetch_all(&db.store.pool)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert!(!text.join(" ").contains("my-secret-password1"));
+}
+
+#[tokio::test]
+async fn the_journal_of_account_actions_holds_no_personal_data() {
+    // engine/audit/mod.rs, the invariant: logins and codes only.
+    let mut db = db().await;
+    let (_, password) = specialist(&mut db, "m.abenova", t0()).await;
+    must_change(sign_in(&mut db, "m.abenova", &password, t0()).await);
+    refusal(sign_in(&mut db, "m.abenova", "wrong", t0()).await);
+    accounts::block(
+        &mut db.conn,
+        "m.abenova",
+        BlockReason::Administrator,
+        "admin",
+        None,
+        t0(),
+    )
+    .await
+    .unwrap();
+    accounts::reactivate(&mut db.conn, "m.abenova", "admin", None, t0())
+        .await
+        .unwrap();
+    let rows = sqlx::query(
+        "select actor, coalesce(source, ''), action, coalesce(object, ''), details from audit",
+    )
+    .fetch_all(&db.store.pool)
+    .await
+    .unwrap();
+    assert_eq!(rows.len(), 5);
+    for r in rows {
+        let line: Vec<String> = (0..5).map(|i| r.get::<String, _>(i)).collect();
+        let line = line.join(" ");
+        for personal in ["Айгерим", "Сапарова", "a.saparova@example.kz", &password] {
+            assert!(!line.contains(personal), "{line}");
+        }
+    }
+    // Nor does an account's Debug form, which may end up in a log.
+    let debug = format!("{:?}", account(&db, "m.abenova").await);
+    assert!(
+        !debug.contains("Айгерим") && !debug.contains("argon2"),
+        "{debug}"
+    );
+}
