@@ -55,6 +55,10 @@ pub enum Error {
     /// The simulator cannot listen.
     #[error("the gateway simulator: {0}")]
     Simulator(std::io::Error),
+    /// An account operation at start-up failed (the first administrator's password breaks
+    /// the policy, the database refused).
+    #[error("accounts: {0}")]
+    Accounts(String),
 }
 
 fn render(diags: &[Diagnostic]) -> String {
@@ -167,6 +171,8 @@ pub struct Service {
     pub ledger: Arc<StoreLedger>,
     /// The in-process simulator and its base URL, when it runs.
     pub simulator: Option<(String, Arc<gateway::sim::Sim>)>,
+    /// Secrets by environment variable name.
+    env: Env,
 }
 
 impl Service {
@@ -257,6 +263,7 @@ impl Service {
             metrics,
             ledger,
             simulator,
+            env: options.env,
         })
     }
 
@@ -296,6 +303,55 @@ impl Service {
             }
         }
         unsent
+    }
+
+    /// On a fresh installation (no account yet), creates the first administrator, `admin`,
+    /// with the password in `QYZMET_ADMIN_PASSWORD` or a generated temporary one; either
+    /// must be changed at first sign-in (seeds/003 item 24). Returns the generated password
+    /// for the caller to print once; `None` when accounts exist or the operator chose it.
+    pub async fn first_administrator(&self) -> Result<Option<String>, Error> {
+        let chosen = (self.env)("QYZMET_ADMIN_PASSWORD").filter(|p| !p.is_empty());
+        let given = chosen.clone();
+        let created = self
+            .engine
+            .transact(move |conn, now| {
+                let given = given.clone();
+                Box::pin(async move {
+                    crate::accounts::first_administrator(conn, given.as_deref(), now).await
+                })
+            })
+            .await?
+            .map_err(|e| Error::Accounts(e.to_string()))?;
+        Ok(created.filter(|_| chosen.is_none()))
+    }
+
+    /// Blocks every account not used for more than 30 calendar days (seeds/003 item 28);
+    /// returns the logins blocked. Runs at start and then hourly, so no account outlives the
+    /// rule by more than an hour.
+    pub async fn block_unused_accounts(&self) -> Result<Vec<String>, Error> {
+        self.engine
+            .transact(|conn, now| Box::pin(crate::accounts::block_unused(conn, now)))
+            .await?
+            .map_err(|e| Error::Accounts(e.to_string()))
+    }
+
+    /// The hourly sweep of [`Service::block_unused_accounts`].
+    pub async fn account_sweep_loop(self, shutdown: CancellationToken) {
+        loop {
+            match self.block_unused_accounts().await {
+                Ok(blocked) if !blocked.is_empty() => {
+                    tracing::info!(count = blocked.len(), "accounts unused for 30 days blocked")
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "the unused-account sweep failed; next try in an hour")
+                }
+            }
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = tokio::time::sleep(StdDuration::from_secs(3600)) => {}
+            }
+        }
     }
 
     /// Retries the change-of-rules notices until all are sent (30 s, doubling to an hour).

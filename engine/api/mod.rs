@@ -14,6 +14,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::audit::{self, Action, Entry};
 use crate::runtime::{self, Actor, Language, Submission};
 use crate::worker::{self, Engine};
 
@@ -102,6 +103,33 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<
             .map(|Json(v)| Body(v))
             .map_err(|e| ApiError::Invalid(e.body_text(), Value::Null))
     }
+}
+
+/// Where a request came from, for the audit journal: the peer's address when the server
+/// knows it (`serve` does; a test's `oneshot` does not).
+struct Source(Option<String>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Source {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Source(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip().to_string()),
+        ))
+    }
+}
+
+/// The audit record of an action on `object` by `actor` from `source`.
+fn record(actor: &str, action: Action, object: &str, source: &Source) -> Entry {
+    Entry::new(actor, action)
+        .source(source.0.as_deref())
+        .object(object)
 }
 
 /// The API over an engine.
@@ -196,9 +224,13 @@ struct MessageBody {
 async fn message(
     State(engine): State<Engine>,
     Path(number): Path<String>,
+    source: Source,
     Body(body): Body<MessageBody>,
 ) -> ApiResult<StatusCode> {
+    let entry = record(audit::CITIZEN, Action::MessageDelivered, &number, &source)
+        .details(json!({ "message": body.name }));
     engine
+        .recording(entry)
         .message(&number, &body.name, body.payload, Actor::Citizen)
         .await?;
     Ok(StatusCode::ACCEPTED)
@@ -207,8 +239,17 @@ async fn message(
 async fn withdraw(
     State(engine): State<Engine>,
     Path(number): Path<String>,
+    source: Source,
 ) -> ApiResult<StatusCode> {
-    engine.withdraw(&number, Actor::Citizen).await?;
+    engine
+        .recording(record(
+            audit::CITIZEN,
+            Action::CaseWithdrawn,
+            &number,
+            &source,
+        ))
+        .withdraw(&number, Actor::Citizen)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -240,18 +281,26 @@ struct ByBody {
 async fn claim(
     State(engine): State<Engine>,
     Path(key): Path<String>,
+    source: Source,
     Body(body): Body<ByBody>,
 ) -> ApiResult<StatusCode> {
-    engine.claim(&key, &body.by).await?;
+    engine
+        .recording(record(&body.by, Action::TaskClaimed, &key, &source))
+        .claim(&key, &body.by)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 async fn unclaim(
     State(engine): State<Engine>,
     Path(key): Path<String>,
+    source: Source,
     Body(body): Body<ByBody>,
 ) -> ApiResult<StatusCode> {
-    engine.unclaim(&key, &body.by).await?;
+    engine
+        .recording(record(&body.by, Action::TaskUnclaimed, &key, &source))
+        .unclaim(&key, &body.by)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -267,9 +316,13 @@ struct CompleteBody {
 async fn complete(
     State(engine): State<Engine>,
     Path(key): Path<String>,
+    source: Source,
     Body(body): Body<CompleteBody>,
 ) -> ApiResult<StatusCode> {
+    let entry = record(&body.by, Action::TaskCompleted, &key, &source)
+        .details(json!({ "outcome": body.outcome }));
     engine
+        .recording(entry)
         .complete(&key, &body.outcome, body.form, &body.by)
         .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -279,7 +332,19 @@ async fn incidents(State(engine): State<Engine>) -> ApiResult<Json<Value>> {
     Ok(Json(json!(engine.incidents().await?)))
 }
 
-async fn retry(State(engine): State<Engine>, Path(key): Path<String>) -> ApiResult<StatusCode> {
-    engine.retry_incident(&key).await?;
+async fn retry(
+    State(engine): State<Engine>,
+    Path(key): Path<String>,
+    source: Source,
+) -> ApiResult<StatusCode> {
+    engine
+        .recording(record(
+            audit::ANONYMOUS,
+            Action::IncidentRetried,
+            &key,
+            &source,
+        ))
+        .retry_incident(&key)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -82,10 +82,18 @@ async fn serve(args: Args) -> anyhow::Result<()> {
         env: Arc::new(|name| std::env::var(name).ok()),
     })
     .await?;
+    if let Some(password) = service.first_administrator().await? {
+        // Printed once, on the terminal of the person installing: it is the only way in,
+        // and it must be changed at first sign-in. Set QYZMET_ADMIN_PASSWORD to choose it.
+        eprintln!(
+            "first administrator created: login `admin`, temporary password `{password}` (change it at first sign-in; this is the only time it is shown)"
+        );
+    }
     let engine = service.engine.clone();
     let shutdown = CancellationToken::new();
     let mut loops = engine.spawn_loops(shutdown.clone());
     loops.spawn(service.clone().rules_notice_loop(shutdown.clone()));
+    loops.spawn(service.clone().account_sweep_loop(shutdown.clone()));
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "ready");
@@ -106,9 +114,12 @@ async fn serve(args: Args) -> anyhow::Result<()> {
     });
     let app = service.router();
     let stop = shutdown.clone();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move { stop.cancelled().await })
-        .await?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move { stop.cancelled().await })
+    .await?;
     while loops.join_next().await.is_some() {}
     let released = engine.release_leases().await?;
     tracing::info!(released, "stopped");

@@ -153,6 +153,8 @@ pub struct Engine {
     store: Store,
     tx: mpsc::Sender<Envelope>,
     performer: Arc<dyn jobs::Performer>,
+    /// The audit record the next action commits with (see [`Engine::recording`]).
+    record: Option<Arc<crate::audit::Entry>>,
 }
 
 /// A case with what a clerk's page shows.
@@ -223,6 +225,7 @@ impl Engine {
             store,
             tx,
             performer: config.performer,
+            record: None,
         })
     }
 
@@ -236,7 +239,21 @@ impl Engine {
         &self.shared
     }
 
+    /// This engine, recording `entry` in the audit journal in the same transaction as the
+    /// action called on it: a clerk's claim and its record commit together or not at all.
+    /// `engine.recording(entry).complete(…)`.
+    pub fn recording(&self, entry: crate::audit::Entry) -> Engine {
+        Engine {
+            record: Some(Arc::new(entry)),
+            ..self.clone()
+        }
+    }
+
     async fn send(&self, command: Command) -> Result<Reply, Error> {
+        let command = match &self.record {
+            Some(entry) => Command::Audited(Box::new(command), (**entry).clone()),
+            None => command,
+        };
         let (reply, rx) = oneshot::channel();
         self.tx
             .send(Envelope { command, reply })
@@ -343,6 +360,44 @@ impl Engine {
         })
         .await
         .map(|_| ())
+    }
+
+    /// Runs `f` on the writing connection inside the writer's transaction, in a savepoint of
+    /// its own: kept when `f` answers `Ok`, rolled back when it answers `Err`. For the
+    /// account and session changes of `crate::accounts`, which write several tables and
+    /// journal themselves. `f` may run twice (see [`writer::Txn`]).
+    pub async fn transact<T, E, F>(&self, f: F) -> Result<Result<T, E>, Error>
+    where
+        T: Send + 'static,
+        E: Send + 'static,
+        F: for<'c> Fn(
+                &'c mut sqlx::SqliteConnection,
+                DateTime<Utc>,
+            ) -> jobs::BoxFuture<'c, Result<T, E>>
+            + Send
+            + Sync
+            + 'static,
+    {
+        let slot: Arc<std::sync::Mutex<Option<Result<T, E>>>> = Arc::default();
+        let out = slot.clone();
+        let txn: writer::Txn = Box::new(move |conn, now| {
+            let fut = f(conn, now);
+            let out = out.clone();
+            Box::pin(async move {
+                let result = fut.await;
+                let keep = result.is_ok();
+                *out.lock().unwrap_or_else(|e| e.into_inner()) = Some(result);
+                keep
+            })
+        });
+        self.send(Command::Transact(txn)).await?;
+        let result = slot.lock().unwrap_or_else(|e| e.into_inner()).take();
+        result.ok_or_else(|| Error::Unavailable("the transaction did not run".into()))
+    }
+
+    /// Records an action in the audit journal.
+    pub async fn audit(&self, entry: crate::audit::Entry) -> Result<(), Error> {
+        self.send(Command::Audit(entry)).await.map(|_| ())
     }
 
     /// Adds a line to a case's history that is no transition (an SMS reported delivered).

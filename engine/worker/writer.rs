@@ -115,11 +115,30 @@ pub enum Command {
     },
     /// A history line outside any transition.
     Note(Note),
+    /// A command whose success is recorded in the audit journal in the same transaction:
+    /// the action and its record are committed together or not at all.
+    Audited(Box<Command>, crate::audit::Entry),
+    /// A record for the audit journal on its own (a clerk opened a case).
+    Audit(crate::audit::Entry),
+    /// Account and session changes, whose rules live in `crate::accounts`: run on the one
+    /// writing connection, in a savepoint of their own (committed when the function says
+    /// so, rolled back when it refuses), so they never half-write and never write beside
+    /// the writer.
+    Transact(Txn),
     /// Hands every leased job back (clean shutdown).
     ReleaseLeases,
     /// Opens the cases of scheduled occurrences due and not fired yet.
     FireSchedules,
 }
+
+/// A function run inside the writer's transaction, in its own savepoint: it answers `true`
+/// to keep what it wrote, `false` to roll it back. It may run twice (the batch is retried
+/// with savepoints after a store error), so it must not consume what it captures.
+pub type Txn = Box<
+    dyn for<'c> Fn(&'c mut SqliteConnection, DateTime<Utc>) -> super::jobs::BoxFuture<'c, bool>
+        + Send
+        + Sync,
+>;
 
 /// A line for a case's history that is not a transition: what became of a job after the
 /// runtime handed it over (a notification sent, waiting for the morning, failed).
@@ -411,11 +430,43 @@ async fn handle(
             write_note(conn, Some(note), now).await?;
             Ok(Reply::Done)
         }
+        Command::Audited(inner, entry) => {
+            let reply = Box::pin(handle(shared, conn, inner, now, isolation)).await?;
+            append_audit(conn, entry, now).await?;
+            Ok(reply)
+        }
+        Command::Audit(entry) => {
+            append_audit(conn, entry, now).await?;
+            Ok(Reply::Done)
+        }
+        Command::Transact(f) => {
+            let mut sp = conn.begin().await.map_err(store::Error::from)?;
+            if f(&mut sp, now).await {
+                sp.commit().await.map_err(store::Error::from)?;
+            } else {
+                sp.rollback().await.map_err(store::Error::from)?;
+            }
+            Ok(Reply::Done)
+        }
         Command::ReleaseLeases => Ok(Reply::Count(tx::release_leases(conn).await? as usize)),
         Command::FireSchedules => Ok(Reply::Count(
             super::schedules::fire_due(shared, conn, now).await?,
         )),
     }
+}
+
+async fn append_audit(
+    conn: &mut SqliteConnection,
+    entry: &crate::audit::Entry,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    store::audit::append(conn, entry, now)
+        .await
+        .map(|_| ())
+        .map_err(|e| match e {
+            store::audit::Error::Database(e) => Error::Store(store::Error::Database(e)),
+            other => Error::Unavailable(format!("the audit journal: {other}")),
+        })
 }
 
 async fn write_note(

@@ -727,3 +727,124 @@ async fn an_sms_due_at_night_waits_for_the_morning_without_spending_its_attempts
         "the wait for the morning spent no attempt: the one counted is the morning's"
     );
 }
+
+/// Runs `qyzmet audit <args> --data-dir <dir>`: (exit code, stdout, stderr).
+fn audit_cli(args: &[&str], dir: &Path) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_qyzmet"))
+        .arg("audit")
+        .args(args)
+        .arg("--data-dir")
+        .arg(dir)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+async fn post_json(service: &Service, uri: &str, body: Value) -> StatusCode {
+    service
+        .router()
+        .oneshot(
+            Request::post(uri)
+                .header("content-type", "application/json")
+                .body(Body::from(body.to_string()))
+                .unwrap(),
+        )
+        .await
+        .unwrap()
+        .status()
+}
+
+#[tokio::test]
+async fn a_fresh_installation_has_one_administrator_and_every_clerk_action_is_journalled() {
+    let smtp_port = free_port();
+    let _inbox = smtp_server(std::net::TcpListener::bind(("127.0.0.1", smtp_port)).unwrap());
+    let (_sms, sms_base) = aggregator().await;
+    let r = running(smtp_port, &sms_base, almaty(2026, 11, 23, 10, 0)).await;
+
+    // The first start creates `admin` with a temporary password, shown once; later starts
+    // create nothing (seeds/003 items 20, 24).
+    let password = r.svc().first_administrator().await.unwrap();
+    assert!(
+        password.as_deref().is_some_and(|p| p.len() >= 12),
+        "{password:?}"
+    );
+    assert_eq!(r.svc().first_administrator().await.unwrap(), None);
+
+    let number = r
+        .svc()
+        .engine
+        .submit(
+            "rehabilitated-person-certificate",
+            Submission {
+                data: json!({ "applicant.iin": IIN, "applicant.email": EMAIL }),
+                channel: "state_corporation".into(),
+                language: Language::Ru,
+                sms_consent: false,
+                region: "almaty".into(),
+            },
+        )
+        .await
+        .unwrap();
+    r.drain().await;
+    let key = r.task(&number, "accept_documents").await;
+    let claim = format!("/tasks/{key}/claim");
+    assert_eq!(
+        post_json(r.svc(), &claim, json!({ "by": "operator1" })).await,
+        StatusCode::NO_CONTENT
+    );
+    // A refused action leaves no record: the task is claimed already.
+    assert_eq!(
+        post_json(r.svc(), &claim, json!({ "by": "operator2" })).await,
+        StatusCode::CONFLICT
+    );
+    assert_eq!(
+        post_json(
+            r.svc(),
+            &format!("/tasks/{key}/complete"),
+            json!({ "outcome": "complete", "form": acceptance_form(), "by": "operator1" })
+        )
+        .await,
+        StatusCode::NO_CONTENT
+    );
+
+    // The journal, read by the command an auditor runs while the service holds the database.
+    let (code, list, err) = audit_cli(&["list"], &r.data_dir());
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<&str> = list.lines().collect();
+    assert_eq!(lines.len(), 3, "{list}");
+    assert!(
+        lines[0].contains(" system account_created admin "),
+        "{list}"
+    );
+    assert!(
+        lines[1].contains(&format!(" operator1 task_claimed {key} ")),
+        "{list}"
+    );
+    assert!(
+        lines[2].contains(&format!(" operator1 task_completed {key} "))
+            && lines[2].contains(r#""outcome":"complete""#),
+        "{list}"
+    );
+    assert!(!list.contains(IIN), "no personal data in the journal");
+    let (code, out, err) = audit_cli(&["verify"], &r.data_dir());
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("audit journal intact: 3 records"), "{out}");
+
+    // Nobody signs in as `admin` for more than 30 calendar days: the sweep blocks it
+    // (seeds/003 item 28), and says so in the journal.
+    r.clock.advance(Duration::days(30) + Duration::seconds(1));
+    assert_eq!(r.svc().block_unused_accounts().await.unwrap(), ["admin"]);
+    let (_, list, _) = audit_cli(&["list"], &r.data_dir());
+    assert!(
+        list.lines()
+            .last()
+            .unwrap()
+            .contains("account_blocked admin"),
+        "{list}"
+    );
+}
