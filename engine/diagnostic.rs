@@ -85,3 +85,12 @@ pub fn did_you_mean<'a>(
         .min_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)))
         .map(|(_, _, c)| c)
 }
+
+/// Several diagnostics, one per line, for an error message that lists them all.
+pub fn lines(diags: &[Diagnostic]) -> String {
+    diags
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n")
+}

@@ -41,7 +41,7 @@ use crate::worker::{self, Engine};
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The configuration file has problems, each at its place.
-    #[error("{}", render(.0))]
+    #[error("{}", crate::diagnostic::lines(.0))]
     Config(Vec<Diagnostic>),
     /// The notifier cannot be set up (templates, transports, secrets).
     #[error(transparent)]
@@ -59,14 +59,6 @@ pub enum Error {
     /// the policy, the database refused).
     #[error("accounts: {0}")]
     Accounts(String),
-}
-
-fn render(diags: &[Diagnostic]) -> String {
-    diags
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 /// The engine's configuration file (`qyzmet.yaml`).

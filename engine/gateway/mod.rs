@@ -48,7 +48,7 @@ use crate::diagnostic::Diagnostic;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The configuration has problems; each is positioned in its file.
-    #[error("the gateway configuration has {} problem(s):\n{}", .0.len(), render(.0))]
+    #[error("the gateway configuration has {} problem(s):\n{}", .0.len(), crate::diagnostic::lines(.0))]
     Config(Vec<Diagnostic>),
     /// The HTTP client could not be built.
     #[error("the HTTP client: {0}")]
@@ -59,12 +59,4 @@ pub enum Error {
     /// An asynchronous answer that cannot be delivered.
     #[error("the asynchronous answer cannot be delivered: {0}")]
     Answer(String),
-}
-
-fn render(diags: &[Diagnostic]) -> String {
-    diags
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join("\n")
 }

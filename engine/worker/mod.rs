@@ -327,17 +327,8 @@ impl Engine {
         payload: Value,
         by: Actor,
     ) -> Result<(), Error> {
-        let event = Event::MessageReceived {
-            name: name.into(),
-            payload,
-            by,
-        };
-        self.send(Command::Event {
-            case: CaseRef::Number(number.into()),
-            event,
-        })
-        .await
-        .map(|_| ())
+        self.deliver(CaseRef::Number(number.into()), name, payload, by)
+            .await
     }
 
     /// An asynchronous answer to a data request: delivered as the message `name` to the case
@@ -349,17 +340,23 @@ impl Engine {
         payload: Value,
         by: Actor,
     ) -> Result<(), Error> {
+        self.deliver(CaseRef::Job(job.into()), name, payload, by)
+            .await
+    }
+
+    async fn deliver(
+        &self,
+        case: CaseRef,
+        name: &str,
+        payload: Value,
+        by: Actor,
+    ) -> Result<(), Error> {
         let event = Event::MessageReceived {
             name: name.into(),
             payload,
             by,
         };
-        self.send(Command::Event {
-            case: CaseRef::Job(job.into()),
-            event,
-        })
-        .await
-        .map(|_| ())
+        self.send(Command::Event { case, event }).await.map(|_| ())
     }
 
     /// Runs `f` on the writing connection inside the writer's transaction, in a savepoint of

@@ -41,16 +41,7 @@ impl FileOutbox {
 
     async fn write(&self, kind: &str, key: &str, body: &Value) -> Result<Value, JobError> {
         let dir = self.dir.join(kind);
-        let name: String = key
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '-' {
-                    c
-                } else {
-                    '-'
-                }
-            })
-            .collect();
+        let name = file_stem(key);
         let text = serde_json::to_string_pretty(body).expect("JSON serialises");
         let placing = self.placing.clone();
         let placed = tokio::task::spawn_blocking(move || {
@@ -168,4 +159,18 @@ pub fn stub_answer(connector: &str, input: &Value) -> Value {
         }
         _ => json!({}),
     }
+}
+
+/// The name (without `.json`) a job's file has under its kind's folder: the key with every
+/// character but ASCII letters, digits and `-` turned into `-`.
+pub fn file_stem(key: &str) -> String {
+    key.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect()
 }

@@ -790,19 +790,7 @@ fn file_name(kind: &str, key: &str) -> String {
     match kind {
         "notify" => format!("{}.eml", file_key(&format!("{key}.email"), "")),
         "document" => format!("{}.html", file_key(key, "")),
-        _ => {
-            let name: String = key
-                .chars()
-                .map(|c| {
-                    if c.is_ascii_alphanumeric() || c == '-' {
-                        c
-                    } else {
-                        '-'
-                    }
-                })
-                .collect();
-            format!("{name}.json")
-        }
+        _ => format!("{}.json", qyzmet::worker::outbox::file_stem(key)),
     }
 }
 

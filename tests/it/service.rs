@@ -172,6 +172,28 @@ impl Running {
         }
     }
 
+    /// Submits the rehabilitated-person application of the simulator's Абенова Айгүл, with a
+    /// phone and an e-mail; returns its number once its first jobs ran.
+    async fn submit(&self, language: Language, sms_consent: bool) -> String {
+        let number = self
+            .svc()
+            .engine
+            .submit(
+                "rehabilitated-person-certificate",
+                Submission {
+                    data: json!({ "applicant.iin": IIN, "applicant.phone": PHONE, "applicant.email": EMAIL }),
+                    channel: "state_corporation".into(),
+                    language,
+                    sms_consent,
+                    region: "almaty".into(),
+                },
+            )
+            .await
+            .unwrap();
+        self.drain().await;
+        number
+    }
+
     async fn task(&self, number: &str, step: &str) -> String {
         self.svc()
             .engine
@@ -193,6 +215,16 @@ impl Running {
             .await
             .unwrap_or_else(|e| panic!("{step}: {e}"));
         self.drain().await;
+    }
+
+    /// The details of the case's history lines of `kind`, oldest first.
+    async fn notes(&self, number: &str, kind: &str) -> Vec<Value> {
+        self.history_kinds(number)
+            .await
+            .into_iter()
+            .filter(|(k, _)| k == kind)
+            .map(|(_, d)| d)
+            .collect()
     }
 
     async fn history_kinds(&self, number: &str) -> Vec<(String, Value)> {
@@ -255,21 +287,7 @@ async fn the_citizen_is_told_each_step_once_in_kazakh_through_an_smtp_outage_and
     let smtp_port = free_port(); // nothing listens yet: the mail server is down
     let (sms, sms_base) = aggregator().await;
     let mut r = running(smtp_port, &sms_base, almaty(2026, 11, 23, 10, 0)).await;
-    let number = r.svc()
-        .engine
-        .submit(
-            "rehabilitated-person-certificate",
-            Submission {
-                data: json!({ "applicant.iin": IIN, "applicant.phone": PHONE, "applicant.email": EMAIL }),
-                channel: "state_corporation".into(),
-                language: Language::Kk,
-                sms_consent: true,
-                region: "almaty".into(),
-            },
-        )
-        .await
-        .unwrap();
-    r.drain().await;
+    let number = r.submit(Language::Kk, true).await;
     r.clock.advance(Duration::minutes(15));
     r.complete(
         &number,
@@ -306,13 +324,8 @@ async fn the_citizen_is_told_each_step_once_in_kazakh_through_an_smtp_outage_and
         1,
         "no second acceptance SMS"
     );
-    let history = r.history_kinds(&number).await;
-    let sent: Vec<&Value> = history
-        .iter()
-        .filter(|(k, _)| k == "notification_sent")
-        .map(|(_, d)| d)
-        .collect();
-    assert_eq!(sent.len(), 1, "{history:#?}");
+    let sent = r.notes(&number, "notification_sent").await;
+    assert_eq!(sent.len(), 1, "{sent:#?}");
     assert_eq!(sent[0]["template"], "application_accepted");
     assert_eq!(sent[0]["channels"]["email"]["status"], "sent");
     assert_eq!(sent[0]["channels"]["sms"]["repeat"], true);
@@ -666,22 +679,7 @@ async fn an_sms_due_at_night_waits_for_the_morning_without_spending_its_attempts
     let inbox = smtp_server(std::net::TcpListener::bind(("127.0.0.1", smtp_port)).unwrap());
     let (sms, sms_base) = aggregator().await;
     let r = running(smtp_port, &sms_base, almaty(2026, 11, 23, 21, 50)).await;
-    let number = r
-        .svc()
-        .engine
-        .submit(
-            "rehabilitated-person-certificate",
-            Submission {
-                data: json!({ "applicant.iin": IIN, "applicant.phone": PHONE, "applicant.email": EMAIL }),
-                channel: "state_corporation".into(),
-                language: Language::Ru,
-                sms_consent: true,
-                region: "almaty".into(),
-            },
-        )
-        .await
-        .unwrap();
-    r.drain().await;
+    let number = r.submit(Language::Ru, true).await;
     r.clock.set(almaty(2026, 11, 23, 22, 30));
     r.complete(
         &number,
@@ -693,13 +691,8 @@ async fn an_sms_due_at_night_waits_for_the_morning_without_spending_its_attempts
     .await;
     assert_eq!(mail_to(&inbox, EMAIL).len(), 1, "the e-mail goes at night");
     assert!(sms.seen.lock().unwrap().is_empty(), "the SMS does not");
-    let history = r.history_kinds(&number).await;
-    let deferred: Vec<&Value> = history
-        .iter()
-        .filter(|(k, _)| k == "notification_deferred")
-        .map(|(_, d)| d)
-        .collect();
-    assert_eq!(deferred.len(), 1, "{history:#?}");
+    let deferred = r.notes(&number, "notification_deferred").await;
+    assert_eq!(deferred.len(), 1, "{deferred:#?}");
     assert_eq!(deferred[0]["reason"], "quiet hours: SMS not before 08:00");
     assert_eq!(deferred[0]["channels"]["email"]["status"], "sent");
 
