@@ -37,6 +37,12 @@ use crate::worker::jobs::Performer;
 use crate::worker::outbox::FileOutbox;
 use crate::worker::{self, Engine};
 
+impl axum::extract::FromRef<Service> for Engine {
+    fn from_ref(service: &Service) -> Engine {
+        service.engine.clone()
+    }
+}
+
 /// Why a service cannot start.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

@@ -4,6 +4,8 @@
 //! Errors are JSON with a stable `code` and a `message`; a 5xx says only that something
 //! failed and logs the details, which never leave the server.
 
+pub mod accounts;
+pub mod auth;
 pub mod integrations;
 
 use axum::extract::{Path, Query, State};
@@ -21,6 +23,14 @@ use crate::worker::{self, Engine};
 /// An API error: its status, its stable code and its message.
 #[derive(Debug)]
 pub enum ApiError {
+    /// 401: no session or token, or one that no longer signs anybody in.
+    Unauthenticated,
+    /// 401: the login and password did not sign in, with why (wrong, locked, blocked).
+    SignInRefused(String),
+    /// 403: signed in, but this is not the account's to do (role, region, CSRF).
+    Forbidden(String),
+    /// 403: the temporary password must be changed first (seeds/003 item 24).
+    PasswordChangeRequired,
     /// 404: no such case, task or incident.
     NotFound(String),
     /// 409: completed twice, claimed by another clerk, the case closed.
@@ -36,6 +46,22 @@ pub enum ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code, message, fields) = match self {
+            ApiError::Unauthenticated => (
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "sign in, or send an API token as `Authorization: Bearer …`".into(),
+                Value::Null,
+            ),
+            ApiError::SignInRefused(m) => {
+                (StatusCode::UNAUTHORIZED, "sign_in_refused", m, Value::Null)
+            }
+            ApiError::Forbidden(m) => (StatusCode::FORBIDDEN, "forbidden", m, Value::Null),
+            ApiError::PasswordChangeRequired => (
+                StatusCode::FORBIDDEN,
+                "password_change_required",
+                "change the temporary password first (POST /session/password)".into(),
+                Value::Null,
+            ),
             ApiError::NotFound(m) => (StatusCode::NOT_FOUND, "not_found", m, Value::Null),
             ApiError::Conflict(m) => (StatusCode::CONFLICT, "conflict", m, Value::Null),
             ApiError::Invalid(m, f) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid", m, f),
@@ -88,11 +114,11 @@ impl From<worker::Error> for ApiError {
     }
 }
 
-type ApiResult<T> = Result<T, ApiError>;
+pub(crate) type ApiResult<T> = Result<T, ApiError>;
 
 /// A JSON request body whose mistakes (not JSON, an unknown or missing field, a wrong type)
 /// come back in the API's error shape, `422 {"code": "invalid", ...}`, naming what is wrong.
-struct Body<T>(T);
+pub(crate) struct Body<T>(pub T);
 
 impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<S> for Body<T> {
     type Rejection = ApiError;
@@ -107,7 +133,7 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<
 
 /// Where a request came from, for the audit journal: the peer's address when the server
 /// knows it (`serve` does; a test's `oneshot` does not).
-struct Source(Option<String>);
+pub struct Source(pub Option<String>);
 
 impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Source {
     type Rejection = std::convert::Infallible;
@@ -146,6 +172,8 @@ pub fn router(engine: Engine) -> Router {
         .route("/tasks/{key}/complete", post(complete))
         .route("/incidents", get(incidents))
         .route("/incidents/{key}/retry", post(retry))
+        .merge(auth::router())
+        .merge(accounts::router())
         .with_state(engine)
 }
 

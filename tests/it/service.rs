@@ -841,3 +841,229 @@ async fn a_fresh_installation_has_one_administrator_and_every_clerk_action_is_jo
         "{list}"
     );
 }
+
+/// One request through the service's router: (status, Set-Cookie, JSON body).
+async fn call(
+    service: &Service,
+    method: &str,
+    uri: &str,
+    headers: &[(&str, &str)],
+    body: Option<Value>,
+) -> (StatusCode, Option<String>, Value) {
+    let mut request = Request::builder().method(method).uri(uri);
+    for (k, v) in headers {
+        request = request.header(*k, *v);
+    }
+    let request = match body {
+        Some(b) => request
+            .header("content-type", "application/json")
+            .body(Body::from(b.to_string())),
+        None => request.body(Body::empty()),
+    }
+    .unwrap();
+    let response = service.router().oneshot(request).await.unwrap();
+    let status = response.status();
+    let cookie = response
+        .headers()
+        .get("set-cookie")
+        .map(|v| v.to_str().unwrap().to_string());
+    let bytes = http_body_util::BodyExt::collect(response.into_body())
+        .await
+        .unwrap()
+        .to_bytes();
+    let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    (status, cookie, body)
+}
+
+/// Signs in; the cookie header to send and the CSRF token.
+async fn sign_in(service: &Service, login: &str, password: &str) -> (String, String, Value) {
+    let (status, cookie, body) = call(
+        service,
+        "POST",
+        "/session",
+        &[],
+        Some(json!({ "login": login, "password": password })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let cookie = cookie.expect("a session cookie");
+    for attribute in ["HttpOnly", "Secure", "SameSite=Strict"] {
+        assert!(cookie.contains(attribute), "{cookie}");
+    }
+    let pair = cookie.split(';').next().unwrap().to_string();
+    let csrf = body["csrf_token"].as_str().unwrap().to_string();
+    (pair, csrf, body)
+}
+
+#[tokio::test]
+async fn staff_sign_in_change_the_temporary_password_and_only_administrators_manage_accounts() {
+    let smtp_port = free_port();
+    let _inbox = smtp_server(std::net::TcpListener::bind(("127.0.0.1", smtp_port)).unwrap());
+    let (_sms, sms_base) = aggregator().await;
+    let r = running(smtp_port, &sms_base, almaty(2026, 11, 23, 9, 0)).await;
+    let s = r.svc();
+    let temporary = s.first_administrator().await.unwrap().unwrap();
+
+    // Nobody gets in anonymously.
+    let (status, _, body) = call(s, "GET", "/accounts", &[], None).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("unauthenticated"))
+    );
+
+    // The temporary password opens a session that may only change it (seeds/003 item 24).
+    let (cookie, csrf, me) = sign_in(s, "admin", &temporary).await;
+    assert_eq!(me["must_change_password"], true);
+    let (status, _, body) = call(s, "GET", "/accounts", &[("cookie", &cookie)], None).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("password_change_required"))
+    );
+    // A change without the session's CSRF token is refused: another site cannot post it.
+    let change = json!({ "current": temporary, "new": "Qyzmet-2026-admin" });
+    let (status, _, _) = call(
+        s,
+        "POST",
+        "/session/password",
+        &[("cookie", &cookie)],
+        Some(change.clone()),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let weak = json!({ "current": temporary, "new": "short1" });
+    let (status, _, body) = call(
+        s,
+        "POST",
+        "/session/password",
+        &[("cookie", &cookie), ("x-csrf-token", &csrf)],
+        Some(weak),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(body["fields"][0]["field"], "new", "{body}");
+    let (status, _, _) = call(
+        s,
+        "POST",
+        "/session/password",
+        &[("cookie", &cookie), ("x-csrf-token", &csrf)],
+        Some(change),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+
+    // The administrator grants an access request: a clerk of Almaty, with a temporary password.
+    let (status, _, created) = call(
+        s,
+        "POST",
+        "/accounts",
+        &[("cookie", &cookie), ("x-csrf-token", &csrf)],
+        Some(json!({
+            "login": "a.seitova", "full_name": "Сейітова Әйгерім", "email": "a.seitova@gov4c.kz",
+            "roles": ["front_office_operator"], "region": "almaty"
+        })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let clerk_temporary = created["temporary_password"].as_str().unwrap().to_string();
+    let (status, _, _) = call(
+        s,
+        "POST",
+        "/accounts",
+        &[("cookie", &cookie), ("x-csrf-token", &csrf)],
+        Some(json!({
+            "login": "A.Seitova", "full_name": "x", "email": "x@gov4c.kz",
+            "roles": ["front_office_operator"], "region": "almaty"
+        })),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::CONFLICT,
+        "a login is one person's (seeds/003 item 26)"
+    );
+
+    // The clerk signs in, changes the password, and may not manage accounts.
+    let (clerk, clerk_csrf, _) = sign_in(s, "a.seitova", &clerk_temporary).await;
+    let (status, _, _) = call(
+        s,
+        "POST",
+        "/session/password",
+        &[("cookie", &clerk), ("x-csrf-token", &clerk_csrf)],
+        Some(json!({ "current": clerk_temporary, "new": "Almaty-front-2026" })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _, body) = call(s, "GET", "/accounts", &[("cookie", &clerk)], None).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("forbidden"))
+    );
+
+    // Wrong passwords: the fifth locks the account for 15 minutes, and it says so.
+    for _ in 0..5 {
+        let (status, _, _) = call(
+            s,
+            "POST",
+            "/session",
+            &[],
+            Some(json!({ "login": "a.seitova", "password": "wrong-password-1" })),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    let (status, _, body) = call(
+        s,
+        "POST",
+        "/session",
+        &[],
+        Some(json!({ "login": "a.seitova", "password": "Almaty-front-2026" })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("too many wrong passwords"),
+        "{body}"
+    );
+
+    // A system gets a token, and acts as its account without a cookie or a CSRF token.
+    let (status, _, issued) = call(
+        s,
+        "POST",
+        "/accounts/a.seitova/tokens",
+        &[("cookie", &cookie), ("x-csrf-token", &csrf)],
+        Some(json!({ "name": "front-office-kiosk" })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let bearer = format!("Bearer {}", issued["token"].as_str().unwrap());
+    let (status, _, me) = call(s, "GET", "/session", &[("authorization", &bearer)], None).await;
+    assert_eq!(
+        (status, me["login"].as_str()),
+        (StatusCode::OK, Some("a.seitova"))
+    );
+
+    // Every step is in the journal, without the names or e-mails, and the chain holds.
+    let (code, list, err) = audit_cli(&["list"], &r.data_dir());
+    assert_eq!(code, 0, "{err}");
+    for needed in [
+        "account_created admin",
+        "sign_in admin",
+        "password_changed admin",
+        "account_created a.seitova",
+        "sign_in_failed a.seitova",
+    ] {
+        assert!(
+            list.contains(needed),
+            "the journal lacks {needed:?}:\n{list}"
+        );
+    }
+    assert!(
+        !list.contains("Сейітова") && !list.contains("gov4c.kz"),
+        "{list}"
+    );
+    let (code, _, err) = audit_cli(&["verify"], &r.data_dir());
+    assert_eq!(code, 0, "{err}");
+}

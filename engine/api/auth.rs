@@ -1,0 +1,395 @@
+//! Who is asking: sign-in, sessions, API tokens, and the [`Principal`] every protected
+//! handler takes.
+//!
+//! People sign in with a login and a password (`POST /session`) and get a session cookie:
+//! `HttpOnly` (no script reads it), `Secure`, `SameSite=Strict` (no other site's page sends
+//! it). A request that changes something with that cookie must also carry the session's CSRF
+//! token, in the `X-CSRF-Token` header or a form's `csrf` field. Systems (the portal, the
+//! contact centre, Prometheus) send `Authorization: Bearer <token>` instead: a token acts
+//! as its account, with that account's roles and region, and needs no CSRF token.
+//!
+//! A session whose account still has its temporary password may only change it (seeds/003
+//! item 24): every other call answers 403 `password_change_required`.
+//!
+//! **Architecture Invariant:** a handler that acts for someone takes a [`Principal`]; the
+//! actor of what it does is the principal's login, never a name from the request body.
+
+use axum::extract::{FromRef, FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, post};
+use axum::{Json, Router};
+use chrono::{DateTime, Duration, Utc};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{ApiError, ApiResult, Body, Source};
+use crate::accounts::{self, Account, Role, Session, SignIn};
+use crate::store;
+use crate::worker::Engine;
+
+/// The session cookie's name.
+pub const COOKIE: &str = "qyzmet_session";
+
+/// The header that carries the CSRF token on calls made with the session cookie.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// A session's last-seen time is written at most this often: each request would otherwise
+/// be a write through the one writer.
+const TOUCH_EVERY: Duration = Duration::seconds(60);
+
+/// Who a request acts for.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    /// The account.
+    pub account: Account,
+    /// The browser session, when the request came with the cookie; `None` for a token.
+    pub session: Option<Session>,
+}
+
+impl Principal {
+    /// The login the actions are journalled under.
+    pub fn login(&self) -> &str {
+        &self.account.login
+    }
+
+    /// Refuses with 403 unless the account has one of `roles`.
+    pub fn require(&self, roles: &[Role]) -> Result<(), ApiError> {
+        if roles.iter().any(|r| self.account.has_role(*r)) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(format!(
+                "this needs the role {}",
+                roles
+                    .iter()
+                    .map(|r| r.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            )))
+        }
+    }
+
+    /// Refuses with 403 unless the account works in `region`.
+    pub fn require_region(&self, region: &str) -> Result<(), ApiError> {
+        if self.account.covers_region(region) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(format!(
+                "this belongs to region `{region}`, not to yours"
+            )))
+        }
+    }
+}
+
+/// The principal, before the temporary-password rule: what the password change itself
+/// takes.
+pub struct Signed(pub Principal);
+
+impl<S> FromRequestParts<S> for Signed
+where
+    Engine: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let engine = Engine::from_ref(state);
+        let now = engine.shared().clock.now();
+        let pool = &engine.store().pool;
+        if let Some(token) = bearer(&parts.headers) {
+            let found = store::accounts::api_token(pool, &token)
+                .await
+                .map_err(internal)?;
+            let Some(t) = found else {
+                return Err(ApiError::Unauthenticated);
+            };
+            let account = active(pool, t.account_id).await?;
+            return Ok(Signed(Principal {
+                account,
+                session: None,
+            }));
+        }
+        let Some(token) = cookie(&parts.headers, COOKIE) else {
+            return Err(ApiError::Unauthenticated);
+        };
+        let session = store::accounts::session_by_token(pool, &token)
+            .await
+            .map_err(internal)?
+            .filter(|s| s.is_live(now))
+            .ok_or(ApiError::Unauthenticated)?;
+        let account = active(pool, session.account_id).await?;
+        if parts.method != Method::GET && parts.method != Method::HEAD {
+            let sent = parts
+                .headers
+                .get(CSRF_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+                .or_else(|| parts.extensions.get::<FormCsrf>().map(|f| f.0.clone()));
+            if sent.as_deref() != Some(session.csrf_token.as_str()) {
+                return Err(ApiError::Forbidden(
+                    "the request lacks this session's CSRF token".into(),
+                ));
+            }
+        }
+        if now - session.last_seen_at >= TOUCH_EVERY {
+            let id = session.id.clone();
+            let touched = engine
+                .transact(move |conn, now| {
+                    let id = id.clone();
+                    Box::pin(async move { store::accounts::touch(conn, &id, now).await })
+                })
+                .await;
+            match touched {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => {
+                    tracing::warn!(error = %e, "a session's last-seen time was not written")
+                }
+                Err(e) => tracing::warn!(error = %e, "a session's last-seen time was not written"),
+            }
+        }
+        Ok(Signed(Principal {
+            account,
+            session: Some(session),
+        }))
+    }
+}
+
+impl<S> FromRequestParts<S> for Principal
+where
+    Engine: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let Signed(p) = Signed::from_request_parts(parts, state).await?;
+        if p.account.must_change_password {
+            return Err(ApiError::PasswordChangeRequired);
+        }
+        Ok(p)
+    }
+}
+
+/// A CSRF token a page's form carried, put where the extractor finds it by the page
+/// handler that parsed the form.
+#[derive(Debug, Clone)]
+pub struct FormCsrf(pub String);
+
+async fn active(pool: &sqlx::SqlitePool, id: i64) -> Result<Account, ApiError> {
+    store::accounts::account_by_id(pool, id)
+        .await
+        .map_err(internal)?
+        .filter(Account::is_active)
+        .ok_or(ApiError::Unauthenticated)
+}
+
+fn internal(e: impl std::fmt::Display) -> ApiError {
+    tracing::error!(error = %e, "reading accounts failed");
+    ApiError::Internal
+}
+
+fn bearer(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty())
+}
+
+/// The value of cookie `name`.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+/// The `Set-Cookie` value of a new session.
+pub fn session_cookie(token: &str, expires_at: DateTime<Utc>, now: DateTime<Utc>) -> HeaderValue {
+    let max_age = (expires_at - now).num_seconds().max(0);
+    HeaderValue::from_str(&format!(
+        "{COOKIE}={token}; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age={max_age}"
+    ))
+    .expect("a token is ASCII")
+}
+
+/// The `Set-Cookie` value that ends a session in the browser.
+pub fn cleared_cookie() -> HeaderValue {
+    HeaderValue::from_static(
+        "qyzmet_session=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0",
+    )
+}
+
+/// The session endpoints.
+pub fn router() -> Router<Engine> {
+    Router::new()
+        .route("/session", post(sign_in).get(whoami))
+        .route("/session", delete(sign_out))
+        .route("/session/password", post(change_password))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SignInBody {
+    login: String,
+    password: String,
+}
+
+/// Signs in; what the page and the API share.
+pub async fn signing_in(
+    engine: &Engine,
+    login: &str,
+    password: &str,
+    source: Option<String>,
+) -> Result<SignIn, ApiError> {
+    let (login, password) = (login.to_string(), password.to_string());
+    engine
+        .transact(move |conn, now| {
+            let (login, password, source) = (login.clone(), password.clone(), source.clone());
+            Box::pin(async move {
+                accounts::sign_in(conn, &login, &password, source.as_deref(), now).await
+            })
+        })
+        .await?
+        .map_err(account_error)
+}
+
+async fn sign_in(
+    State(engine): State<Engine>,
+    source: Source,
+    Body(body): Body<SignInBody>,
+) -> ApiResult<Response> {
+    let now = engine.shared().clock.now();
+    match signing_in(&engine, &body.login, &body.password, source.0).await? {
+        SignIn::Success {
+            account,
+            token,
+            session,
+            must_change_password,
+        } => Ok((
+            StatusCode::OK,
+            [(
+                header::SET_COOKIE,
+                session_cookie(&token, session.expires_at, now),
+            )],
+            Json(json!({
+                "login": account.login,
+                "roles": account.roles,
+                "region": account.region,
+                "must_change_password": must_change_password,
+                "csrf_token": session.csrf_token,
+            })),
+        )
+            .into_response()),
+        SignIn::Refused(why) => Err(ApiError::SignInRefused(why.to_string())),
+    }
+}
+
+async fn whoami(Signed(p): Signed) -> Json<Value> {
+    Json(json!({
+        "login": p.account.login,
+        "roles": p.account.roles,
+        "region": p.account.region,
+        "must_change_password": p.account.must_change_password,
+    }))
+}
+
+async fn sign_out(State(engine): State<Engine>, Signed(p): Signed) -> ApiResult<Response> {
+    if let Some(s) = p.session {
+        let id = s.id.clone();
+        let login = p.account.login.clone();
+        engine
+            .transact(move |conn, now| {
+                let (id, login) = (id.clone(), login.clone());
+                Box::pin(async move {
+                    store::accounts::delete_session(conn, &id)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    store::audit::append(
+                        conn,
+                        &crate::audit::Entry::new(&login, crate::audit::Action::SignOut)
+                            .object(&login),
+                        now,
+                    )
+                    .await
+                    .map_err(|e| e.to_string())?;
+                    Ok::<_, String>(())
+                })
+            })
+            .await?
+            .map_err(internal)?;
+    }
+    Ok((
+        StatusCode::NO_CONTENT,
+        [(header::SET_COOKIE, cleared_cookie())],
+    )
+        .into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PasswordBody {
+    current: String,
+    new: String,
+}
+
+/// Changes the principal's password; what the page and the API share.
+pub async fn changing_password(
+    engine: &Engine,
+    p: &Principal,
+    current: &str,
+    new: &str,
+    source: Option<String>,
+) -> Result<(), ApiError> {
+    let (id, current, new) = (p.account.id, current.to_string(), new.to_string());
+    engine
+        .transact(move |conn, now| {
+            let (current, new, source) = (current.clone(), new.clone(), source.clone());
+            Box::pin(async move {
+                accounts::change_password(conn, id, &current, &new, source.as_deref(), now).await
+            })
+        })
+        .await?
+        .map_err(account_error)
+}
+
+async fn change_password(
+    State(engine): State<Engine>,
+    source: Source,
+    Signed(p): Signed,
+    Body(body): Body<PasswordBody>,
+) -> ApiResult<StatusCode> {
+    changing_password(&engine, &p, &body.current, &body.new, source.0).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// An account operation's refusal as the API says it.
+pub fn account_error(e: accounts::Error) -> ApiError {
+    use accounts::Error as E;
+    match e {
+        E::LoginTaken(_) => ApiError::Conflict(e.to_string()),
+        E::InvalidLogin(_) | E::InvalidRegion(_) | E::NoRole => {
+            ApiError::Invalid(e.to_string(), Value::Null)
+        }
+        E::WrongPassword => ApiError::Invalid(
+            e.to_string(),
+            json!([{ "field": "current", "message": e.to_string() }]),
+        ),
+        E::Policy(_) => ApiError::Invalid(
+            e.to_string(),
+            json!([{ "field": "new", "message": e.to_string() }]),
+        ),
+        E::NotFound(_) => ApiError::NotFound(e.to_string()),
+        other => {
+            tracing::error!(error = %other, "an account operation failed");
+            ApiError::Internal
+        }
+    }
+}
