@@ -164,7 +164,8 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         let Signed(p) = Signed::from_request_parts(parts, state).await?;
-        if p.account.must_change_password {
+        // A person with the temporary password; a system's token has no password to change.
+        if p.session.is_some() && p.account.must_change_password {
             return Err(ApiError::PasswordChangeRequired);
         }
         Ok(p)

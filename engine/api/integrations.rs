@@ -21,7 +21,9 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::auth::Principal;
 use super::{ApiError, ApiResult, Body};
+use crate::accounts::Role;
 use crate::runtime::Actor;
 use crate::service::Service;
 use crate::worker::{self, writer::Note};
@@ -36,18 +38,34 @@ pub fn router(service: Service) -> Router {
         .with_state(service)
 }
 
-async fn metrics(State(s): State<Service>) -> impl IntoResponse {
+async fn metrics(State(s): State<Service>, p: Principal) -> ApiResult<impl IntoResponse> {
+    p.require(&[Role::Administrator])?;
     let text = s.metrics.render(&*s.ledger).await;
-    (
+    Ok((
         [(
             header::CONTENT_TYPE,
             "application/openmetrics-text; version=1.0.0; charset=utf-8",
         )],
         text,
-    )
+    ))
 }
 
-async fn gateway_answer(State(s): State<Service>, body: String) -> ApiResult<StatusCode> {
+/// Other systems call these with their token; a person's session may not.
+fn system(p: &Principal) -> Result<(), ApiError> {
+    if p.session.is_some() {
+        return Err(ApiError::Forbidden(
+            "this endpoint is for systems, with an API token".into(),
+        ));
+    }
+    Ok(())
+}
+
+async fn gateway_answer(
+    State(s): State<Service>,
+    p: Principal,
+    body: String,
+) -> ApiResult<StatusCode> {
+    system(&p)?;
     let answer = s
         .gateway
         .async_answer(&body)

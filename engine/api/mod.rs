@@ -16,9 +16,11 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::audit::{self, Action, Entry};
+use crate::accounts::Role;
+use crate::audit::{Action, Entry};
 use crate::runtime::{self, Actor, Language, Submission};
 use crate::worker::{self, Engine};
+use auth::Principal;
 
 /// An API error: its status, its stable code and its message.
 #[derive(Debug)]
@@ -207,8 +209,14 @@ fn default_channel() -> String {
 
 async fn submit(
     State(engine): State<Engine>,
+    source: Source,
+    p: Principal,
     Body(body): Body<SubmitBody>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
+    // An application comes in at a front office (or through a system acting as one, the
+    // portal): seeds/004 item 6.
+    p.require(&[Role::FrontOfficeOperator])?;
+    p.require_region(&body.region)?;
     // A bad IIN is refused here, and never reaches the gateway.
     if let Some(iin) =
         crate::runtime::get_path(&crate::runtime::normalise(&body.data), "applicant.iin")
@@ -227,15 +235,31 @@ async fn submit(
         sms_consent: body.sms_consent,
         region: body.region,
     };
-    let number = engine.submit(&body.service, submission).await?;
+    let entry = Entry::new(p.login(), Action::CaseSubmitted)
+        .source(source.0.as_deref())
+        .details(json!({ "service": body.service, "channel": submission.channel }));
+    let number = engine
+        .recording(entry)
+        .submit(&body.service, submission)
+        .await?;
     Ok((StatusCode::CREATED, Json(json!({ "number": number }))))
 }
 
-async fn case(State(engine): State<Engine>, Path(number): Path<String>) -> ApiResult<Json<Value>> {
+async fn case(
+    State(engine): State<Engine>,
+    Path(number): Path<String>,
+    source: Source,
+    p: Principal,
+) -> ApiResult<Json<Value>> {
     let view = engine
         .case(&number)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("case {number}")))?;
+    // A case holds personal data: opening one is the region's staff's, and journalled.
+    allowed(&engine, &p, &view.case.region, &number, &source).await?;
+    engine
+        .audit(record(p.login(), Action::CaseOpened, &number, &source))
+        .await?;
     Ok(Json(
         serde_json::to_value(view).map_err(|_| ApiError::Internal)?,
     ))
@@ -253,9 +277,14 @@ async fn message(
     State(engine): State<Engine>,
     Path(number): Path<String>,
     source: Source,
+    p: Principal,
     Body(body): Body<MessageBody>,
 ) -> ApiResult<StatusCode> {
-    let entry = record(audit::CITIZEN, Action::MessageDelivered, &number, &source)
+    // The citizen's objection or statement, registered at a front office or by the portal.
+    p.require(&[Role::FrontOfficeOperator])?;
+    let region = case_region(&engine, &number).await?;
+    allowed(&engine, &p, &region, &number, &source).await?;
+    let entry = record(p.login(), Action::MessageDelivered, &number, &source)
         .details(json!({ "message": body.name }));
     engine
         .recording(entry)
@@ -268,14 +297,13 @@ async fn withdraw(
     State(engine): State<Engine>,
     Path(number): Path<String>,
     source: Source,
+    p: Principal,
 ) -> ApiResult<StatusCode> {
+    p.require(&[Role::FrontOfficeOperator])?;
+    let region = case_region(&engine, &number).await?;
+    allowed(&engine, &p, &region, &number, &source).await?;
     engine
-        .recording(record(
-            audit::CITIZEN,
-            Action::CaseWithdrawn,
-            &number,
-            &source,
-        ))
+        .recording(record(p.login(), Action::CaseWithdrawn, &number, &source))
         .withdraw(&number, Actor::Citizen)
         .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -290,31 +318,108 @@ struct TaskFilter {
 
 async fn tasks(
     State(engine): State<Engine>,
+    p: Principal,
     Query(f): Query<TaskFilter>,
 ) -> ApiResult<Json<Value>> {
-    let rows = engine
-        .store()
-        .tasks(f.role.as_deref(), f.region.as_deref(), f.case.as_deref())
-        .await
-        .map_err(|e| ApiError::from(worker::Error::from(e)))?;
+    // A clerk sees the queues of their roles in their region; `kz` sees every region's.
+    let roles: Vec<Role> = match &f.role {
+        Some(r) => {
+            let role: Role = r.parse().map_err(|e: crate::accounts::role::UnknownRole| {
+                ApiError::Invalid(e.to_string(), Value::Null)
+            })?;
+            p.require(&[role])?;
+            vec![role]
+        }
+        None => p.account.roles.clone(),
+    };
+    let region = match &f.region {
+        Some(r) => {
+            p.require_region(r)?;
+            Some(r.clone())
+        }
+        None if p.account.region == crate::accounts::REPUBLIC => None,
+        None => Some(p.account.region.clone()),
+    };
+    let mut rows = Vec::new();
+    for role in roles {
+        rows.extend(
+            engine
+                .store()
+                .tasks(Some(role.as_str()), region.as_deref(), f.case.as_deref())
+                .await
+                .map_err(|e| ApiError::from(worker::Error::from(e)))?,
+        );
+    }
+    rows.sort_by(|a, b| {
+        (a.due_at.is_none(), a.due_at, &a.key).cmp(&(b.due_at.is_none(), b.due_at, &b.key))
+    });
     Ok(Json(json!(rows)))
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ByBody {
-    by: String,
+/// Refuses with 403 (and journals the refusal) unless `p` works in `region`.
+async fn allowed(
+    engine: &Engine,
+    p: &Principal,
+    region: &str,
+    object: &str,
+    source: &Source,
+) -> Result<(), ApiError> {
+    if let Err(e) = p.require_region(region) {
+        engine
+            .audit(record(p.login(), Action::AccessDenied, object, source))
+            .await?;
+        return Err(e);
+    }
+    Ok(())
+}
+
+async fn case_region(engine: &Engine, number: &str) -> Result<String, ApiError> {
+    engine
+        .store()
+        .case_by_number(number)
+        .await
+        .map_err(|e| ApiError::from(worker::Error::from(e)))?
+        .map(|c| c.region)
+        .ok_or_else(|| ApiError::NotFound(format!("case {number}")))
+}
+
+/// The task `key`, if `p` may act on it: one of their roles, in their region.
+async fn task_for(
+    engine: &Engine,
+    p: &Principal,
+    key: &str,
+    source: &Source,
+) -> Result<crate::store::TaskRow, ApiError> {
+    let task = engine
+        .store()
+        .task(key)
+        .await
+        .map_err(|e| ApiError::from(worker::Error::from(e)))?
+        .ok_or_else(|| ApiError::NotFound(format!("task {key}")))?;
+    let role: Option<Role> = task.role.parse().ok();
+    if !role.is_some_and(|r| p.account.has_role(r)) {
+        engine
+            .audit(record(p.login(), Action::AccessDenied, key, source))
+            .await?;
+        return Err(ApiError::Forbidden(format!(
+            "this task is for the role {}",
+            task.role
+        )));
+    }
+    allowed(engine, p, &task.region, key, source).await?;
+    Ok(task)
 }
 
 async fn claim(
     State(engine): State<Engine>,
     Path(key): Path<String>,
     source: Source,
-    Body(body): Body<ByBody>,
+    p: Principal,
 ) -> ApiResult<StatusCode> {
+    task_for(&engine, &p, &key, &source).await?;
     engine
-        .recording(record(&body.by, Action::TaskClaimed, &key, &source))
-        .claim(&key, &body.by)
+        .recording(record(p.login(), Action::TaskClaimed, &key, &source))
+        .claim(&key, p.login())
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -323,11 +428,12 @@ async fn unclaim(
     State(engine): State<Engine>,
     Path(key): Path<String>,
     source: Source,
-    Body(body): Body<ByBody>,
+    p: Principal,
 ) -> ApiResult<StatusCode> {
+    task_for(&engine, &p, &key, &source).await?;
     engine
-        .recording(record(&body.by, Action::TaskUnclaimed, &key, &source))
-        .unclaim(&key, &body.by)
+        .recording(record(p.login(), Action::TaskUnclaimed, &key, &source))
+        .unclaim(&key, p.login())
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -338,25 +444,27 @@ struct CompleteBody {
     outcome: String,
     #[serde(default)]
     form: Value,
-    by: String,
 }
 
 async fn complete(
     State(engine): State<Engine>,
     Path(key): Path<String>,
     source: Source,
+    p: Principal,
     Body(body): Body<CompleteBody>,
 ) -> ApiResult<StatusCode> {
-    let entry = record(&body.by, Action::TaskCompleted, &key, &source)
+    task_for(&engine, &p, &key, &source).await?;
+    let entry = record(p.login(), Action::TaskCompleted, &key, &source)
         .details(json!({ "outcome": body.outcome }));
     engine
         .recording(entry)
-        .complete(&key, &body.outcome, body.form, &body.by)
+        .complete(&key, &body.outcome, body.form, p.login())
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn incidents(State(engine): State<Engine>) -> ApiResult<Json<Value>> {
+async fn incidents(State(engine): State<Engine>, p: Principal) -> ApiResult<Json<Value>> {
+    p.require(&[Role::Administrator])?;
     Ok(Json(json!(engine.incidents().await?)))
 }
 
@@ -364,14 +472,11 @@ async fn retry(
     State(engine): State<Engine>,
     Path(key): Path<String>,
     source: Source,
+    p: Principal,
 ) -> ApiResult<StatusCode> {
+    p.require(&[Role::Administrator])?;
     engine
-        .recording(record(
-            audit::ANONYMOUS,
-            Action::IncidentRetried,
-            &key,
-            &source,
-        ))
+        .recording(record(p.login(), Action::IncidentRetried, &key, &source))
         .retry_incident(&key)
         .await?;
     Ok(StatusCode::NO_CONTENT)

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub mod accounts;
 pub mod audit;
 pub mod calendar;
 pub mod graph;
@@ -41,6 +42,8 @@ enum Command {
     Test(test::Args),
     /// Check the audit journal's hash chain, or list its records (read-only, beside `serve`).
     Audit(audit::Args),
+    /// Create an account (and a system's API token) before the service starts.
+    Accounts(accounts::Args),
 }
 
 /// Parses the command line and runs the chosen command.
@@ -55,5 +58,6 @@ pub fn main() -> ExitCode {
         Command::Simulate(args) => simulate::run(args),
         Command::Test(args) => test::run(args),
         Command::Audit(args) => audit::run(args),
+        Command::Accounts(args) => accounts::run(args),
     }
 }

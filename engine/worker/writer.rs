@@ -432,7 +432,13 @@ async fn handle(
         }
         Command::Audited(inner, entry) => {
             let reply = Box::pin(handle(shared, conn, inner, now, isolation)).await?;
-            append_audit(conn, entry, now).await?;
+            match (&reply, &entry.object) {
+                // A submission's record names the case it opened.
+                (Reply::Number(number), None) => {
+                    append_audit(conn, &entry.clone().object(number), now).await?
+                }
+                _ => append_audit(conn, entry, now).await?,
+            }
             Ok(reply)
         }
         Command::Audit(entry) => {

@@ -152,6 +152,55 @@ fn every_case_ends_once_and_every_effect_happens_once_across_kill_9() {
     );
 }
 
+/// The API token the clients send to each server address: a front-office system account
+/// of the whole republic, created with `qyzmet accounts add` before the server's first start
+/// on its data directory.
+static TOKENS: Mutex<BTreeMap<SocketAddr, String>> = Mutex::new(BTreeMap::new());
+
+/// The clients' token for a data directory, its account created on first use.
+fn account(data_dir: &Path) -> String {
+    let kept = data_dir.join("crash-token");
+    if let Ok(token) = std::fs::read_to_string(&kept) {
+        return token;
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_qyzmet"))
+        .args([
+            "accounts",
+            "add",
+            "--login",
+            "crash-kiosk",
+            "--full-name",
+            "Crash test kiosk",
+        ])
+        .args([
+            "--email",
+            "kiosk@example.kz",
+            "--role",
+            "front_office_operator",
+            "--region",
+            "kz",
+        ])
+        .args(["--token", "crash"])
+        .arg("--data-dir")
+        .arg(data_dir)
+        .stdin(Stdio::null())
+        .output()
+        .expect("qyzmet accounts runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("API token: "))
+        .expect("a token is printed")
+        .to_string();
+    std::fs::write(&kept, &token).unwrap();
+    token
+}
+
 /// `qyzmet serve` on the crash fixture: its workflow, templates and configuration.
 fn serve(data_dir: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_qyzmet"));
@@ -315,7 +364,6 @@ fn submitter(load: &Load) {
 /// Takes the acceptance tasks whose case number falls to this clerk, claims and completes
 /// each; stops when every case is in and no acceptance task is left.
 fn clerk_at_work(load: &Load, clerk: usize) {
-    let by = format!("clerk-{clerk}");
     loop {
         let queue = load.get(QUEUE);
         let tasks = queue.as_array().cloned().unwrap_or_default();
@@ -339,10 +387,10 @@ fn clerk_at_work(load: &Load, clerk: usize) {
         for task in mine {
             let key = task["key"].as_str().expect("a task has a key");
             // A claim or completion that committed before a kill answers 409 when retried.
-            load.write(&format!("/tasks/{key}/claim"), &json!({ "by": by }));
+            load.write(&format!("/tasks/{key}/claim"), &json!({}));
             load.write(
                 &format!("/tasks/{key}/complete"),
-                &json!({ "outcome": "complete", "form": {}, "by": by }),
+                &json!({ "outcome": "complete", "form": {} }),
             );
         }
     }
@@ -500,7 +548,13 @@ fn http(
     let body = body.map(Value::to_string).unwrap_or_default();
     write!(
         stream,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        TOKENS
+            .lock()
+            .unwrap()
+            .get(&addr)
+            .cloned()
+            .unwrap_or_default(),
         body.len()
     )?;
     let mut response = Vec::new();
@@ -532,6 +586,7 @@ struct Server {
 impl Server {
     /// Starts the binary on `data_dir` and waits until it says where it listens.
     fn start(data_dir: &Path, log: &Arc<Mutex<Vec<String>>>) -> Server {
+        let token = account(data_dir);
         let mut child = serve(data_dir)
             .env("QYZMET_LOG", "warn")
             .stdin(Stdio::null())
@@ -557,10 +612,9 @@ impl Server {
             let _ = child.wait();
             panic!("qyzmet serve did not start:\n{}", tail(log));
         };
-        Server {
-            child,
-            addr: addr.parse().expect("the printed address parses"),
-        }
+        let addr: SocketAddr = addr.parse().expect("the printed address parses");
+        TOKENS.lock().unwrap().insert(addr, token);
+        Server { child, addr }
     }
 
     /// `kill -9` (what `Child::kill` sends on Unix), and reaps the process.

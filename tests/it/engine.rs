@@ -282,10 +282,51 @@ async fn a_message_waits_for_its_step_and_a_withdrawal_empties_the_queues() {
     assert!(err.to_string().contains("closed"), "{err}");
 }
 
-async fn call(app: &axum::Router, method: &str, uri: &str, body: Value) -> (StatusCode, Value) {
+/// A system account with `roles` in `region`, and an API token that acts as it (what
+/// `qyzmet accounts add --token` or `POST /accounts/{login}/tokens` gives).
+pub(crate) async fn api_token(
+    engine: &Engine,
+    login: &str,
+    roles: &[&str],
+    region: &str,
+) -> String {
+    let new = qyzmet::accounts::NewAccount {
+        login: login.into(),
+        full_name: format!("System {login}"),
+        email: format!("{login}@example.kz"),
+        roles: roles.iter().map(|r| r.parse().unwrap()).collect(),
+        region: region.into(),
+        created_by: "system".into(),
+    };
+    engine
+        .transact(move |conn, now| {
+            let new = new.clone();
+            Box::pin(async move {
+                let (account, _) = qyzmet::accounts::register(conn, &new, None, now)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                qyzmet::store::accounts::create_api_token(conn, account.id, "test", now)
+                    .await
+                    .map(|(token, _)| token)
+                    .map_err(|e| e.to_string())
+            })
+        })
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+async fn call(
+    app: &axum::Router,
+    token: &str,
+    method: &str,
+    uri: &str,
+    body: Value,
+) -> (StatusCode, Value) {
     let request = Request::builder()
         .method(method)
         .uri(uri)
+        .header("authorization", format!("Bearer {token}"))
         .header("content-type", "application/json")
         .body(if body.is_null() {
             Body::empty()
@@ -311,12 +352,24 @@ async fn the_api_answers_with_stable_codes_and_field_errors() {
     )
     .await;
     let app = qyzmet::api::router(h.engine.clone());
-    let (status, body) = call(&app, "GET", "/health", Value::Null).await;
+    let token = api_token(
+        &h.engine,
+        "almaty-desk",
+        &[
+            "front_office_operator",
+            "provider_specialist",
+            "head_of_department",
+            "administrator",
+        ],
+        "almaty",
+    )
+    .await;
+    let (status, body) = call(&app, &token, "GET", "/health", Value::Null).await;
     assert_eq!(status, StatusCode::OK, "{body}");
 
     // A bad IIN is refused at submission and never reaches the gateway.
     let bad = json!({ "service": "all-kinds", "region": "almaty", "data": { "applicant.iin": "850315300129" } });
-    let (status, body) = call(&app, "POST", "/cases", bad).await;
+    let (status, body) = call(&app, &token, "POST", "/cases", bad).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["code"], "invalid");
     assert_eq!(body["fields"][0]["field"], "data.applicant.iin");
@@ -327,13 +380,21 @@ async fn the_api_answers_with_stable_codes_and_field_errors() {
 
     let (status, body) = call(
         &app,
+        &token,
         "POST",
         "/cases",
         json!({ "service": "nope", "region": "almaty", "data": {} }),
     )
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-    let (status, body) = call(&app, "POST", "/cases", json!({ "servise": "all-kinds" })).await;
+    let (status, body) = call(
+        &app,
+        &token,
+        "POST",
+        "/cases",
+        json!({ "servise": "all-kinds" }),
+    )
+    .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert!(
         body["message"].as_str().unwrap().contains("servise"),
@@ -342,17 +403,25 @@ async fn the_api_answers_with_stable_codes_and_field_errors() {
 
     let good = json!({ "service": "all-kinds", "region": "almaty", "language": "ru", "sms_consent": true,
                        "data": { "applicant.iin": "850315300128", "applicant.account": "KZ01", "applicant.language": "ru" } });
-    let (status, body) = call(&app, "POST", "/cases", good).await;
+    let (status, body) = call(&app, &token, "POST", "/cases", good).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let number = body["number"].as_str().unwrap().to_string();
 
-    let (_, tasks) = call(&app, "GET", &format!("/tasks?case={number}"), Value::Null).await;
+    let (_, tasks) = call(
+        &app,
+        &token,
+        "GET",
+        &format!("/tasks?case={number}"),
+        Value::Null,
+    )
+    .await;
     let key = tasks[0]["key"].as_str().unwrap().to_string();
     let (status, body) = call(
         &app,
+        &token,
         "POST",
         &format!("/tasks/{key}/complete"),
-        json!({ "outcome": "maybe", "by": "op" }),
+        json!({ "outcome": "maybe" }),
     )
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -362,7 +431,8 @@ async fn the_api_answers_with_stable_codes_and_field_errors() {
         .method("POST")
         .uri(format!("/tasks/{key}/complete"))
         .header("content-type", "application/json")
-        .body(Body::from("{\"outcome\": \"complete\", \"by\": 7"))
+        .header("authorization", format!("Bearer {token}"))
+        .body(Body::from("{\"outcome\": \"complete\", \"form\": 7"))
         .unwrap();
     let response = app.clone().oneshot(request).await.unwrap();
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
@@ -373,14 +443,15 @@ async fn the_api_answers_with_stable_codes_and_field_errors() {
         body["message"]
             .as_str()
             .unwrap()
-            .contains("by: invalid type: integer `7`, expected a string"),
+            .contains("EOF while parsing"),
         "{body}"
     );
     let (status, body) = call(
         &app,
+        &token,
         "POST",
-        &format!("/tasks/{key}/claim"),
-        json!({ "by": "op", "as": "admin" }),
+        &format!("/tasks/{key}/complete"),
+        json!({ "outcome": "complete", "as": "admin" }),
     )
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -393,25 +464,34 @@ async fn the_api_answers_with_stable_codes_and_field_errors() {
     );
     let (status, _) = call(
         &app,
+        &token,
         "POST",
         &format!("/tasks/{key}/complete"),
-        json!({ "outcome": "complete", "by": "op" }),
+        json!({ "outcome": "complete" }),
     )
     .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     let (status, body) = call(
         &app,
+        &token,
         "POST",
         &format!("/tasks/{key}/complete"),
-        json!({ "outcome": "complete", "by": "op" }),
+        json!({ "outcome": "complete" }),
     )
     .await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
-    let (status, body) = call(&app, "GET", "/cases/QZ-1999-000009", Value::Null).await;
+    let (status, body) = call(&app, &token, "GET", "/cases/QZ-1999-000009", Value::Null).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(body["code"], "not_found");
 
-    let (status, body) = call(&app, "GET", &format!("/cases/{number}"), Value::Null).await;
+    let (status, body) = call(
+        &app,
+        &token,
+        "GET",
+        &format!("/cases/{number}"),
+        Value::Null,
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["case"]["number"], number);
     assert!(
@@ -420,6 +500,149 @@ async fn the_api_answers_with_stable_codes_and_field_errors() {
             .unwrap()
             .iter()
             .any(|h| h["kind"] == "task_completed")
+    );
+}
+
+#[tokio::test]
+async fn every_endpoint_refuses_the_anonymous_and_other_regions_and_roles() {
+    // seeds/003 item 30: access only within one's duties; a clerk sees and acts on the tasks
+    // of their roles and region only.
+    let h = harness(
+        None,
+        tempfile::tempdir().unwrap(),
+        almaty(2026, 11, 23, 10, 0),
+    )
+    .await;
+    let app = qyzmet::api::router(h.engine.clone());
+    let almaty_desk = api_token(
+        &h.engine,
+        "almaty-desk",
+        &["front_office_operator"],
+        "almaty",
+    )
+    .await;
+    let astana_desk = api_token(
+        &h.engine,
+        "astana-desk",
+        &["front_office_operator"],
+        "astana",
+    )
+    .await;
+    let specialist = api_token(&h.engine, "almaty-spec", &["provider_specialist"], "almaty").await;
+    let ministry = api_token(&h.engine, "ministry", &["front_office_operator"], "kz").await;
+
+    let good = json!({ "service": "all-kinds", "region": "almaty", "language": "ru", "sms_consent": false,
+                       "data": { "applicant.iin": "850315300128", "applicant.account": "KZ01", "applicant.language": "ru" } });
+    let (status, body) = call(&app, &astana_desk, "POST", "/cases", good.clone()).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("forbidden")),
+        "{body}"
+    );
+    let (status, body) = call(&app, &specialist, "POST", "/cases", good.clone()).await;
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "a specialist does not accept applications: {body}"
+    );
+    let (status, body) = call(&app, &almaty_desk, "POST", "/cases", good).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let number = body["number"].as_str().unwrap().to_string();
+
+    // Anonymous: 401 everywhere but /health.
+    for (method, uri) in [
+        ("GET", format!("/cases/{number}")),
+        ("GET", "/tasks".into()),
+        ("GET", "/incidents".into()),
+    ] {
+        let (status, body) = call(&app, "", method, &uri, Value::Null).await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (StatusCode::UNAUTHORIZED, Some("unauthenticated")),
+            "{uri}"
+        );
+    }
+    let (status, _) = call(
+        &app,
+        "not-a-token",
+        "GET",
+        &format!("/cases/{number}"),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    // Another region: 403 on the case, an empty queue, 403 on the task.
+    let (status, _) = call(
+        &app,
+        &astana_desk,
+        "GET",
+        &format!("/cases/{number}"),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (_, queue) = call(&app, &astana_desk, "GET", "/tasks", Value::Null).await;
+    assert_eq!(queue, json!([]));
+    let (_, queue) = call(&app, &almaty_desk, "GET", "/tasks", Value::Null).await;
+    let key = queue[0]["key"].as_str().unwrap().to_string();
+    let (status, _) = call(
+        &app,
+        &astana_desk,
+        "POST",
+        &format!("/tasks/{key}/claim"),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = call(
+        &app,
+        &astana_desk,
+        "GET",
+        "/tasks?region=almaty",
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // Another role: 403 on the task and on its queue.
+    let (status, _) = call(
+        &app,
+        &specialist,
+        "POST",
+        &format!("/tasks/{key}/claim"),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = call(
+        &app,
+        &specialist,
+        "GET",
+        "/tasks?role=front_office_operator",
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // Incidents are the administrators'.
+    let (status, _) = call(&app, &almaty_desk, "GET", "/incidents", Value::Null).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // The whole republic's account sees Almaty's queue and acts on it, as itself.
+    let (_, queue) = call(&app, &ministry, "GET", "/tasks", Value::Null).await;
+    assert_eq!(queue[0]["key"], key);
+    let (status, _) = call(
+        &app,
+        &almaty_desk,
+        "POST",
+        &format!("/tasks/{key}/claim"),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (_, queue) = call(&app, &almaty_desk, "GET", "/tasks", Value::Null).await;
+    assert_eq!(
+        queue[0]["assignee"], "almaty-desk",
+        "the actor is the token's account, not a name in the body"
     );
 }
 

@@ -1,0 +1,117 @@
+//! `qyzmet accounts add`: an account (and, for a system, its API token) created on the
+//! command line, for an installation's systems (the portal, Prometheus) before the service
+//! first starts, and for scripted set-ups. People's accounts are created by an administrator
+//! through the API or the pages; this is the same `accounts::register`, journalled the same
+//! way, with the operator of the machine as `system`.
+//!
+//! It opens the database as its owner, so it refuses while `qyzmet serve` runs on it: then
+//! use the API (`POST /accounts`, `POST /accounts/{login}/tokens`).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use sqlx::Connection;
+
+use crate::accounts::{self, NewAccount, Role};
+use crate::store::{self, Store};
+
+/// Arguments of `qyzmet accounts`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    /// Create an account; prints its temporary password (and a token with --token).
+    Add(AddArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct AddArgs {
+    /// The data directory (the database is `qyzmet.db` in it).
+    #[arg(long, default_value = "data", env = "QYZMET_DATA_DIR")]
+    data_dir: PathBuf,
+    /// The login.
+    #[arg(long)]
+    login: String,
+    /// The person's or the system's full name.
+    #[arg(long)]
+    full_name: String,
+    /// The corporate e-mail.
+    #[arg(long)]
+    email: String,
+    /// A role (repeat for several): front_office_operator, provider_specialist,
+    /// state_corporation_specialist, head_of_department, methodologist, administrator.
+    #[arg(long = "role", required = true)]
+    roles: Vec<Role>,
+    /// The region (`kz` for the whole republic).
+    #[arg(long)]
+    region: String,
+    /// Also issue an API token with this name (for a system).
+    #[arg(long)]
+    token: Option<String>,
+}
+
+/// Runs `qyzmet accounts`.
+pub fn run(args: Args) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let Command::Add(add) = args.command;
+    match runtime.block_on(add_account(add)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+async fn add_account(args: AddArgs) -> Result<(), String> {
+    std::fs::create_dir_all(&args.data_dir)
+        .map_err(|e| format!("{}: {e}", args.data_dir.display()))?;
+    let store = Store::open(&args.data_dir.join("qyzmet.db"))
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut conn = store.writer().await.map_err(|e| e.to_string())?;
+    let mut tx = conn.begin().await.map_err(|e| e.to_string())?;
+    let now = chrono::Utc::now();
+    let new = NewAccount {
+        login: args.login,
+        full_name: args.full_name,
+        email: args.email,
+        roles: args.roles,
+        region: args.region,
+        created_by: crate::audit::SYSTEM.into(),
+    };
+    let (account, temporary) = accounts::register(&mut tx, &new, Some("cli"), now)
+        .await
+        .map_err(|e| e.to_string())?;
+    let token = match &args.token {
+        Some(name) => Some(
+            store::accounts::create_api_token(&mut tx, account.id, name, now)
+                .await
+                .map_err(|e| e.to_string())?
+                .0,
+        ),
+        None => None,
+    };
+    tx.commit().await.map_err(|e| e.to_string())?;
+    println!(
+        "account {} created; temporary password: {temporary}",
+        account.login
+    );
+    if let Some(t) = token {
+        println!("API token: {t}");
+    }
+    Ok(())
+}
