@@ -25,14 +25,18 @@ pub fn router() -> Router<Engine> {
 }
 
 async fn list(State(engine): State<Engine>, p: Principal) -> ApiResult<Json<Value>> {
+    Ok(Json(json!(listing(&engine, &p).await?)))
+}
+
+/// Every account; the administrator's only.
+pub async fn listing(engine: &Engine, p: &Principal) -> ApiResult<Vec<accounts::Account>> {
     p.require(&[Role::Administrator])?;
-    let all = store::accounts::list_accounts(&engine.store().pool)
+    store::accounts::list_accounts(&engine.store().pool)
         .await
         .map_err(|e| {
             tracing::error!(error = %e, "listing accounts failed");
             ApiError::Internal
-        })?;
-    Ok(Json(json!(all)))
+        })
 }
 
 /// An access request granted (seeds/003 item 19, appendix 2).
@@ -58,6 +62,20 @@ pub async fn creating(
     body: CreateBody,
     source: Option<String>,
 ) -> Result<(accounts::Account, String), ApiError> {
+    registering(engine, p, body, source)
+        .await?
+        .map_err(account_error)
+}
+
+/// Creates an account; the inner error is the account's refusal (the login taken or
+/// malformed, no role, a bad region) kept whole, for the page to say it in the
+/// administrator's language. The outer one: not an administrator, or the engine failed.
+pub async fn registering(
+    engine: &Engine,
+    p: &Principal,
+    body: CreateBody,
+    source: Option<String>,
+) -> Result<Result<(accounts::Account, String), accounts::Error>, ApiError> {
     p.require(&[Role::Administrator])?;
     let new = NewAccount {
         login: body.login,
@@ -67,13 +85,12 @@ pub async fn creating(
         region: body.region,
         created_by: p.login().to_string(),
     };
-    engine
+    Ok(engine
         .transact(move |conn, now| {
             let (new, source) = (new.clone(), source.clone());
             Box::pin(async move { accounts::register(conn, &new, source.as_deref(), now).await })
         })
-        .await?
-        .map_err(account_error)
+        .await?)
 }
 
 async fn create(

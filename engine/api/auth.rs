@@ -303,7 +303,18 @@ async fn whoami(Signed(p): Signed) -> Json<Value> {
 }
 
 async fn sign_out(State(engine): State<Engine>, Signed(p): Signed) -> ApiResult<Response> {
-    if let Some(s) = p.session {
+    signing_out(&engine, &p).await?;
+    Ok((
+        StatusCode::NO_CONTENT,
+        [(header::SET_COOKIE, cleared_cookie())],
+    )
+        .into_response())
+}
+
+/// Ends the principal's browser session (a token has none to end) and journals it; what
+/// the page and the API share.
+pub async fn signing_out(engine: &Engine, p: &Principal) -> Result<(), ApiError> {
+    if let Some(s) = &p.session {
         let id = s.id.clone();
         let login = p.account.login.clone();
         engine
@@ -327,11 +338,7 @@ async fn sign_out(State(engine): State<Engine>, Signed(p): Signed) -> ApiResult<
             .await?
             .map_err(internal)?;
     }
-    Ok((
-        StatusCode::NO_CONTENT,
-        [(header::SET_COOKIE, cleared_cookie())],
-    )
-        .into_response())
+    Ok(())
 }
 
 #[derive(Debug, Deserialize)]
@@ -341,7 +348,7 @@ struct PasswordBody {
     new: String,
 }
 
-/// Changes the principal's password; what the page and the API share.
+/// Changes the principal's password; what the API says of it.
 pub async fn changing_password(
     engine: &Engine,
     p: &Principal,
@@ -349,16 +356,30 @@ pub async fn changing_password(
     new: &str,
     source: Option<String>,
 ) -> Result<(), ApiError> {
+    password_change(engine, p, current, new, source)
+        .await?
+        .map_err(account_error)
+}
+
+/// Changes the principal's password; the inner error is the account's refusal (a wrong
+/// current password, the policy's rules broken) kept whole, for the page to say it in the
+/// clerk's language beside its field. The outer one is the engine's failure.
+pub async fn password_change(
+    engine: &Engine,
+    p: &Principal,
+    current: &str,
+    new: &str,
+    source: Option<String>,
+) -> Result<Result<(), accounts::Error>, ApiError> {
     let (id, current, new) = (p.account.id, current.to_string(), new.to_string());
-    engine
+    Ok(engine
         .transact(move |conn, now| {
             let (current, new, source) = (current.clone(), new.clone(), source.clone());
             Box::pin(async move {
                 accounts::change_password(conn, id, &current, &new, source.as_deref(), now).await
             })
         })
-        .await?
-        .map_err(account_error)
+        .await?)
 }
 
 async fn change_password(

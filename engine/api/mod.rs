@@ -154,7 +154,7 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Source {
 }
 
 /// The audit record of an action on `object` by `actor` from `source`.
-fn record(actor: &str, action: Action, object: &str, source: &Source) -> Entry {
+pub(crate) fn record(actor: &str, action: Action, object: &str, source: &Source) -> Entry {
     Entry::new(actor, action)
         .source(source.0.as_deref())
         .object(object)
@@ -251,18 +251,30 @@ async fn case(
     source: Source,
     p: Principal,
 ) -> ApiResult<Json<Value>> {
-    let view = engine
-        .case(&number)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("case {number}")))?;
-    // A case holds personal data: opening one is the region's staff's, and journalled.
-    allowed(&engine, &p, &view.case.region, &number, &source).await?;
-    engine
-        .audit(record(p.login(), Action::CaseOpened, &number, &source))
-        .await?;
+    let view = opening(&engine, &p, &number, &source).await?;
     Ok(Json(
         serde_json::to_value(view).map_err(|_| ApiError::Internal)?,
     ))
+}
+
+/// Opens case `number` for `p`: refused (and the refusal journalled) outside the principal's
+/// region, journalled as `case_opened` otherwise. A case holds personal data, so the API and
+/// the clerks' page open it only through here.
+pub async fn opening(
+    engine: &Engine,
+    p: &Principal,
+    number: &str,
+    source: &Source,
+) -> ApiResult<worker::CaseView> {
+    let view = engine
+        .case(number)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("case {number}")))?;
+    allowed(engine, p, &view.case.region, number, source).await?;
+    engine
+        .audit(record(p.login(), Action::CaseOpened, number, source))
+        .await?;
+    Ok(view)
 }
 
 #[derive(Debug, Deserialize)]
@@ -321,21 +333,38 @@ async fn tasks(
     p: Principal,
     Query(f): Query<TaskFilter>,
 ) -> ApiResult<Json<Value>> {
-    // A clerk sees the queues of their roles in their region; `kz` sees every region's.
-    let roles: Vec<Role> = match &f.role {
-        Some(r) => {
-            let role: Role = r.parse().map_err(|e: crate::accounts::role::UnknownRole| {
-                ApiError::Invalid(e.to_string(), Value::Null)
-            })?;
+    let role = match &f.role {
+        Some(r) => Some(r.parse().map_err(|e: crate::accounts::role::UnknownRole| {
+            ApiError::Invalid(e.to_string(), Value::Null)
+        })?),
+        None => None,
+    };
+    let rows = queue(&engine, &p, role, f.region.as_deref(), f.case.as_deref()).await?;
+    Ok(Json(json!(rows)))
+}
+
+/// The open and claimed tasks `p` may work, most urgent first (due soonest, overdue first;
+/// tasks without a due time last): the queues of the principal's roles (or of `role`, one of
+/// them) in the principal's region (or `region`, which they must cover); `kz` sees every
+/// region's. What `GET /tasks` answers and the clerks' queue page shows.
+pub async fn queue(
+    engine: &Engine,
+    p: &Principal,
+    role: Option<Role>,
+    region: Option<&str>,
+    case: Option<&str>,
+) -> ApiResult<Vec<crate::store::TaskRow>> {
+    let roles: Vec<Role> = match role {
+        Some(role) => {
             p.require(&[role])?;
             vec![role]
         }
         None => p.account.roles.clone(),
     };
-    let region = match &f.region {
+    let region = match region {
         Some(r) => {
             p.require_region(r)?;
-            Some(r.clone())
+            Some(r.to_string())
         }
         None if p.account.region == crate::accounts::REPUBLIC => None,
         None => Some(p.account.region.clone()),
@@ -345,7 +374,7 @@ async fn tasks(
         rows.extend(
             engine
                 .store()
-                .tasks(Some(role.as_str()), region.as_deref(), f.case.as_deref())
+                .tasks(Some(role.as_str()), region.as_deref(), case)
                 .await
                 .map_err(|e| ApiError::from(worker::Error::from(e)))?,
         );
@@ -353,7 +382,7 @@ async fn tasks(
     rows.sort_by(|a, b| {
         (a.due_at.is_none(), a.due_at, &a.key).cmp(&(b.due_at.is_none(), b.due_at, &b.key))
     });
-    Ok(Json(json!(rows)))
+    Ok(rows)
 }
 
 /// Refuses with 403 (and journals the refusal) unless `p` works in `region`.
@@ -383,8 +412,9 @@ async fn case_region(engine: &Engine, number: &str) -> Result<String, ApiError> 
         .ok_or_else(|| ApiError::NotFound(format!("case {number}")))
 }
 
-/// The task `key`, if `p` may act on it: one of their roles, in their region.
-async fn task_for(
+/// The task `key`, if `p` may act on it: one of their roles, in their region (a refusal is
+/// journalled as `access_denied`).
+pub async fn task_for(
     engine: &Engine,
     p: &Principal,
     key: &str,
@@ -416,12 +446,18 @@ async fn claim(
     source: Source,
     p: Principal,
 ) -> ApiResult<StatusCode> {
-    task_for(&engine, &p, &key, &source).await?;
-    engine
-        .recording(record(p.login(), Action::TaskClaimed, &key, &source))
-        .claim(&key, p.login())
-        .await?;
+    claiming(&engine, &p, &key, &source).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// `p` takes task `key` from the queue; the claim and its audit record commit together.
+pub async fn claiming(engine: &Engine, p: &Principal, key: &str, source: &Source) -> ApiResult<()> {
+    task_for(engine, p, key, source).await?;
+    engine
+        .recording(record(p.login(), Action::TaskClaimed, key, source))
+        .claim(key, p.login())
+        .await?;
+    Ok(())
 }
 
 async fn unclaim(
@@ -430,12 +466,23 @@ async fn unclaim(
     source: Source,
     p: Principal,
 ) -> ApiResult<StatusCode> {
-    task_for(&engine, &p, &key, &source).await?;
-    engine
-        .recording(record(p.login(), Action::TaskUnclaimed, &key, &source))
-        .unclaim(&key, p.login())
-        .await?;
+    unclaiming(&engine, &p, &key, &source).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// `p` puts task `key` back in the queue, journalled with it.
+pub async fn unclaiming(
+    engine: &Engine,
+    p: &Principal,
+    key: &str,
+    source: &Source,
+) -> ApiResult<()> {
+    task_for(engine, p, key, source).await?;
+    engine
+        .recording(record(p.login(), Action::TaskUnclaimed, key, source))
+        .unclaim(key, p.login())
+        .await?;
+    Ok(())
 }
 
 #[derive(Debug, Deserialize)]
@@ -453,19 +500,76 @@ async fn complete(
     p: Principal,
     Body(body): Body<CompleteBody>,
 ) -> ApiResult<StatusCode> {
-    task_for(&engine, &p, &key, &source).await?;
-    let entry = record(p.login(), Action::TaskCompleted, &key, &source)
-        .details(json!({ "outcome": body.outcome }));
-    engine
-        .recording(entry)
-        .complete(&key, &body.outcome, body.form, p.login())
-        .await?;
+    completing(&engine, &p, &key, &body.outcome, body.form, &source)
+        .await
+        .map_err(ApiError::from)?;
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Why completing a task failed: the form's mistakes by field, kept whole so that a page can
+/// show each beside its field, or any other refusal, as the API says it.
+#[derive(Debug)]
+pub enum Completion {
+    /// The runtime refused the form: one entry per wrong field.
+    Rejected(Vec<runtime::FieldError>),
+    /// Anything else.
+    Refused(ApiError),
+}
+
+impl From<Completion> for ApiError {
+    fn from(c: Completion) -> ApiError {
+        match c {
+            Completion::Rejected(fields) => {
+                worker::Error::Runtime(runtime::Error::Rejected(fields)).into()
+            }
+            Completion::Refused(e) => e,
+        }
+    }
+}
+
+impl From<ApiError> for Completion {
+    fn from(e: ApiError) -> Completion {
+        Completion::Refused(e)
+    }
+}
+
+/// `p` completes task `key` with `outcome` and `form`; the transition and its audit record
+/// commit together.
+pub async fn completing(
+    engine: &Engine,
+    p: &Principal,
+    key: &str,
+    outcome: &str,
+    form: Value,
+    source: &Source,
+) -> Result<(), Completion> {
+    task_for(engine, p, key, source).await?;
+    let entry = record(p.login(), Action::TaskCompleted, key, source)
+        .details(json!({ "outcome": outcome }));
+    match engine
+        .recording(entry)
+        .complete(key, outcome, form, p.login())
+        .await
+    {
+        Ok(()) => Ok(()),
+        Err(worker::Error::Runtime(runtime::Error::Rejected(fields))) => {
+            Err(Completion::Rejected(fields))
+        }
+        Err(e) => Err(Completion::Refused(e.into())),
+    }
+}
+
 async fn incidents(State(engine): State<Engine>, p: Principal) -> ApiResult<Json<Value>> {
+    Ok(Json(json!(listing_incidents(&engine, &p).await?)))
+}
+
+/// The jobs waiting for an administrator; the administrator's only.
+pub async fn listing_incidents(
+    engine: &Engine,
+    p: &Principal,
+) -> ApiResult<Vec<crate::store::JobRow>> {
     p.require(&[Role::Administrator])?;
-    Ok(Json(json!(engine.incidents().await?)))
+    Ok(engine.incidents().await?)
 }
 
 async fn retry(
@@ -474,10 +578,16 @@ async fn retry(
     source: Source,
     p: Principal,
 ) -> ApiResult<StatusCode> {
+    retrying(&engine, &p, &key, &source).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// An administrator retries incident `key` with a fresh budget, journalled with it.
+pub async fn retrying(engine: &Engine, p: &Principal, key: &str, source: &Source) -> ApiResult<()> {
     p.require(&[Role::Administrator])?;
     engine
-        .recording(record(p.login(), Action::IncidentRetried, &key, &source))
-        .retry_incident(&key)
+        .recording(record(p.login(), Action::IncidentRetried, key, source))
+        .retry_incident(key)
         .await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(())
 }
