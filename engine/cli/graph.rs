@@ -74,8 +74,9 @@ pub fn run(args: Args) -> ExitCode {
         FormatArg::Dot => graph::Format::Dot,
     };
     let opts = graph::Options {
-        highlight: args.highlight.as_deref(),
+        highlight: args.highlight.as_deref().into_iter().collect(),
         lang: options.lang,
+        ..graph::Options::default()
     };
     print!("{}", graph::render(def, format, &opts));
     ExitCode::SUCCESS

@@ -2,7 +2,10 @@
 //!
 //! Drawn from the compiled definition, so the picture is always of what the engine runs.
 //! Each step shows its kind and title; user tasks show their role; ends show their result.
-//! A `highlight` step (the case's current step) is drawn emphasised.
+//! The `highlight` steps (a case's current steps: more than one while a fork's branches run)
+//! are drawn emphasised. For a clerk's page ([`Options::clerk`]) a step shows its title alone
+//! and an edge the name the page gives it in the reader's language, since a clerk reads
+//! neither role codes nor expressions.
 
 use std::fmt::Write;
 
@@ -21,10 +24,62 @@ pub enum Format {
 /// Options for drawing.
 #[derive(Debug, Clone, Default)]
 pub struct Options<'a> {
-    /// The step to emphasise (the case's current step).
-    pub highlight: Option<&'a str>,
+    /// The steps to emphasise (a case's current steps).
+    pub highlight: Vec<&'a str>,
     /// The language of the titles; English shows the step ids.
     pub lang: Lang,
+    /// Drawing for a clerk: each step shows its title alone, wrapped to a readable width, and
+    /// each edge label (an outcome, `failure`, `otherwise`, `received`, `timeout`) is named
+    /// by this function in `lang`, or left unlabelled when it answers `None`. A decision's
+    /// conditions are never shown: they are expressions, and the steps they lead to say
+    /// enough.
+    pub clerk: Option<fn(Lang, &str) -> Option<String>>,
+}
+
+impl Options<'_> {
+    fn highlighted(&self, step: &str) -> bool {
+        self.highlight.contains(&step)
+    }
+
+    /// An edge's label as drawn: `None` for no label.
+    fn edge(&self, from: &Step, label: Option<String>) -> Option<String> {
+        let label = label?;
+        match self.clerk {
+            None => Some(label),
+            Some(_) if matches!(from.kind, StepKind::Decide { .. }) && label != "otherwise" => None,
+            Some(name) => name(self.lang, &label),
+        }
+    }
+
+    fn node(&self, step: &Step) -> String {
+        match self.clerk {
+            None => label(step, self.lang),
+            // An end is drawn as a circle as wide as its text: narrower lines keep it small.
+            Some(_) if matches!(step.kind, StepKind::End { .. }) => {
+                wrap(&title(step, self.lang), 14)
+            }
+            Some(_) => wrap(&title(step, self.lang), 26),
+        }
+    }
+}
+
+/// `text` broken into lines of at most about `width` characters, at spaces.
+fn wrap(text: &str, width: usize) -> String {
+    let mut out = String::new();
+    let mut line = 0;
+    for word in text.split_whitespace() {
+        let n = word.chars().count();
+        if line > 0 && line + 1 + n > width {
+            out.push('\n');
+            line = 0;
+        } else if line > 0 {
+            out.push(' ');
+            line += 1;
+        }
+        out.push_str(word);
+        line += n;
+    }
+    out
 }
 
 /// Draws `def` in `format`.
@@ -35,12 +90,17 @@ pub fn render(def: &Definition, format: Format, options: &Options<'_>) -> String
     }
 }
 
-fn label(step: &Step, lang: Lang) -> String {
-    let title = match (&step.title, lang) {
+/// The step's title in `lang`; its id, spaced, in English or when it has none.
+pub fn title(step: &Step, lang: Lang) -> String {
+    match (&step.title, lang) {
         (Some(t), Lang::Kk) => t.kk.clone(),
         (Some(t), Lang::Ru) => t.ru.clone(),
         _ => step.name.replace('_', " "),
-    };
+    }
+}
+
+fn label(step: &Step, lang: Lang) -> String {
+    let title = title(step, lang);
     match &step.kind {
         StepKind::Task(task) => format!("{title}\n[{}]", task.role),
         StepKind::Request(r) => format!("{title}\n⇄ {}", r.connector),
@@ -62,7 +122,7 @@ fn mermaid(def: &Definition, options: &Options<'_>) -> String {
         def.steps[def.start.index()].name
     );
     for step in &def.steps {
-        let text = mermaid_text(&label(step, options.lang));
+        let text = mermaid_text(&options.node(step));
         let shape = match &step.kind {
             StepKind::Decide { .. } => format!("{{\"{text}\"}}"),
             StepKind::Fork { .. } | StepKind::Join { .. } => format!("[/\"{text}\"/]"),
@@ -77,7 +137,7 @@ fn mermaid(def: &Definition, options: &Options<'_>) -> String {
     for step in &def.steps {
         for (next, edge) in step.kind.successors() {
             let target = &def.steps[next.index()].name;
-            match edge {
+            match options.edge(step, edge) {
                 Some(e) => {
                     let _ = writeln!(
                         out,
@@ -92,12 +152,12 @@ fn mermaid(def: &Definition, options: &Options<'_>) -> String {
             }
         }
     }
-    if let Some(h) = options.highlight {
+    if !options.highlight.is_empty() {
         let _ = writeln!(
             out,
             "    classDef current fill:#ffd54f,stroke:#e65100,stroke-width:3px"
         );
-        let _ = writeln!(out, "    class {h} current");
+        let _ = writeln!(out, "    class {} current", options.highlight.join(","));
     }
     out
 }
@@ -125,7 +185,7 @@ fn dot(def: &Definition, options: &Options<'_>) -> String {
             StepKind::Request(_) => "hexagon",
             _ => "box",
         };
-        let style = if options.highlight == Some(step.name.as_str()) {
+        let style = if options.highlighted(&step.name) {
             ", style=filled, fillcolor=\"#ffd54f\", penwidth=3"
         } else {
             ""
@@ -134,13 +194,13 @@ fn dot(def: &Definition, options: &Options<'_>) -> String {
             out,
             "    {} [shape={shape}, label=\"{}\"{style}];",
             step.name,
-            dot_text(&label(step, options.lang))
+            dot_text(&options.node(step))
         );
     }
     for step in &def.steps {
         for (next, edge) in step.kind.successors() {
             let target = &def.steps[next.index()].name;
-            match edge {
+            match options.edge(step, edge) {
                 Some(e) => {
                     let _ = writeln!(
                         out,

@@ -203,6 +203,9 @@ pub struct FieldDef {
     pub max: Option<f64>,
     /// Personal data, masked in logs.
     pub personal: bool,
+    /// Several lines of text (`text`, where `string` is one line): a clerk's form gives it
+    /// a text area. The expression type is `string` either way.
+    pub multiline: bool,
 }
 
 /// When the engine starts a case by itself.

@@ -369,6 +369,7 @@ impl Compiler<'_> {
                         min: None,
                         max: None,
                         personal: matches!(t, raw::TypeName::Iin | raw::TypeName::Phone),
+                        multiline: *t == raw::TypeName::Text,
                     }
                 }
                 raw::Field::Full(spec) => {
@@ -405,6 +406,7 @@ impl Compiler<'_> {
                         max: spec.max,
                         personal: spec.personal
                             || matches!(spec.ty, raw::TypeName::Iin | raw::TypeName::Phone),
+                        multiline: spec.ty == raw::TypeName::Text,
                     }
                 }
             };
