@@ -19,5 +19,6 @@ pub mod scenario;
 pub mod schedule;
 pub mod service;
 pub mod store;
+pub mod web;
 pub mod worker;
 pub mod yaml;

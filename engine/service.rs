@@ -169,6 +169,8 @@ pub struct Service {
     pub ledger: Arc<StoreLedger>,
     /// The in-process simulator and its base URL, when it runs.
     pub simulator: Option<(String, Arc<gateway::sim::Sim>)>,
+    /// The catalog (`workflows/catalog.yaml`): the titles of roles the pages show.
+    pub catalog: Arc<definition::catalog::Catalog>,
     /// Secrets by environment variable name.
     env: Env,
 }
@@ -261,14 +263,17 @@ impl Service {
             metrics,
             ledger,
             simulator,
+            catalog: Arc::new(catalog),
             env: options.env,
         })
     }
 
-    /// The whole HTTP API: the engine's, and the integration endpoints.
+    /// The whole HTTP surface: the engine's API, the integration endpoints, and the clerks'
+    /// pages.
     pub fn router(&self) -> axum::Router {
         crate::api::router(self.engine.clone())
             .merge(crate::api::integrations::router(self.clone()))
+            .merge(crate::web::router(self.clone()))
     }
 
     /// Sends the change-of-rules notice (seeds/004 item 20) of every service version the

@@ -11,3 +11,4 @@ mod runtime;
 mod scenarios;
 mod schedule;
 mod service;
+mod web;

@@ -27,14 +27,14 @@ use qyzmet::service::{FileConfig, Options, Service};
 
 use crate::notify::{Inbox, free_port, smtp_server};
 
-fn almaty(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
+pub(crate) fn almaty(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(y, m, d, h, min, 0).unwrap() - Duration::hours(5)
 }
 
 /// An SMS aggregator on loopback: records every request's JSON body and answers with a
 /// new message id each time.
 #[derive(Clone, Default)]
-struct Aggregator {
+pub(crate) struct Aggregator {
     seen: Arc<Mutex<Vec<Value>>>,
 }
 
@@ -44,7 +44,7 @@ async fn aggregator_send(State(a): State<Aggregator>, Json(body): Json<Value>) -
     Json(json!({ "code": 0, "data": { "messageId": format!("m{}", seen.len()) } }))
 }
 
-async fn aggregator() -> (Aggregator, String) {
+pub(crate) async fn aggregator() -> (Aggregator, String) {
     let a = Aggregator::default();
     let app = Router::new()
         .route("/send", post(aggregator_send))
@@ -108,9 +108,9 @@ gateway:
     path
 }
 
-struct Running {
+pub(crate) struct Running {
     service: Option<Service>,
-    clock: Arc<ManualClock>,
+    pub(crate) clock: Arc<ManualClock>,
     data: tempfile::TempDir,
     config: PathBuf,
 }
@@ -129,7 +129,7 @@ async fn start(data: &Path, config: &Path, clock: Arc<ManualClock>) -> Service {
     .expect("the service starts")
 }
 
-async fn running(smtp_port: u16, sms_base: &str, now: DateTime<Utc>) -> Running {
+pub(crate) async fn running(smtp_port: u16, sms_base: &str, now: DateTime<Utc>) -> Running {
     let data = tempfile::tempdir().unwrap();
     let config = config_file(data.path(), smtp_port, sms_base);
     let clock = Arc::new(ManualClock::new(now));
@@ -143,7 +143,7 @@ async fn running(smtp_port: u16, sms_base: &str, now: DateTime<Utc>) -> Running 
 }
 
 impl Running {
-    fn svc(&self) -> &Service {
+    pub(crate) fn svc(&self) -> &Service {
         self.service.as_ref().expect("running")
     }
 
@@ -154,11 +154,11 @@ impl Running {
         self.service = Some(start(&self.data_dir(), &self.config, self.clock.clone()).await);
     }
 
-    fn data_dir(&self) -> PathBuf {
+    pub(crate) fn data_dir(&self) -> PathBuf {
         self.data.path().join("data")
     }
 
-    async fn drain(&self) {
+    pub(crate) async fn drain(&self) {
         self.svc().engine.drain().await.unwrap();
     }
 
@@ -173,13 +173,13 @@ impl Running {
     }
 
     /// An account with `roles` in `region` and its API token.
-    async fn token(&self, login: &str, roles: &[&str], region: &str) -> String {
+    pub(crate) async fn token(&self, login: &str, roles: &[&str], region: &str) -> String {
         crate::engine::api_token(&self.svc().engine, login, roles, region).await
     }
 
     /// Submits the rehabilitated-person application of the simulator's Абенова Айгүл, with a
     /// phone and an e-mail; returns its number once its first jobs ran.
-    async fn submit(&self, language: Language, sms_consent: bool) -> String {
+    pub(crate) async fn submit(&self, language: Language, sms_consent: bool) -> String {
         let number = self
             .svc()
             .engine
@@ -199,7 +199,7 @@ impl Running {
         number
     }
 
-    async fn task(&self, number: &str, step: &str) -> String {
+    pub(crate) async fn task(&self, number: &str, step: &str) -> String {
         self.svc()
             .engine
             .store()
@@ -232,7 +232,7 @@ impl Running {
             .collect()
     }
 
-    async fn history_kinds(&self, number: &str) -> Vec<(String, Value)> {
+    pub(crate) async fn history_kinds(&self, number: &str) -> Vec<(String, Value)> {
         let view = self.svc().engine.case(number).await.unwrap().unwrap();
         view.history
             .into_iter()
@@ -262,11 +262,11 @@ fn mail_to(inbox: &Inbox, to: &str) -> Vec<(String, String, String)> {
         .collect()
 }
 
-const IIN: &str = "520315400126"; // Абенова Айгүл Серікқызы in the simulator
+pub(crate) const IIN: &str = "520315400126"; // Абенова Айгүл Серікқызы in the simulator
 const EMAIL: &str = "abenova@example.kz";
 const PHONE: &str = "+77017654321";
 
-fn acceptance_form() -> Value {
+pub(crate) fn acceptance_form() -> Value {
     json!({
         "applicant.iin": IIN,
         "application.kind": "certificate",
@@ -739,7 +739,7 @@ async fn an_sms_due_at_night_waits_for_the_morning_without_spending_its_attempts
 }
 
 /// Runs `qyzmet audit <args> --data-dir <dir>`: (exit code, stdout, stderr).
-fn audit_cli(args: &[&str], dir: &Path) -> (i32, String, String) {
+pub(crate) fn audit_cli(args: &[&str], dir: &Path) -> (i32, String, String) {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_qyzmet"))
         .arg("audit")
         .args(args)
@@ -865,7 +865,7 @@ async fn a_fresh_installation_has_one_administrator_and_every_clerk_action_is_jo
 }
 
 /// One request through the service's router: (status, Set-Cookie, JSON body).
-async fn call(
+pub(crate) async fn call(
     service: &Service,
     method: &str,
     uri: &str,
@@ -898,7 +898,11 @@ async fn call(
 }
 
 /// Signs in; the cookie header to send and the CSRF token.
-async fn sign_in(service: &Service, login: &str, password: &str) -> (String, String, Value) {
+pub(crate) async fn sign_in(
+    service: &Service,
+    login: &str,
+    password: &str,
+) -> (String, String, Value) {
     let (status, cookie, body) = call(
         service,
         "POST",

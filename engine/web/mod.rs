@@ -1,0 +1,415 @@
+//! The clerks' pages: server-rendered HTML that works without JavaScript, in Kazakh and
+//! Russian.
+//!
+//! `router(service)` is merged beside the JSON API in [`crate::service::Service::router`];
+//! the pages have their own paths (`/`, `/password`, `/queue`, `/case/{number}`,
+//! `/admin/…`) and act only through what the API's handlers act through — the functions
+//! of [`crate::api`] (`queue`, `claiming`, `completing`, `opening`, …) — so a claim made on a
+//! page is checked, committed and journalled exactly as one made through the API.
+//!
+//! Who is asking is the API's [`Principal`]: the same session cookie, and on a form the
+//! session's CSRF token in a hidden `csrf` field, which [`form_csrf`] hands to the extractor
+//! as [`auth::FormCsrf`]. A page answers a missing session with a redirect to the sign-in
+//! form, a temporary password with one to `/password`, and a refusal with a page that says
+//! it in the clerk's language ([`frame`] renders every failure).
+//!
+//! Templates (`pages/*.hbs`) are compiled into the binary, in handlebars' strict mode with
+//! HTML escaping; every word on them comes from [`text`]. The language is `?lang=kk|ru`,
+//! remembered in a `lang` cookie; Kazakh by default.
+//!
+//! **Architecture Invariant:** a page handler never writes to the store itself; it calls the
+//! same engine operations, with the same audit records, as the API.
+
+mod admin;
+mod case;
+mod diagram;
+mod queue;
+mod session;
+pub mod text;
+mod view;
+
+use std::sync::LazyLock;
+
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use handlebars::Handlebars;
+use serde_json::{Value, json};
+
+use crate::accounts::Role;
+use crate::api::auth::{self, Principal, Signed};
+use crate::api::{ApiError, Source};
+use crate::service::Service;
+pub use text::Lang;
+
+/// The largest form body the pages accept: a task's form is a few kilobytes at most.
+pub const FORM_LIMIT: usize = 64 * 1024;
+
+/// The cookie that remembers the page language.
+pub const LANG_COOKIE: &str = "lang";
+
+/// What every page answer carries: no script or frame from elsewhere (the pages have no
+/// script at all), and nothing kept in a shared cache (they show personal data).
+const CSP: &str = "default-src 'self'; style-src 'self' 'unsafe-inline'";
+
+/// The pages over a running service.
+pub fn router(service: Service) -> Router {
+    Router::new()
+        .route("/", get(session::sign_in_page).post(session::sign_in))
+        .route(
+            "/password",
+            get(session::password_page).post(session::change_password),
+        )
+        .route("/signout", post(session::sign_out))
+        .route("/queue", get(queue::list))
+        .route("/queue/{key}", get(queue::form).post(queue::complete))
+        .route("/queue/{key}/claim", post(queue::claim))
+        .route("/queue/{key}/unclaim", post(queue::unclaim))
+        .route("/case/{number}", get(case::page))
+        .route("/admin/incidents", get(admin::incidents))
+        .route("/admin/incidents/{key}/retry", post(admin::retry))
+        .route("/admin/accounts", get(admin::accounts).post(admin::create))
+        .layer(middleware::from_fn(form_csrf))
+        .layer(middleware::from_fn(frame))
+        .with_state(service)
+}
+
+/// The compiled pages: the layout partial and one template per page.
+static PAGES: LazyLock<Handlebars<'static>> = LazyLock::new(|| {
+    let mut h = Handlebars::new();
+    // A value a template names and the page does not give is an error, never a blank.
+    h.set_strict_mode(true);
+    h.register_partial("layout", include_str!("pages/layout.hbs"))
+        .expect("the layout compiles");
+    for (name, source) in [
+        ("sign_in", include_str!("pages/sign_in.hbs")),
+        ("password", include_str!("pages/password.hbs")),
+        ("queue", include_str!("pages/queue.hbs")),
+        ("task", include_str!("pages/task.hbs")),
+        ("case", include_str!("pages/case.hbs")),
+        ("incidents", include_str!("pages/incidents.hbs")),
+        ("accounts", include_str!("pages/accounts.hbs")),
+        ("account_created", include_str!("pages/account_created.hbs")),
+        ("failure", include_str!("pages/failure.hbs")),
+    ] {
+        h.register_template_string(name, source)
+            .unwrap_or_else(|e| panic!("page {name}: {e}"));
+    }
+    h
+});
+
+/// What a page knows of its request: the language, the path (for the language switch),
+/// where it came from (for the journal).
+pub struct Ctx {
+    /// The page language.
+    pub lang: Lang,
+    /// The request's path, without the query.
+    pub path: String,
+    /// The peer's address, for the audit journal.
+    pub source: Source,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Ctx {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let source = Source::from_request_parts(parts, state).await?;
+        Ok(Ctx {
+            lang: parts.extensions.get::<Lang>().copied().unwrap_or_default(),
+            path: parts.uri.path().to_string(),
+            source,
+        })
+    }
+}
+
+impl Ctx {
+    /// Renders page `name` with `data` (an object), the frame's values added: the texts in
+    /// the page language, the language switch, and who is signed in.
+    pub fn page(
+        &self,
+        status: StatusCode,
+        me: Option<&Principal>,
+        name: &str,
+        data: Value,
+    ) -> Response {
+        render(status, self.lang, &self.path, me, name, data)
+    }
+
+    /// The source's address, owned, as the account operations take it.
+    pub fn source_ip(&self) -> Option<String> {
+        self.source.0.clone()
+    }
+}
+
+fn render(
+    status: StatusCode,
+    lang: Lang,
+    path: &str,
+    me: Option<&Principal>,
+    name: &str,
+    data: Value,
+) -> Response {
+    let mut data = match data {
+        Value::Object(map) => map,
+        _ => serde_json::Map::new(),
+    };
+    data.insert("t".into(), text::table(lang));
+    data.insert("lang".into(), json!(lang.code()));
+    data.insert("kk".into(), json!(lang == Lang::Kk));
+    data.insert("path".into(), json!(path));
+    data.insert(
+        "me".into(),
+        match me {
+            Some(p) => json!({
+                "login": p.login(),
+                "admin": p.account.has_role(Role::Administrator),
+                "csrf": csrf(p),
+            }),
+            None => Value::Null,
+        },
+    );
+    match PAGES.render(name, &Value::Object(data)) {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => {
+            // A template bug: the details go to the log (a template error names the
+            // template and the variable, never the data), the clerk gets the failure page.
+            tracing::error!(page = name, error = %e, "a page failed to render");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+/// The session's CSRF token, for the hidden field of every form (empty for a token, which
+/// never reaches a page).
+pub fn csrf(p: &Principal) -> String {
+    p.session
+        .as_ref()
+        .map(|s| s.csrf_token.clone())
+        .unwrap_or_default()
+}
+
+/// Why a page did not come: the API's refusal, answered as a page (by [`frame`]) or a
+/// redirect.
+#[derive(Debug)]
+pub enum WebError {
+    /// A refusal or failure of the operation behind the page.
+    Api(ApiError),
+    /// A form body over [`FORM_LIMIT`], or not a form.
+    TooLarge,
+}
+
+impl From<ApiError> for WebError {
+    fn from(e: ApiError) -> Self {
+        WebError::Api(e)
+    }
+}
+
+impl From<crate::worker::Error> for WebError {
+    fn from(e: crate::worker::Error) -> Self {
+        WebError::Api(e.into())
+    }
+}
+
+/// A failure's page, marked on the response for [`frame`] to render in the page language.
+#[derive(Debug, Clone, Copy)]
+struct Failure {
+    title: &'static str,
+    text: &'static str,
+}
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        let (status, title, text) = match self {
+            WebError::Api(ApiError::Unauthenticated) => return Redirect::to("/").into_response(),
+            WebError::Api(ApiError::PasswordChangeRequired) => {
+                return Redirect::to("/password").into_response();
+            }
+            WebError::Api(ApiError::Forbidden(why)) if why.contains("CSRF") => {
+                (StatusCode::FORBIDDEN, "forbidden_title", "forbidden_csrf")
+            }
+            WebError::Api(ApiError::Forbidden(_) | ApiError::SignInRefused(_)) => {
+                (StatusCode::FORBIDDEN, "forbidden_title", "forbidden_text")
+            }
+            WebError::Api(ApiError::NotFound(_)) => {
+                (StatusCode::NOT_FOUND, "not_found_title", "not_found_text")
+            }
+            WebError::Api(ApiError::Conflict(_)) => {
+                (StatusCode::CONFLICT, "conflict_title", "conflict_text")
+            }
+            WebError::Api(ApiError::Invalid(..)) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_title",
+                "invalid_text",
+            ),
+            WebError::Api(ApiError::Unavailable) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable_title",
+                "unavailable_text",
+            ),
+            WebError::Api(ApiError::Internal) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal_title",
+                "internal_text",
+            ),
+            WebError::TooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large_title",
+                "too_large_text",
+            ),
+        };
+        let mut response = status.into_response();
+        response.extensions_mut().insert(Failure { title, text });
+        response
+    }
+}
+
+/// The result of a page handler.
+pub type PageResult = Result<Response, WebError>;
+
+/// The signed-in principal of a page, the temporary-password rule applied: no session is a
+/// redirect to the sign-in form, a temporary password one to `/password`.
+pub struct Clerk(pub Principal);
+
+impl FromRequestParts<Service> for Clerk {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Service) -> Result<Self, WebError> {
+        Ok(Clerk(Principal::from_request_parts(parts, state).await?))
+    }
+}
+
+/// The signed-in principal before the temporary-password rule: what `/password` takes.
+pub struct Person(pub Principal);
+
+impl FromRequestParts<Service> for Person {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Service) -> Result<Self, WebError> {
+        let Signed(p) = Signed::from_request_parts(parts, state).await?;
+        Ok(Person(p))
+    }
+}
+
+/// A form's fields in the order sent (a field may come more than once: checkboxes).
+pub struct Fields(pub Vec<(String, String)>);
+
+impl<S: Send + Sync> FromRequest<S> for Fields {
+    type Rejection = WebError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, WebError> {
+        Form::<Vec<(String, String)>>::from_request(req, state)
+            .await
+            .map(|Form(pairs)| Fields(pairs))
+            .map_err(|_| WebError::Api(ApiError::Invalid("not a form".into(), Value::Null)))
+    }
+}
+
+impl Fields {
+    /// The first value of `name`.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The first value of `name`, or empty.
+    pub fn text(&self, name: &str) -> String {
+        self.get(name).unwrap_or_default().to_string()
+    }
+
+    /// Every value of `name`.
+    pub fn all(&self, name: &str) -> Vec<&str> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+}
+
+/// The frame of every page answer: picks the language (`?lang=` first, which is then
+/// remembered in the cookie, then the cookie, then Kazakh), renders a failure marked by
+/// [`WebError`] as a page in that language, and sets the security headers.
+async fn frame(mut req: Request, next: Next) -> Response {
+    let asked = req.uri().query().and_then(|q| {
+        form_urlencoded::parse(q.as_bytes())
+            .find(|(k, _)| k == "lang")
+            .and_then(|(_, v)| Lang::parse(&v))
+    });
+    let lang = asked
+        .or_else(|| auth::cookie(req.headers(), LANG_COOKIE).and_then(|c| Lang::parse(&c)))
+        .unwrap_or_default();
+    req.extensions_mut().insert(lang);
+    let path = req.uri().path().to_string();
+    let mut response = next.run(req).await;
+    if let Some(failure) = response.extensions().get::<Failure>().copied() {
+        let status = response.status();
+        response = render(
+            status,
+            lang,
+            &path,
+            None,
+            "failure",
+            json!({
+                "title": text::get(lang, failure.title).unwrap_or_default(),
+                "message": text::get(lang, failure.text).unwrap_or_default(),
+            }),
+        );
+    }
+    let headers = response.headers_mut();
+    if let Some(lang) = asked {
+        headers.append(
+            header::SET_COOKIE,
+            HeaderValue::from_str(&format!(
+                "{LANG_COOKIE}={}; Path=/; SameSite=Lax; Max-Age=31536000",
+                lang.code()
+            ))
+            .expect("a language code is ASCII"),
+        );
+    }
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    response
+}
+
+/// For a posted form (`application/x-www-form-urlencoded`), reads the body (at most
+/// [`FORM_LIMIT`]), hands its `csrf` field to the [`Principal`] extractor as
+/// [`auth::FormCsrf`], and passes the request on with the same body. A page's form cannot
+/// set a header, so this is how its CSRF token reaches the check the API makes.
+async fn form_csrf(req: Request, next: Next) -> Response {
+    let is_form = req.method() == Method::POST
+        && req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        return next.run(req).await;
+    }
+    let (mut parts, body) = req.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, FORM_LIMIT).await else {
+        return WebError::TooLarge.into_response();
+    };
+    if let Some((_, token)) = form_urlencoded::parse(&bytes).find(|(k, _)| k == "csrf") {
+        parts.extensions.insert(auth::FormCsrf(token.into_owned()));
+    }
+    next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
+        .await
+}

@@ -1,0 +1,197 @@
+//! Signing in and out, and changing the password: the same operations as `POST /session`,
+//! `DELETE /session` and `POST /session/password`, with the refusals said in the clerk's
+//! language beside the form.
+
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect};
+use serde_json::json;
+
+use super::text::{self, Lang};
+use super::{Ctx, Fields, PageResult, Person, WebError, view};
+use crate::accounts::{self, Refusal, SignIn};
+use crate::api::auth::{self, Principal, Signed};
+use crate::service::Service;
+
+/// Whoever holds a live session, if anyone: the sign-in page sends them on.
+pub struct Visitor(Option<Principal>);
+
+impl FromRequestParts<Service> for Visitor {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Service,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Visitor(
+            Signed::from_request_parts(parts, state)
+                .await
+                .ok()
+                .map(|Signed(p)| p),
+        ))
+    }
+}
+
+/// Where a signed-in person starts: the password change while the password is temporary.
+fn start_page(must_change_password: bool) -> &'static str {
+    if must_change_password {
+        "/password"
+    } else {
+        "/queue"
+    }
+}
+
+pub async fn sign_in_page(ctx: Ctx, Visitor(visitor): Visitor) -> PageResult {
+    if let Some(p) = visitor {
+        return Ok(Redirect::to(start_page(p.account.must_change_password)).into_response());
+    }
+    Ok(sign_in_form(&ctx, StatusCode::OK, "", None))
+}
+
+fn sign_in_form(
+    ctx: &Ctx,
+    status: StatusCode,
+    login: &str,
+    refusal: Option<String>,
+) -> axum::response::Response {
+    ctx.page(
+        status,
+        None,
+        "sign_in",
+        json!({
+            "title": text::get(ctx.lang, "sign_in_title"),
+            "login": login,
+            "refusal": refusal,
+        }),
+    )
+}
+
+pub async fn sign_in(State(service): State<Service>, ctx: Ctx, form: Fields) -> PageResult {
+    let login = form.text("login");
+    let outcome = auth::signing_in(
+        &service.engine,
+        login.trim(),
+        &form.text("password"),
+        ctx.source_ip(),
+    )
+    .await?;
+    match outcome {
+        SignIn::Success {
+            token,
+            session,
+            must_change_password,
+            ..
+        } => {
+            let now = service.engine.shared().clock.now();
+            Ok((
+                [(
+                    header::SET_COOKIE,
+                    auth::session_cookie(&token, session.expires_at, now),
+                )],
+                Redirect::to(start_page(must_change_password)),
+            )
+                .into_response())
+        }
+        SignIn::Refused(why) => Ok(sign_in_form(
+            &ctx,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &login,
+            Some(refusal(why, ctx.lang)),
+        )),
+    }
+}
+
+/// Why a sign-in was refused, in `lang`.
+fn refusal(why: Refusal, lang: Lang) -> String {
+    let t = |key| text::get(lang, key).unwrap_or_default();
+    match why {
+        Refusal::WrongLoginOrPassword => t("refused_wrong").to_string(),
+        Refusal::Locked { until } => {
+            text::fill(t("refused_locked"), &[("time", &view::clock(until))])
+        }
+        Refusal::Blocked(reason) => text::fill(
+            t("refused_blocked"),
+            &[("reason", t(&format!("block_{}", reason.as_str())))],
+        ),
+    }
+}
+
+pub async fn password_page(ctx: Ctx, Person(p): Person) -> PageResult {
+    Ok(password_form(&ctx, &p, StatusCode::OK, json!({})))
+}
+
+fn password_form(
+    ctx: &Ctx,
+    p: &Principal,
+    status: StatusCode,
+    errors: serde_json::Value,
+) -> axum::response::Response {
+    ctx.page(
+        status,
+        Some(p),
+        "password",
+        json!({
+            "title": text::get(ctx.lang, "password_title"),
+            "temporary": p.account.must_change_password,
+            "errors": errors,
+        }),
+    )
+}
+
+pub async fn change_password(
+    State(service): State<Service>,
+    ctx: Ctx,
+    Person(p): Person,
+    form: Fields,
+) -> PageResult {
+    let t = |key| text::get(ctx.lang, key).unwrap_or_default();
+    let (current, new, repeat) = (form.text("current"), form.text("new"), form.text("repeat"));
+    if new != repeat {
+        return Ok(password_form(
+            &ctx,
+            &p,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            json!({ "repeat": t("password_mismatch") }),
+        ));
+    }
+    let errors = match auth::password_change(&service.engine, &p, &current, &new, ctx.source_ip())
+        .await?
+    {
+        Ok(()) => return Ok(Redirect::to("/queue").into_response()),
+        Err(accounts::Error::WrongPassword) => json!({ "current": t("password_wrong_current") }),
+        Err(accounts::Error::Policy(rules)) => {
+            let broken: Vec<String> = rules.iter().map(|r| t(rule_key(*r)).to_string()).collect();
+            json!({ "new": format!("{} {}.", t("password_refused"), broken.join("; ")) })
+        }
+        Err(other) => return Err(WebError::Api(auth::account_error(other))),
+    };
+    Ok(password_form(
+        &ctx,
+        &p,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        errors,
+    ))
+}
+
+fn rule_key(rule: accounts::Rule) -> &'static str {
+    use accounts::Rule as R;
+    match rule {
+        R::TooShort => "rule_too_short",
+        R::TooLong => "rule_too_long",
+        R::NoLetter => "rule_no_letter",
+        R::NoDigit => "rule_no_digit",
+        R::SameAsLogin => "rule_same_as_login",
+        R::SameAsTemporary => "rule_same_as_temporary",
+        R::SameAsCurrent => "rule_same_as_current",
+    }
+}
+
+pub async fn sign_out(State(service): State<Service>, Person(p): Person) -> PageResult {
+    auth::signing_out(&service.engine, &p).await?;
+    Ok((
+        [(header::SET_COOKIE, auth::cleared_cookie())],
+        Redirect::to("/"),
+    )
+        .into_response())
+}

@@ -1,0 +1,911 @@
+//! The clerks' pages (`engine/web/`): through the router with `oneshot`, as a browser would
+//! post their forms, and end to end in a real headless Chromium over a loopback socket.
+//!
+//! What a clerk and an administrator need (seeds/003 items 11, 19-24; DESIGN "who uses
+//! it"): sign in, change the temporary password, work the queue of their roles and region in
+//! Kazakh or Russian, claim and complete a task with its form, see a case's history,
+//! deadlines and diagram, and an administrator creating a clerk's account. Every action is
+//! journalled as the API's are.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use fantoccini::Locator;
+use tower::ServiceExt;
+
+use qyzmet::runtime::Language;
+use qyzmet::service::Service;
+use qyzmet::web::text::{self, Lang};
+
+use crate::browser::Browser;
+use crate::notify::{free_port, smtp_server};
+use crate::service::{IIN, Running, acceptance_form, aggregator, almaty, audit_cli, running};
+
+/// A page's answer: status, where it redirects, the cookies it sets, its headers and HTML.
+struct Answer {
+    status: StatusCode,
+    location: Option<String>,
+    cookies: Vec<String>,
+    headers: axum::http::HeaderMap,
+    html: String,
+}
+
+impl Answer {
+    /// The session cookie it set, as the `Cookie` header sends it back.
+    fn session(&self) -> String {
+        self.cookies
+            .iter()
+            .find(|c| c.starts_with("qyzmet_session="))
+            .map(|c| c.split(';').next().unwrap().to_string())
+            .unwrap_or_else(|| panic!("no session cookie in {:?}", self.cookies))
+    }
+
+    /// The CSRF token of the page's forms.
+    fn csrf(&self) -> String {
+        let re = regex::Regex::new(r#"name="csrf" value="([^"]+)""#).unwrap();
+        re.captures(&self.html)
+            .unwrap_or_else(|| panic!("no csrf field on the page:\n{}", self.html))[1]
+            .to_string()
+    }
+}
+
+/// One request through the service's router: a GET, or a POST of `form` as a browser sends
+/// it (`application/x-www-form-urlencoded`), with `cookie` when given.
+async fn page(
+    service: &Service,
+    method: &str,
+    uri: &str,
+    cookie: Option<&str>,
+    form: &[(&str, &str)],
+) -> Answer {
+    let mut request = Request::builder().method(method).uri(uri);
+    if let Some(c) = cookie {
+        request = request.header("cookie", c);
+    }
+    let request = if method == "POST" {
+        let body = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form)
+            .finish();
+        request
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+    } else {
+        request.body(Body::empty())
+    }
+    .unwrap();
+    let response = service.router().oneshot(request).await.unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let location = headers
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_string());
+    let cookies = headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .collect();
+    let bytes = http_body_util::BodyExt::collect(response.into_body())
+        .await
+        .unwrap()
+        .to_bytes();
+    Answer {
+        status,
+        location,
+        cookies,
+        headers,
+        html: String::from_utf8(bytes.to_vec()).unwrap(),
+    }
+}
+
+/// A running service with its loopback mail and SMS servers, on a Monday morning.
+async fn service() -> Running {
+    let smtp_port = free_port();
+    let _inbox = smtp_server(std::net::TcpListener::bind(("127.0.0.1", smtp_port)).unwrap());
+    let (_sms, sms_base) = aggregator().await;
+    running(smtp_port, &sms_base, almaty(2026, 11, 23, 10, 0)).await
+}
+
+/// Signs in on the page; the cookie header to send back.
+async fn signed_in(service: &Service, login: &str, password: &str) -> String {
+    let answer = page(
+        service,
+        "POST",
+        "/",
+        None,
+        &[("login", login), ("password", password)],
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.html);
+    answer.session()
+}
+
+/// Changes the temporary password on the page.
+async fn change_password(service: &Service, cookie: &str, current: &str, new: &str) {
+    let form = page(service, "GET", "/password", Some(cookie), &[]).await;
+    let csrf = form.csrf();
+    let done = page(
+        service,
+        "POST",
+        "/password",
+        Some(cookie),
+        &[
+            ("csrf", &csrf),
+            ("current", current),
+            ("new", new),
+            ("repeat", new),
+        ],
+    )
+    .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.html);
+    assert_eq!(done.location.as_deref(), Some("/queue"));
+}
+
+/// A staff account made as an administrator would, signed in on the page with its own
+/// password: the cookie header.
+async fn clerk(r: &Running, login: &str, roles: &[&str], region: &str) -> String {
+    let new = qyzmet::accounts::NewAccount {
+        login: login.into(),
+        full_name: format!("Қызметкер {login}"),
+        email: format!("{login}@gov4c.kz"),
+        roles: roles.iter().map(|r| r.parse().unwrap()).collect(),
+        region: region.into(),
+        created_by: "admin".into(),
+    };
+    let temporary = r
+        .svc()
+        .engine
+        .transact(move |conn, now| {
+            let new = new.clone();
+            Box::pin(async move {
+                qyzmet::accounts::register(conn, &new, None, now)
+                    .await
+                    .map(|(_, t)| t)
+                    .map_err(|e| e.to_string())
+            })
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    let cookie = signed_in(r.svc(), login, &temporary).await;
+    change_password(r.svc(), &cookie, &temporary, "Qyzmet-clerk-2026").await;
+    cookie
+}
+
+#[tokio::test]
+async fn the_sign_in_page_speaks_kazakh_by_default_and_russian_when_asked() {
+    let r = service().await;
+    let s = r.svc();
+
+    let kk = page(s, "GET", "/", None, &[]).await;
+    assert_eq!(kk.status, StatusCode::OK);
+    assert!(kk.html.contains(r#"<html lang="kk">"#), "{}", kk.html);
+    assert!(kk.html.contains("Жүйеге кіру"), "{}", kk.html);
+    assert_eq!(
+        kk.headers["content-security-policy"],
+        "default-src 'self'; style-src 'self' 'unsafe-inline'"
+    );
+    assert_eq!(kk.headers["x-frame-options"], "DENY");
+    assert!(!kk.html.contains("<script"), "no script on any page");
+
+    // `?lang=ru` switches and is remembered in a cookie; the cookie alone keeps Russian.
+    let ru = page(s, "GET", "/?lang=ru", None, &[]).await;
+    assert!(ru.html.contains(r#"<html lang="ru">"#) && ru.html.contains("Вход в систему"));
+    let lang = ru
+        .cookies
+        .iter()
+        .find(|c| c.starts_with("lang=ru"))
+        .expect("the language is remembered");
+    assert!(lang.contains("SameSite=Lax"), "{lang}");
+    let again = page(s, "GET", "/", Some("lang=ru"), &[]).await;
+    assert!(again.html.contains("Вход в систему"));
+
+    // A wrong password is said next to the form, in the page language.
+    s.first_administrator().await.unwrap();
+    let wrong = [("login", "admin"), ("password", "not-the-password-1")];
+    let refused = page(s, "POST", "/", None, &wrong).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.html.contains("Логин немесе құпиясөз қате."),
+        "{}",
+        refused.html
+    );
+    assert!(
+        refused
+            .cookies
+            .iter()
+            .all(|c| !c.starts_with("qyzmet_session"))
+    );
+    let refused = page(s, "POST", "/", Some("lang=ru"), &wrong).await;
+    assert!(
+        refused.html.contains("Неверный логин или пароль."),
+        "{}",
+        refused.html
+    );
+
+    // A page without a session sends the visitor to the sign-in form.
+    let queue = page(s, "GET", "/queue", None, &[]).await;
+    assert_eq!(
+        (queue.status, queue.location.as_deref()),
+        (StatusCode::SEE_OTHER, Some("/"))
+    );
+}
+
+#[tokio::test]
+async fn the_temporary_password_leads_to_its_change_and_a_form_without_its_csrf_token_is_refused() {
+    let r = service().await;
+    let s = r.svc();
+    let temporary = s.first_administrator().await.unwrap().unwrap();
+
+    let signed = page(
+        s,
+        "POST",
+        "/",
+        None,
+        &[("login", "admin"), ("password", &temporary)],
+    )
+    .await;
+    assert_eq!(signed.location.as_deref(), Some("/password"));
+    let cookie = signed.session();
+    for attribute in ["HttpOnly", "Secure", "SameSite=Strict"] {
+        assert!(
+            signed.cookies[0].contains(attribute),
+            "{:?}",
+            signed.cookies
+        );
+    }
+    // Nothing else opens until the password is changed (seeds/003 item 24).
+    let queue = page(s, "GET", "/queue", Some(&cookie), &[]).await;
+    assert_eq!(queue.location.as_deref(), Some("/password"));
+    let form = page(s, "GET", "/password", Some(&cookie), &[]).await;
+    assert!(form.html.contains(r#"id="temporary""#), "{}", form.html);
+
+    // Without the session's token the form is refused: another site cannot post it.
+    let new = "Qyzmet-2026-admin";
+    let forged = page(
+        s,
+        "POST",
+        "/password",
+        Some(&cookie),
+        &[("current", &temporary), ("new", new), ("repeat", new)],
+    )
+    .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert!(
+        forged.html.contains("Сұрау қабылданбады"),
+        "{}",
+        forged.html
+    );
+    let csrf = form.csrf();
+    let wrong_token = page(
+        s,
+        "POST",
+        "/password",
+        Some(&cookie),
+        &[
+            ("csrf", "not-the-token"),
+            ("current", &temporary),
+            ("new", new),
+            ("repeat", new),
+        ],
+    )
+    .await;
+    assert_eq!(wrong_token.status, StatusCode::FORBIDDEN);
+
+    // Each mistake is said beside its field.
+    let mismatch = page(
+        s,
+        "POST",
+        "/password",
+        Some(&cookie),
+        &[
+            ("csrf", &csrf),
+            ("current", &temporary),
+            ("new", new),
+            ("repeat", "something-else-1"),
+        ],
+    )
+    .await;
+    assert_eq!(mismatch.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        mismatch
+            .html
+            .contains(r#"<div class="error" id="error-repeat">Құпиясөздер сәйкес келмейді.</div>"#),
+        "{}",
+        mismatch.html
+    );
+    let weak = page(
+        s,
+        "POST",
+        "/password?lang=ru",
+        Some(&cookie),
+        &[
+            ("csrf", &csrf),
+            ("current", &temporary),
+            ("new", "short"),
+            ("repeat", "short"),
+        ],
+    )
+    .await;
+    assert!(
+        weak.html.contains("короче 12 символов") && weak.html.contains("нет ни одной цифры"),
+        "{}",
+        weak.html
+    );
+    assert!(weak.html.contains(r#"id="error-new""#));
+
+    change_password(s, &cookie, &temporary, new).await;
+    let queue = page(s, "GET", "/queue", Some(&cookie), &[]).await;
+    assert_eq!(queue.status, StatusCode::OK, "{}", queue.html);
+
+    // Signing out ends the session.
+    let out = page(s, "POST", "/signout", Some(&cookie), &[("csrf", &csrf)]).await;
+    assert_eq!(out.location.as_deref(), Some("/"));
+    let queue = page(s, "GET", "/queue", Some(&cookie), &[]).await;
+    assert_eq!(queue.location.as_deref(), Some("/"));
+}
+
+/// The `<tr>` of the queue page for case `number`.
+fn row<'a>(html: &'a str, number: &str) -> &'a str {
+    let start = html
+        .find(&format!(r#"data-number="{number}""#))
+        .unwrap_or_else(|| panic!("no row for {number}:\n{html}"));
+    let end = html[start..].find("</tr>").unwrap() + start;
+    &html[start..end]
+}
+
+/// The text of the cell of `class` in a row.
+fn cell(row: &str, class: &str) -> String {
+    let start = row
+        .find(&format!(r#"class="{class}">"#))
+        .unwrap_or_else(|| panic!("no cell {class} in {row}"))
+        + class.len()
+        + 9;
+    let end = row[start..].find("</td>").unwrap() + start;
+    row[start..end].trim().to_string()
+}
+
+#[tokio::test]
+async fn a_clerk_works_the_acceptance_task_from_the_queue_to_the_case_page() {
+    let r = service().await;
+    let s = r.svc();
+    let number = r.submit(Language::Kk, true).await;
+    let key = r.task(&number, "accept_documents").await;
+    let operator = clerk(&r, "operator1", &["front_office_operator"], "almaty").await;
+
+    // The queue: the case's acceptance task with its step's title in the page language, its
+    // due time in Almaty, the working days left, and a button to claim it.
+    let queue = page(s, "GET", "/queue", Some(&operator), &[]).await;
+    assert_eq!(queue.status, StatusCode::OK, "{}", queue.html);
+    let line = row(&queue.html, &number);
+    assert!(
+        cell(line, "step").starts_with("Құжаттарды қабылдау"),
+        "{line}"
+    );
+    assert!(line.contains("Ақталған адамға куәлік беру"), "{line}");
+    assert!(
+        line.contains("23.11.2026 10:20"),
+        "due 20 minutes after, Almaty time: {line}"
+    );
+    assert_eq!(cell(line, "days-left"), "0", "due today");
+    assert!(line.contains(&format!(r#"action="/queue/{key}/claim""#)));
+    let ru = page(s, "GET", "/queue?lang=ru", Some(&operator), &[]).await;
+    assert!(
+        cell(row(&ru.html, &number), "step").starts_with("Приём документов"),
+        "{}",
+        ru.html
+    );
+
+    // Claimed: the queue names the assignee; the form offers the outcomes.
+    let csrf = queue.csrf();
+    let claimed = page(
+        s,
+        "POST",
+        &format!("/queue/{key}/claim"),
+        Some(&operator),
+        &[("csrf", &csrf)],
+    )
+    .await;
+    assert_eq!(
+        claimed.location.as_deref(),
+        Some("/queue"),
+        "{}",
+        claimed.html
+    );
+    let queue = page(s, "GET", "/queue", Some(&operator), &[]).await;
+    assert_eq!(cell(row(&queue.html, &number), "assignee"), "operator1");
+    let form = page(s, "GET", &format!("/queue/{key}"), Some(&operator), &[]).await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.html);
+    for needed in [
+        r#"id="outcome-complete""#,
+        "Топтама толық — қабылдау",
+        r#"type="date" id="f-rehabilitation-document_date""#,
+        r#"<option value="rehabilitation_certificate">Ақтау туралы анықтама</option>"#,
+        &format!(r#"name="applicant.iin" value="{IIN}""#),
+    ] {
+        assert!(
+            form.html.contains(needed),
+            "the form lacks {needed}:\n{}",
+            form.html
+        );
+    }
+
+    // A mistake comes back beside its field, with what was typed kept.
+    let mut fields: Vec<(String, String)> = acceptance_form()
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| {
+            let v = match v {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            (k.clone(), v)
+        })
+        .collect();
+    let with = |fields: &[(String, String)], extra: &[(&str, &str)]| {
+        let mut all: Vec<(String, String)> = fields.to_vec();
+        all.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        all
+    };
+    for (k, v) in fields.iter_mut() {
+        if k == "rehabilitation.document_date" {
+            *v = "14.06.1991".into();
+        }
+        if k == "rehabilitation.issued_by" {
+            v.clear();
+        }
+    }
+    let sent = with(&fields, &[("csrf", &csrf), ("outcome", "complete")]);
+    let pairs: Vec<(&str, &str)> = sent.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let wrong = page(s, "POST", &format!("/queue/{key}"), Some(&operator), &pairs).await;
+    assert_eq!(
+        wrong.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        wrong.html
+    );
+    assert!(
+        wrong.html.contains(r#"<div class="error" id="error-f-rehabilitation-document_date">Күнді ЖЖЖЖ-АА-КК түрінде енгізіңіз.</div>"#),
+        "{}",
+        wrong.html
+    );
+    assert!(wrong.html.contains(
+        r#"<div class="error" id="error-f-rehabilitation-issued_by">Толтыру міндетті.</div>"#
+    ));
+    assert!(
+        wrong.html.contains(r#"value="14.06.1991""#),
+        "what was typed is kept"
+    );
+    assert!(wrong.html.contains("17-3/412"));
+
+    // Right, it completes: the case goes on to the review.
+    for (k, v) in fields.iter_mut() {
+        if k == "rehabilitation.document_date" {
+            *v = "1991-06-14".into();
+        }
+        if k == "rehabilitation.issued_by" {
+            *v = "Алматы облысының прокуратурасы".into();
+        }
+    }
+    let sent = with(&fields, &[("csrf", &csrf), ("outcome", "complete")]);
+    let pairs: Vec<(&str, &str)> = sent.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let done = page(s, "POST", &format!("/queue/{key}"), Some(&operator), &pairs).await;
+    assert_eq!(done.location.as_deref(), Some("/queue"), "{}", done.html);
+    r.drain().await;
+    assert!(
+        r.history_kinds(&number)
+            .await
+            .iter()
+            .any(|(k, d)| k == "task_completed" && d["outcome"] == "complete")
+    );
+
+    // The specialist's queue: the review, due four working days before the term's end
+    // (30.11.2026: five working days after 23.11, the day of acceptance not counted).
+    let specialist = clerk(&r, "specialist1", &["provider_specialist"], "almaty").await;
+    let queue = page(s, "GET", "/queue?lang=ru", Some(&specialist), &[]).await;
+    let line = row(&queue.html, &number);
+    assert!(
+        cell(line, "step").starts_with("Рассмотрение документов"),
+        "{line}"
+    );
+    assert!(line.contains("24.11.2026 18:00"), "{line}");
+    assert_eq!(cell(line, "days-left"), "1", "{line}");
+
+    // The case page: the history, the deadlines with their evidence, the documents, the
+    // diagram with the review highlighted.
+    let case = page(s, "GET", &format!("/case/{number}"), Some(&operator), &[]).await;
+    assert_eq!(case.status, StatusCode::OK, "{}", case.html);
+    for needed in [
+        "Ақталған адамға куәлік беру",
+        "Тапсырма орындалды",
+        "нәтиже: Топтама толық — қабылдау",
+        "operator1",
+        "Мерзім басталды",
+        "30.11.2026",
+        "демалыс күні",
+        "Құжаттарды қабылдау туралы қолхат",
+        "<svg",
+        r##"fill="#ffd54fff""##,
+    ] {
+        assert!(
+            case.html.contains(needed),
+            "the case page lacks {needed}:\n{}",
+            case.html
+        );
+    }
+    assert!(!case.html.contains("<?xml"));
+
+    // Every page action is in the journal, as the API's are.
+    let (code, list, err) = audit_cli(&["list"], &r.data_dir());
+    assert_eq!(code, 0, "{err}");
+    for needed in [
+        format!("operator1 task_claimed {key}"),
+        format!("operator1 task_completed {key}"),
+        format!("operator1 case_opened {number}"),
+        "operator1 password_changed".to_string(),
+    ] {
+        assert!(
+            list.contains(&needed),
+            "the journal lacks {needed}:\n{list}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_clerk_of_another_region_may_not_open_the_case_page() {
+    let r = service().await;
+    let s = r.svc();
+    let number = r.submit(Language::Ru, false).await;
+    let astana = clerk(&r, "operator7", &["front_office_operator"], "astana").await;
+    let refused = page(s, "GET", &format!("/case/{number}"), Some(&astana), &[]).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert!(refused.html.contains("Рұқсат жоқ"), "{}", refused.html);
+    assert!(!refused.html.contains(IIN));
+    // Its queue does not show Almaty's tasks either.
+    let queue = page(s, "GET", "/queue", Some(&astana), &[]).await;
+    assert!(!queue.html.contains(&number), "{}", queue.html);
+    let key = r.task(&number, "accept_documents").await;
+    let form = page(s, "GET", &format!("/queue/{key}"), Some(&astana), &[]).await;
+    assert_eq!(form.status, StatusCode::FORBIDDEN);
+    let (_, list, _) = audit_cli(&["list"], &r.data_dir());
+    assert!(
+        list.contains(&format!("operator7 access_denied {number}")),
+        "{list}"
+    );
+    // A clerk is no administrator.
+    let admin = page(s, "GET", "/admin/accounts", Some(&astana), &[]).await;
+    assert_eq!(admin.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn an_administrator_creates_a_clerk_and_sees_the_temporary_password_once() {
+    let r = service().await;
+    let s = r.svc();
+    let temporary = s.first_administrator().await.unwrap().unwrap();
+    let admin = signed_in(s, "admin", &temporary).await;
+    change_password(s, &admin, &temporary, "Qyzmet-2026-admin").await;
+
+    let accounts = page(s, "GET", "/admin/accounts", Some(&admin), &[]).await;
+    assert_eq!(accounts.status, StatusCode::OK, "{}", accounts.html);
+    assert!(
+        accounts
+            .html
+            .contains("Мемлекеттік корпорацияның қызметкері"),
+        "role titles from the catalog"
+    );
+    let csrf = accounts.csrf();
+    let create = [
+        ("csrf", csrf.as_str()),
+        ("login", "a.seitova"),
+        ("full_name", "Сейітова Әйгерім"),
+        ("email", "a.seitova@gov4c.kz"),
+        ("roles", "front_office_operator"),
+        ("roles", "provider_specialist"),
+        ("region", "almaty"),
+    ];
+    let created = page(s, "POST", "/admin/accounts", Some(&admin), &create).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.html);
+    let re = regex::Regex::new(r#"id="temporary-password">([^<]+)<"#).unwrap();
+    let password = re.captures(&created.html).expect("the temporary password")[1].to_string();
+    assert!(password.len() >= 12);
+    assert!(
+        created
+            .html
+            .contains("Көрсетілетін қызметті берушінің маманы")
+    );
+
+    // The list shows the new account, never its password; the same login again is refused.
+    let list = page(s, "GET", "/admin/accounts", Some(&admin), &[]).await;
+    assert!(list.html.contains("Сейітова Әйгерім") && !list.html.contains(&password));
+    let again = page(s, "POST", "/admin/accounts", Some(&admin), &create).await;
+    assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(again.html.contains("Бұл логин бос емес"), "{}", again.html);
+    let no_role = [
+        ("csrf", csrf.as_str()),
+        ("login", "b.nurlanov"),
+        ("full_name", "Нұрланов Бауыржан"),
+        ("email", "b.nurlanov@gov4c.kz"),
+        ("region", "almaty"),
+    ];
+    let refused = page(s, "POST", "/admin/accounts?lang=ru", Some(&admin), &no_role).await;
+    assert!(
+        refused
+            .html
+            .contains(r#"id="error-roles">Выберите хотя бы одну роль."#),
+        "{}",
+        refused.html
+    );
+
+    // The clerk signs in with it, once, and is sent to change it.
+    let signed = page(
+        s,
+        "POST",
+        "/",
+        None,
+        &[("login", "a.seitova"), ("password", &password)],
+    )
+    .await;
+    assert_eq!(signed.location.as_deref(), Some("/password"));
+
+    // The incidents page is the administrator's too.
+    let incidents = page(s, "GET", "/admin/incidents", Some(&admin), &[]).await;
+    assert_eq!(incidents.status, StatusCode::OK);
+    assert!(
+        incidents.html.contains("Инцидент жоқ."),
+        "{}",
+        incidents.html
+    );
+
+    let (_, journal, _) = audit_cli(&["list"], &r.data_dir());
+    assert!(
+        journal.contains("admin account_created a.seitova"),
+        "{journal}"
+    );
+    assert!(
+        !journal.contains("Сейітова"),
+        "no personal data in the journal"
+    );
+}
+
+#[test]
+fn every_code_the_shipped_workflows_show_a_clerk_has_a_kazakh_and_a_russian_name() {
+    let report = qyzmet::definition::load(
+        &["workflows".into()],
+        &qyzmet::definition::Options::default(),
+    );
+    assert!(report.diagnostics.is_empty());
+    let mut missing = Vec::new();
+    let mut need = |key: String| {
+        for lang in [Lang::Kk, Lang::Ru] {
+            if text::get(lang, &key).is_none_or(str::is_empty) {
+                missing.push(format!("{key} ({lang:?})"));
+            }
+        }
+    };
+    for edge in ["failure", "otherwise", "received", "timeout"] {
+        need(format!("outcome_{edge}"));
+    }
+    for def in &report.library.definitions {
+        for result in &def.results {
+            need(format!("result_{result}"));
+        }
+        for field in def.data.values().chain(def.parameters.values()) {
+            if let qyzmet::definition::expr::Type::Enum(values) = &field.ty {
+                for v in values {
+                    need(format!("value_{v}"));
+                }
+            }
+        }
+        for step in &def.steps {
+            match &step.kind {
+                qyzmet::definition::model::StepKind::Task(task) => {
+                    for outcome in task.outcomes.keys() {
+                        need(format!("outcome_{outcome}"));
+                    }
+                }
+                qyzmet::definition::model::StepKind::Call { outcomes, .. } => {
+                    for outcome in outcomes.keys() {
+                        need(format!("outcome_{outcome}"));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    missing.sort();
+    missing.dedup();
+    assert!(
+        missing.is_empty(),
+        "names missing from web/text.rs: {missing:#?}"
+    );
+    let mut keys: Vec<&str> = text::keys().collect();
+    let all = keys.len();
+    keys.sort();
+    keys.dedup();
+    assert_eq!(keys.len(), all, "a key of web/text.rs is given twice");
+}
+
+#[tokio::test]
+async fn a_newcomer_signs_in_creates_a_clerk_and_the_clerk_takes_a_case_through_the_pages() {
+    let r = service().await;
+    let s = r.svc();
+    let temporary = s.first_administrator().await.unwrap().unwrap();
+    let number = r.submit(Language::Kk, true).await;
+
+    // The service on a real socket, as `serve` runs it.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let app = s.router();
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .await
+    });
+
+    let browser = Browser::start().await;
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("browser");
+
+    // The administrator's first sign-in: the temporary password must go first.
+    browser.goto(&format!("{base}/")).await;
+    browser.fill("#login", "admin").await;
+    browser.fill("#password", &temporary).await;
+    browser.click("#sign-in").await;
+    assert!(browser.text("#temporary").await.contains("уақытша"));
+    assert_eq!(browser.current_url().await, format!("{base}/password"));
+    browser.fill("#current", &temporary).await;
+    browser.fill("#new", "Qyzmet-2026-admin").await;
+    browser.fill("#repeat", "Qyzmet-2026-admin").await;
+    browser.click("#change-password").await;
+    browser.text("#queue-empty").await;
+
+    // A clerk of Almaty's front office, on an access request.
+    browser.click("#nav-accounts").await;
+    browser.fill("#new-login", "a.seitova").await;
+    browser.fill("#new-full-name", "Сейітова Әйгерім").await;
+    browser.fill("#new-email", "a.seitova@gov4c.kz").await;
+    browser.click("#role-front_office_operator").await;
+    browser.fill("#new-region", "almaty").await;
+    browser.click("#create").await;
+    let clerk_password = browser.text("#temporary-password").await;
+    assert!(clerk_password.len() >= 12, "{clerk_password}");
+    browser.click("#sign-out").await;
+
+    // The clerk: first sign-in, the password, the queue.
+    browser.fill("#login", "a.seitova").await;
+    browser.fill("#password", &clerk_password).await;
+    browser.click("#sign-in").await;
+    browser.fill("#current", &clerk_password).await;
+    browser.fill("#new", "Almaty-front-2026").await;
+    browser.fill("#repeat", "Almaty-front-2026").await;
+    browser.click("#change-password").await;
+    let row = format!(r#"tr[data-number="{number}"]"#);
+    let step = browser.text(&format!("{row} td.step")).await;
+    assert!(step.starts_with("Құжаттарды қабылдау"), "{step}");
+    assert_eq!(browser.text(&format!("{row} td.days-left")).await, "0");
+    browser.click(&format!("{row} button.claim")).await;
+    assert_eq!(
+        browser.text(&format!("{row} td.assignee")).await,
+        "a.seitova"
+    );
+    browser.click(&format!("{row} a.open")).await;
+
+    // The acceptance form, as the clerk fills it from the citizen's documents.
+    browser.text("#task-title").await;
+    let select = |css: &'static str, value: &'static str| {
+        let client = browser.client.clone();
+        async move {
+            let element = client
+                .wait()
+                .for_element(Locator::Css(css))
+                .await
+                .unwrap_or_else(|e| panic!("no {css}: {e}"));
+            element
+                .select_by_value(value)
+                .await
+                .unwrap_or_else(|e| panic!("cannot choose {value} in {css}: {e}"));
+        }
+    };
+    select("#f-application-kind", "certificate").await;
+    select("#f-application-by_representative", "false").await;
+    browser
+        .fill("#f-documents-identity", "identity-card.pdf")
+        .await;
+    browser
+        .fill(
+            "#f-documents-rehabilitation",
+            "rehabilitation-certificate.pdf",
+        )
+        .await;
+    select(
+        "#f-rehabilitation-document_type",
+        "rehabilitation_certificate",
+    )
+    .await;
+    browser
+        .fill("#f-rehabilitation-document_number", "17-3/412")
+        .await;
+    // A date input takes the digits in the order the browser's locale shows them; Chromium
+    // here runs in en-US: month, day, year.
+    browser
+        .fill("#f-rehabilitation-document_date", "06141991")
+        .await;
+    browser
+        .fill(
+            "#f-rehabilitation-issued_by",
+            "Алматы облысының прокуратурасы",
+        )
+        .await;
+    browser.click("#outcome-complete").await;
+    browser.text("#queue-empty").await;
+    r.drain().await;
+
+    // The case page: moved on to the review, the history says so, the diagram shows where.
+    browser.goto(&format!("{base}/case/{number}")).await;
+    let timeline = browser.text("#timeline").await;
+    assert!(timeline.contains("Тапсырма орындалды"), "{timeline}");
+    assert!(timeline.contains("a.seitova"), "{timeline}");
+    let tasks = browser.text("#case-tasks").await;
+    assert!(
+        tasks.contains("Құжаттарды қарау"),
+        "the review is open: {tasks}"
+    );
+    browser.text("#diagram svg").await;
+    let highlighted = browser
+        .client
+        .find_all(Locator::Css(r##"#diagram [fill="#ffd54fff"]"##))
+        .await
+        .unwrap();
+    assert_eq!(
+        highlighted.len(),
+        1,
+        "the review, and only it, is highlighted"
+    );
+    // The whole page in one picture: the header, the diagram, the tasks, the history, the
+    // deadlines and the documents.
+    browser.client.set_window_size(1280, 4400).await.unwrap();
+    let shot = browser.screenshot(shots.join("case-page.png")).await;
+    assert!(std::fs::read(&shot).unwrap().starts_with(b"\x89PNG"));
+    browser.goto(&format!("{base}/case/{number}?lang=ru")).await;
+    assert!(browser.text("#timeline").await.contains("Задача выполнена"));
+    browser.screenshot(shots.join("case-page-ru.png")).await;
+
+    // The journal holds every step, and its chain is intact.
+    let (code, out, err) = audit_cli(&["verify"], &r.data_dir());
+    assert_eq!(code, 0, "{out}{err}");
+    let (_, list, _) = audit_cli(&["list"], &r.data_dir());
+    for needed in [
+        "sign_in admin",
+        "password_changed admin",
+        "account_created a.seitova",
+        "sign_in a.seitova",
+        "password_changed a.seitova",
+        "a.seitova task_claimed",
+        "a.seitova task_completed",
+        &format!("a.seitova case_opened {number}"),
+    ] {
+        assert!(
+            list.contains(needed),
+            "the journal lacks {needed:?}:\n{list}"
+        );
+    }
+
+    // A clerk of another region is refused the case page, over the same socket.
+    let astana = r
+        .token("astana-kiosk", &["front_office_operator"], "astana")
+        .await;
+    let refused = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .unwrap()
+        .get(format!("{base}/case/{number}"))
+        .bearer_auth(&astana)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), reqwest::StatusCode::FORBIDDEN);
+    assert!(refused.text().await.unwrap().contains("Рұқсат жоқ"));
+}
