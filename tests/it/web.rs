@@ -868,6 +868,17 @@ async fn a_newcomer_signs_in_creates_a_clerk_and_the_clerk_takes_a_case_through_
     // deadlines and the documents.
     browser.client.set_window_size(1280, 4400).await.unwrap();
     let shot = browser.screenshot(shots.join("case-page.png")).await;
+    // The diagram alone, at the size a clerk sees it: target/tmp/browser/case-diagram.png.
+    let diagram = browser
+        .client
+        .find(Locator::Css("#diagram svg"))
+        .await
+        .unwrap()
+        .screenshot()
+        .await
+        .unwrap();
+    std::fs::create_dir_all(&shots).unwrap();
+    std::fs::write(shots.join("case-diagram.png"), diagram).unwrap();
     assert!(std::fs::read(&shot).unwrap().starts_with(b"\x89PNG"));
     browser.goto(&format!("{base}/case/{number}?lang=ru")).await;
     assert!(browser.text("#timeline").await.contains("Задача выполнена"));
