@@ -17,6 +17,7 @@ use crate::api::{listing_incidents, retrying};
 use crate::runtime::Work;
 use crate::service::Service;
 
+/// `GET /admin/incidents`: the jobs waiting for an administrator, each with a Retry button.
 pub async fn incidents(State(service): State<Service>, ctx: Ctx, Clerk(p): Clerk) -> PageResult {
     let lang = ctx.lang;
     let rows = listing_incidents(&service.engine, &p).await?;
@@ -50,6 +51,7 @@ pub async fn incidents(State(service): State<Service>, ctx: Ctx, Clerk(p): Clerk
     ))
 }
 
+/// `POST /admin/incidents/{key}/retry`: a fresh budget for one incident, then the list again.
 pub async fn retry(
     State(service): State<Service>,
     ctx: Ctx,
@@ -60,6 +62,7 @@ pub async fn retry(
     Ok(Redirect::to("/admin/incidents").into_response())
 }
 
+/// `GET /admin/accounts`: every account and the form that grants an access request.
 pub async fn accounts(State(service): State<Service>, ctx: Ctx, Clerk(p): Clerk) -> PageResult {
     accounts_page(&service, &ctx, &p, StatusCode::OK, &Draft::default()).await
 }
@@ -145,6 +148,8 @@ async fn accounts_page(
     ))
 }
 
+/// `POST /admin/accounts`: creates the account and shows its temporary password, once;
+/// a mistake comes back beside its field with what was typed.
 pub async fn create(
     State(service): State<Service>,
     ctx: Ctx,

@@ -16,6 +16,7 @@ use crate::runtime::{HistoryEntry, Status, Work};
 use crate::service::Service;
 use crate::worker::{self, Shared};
 
+/// `GET /case/{number}`: the case page, for the staff of the case's region.
 pub async fn page(
     State(service): State<Service>,
     ctx: Ctx,

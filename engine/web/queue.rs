@@ -20,6 +20,7 @@ use crate::service::Service;
 use crate::store::TaskRow;
 use crate::worker;
 
+/// `GET /queue`: the clerk's queue, most urgent first.
 pub async fn list(State(service): State<Service>, ctx: Ctx, Clerk(p): Clerk) -> PageResult {
     let engine = &service.engine;
     let rows = api::queue(engine, &p, None, None, None).await?;
@@ -87,6 +88,7 @@ struct Sent {
     errors: Vec<FieldError>,
 }
 
+/// `GET /queue/{key}`: a task's form, for a clerk of its role and region.
 pub async fn form(
     State(service): State<Service>,
     ctx: Ctx,
@@ -309,6 +311,8 @@ fn field_error(decl: Option<&FieldDef>, message: &str, lang: Lang) -> String {
     })
 }
 
+/// `POST /queue/{key}`: completes the task with the outcome whose button was pressed; the
+/// form's mistakes come back beside their fields, with what was typed kept.
 pub async fn complete(
     State(service): State<Service>,
     ctx: Ctx,
@@ -364,6 +368,7 @@ fn back(form: &Fields, key: &str) -> Response {
     }
 }
 
+/// `POST /queue/{key}/claim`: the clerk takes the task.
 pub async fn claim(
     State(service): State<Service>,
     ctx: Ctx,
@@ -375,6 +380,7 @@ pub async fn claim(
     Ok(back(&form, &key))
 }
 
+/// `POST /queue/{key}/unclaim`: the clerk puts the task back in the queue.
 pub async fn unclaim(
     State(service): State<Service>,
     ctx: Ctx,

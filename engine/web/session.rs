@@ -42,6 +42,7 @@ fn start_page(must_change_password: bool) -> &'static str {
     }
 }
 
+/// `GET /`: the sign-in form; someone signed in already goes on to their start page.
 pub async fn sign_in_page(ctx: Ctx, Visitor(visitor): Visitor) -> PageResult {
     if let Some(p) = visitor {
         return Ok(Redirect::to(start_page(p.account.must_change_password)).into_response());
@@ -67,6 +68,7 @@ fn sign_in_form(
     )
 }
 
+/// `POST /`: signs in and sets the API's session cookie; a refusal is said beside the form.
 pub async fn sign_in(State(service): State<Service>, ctx: Ctx, form: Fields) -> PageResult {
     let login = form.text("login");
     let outcome = auth::signing_in(
@@ -117,6 +119,7 @@ fn refusal(why: Refusal, lang: Lang) -> String {
     }
 }
 
+/// `GET /password`: the password change, which a temporary password must go through first.
 pub async fn password_page(ctx: Ctx, Person(p): Person) -> PageResult {
     Ok(password_form(&ctx, &p, StatusCode::OK, json!({})))
 }
@@ -139,6 +142,7 @@ fn password_form(
     )
 }
 
+/// `POST /password`: changes the password; each mistake is said beside its field.
 pub async fn change_password(
     State(service): State<Service>,
     ctx: Ctx,
@@ -187,6 +191,7 @@ fn rule_key(rule: accounts::Rule) -> &'static str {
     }
 }
 
+/// `POST /signout`: ends the session and clears its cookie.
 pub async fn sign_out(State(service): State<Service>, Person(p): Person) -> PageResult {
     auth::signing_out(&service.engine, &p).await?;
     Ok((

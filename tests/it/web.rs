@@ -292,6 +292,18 @@ async fn the_temporary_password_leads_to_its_change_and_a_form_without_its_csrf_
     )
     .await;
     assert_eq!(wrong_token.status, StatusCode::FORBIDDEN);
+    // A form body over 64 KiB is refused before anyone reads it.
+    let huge = "x".repeat(70 * 1024);
+    let too_large = page(
+        s,
+        "POST",
+        "/password",
+        Some(&cookie),
+        &[("csrf", &csrf), ("current", &huge)],
+    )
+    .await;
+    assert_eq!(too_large.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(too_large.html.contains("64 КБ"), "{}", too_large.html);
 
     // Each mistake is said beside its field.
     let mismatch = page(
@@ -833,6 +845,19 @@ async fn a_newcomer_signs_in_creates_a_clerk_and_the_clerk_takes_a_case_through_
     browser
         .fill("#f-rehabilitation-document_date", "06141991")
         .await;
+    let typed = browser
+        .client
+        .find(Locator::Css("#f-rehabilitation-document_date"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(
+        typed.as_deref(),
+        Some("1991-06-14"),
+        "the date input took the digits in another order: Chromium's locale is not en-US"
+    );
     browser
         .fill(
             "#f-rehabilitation-issued_by",
