@@ -101,6 +101,22 @@ struct Parsed {
 
 /// Loads and checks every workflow file under `paths` (files or folders).
 pub fn load(paths: &[PathBuf], options: &Options) -> Report {
+    load_inner(paths, options, None)
+}
+
+/// Loads and checks the workflows folder `root` as [`load`] does, as it would be with `text`
+/// written to `file` (a path under `root`; it need not exist, and if it does, `text` stands
+/// in for what it holds). This is what a deployment checks before it writes the file: what
+/// it accepts, the next start loads. Problems in `text` are reported at `file`.
+pub fn load_with(root: &Path, file: &Path, text: &str, options: &Options) -> Report {
+    load_inner(
+        std::slice::from_ref(&root.to_path_buf()),
+        options,
+        Some((file, text)),
+    )
+}
+
+fn load_inner(paths: &[PathBuf], options: &Options, extra: Option<(&Path, &str)>) -> Report {
     let mut report = Report::default();
     let Some(catalog_file) = options
         .catalog
@@ -160,6 +176,9 @@ pub fn load(paths: &[PathBuf], options: &Options) -> Report {
             files.insert(file, true);
         }
     }
+    if let Some((file, _)) = extra {
+        files.insert(file.to_path_buf(), true);
+    }
     for file in workflow_files(&root.join(SHARED_DIR)) {
         files.entry(file).or_insert(false);
     }
@@ -169,7 +188,8 @@ pub fn load(paths: &[PathBuf], options: &Options) -> Report {
         if requested {
             report.files += 1;
         }
-        match parse_file(&file, options.lang) {
+        let text = extra.filter(|(f, _)| *f == file).map(|(_, t)| t);
+        match parse_file(&file, text, options.lang) {
             Ok(p) => parsed.push(Parsed { requested, ..p }),
             Err(diags) => report.diagnostics.extend(diags),
         }
@@ -299,9 +319,12 @@ fn template_problems(
         .collect()
 }
 
-/// Parses one file and checks its shape.
-fn parse_file(file: &Path, lang: Lang) -> Result<Parsed, Vec<Diagnostic>> {
-    let doc = yaml::read(file)?;
+/// Parses one file (or `text` given for it) and checks its shape.
+fn parse_file(file: &Path, text: Option<&str>, lang: Lang) -> Result<Parsed, Vec<Diagnostic>> {
+    let doc = match text {
+        Some(text) => yaml::parse(file, text)?,
+        None => yaml::read(file)?,
+    };
     let mut problems = Problems::default();
     schema::check_shape(&doc, schema::workflow(), &mut problems);
     if !problems.0.is_empty() {

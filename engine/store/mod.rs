@@ -121,6 +121,94 @@ pub struct TaskRow {
     pub created_at: DateTime<Utc>,
 }
 
+/// A task's status as a queue filters by it (closed tasks are in no queue).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskStatus {
+    /// Waiting in the queue.
+    Open,
+    /// Taken by a clerk.
+    Claimed,
+}
+
+impl TaskStatus {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskStatus::Open => "open",
+            TaskStatus::Claimed => "claimed",
+        }
+    }
+}
+
+/// Which due times a task query keeps. Tasks without a due time are never overdue.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Due {
+    /// Any, and none.
+    #[default]
+    Any,
+    /// Due before this time (`due_at < t`): overdue, when `t` is now.
+    Before(DateTime<Utc>),
+    /// Not due before this time, or not due at all (`due_at >= t` or none).
+    NotBefore(DateTime<Utc>),
+    /// Due by `to` (inclusive), and not before `from` (inclusive) when given.
+    Window {
+        /// The earliest due time kept.
+        from: Option<DateTime<Utc>>,
+        /// The latest due time kept.
+        to: DateTime<Utc>,
+    },
+}
+
+/// What a task list is ordered by.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum TaskSort {
+    /// The due time (tasks without one last), then the creation time.
+    #[default]
+    Due,
+    /// The creation time.
+    Created,
+}
+
+/// Which open and claimed tasks to list, and which page of them ([`Store::task_page`]).
+#[derive(Debug, Clone, Default)]
+pub struct TaskQuery {
+    /// Tasks of these roles only; `None`: any role.
+    pub roles: Option<Vec<String>>,
+    /// Of this region only.
+    pub region: Option<String>,
+    /// Of this case (registration number) only.
+    pub case: Option<String>,
+    /// Open only, or claimed only; `None`: both.
+    pub status: Option<TaskStatus>,
+    /// Claimed by this login only.
+    pub assignee: Option<String>,
+    /// By due time.
+    pub due: Due,
+    /// The order.
+    pub sort: TaskSort,
+    /// Latest (or last created) first.
+    pub descending: bool,
+    /// At most this many rows.
+    pub limit: u32,
+    /// After skipping this many.
+    pub offset: u32,
+}
+
+/// A definition version as deployed: its text and the hash a start checks it against.
+#[derive(Debug, Clone)]
+pub struct DefinitionRow {
+    /// The service (or sub-workflow) id.
+    pub service: String,
+    /// The version label.
+    pub version: String,
+    /// The hash of the text (`worker::content_hash`).
+    pub hash: String,
+    /// The text as deployed.
+    pub source: String,
+    /// When it was first deployed.
+    pub deployed_at: DateTime<Utc>,
+}
+
 /// A due timer.
 #[derive(Debug, Clone)]
 pub struct TimerRow {
@@ -141,7 +229,7 @@ pub struct JobRow {
     pub key: String,
     /// The case.
     pub case_id: i64,
-    /// The work.
+    /// The work: a data request, a notification, a document or a stage report, by `kind`.
     pub work: Work,
     /// `pending`, `done` or `incident`.
     pub status: String,
@@ -257,36 +345,69 @@ impl Store {
         Ok(row.map(|r| (r.get(0), r.get(1))))
     }
 
-    /// Open and claimed tasks, most urgent first, optionally for a role and a region.
+    /// Open and claimed tasks, most urgent first, optionally for a role and a region (at
+    /// most 1000): the engine's own look at a case's or a queue's tasks.
     pub async fn tasks(
         &self,
         role: Option<&str>,
         region: Option<&str>,
         case: Option<&str>,
     ) -> Result<Vec<TaskRow>, Error> {
-        // The statement names only the filters given, so each can use its index: the queue
-        // by (status, role), a case's tasks by case id. (`?1 is null or role = ?1` reads the
-        // whole table, closed tasks and all, on every look at a queue.)
-        let mut sql = String::from(
-            "select key, number, step, role, region, status, assignee, due_at, created_at from tasks \
-             where status in ('open', 'claimed')",
+        let query = TaskQuery {
+            roles: role.map(|r| vec![r.to_string()]),
+            region: region.map(str::to_string),
+            case: case.map(str::to_string),
+            limit: 1000,
+            ..TaskQuery::default()
+        };
+        Ok(self.task_page(&query).await?.0)
+    }
+
+    /// One page of the open and claimed tasks `query` selects, in its order, and how many
+    /// it selects in all.
+    pub async fn task_page(&self, query: &TaskQuery) -> Result<(Vec<TaskRow>, u64), Error> {
+        if query.roles.as_ref().is_some_and(Vec::is_empty) {
+            return Ok((Vec::new(), 0));
+        }
+        let (filter, binds) = task_filter(query);
+        let direction = if query.descending { "desc" } else { "asc" };
+        // Tasks without a due time come last in either direction; the key breaks ties, so
+        // that pages neither overlap nor skip.
+        let order = match query.sort {
+            TaskSort::Due => format!(
+                "due_at is null, due_at {direction}, created_at {direction}, key {direction}"
+            ),
+            TaskSort::Created => format!("created_at {direction}, key {direction}"),
+        };
+        // The total rides on every row (a window over the filtered rows), so one statement
+        // answers both; only a page past the end, which has no row to carry it, asks again.
+        let sql = format!(
+            "select key, number, step, role, region, status, assignee, due_at, created_at, \
+             count(*) over () from tasks where {filter} order by {order} limit ? offset ?"
         );
-        if role.is_some() {
-            sql.push_str(" and role = ?");
+        let mut page = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for value in &binds {
+            page = page.bind(value.as_str());
         }
-        if region.is_some() {
-            sql.push_str(" and region = ?");
-        }
-        if case.is_some() {
-            sql.push_str(" and case_id = (select id from cases where number = ?)");
-        }
-        sql.push_str(" order by due_at is null, due_at, created_at limit 1000");
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for value in [role, region, case].into_iter().flatten() {
-            query = query.bind(value);
-        }
-        let rows = query.fetch_all(&self.pool).await?;
-        rows.iter().map(task_row).collect()
+        let rows = page
+            .bind(i64::from(query.limit))
+            .bind(i64::from(query.offset))
+            .fetch_all(&self.pool)
+            .await?;
+        let total = match rows.first() {
+            Some(r) => r.get::<i64, _>(9) as u64,
+            None if query.offset == 0 && query.limit > 0 => 0,
+            None => {
+                let sql = format!("select count(*) from tasks where {filter}");
+                let mut count = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for value in &binds {
+                    count = count.bind(value.as_str());
+                }
+                count.fetch_one(&self.pool).await?.get::<i64, _>(0) as u64
+            }
+        };
+        let tasks = rows.iter().map(task_row).collect::<Result<_, _>>()?;
+        Ok((tasks, total))
     }
 
     /// One task, whatever its status.
@@ -304,6 +425,35 @@ impl Store {
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(job_row).collect()
+    }
+
+    /// The definition versions deployed (every version a start loaded, and those deployed
+    /// through the API for the next start), of one service or all, by service and version.
+    pub async fn definitions(&self, service: Option<&str>) -> Result<Vec<DefinitionRow>, Error> {
+        let rows = match service {
+            Some(service) => sqlx::query(
+                "select service, version, hash, source, created_at from definitions where service = ? order by service, version",
+            )
+            .bind(service)
+            .fetch_all(&self.pool)
+            .await?,
+            None => sqlx::query(
+                "select service, version, hash, source, created_at from definitions order by service, version",
+            )
+            .fetch_all(&self.pool)
+            .await?,
+        };
+        rows.iter()
+            .map(|r| {
+                Ok(DefinitionRow {
+                    service: r.get(0),
+                    version: r.get(1),
+                    hash: r.get(2),
+                    source: r.get(3),
+                    deployed_at: parse_ts(r.get(4))?,
+                })
+            })
+            .collect()
     }
 
     /// Counts for the health page and the tests: cases by status, jobs by status.
@@ -360,6 +510,59 @@ fn task_row(r: &sqlx::sqlite::SqliteRow) -> Result<TaskRow, Error> {
         due_at: r.get::<Option<&str>, _>(7).map(parse_ts).transpose()?,
         created_at: parse_ts(r.get(8))?,
     })
+}
+
+/// The `where` clause of a task query and its bound values, in order. It names only the
+/// filters given, so each can use its index: a queue by `tasks_queue` (status, role, region,
+/// due_at), a case's tasks by `tasks_by_case`. (`?1 is null or role = ?1` would read the whole
+/// table, closed tasks and all, on every look at a queue.)
+fn task_filter(query: &TaskQuery) -> (String, Vec<String>) {
+    let mut sql = String::new();
+    let mut binds = Vec::new();
+    match query.status {
+        Some(status) => {
+            sql.push_str("status = ?");
+            binds.push(status.as_str().to_string());
+        }
+        None => sql.push_str("status in ('open', 'claimed')"),
+    }
+    if let Some(roles) = &query.roles {
+        let marks = vec!["?"; roles.len()].join(", ");
+        sql.push_str(&format!(" and role in ({marks})"));
+        binds.extend(roles.iter().cloned());
+    }
+    if let Some(region) = &query.region {
+        sql.push_str(" and region = ?");
+        binds.push(region.clone());
+    }
+    if let Some(case) = &query.case {
+        sql.push_str(" and case_id = (select id from cases where number = ?)");
+        binds.push(case.clone());
+    }
+    if let Some(assignee) = &query.assignee {
+        sql.push_str(" and assignee = ?");
+        binds.push(assignee.clone());
+    }
+    match query.due {
+        Due::Any => {}
+        Due::Before(t) => {
+            sql.push_str(" and due_at < ?");
+            binds.push(ts(t));
+        }
+        Due::NotBefore(t) => {
+            sql.push_str(" and (due_at is null or due_at >= ?)");
+            binds.push(ts(t));
+        }
+        Due::Window { from, to } => {
+            if let Some(from) = from {
+                sql.push_str(" and due_at >= ?");
+                binds.push(ts(from));
+            }
+            sql.push_str(" and due_at <= ?");
+            binds.push(ts(to));
+        }
+    }
+    (sql, binds)
 }
 
 fn job_row(r: &sqlx::sqlite::SqliteRow) -> Result<JobRow, Error> {

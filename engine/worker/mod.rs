@@ -89,6 +89,9 @@ pub struct Shared {
     pub work_ready: Notify,
     /// The registration-number prefix.
     pub number_prefix: String,
+    /// The workflows folder the definitions were loaded from: where a version deployed
+    /// through the API is written, to be loaded at the next start.
+    pub workflows: PathBuf,
 }
 
 impl Shared {
@@ -216,6 +219,7 @@ impl Engine {
             calendars,
             work_ready: Notify::new(),
             number_prefix: config.number_prefix,
+            workflows: config.workflows,
         });
         let (tx, rx) = mpsc::channel(4 * writer::MAX_BATCH);
         let conn = store.writer().await?;
@@ -617,7 +621,9 @@ async fn recover(store: &Store) -> Result<(), Error> {
 }
 
 /// A stable hash of a definition's text (FNV-1a, 64 bits): a fingerprint, not a secret.
-fn content_hash(text: &str) -> String {
+/// What the `definitions` table keeps of each deployed version, so that a start refuses a
+/// version whose text changed since.
+pub fn content_hash(text: &str) -> String {
     let mut h: u64 = 0xcbf29ce484222325;
     for b in text.bytes() {
         h ^= u64::from(b);
