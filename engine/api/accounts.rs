@@ -2,30 +2,40 @@
 //! new request, and API tokens for systems (seeds/003 items 19-29). Every change is made by
 //! `crate::accounts`, which journals it in the same transaction.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::auth::{Principal, account_error};
-use super::{ApiError, ApiResult, Body, Source};
+use super::{ApiError, ApiResult, Body, ErrorBody, Source};
 use crate::accounts::{self, BlockReason, NewAccount, Role};
 use crate::store;
 use crate::worker::Engine;
 
 /// The accounts endpoints; every one is the administrator's.
-pub fn router() -> Router<Engine> {
-    Router::new()
-        .route("/accounts", get(list).post(create))
-        .route("/accounts/{login}/block", post(block))
-        .route("/accounts/{login}/reactivate", post(reactivate))
-        .route("/accounts/{login}/tokens", post(token))
+pub(crate) fn routes() -> OpenApiRouter<Engine> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(block))
+        .routes(routes!(reactivate))
+        .routes(routes!(token))
 }
 
+/// Every account, without password hashes; the administrator's.
+#[utoipa::path(
+    get,
+    path = "/accounts",
+    tag = "accounts",
+    responses((status = 200, description = "Every account: `login`, `full_name`, `email`, `roles`, `region`, `status`, `must_change_password`, the sign-in and password times and counters", body = Vec<Object>)),
+)]
 async fn list(State(engine): State<Engine>, p: Principal) -> ApiResult<Json<Value>> {
-    Ok(Json(json!(listing(&engine, &p).await?)))
+    let accounts = listing(&engine, &p).await?;
+    Ok(Json(super::to_json(&accounts)?))
 }
 
 /// Every account; the administrator's only.
@@ -40,7 +50,7 @@ pub async fn listing(engine: &Engine, p: &Principal) -> ApiResult<Vec<accounts::
 }
 
 /// An access request granted (seeds/003 item 19, appendix 2).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateBody {
     /// The login.
@@ -49,7 +59,10 @@ pub struct CreateBody {
     pub full_name: String,
     /// The corporate e-mail.
     pub email: String,
-    /// The roles.
+    /// The roles: `front_office_operator`, `provider_specialist`,
+    /// `state_corporation_specialist`, `head_of_department`, `methodologist`,
+    /// `administrator`.
+    #[schema(value_type = Vec<String>)]
     pub roles: Vec<Role>,
     /// The region.
     pub region: String,
@@ -93,24 +106,63 @@ pub async fn registering(
         .await?)
 }
 
+/// An account created.
+#[derive(Debug, Serialize, ToSchema)]
+struct Created {
+    /// The login.
+    login: String,
+    /// The roles.
+    #[schema(value_type = Vec<String>)]
+    roles: Vec<Role>,
+    /// The region.
+    region: String,
+    /// The temporary password, shown this once; it must be changed at the first sign-in.
+    temporary_password: String,
+}
+
+/// Creates an account on an access request; answers its temporary password, once.
+#[utoipa::path(
+    post,
+    path = "/accounts",
+    tag = "accounts",
+    request_body = CreateBody,
+    responses(
+        (status = 201, description = "Created", body = Created),
+        (status = 409, description = "The login is taken", body = ErrorBody),
+        (status = 422, description = "The body is wrong, the login malformed, no role, or an unknown region", body = ErrorBody),
+    ),
+)]
 async fn create(
     State(engine): State<Engine>,
     source: Source,
     p: Principal,
     Body(body): Body<CreateBody>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<Created>)> {
     let (account, temporary) = creating(&engine, &p, body, source.0).await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({
-            "login": account.login,
-            "roles": account.roles,
-            "region": account.region,
-            "temporary_password": temporary,
-        })),
+        Json(Created {
+            login: account.login,
+            roles: account.roles,
+            region: account.region,
+            temporary_password: temporary,
+        }),
     ))
 }
 
+/// Blocks an account (its sessions and tokens stop working).
+#[utoipa::path(
+    post,
+    path = "/accounts/{login}/block",
+    tag = "accounts",
+    params(("login" = String, Path, description = "The account's login")),
+    responses(
+        (status = 204, description = "Blocked"),
+        (status = 200, description = "It was blocked already"),
+        (status = 404, description = "No such account", body = ErrorBody),
+        (status = 422, description = "The login is malformed", body = ErrorBody),
+    ),
+)]
 async fn block(
     State(engine): State<Engine>,
     Path(login): Path<String>,
@@ -144,12 +196,33 @@ async fn block(
     })
 }
 
+/// A new temporary password of a reactivated account.
+#[derive(Debug, Serialize, ToSchema)]
+struct Reactivated {
+    /// The login.
+    login: String,
+    /// The temporary password, shown this once.
+    temporary_password: String,
+}
+
+/// Reactivates a blocked account on a new access request, with a new temporary password.
+#[utoipa::path(
+    post,
+    path = "/accounts/{login}/reactivate",
+    tag = "accounts",
+    params(("login" = String, Path, description = "The account's login")),
+    responses(
+        (status = 200, description = "Active again", body = Reactivated),
+        (status = 404, description = "No such account", body = ErrorBody),
+        (status = 422, description = "The login is malformed", body = ErrorBody),
+    ),
+)]
 async fn reactivate(
     State(engine): State<Engine>,
     Path(login): Path<String>,
     source: Source,
     p: Principal,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Reactivated>> {
     p.require(&[Role::Administrator])?;
     let by = p.login().to_string();
     let source = source.0;
@@ -163,23 +236,46 @@ async fn reactivate(
         })
         .await?
         .map_err(account_error)?;
-    Ok(Json(
-        json!({ "login": who, "temporary_password": temporary }),
-    ))
+    Ok(Json(Reactivated {
+        login: who,
+        temporary_password: temporary,
+    }))
 }
 
-#[derive(Debug, Deserialize)]
+/// An API token to issue.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct TokenBody {
+    /// What it is for (`portal`, `prometheus`).
     name: String,
 }
 
+/// A token issued.
+#[derive(Debug, Serialize, ToSchema)]
+struct Token {
+    /// The token, shown this once (only its hash is kept): `Authorization: Bearer <token>`.
+    token: String,
+}
+
+/// Issues an API token that acts as the account, for a system (the portal, Prometheus).
+#[utoipa::path(
+    post,
+    path = "/accounts/{login}/tokens",
+    tag = "accounts",
+    params(("login" = String, Path, description = "The account's login")),
+    request_body = TokenBody,
+    responses(
+        (status = 201, description = "Issued", body = Token),
+        (status = 404, description = "No such account", body = ErrorBody),
+        (status = 422, description = "The body is wrong, or the login malformed", body = ErrorBody),
+    ),
+)]
 async fn token(
     State(engine): State<Engine>,
     Path(login): Path<String>,
     p: Principal,
     Body(body): Body<TokenBody>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<Token>)> {
     p.require(&[Role::Administrator])?;
     let account = store::accounts::account_by_login(
         &engine.store().pool,
@@ -204,5 +300,5 @@ async fn token(
             tracing::error!(error = %e, "issuing a token failed");
             ApiError::Internal
         })?;
-    Ok((StatusCode::CREATED, Json(json!({ "token": token }))))
+    Ok((StatusCode::CREATED, Json(Token { token })))
 }

@@ -14,17 +14,19 @@
 //! **Architecture Invariant:** a handler that acts for someone takes a [`Principal`]; the
 //! actor of what it does is the principal's login, never a name from the request body.
 
+use axum::Json;
 use axum::extract::{FromRef, FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, post};
-use axum::{Json, Router};
 use chrono::{DateTime, Duration, Utc};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::{ApiError, ApiResult, Body, Source};
+use super::{ApiError, ApiResult, Body, ErrorBody, Source};
 use crate::accounts::{self, Account, Role, Session, SignIn};
 use crate::store;
 use crate::worker::Engine;
@@ -229,18 +231,38 @@ pub fn cleared_cookie() -> HeaderValue {
 }
 
 /// The session endpoints.
-pub fn router() -> Router<Engine> {
-    Router::new()
-        .route("/session", post(sign_in).get(whoami))
-        .route("/session", delete(sign_out))
-        .route("/session/password", post(change_password))
+pub(crate) fn routes() -> OpenApiRouter<Engine> {
+    OpenApiRouter::new()
+        .routes(routes!(sign_in, whoami, sign_out))
+        .routes(routes!(change_password))
 }
 
-#[derive(Debug, Deserialize)]
+/// A sign-in.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct SignInBody {
+    /// The login.
     login: String,
+    /// The password.
     password: String,
+}
+
+/// Who is signed in.
+#[derive(Debug, Serialize, ToSchema)]
+struct Me {
+    /// The login.
+    login: String,
+    /// The roles.
+    #[schema(value_type = Vec<String>)]
+    roles: Vec<Role>,
+    /// The region (`kz`: the whole republic).
+    region: String,
+    /// The temporary password must be changed before anything else.
+    must_change_password: bool,
+    /// The session's CSRF token, to send as `X-CSRF-Token` with the cookie on every call
+    /// that is not a GET; only in the answer to the sign-in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    csrf_token: Option<String>,
 }
 
 /// Signs in; what the page and the API share.
@@ -262,6 +284,21 @@ pub async fn signing_in(
         .map_err(account_error)
 }
 
+/// Signs in with a login and a password; sets the session cookie and answers the session's
+/// CSRF token. Five wrong passwords lock the account for 15 minutes, ten block it.
+#[utoipa::path(
+    post,
+    path = "/session",
+    tag = "session",
+    security(()),
+    request_body = SignInBody,
+    responses(
+        (status = 200, description = "Signed in; the `Set-Cookie` header carries the session", body = Me,
+            headers(("set-cookie" = String, description = "`qyzmet_session=…; HttpOnly; Secure; SameSite=Strict`"))),
+        (status = 401, description = "Wrong login or password, locked or blocked (`sign_in_refused`)", body = ErrorBody),
+        (status = 422, description = "The body is wrong", body = ErrorBody),
+    ),
+)]
 async fn sign_in(
     State(engine): State<Engine>,
     source: Source,
@@ -280,28 +317,44 @@ async fn sign_in(
                 header::SET_COOKIE,
                 session_cookie(&token, session.expires_at, now),
             )],
-            Json(json!({
-                "login": account.login,
-                "roles": account.roles,
-                "region": account.region,
-                "must_change_password": must_change_password,
-                "csrf_token": session.csrf_token,
-            })),
+            Json(Me {
+                login: account.login,
+                roles: account.roles,
+                region: account.region,
+                must_change_password,
+                csrf_token: Some(session.csrf_token),
+            }),
         )
             .into_response()),
         SignIn::Refused(why) => Err(ApiError::SignInRefused(why.to_string())),
     }
 }
 
-async fn whoami(Signed(p): Signed) -> Json<Value> {
-    Json(json!({
-        "login": p.account.login,
-        "roles": p.account.roles,
-        "region": p.account.region,
-        "must_change_password": p.account.must_change_password,
-    }))
+/// Who the session or token signs in, also while the temporary password waits to be
+/// changed.
+#[utoipa::path(
+    get,
+    path = "/session",
+    tag = "session",
+    responses((status = 200, description = "The principal", body = Me)),
+)]
+async fn whoami(Signed(p): Signed) -> Json<Me> {
+    Json(Me {
+        login: p.account.login,
+        roles: p.account.roles,
+        region: p.account.region,
+        must_change_password: p.account.must_change_password,
+        csrf_token: None,
+    })
 }
 
+/// Ends the session and clears the cookie (a token has no session to end).
+#[utoipa::path(
+    delete,
+    path = "/session",
+    tag = "session",
+    responses((status = 204, description = "Signed out; the cookie is cleared")),
+)]
 async fn sign_out(State(engine): State<Engine>, Signed(p): Signed) -> ApiResult<Response> {
     signing_out(&engine, &p).await?;
     Ok((
@@ -341,10 +394,14 @@ pub async fn signing_out(engine: &Engine, p: &Principal) -> Result<(), ApiError>
     Ok(())
 }
 
-#[derive(Debug, Deserialize)]
+/// A password change.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct PasswordBody {
+    /// The password in use (the temporary one, at first).
     current: String,
+    /// The new one, by the policy (`accounts::password`): long enough, with a letter and a
+    /// digit, not the login.
     new: String,
 }
 
@@ -382,6 +439,18 @@ pub async fn password_change(
         .await?)
 }
 
+/// Changes the principal's password; what a session with the temporary password must do
+/// first.
+#[utoipa::path(
+    post,
+    path = "/session/password",
+    tag = "session",
+    request_body = PasswordBody,
+    responses(
+        (status = 204, description = "Changed"),
+        (status = 422, description = "The current password is wrong, or the new one breaks the policy; `fields` says which", body = ErrorBody),
+    ),
+)]
 async fn change_password(
     State(engine): State<Engine>,
     source: Source,

@@ -10,19 +10,22 @@
 //!
 //! The request bodies other systems send are theirs to shape, so mistakes come back in the
 //! API's error shape with the reason, and a body that names no case we know is a 404, not
-//! a 500.
+//! a 500. Every one needs a principal: the systems' own API tokens for the answers and the
+//! delivery reports, an administrator for the metrics and the replay.
 
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::auth::Principal;
-use super::{ApiError, ApiResult, Body};
+use super::{ApiError, ApiResult, Body, ErrorBody};
 use crate::accounts::Role;
 use crate::runtime::Actor;
 use crate::service::Service;
@@ -30,14 +33,25 @@ use crate::worker::{self, writer::Note};
 
 /// The integration endpoints over a running service.
 pub fn router(service: Service) -> Router {
-    Router::new()
-        .route("/metrics", get(metrics))
-        .route("/gateway/answers", post(gateway_answer))
-        .route("/notify/sms/status", post(sms_status))
-        .route("/monitoring/replay", post(replay))
-        .with_state(service)
+    routes().with_state(service).split_for_parts().0
 }
 
+/// Every route of [`router`], each registered with its documentation.
+pub(crate) fn routes() -> OpenApiRouter<Service> {
+    OpenApiRouter::new()
+        .routes(routes!(metrics))
+        .routes(routes!(gateway_answer))
+        .routes(routes!(sms_status))
+        .routes(routes!(replay))
+}
+
+/// The Prometheus metrics (OpenMetrics text); an administrator's token or session.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "integrations",
+    responses((status = 200, description = "Requests per connector, latency, failures, open circuit breakers, outbox depth, open incidents, cases per service and state", body = String, content_type = "application/openmetrics-text")),
+)]
 async fn metrics(State(s): State<Service>, p: Principal) -> ApiResult<impl IntoResponse> {
     p.require(&[Role::Administrator])?;
     let text = s.metrics.render(&*s.ledger).await;
@@ -60,6 +74,22 @@ fn system(p: &Principal) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// The gateway's asynchronous channel delivers an answer (a SOAP `SendMessage` body): it
+/// becomes a message to the case whose request its `correlationId` names. A system's token
+/// only.
+#[utoipa::path(
+    post,
+    path = "/gateway/answers",
+    tag = "integrations",
+    security(("bearer" = [])),
+    request_body(content = String, content_type = "text/xml", description = "The SOAP envelope"),
+    responses(
+        (status = 202, description = "Delivered to its case"),
+        (status = 404, description = "No case waits for this answer", body = ErrorBody),
+        (status = 409, description = "The case is closed", body = ErrorBody),
+        (status = 422, description = "Not an answer the gateway sends", body = ErrorBody),
+    ),
+)]
 async fn gateway_answer(
     State(s): State<Service>,
     p: Principal,
@@ -82,7 +112,26 @@ async fn gateway_answer(
     Ok(StatusCode::ACCEPTED)
 }
 
-async fn sms_status(State(s): State<Service>, Body(body): Body<Value>) -> ApiResult<StatusCode> {
+/// An SMS aggregator's delivery report: it becomes a line in the case history. A system's
+/// token only.
+#[utoipa::path(
+    post,
+    path = "/notify/sms/status",
+    tag = "integrations",
+    security(("bearer" = [])),
+    request_body(content = Object, description = "The report as the configured aggregator sends it (its message id and status at the configured JSON pointers)"),
+    responses(
+        (status = 204, description = "Noted in the case history"),
+        (status = 404, description = "No SMS we sent has this provider id", body = ErrorBody),
+        (status = 422, description = "Not a report this aggregator sends", body = ErrorBody),
+    ),
+)]
+async fn sms_status(
+    State(s): State<Service>,
+    p: Principal,
+    Body(body): Body<Value>,
+) -> ApiResult<StatusCode> {
+    system(&p)?;
     let (id, status) = s.notify.sms_callback(&body).ok_or_else(|| {
         ApiError::Invalid(
             "not a delivery report this SMS provider sends (no message id or status)".into(),
@@ -117,14 +166,46 @@ fn status_name(status: crate::notify::sms::DeliveryStatus) -> &'static str {
 }
 
 /// A date range of the stage feed to send again.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ReplayBody {
+    /// From (inclusive), RFC 3339.
     from: DateTime<Utc>,
+    /// To (exclusive), RFC 3339.
     to: DateTime<Utc>,
 }
 
-async fn replay(State(s): State<Service>, Body(body): Body<ReplayBody>) -> ApiResult<Json<Value>> {
+/// What a replay sent.
+#[derive(Debug, Serialize, ToSchema)]
+struct Replayed {
+    /// The stage reports of the range, rebuilt from the case histories.
+    reports: usize,
+    /// How many the monitoring system took.
+    posted: usize,
+    /// Those it did not, by key, with the error.
+    #[schema(value_type = Vec<Object>)]
+    failed: Value,
+}
+
+/// Sends the stage feed of a date range to the monitoring system again, rebuilt from the
+/// history with the same keys and sequence numbers; an administrator's.
+#[utoipa::path(
+    post,
+    path = "/monitoring/replay",
+    tag = "integrations",
+    request_body = ReplayBody,
+    responses(
+        (status = 200, description = "Sent", body = Replayed),
+        (status = 409, description = "No monitoring endpoint is configured", body = ErrorBody),
+        (status = 422, description = "The body is wrong, or `to` is not after `from`", body = ErrorBody),
+    ),
+)]
+async fn replay(
+    State(s): State<Service>,
+    p: Principal,
+    Body(body): Body<ReplayBody>,
+) -> ApiResult<Json<Replayed>> {
+    p.require(&[Role::Administrator])?;
     if body.to <= body.from {
         return Err(ApiError::Invalid(
             "`to` must be after `from`".into(),
@@ -143,11 +224,15 @@ async fn replay(State(s): State<Service>, Body(body): Body<ReplayBody>) -> ApiRe
             ApiError::Internal
         })?;
     let done = feed.resend(&events).await;
-    Ok(Json(json!({
-        "reports": events.len(),
-        "posted": done.posted,
-        "failed": done.failed.iter().map(|(k, e)| json!({ "key": k, "error": e })).collect::<Vec<_>>(),
-    })))
+    Ok(Json(Replayed {
+        reports: events.len(),
+        posted: done.posted,
+        failed: done
+            .failed
+            .iter()
+            .map(|(k, e)| json!({ "key": k, "error": e }))
+            .collect(),
+    }))
 }
 
 /// An answer for a case that does not exist or no longer waits is the sender's problem,

@@ -1,26 +1,37 @@
-//! The HTTP API: cases, tasks, messages, incidents, health.
+//! The HTTP API: cases, tasks, messages, incidents, definitions, health, and its OpenAPI 3
+//! document.
 //!
 //! `fn router(engine) -> Router` is the whole API, tested with `oneshot` and no socket.
 //! Errors are JSON with a stable `code` and a `message`; a 5xx says only that something
 //! failed and logs the details, which never leave the server.
+//!
+//! Every route is registered from its handler's `#[utoipa::path]` (`routes()`), so the
+//! router and `GET /openapi.json` ([`openapi`]) are built from one list and cannot differ.
 
 pub mod accounts;
 pub mod auth;
+pub mod definitions;
 pub mod integrations;
+pub mod openapi;
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRequestParts, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Deserialize;
+use chrono::Duration;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::accounts::Role;
 use crate::audit::{Action, Entry};
 use crate::runtime::{self, Actor, Language, Submission};
+use crate::store::{Due, JobRow, TaskQuery, TaskRow, TaskSort, TaskStatus};
 use crate::worker::{self, Engine};
 use auth::Principal;
+pub use openapi::{ErrorBody, openapi};
 
 /// An API error: its status, its stable code and its message.
 #[derive(Debug)]
@@ -39,6 +50,10 @@ pub enum ApiError {
     Conflict(String),
     /// 422: the request is understood but wrong (form mistakes, by field).
     Invalid(String, Value),
+    /// 413: the body is larger than the endpoint takes.
+    TooLarge(String),
+    /// 415: the body is not of a type the endpoint takes.
+    UnsupportedMediaType(String),
     /// 503: the engine is stopping.
     Unavailable,
     /// 500: details logged, never sent.
@@ -67,6 +82,13 @@ impl IntoResponse for ApiError {
             ApiError::NotFound(m) => (StatusCode::NOT_FOUND, "not_found", m, Value::Null),
             ApiError::Conflict(m) => (StatusCode::CONFLICT, "conflict", m, Value::Null),
             ApiError::Invalid(m, f) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid", m, f),
+            ApiError::TooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large", m, Value::Null),
+            ApiError::UnsupportedMediaType(m) => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                m,
+                Value::Null,
+            ),
             ApiError::Unavailable => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",
@@ -80,10 +102,11 @@ impl IntoResponse for ApiError {
                 Value::Null,
             ),
         };
-        let mut body = json!({ "code": code, "message": message });
-        if !fields.is_null() {
-            body["fields"] = fields;
-        }
+        let body = ErrorBody {
+            code: code.to_string(),
+            message,
+            fields: (!fields.is_null()).then_some(fields),
+        };
         (status, Json(body)).into_response()
     }
 }
@@ -121,6 +144,24 @@ pub(crate) type ApiResult<T> = Result<T, ApiError>;
 /// A JSON request body whose mistakes (not JSON, an unknown or missing field, a wrong type)
 /// come back in the API's error shape, `422 {"code": "invalid", ...}`, naming what is wrong.
 pub(crate) struct Body<T>(pub T);
+
+/// Query parameters whose mistakes (an unknown or repeated parameter) come back in the API's
+/// error shape, `422 {"code": "invalid", ...}`, naming the parameter.
+pub(crate) struct Params<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequestParts<S> for Params<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, ApiError> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Query(v)| Params(v))
+            .map_err(|e| ApiError::Invalid(e.body_text(), Value::Null))
+    }
+}
 
 impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<S> for Body<T> {
     type Rejection = ApiError;
@@ -162,44 +203,98 @@ pub(crate) fn record(actor: &str, action: Action, object: &str, source: &Source)
 
 /// The API over an engine.
 pub fn router(engine: Engine) -> Router {
-    Router::new()
-        .route("/health", get(health))
-        .route("/cases", post(submit))
-        .route("/cases/{number}", get(case))
-        .route("/cases/{number}/messages", post(message))
-        .route("/cases/{number}/withdraw", post(withdraw))
-        .route("/tasks", get(tasks))
-        .route("/tasks/{key}/claim", post(claim))
-        .route("/tasks/{key}/unclaim", post(unclaim))
-        .route("/tasks/{key}/complete", post(complete))
-        .route("/incidents", get(incidents))
-        .route("/incidents/{key}/retry", post(retry))
-        .merge(auth::router())
-        .merge(accounts::router())
-        .with_state(engine)
+    routes().with_state(engine).split_for_parts().0
 }
 
-async fn health(State(engine): State<Engine>) -> ApiResult<Json<Value>> {
+/// Every route of [`router`], each registered with its documentation.
+pub(crate) fn routes() -> OpenApiRouter<Engine> {
+    OpenApiRouter::new()
+        .routes(routes!(health))
+        .routes(routes!(openapi_json))
+        .routes(routes!(submit))
+        .routes(routes!(case))
+        .routes(routes!(message))
+        .routes(routes!(withdraw))
+        .routes(routes!(tasks))
+        .routes(routes!(claim))
+        .routes(routes!(unclaim))
+        .routes(routes!(complete))
+        .routes(routes!(incidents))
+        .routes(routes!(retry))
+        .merge(definitions::routes())
+        .merge(auth::routes())
+        .merge(accounts::routes())
+}
+
+/// What `GET /health` answers.
+#[derive(Debug, Serialize, ToSchema)]
+struct Health {
+    /// Always `ok`: the engine answered.
+    status: String,
+    /// Cases and jobs by status, and the number of timers waiting.
+    #[schema(value_type = Object)]
+    counts: Value,
+}
+
+/// The engine answers, with its counts. No sign-in needed: load balancers ask.
+#[utoipa::path(
+    get,
+    path = "/health",
+    tag = "health",
+    security(()),
+    responses((status = 200, description = "The engine answers", body = Health)),
+)]
+async fn health(State(engine): State<Engine>) -> ApiResult<Json<Health>> {
     let counts = engine
         .store()
         .counts()
         .await
         .map_err(|e| ApiError::from(worker::Error::from(e)))?;
-    Ok(Json(json!({ "status": "ok", "counts": counts })))
+    Ok(Json(Health {
+        status: "ok".into(),
+        counts,
+    }))
+}
+
+/// This document: the OpenAPI 3 description of every endpoint. No sign-in needed.
+#[utoipa::path(
+    get,
+    path = "/openapi.json",
+    tag = "health",
+    security(()),
+    responses((status = 200, description = "The OpenAPI 3.1 document", body = Object)),
+)]
+async fn openapi_json() -> Response {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        openapi::json(),
+    )
+        .into_response()
 }
 
 /// A submission as the channels send it.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct SubmitBody {
+    /// The service's id (`rehabilitated-person-certificate`); the version in force today
+    /// takes the case.
     service: String,
+    /// The application's data by the service's dotted names (`applicant.iin`), nested or
+    /// flat.
+    #[schema(value_type = Object)]
     data: Value,
+    /// Where it was received; `state_corporation` by default.
     #[serde(default = "default_channel")]
     channel: String,
+    /// The applicant's language, `kk` (the default) or `ru`: every notice and document goes
+    /// out in it.
     #[serde(default)]
+    #[schema(value_type = String, example = "kk")]
     language: Language,
+    /// The applicant agreed to SMS notices.
     #[serde(default)]
     sms_consent: bool,
+    /// The region the application belongs to (the office that received it).
     region: String,
 }
 
@@ -207,12 +302,31 @@ fn default_channel() -> String {
     "state_corporation".into()
 }
 
+/// A case opened.
+#[derive(Debug, Serialize, ToSchema)]
+struct Submitted {
+    /// Its registration number, `QZ-2026-000123`.
+    number: String,
+}
+
+/// Opens a case on the version of the service in force today. A front-office operator's,
+/// in their region; a bad IIN is refused here and never reaches the gateway.
+#[utoipa::path(
+    post,
+    path = "/cases",
+    tag = "cases",
+    request_body = SubmitBody,
+    responses(
+        (status = 201, description = "The case is open", body = Submitted),
+        (status = 422, description = "The body is wrong, the IIN's control digit does not match, or no version of the service is in force", body = ErrorBody),
+    ),
+)]
 async fn submit(
     State(engine): State<Engine>,
     source: Source,
     p: Principal,
     Body(body): Body<SubmitBody>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<Submitted>)> {
     // An application comes in at a front office (or through a system acting as one, the
     // portal): seeds/004 item 6.
     p.require(&[Role::FrontOfficeOperator])?;
@@ -242,19 +356,55 @@ async fn submit(
         .recording(entry)
         .submit(&body.service, submission)
         .await?;
-    Ok((StatusCode::CREATED, Json(json!({ "number": number }))))
+    Ok((StatusCode::CREATED, Json(Submitted { number })))
 }
 
+/// A case as a clerk sees it.
+#[derive(Debug, Serialize, ToSchema)]
+struct CaseAnswer {
+    /// The case: number, service and pinned version, status, region, data, the term (its
+    /// start, pauses and due date), the open tasks' state, the result.
+    #[schema(value_type = Object)]
+    case: Value,
+    /// The history, oldest first: every transition, each deadline computed with its
+    /// evidence (the working days counted and the days skipped, and why).
+    #[schema(value_type = Vec<Object>)]
+    history: Value,
+    /// The open and claimed tasks, with their due times.
+    tasks: Vec<TaskRow>,
+}
+
+/// A case with its history and deadlines; in the principal's region only. Opening it is
+/// journalled (`case_opened`): it holds personal data.
+#[utoipa::path(
+    get,
+    path = "/cases/{number}",
+    tag = "cases",
+    params(("number" = String, Path, description = "The registration number")),
+    responses(
+        (status = 200, description = "The case", body = CaseAnswer),
+        (status = 404, description = "No such case", body = ErrorBody),
+    ),
+)]
 async fn case(
     State(engine): State<Engine>,
     Path(number): Path<String>,
     source: Source,
     p: Principal,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<CaseAnswer>> {
     let view = opening(&engine, &p, &number, &source).await?;
-    Ok(Json(
-        serde_json::to_value(view).map_err(|_| ApiError::Internal)?,
-    ))
+    Ok(Json(CaseAnswer {
+        case: to_json(&view.case)?,
+        history: to_json(&view.history)?,
+        tasks: view.tasks,
+    }))
+}
+
+fn to_json<T: Serialize>(value: &T) -> ApiResult<Value> {
+    serde_json::to_value(value).map_err(|e| {
+        tracing::error!(error = %e, "an answer did not serialise");
+        ApiError::Internal
+    })
 }
 
 /// Opens case `number` for `p`: refused (and the refusal journalled) outside the principal's
@@ -277,14 +427,34 @@ pub async fn opening(
     Ok(view)
 }
 
-#[derive(Debug, Deserialize)]
+/// A message for a case.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct MessageBody {
+    /// The message's name, one the service declares (`objection`).
     name: String,
+    /// Its fields, as the service declares them.
     #[serde(default)]
+    #[schema(value_type = Object)]
     payload: Value,
 }
 
+/// Delivers the citizen's message (an objection, a statement) to a case; a front-office
+/// operator's, in the case's region. A message the case does not wait for yet waits in its
+/// inbox.
+#[utoipa::path(
+    post,
+    path = "/cases/{number}/messages",
+    tag = "cases",
+    params(("number" = String, Path, description = "The registration number")),
+    request_body = MessageBody,
+    responses(
+        (status = 202, description = "Delivered"),
+        (status = 404, description = "No such case", body = ErrorBody),
+        (status = 409, description = "The case is closed", body = ErrorBody),
+        (status = 422, description = "The body is wrong, or the message's fields are", body = ErrorBody),
+    ),
+)]
 async fn message(
     State(engine): State<Engine>,
     Path(number): Path<String>,
@@ -305,6 +475,18 @@ async fn message(
     Ok(StatusCode::ACCEPTED)
 }
 
+/// The citizen withdraws the application; a front-office operator's, in the case's region.
+#[utoipa::path(
+    post,
+    path = "/cases/{number}/withdraw",
+    tag = "cases",
+    params(("number" = String, Path, description = "The registration number")),
+    responses(
+        (status = 204, description = "Withdrawn"),
+        (status = 404, description = "No such case", body = ErrorBody),
+        (status = 409, description = "The case is closed", body = ErrorBody),
+    ),
+)]
 async fn withdraw(
     State(engine): State<Engine>,
     Path(number): Path<String>,
@@ -321,68 +503,341 @@ async fn withdraw(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Debug, Deserialize)]
-struct TaskFilter {
+/// The most tasks one page of `GET /tasks` holds.
+pub const MAX_LIMIT: u32 = 500;
+
+/// The tasks one page holds unless `limit` says otherwise.
+pub const DEFAULT_LIMIT: u32 = 50;
+
+/// The longest look ahead `due_within_hours` takes: a year.
+pub const MAX_DUE_WITHIN_HOURS: u32 = 366 * 24;
+
+/// The query of `GET /tasks`, as sent: each value is read (and a wrong one refused, naming
+/// the parameter) by [`QueueQuery::parse`].
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+struct TaskParams {
+    /// The queue of this role only, one of the principal's (default: all of them).
     role: Option<String>,
+    /// The queue of this region only, one the principal covers (default: the principal's
+    /// region; every region for an account of the whole republic, `kz`).
     region: Option<String>,
+    /// The tasks of this case only (its registration number).
     case: Option<String>,
+    /// `open` (in the queue) or `claimed` (taken by a clerk); default: both.
+    #[param(value_type = Option<StatusParam>, inline)]
+    status: Option<String>,
+    /// `true`: only tasks past their due time (`due_at` before now). `false`: only tasks
+    /// not past it, and those without one.
+    #[param(value_type = Option<bool>)]
+    overdue: Option<String>,
+    /// Due soon: only tasks due from now to `N` hours from now, inclusive (none overdue).
+    /// With `overdue=true`, the overdue ones as well: everything due by then.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 8784)]
+    due_within_hours: Option<String>,
+    /// `me`: only the tasks the principal has claimed.
+    #[param(value_type = Option<AssigneeParam>, inline)]
+    assignee: Option<String>,
+    /// `due` (the default: the due time, tasks without one last, then the creation time)
+    /// or `created` (the creation time).
+    #[param(value_type = Option<SortParam>, inline)]
+    sort: Option<String>,
+    /// `asc` (the default: soonest or oldest first) or `desc`. Tasks without a due time
+    /// stay last either way.
+    #[param(value_type = Option<OrderParam>, inline)]
+    order: Option<String>,
+    /// The most tasks in the answer: 0 to 500, 50 by default.
+    #[param(value_type = Option<u32>, minimum = 0, maximum = 500)]
+    limit: Option<String>,
+    /// How many tasks to skip, in the order asked for; 0 by default.
+    #[param(value_type = Option<u32>, minimum = 0)]
+    offset: Option<String>,
 }
 
+/// A task's status as `GET /tasks?status=` filters by it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum StatusParam {
+    /// In the queue.
+    Open,
+    /// Taken by a clerk.
+    Claimed,
+}
+
+/// Whose tasks: `me`, the principal's own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum AssigneeParam {
+    /// The principal.
+    Me,
+}
+
+/// What `GET /tasks` is ordered by.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SortParam {
+    /// The due time, tasks without one last; then the creation time.
+    #[default]
+    Due,
+    /// The creation time.
+    Created,
+}
+
+/// Ascending or descending.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum OrderParam {
+    /// Soonest or oldest first.
+    #[default]
+    Asc,
+    /// Latest or newest first.
+    Desc,
+}
+
+/// Which of the tasks a principal may work to list, and which page: what `GET /tasks`
+/// takes and the clerks' queue page asks for.
+#[derive(Debug, Clone)]
+pub struct QueueQuery {
+    /// One of the principal's roles; `None`: all of them.
+    pub role: Option<Role>,
+    /// A region the principal covers; `None`: the principal's (every region for `kz`).
+    pub region: Option<String>,
+    /// One case's tasks.
+    pub case: Option<String>,
+    /// Open or claimed only; `None`: both.
+    pub status: Option<StatusParam>,
+    /// Overdue only (`Some(true)`) or not overdue only (`Some(false)`).
+    pub overdue: Option<bool>,
+    /// Due within this many hours from now.
+    pub due_within_hours: Option<u32>,
+    /// The principal's claimed tasks only.
+    pub mine: bool,
+    /// The order.
+    pub sort: SortParam,
+    /// Its direction.
+    pub order: OrderParam,
+    /// At most this many.
+    pub limit: u32,
+    /// After skipping this many.
+    pub offset: u32,
+}
+
+impl Default for QueueQuery {
+    fn default() -> Self {
+        QueueQuery {
+            role: None,
+            region: None,
+            case: None,
+            status: None,
+            overdue: None,
+            due_within_hours: None,
+            mine: false,
+            sort: SortParam::Due,
+            order: OrderParam::Asc,
+            limit: DEFAULT_LIMIT,
+            offset: 0,
+        }
+    }
+}
+
+/// A refusal of query parameter `name`: 422, naming it.
+fn bad_param(name: &str, message: impl Into<String>) -> ApiError {
+    let message = message.into();
+    ApiError::Invalid(
+        format!("query parameter `{name}`: {message}"),
+        json!([{ "field": name, "message": message }]),
+    )
+}
+
+/// A whole number in `min..=max`, or a refusal naming parameter `name`.
+fn number_param(name: &str, text: &str, min: u32, max: u32) -> Result<u32, ApiError> {
+    match text.parse::<u32>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        _ => Err(bad_param(
+            name,
+            format!("`{text}` is not a whole number from {min} to {max}"),
+        )),
+    }
+}
+
+impl QueueQuery {
+    fn parse(q: TaskParams) -> Result<QueueQuery, ApiError> {
+        let mut out = QueueQuery {
+            region: q.region,
+            case: q.case,
+            ..QueueQuery::default()
+        };
+        if let Some(r) = q.role {
+            out.role = Some(r.parse().map_err(|e: crate::accounts::role::UnknownRole| {
+                bad_param("role", e.to_string())
+            })?);
+        }
+        if let Some(s) = q.status {
+            out.status = Some(match s.as_str() {
+                "open" => StatusParam::Open,
+                "claimed" => StatusParam::Claimed,
+                _ => {
+                    return Err(bad_param(
+                        "status",
+                        format!("`{s}` is not `open` or `claimed`"),
+                    ));
+                }
+            });
+        }
+        if let Some(o) = q.overdue {
+            out.overdue = Some(match o.as_str() {
+                "true" => true,
+                "false" => false,
+                _ => {
+                    return Err(bad_param(
+                        "overdue",
+                        format!("`{o}` is not `true` or `false`"),
+                    ));
+                }
+            });
+        }
+        if let Some(h) = q.due_within_hours {
+            out.due_within_hours = Some(number_param(
+                "due_within_hours",
+                &h,
+                1,
+                MAX_DUE_WITHIN_HOURS,
+            )?);
+        }
+        if let Some(a) = q.assignee {
+            if a != "me" {
+                return Err(bad_param("assignee", format!("`{a}` is not `me`")));
+            }
+            out.mine = true;
+        }
+        if let Some(s) = q.sort {
+            out.sort = match s.as_str() {
+                "due" => SortParam::Due,
+                "created" => SortParam::Created,
+                _ => {
+                    return Err(bad_param(
+                        "sort",
+                        format!("`{s}` is not `due` or `created`"),
+                    ));
+                }
+            };
+        }
+        if let Some(o) = q.order {
+            out.order = match o.as_str() {
+                "asc" => OrderParam::Asc,
+                "desc" => OrderParam::Desc,
+                _ => return Err(bad_param("order", format!("`{o}` is not `asc` or `desc`"))),
+            };
+        }
+        if let Some(l) = q.limit {
+            out.limit = number_param("limit", &l, 0, MAX_LIMIT)?;
+        }
+        if let Some(o) = q.offset {
+            out.offset = number_param("offset", &o, 0, u32::MAX)?;
+        }
+        Ok(out)
+    }
+}
+
+/// One page of a queue.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TaskPage {
+    /// The tasks of this page, in the order asked for.
+    pub tasks: Vec<TaskRow>,
+    /// How many tasks the filters select, on every page.
+    pub total: u64,
+    /// The page size asked for.
+    pub limit: u32,
+    /// The tasks skipped before this page.
+    pub offset: u32,
+}
+
+/// The open and claimed tasks the principal may work: the queues of their roles in their
+/// region, filtered, sorted and paged.
+#[utoipa::path(
+    get,
+    path = "/tasks",
+    tag = "tasks",
+    params(TaskParams),
+    responses(
+        (status = 200, description = "One page of the tasks", body = TaskPage),
+        (status = 403, description = "A role or region that is not the principal's", body = ErrorBody),
+        (status = 422, description = "A parameter's value is wrong, or the parameter unknown; `fields[0].field` names it", body = ErrorBody),
+    ),
+)]
 async fn tasks(
     State(engine): State<Engine>,
     p: Principal,
-    Query(f): Query<TaskFilter>,
-) -> ApiResult<Json<Value>> {
-    let role = match &f.role {
-        Some(r) => Some(r.parse().map_err(|e: crate::accounts::role::UnknownRole| {
-            ApiError::Invalid(e.to_string(), Value::Null)
-        })?),
-        None => None,
-    };
-    let rows = queue(&engine, &p, role, f.region.as_deref(), f.case.as_deref()).await?;
-    Ok(Json(json!(rows)))
+    Params(params): Params<TaskParams>,
+) -> ApiResult<Json<TaskPage>> {
+    let query = QueueQuery::parse(params)?;
+    Ok(Json(queue(&engine, &p, &query).await?))
 }
 
-/// The open and claimed tasks `p` may work, most urgent first (due soonest, overdue first;
-/// tasks without a due time last): the queues of the principal's roles (or of `role`, one of
-/// them) in the principal's region (or `region`, which they must cover); `kz` sees every
-/// region's. What `GET /tasks` answers and the clerks' queue page shows.
-pub async fn queue(
-    engine: &Engine,
-    p: &Principal,
-    role: Option<Role>,
-    region: Option<&str>,
-    case: Option<&str>,
-) -> ApiResult<Vec<crate::store::TaskRow>> {
-    let roles: Vec<Role> = match role {
+/// The open and claimed tasks `p` may work, as `q` filters, orders and pages them: the
+/// queues of the principal's roles (or of `q.role`, one of them) in the principal's region
+/// (or `q.region`, which they must cover); `kz` sees every region's. What `GET /tasks`
+/// answers and the clerks' queue page shows.
+pub async fn queue(engine: &Engine, p: &Principal, q: &QueueQuery) -> ApiResult<TaskPage> {
+    let roles: Vec<Role> = match q.role {
         Some(role) => {
             p.require(&[role])?;
             vec![role]
         }
         None => p.account.roles.clone(),
     };
-    let region = match region {
+    let region = match &q.region {
         Some(r) => {
             p.require_region(r)?;
-            Some(r.to_string())
+            Some(r.clone())
         }
         None if p.account.region == crate::accounts::REPUBLIC => None,
         None => Some(p.account.region.clone()),
     };
-    let mut rows = Vec::new();
-    for role in roles {
-        rows.extend(
-            engine
-                .store()
-                .tasks(Some(role.as_str()), region.as_deref(), case)
-                .await
-                .map_err(|e| ApiError::from(worker::Error::from(e)))?,
-        );
-    }
-    rows.sort_by(|a, b| {
-        (a.due_at.is_none(), a.due_at, &a.key).cmp(&(b.due_at.is_none(), b.due_at, &b.key))
-    });
-    Ok(rows)
+    let now = engine.shared().clock.now();
+    let due = match (q.overdue, q.due_within_hours) {
+        (None, None) => Due::Any,
+        (Some(true), None) => Due::Before(now),
+        (Some(false), None) => Due::NotBefore(now),
+        (Some(true), Some(h)) => Due::Window {
+            from: None,
+            to: now + Duration::hours(i64::from(h)),
+        },
+        (_, Some(h)) => Due::Window {
+            from: Some(now),
+            to: now + Duration::hours(i64::from(h)),
+        },
+    };
+    let query = TaskQuery {
+        roles: Some(roles.iter().map(|r| r.as_str().to_string()).collect()),
+        region,
+        case: q.case.clone(),
+        status: q.status.map(|s| match s {
+            StatusParam::Open => TaskStatus::Open,
+            StatusParam::Claimed => TaskStatus::Claimed,
+        }),
+        assignee: q.mine.then(|| p.login().to_string()),
+        due,
+        sort: match q.sort {
+            SortParam::Due => TaskSort::Due,
+            SortParam::Created => TaskSort::Created,
+        },
+        descending: q.order == OrderParam::Desc,
+        limit: q.limit.min(MAX_LIMIT),
+        offset: q.offset,
+    };
+    let (tasks, total) = engine
+        .store()
+        .task_page(&query)
+        .await
+        .map_err(|e| ApiError::from(worker::Error::from(e)))?;
+    Ok(TaskPage {
+        tasks,
+        total,
+        limit: query.limit,
+        offset: query.offset,
+    })
 }
 
 /// Refuses with 403 (and journals the refusal) unless `p` works in `region`.
@@ -419,7 +874,7 @@ pub async fn task_for(
     p: &Principal,
     key: &str,
     source: &Source,
-) -> Result<crate::store::TaskRow, ApiError> {
+) -> Result<TaskRow, ApiError> {
     let task = engine
         .store()
         .task(key)
@@ -440,6 +895,18 @@ pub async fn task_for(
     Ok(task)
 }
 
+/// Takes a task from the queue; the task's role and region must be the principal's.
+#[utoipa::path(
+    post,
+    path = "/tasks/{key}/claim",
+    tag = "tasks",
+    params(("key" = String, Path, description = "The task's key")),
+    responses(
+        (status = 204, description = "Claimed by the principal"),
+        (status = 404, description = "No such task", body = ErrorBody),
+        (status = 409, description = "Claimed by someone, or no longer open", body = ErrorBody),
+    ),
+)]
 async fn claim(
     State(engine): State<Engine>,
     Path(key): Path<String>,
@@ -460,6 +927,18 @@ pub async fn claiming(engine: &Engine, p: &Principal, key: &str, source: &Source
     Ok(())
 }
 
+/// Puts a task the principal holds back in the queue.
+#[utoipa::path(
+    post,
+    path = "/tasks/{key}/unclaim",
+    tag = "tasks",
+    params(("key" = String, Path, description = "The task's key")),
+    responses(
+        (status = 204, description = "Back in the queue"),
+        (status = 404, description = "No such task", body = ErrorBody),
+        (status = 409, description = "The principal does not hold it", body = ErrorBody),
+    ),
+)]
 async fn unclaim(
     State(engine): State<Engine>,
     Path(key): Path<String>,
@@ -485,14 +964,32 @@ pub async fn unclaiming(
     Ok(())
 }
 
-#[derive(Debug, Deserialize)]
+/// A task's completion.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CompleteBody {
+    /// One of the step's outcomes (`approve`, `refuse`, `complete`, …).
     outcome: String,
+    /// The form's fields by name, as the step declares them.
     #[serde(default)]
+    #[schema(value_type = Object)]
     form: Value,
 }
 
+/// Completes a task with an outcome and its form; the case moves on in the same commit.
+#[utoipa::path(
+    post,
+    path = "/tasks/{key}/complete",
+    tag = "tasks",
+    params(("key" = String, Path, description = "The task's key")),
+    request_body = CompleteBody,
+    responses(
+        (status = 204, description = "Completed"),
+        (status = 404, description = "No such task", body = ErrorBody),
+        (status = 409, description = "Completed already, claimed by someone else, or the case is closed", body = ErrorBody),
+        (status = 422, description = "The outcome or the form has mistakes, one entry per field in `fields`", body = ErrorBody),
+    ),
+)]
 async fn complete(
     State(engine): State<Engine>,
     Path(key): Path<String>,
@@ -559,19 +1056,34 @@ pub async fn completing(
     }
 }
 
-async fn incidents(State(engine): State<Engine>, p: Principal) -> ApiResult<Json<Value>> {
-    Ok(Json(json!(listing_incidents(&engine, &p).await?)))
+/// The jobs whose retries ran out and that wait for an administrator; the administrator's.
+#[utoipa::path(
+    get,
+    path = "/incidents",
+    tag = "incidents",
+    responses((status = 200, description = "The incidents, oldest first", body = Vec<JobRow>)),
+)]
+async fn incidents(State(engine): State<Engine>, p: Principal) -> ApiResult<Json<Vec<JobRow>>> {
+    Ok(Json(listing_incidents(&engine, &p).await?))
 }
 
 /// The jobs waiting for an administrator; the administrator's only.
-pub async fn listing_incidents(
-    engine: &Engine,
-    p: &Principal,
-) -> ApiResult<Vec<crate::store::JobRow>> {
+pub async fn listing_incidents(engine: &Engine, p: &Principal) -> ApiResult<Vec<JobRow>> {
     p.require(&[Role::Administrator])?;
     Ok(engine.incidents().await?)
 }
 
+/// Retries an incident with a fresh budget of attempts; the administrator's.
+#[utoipa::path(
+    post,
+    path = "/incidents/{key}/retry",
+    tag = "incidents",
+    params(("key" = String, Path, description = "The job's idempotency key")),
+    responses(
+        (status = 204, description = "Due again now"),
+        (status = 404, description = "No such incident", body = ErrorBody),
+    ),
+)]
 async fn retry(
     State(engine): State<Engine>,
     Path(key): Path<String>,

@@ -99,7 +99,7 @@ pub struct Store {
 }
 
 /// An open task as the queues show it.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct TaskRow {
     /// The task's key.
     pub key: String,
@@ -223,13 +223,14 @@ pub struct TimerRow {
 }
 
 /// An outbox job.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct JobRow {
     /// The idempotency key.
     pub key: String,
     /// The case.
     pub case_id: i64,
     /// The work: a data request, a notification, a document or a stage report, by `kind`.
+    #[schema(value_type = Object)]
     pub work: Work,
     /// `pending`, `done` or `incident`.
     pub status: String,

@@ -240,7 +240,7 @@ impl IntoResponse for WebError {
             WebError::Api(ApiError::Conflict(_)) => {
                 (StatusCode::CONFLICT, "conflict_title", "conflict_text")
             }
-            WebError::Api(ApiError::Invalid(..)) => (
+            WebError::Api(ApiError::Invalid(..) | ApiError::UnsupportedMediaType(_)) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid_title",
                 "invalid_text",
@@ -255,7 +255,7 @@ impl IntoResponse for WebError {
                 "internal_title",
                 "internal_text",
             ),
-            WebError::TooLarge => (
+            WebError::TooLarge | WebError::Api(ApiError::TooLarge(_)) => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "too_large_title",
                 "too_large_text",

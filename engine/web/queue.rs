@@ -23,7 +23,12 @@ use crate::worker;
 /// `GET /queue`: the clerk's queue, most urgent first.
 pub async fn list(State(service): State<Service>, ctx: Ctx, Clerk(p): Clerk) -> PageResult {
     let engine = &service.engine;
-    let rows = api::queue(engine, &p, None, None, None).await?;
+    // The whole queue on one page, as far as a page of the API goes.
+    let query = api::QueueQuery {
+        limit: api::MAX_LIMIT,
+        ..api::QueueQuery::default()
+    };
+    let rows = api::queue(engine, &p, &query).await?.tasks;
     let shared = engine.shared();
     let now = shared.clock.now();
     let today = view::almaty_date(now);

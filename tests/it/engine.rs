@@ -407,7 +407,7 @@ async fn the_api_answers_with_stable_codes_and_field_errors() {
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let number = body["number"].as_str().unwrap().to_string();
 
-    let (_, tasks) = call(
+    let (_, page) = call(
         &app,
         &token,
         "GET",
@@ -415,7 +415,7 @@ async fn the_api_answers_with_stable_codes_and_field_errors() {
         Value::Null,
     )
     .await;
-    let key = tasks[0]["key"].as_str().unwrap().to_string();
+    let key = page["tasks"][0]["key"].as_str().unwrap().to_string();
     let (status, body) = call(
         &app,
         &token,
@@ -583,9 +583,12 @@ async fn every_endpoint_refuses_the_anonymous_and_other_regions_and_roles() {
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let (_, queue) = call(&app, &astana_desk, "GET", "/tasks", Value::Null).await;
-    assert_eq!(queue, json!([]));
+    assert_eq!(
+        queue,
+        json!({ "tasks": [], "total": 0, "limit": 50, "offset": 0 })
+    );
     let (_, queue) = call(&app, &almaty_desk, "GET", "/tasks", Value::Null).await;
-    let key = queue[0]["key"].as_str().unwrap().to_string();
+    let key = queue["tasks"][0]["key"].as_str().unwrap().to_string();
     let (status, _) = call(
         &app,
         &astana_desk,
@@ -629,7 +632,7 @@ async fn every_endpoint_refuses_the_anonymous_and_other_regions_and_roles() {
 
     // The whole republic's account sees Almaty's queue and acts on it, as itself.
     let (_, queue) = call(&app, &ministry, "GET", "/tasks", Value::Null).await;
-    assert_eq!(queue[0]["key"], key);
+    assert_eq!(queue["tasks"][0]["key"], key);
     let (status, _) = call(
         &app,
         &almaty_desk,
@@ -641,7 +644,7 @@ async fn every_endpoint_refuses_the_anonymous_and_other_regions_and_roles() {
     assert_eq!(status, StatusCode::NO_CONTENT);
     let (_, queue) = call(&app, &almaty_desk, "GET", "/tasks", Value::Null).await;
     assert_eq!(
-        queue[0]["assignee"], "almaty-desk",
+        queue["tasks"][0]["assignee"], "almaty-desk",
         "the actor is the token's account, not a name in the body"
     );
 }

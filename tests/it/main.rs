@@ -1,4 +1,5 @@
 mod accounts;
+mod api;
 mod audit;
 mod browser;
 mod calendar;
