@@ -210,12 +210,6 @@ pub static TEXTS: &[(&str, &str, &str, &str)] = &[
         "`{b}` нұсқасының қолданысын {date} күнінен бастаңыз немесе `{a}` нұсқасының қолданысын {until} күні аяқтаңыз",
         "установите начало действия версии `{b}` с {date} либо окончание действия версии `{a}` по {until}",
     ),
-    (
-        "version.open_ended",
-        "version `{a}` of `{service}` has no `effective_until`, but version `{b}` starts on {date}",
-        "`{service}` қызметінің `{a}` нұсқасында `effective_until` көрсетілмеген, алайда `{b}` нұсқасы {date} күнінен бастап қолданысқа енгізіледі",
-        "у версии `{a}` услуги `{service}` не указано `effective_until`, однако версия `{b}` начинает действовать с {date}",
-    ),
     // Service metadata.
     (
         "service.no_term",

@@ -294,6 +294,7 @@ fn load_inner(paths: &[PathBuf], options: &Options, extra: Option<(&Path, &str)>
         .extend(check_versions(&defs, options.lang));
 
     report.library.definitions = defs.into_iter().map(|(d, _)| d).collect();
+    close_open_ended(&mut report.library.definitions);
     report
         .library
         .definitions
@@ -301,6 +302,28 @@ fn load_inner(paths: &[PathBuf], options: &Options, extra: Option<(&Path, &str)>
     report.diagnostics.sort();
     report.diagnostics.dedup();
     report
+}
+
+/// Gives a version without `effective_until` the day before its service's next version
+/// starts: a new order ends the old rules when the new ones take effect (seeds/004 item 4
+/// names the day the new order applies from; cases already running keep their version).
+fn close_open_ended(definitions: &mut [Definition]) {
+    let mut starts: BTreeMap<(String, NaiveDate), ()> = BTreeMap::new();
+    for d in definitions.iter() {
+        starts.insert((d.id.clone(), d.effective_from), ());
+    }
+    for d in definitions.iter_mut() {
+        if d.effective_until.is_some() {
+            continue;
+        }
+        let next = starts
+            .range((d.id.clone(), d.effective_from)..)
+            .map(|((id, from), _)| (id, *from))
+            .find(|(id, from)| *id == &d.id && *from > d.effective_from);
+        if let Some((_, from)) = next {
+            d.effective_until = from.pred_opt();
+        }
+    }
 }
 
 /// The notifier's checks of the templates a definition uses, placed where the definition
@@ -402,23 +425,10 @@ fn check_versions(defs: &[(Definition, &Document)], lang: Lang) -> Vec<Diagnosti
             }
             let day_before = b.effective_from.pred_opt().unwrap_or(b.effective_from);
             match a.effective_until {
-                None => out.push(
-                    b_doc
-                        .value_diagnostic(
-                            "/effective_from",
-                            msg!(
-                                "version.open_ended",
-                                a = a.version,
-                                b = b.version,
-                                service = service,
-                                date = b.effective_from
-                            )
-                            .render(lang),
-                        )
-                        .with_hint(
-                            msg!("hint.overlap", until = day_before, a = a.version).render(lang),
-                        ),
-                ),
+                // An order that replaces the rules rarely says when the old ones end: the
+                // next version's first day ends an open-ended one (see `close_open_ended`),
+                // so the deployed file of the running version is never edited.
+                None => {}
                 Some(until) if until >= b.effective_from => out.push(
                     b_doc
                         .value_diagnostic(

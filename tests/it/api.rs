@@ -346,8 +346,8 @@ const YAML: &str = "application/yaml";
 #[tokio::test]
 async fn a_new_version_is_checked_as_a_start_would_written_and_in_force_after_the_restart() {
     let (dir, workflows) = installation();
-    // The running version already ends on 31 January 2027 (a version that is open-ended
-    // cannot be followed: see the next test).
+    // The running version ends on 31 January 2027 of its own (an open-ended one is ended by
+    // its successor: see the next test).
     let current = workflows.join(SERVICE).join("2026-04-13.yaml");
     let text = std::fs::read_to_string(&current).unwrap().replace(
         "effective_from: 2026-04-13\n",
@@ -558,38 +558,52 @@ async fn a_new_version_is_checked_as_a_start_would_written_and_in_force_after_th
 }
 
 #[tokio::test]
-async fn a_version_after_an_open_ended_one_is_refused_with_the_fix() {
-    // The shipped version has no `effective_until`: the loader refuses a second version
-    // until the first one ends, and says which line to add. (Adding it changes a deployed
-    // file, which the next start refuses by its hash: an open question the README states.)
+async fn a_new_version_ends_the_open_ended_one_the_day_before_it_starts() {
+    // The shipped version has no `effective_until`, as an order rarely says when the rules
+    // it replaces end. A new version (a new order, seeds/004 item 4) ends it the day before
+    // its own first day; the running version's file is not touched, so its hash holds.
     let (dir, workflows) = installation();
+    let shipped = std::fs::read_to_string(workflows.join(SERVICE).join("2026-04-13.yaml")).unwrap();
+    let data = dir.path().join("data");
     let clock = Arc::new(ManualClock::new(almaty(2026, 11, 23, 10, 0)));
-    let e = engine(
-        &workflows,
-        Path::new("calendars"),
-        &dir.path().join("data"),
-        clock,
-    )
-    .await;
+    let e = engine(&workflows, Path::new("calendars"), &data, clock.clone()).await;
     let app = qyzmet::api::router(e.clone());
     let admin = api_token(&e, "admin", &["administrator"], "kz").await;
     let next = new_version("2027-02-01", "2027-02-01");
-    let (status, body) = send(&app, &admin, "POST", "/definitions", YAML, next.clone()).await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-    let line = next
-        .lines()
-        .position(|l| l.starts_with("effective_from:"))
-        .unwrap()
-        + 1;
-    assert_eq!(body["fields"][0]["line"], line, "{body}");
-    assert!(
-        body["fields"][0]["hint"]
-            .as_str()
-            .unwrap()
-            .contains("effective_until: 2027-01-31"),
-        "{body}"
+    let (status, body) = send(&app, &admin, "POST", "/definitions", YAML, next).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert_eq!(
+        std::fs::read_to_string(workflows.join(SERVICE).join("2026-04-13.yaml")).unwrap(),
+        shipped
     );
-    assert!(!workflows.join(SERVICE).join("2027-02-01.yaml").exists());
+    drop(app);
+    drop(e);
+
+    let e = engine(&workflows, Path::new("calendars"), &data, clock).await;
+    let app = qyzmet::api::router(e.clone());
+    let (status, versions) = get(&app, &admin, &format!("/definitions/{SERVICE}")).await;
+    assert_eq!(status, StatusCode::OK, "{versions}");
+    let version = |v: &str| {
+        versions
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["version"] == v)
+            .cloned()
+            .unwrap_or_else(|| panic!("{versions}"))
+    };
+    let old = version("2026-04-13");
+    assert_eq!(old["effective_until"], "2027-01-31");
+    assert_eq!(
+        (old["in_force"].as_bool(), old["running"].as_bool()),
+        (Some(true), Some(true))
+    );
+    let new = version("2027-02-01");
+    assert_eq!(new["effective_until"], Value::Null);
+    assert_eq!(
+        (new["in_force"].as_bool(), new["running"].as_bool()),
+        (Some(false), Some(true))
+    );
 }
 
 /// Every operation the routers serve, as `METHOD /path`: the engine's API, then the
