@@ -728,6 +728,30 @@ pub async fn reactivate(
     Ok(temporary)
 }
 
+/// Issues an API token for a system's account, journalled: the token acts as the account
+/// from then on, so who gave it and when belongs in the journal. Returns the token, which
+/// is stored only as its hash and shown once.
+pub async fn issue_token(
+    conn: &mut SqliteConnection,
+    account: &Account,
+    name: &str,
+    by: &str,
+    source: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<String, Error> {
+    let (token, _) = store::accounts::create_api_token(conn, account.id, name, now).await?;
+    journal(
+        conn,
+        Entry::new(by, Action::TokenIssued)
+            .source(source)
+            .object(&account.login)
+            .details(json!({ "name": name })),
+        now,
+    )
+    .await?;
+    Ok(token)
+}
+
 async fn journal_block(
     conn: &mut SqliteConnection,
     login: &str,

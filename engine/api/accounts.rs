@@ -273,6 +273,7 @@ struct Token {
 async fn token(
     State(engine): State<Engine>,
     Path(login): Path<String>,
+    source: Source,
     p: Principal,
     Body(body): Body<TokenBody>,
 ) -> ApiResult<(StatusCode, Json<Token>)> {
@@ -287,18 +288,16 @@ async fn token(
         ApiError::Internal
     })?
     .ok_or_else(|| ApiError::NotFound(format!("account {login}")))?;
-    let name = body.name;
-    let (token, _) = engine
+    let (name, by, source) = (body.name, p.login().to_string(), source.0);
+    let token = engine
         .transact(move |conn, now| {
-            let name = name.clone();
+            let (account, name, by, source) =
+                (account.clone(), name.clone(), by.clone(), source.clone());
             Box::pin(async move {
-                store::accounts::create_api_token(conn, account.id, &name, now).await
+                accounts::issue_token(conn, &account, &name, &by, source.as_deref(), now).await
             })
         })
         .await?
-        .map_err(|e| {
-            tracing::error!(error = %e, "issuing a token failed");
-            ApiError::Internal
-        })?;
+        .map_err(account_error)?;
     Ok((StatusCode::CREATED, Json(Token { token })))
 }

@@ -107,6 +107,24 @@ where
                 return Err(ApiError::Unauthenticated);
             };
             let account = active(pool, t.account_id).await?;
+            // A token's use counts as use, written at most hourly (a write per request would
+            // queue every call behind the one writer).
+            if account
+                .last_sign_in_at
+                .is_none_or(|at| now - at >= Duration::hours(1))
+            {
+                let id = account.id;
+                let recorded = engine
+                    .transact(move |conn, now| {
+                        Box::pin(
+                            async move { store::accounts::record_token_use(conn, id, now).await },
+                        )
+                    })
+                    .await;
+                if !matches!(recorded, Ok(Ok(()))) {
+                    tracing::warn!("a token's use was not recorded");
+                }
+            }
             return Ok(Signed(Principal {
                 account,
                 session: None,

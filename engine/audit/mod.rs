@@ -81,11 +81,13 @@ pub enum Action {
     AccountReactivated,
     /// A request was refused for want of a role or region.
     AccessDenied,
+    /// An API token was issued to a system's account: from then on it acts as that account.
+    TokenIssued,
 }
 
 impl Action {
     /// Every action, in the order above.
-    pub const ALL: [Action; 17] = [
+    pub const ALL: [Action; 18] = [
         Action::SignIn,
         Action::SignInFailed,
         Action::SignOut,
@@ -103,6 +105,7 @@ impl Action {
         Action::AccountBlocked,
         Action::AccountReactivated,
         Action::AccessDenied,
+        Action::TokenIssued,
     ];
 
     /// The stored name.
@@ -125,6 +128,7 @@ impl Action {
             Action::AccountBlocked => "account_blocked",
             Action::AccountReactivated => "account_reactivated",
             Action::AccessDenied => "access_denied",
+            Action::TokenIssued => "token_issued",
         }
     }
 }

@@ -13,7 +13,7 @@ use std::process::ExitCode;
 use sqlx::Connection;
 
 use crate::accounts::{self, NewAccount, Role};
-use crate::store::{self, Store};
+use crate::store::Store;
 
 /// Arguments of `qyzmet accounts`.
 #[derive(Debug, clap::Args)]
@@ -98,10 +98,16 @@ async fn add_account(args: AddArgs) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     let token = match &args.token {
         Some(name) => Some(
-            store::accounts::create_api_token(&mut tx, account.id, name, now)
-                .await
-                .map_err(|e| e.to_string())?
-                .0,
+            accounts::issue_token(
+                &mut tx,
+                &account,
+                name,
+                crate::audit::SYSTEM,
+                Some("cli"),
+                now,
+            )
+            .await
+            .map_err(|e| e.to_string())?,
         ),
         None => None,
     };

@@ -1075,6 +1075,7 @@ async fn staff_sign_in_change_the_temporary_password_and_only_administrators_man
     let (code, list, err) = audit_cli(&["list"], &r.data_dir());
     assert_eq!(code, 0, "{err}");
     for needed in [
+        "token_issued a.seitova",
         "account_created admin",
         "sign_in admin",
         "password_changed admin",
@@ -1090,6 +1091,16 @@ async fn staff_sign_in_change_the_temporary_password_and_only_administrators_man
         !list.contains("Сейітова") && !list.contains("gov4c.kz"),
         "{list}"
     );
+
+    // A system that works with its token every day is in use (seeds/003 item 28): 29 days
+    // on it calls again, and two days after that the sweep blocks the administrator, who has
+    // not signed in for 31 days, but not the system.
+    r.clock.advance(Duration::days(29));
+    let (status, _, _) = call(s, "GET", "/session", &[("authorization", &bearer)], None).await;
+    assert_eq!(status, StatusCode::OK);
+    r.clock.advance(Duration::days(2));
+    let blocked = s.block_unused_accounts().await.unwrap();
+    assert_eq!(blocked, ["admin"], "{blocked:?}");
     let (code, _, err) = audit_cli(&["verify"], &r.data_dir());
     assert_eq!(code, 0, "{err}");
 }
