@@ -159,12 +159,18 @@ impl Browser {
         }
     }
 
-    /// The rendered text of the element at `css`, once there is one.
+    /// The rendered text of the element at `css`, once there is one. An element found on a
+    /// page that was being replaced (the answer to a form arriving) is looked up again on the
+    /// new one, a few times at most.
     pub(crate) async fn text(&self, css: &str) -> String {
-        let element = self.element(css).await;
-        match element.text().await {
-            Ok(text) => text,
-            Err(e) => panic!("cannot read `{css}` on {}: {e}", self.current_url().await),
+        let mut tries = 0;
+        loop {
+            let element = self.element(css).await;
+            match element.text().await {
+                Ok(text) => return text,
+                Err(e) if tries < 5 && e.to_string().contains("stale element") => tries += 1,
+                Err(e) => panic!("cannot read `{css}` on {}: {e}", self.current_url().await),
+            }
         }
     }
 

@@ -799,6 +799,9 @@ async fn a_newcomer_signs_in_creates_a_clerk_and_the_clerk_takes_a_case_through_
     assert!(step.starts_with("Құжаттарды қабылдау"), "{step}");
     assert_eq!(browser.text(&format!("{row} td.days-left")).await, "0");
     browser.click(&format!("{row} button.claim")).await;
+    // The answer to the claim is the queue again, now with the clerk's Unclaim button: wait
+    // for it, or the old page's cell may be read.
+    browser.text(&format!("{row} button.unclaim")).await;
     assert_eq!(
         browser.text(&format!("{row} td.assignee")).await,
         "a.seitova"
