@@ -50,13 +50,19 @@ pub async fn sign_in_page(ctx: Ctx, Visitor(visitor): Visitor) -> PageResult {
     Ok(sign_in_form(&ctx, StatusCode::OK, "", None))
 }
 
+/// The cookie that pairs a sign-in form with its browser (a double-submit token): there is
+/// no session yet to hold a CSRF token, and without one another site could post its own
+/// login and password to `/` and sign the clerk's browser in as somebody else.
+const SIGN_IN_COOKIE: &str = "qyzmet_signin";
+
 fn sign_in_form(
     ctx: &Ctx,
     status: StatusCode,
     login: &str,
     refusal: Option<String>,
 ) -> axum::response::Response {
-    ctx.page(
+    let token = accounts::token::new_token();
+    let mut page = ctx.page(
         status,
         None,
         "sign_in",
@@ -64,13 +70,36 @@ fn sign_in_form(
             "title": text::get(ctx.lang, "sign_in_title"),
             "login": login,
             "refusal": refusal,
+            "csrf": token,
         }),
-    )
+    );
+    let cookie = format!(
+        "{SIGN_IN_COOKIE}={token}; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=3600"
+    );
+    if let Ok(value) = header::HeaderValue::from_str(&cookie) {
+        page.headers_mut().append(header::SET_COOKIE, value);
+    }
+    page
 }
 
 /// `POST /`: signs in and sets the API's session cookie; a refusal is said beside the form.
-pub async fn sign_in(State(service): State<Service>, ctx: Ctx, form: Fields) -> PageResult {
+pub async fn sign_in(
+    State(service): State<Service>,
+    ctx: Ctx,
+    headers: header::HeaderMap,
+    form: Fields,
+) -> PageResult {
     let login = form.text("login");
+    let paired = auth::cookie(&headers, SIGN_IN_COOKIE)
+        .is_some_and(|c| !c.is_empty() && form.get("csrf") == Some(c.as_str()));
+    if !paired {
+        return Ok(sign_in_form(
+            &ctx,
+            StatusCode::FORBIDDEN,
+            &login,
+            text::get(ctx.lang, "sign_in_expired").map(str::to_string),
+        ));
+    }
     let outcome = auth::signing_in(
         &service.engine,
         login.trim(),

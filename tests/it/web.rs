@@ -107,16 +107,49 @@ async fn service() -> Running {
     running(smtp_port, &sms_base, almaty(2026, 11, 23, 10, 0)).await
 }
 
-/// Signs in on the page; the cookie header to send back.
-async fn signed_in(service: &Service, login: &str, password: &str) -> String {
-    let answer = page(
+/// Posts the sign-in form as a browser does: the form first (its `csrf` field and the cookie
+/// that pairs it with the browser), then the login and password with both.
+async fn sign_in_post(
+    service: &Service,
+    cookie: Option<&str>,
+    login: &str,
+    password: &str,
+) -> Answer {
+    let form = page(service, "GET", "/", cookie, &[]).await;
+    let paired = form
+        .cookies
+        .iter()
+        .find(|c| c.starts_with("qyzmet_signin="))
+        .map(|c| c.split(';').next().unwrap().to_string())
+        .expect("the sign-in form pairs itself with the browser");
+    assert!(
+        form.cookies
+            .iter()
+            .any(|c| c.starts_with("qyzmet_signin=") && c.contains("SameSite=Strict")),
+        "{:?}",
+        form.cookies
+    );
+    let cookies = match cookie {
+        Some(c) => format!("{c}; {paired}"),
+        None => paired,
+    };
+    page(
         service,
         "POST",
         "/",
-        None,
-        &[("login", login), ("password", password)],
+        Some(&cookies),
+        &[
+            ("csrf", &form.csrf()),
+            ("login", login),
+            ("password", password),
+        ],
     )
-    .await;
+    .await
+}
+
+/// Signs in on the page; the cookie header to send back.
+async fn signed_in(service: &Service, login: &str, password: &str) -> String {
+    let answer = sign_in_post(service, None, login, password).await;
     assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.html);
     answer.session()
 }
@@ -204,7 +237,22 @@ async fn the_sign_in_page_speaks_kazakh_by_default_and_russian_when_asked() {
     // A wrong password is said next to the form, in the page language.
     s.first_administrator().await.unwrap();
     let wrong = [("login", "admin"), ("password", "not-the-password-1")];
-    let refused = page(s, "POST", "/", None, &wrong).await;
+    // Posted from elsewhere, without the form's pairing: refused before any password is
+    // checked (login CSRF), and no session is set.
+    let forged = page(s, "POST", "/", None, &wrong).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert!(
+        forged.html.contains("Кіру формасының мерзімі өтті"),
+        "{}",
+        forged.html
+    );
+    assert!(
+        forged
+            .cookies
+            .iter()
+            .all(|c| !c.starts_with("qyzmet_session"))
+    );
+    let refused = sign_in_post(s, None, "admin", "not-the-password-1").await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
         refused.html.contains("Логин немесе құпиясөз қате."),
@@ -217,7 +265,7 @@ async fn the_sign_in_page_speaks_kazakh_by_default_and_russian_when_asked() {
             .iter()
             .all(|c| !c.starts_with("qyzmet_session"))
     );
-    let refused = page(s, "POST", "/", Some("lang=ru"), &wrong).await;
+    let refused = sign_in_post(s, Some("lang=ru"), "admin", "not-the-password-1").await;
     assert!(
         refused.html.contains("Неверный логин или пароль."),
         "{}",
@@ -238,14 +286,7 @@ async fn the_temporary_password_leads_to_its_change_and_a_form_without_its_csrf_
     let s = r.svc();
     let temporary = s.first_administrator().await.unwrap().unwrap();
 
-    let signed = page(
-        s,
-        "POST",
-        "/",
-        None,
-        &[("login", "admin"), ("password", &temporary)],
-    )
-    .await;
+    let signed = sign_in_post(s, None, "admin", &temporary).await;
     assert_eq!(signed.location.as_deref(), Some("/password"));
     let cookie = signed.session();
     for attribute in ["HttpOnly", "Secure", "SameSite=Strict"] {
@@ -651,14 +692,7 @@ async fn an_administrator_creates_a_clerk_and_sees_the_temporary_password_once()
     );
 
     // The clerk signs in with it, once, and is sent to change it.
-    let signed = page(
-        s,
-        "POST",
-        "/",
-        None,
-        &[("login", "a.seitova"), ("password", &password)],
-    )
-    .await;
+    let signed = sign_in_post(s, None, "a.seitova", &password).await;
     assert_eq!(signed.location.as_deref(), Some("/password"));
 
     // The incidents page is the administrator's too.
