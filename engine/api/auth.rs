@@ -114,16 +114,10 @@ where
                 .is_none_or(|at| now - at >= Duration::hours(1))
             {
                 let id = account.id;
-                let recorded = engine
-                    .transact(move |conn, now| {
-                        Box::pin(
-                            async move { store::accounts::record_token_use(conn, id, now).await },
-                        )
-                    })
-                    .await;
-                if !matches!(recorded, Ok(Ok(()))) {
-                    tracing::warn!("a token's use was not recorded");
-                }
+                best_effort(&engine, "a token's use", move |conn, now| {
+                    Box::pin(async move { store::accounts::record_token_use(conn, id, now).await })
+                })
+                .await;
             }
             return Ok(Signed(Principal {
                 account,
@@ -154,19 +148,11 @@ where
         }
         if now - session.last_seen_at >= TOUCH_EVERY {
             let id = session.id.clone();
-            let touched = engine
-                .transact(move |conn, now| {
-                    let id = id.clone();
-                    Box::pin(async move { store::accounts::touch(conn, &id, now).await })
-                })
-                .await;
-            match touched {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => {
-                    tracing::warn!(error = %e, "a session's last-seen time was not written")
-                }
-                Err(e) => tracing::warn!(error = %e, "a session's last-seen time was not written"),
-            }
+            best_effort(&engine, "a session's last-seen time", move |conn, now| {
+                let id = id.clone();
+                Box::pin(async move { store::accounts::touch(conn, &id, now).await })
+            })
+            .await;
         }
         Ok(Signed(Principal {
             account,
@@ -189,6 +175,26 @@ where
             return Err(ApiError::PasswordChangeRequired);
         }
         Ok(p)
+    }
+}
+
+/// Writes a use of a token or a session through the writer. A failure is logged, not
+/// answered: the request it came with is allowed all the same, and the next one writes again.
+async fn best_effort<F>(engine: &Engine, what: &'static str, f: F)
+where
+    F: for<'c> Fn(
+            &'c mut sqlx::SqliteConnection,
+            DateTime<Utc>,
+        )
+            -> crate::worker::jobs::BoxFuture<'c, Result<(), store::accounts::Error>>
+        + Send
+        + Sync
+        + 'static,
+{
+    match engine.transact(f).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::warn!(error = %e, "{what} was not written"),
+        Err(e) => tracing::warn!(error = %e, "{what} was not written"),
     }
 }
 

@@ -722,25 +722,48 @@ fn gbd_fl_data(sim: &Sim, data: &Value) -> Result<Value, (String, String)> {
     }
 }
 
-async fn shep_sync(State(sim): State<Arc<Sim>>, headers: HeaderMap, body: String) -> Response {
-    let request = soap::parse_sync_request(&body);
-    let mut r = received("gbd_fl.person", &headers);
-    if let Ok(req) = &request {
-        r.message_id = Some(req.message_id.clone());
-        r.service_id = Some(req.service_id.clone());
-        r.sender_id = Some(req.sender_id.clone());
+/// Logs a SOAP request to GBD FL and admits it: a client fault for an envelope that does
+/// not read or names another service, the injected fault if one is set; `None` to go on.
+async fn admit_gbd_fl(
+    sim: &Sim,
+    headers: &HeaderMap,
+    ids: Result<(&str, &str, &str), String>,
+    service_id: &str,
+) -> Option<Response> {
+    let mut r = received("gbd_fl.person", headers);
+    if let Ok((message_id, service, sender)) = ids {
+        r.message_id = Some(message_id.to_string());
+        r.service_id = Some(service.to_string());
+        r.sender_id = Some(sender.to_string());
     }
     sim.log(r);
-    let req = match request {
-        Ok(req) => req,
-        Err(e) => return client_fault(&e.to_string()),
+    match ids {
+        Err(e) => Some(client_fault(&e)),
+        Ok((_, service, _)) if service != service_id => {
+            Some(client_fault(&format!("unknown serviceId {service}")))
+        }
+        Ok(_) => faulted(sim, "gbd_fl.person", true).await,
+    }
+}
+
+async fn shep_sync(State(sim): State<Arc<Sim>>, headers: HeaderMap, body: String) -> Response {
+    let request = soap::parse_sync_request(&body);
+    let ids = request
+        .as_ref()
+        .map(|r| {
+            (
+                r.message_id.as_str(),
+                r.service_id.as_str(),
+                r.sender_id.as_str(),
+            )
+        })
+        .map_err(ToString::to_string);
+    if let Some(refused) = admit_gbd_fl(&sim, &headers, ids, "GBDFL_PERSON").await {
+        return refused;
+    }
+    let Ok(req) = request else {
+        unreachable!("an envelope that does not read is refused above")
     };
-    if req.service_id != "GBDFL_PERSON" {
-        return client_fault(&format!("unknown serviceId {}", req.service_id));
-    }
-    if let Some(r) = faulted(&sim, "gbd_fl.person", true).await {
-        return r;
-    }
     let (code, message, data) = match gbd_fl_data(&sim, &req.data) {
         Ok(data) => (
             "SCSS001".to_string(),
@@ -763,23 +786,22 @@ async fn shep_sync(State(sim): State<Arc<Sim>>, headers: HeaderMap, body: String
 
 async fn shep_async(State(sim): State<Arc<Sim>>, headers: HeaderMap, body: String) -> Response {
     let request = soap::parse_async_message(&body);
-    let mut r = received("gbd_fl.person", &headers);
-    if let Ok(req) = &request {
-        r.message_id = Some(req.message_id.clone());
-        r.service_id = Some(req.service_id.clone());
-        r.sender_id = Some(req.sender_id.clone());
+    let ids = request
+        .as_ref()
+        .map(|r| {
+            (
+                r.message_id.as_str(),
+                r.service_id.as_str(),
+                r.sender_id.as_str(),
+            )
+        })
+        .map_err(ToString::to_string);
+    if let Some(refused) = admit_gbd_fl(&sim, &headers, ids, "GBDFL_PERSON_ASYNC").await {
+        return refused;
     }
-    sim.log(r);
-    let req = match request {
-        Ok(req) => req,
-        Err(e) => return client_fault(&e.to_string()),
+    let Ok(req) = request else {
+        unreachable!("an envelope that does not read is refused above")
     };
-    if req.service_id != "GBDFL_PERSON_ASYNC" {
-        return client_fault(&format!("unknown serviceId {}", req.service_id));
-    }
-    if let Some(r) = faulted(&sim, "gbd_fl.person", true).await {
-        return r;
-    }
     let (message_type, data) = match gbd_fl_data(&sim, &req.data) {
         Ok(data) => ("RESPONSE", data),
         Err((code, message)) => ("ERROR", json!({ "code": code, "message": message })),
