@@ -8,6 +8,11 @@ use std::sync::Mutex;
 
 use chrono::{DateTime, Duration, Utc};
 
+/// The service's time zone: every date and time a clerk or a citizen reads, every working
+/// day and quiet hour, is Almaty's (UTC+5 since 1 March 2024, UTC+6 before; the zone
+/// database knows both).
+pub const ZONE: chrono_tz::Tz = chrono_tz::Asia::Almaty;
+
 /// A source of the current time.
 pub trait Clock: Send + Sync {
     /// Now.

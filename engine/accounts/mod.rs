@@ -475,9 +475,7 @@ impl fmt::Display for Refusal {
             Refusal::Locked { until } => write!(
                 f,
                 "too many wrong passwords: try again after {}",
-                until
-                    .with_timezone(&chrono::FixedOffset::east_opt(5 * 3600).expect("UTC+5"))
-                    .format("%H:%M")
+                until.with_timezone(&crate::clock::ZONE).format("%H:%M")
             ),
             Refusal::Blocked(reason) => write!(
                 f,

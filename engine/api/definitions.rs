@@ -134,7 +134,7 @@ pub async fn listing(
     let today = shared
         .clock
         .now()
-        .with_timezone(&chrono_tz::Asia::Almaty)
+        .with_timezone(&crate::clock::ZONE)
         .date_naive();
     let mut versions: Vec<Version> = rows
         .into_iter()

@@ -84,7 +84,10 @@ async fn add_account(args: AddArgs) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     let mut conn = store.writer().await.map_err(|e| e.to_string())?;
     let mut tx = conn.begin().await.map_err(|e| e.to_string())?;
-    let now = chrono::Utc::now();
+    let now = {
+        use crate::clock::Clock;
+        crate::clock::SystemClock.now()
+    };
     let new = NewAccount {
         login: args.login,
         full_name: args.full_name,

@@ -146,7 +146,7 @@ impl NotifyPerformer {
             .parts
             .clock
             .now()
-            .with_timezone(&chrono_tz::Asia::Almaty)
+            .with_timezone(&crate::clock::ZONE)
             .date_naive();
         let email = super::rules::notice(
             &self.parts.templates,
@@ -222,7 +222,7 @@ impl NotifyPerformer {
             return Err(JobError::Retryable(e));
         }
         if let Some(at) = deferred {
-            let local = at.with_timezone(&chrono_tz::Asia::Almaty);
+            let local = at.with_timezone(&crate::clock::ZONE);
             return Err(JobError::NotBefore {
                 at,
                 reason: format!("quiet hours: SMS not before {}", local.format("%H:%M")),
@@ -260,11 +260,7 @@ impl NotifyPerformer {
                 );
             }
             if !map.contains_key("now") {
-                let now = self
-                    .parts
-                    .clock
-                    .now()
-                    .with_timezone(&chrono_tz::Asia::Almaty);
+                let now = self.parts.clock.now().with_timezone(&crate::clock::ZONE);
                 map.insert(
                     "now".into(),
                     json!(now.format("%d.%m.%Y %H:%M").to_string()),

@@ -4,8 +4,8 @@
 //! Kazakhstan keeps one time zone, UTC+5, since 1 March 2024 (`Asia/Almaty` in current
 //! tzdata). A pure function of the time it is given: the caller injects the clock.
 
+use crate::clock::ZONE as Almaty;
 use chrono::{DateTime, Days, NaiveTime, TimeZone, Utc};
-use chrono_tz::Asia::Almaty;
 
 /// When the quiet hours begin, local time.
 pub const QUIET_FROM: NaiveTime = NaiveTime::from_hms_opt(22, 0, 0).expect("a valid time");

@@ -282,7 +282,7 @@ pub fn format_date(s: &str) -> Option<String> {
     }
     let t = DateTime::parse_from_rfc3339(s).ok()?;
     Some(
-        t.with_timezone(&chrono_tz::Asia::Almaty)
+        t.with_timezone(&crate::clock::ZONE)
             .format("%d.%m.%Y")
             .to_string(),
     )

@@ -14,21 +14,21 @@ use crate::worker::Shared;
 
 /// `dd.mm.yyyy HH:MM` in Almaty time (UTC+5 since 1 March 2024), as clerks read times.
 pub fn when(at: DateTime<Utc>) -> String {
-    at.with_timezone(&chrono_tz::Asia::Almaty)
+    at.with_timezone(&crate::clock::ZONE)
         .format("%d.%m.%Y %H:%M")
         .to_string()
 }
 
 /// `HH:MM` in Almaty time.
 pub fn clock(at: DateTime<Utc>) -> String {
-    at.with_timezone(&chrono_tz::Asia::Almaty)
+    at.with_timezone(&crate::clock::ZONE)
         .format("%H:%M")
         .to_string()
 }
 
 /// The date in Almaty of an instant.
 pub fn almaty_date(at: DateTime<Utc>) -> NaiveDate {
-    at.with_timezone(&chrono_tz::Asia::Almaty).date_naive()
+    at.with_timezone(&crate::clock::ZONE).date_naive()
 }
 
 /// `dd.mm.yyyy`.

@@ -108,10 +108,7 @@ impl Shared {
     ) -> Result<(&Definition, &Calendar), Error> {
         let def = self
             .library
-            .in_force(
-                service,
-                now.with_timezone(&chrono_tz::Asia::Almaty).date_naive(),
-            )
+            .in_force(service, now.with_timezone(&crate::clock::ZONE).date_naive())
             .ok_or_else(|| Error::NoService(service.to_string()))?;
         Ok((def, self.calendar(&def.calendar)?))
     }
