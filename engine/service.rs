@@ -10,7 +10,9 @@
 //! - stage reports: [`StagePerformer`] to the monitoring endpoint of that file (or the file
 //!   outbox when none is configured);
 //! - notifications and documents: [`NotifyPerformer`] (e-mail by SMTP or `.eml` files, SMS
-//!   by an HTTP aggregator or JSON files, documents as HTML files).
+//!   by an HTTP aggregator or JSON files, documents as HTML files);
+//! - the `qyzmet.accounts` request of an access request, and the temporary password its
+//!   answer e-mail carries: [`AccountsPerformer`], through the engine's writer.
 //!
 //! The configuration file (`--config qyzmet.yaml`, see `config/qyzmet.example.yaml`) says
 //! how e-mail and SMS leave, who the staff recipients are, where the connectors file is and
@@ -24,6 +26,7 @@ use std::time::Duration as StdDuration;
 use serde::Deserialize;
 use tokio_util::sync::CancellationToken;
 
+use crate::accounts::performer::{self as accounts_performer, AccountsPerformer};
 use crate::clock::Clock;
 use crate::definition::{self, Kind, messages::Lang};
 use crate::diagnostic::Diagnostic;
@@ -33,7 +36,8 @@ use crate::gateway::{
 };
 use crate::notify::{self, NotifyConfig, NotifyPerformer};
 use crate::runtime::Settings;
-use crate::worker::jobs::Performer;
+use crate::runtime::Work;
+use crate::worker::jobs::{BoxFuture, JobError, Performer};
 use crate::worker::outbox::FileOutbox;
 use crate::worker::{self, Engine};
 
@@ -126,6 +130,28 @@ impl FileConfig {
                 simulator: true,
             },
             number_prefix: None,
+        }
+    }
+}
+
+/// Data requests: the engine's own accounts connector (the access request's effect) here,
+/// every other connector to the gateway.
+struct Requests {
+    accounts: Arc<AccountsPerformer>,
+    gateway: Arc<GatewayPerformer>,
+}
+
+impl Performer for Requests {
+    fn perform<'a>(
+        &'a self,
+        key: &'a str,
+        work: &'a Work,
+    ) -> BoxFuture<'a, Result<serde_json::Value, JobError>> {
+        match work {
+            Work::Request { connector, .. } if connector == accounts_performer::CONNECTOR => {
+                self.accounts.perform(key, work)
+            }
+            _ => self.gateway.perform(key, work),
         }
     }
 }
@@ -239,6 +265,8 @@ impl Service {
             Some(f) => f.clone(),
             None => stub.clone(),
         };
+        let accounts = Arc::new(AccountsPerformer::new());
+        notify.set_credentials(accounts.clone());
         let engine = Engine::start(worker::Config {
             database: options.data_dir.join("qyzmet.db"),
             workflows: options.workflows,
@@ -246,13 +274,17 @@ impl Service {
             settings: Settings::default(),
             clock: options.clock,
             performer: Arc::new(Routed {
-                requests: gateway.clone(),
+                requests: Arc::new(Requests {
+                    accounts: accounts.clone(),
+                    gateway: gateway.clone(),
+                }),
                 stages,
                 rest: notify.clone(),
             }),
             number_prefix: options.config.number_prefix.unwrap_or_else(|| "QZ".into()),
         })
         .await?;
+        accounts.set_engine(engine.clone());
         let ledger = Arc::new(StoreLedger::new(engine.store().clone()));
         slot.set(ledger.clone());
         Ok(Service {

@@ -19,6 +19,8 @@
 //! transaction. They take the writer's connection: call them inside its transaction.
 
 pub mod password;
+pub mod performer;
+pub mod request;
 pub mod role;
 pub mod sign_in;
 pub mod token;
@@ -199,6 +201,9 @@ pub struct Account {
     pub locked_until: Option<DateTime<Utc>>,
     /// When the password was last set (by the user, or a temporary one).
     pub password_changed_at: DateTime<Utc>,
+    /// The registration number of the access request its last change came from
+    /// (seeds/003 appendix 1, "Basis"); `None` when an administrator made it by hand.
+    pub basis: Option<String>,
 }
 
 impl fmt::Debug for Account {

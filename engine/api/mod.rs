@@ -309,8 +309,9 @@ struct Submitted {
     number: String,
 }
 
-/// Opens a case on the version of the service in force today. A front-office operator's,
-/// in their region; a bad IIN is refused here and never reaches the gateway.
+/// Opens a case on the version of the service in force today, for a role the service's
+/// `submitted_by` names (the front-office operator unless it says otherwise), in the
+/// caller's region; a bad IIN is refused here and never reaches the gateway.
 #[utoipa::path(
     post,
     path = "/cases",
@@ -327,9 +328,20 @@ async fn submit(
     p: Principal,
     Body(body): Body<SubmitBody>,
 ) -> ApiResult<(StatusCode, Json<Submitted>)> {
-    // An application comes in at a front office (or through a system acting as one, the
-    // portal): seeds/004 item 6.
-    p.require(&[Role::FrontOfficeOperator])?;
+    // Who may open a case is the service's to say: a citizen's application comes in at a
+    // front office (or through a system acting as one, the portal: seeds/004 item 6); an
+    // access request is signed by the head of the applicant's department (seeds/003
+    // appendix 2). A service not in force today falls through to the engine's 422.
+    let shared = engine.shared();
+    let roles: Vec<Role> = match shared.in_force(&body.service, shared.clock.now()) {
+        Ok((def, _)) => def
+            .submitted_by
+            .iter()
+            .filter_map(|r| r.parse().ok())
+            .collect(),
+        Err(_) => vec![Role::FrontOfficeOperator],
+    };
+    p.require(&roles)?;
     p.require_region(&body.region)?;
     // A bad IIN is refused here, and never reaches the gateway.
     if let Some(iin) =

@@ -83,11 +83,16 @@ pub enum Action {
     AccessDenied,
     /// An API token was issued to a system's account: from then on it acts as that account.
     TokenIssued,
+    /// An account's roles or region were changed on a new request (seeds/003 item 27).
+    AccountChanged,
+    /// A new temporary password was set and sent to the corporate e-mail of the request
+    /// (seeds/003 items 20, 22); the password itself is in no record.
+    TemporaryPasswordIssued,
 }
 
 impl Action {
     /// Every action, in the order above.
-    pub const ALL: [Action; 18] = [
+    pub const ALL: [Action; 20] = [
         Action::SignIn,
         Action::SignInFailed,
         Action::SignOut,
@@ -106,6 +111,8 @@ impl Action {
         Action::AccountReactivated,
         Action::AccessDenied,
         Action::TokenIssued,
+        Action::AccountChanged,
+        Action::TemporaryPasswordIssued,
     ];
 
     /// The stored name.
@@ -129,6 +136,8 @@ impl Action {
             Action::AccountReactivated => "account_reactivated",
             Action::AccessDenied => "access_denied",
             Action::TokenIssued => "token_issued",
+            Action::AccountChanged => "account_changed",
+            Action::TemporaryPasswordIssued => "temporary_password_issued",
         }
     }
 }
@@ -160,7 +169,8 @@ impl FromStr for Action {
 pub struct Entry {
     /// Who: a login, [`SYSTEM`], [`CITIZEN`] or [`ANONYMOUS`].
     pub actor: String,
-    /// From where: an IP address, or a channel (`egov`, `front_office`).
+    /// From where: an IP address, a channel (`egov`, `front_office`), or for what the
+    /// engine does on an access request, that request's registration number.
     pub source: Option<String>,
     /// What.
     pub action: Action,

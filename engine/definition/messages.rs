@@ -641,9 +641,15 @@ pub static TEXTS: &[(&str, &str, &str, &str)] = &[
     ),
     (
         "hint.recipient",
-        "`citizen`, `assignee`, `support_email`, or a role: {roles}",
-        "`citizen`, `assignee`, `support_email` немесе рөл: {roles}",
-        "`citizen`, `assignee`, `support_email` или роль: {roles}",
+        "`citizen`, `applicant`, `assignee`, `support_email`, or a role: {roles}",
+        "`citizen`, `applicant`, `assignee`, `support_email` немесе рөл: {roles}",
+        "`citizen`, `applicant`, `assignee`, `support_email` или роль: {roles}",
+    ),
+    (
+        "notify.credentials_email_only",
+        "step `{step}` carries a temporary password: give `channels: [email]` only (the answer goes to the corporate e-mail of the request, seeds/003 item 22)",
+        "`{step}` қадамы уақытша парольді жібереді: тек `channels: [email]` көрсетіңіз (жауап өтінімде көрсетілген корпоративтік электрондық поштаға жіберіледі, seeds/003 22-тармақ)",
+        "шаг `{step}` передаёт временный пароль: укажите только `channels: [email]` (ответ направляется на корпоративную электронную почту, указанную в заявке, seeds/003 пункт 22)",
     ),
     (
         "notify.no_channels",

@@ -64,6 +64,8 @@ pub struct Definition {
     pub calendar: String,
     /// Where citizens apply.
     pub channels: Vec<Channel>,
+    /// The roles that may open a case (never empty: the front-office operator by default).
+    pub submitted_by: Vec<String>,
     /// The support address for technical failures.
     pub support_email: Option<String>,
     /// The possible results.
@@ -289,6 +291,8 @@ pub enum StepKind {
         channels: Vec<NotifyChannel>,
         /// Sent in quiet hours too.
         urgent: bool,
+        /// The login whose new temporary password the e-mail carries.
+        credentials: Option<Expr>,
         /// The next step.
         next: StepId,
     },
@@ -425,8 +429,11 @@ pub enum RungAction {
 /// Who a notification goes to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Recipient {
-    /// The applicant.
+    /// The citizen who applied.
     Citizen,
+    /// Whoever applied, by `applicant.email` and `applicant.phone`: the same addresses as
+    /// [`Recipient::Citizen`], named for an internal request filed by staff.
+    Applicant,
     /// The clerk working the case's current task.
     Assignee,
     /// The service's support address.

@@ -55,6 +55,12 @@ pub struct Workflow {
     /// Where citizens may apply.
     #[serde(default)]
     pub channels: Vec<Channel>,
+    /// The staff roles that may open a case (`POST /cases`): by default the front-office
+    /// operator, who accepts citizens' applications (seeds/004 item 6). An internal service
+    /// names its own, e.g. the head of department who signs an access request (seeds/003
+    /// appendix 2).
+    #[serde(default)]
+    pub submitted_by: Vec<String>,
     /// The service's support address for technical failures of its digital systems
     /// (seeds/001 items 13, 14, 17).
     pub support_email: Option<String>,
@@ -140,6 +146,9 @@ pub enum Channel {
     Enpf,
     /// No application: the engine starts the case itself (proactive service).
     Proactive,
+    /// Filed by staff inside the ministry's own systems (an access request, seeds/003
+    /// item 19), not by a citizen.
+    Internal,
 }
 
 /// A value's type, as a methodologist names it.
@@ -479,7 +488,8 @@ pub struct OnFailure {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Notify {
-    /// `citizen`, `assignee`, `support_email`, or a role.
+    /// `citizen`, `applicant` (whoever applied, by `applicant.email`: a citizen, or the
+    /// staff member who filed an internal request), `assignee`, `support_email`, or a role.
     pub to: String,
     /// The template id: a folder under `templates/` with a file per language and channel.
     pub template: String,
@@ -488,6 +498,11 @@ pub struct Notify {
     /// Sent even in the quiet hours (22:00–08:00).
     #[serde(default)]
     pub urgent: bool,
+    /// The login (an expression, e.g. `"user.login"`) of an account whose new temporary
+    /// password this e-mail carries (seeds/003 items 20, 22): the engine sets a fresh one
+    /// when it sends, gives it to the template as `temporary_password`, and keeps it nowhere.
+    /// E-mail only.
+    pub credentials: Option<String>,
 }
 
 /// A notification channel.

@@ -276,6 +276,15 @@ impl Compiler<'_> {
         let schedule = raw.schedule.as_ref().map(|s| self.schedule(s));
         let start = self.step_ref("/start", &raw.start).unwrap_or(StepId(0));
         let term = self.term(kind);
+        let submitted_by = if self.raw.submitted_by.is_empty() {
+            vec!["front_office_operator".to_string()]
+        } else {
+            let roles = self.raw.submitted_by.clone();
+            for (i, role) in roles.iter().enumerate() {
+                self.role(&format!("/submitted_by/{i}"), role);
+            }
+            roles
+        };
         let steps: Vec<Step> = raw
             .steps
             .iter()
@@ -293,6 +302,7 @@ impl Compiler<'_> {
             term,
             calendar: raw.calendar.clone(),
             channels: raw.channels.clone(),
+            submitted_by,
             support_email: raw.support_email.clone(),
             results,
             parameters,
@@ -944,13 +954,14 @@ impl Compiler<'_> {
                 let n = s.notify.as_ref().expect("kind is notify");
                 let to = match n.to.as_str() {
                     "citizen" => Recipient::Citizen,
+                    "applicant" => Recipient::Applicant,
                     "assignee" => Recipient::Assignee,
                     "support_email" => Recipient::SupportEmail,
                     role if self.ctx.catalog.roles.contains_key(role) => {
                         Recipient::Role(role.into())
                     }
                     other => {
-                        let mut names = vec!["citizen", "assignee", "support_email"];
+                        let mut names = vec!["citizen", "applicant", "assignee", "support_email"];
                         names.extend(self.ctx.catalog.roles.keys().map(String::as_str));
                         let roles: Vec<&str> =
                             self.ctx.catalog.roles.keys().map(String::as_str).collect();
@@ -982,11 +993,28 @@ impl Compiler<'_> {
                     };
                     self.template(&format!("{at}/notify/template"), &n.template, parts);
                 }
+                let credentials = n.credentials.as_ref().and_then(|login| {
+                    // A password goes to the corporate e-mail of the request (seeds/003
+                    // item 22), never by SMS.
+                    if n.channels != [raw::NotifyChannel::Email] {
+                        self.p.at_value(
+                            format!("{at}/notify/channels"),
+                            msg!("notify.credentials_email_only", step = name),
+                        );
+                    }
+                    self.expr(
+                        &format!("{at}/notify/credentials"),
+                        login,
+                        &env,
+                        Some(&Type::String),
+                    )
+                });
                 StepKind::Notify {
                     to,
                     template: n.template.clone(),
                     channels: n.channels.clone(),
                     urgent: n.urgent,
+                    credentials,
                     next: self.next(at, name, s),
                 }
             }

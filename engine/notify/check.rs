@@ -180,12 +180,16 @@ pub fn check_definition(templates: &Templates, def: &Definition) -> Vec<Problem>
                 to,
                 template,
                 channels,
+                credentials,
                 next,
                 ..
             } => {
                 let mut vars = base.clone();
                 if receive_ahead(def, *next) {
                     vars.insert("next_deadline".into(), Some(10));
+                }
+                if credentials.is_some() {
+                    vars.insert("temporary_password".into(), Some(32));
                 }
                 let mut parts: Vec<Part> = Vec::new();
                 for channel in channels {

@@ -39,7 +39,7 @@ use std::path::PathBuf;
 
 pub use check::{Problem, check_definition, check_engine_templates, check_templates};
 pub use config::NotifyConfig;
-pub use performer::NotifyPerformer;
+pub use performer::{Credentials, NotifyPerformer};
 pub use render::{Part, Templates};
 
 /// What can go wrong while setting the notifier up or rendering.

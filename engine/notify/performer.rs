@@ -13,7 +13,7 @@
 //! or not at all; a file that exists is the same job performed before a crash.
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
@@ -57,6 +57,20 @@ pub struct NotifyPerformer {
     parts: Parts,
     sent: SentRecord,
     documents: PathBuf,
+    credentials: OnceLock<Arc<dyn Credentials>>,
+}
+
+/// Sets a fresh temporary password on an account and returns it, for the e-mail that
+/// answers an access request (seeds/003 items 20, 22). The notifier asks at the moment it
+/// sends, so the password exists only in the e-mail: in no job, no case and no log. The
+/// accounts live behind the engine's writer, which is opened after the notifier; the
+/// service sets this once it is.
+pub trait Credentials: Send + Sync {
+    /// A new temporary password for `login`, journalled under the job `key`'s request;
+    /// [`JobError::Fatal`] when the account may not get one (blocked, or its user has
+    /// chosen a password since).
+    fn issue<'a>(&'a self, login: &'a str, key: &'a str)
+    -> BoxFuture<'a, Result<String, JobError>>;
 }
 
 /// A line to fill in by hand, where the engine does not know a value (the clerk's name).
@@ -113,7 +127,14 @@ impl NotifyPerformer {
             sent: SentRecord::new(parts.data_dir.join("sent")),
             documents: parts.data_dir.join("documents"),
             parts,
+            credentials: OnceLock::new(),
         }
+    }
+
+    /// Gives the notifier the accounts' issuer of temporary passwords (once; later calls
+    /// are ignored). Without it, an e-mail that carries credentials fails as an incident.
+    pub fn set_credentials(&self, issuer: Arc<dyn Credentials>) {
+        let _ = self.credentials.set(issuer);
     }
 
     /// Whether anyone is configured to receive the change-of-rules notice.
@@ -167,6 +188,7 @@ impl NotifyPerformer {
         Ok(outcome)
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn notify(
         &self,
         key: &str,
@@ -174,6 +196,7 @@ impl NotifyPerformer {
         template: &str,
         channels: &[String],
         urgent: bool,
+        credentials: Option<&str>,
         vars: &Value,
     ) -> Result<Value, JobError> {
         let lang = language(vars)?;
@@ -188,7 +211,10 @@ impl NotifyPerformer {
                 continue;
             }
             let result = match channel.as_str() {
-                "email" => self.email(key, to, template, lang, &vars).await,
+                "email" => {
+                    self.email(key, to, template, lang, credentials, &vars)
+                        .await
+                }
                 "sms" => self.sms(key, to, template, lang, urgent, &vars).await,
                 other => Err(JobError::Fatal(format!("unknown channel `{other}`"))),
             };
@@ -291,10 +317,11 @@ impl NotifyPerformer {
         to: &str,
         template: &str,
         lang: Language,
+        credentials: Option<&str>,
         vars: &Value,
     ) -> Result<Outcome, JobError> {
         let recipients = match to {
-            "citizen" => match text_at(vars, "/applicant/email") {
+            "citizen" | "applicant" => match text_at(vars, "/applicant/email") {
                 Some(a) => vec![a],
                 None => {
                     return Ok(Outcome::Done(
@@ -327,6 +354,24 @@ impl NotifyPerformer {
                 "no e-mail address is configured for `{to}` (staff.roles / staff.assignee)"
             )));
         }
+        // Asked for only now, when the e-mail goes: a password set earlier would be one
+        // nobody received if this attempt failed.
+        let with_password;
+        let vars = match credentials {
+            Some(login) => {
+                let issuer = self.credentials.get().ok_or_else(|| {
+                    JobError::Fatal("no issuer of temporary passwords is set up".into())
+                })?;
+                let password = issuer.issue(login, key).await?;
+                let mut v = vars.clone();
+                if let Value::Object(map) = &mut v {
+                    map.insert("temporary_password".into(), Value::String(password));
+                }
+                with_password = v;
+                &with_password
+            }
+            None => vars,
+        };
         let subject = self.render(template, lang, Part::Subject, vars)?;
         let text = self.render(template, lang, Part::Text, vars)?;
         let html = if self.parts.templates.has(template, lang, Part::Html) {
@@ -358,7 +403,7 @@ impl NotifyPerformer {
         urgent: bool,
         vars: &Value,
     ) -> Result<Outcome, JobError> {
-        if to != "citizen" {
+        if to != "citizen" && to != "applicant" {
             return Ok(Outcome::Done(
                 json!({ "status": "skipped", "reason": "staff phone numbers are not configured" }),
             ));
@@ -429,10 +474,19 @@ impl Performer for NotifyPerformer {
                     template,
                     channels,
                     urgent,
+                    credentials,
                     vars,
                 } => {
-                    self.notify(key, to, template, channels, *urgent, vars)
-                        .await
+                    self.notify(
+                        key,
+                        to,
+                        template,
+                        channels,
+                        *urgent,
+                        credentials.as_deref(),
+                        vars,
+                    )
+                    .await
                 }
                 Work::Document {
                     template,

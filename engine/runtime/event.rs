@@ -199,7 +199,7 @@ pub enum Work {
     },
     /// A notification.
     Notify {
-        /// `citizen`, `assignee`, `support_email` or `role:<role>`.
+        /// `citizen`, `applicant`, `assignee`, `support_email` or `role:<role>`.
         to: String,
         /// The template.
         template: String,
@@ -207,6 +207,11 @@ pub enum Work {
         channels: Vec<String>,
         /// Sent in quiet hours too.
         urgent: bool,
+        /// The login whose fresh temporary password the notifier sets and puts in the
+        /// e-mail as `temporary_password` (seeds/003 items 20, 22); the password itself is
+        /// in no job and no case.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        credentials: Option<String>,
         /// The template's variables, as of the transition.
         vars: Value,
     },

@@ -398,10 +398,23 @@ impl<'a, 'c> Machine<'a, 'c> {
                     template,
                     channels,
                     urgent,
+                    credentials,
                     next,
                 } => {
                     let ahead = self.deadline_ahead(def, *next);
-                    self.notify(&scope, ahead, to, template, channels, *urgent);
+                    let credentials = match credentials {
+                        Some(e) => match self.eval(&scope, e, None)? {
+                            Value::String(login) => Some(login),
+                            other => {
+                                return Err(Error::Expression {
+                                    expression: e.source().to_string(),
+                                    message: format!("the login is {other}, not a text"),
+                                });
+                            }
+                        },
+                        None => None,
+                    };
+                    self.notify(&scope, ahead, to, template, channels, *urgent, credentials);
                     Some(*next)
                 }
                 StepKind::Document {
@@ -849,9 +862,12 @@ impl<'a, 'c> Machine<'a, 'c> {
         template: &str,
         channels: &[NotifyChannel],
         urgent: bool,
+        credentials: Option<String>,
     ) {
+        let applicant = matches!(to, Recipient::Citizen | Recipient::Applicant);
         let to = match to {
             Recipient::Citizen => "citizen".to_string(),
+            Recipient::Applicant => "applicant".to_string(),
             Recipient::Assignee => "assignee".to_string(),
             Recipient::SupportEmail => "support_email".to_string(),
             Recipient::Role(r) => format!("role:{r}"),
@@ -860,7 +876,7 @@ impl<'a, 'c> Machine<'a, 'c> {
             .iter()
             .filter(|c| {
                 // No SMS to a citizen who did not consent (seeds/000 appendix 1).
-                !(to == "citizen" && **c == NotifyChannel::Sms && !self.state.sms_consent)
+                !(applicant && **c == NotifyChannel::Sms && !self.state.sms_consent)
             })
             .map(|c| match c {
                 NotifyChannel::Sms => "sms".to_string(),
@@ -882,6 +898,7 @@ impl<'a, 'c> Machine<'a, 'c> {
                 template: template.to_string(),
                 channels,
                 urgent,
+                credentials,
                 vars,
             },
         }));
@@ -1025,6 +1042,7 @@ impl<'a, 'c> Machine<'a, 'c> {
                             template: "technical_failure".into(),
                             channels: vec!["email".into()],
                             urgent: true,
+                            credentials: None,
                             vars,
                         },
                     }));
@@ -1311,6 +1329,7 @@ impl<'a, 'c> Machine<'a, 'c> {
                 template: template.into(),
                 channels: vec!["email".into()],
                 urgent: false,
+                credentials: None,
                 vars,
             },
         }));

@@ -701,6 +701,7 @@ fn channel_name(channel: Channel) -> &'static str {
         Channel::Provider => "provider",
         Channel::Enpf => "enpf",
         Channel::Proactive => "proactive",
+        Channel::Internal => "internal",
     }
 }
 

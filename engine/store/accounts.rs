@@ -31,7 +31,7 @@ impl From<sqlx::Error> for Error {
 
 const ACCOUNT_COLUMNS: &str = "id, login, full_name, email, roles, region, password_hash, \
      must_change_password, status, blocked_reason, blocked_at, created_at, created_by, \
-     reactivated_at, last_sign_in_at, failed_sign_ins, locked_until, password_changed_at";
+     reactivated_at, last_sign_in_at, failed_sign_ins, locked_until, password_changed_at, basis";
 
 /// Inserts an account, active; [`Error::LoginTaken`] when the login exists in any case.
 pub async fn create_account(
@@ -467,5 +467,54 @@ fn account(r: &SqliteRow) -> Result<Account, Error> {
         failed_sign_ins: u32::try_from(r.get::<i64, _>(15)).unwrap_or(u32::MAX),
         locked_until: optional_ts(16)?,
         password_changed_at: parse_ts(r.get(17))?,
+        basis: r.get(18),
     })
+}
+
+/// The registration number of the case job `key` belongs to: the access request an
+/// account change is made on.
+pub async fn case_number_of_job(
+    conn: &mut SqliteConnection,
+    key: &str,
+) -> Result<Option<String>, Error> {
+    let row =
+        sqlx::query("select c.number from jobs j join cases c on c.id = j.case_id where j.key = ?")
+            .bind(key)
+            .fetch_optional(&mut *conn)
+            .await?;
+    Ok(row.map(|r| r.get(0)))
+}
+
+/// Records the access request an account's last change came from.
+pub async fn set_basis(conn: &mut SqliteConnection, id: i64, basis: &str) -> Result<(), Error> {
+    sqlx::query("update accounts set basis = ? where id = ?")
+        .bind(basis)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Replaces the roles and the region of `login` (seeds/003 item 27) and deletes its
+/// sessions, so the new rights hold from the next request on; `false` when there is no
+/// such account.
+pub async fn change_rights(
+    conn: &mut SqliteConnection,
+    login: &str,
+    roles: &[crate::accounts::Role],
+    region: &str,
+) -> Result<bool, Error> {
+    let row = sqlx::query("update accounts set roles = ?, region = ? where login = ? returning id")
+        .bind(json(&roles))
+        .bind(region)
+        .bind(login)
+        .fetch_optional(&mut *conn)
+        .await?;
+    match row {
+        Some(r) => {
+            delete_sessions_of(conn, r.get(0)).await?;
+            Ok(true)
+        }
+        None => Ok(false),
+    }
 }

@@ -6,6 +6,7 @@ use std::path::Path;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use qyzmet::accounts::{
     self, Account, BlockReason, Error, NewAccount, Refusal, Role, Rule, SignIn, Status, password,
+    request,
 };
 use qyzmet::store::{self, Store};
 use sqlx::{Row, SqliteConnection};
@@ -761,4 +762,177 @@ async fn the_journal_of_account_actions_holds_no_personal_data() {
         !debug.contains("Айгерим") && !debug.contains("argon2"),
         "{debug}"
     );
+}
+
+fn access(kind: request::Kind, login: &str, roles: &str, basis: &str) -> request::Request {
+    request::Request {
+        kind,
+        login: login.into(),
+        full_name: "Нұрланов Дәурен Асқарұлы".into(),
+        email: "d.nurlanov@enbek.kz".into(),
+        roles: roles.into(),
+        region: "almaty".into(),
+        basis: basis.into(),
+    }
+}
+
+#[tokio::test]
+async fn an_access_request_is_carried_out_once_and_names_what_the_administrator_must_fix() {
+    // seeds/003 items 19, 25, 27, 29: each change of an account is made on a request, which
+    // is its basis; a job of the same request run again (after a crash) changes nothing.
+    use request::{Applied, Kind};
+    let mut db = db().await;
+    let grant = access(
+        Kind::Grant,
+        "D.Nurlanov",
+        "provider_specialist",
+        "QZ-2026-000007",
+    );
+    for _ in 0..2 {
+        assert_eq!(
+            request::apply(&mut db.conn, &grant, t0()).await.unwrap(),
+            Applied::Done
+        );
+    }
+    let a = account(&db, "d.nurlanov").await;
+    assert_eq!(a.roles, vec![Role::ProviderSpecialist]);
+    assert_eq!(a.basis.as_deref(), Some("QZ-2026-000007"));
+    assert!(a.must_change_password);
+    assert_eq!(
+        journal(&db).await,
+        vec!["system account_created d.nurlanov"],
+        "created once"
+    );
+
+    // Another request for the same login: the login is one person's (item 26).
+    let other = access(
+        Kind::Grant,
+        "d.nurlanov",
+        "provider_specialist",
+        "QZ-2026-000008",
+    );
+    let taken = request::apply(&mut db.conn, &other, t0()).await.unwrap();
+    assert_eq!(taken, Applied::LoginTaken);
+    assert!(
+        taken
+            .problem("d.nurlanov")
+            .unwrap()
+            .contains("another account")
+    );
+    let unknown = access(Kind::Grant, "a.kim", "clerk", "QZ-2026-000009");
+    let invalid = request::apply(&mut db.conn, &unknown, t0()).await.unwrap();
+    assert!(
+        matches!(&invalid, Applied::Invalid(why) if why.contains("`clerk` is not a role")),
+        "{invalid:?}"
+    );
+    assert_eq!(
+        request::apply(
+            &mut db.conn,
+            &access(Kind::Block, "nobody", "", "QZ-2026-000010"),
+            t0()
+        )
+        .await
+        .unwrap(),
+        Applied::NoSuchLogin
+    );
+
+    // A transfer: new duties (item 27).
+    let change = access(
+        Kind::Change,
+        "d.nurlanov",
+        "provider_specialist, head_of_department",
+        "QZ-2026-000011",
+    );
+    assert_eq!(
+        request::apply(&mut db.conn, &change, t0()).await.unwrap(),
+        Applied::Done
+    );
+    let a = account(&db, "d.nurlanov").await;
+    assert_eq!(
+        a.roles,
+        vec![Role::ProviderSpecialist, Role::HeadOfDepartment]
+    );
+
+    // A dismissal blocks; a new request reactivates, once (items 27, 29).
+    let block = access(Kind::Block, "d.nurlanov", "", "QZ-2026-000012");
+    assert_eq!(
+        request::apply(&mut db.conn, &block, t0()).await.unwrap(),
+        Applied::Done
+    );
+    assert!(!account(&db, "d.nurlanov").await.is_active());
+    let again = access(Kind::Reactivate, "d.nurlanov", "", "QZ-2026-000013");
+    for _ in 0..2 {
+        assert_eq!(
+            request::apply(&mut db.conn, &again, t0()).await.unwrap(),
+            Applied::Done
+        );
+    }
+    assert!(account(&db, "d.nurlanov").await.is_active());
+    assert_eq!(
+        journal(&db).await,
+        vec![
+            "system account_created d.nurlanov",
+            "system account_changed d.nurlanov",
+            "system account_blocked d.nurlanov",
+            "system account_reactivated d.nurlanov",
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_temporary_password_is_issued_only_until_the_user_chooses_their_own() {
+    // seeds/003 items 20, 22, 24: the answer's e-mail carries a fresh temporary password; a
+    // repeated e-mail never takes away a password the user has chosen.
+    let mut db = db().await;
+    let grant = access(
+        request::Kind::Grant,
+        "d.nurlanov",
+        "provider_specialist",
+        "QZ-2026-000007",
+    );
+    request::apply(&mut db.conn, &grant, t0()).await.unwrap();
+    let first = request::issue_temporary_password(&mut db.conn, "d.nurlanov", None, t0())
+        .await
+        .unwrap()
+        .unwrap();
+    let second = request::issue_temporary_password(&mut db.conn, "d.nurlanov", None, t0())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_ne!(first, second);
+    let at = t0() + Duration::hours(1);
+    assert_eq!(
+        refusal(sign_in(&mut db, "d.nurlanov", &first, at).await),
+        Refusal::WrongLoginOrPassword,
+        "only the last password sent works"
+    );
+    assert!(must_change(
+        sign_in(&mut db, "d.nurlanov", &second, at).await
+    ));
+    let id = account(&db, "d.nurlanov").await.id;
+    accounts::change_password(
+        &mut db.conn,
+        id,
+        &second,
+        "Nurlanov-2026-own",
+        None,
+        at,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        request::issue_temporary_password(&mut db.conn, "d.nurlanov", None, at)
+            .await
+            .unwrap(),
+        Err(request::Refused::NotTemporary("d.nurlanov".into()))
+    );
+    assert!(!must_change(
+        sign_in(&mut db, "d.nurlanov", "Nurlanov-2026-own", at).await
+    ));
+    let issued: Vec<String> = journal(&db)
+        .await
+        .into_iter()
+        .filter(|l| l.contains("temporary_password_issued"))
+        .collect();
+    assert_eq!(issued.len(), 2, "{issued:?}");
 }

@@ -601,6 +601,7 @@ fn notify(to: &str, template: &str, channels: &[&str], urgent: bool, vars: Value
         template: template.into(),
         channels: channels.iter().map(|c| c.to_string()).collect(),
         urgent,
+        credentials: None,
         vars,
     }
 }

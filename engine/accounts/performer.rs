@@ -1,0 +1,152 @@
+//! The engine's own "connector": the `qyzmet.accounts` data request of the `access-request`
+//! service, and the temporary passwords its answer e-mail carries.
+//!
+//! An access request is a case like any other (seeds/003 item 19: it is a request, answered
+//! within three working days, item 22), so its effect on the accounts is a job of the outbox
+//! like a gateway request: retried when the database is busy, recorded once, never done
+//! twice ([`super::request`] keys it by the request's number). The work runs through the
+//! engine's writer ([`Engine::transact`]), the only way anything writes the database; the
+//! engine is opened after its performers, so the service hands it over with [`set_engine`].
+//!
+//! [`set_engine`]: AccountsPerformer::set_engine
+
+use std::sync::OnceLock;
+
+use serde_json::{Value, json};
+
+use super::request::{self, Kind, Request};
+use crate::notify::Credentials;
+use crate::runtime::Work;
+use crate::store;
+use crate::worker::Engine;
+use crate::worker::jobs::{BoxFuture, JobError, Performer};
+
+/// The connector id in `workflows/catalog.yaml`.
+pub const CONNECTOR: &str = "qyzmet.accounts";
+
+/// Performs `qyzmet.accounts` requests and issues temporary passwords.
+#[derive(Default)]
+pub struct AccountsPerformer {
+    engine: OnceLock<Engine>,
+}
+
+impl AccountsPerformer {
+    /// A performer still without its engine: work that reaches it before
+    /// [`AccountsPerformer::set_engine`] is retried.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Hands over the engine (once; later calls are ignored).
+    pub fn set_engine(&self, engine: Engine) {
+        let _ = self.engine.set(engine);
+    }
+
+    fn engine(&self) -> Result<&Engine, JobError> {
+        self.engine
+            .get()
+            .ok_or_else(|| JobError::Retryable("the engine is still starting".into()))
+    }
+
+    async fn apply(&self, key: &str, input: &Value) -> Result<Value, JobError> {
+        let field = |name: &str| {
+            input
+                .get(name)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string()
+        };
+        let kind = field("kind");
+        let Some(kind) = Kind::parse(&kind) else {
+            // The definition's enum allows only the four; anything else is a bug there.
+            return Err(JobError::Fatal(format!(
+                "`{kind}` is not a kind of access request (grant, change, block, reactivate)"
+            )));
+        };
+        let request = Request {
+            kind,
+            login: field("login"),
+            full_name: field("full_name"),
+            email: field("email"),
+            roles: field("roles"),
+            region: field("region"),
+            basis: String::new(),
+        };
+        let key = key.to_string();
+        let applied = self
+            .engine()?
+            .transact(move |conn, now| {
+                let key = key.clone();
+                let mut request = request.clone();
+                Box::pin(async move {
+                    request.basis = request_number(conn, &key).await?;
+                    request::apply(conn, &request, now)
+                        .await
+                        .map_err(|e| e.to_string())
+                })
+            })
+            .await
+            .map_err(|e| JobError::Retryable(e.to_string()))?
+            .map_err(JobError::Retryable)?;
+        let login = field("login");
+        Ok(match applied.problem(&login) {
+            Some(problem) => json!({ "status": applied.status(), "problem": problem }),
+            None => json!({ "status": applied.status() }),
+        })
+    }
+}
+
+/// The registration number of the case whose job `key` is: the basis of what the job does.
+async fn request_number(conn: &mut sqlx::SqliteConnection, key: &str) -> Result<String, String> {
+    store::accounts::case_number_of_job(conn, key)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("job {key} belongs to no case"))
+}
+
+impl Performer for AccountsPerformer {
+    fn perform<'a>(
+        &'a self,
+        key: &'a str,
+        work: &'a Work,
+    ) -> BoxFuture<'a, Result<Value, JobError>> {
+        Box::pin(async move {
+            match work {
+                Work::Request {
+                    connector, input, ..
+                } if connector == CONNECTOR => self.apply(key, input).await,
+                _ => Err(JobError::Fatal(format!(
+                    "not a `{CONNECTOR}` request: the accounts performer got it by mistake"
+                ))),
+            }
+        })
+    }
+}
+
+impl Credentials for AccountsPerformer {
+    fn issue<'a>(
+        &'a self,
+        login: &'a str,
+        key: &'a str,
+    ) -> BoxFuture<'a, Result<String, JobError>> {
+        Box::pin(async move {
+            let (login, key) = (login.to_string(), key.to_string());
+            let issued = self
+                .engine()?
+                .transact(move |conn, now| {
+                    let (login, key) = (login.clone(), key.clone());
+                    Box::pin(async move {
+                        let basis = request_number(conn, &key).await?;
+                        request::issue_temporary_password(conn, &login, Some(&basis), now)
+                            .await
+                            .map_err(|e| e.to_string())
+                    })
+                })
+                .await
+                .map_err(|e| JobError::Retryable(e.to_string()))?
+                .map_err(JobError::Retryable)?;
+            // A refusal will not change on a retry: an incident for an administrator.
+            issued.map_err(|refused| JobError::Fatal(refused.to_string()))
+        })
+    }
+}
