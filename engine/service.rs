@@ -284,7 +284,7 @@ impl Service {
             number_prefix: options.config.number_prefix.unwrap_or_else(|| "QZ".into()),
         })
         .await?;
-        accounts.set_engine(engine.clone());
+        accounts.set_engine(&engine);
         let ledger = Arc::new(StoreLedger::new(engine.store().clone()));
         slot.set(ledger.clone());
         Ok(Service {

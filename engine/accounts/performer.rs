@@ -18,8 +18,8 @@ use super::request::{self, Kind, Request};
 use crate::notify::Credentials;
 use crate::runtime::Work;
 use crate::store;
-use crate::worker::Engine;
 use crate::worker::jobs::{BoxFuture, JobError, Performer};
+use crate::worker::{Engine, WeakEngine};
 
 /// The connector id in `workflows/catalog.yaml`.
 pub const CONNECTOR: &str = "qyzmet.accounts";
@@ -27,7 +27,7 @@ pub const CONNECTOR: &str = "qyzmet.accounts";
 /// Performs `qyzmet.accounts` requests and issues temporary passwords.
 #[derive(Default)]
 pub struct AccountsPerformer {
-    engine: OnceLock<Engine>,
+    engine: OnceLock<WeakEngine>,
 }
 
 impl AccountsPerformer {
@@ -37,12 +37,13 @@ impl AccountsPerformer {
         Self::default()
     }
 
-    /// Hands over the engine (once; later calls are ignored).
-    pub fn set_engine(&self, engine: Engine) {
-        let _ = self.engine.set(engine);
+    /// Hands over the engine (once; later calls are ignored). Kept weakly: the engine owns
+    /// this performer, and must stop when the service does.
+    pub fn set_engine(&self, engine: &Engine) {
+        let _ = self.engine.set(engine.downgrade());
     }
 
-    fn engine(&self) -> Result<&Engine, JobError> {
+    fn engine(&self) -> Result<&WeakEngine, JobError> {
         self.engine
             .get()
             .ok_or_else(|| JobError::Retryable("the engine is still starting".into()))

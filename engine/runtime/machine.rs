@@ -401,6 +401,9 @@ impl<'a, 'c> Machine<'a, 'c> {
                     credentials,
                     next,
                 } => {
+                    // A notice that starts the term (the acknowledgement of receipt) cites
+                    // the deadline it starts: the term starts as it is sent, not after.
+                    self.start_term_after(t.calls.is_empty(), step)?;
                     let ahead = self.deadline_ahead(def, *next);
                     let credentials = match credentials {
                         Some(e) => match self.eval(&scope, e, None)? {
@@ -667,8 +670,14 @@ impl<'a, 'c> Machine<'a, 'c> {
         if step.pauses_term {
             self.resume_term(&step.name)?;
         }
+        self.start_term_after(calls.is_empty(), step)
+    }
+
+    /// Starts the term when `step` (of the case's own workflow, `top`) is the one it starts
+    /// after and it has not started yet.
+    fn start_term_after(&mut self, top: bool, step: &Step) -> Result<(), Error> {
         let def = self.ctx.definition;
-        if calls.is_empty()
+        if top
             && let Some(term) = &def.term
             && self.state.term.is_none()
             && def.step(term.starts_after).name == step.name

@@ -910,16 +910,9 @@ async fn a_temporary_password_is_issued_only_until_the_user_chooses_their_own() 
         sign_in(&mut db, "d.nurlanov", &second, at).await
     ));
     let id = account(&db, "d.nurlanov").await.id;
-    accounts::change_password(
-        &mut db.conn,
-        id,
-        &second,
-        "Nurlanov-2026-own",
-        None,
-        at,
-    )
-    .await
-    .unwrap();
+    accounts::change_password(&mut db.conn, id, &second, "Nurlanov-2026-own", None, at)
+        .await
+        .unwrap();
     assert_eq!(
         request::issue_temporary_password(&mut db.conn, "d.nurlanov", None, at)
             .await

@@ -243,7 +243,7 @@ impl Running {
 
 /// The messages the SMTP server received for `to`, as (template-ish subject, text body,
 /// Message-ID).
-fn mail_to(inbox: &Inbox, to: &str) -> Vec<(String, String, String)> {
+pub(crate) fn mail_to(inbox: &Inbox, to: &str) -> Vec<(String, String, String)> {
     inbox
         .lock()
         .unwrap()
