@@ -364,10 +364,31 @@ async fn submit(
     let entry = Entry::new(p.login(), Action::CaseSubmitted)
         .source(source.0.as_deref())
         .details(json!({ "service": body.service, "channel": submission.channel }));
-    let number = engine
+    let number = match engine
         .recording(entry)
         .submit(&body.service, submission)
-        .await?;
+        .await
+    {
+        Ok(number) => number,
+        // The application's mistakes, by their place in the body sent.
+        Err(worker::Error::Runtime(runtime::Error::Rejected(fields))) => {
+            let fields: Vec<Value> = fields
+                .into_iter()
+                .map(|f| {
+                    let field = match f.field.as_str() {
+                        "data" => f.field,
+                        name => format!("data.{name}"),
+                    };
+                    json!({ "field": field, "message": f.message })
+                })
+                .collect();
+            return Err(ApiError::Invalid(
+                "the application has mistakes".into(),
+                Value::Array(fields),
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    };
     Ok((StatusCode::CREATED, Json(Submitted { number })))
 }
 

@@ -646,6 +646,12 @@ pub static TEXTS: &[(&str, &str, &str, &str)] = &[
         "`citizen`, `applicant`, `assignee`, `support_email` или роль: {roles}",
     ),
     (
+        "application.no_outcomes",
+        "an application has no outcomes: write `required: false` for an optional field instead of `for_outcomes`",
+        "өтініште нәтижелер жоқ: `for_outcomes` орнына міндетті емес өріс үшін `required: false` жазыңыз",
+        "у заявления нет исходов: вместо `for_outcomes` укажите `required: false` для необязательного поля",
+    ),
+    (
         "notify.credentials_email_only",
         "step `{step}` carries a temporary password: give `channels: [email]` only (the answer goes to the corporate e-mail of the request, seeds/003 item 22)",
         "`{step}` қадамы уақытша парольді жібереді: тек `channels: [email]` көрсетіңіз (жауап өтінімде көрсетілген корпоративтік электрондық поштаға жіберіледі, seeds/003 22-тармақ)",

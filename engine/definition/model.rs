@@ -66,6 +66,8 @@ pub struct Definition {
     pub channels: Vec<Channel>,
     /// The roles that may open a case (never empty: the front-office operator by default).
     pub submitted_by: Vec<String>,
+    /// The application's fields, checked at submission; empty: not checked.
+    pub application: Vec<FormField>,
     /// The support address for technical failures.
     pub support_email: Option<String>,
     /// The possible results.

@@ -61,6 +61,12 @@ pub struct Workflow {
     /// appendix 2).
     #[serde(default)]
     pub submitted_by: Vec<String>,
+    /// The application as it is filed: its fields in order, as on a task's form (a name
+    /// alone is required; `{ field, required: false }` is optional). A submission is
+    /// checked against it, every mistake named by field, and the staff who file it get a
+    /// page with this form. Without it, a submission is taken as sent.
+    #[serde(default)]
+    pub application: Vec<FormField>,
     /// The service's support address for technical failures of its digital systems
     /// (seeds/001 items 13, 14, 17).
     pub support_email: Option<String>,

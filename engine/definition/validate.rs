@@ -144,13 +144,6 @@ pub fn field_type(field: &raw::Field) -> Type {
     }
 }
 
-fn type_name(field: &raw::Field) -> raw::TypeName {
-    match field {
-        raw::Field::Short(ty) => *ty,
-        raw::Field::Full(spec) => spec.ty,
-    }
-}
-
 fn is_snake(s: &str) -> bool {
     let mut chars = s.chars();
     chars.next().is_some_and(|c| c.is_ascii_lowercase())
@@ -285,6 +278,7 @@ impl Compiler<'_> {
             }
             roles
         };
+        let application = self.form("/application", &self.raw.application.clone(), None);
         let steps: Vec<Step> = raw
             .steps
             .iter()
@@ -303,6 +297,7 @@ impl Compiler<'_> {
             calendar: raw.calendar.clone(),
             channels: raw.channels.clone(),
             submitted_by,
+            application,
             support_email: raw.support_email.clone(),
             results,
             parameters,
@@ -629,6 +624,56 @@ impl Compiler<'_> {
             .at_value(at, msg!("step.unknown", step = name))
             .suggest(name, self.raw.steps.keys().map(String::as_str));
         None
+    }
+
+    /// Checks a form's fields: each declared, none twice, and `for_outcomes` naming the
+    /// outcomes of `step` (a task's), or absent where there are none (the application).
+    fn form(
+        &mut self,
+        at: &str,
+        fields: &[raw::FormField],
+        step: Option<(&str, &[&str])>,
+    ) -> Vec<FormField> {
+        let mut form = Vec::new();
+        let mut seen = HashSet::new();
+        for (i, f) in fields.iter().enumerate() {
+            let there = format!("{at}/{i}");
+            let (field, required, for_outcomes) = match f {
+                raw::FormField::Name(n) => (n.clone(), true, vec![]),
+                raw::FormField::Full(spec) => {
+                    (spec.field.clone(), spec.required, spec.for_outcomes.clone())
+                }
+            };
+            let field_at = match f {
+                raw::FormField::Name(_) => there.clone(),
+                raw::FormField::Full(_) => format!("{there}/field"),
+            };
+            if !seen.insert(field.clone()) {
+                self.p
+                    .at_value(&field_at, msg!("form.duplicate", name = field));
+            }
+            self.data_type(&field_at, &field);
+            for (j, o) in for_outcomes.iter().enumerate() {
+                let here = format!("{there}/for_outcomes/{j}");
+                match step {
+                    Some((name, outcomes)) if !outcomes.contains(&o.as_str()) => {
+                        self.p
+                            .at_value(here, msg!("form.unknown_outcome", outcome = o, step = name))
+                            .suggest(o, outcomes.iter().copied());
+                    }
+                    Some(_) => {}
+                    None => {
+                        self.p.at_value(here, msg!("application.no_outcomes"));
+                    }
+                }
+            }
+            form.push(FormField {
+                field,
+                required,
+                for_outcomes,
+            });
+        }
+        form
     }
 
     fn role(&mut self, at: &str, role: &str) {
@@ -1191,46 +1236,12 @@ impl Compiler<'_> {
                 },
             );
         }
-        let mut form = Vec::new();
-        let mut seen = HashSet::new();
-        for (i, f) in t.form.iter().enumerate() {
-            let there = format!("{here}/form/{i}");
-            let (field, required, for_outcomes) = match f {
-                raw::FormField::Name(n) => (n.clone(), true, vec![]),
-                raw::FormField::Full(spec) => {
-                    (spec.field.clone(), spec.required, spec.for_outcomes.clone())
-                }
-            };
-            let field_at = match f {
-                raw::FormField::Name(_) => there.clone(),
-                raw::FormField::Full(_) => format!("{there}/field"),
-            };
-            if !seen.insert(field.clone()) {
-                self.p
-                    .at_value(&field_at, msg!("form.duplicate", name = field));
-            }
-            if self.data_type(&field_at, &field).is_some()
-                && let Some(decl) = self.raw.data.get(&field)
-                && type_name(decl) == raw::TypeName::Document
-            {
-                // Documents are attached by scanning, which the form supports; nothing to check.
-            }
-            for (j, o) in for_outcomes.iter().enumerate() {
-                if !s.outcomes.contains_key(o) {
-                    self.p
-                        .at_value(
-                            format!("{there}/for_outcomes/{j}"),
-                            msg!("form.unknown_outcome", outcome = o, step = name),
-                        )
-                        .suggest(o, s.outcomes.keys().map(String::as_str));
-                }
-            }
-            form.push(FormField {
-                field,
-                required,
-                for_outcomes,
-            });
-        }
+        let outcome_names: Vec<&str> = s.outcomes.keys().map(String::as_str).collect();
+        let form = self.form(
+            &format!("{here}/form"),
+            &t.form,
+            Some((name, &outcome_names)),
+        );
         Task {
             role: t.role.clone(),
             due,

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::{Error, FieldError};
 use crate::definition::expr::Type;
-use crate::definition::model::{Definition, FieldDef, Task};
+use crate::definition::model::{Definition, FieldDef, FormField, Task};
 use crate::domain::Iin;
 
 /// Checks the form of `task` completed with `outcome`; returns the values to record.
@@ -17,8 +17,64 @@ pub fn check(
     outcome: &str,
     form: &Value,
 ) -> Result<Vec<(String, Value)>, Error> {
+    fields(
+        def,
+        &task.form,
+        Some(outcome),
+        form,
+        "this field is not on the form of this task",
+    )
+}
+
+/// Checks an application against the service's `application` form (every field declared
+/// there, the required ones given, each value of its type); returns the values, normalised,
+/// to open the case with. `data` may be nested (`{"applicant": {"iin": …}}`) or flat
+/// (`{"applicant.iin": …}`), as channels send it.
+pub fn check_application(def: &Definition, data: &Value) -> Result<Vec<(String, Value)>, Error> {
+    let mut flat = serde_json::Map::new();
+    if let Value::Object(map) = data {
+        for (key, value) in map {
+            flatten(def, key, value, &mut flat);
+        }
+    } else if !data.is_null() {
+        return Err(Error::Rejected(vec![FieldError {
+            field: "data".into(),
+            message: "the application must be an object of fields".into(),
+        }]));
+    }
+    fields(
+        def,
+        &def.application,
+        None,
+        &Value::Object(flat),
+        "this field is not on the application of this service",
+    )
+}
+
+/// Undoes nesting down to the definition's dotted names: `{"a": {"b": 1}}` is `a.b`, unless
+/// `a` is itself a declared name (a document's object value stays whole).
+fn flatten(def: &Definition, name: &str, value: &Value, out: &mut serde_json::Map<String, Value>) {
+    match value {
+        Value::Object(map) if !def.data.contains_key(name) => {
+            for (key, inner) in map {
+                flatten(def, &format!("{name}.{key}"), inner, out);
+            }
+        }
+        other => {
+            out.insert(name.to_string(), other.clone());
+        }
+    }
+}
+
+fn fields(
+    def: &Definition,
+    form: &[FormField],
+    outcome: Option<&str>,
+    given: &Value,
+    stranger: &str,
+) -> Result<Vec<(String, Value)>, Error> {
     let empty = serde_json::Map::new();
-    let given = match form {
+    let given = match given {
         Value::Object(map) => map,
         Value::Null => &empty,
         _ => {
@@ -31,16 +87,17 @@ pub fn check(
     let mut errors = Vec::new();
     let mut values = Vec::new();
     for name in given.keys() {
-        if !task.form.iter().any(|f| &f.field == name) {
+        if !form.iter().any(|f| &f.field == name) {
             errors.push(FieldError {
                 field: name.clone(),
-                message: "this field is not on the form of this task".into(),
+                message: stranger.into(),
             });
         }
     }
-    for field in &task.form {
+    for field in form {
         let required = field.required
-            && (field.for_outcomes.is_empty() || field.for_outcomes.iter().any(|o| o == outcome));
+            && (field.for_outcomes.is_empty()
+                || outcome.is_some_and(|o| field.for_outcomes.iter().any(|f| f == o)));
         let value = given.get(&field.field).filter(|v| !is_blank(v));
         let Some(value) = value else {
             if required {

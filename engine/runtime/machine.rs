@@ -23,6 +23,17 @@ pub fn start(
     submission: &Submission,
 ) -> Result<Transition, Error> {
     let def = ctx.definition;
+    // A service with an application form takes only what the form says, each value of its
+    // type, and nothing of the case is written otherwise.
+    let data = if def.application.is_empty() {
+        normalise(&submission.data)
+    } else {
+        let mut data = Value::Object(Map::new());
+        for (name, value) in super::form::check_application(def, &submission.data)? {
+            set_path(&mut data, &name, value);
+        }
+        data
+    };
     let mut state = CaseState {
         id,
         number: number.to_string(),
@@ -34,9 +45,7 @@ pub fn start(
         sms_consent: submission.sms_consent,
         channel: submission.channel.clone(),
         region: submission.region.clone(),
-        data: [(String::new(), normalise(&submission.data))]
-            .into_iter()
-            .collect(),
+        data: [(String::new(), data)].into_iter().collect(),
         tokens: Vec::new(),
         next_token: 0,
         joins: Default::default(),

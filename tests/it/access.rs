@@ -23,7 +23,7 @@ fn request_body(kind: &str) -> Value {
             "applicant.position": "Руководитель отдела назначения пособий",
             "applicant.email": HEAD_EMAIL,
             "user.full_name": "Нурланов Даурен Аскарович",
-            "user.iin": "880214300458",
+            "user.iin": "880214300451",
             "user.position": "Главный специалист",
             "user.department": "Отдел назначения пособий",
             "user.email": "d.nurlanov@enbek.kz",
@@ -79,6 +79,30 @@ async fn an_access_request_is_answered_within_three_working_days_with_a_login_an
     )
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    // A request with mistakes is refused whole, each mistake at its place in the body.
+    let mut wrong = request_body("grant");
+    let data = wrong["data"].as_object_mut().unwrap();
+    data.remove("applicant.email");
+    data.insert("user.iin".into(), json!("880214300458"));
+    data.insert("user.nickname".into(), json!("Dake"));
+    let (status, _, body) = call(s, "POST", "/cases", &[(h, &v)], Some(wrong)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let mut fields: Vec<&str> = body["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    fields.sort();
+    assert_eq!(
+        fields,
+        [
+            "data.applicant.email",
+            "data.user.iin",
+            "data.user.nickname"
+        ],
+        "{body}"
+    );
     let (status, _, body) =
         call(s, "POST", "/cases", &[(h, &v)], Some(request_body("grant"))).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
