@@ -328,32 +328,6 @@ async fn submit(
     p: Principal,
     Body(body): Body<SubmitBody>,
 ) -> ApiResult<(StatusCode, Json<Submitted>)> {
-    // Who may open a case is the service's to say: a citizen's application comes in at a
-    // front office (or through a system acting as one, the portal: seeds/004 item 6); an
-    // access request is signed by the head of the applicant's department (seeds/003
-    // appendix 2). A service not in force today falls through to the engine's 422.
-    let shared = engine.shared();
-    let roles: Vec<Role> = match shared.in_force(&body.service, shared.clock.now()) {
-        Ok((def, _)) => def
-            .submitted_by
-            .iter()
-            .filter_map(|r| r.parse().ok())
-            .collect(),
-        Err(_) => vec![Role::FrontOfficeOperator],
-    };
-    p.require(&roles)?;
-    p.require_region(&body.region)?;
-    // A bad IIN is refused here, and never reaches the gateway.
-    if let Some(iin) =
-        crate::runtime::get_path(&crate::runtime::normalise(&body.data), "applicant.iin")
-            .and_then(Value::as_str)
-        && let Err(e) = crate::domain::Iin::parse(iin)
-    {
-        return Err(ApiError::Invalid(
-            "the application has mistakes".into(),
-            json!([{ "field": "data.applicant.iin", "message": e.to_string() }]),
-        ));
-    }
     let submission = Submission {
         data: body.data,
         channel: body.channel,
@@ -361,17 +335,10 @@ async fn submit(
         sms_consent: body.sms_consent,
         region: body.region,
     };
-    let entry = Entry::new(p.login(), Action::CaseSubmitted)
-        .source(source.0.as_deref())
-        .details(json!({ "service": body.service, "channel": submission.channel }));
-    let number = match engine
-        .recording(entry)
-        .submit(&body.service, submission)
-        .await
-    {
+    let number = match filing(&engine, &p, &body.service, submission, &source).await {
         Ok(number) => number,
         // The application's mistakes, by their place in the body sent.
-        Err(worker::Error::Runtime(runtime::Error::Rejected(fields))) => {
+        Err(Completion::Rejected(fields)) => {
             let fields: Vec<Value> = fields
                 .into_iter()
                 .map(|f| {
@@ -387,9 +354,89 @@ async fn submit(
                 Value::Array(fields),
             ));
         }
-        Err(e) => return Err(e.into()),
+        Err(Completion::Refused(e)) => return Err(e),
     };
     Ok((StatusCode::CREATED, Json(Submitted { number })))
+}
+
+/// The services `p` may file an application for through the pages: in force today, with an
+/// application form, and a role of `p`'s among their `submitted_by`.
+pub fn fileable<'e>(engine: &'e Engine, p: &Principal) -> Vec<&'e crate::definition::Definition> {
+    let shared = engine.shared();
+    let today = shared
+        .clock
+        .now()
+        .with_timezone(&crate::clock::ZONE)
+        .date_naive();
+    let mut services: Vec<&crate::definition::Definition> = shared
+        .library
+        .definitions
+        .iter()
+        .filter(|d| d.kind == crate::definition::Kind::Service && d.in_force_on(today))
+        .filter(|d| !d.application.is_empty())
+        .filter(|d| may_file(p, d))
+        .collect();
+    services.sort_by(|a, b| a.id.cmp(&b.id));
+    services
+}
+
+fn may_file(p: &Principal, def: &crate::definition::Definition) -> bool {
+    def.submitted_by
+        .iter()
+        .filter_map(|r| r.parse::<Role>().ok())
+        .any(|r| p.account.has_role(r))
+}
+
+/// `p` files an application for `service`, in force today: refused unless a role of `p`'s
+/// is one the service's `submitted_by` names (the front-office operator unless it says
+/// otherwise) and the region is `p`'s; the application's mistakes come back by field name.
+/// The case opens and its `case_submitted` record commits together. `POST /cases` and the
+/// filing page both come here.
+pub async fn filing(
+    engine: &Engine,
+    p: &Principal,
+    service: &str,
+    submission: Submission,
+    source: &Source,
+) -> Result<String, Completion> {
+    // Who may open a case is the service's to say: a citizen's application comes in at a
+    // front office (or through a system acting as one, the portal: seeds/004 item 6); an
+    // access request is signed by the head of the applicant's department (seeds/003
+    // appendix 2). A service not in force today falls through to the engine's 422.
+    let shared = engine.shared();
+    let roles: Vec<Role> = match shared.in_force(service, shared.clock.now()) {
+        Ok((def, _)) => def
+            .submitted_by
+            .iter()
+            .filter_map(|r| r.parse().ok())
+            .collect(),
+        Err(_) => vec![Role::FrontOfficeOperator],
+    };
+    p.require(&roles)?;
+    p.require_region(&submission.region)?;
+    // A bad IIN is refused here, and never reaches the gateway.
+    if let Some(iin) = crate::runtime::get_path(
+        &crate::runtime::normalise(&submission.data),
+        "applicant.iin",
+    )
+    .and_then(Value::as_str)
+        && let Err(e) = crate::domain::Iin::parse(iin)
+    {
+        return Err(Completion::Rejected(vec![runtime::FieldError {
+            field: "applicant.iin".into(),
+            message: e.to_string(),
+        }]));
+    }
+    let entry = Entry::new(p.login(), Action::CaseSubmitted)
+        .source(source.0.as_deref())
+        .details(json!({ "service": service, "channel": submission.channel }));
+    match engine.recording(entry).submit(service, submission).await {
+        Ok(number) => Ok(number),
+        Err(worker::Error::Runtime(runtime::Error::Rejected(fields))) => {
+            Err(Completion::Rejected(fields))
+        }
+        Err(e) => Err(Completion::Refused(e.into())),
+    }
 }
 
 /// A case as a clerk sees it.

@@ -157,6 +157,20 @@ pub enum Channel {
     Internal,
 }
 
+impl Channel {
+    /// The name as the files write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::StateCorporation => "state_corporation",
+            Channel::EgovPortal => "egov_portal",
+            Channel::Provider => "provider",
+            Channel::Enpf => "enpf",
+            Channel::Proactive => "proactive",
+            Channel::Internal => "internal",
+        }
+    }
+}
+
 /// A value's type, as a methodologist names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]

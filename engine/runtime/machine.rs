@@ -403,12 +403,7 @@ impl<'a, 'c> Machine<'a, 'c> {
                     None
                 }
                 StepKind::Notify {
-                    to,
-                    template,
-                    channels,
-                    urgent,
-                    credentials,
-                    next,
+                    credentials, next, ..
                 } => {
                     // A notice that starts the term (the acknowledgement of receipt) cites
                     // the deadline it starts: the term starts as it is sent, not after.
@@ -426,7 +421,7 @@ impl<'a, 'c> Machine<'a, 'c> {
                         },
                         None => None,
                     };
-                    self.notify(&scope, ahead, to, template, channels, *urgent, credentials);
+                    self.notify(&scope, ahead, &step.kind, credentials);
                     Some(*next)
                 }
                 StepKind::Document {
@@ -872,16 +867,25 @@ impl<'a, 'c> Machine<'a, 'c> {
         Ok(())
     }
 
+    /// The job of a `notify` step (`kind`), with the login its e-mail sets a password for.
     fn notify(
         &mut self,
         scope: &str,
         ahead: Option<NaiveDate>,
-        to: &Recipient,
-        template: &str,
-        channels: &[NotifyChannel],
-        urgent: bool,
+        kind: &StepKind,
         credentials: Option<String>,
     ) {
+        let StepKind::Notify {
+            to,
+            template,
+            channels,
+            urgent,
+            ..
+        } = kind
+        else {
+            return;
+        };
+        let urgent = *urgent;
         let applicant = matches!(to, Recipient::Citizen | Recipient::Applicant);
         let to = match to {
             Recipient::Citizen => "citizen".to_string(),

@@ -659,7 +659,7 @@ fn submit(
     let channels: Vec<String> = def
         .channels
         .iter()
-        .map(|ch| channel_name(*ch).to_string())
+        .map(|ch| Channel::as_str(*ch).to_string())
         .collect();
     let channel = match &s.channel {
         Some(ch) => {
@@ -691,18 +691,6 @@ fn submit(
         sms_consent: s.sms_consent,
         region: s.region.clone().unwrap_or_else(|| "almaty".into()),
     })
-}
-
-/// A channel as the files write it.
-fn channel_name(channel: Channel) -> &'static str {
-    match channel {
-        Channel::StateCorporation => "state_corporation",
-        Channel::EgovPortal => "egov_portal",
-        Channel::Provider => "provider",
-        Channel::Enpf => "enpf",
-        Channel::Proactive => "proactive",
-        Channel::Internal => "internal",
-    }
 }
 
 fn complete(

@@ -3,7 +3,7 @@
 //!
 //! `router(service)` is merged beside the JSON API in [`crate::service::Service::router`];
 //! the pages have their own paths (`/`, `/password`, `/queue`, `/case/{number}`,
-//! `/admin/…`) and act only through what the API's handlers act through — the functions
+//! `/apply/{service}`, `/admin/…`) and act only through what the API's handlers act through — the functions
 //! of [`crate::api`] (`queue`, `claiming`, `completing`, `opening`, …) — so a claim made on a
 //! page is checked, committed and journalled exactly as one made through the API.
 //!
@@ -21,6 +21,7 @@
 //! same engine operations, with the same audit records, as the API.
 
 mod admin;
+mod apply;
 mod case;
 mod diagram;
 mod queue;
@@ -70,6 +71,7 @@ pub fn router(service: Service) -> Router {
         .route("/queue/{key}/claim", post(queue::claim))
         .route("/queue/{key}/unclaim", post(queue::unclaim))
         .route("/case/{number}", get(case::page))
+        .route("/apply/{service}", get(apply::form).post(apply::file))
         .route("/admin/incidents", get(admin::incidents))
         .route("/admin/incidents/{key}/retry", post(admin::retry))
         .route("/admin/accounts", get(admin::accounts).post(admin::create))
@@ -85,11 +87,14 @@ static PAGES: LazyLock<Handlebars<'static>> = LazyLock::new(|| {
     h.set_strict_mode(true);
     h.register_partial("layout", include_str!("pages/layout.hbs"))
         .expect("the layout compiles");
+    h.register_partial("fields", include_str!("pages/fields.hbs"))
+        .expect("the form fields compile");
     for (name, source) in [
         ("sign_in", include_str!("pages/sign_in.hbs")),
         ("password", include_str!("pages/password.hbs")),
         ("queue", include_str!("pages/queue.hbs")),
         ("task", include_str!("pages/task.hbs")),
+        ("apply", include_str!("pages/apply.hbs")),
         ("case", include_str!("pages/case.hbs")),
         ("incidents", include_str!("pages/incidents.hbs")),
         ("accounts", include_str!("pages/accounts.hbs")),

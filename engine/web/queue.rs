@@ -75,6 +75,12 @@ pub async fn list(State(service): State<Service>, ctx: Ctx, Clerk(p): Clerk) -> 
             "mine": row.assignee.as_deref() == Some(p.login()),
         }));
     }
+    // The applications this clerk files from the pages (a head of department's access
+    // request), offered beside the queue.
+    let fileable: Vec<Value> = api::fileable(engine, &p)
+        .into_iter()
+        .map(|d| json!({ "id": d.id, "title": ctx.lang.pick(&d.title) }))
+        .collect();
     Ok(ctx.page(
         StatusCode::OK,
         Some(&p),
@@ -82,6 +88,7 @@ pub async fn list(State(service): State<Service>, ctx: Ctx, Clerk(p): Clerk) -> 
         json!({
             "title": text::get(ctx.lang, "queue_title"),
             "tasks": items,
+            "fileable": fileable,
         }),
     ))
 }
@@ -225,7 +232,7 @@ async fn task_page(
 }
 
 /// A value as a form field holds it.
-fn plain(v: &Value) -> String {
+pub(super) fn plain(v: &Value) -> String {
     match v {
         Value::Null => String::new(),
         Value::String(s) => s.clone(),
@@ -234,7 +241,7 @@ fn plain(v: &Value) -> String {
 }
 
 /// One input of the form, drawn by the field's type.
-fn field_view(
+pub(super) fn field_view(
     name: &str,
     decl: Option<&FieldDef>,
     value: String,
@@ -284,7 +291,7 @@ fn field_view(
 
 /// A form mistake in the clerk's language. The runtime says it in English for the API; the
 /// field's type says what was expected, which is what a clerk needs to hear.
-fn field_error(decl: Option<&FieldDef>, message: &str, lang: Lang) -> String {
+pub(super) fn field_error(decl: Option<&FieldDef>, message: &str, lang: Lang) -> String {
     let t = |key| text::get(lang, key).unwrap_or_default().to_string();
     if message == "required" {
         return t("err_required");

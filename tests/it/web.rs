@@ -982,3 +982,84 @@ async fn a_newcomer_signs_in_creates_a_clerk_and_the_clerk_takes_a_case_through_
     assert_eq!(refused.status(), reqwest::StatusCode::FORBIDDEN);
     assert!(refused.text().await.unwrap().contains("Рұқсат жоқ"));
 }
+
+#[tokio::test]
+async fn a_head_of_department_files_an_access_request_on_the_page_and_mistakes_come_back_by_field()
+{
+    // seeds/003 item 19 and appendix 2: the request is the head's to sign and file.
+    let r = service().await;
+    let s = r.svc();
+    let head = clerk(&r, "b.sadykova", &["head_of_department"], "almaty").await;
+    let ru = format!("{head}; lang=ru");
+
+    // The queue offers the request; a front-office operator is offered nothing and may not
+    // open the form.
+    let queue = page(s, "GET", "/queue", Some(&ru), &[]).await;
+    assert!(
+        queue.html.contains(r#"href="/apply/access-request""#),
+        "{}",
+        queue.html
+    );
+    let operator = clerk(&r, "operator1", &["front_office_operator"], "almaty").await;
+    let theirs = page(s, "GET", "/queue", Some(&operator), &[]).await;
+    assert!(!theirs.html.contains("/apply/"), "{}", theirs.html);
+    let refused = page(s, "GET", "/apply/access-request", Some(&operator), &[]).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+
+    let form = page(s, "GET", "/apply/access-request", Some(&ru), &[]).await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.html);
+    assert!(form.html.contains("ИИН пользователя"), "{}", form.html);
+    let csrf = form.csrf();
+    let mut fields = vec![
+        ("csrf", csrf.as_str()),
+        ("request.kind", "grant"),
+        ("applicant.full_name", "Садыкова Бибигуль Ерлановна"),
+        ("applicant.position", "Руководитель отдела"),
+        ("applicant.email", "b.sadykova@enbek.kz"),
+        ("user.full_name", "Нурланов Даурен Аскарович"),
+        ("user.iin", "880214300458"),
+        ("user.position", "Главный специалист"),
+        ("user.department", "Отдел назначения пособий"),
+        ("user.email", "d.nurlanov@enbek.kz"),
+        ("user.roles", "provider_specialist"),
+        ("basis.document", "Приказ № 145-к"),
+        ("basis.date", "2026-11-16"),
+    ];
+    // A wrong control digit: the form comes back with the mistake beside the IIN and what
+    // was typed kept; no case is opened.
+    let wrong = page(s, "POST", "/apply/access-request", Some(&ru), &fields).await;
+    assert_eq!(
+        wrong.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        wrong.html
+    );
+    assert!(
+        wrong.html.contains(r#"id="error-f-user-iin""#),
+        "{}",
+        wrong.html
+    );
+    assert!(wrong.html.contains("Нурланов Даурен Аскарович"));
+    assert_eq!(
+        s.engine
+            .store()
+            .tasks(None, None, None)
+            .await
+            .unwrap()
+            .len(),
+        0
+    );
+
+    fields[6] = ("user.iin", "880214300451");
+    let filed = page(s, "POST", "/apply/access-request", Some(&ru), &fields).await;
+    assert_eq!(filed.status, StatusCode::SEE_OTHER, "{}", filed.html);
+    let at = filed.location.expect("to the new case");
+    let number = at.strip_prefix("/case/").expect("the case page");
+    r.drain().await;
+    let task = r.task(number, "review_request").await;
+    assert!(!task.is_empty());
+    let case = s.engine.case(number).await.unwrap().unwrap().case;
+    assert_eq!(case.region, "almaty");
+    assert_eq!(case.language, qyzmet::runtime::Language::Ru);
+    assert_eq!(case.channel, "internal");
+}
