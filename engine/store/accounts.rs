@@ -235,13 +235,7 @@ pub async fn block(
     .bind(login)
     .fetch_optional(&mut *conn)
     .await?;
-    match row {
-        Some(r) => {
-            delete_sessions_of(conn, r.get(0)).await?;
-            Ok(true)
-        }
-        None => Ok(false),
-    }
+    sessions_ended(conn, row).await
 }
 
 /// Sets `login` active again with a new temporary password: no failures, no lock, its
@@ -264,13 +258,7 @@ pub async fn reactivate(
     .bind(login)
     .fetch_optional(&mut *conn)
     .await?;
-    match row {
-        Some(r) => {
-            delete_sessions_of(conn, r.get(0)).await?;
-            Ok(true)
-        }
-        None => Ok(false),
-    }
+    sessions_ended(conn, row).await
 }
 
 /// Opens a session for `account_id`: returns the token for the cookie (only its hash is
@@ -510,6 +498,15 @@ pub async fn change_rights(
         .bind(login)
         .fetch_optional(&mut *conn)
         .await?;
+    sessions_ended(conn, row).await
+}
+
+/// After an update that `returning id` one account (`row`): its sessions deleted, so the
+/// change holds from the next request on; `false` when no account was updated.
+async fn sessions_ended(
+    conn: &mut SqliteConnection,
+    row: Option<SqliteRow>,
+) -> Result<bool, Error> {
     match row {
         Some(r) => {
             delete_sessions_of(conn, r.get(0)).await?;

@@ -157,42 +157,6 @@ pub struct Engine {
     record: Option<Arc<crate::audit::Entry>>,
 }
 
-/// What [`Engine::transact`] answers, kept until the writer has run the transaction.
-type Slot<T, E> = Arc<std::sync::Mutex<Option<Result<T, E>>>>;
-
-/// `f` as the writer's savepoint transaction, and the slot its answer lands in.
-fn savepoint<T, E, F>(f: F) -> (writer::Txn, Slot<T, E>)
-where
-    T: Send + 'static,
-    E: Send + 'static,
-    F: for<'c> Fn(
-            &'c mut sqlx::SqliteConnection,
-            DateTime<Utc>,
-        ) -> jobs::BoxFuture<'c, Result<T, E>>
-        + Send
-        + Sync
-        + 'static,
-{
-    let slot: Slot<T, E> = Arc::default();
-    let out = slot.clone();
-    let txn: writer::Txn = Box::new(move |conn, now| {
-        let fut = f(conn, now);
-        let out = out.clone();
-        Box::pin(async move {
-            let result = fut.await;
-            let keep = result.is_ok();
-            *out.lock().unwrap_or_else(|e| e.into_inner()) = Some(result);
-            keep
-        })
-    });
-    (txn, slot)
-}
-
-fn taken<T, E>(slot: &Slot<T, E>) -> Result<Result<T, E>, Error> {
-    let result = slot.lock().unwrap_or_else(|e| e.into_inner()).take();
-    result.ok_or_else(|| Error::Unavailable("the transaction did not run".into()))
-}
-
 /// An engine handle for what the engine itself owns (a performer that writes through the
 /// writer): a strong [`Engine`] there would be a cycle that keeps the writer, and the
 /// database's lock, alive after the service has stopped. It can only transact, and says
@@ -218,7 +182,18 @@ impl WeakEngine {
     {
         let stopped = || Error::Unavailable("the engine has stopped".into());
         let tx = self.tx.upgrade().ok_or_else(stopped)?;
-        let (txn, slot) = savepoint(f);
+        let slot: Arc<std::sync::Mutex<Option<Result<T, E>>>> = Arc::default();
+        let out = slot.clone();
+        let txn: writer::Txn = Box::new(move |conn, now| {
+            let fut = f(conn, now);
+            let out = out.clone();
+            Box::pin(async move {
+                let result = fut.await;
+                let keep = result.is_ok();
+                *out.lock().unwrap_or_else(|e| e.into_inner()) = Some(result);
+                keep
+            })
+        });
         let (reply, rx) = oneshot::channel();
         tx.send(Envelope {
             command: Command::Transact(txn),
@@ -228,7 +203,8 @@ impl WeakEngine {
         .map_err(|_| stopped())?;
         drop(tx);
         rx.await.map_err(|_| stopped())??;
-        taken(&slot)
+        let result = slot.lock().unwrap_or_else(|e| e.into_inner()).take();
+        result.ok_or_else(|| Error::Unavailable("the transaction did not run".into()))
     }
 }
 
@@ -451,9 +427,7 @@ impl Engine {
             + Sync
             + 'static,
     {
-        let (txn, slot) = savepoint(f);
-        self.send(Command::Transact(txn)).await?;
-        taken(&slot)
+        self.downgrade().transact(f).await
     }
 
     /// A handle that transacts without keeping the engine alive (see [`WeakEngine`]).
