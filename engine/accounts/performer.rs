@@ -71,16 +71,20 @@ impl AccountsPerformer {
             email: field("email"),
             roles: field("roles"),
             region: field("region"),
+            // The request's number, known inside the transaction that acts on it.
             basis: String::new(),
         };
+        let login = request.login.clone();
         let key = key.to_string();
         let applied = self
             .engine()?
             .transact(move |conn, now| {
-                let key = key.clone();
-                let mut request = request.clone();
+                let (key, request) = (key.clone(), request.clone());
                 Box::pin(async move {
-                    request.basis = request_number(conn, &key).await?;
+                    let request = Request {
+                        basis: request_number(conn, &key).await?,
+                        ..request
+                    };
                     request::apply(conn, &request, now)
                         .await
                         .map_err(|e| e.to_string())
@@ -89,7 +93,6 @@ impl AccountsPerformer {
             .await
             .map_err(|e| JobError::Retryable(e.to_string()))?
             .map_err(JobError::Retryable)?;
-        let login = field("login");
         Ok(match applied.problem(&login) {
             Some(problem) => json!({ "status": applied.status(), "problem": problem }),
             None => json!({ "status": applied.status() }),

@@ -381,10 +381,16 @@ pub fn fileable<'e>(engine: &'e Engine, p: &Principal) -> Vec<&'e crate::definit
 }
 
 fn may_file(p: &Principal, def: &crate::definition::Definition) -> bool {
+    submitters(def).into_iter().any(|r| p.account.has_role(r))
+}
+
+/// The roles that may open a case of `def` (its `submitted_by`, checked against the
+/// catalog when it was loaded).
+pub fn submitters(def: &crate::definition::Definition) -> Vec<Role> {
     def.submitted_by
         .iter()
-        .filter_map(|r| r.parse::<Role>().ok())
-        .any(|r| p.account.has_role(r))
+        .filter_map(|r| r.parse().ok())
+        .collect()
 }
 
 /// `p` files an application for `service`, in force today: refused unless a role of `p`'s
@@ -404,12 +410,8 @@ pub async fn filing(
     // access request is signed by the head of the applicant's department (seeds/003
     // appendix 2). A service not in force today falls through to the engine's 422.
     let shared = engine.shared();
-    let roles: Vec<Role> = match shared.in_force(service, shared.clock.now()) {
-        Ok((def, _)) => def
-            .submitted_by
-            .iter()
-            .filter_map(|r| r.parse().ok())
-            .collect(),
+    let roles = match shared.in_force(service, shared.clock.now()) {
+        Ok((def, _)) => submitters(def),
         Err(_) => vec![Role::FrontOfficeOperator],
     };
     p.require(&roles)?;

@@ -402,26 +402,12 @@ impl<'a, 'c> Machine<'a, 'c> {
                     self.wait(token, Waiting::Job { key });
                     None
                 }
-                StepKind::Notify {
-                    credentials, next, ..
-                } => {
+                StepKind::Notify { next, .. } => {
                     // A notice that starts the term (the acknowledgement of receipt) cites
                     // the deadline it starts: the term starts as it is sent, not after.
                     self.start_term_after(t.calls.is_empty(), step)?;
                     let ahead = self.deadline_ahead(def, *next);
-                    let credentials = match credentials {
-                        Some(e) => match self.eval(&scope, e, None)? {
-                            Value::String(login) => Some(login),
-                            other => {
-                                return Err(Error::Expression {
-                                    expression: e.source().to_string(),
-                                    message: format!("the login is {other}, not a text"),
-                                });
-                            }
-                        },
-                        None => None,
-                    };
-                    self.notify(&scope, ahead, &step.kind, credentials);
+                    self.notify(&scope, ahead, &step.kind)?;
                     Some(*next)
                 }
                 StepKind::Document {
@@ -873,17 +859,31 @@ impl<'a, 'c> Machine<'a, 'c> {
         scope: &str,
         ahead: Option<NaiveDate>,
         kind: &StepKind,
-        credentials: Option<String>,
-    ) {
+    ) -> Result<(), Error> {
         let StepKind::Notify {
             to,
             template,
             channels,
             urgent,
+            credentials,
             ..
         } = kind
         else {
-            return;
+            return Err(Error::Internal(
+                "a notification of a step that is no notify",
+            ));
+        };
+        let credentials = match credentials {
+            Some(e) => match self.eval(scope, e, None)? {
+                Value::String(login) => Some(login),
+                other => {
+                    return Err(Error::Expression {
+                        expression: e.source().to_string(),
+                        message: format!("the login is {other}, not a text"),
+                    });
+                }
+            },
+            None => None,
         };
         let urgent = *urgent;
         let applicant = matches!(to, Recipient::Citizen | Recipient::Applicant);
@@ -906,7 +906,7 @@ impl<'a, 'c> Machine<'a, 'c> {
             })
             .collect();
         if channels.is_empty() {
-            return;
+            return Ok(());
         }
         let key = self.key("job:");
         let mut vars = self.vars(scope);
@@ -924,6 +924,7 @@ impl<'a, 'c> Machine<'a, 'c> {
                 vars,
             },
         }));
+        Ok(())
     }
 
     fn prune_inbox(&mut self) {

@@ -8,10 +8,10 @@ use std::collections::HashMap;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
-use super::queue::{field_error, field_view};
-use super::text::{self, Lang};
+use super::queue::form_input;
+use super::text::Lang;
 use super::{Clerk, Ctx, Fields, PageResult, csrf};
 use crate::api::{self, ApiError, Completion, auth::Principal};
 use crate::definition::Definition;
@@ -32,15 +32,7 @@ fn service_for<'s>(
     if def.application.is_empty() {
         return Err(ApiError::NotFound(format!("service {id}")));
     }
-    if !api::fileable(&service.engine, p)
-        .iter()
-        .any(|d| d.id == def.id)
-    {
-        return Err(ApiError::Forbidden(format!(
-            "applications for {id} are filed by: {}",
-            def.submitted_by.join(", ")
-        )));
-    }
+    p.require(&api::submitters(def))?;
     Ok(def)
 }
 
@@ -66,14 +58,8 @@ pub async fn file(
     form: Fields,
 ) -> PageResult {
     let def = service_for(&service, &p, &id)?;
-    let mut values = HashMap::new();
-    let mut data = Map::new();
-    for f in &def.application {
-        if let Some(v) = form.get(&f.field).filter(|v| !v.trim().is_empty()) {
-            values.insert(f.field.clone(), v.to_string());
-            data.insert(f.field.clone(), Value::from(v));
-        }
-    }
+    // A field left blank is one not given: the engine's check says so if it is required.
+    let (values, data) = form.of(&def.application);
     let submission = Submission {
         data: Value::Object(data),
         channel: channel(def),
@@ -119,18 +105,8 @@ fn page(
         .application
         .iter()
         .map(|f| {
-            let decl = def.data.get(&f.field);
-            let error = errors
-                .iter()
-                .find(|e| e.field == f.field)
-                .map(|e| field_error(decl, &e.message, lang));
-            let required = if f.required {
-                json!(text::get(lang, "required"))
-            } else {
-                Value::Null
-            };
             let value = values.get(&f.field).cloned().unwrap_or_default();
-            field_view(&f.field, decl, value, error, required, lang)
+            form_input(f, def.data.get(&f.field), value, errors, lang)
         })
         .collect();
     ctx.page(

@@ -322,6 +322,26 @@ impl Fields {
             .map(|(_, v)| v.as_str())
     }
 
+    /// The values of a form's `fields` as sent: as typed (to show again beside the
+    /// mistakes) and as the data the engine checks.
+    pub fn of(
+        &self,
+        fields: &[crate::definition::model::FormField],
+    ) -> (
+        std::collections::HashMap<String, String>,
+        serde_json::Map<String, Value>,
+    ) {
+        let mut typed = std::collections::HashMap::new();
+        let mut data = serde_json::Map::new();
+        for f in fields {
+            if let Some(v) = self.get(&f.field) {
+                typed.insert(f.field.clone(), v.to_string());
+                data.insert(f.field.clone(), Value::from(v));
+            }
+        }
+        (typed, data)
+    }
+
     /// The first value of `name`, or empty.
     pub fn text(&self, name: &str) -> String {
         self.get(name).unwrap_or_default().to_string()

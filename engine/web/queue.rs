@@ -8,13 +8,13 @@ use std::collections::HashMap;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::text::{self, Lang};
 use super::{Clerk, Ctx, Fields, PageResult, WebError, csrf, view};
 use crate::api::{self, ApiError, Completion, auth::Principal};
 use crate::definition::expr::Type;
-use crate::definition::model::{Definition, FieldDef, StepKind, Task};
+use crate::definition::model::{Definition, FieldDef, FormField, StepKind, Task};
 use crate::runtime::{CaseState, FieldError};
 use crate::service::Service;
 use crate::store::TaskRow;
@@ -173,28 +173,7 @@ async fn task_page(
                 .map(plain)
                 .unwrap_or_default(),
         };
-        let error = sent
-            .errors
-            .iter()
-            .find(|e| e.field == f.field)
-            .map(|e| field_error(decl, &e.message, lang));
-        let required = if !f.required {
-            Value::Null
-        } else if f.for_outcomes.is_empty() {
-            json!(text::get(lang, "required"))
-        } else {
-            let outcomes: Vec<String> = f
-                .for_outcomes
-                .iter()
-                .map(|o| text::outcome(lang, o))
-                .collect();
-            json!(format!(
-                "{} {}",
-                text::get(lang, "required_for").unwrap_or_default(),
-                outcomes.join(", ")
-            ))
-        };
-        fields.push(field_view(&f.field, decl, value, error, required, lang));
+        fields.push(form_input(f, decl, value, &sent.errors, lang));
     }
     // A mistake that belongs to no field of the form (an outcome that is not one).
     let general: Vec<String> = sent
@@ -232,7 +211,7 @@ async fn task_page(
 }
 
 /// A value as a form field holds it.
-pub(super) fn plain(v: &Value) -> String {
+fn plain(v: &Value) -> String {
     match v {
         Value::Null => String::new(),
         Value::String(s) => s.clone(),
@@ -240,8 +219,41 @@ pub(super) fn plain(v: &Value) -> String {
     }
 }
 
+/// One input of a form (a task's or an application's) as drawn: the field, the value to
+/// show, whether it is required (for which outcomes), and its mistake among `errors` in the
+/// clerk's language.
+pub(super) fn form_input(
+    f: &FormField,
+    decl: Option<&FieldDef>,
+    value: String,
+    errors: &[FieldError],
+    lang: Lang,
+) -> Value {
+    let error = errors
+        .iter()
+        .find(|e| e.field == f.field)
+        .map(|e| field_error(decl, &e.message, lang));
+    let required = if !f.required {
+        Value::Null
+    } else if f.for_outcomes.is_empty() {
+        json!(text::get(lang, "required"))
+    } else {
+        let outcomes: Vec<String> = f
+            .for_outcomes
+            .iter()
+            .map(|o| text::outcome(lang, o))
+            .collect();
+        json!(format!(
+            "{} {}",
+            text::get(lang, "required_for").unwrap_or_default(),
+            outcomes.join(", ")
+        ))
+    };
+    field_view(&f.field, decl, value, error, required, lang)
+}
+
 /// One input of the form, drawn by the field's type.
-pub(super) fn field_view(
+fn field_view(
     name: &str,
     decl: Option<&FieldDef>,
     value: String,
@@ -291,7 +303,7 @@ pub(super) fn field_view(
 
 /// A form mistake in the clerk's language. The runtime says it in English for the API; the
 /// field's type says what was expected, which is what a clerk needs to hear.
-pub(super) fn field_error(decl: Option<&FieldDef>, message: &str, lang: Lang) -> String {
+fn field_error(decl: Option<&FieldDef>, message: &str, lang: Lang) -> String {
     let t = |key| text::get(lang, key).unwrap_or_default().to_string();
     if message == "required" {
         return t("err_required");
@@ -335,14 +347,7 @@ pub async fn complete(
     let row = api::task_for(&service.engine, &p, &key, &ctx.source).await?;
     let (_, _, task) = task_step(&service, &row).await?;
     let outcome = form.text("outcome");
-    let mut values = HashMap::new();
-    let mut data = Map::new();
-    for f in &task.form {
-        if let Some(v) = form.get(&f.field) {
-            values.insert(f.field.clone(), v.to_string());
-            data.insert(f.field.clone(), Value::from(v));
-        }
-    }
+    let (values, data) = form.of(&task.form);
     match api::completing(
         &service.engine,
         &p,
