@@ -658,6 +658,36 @@ pub static TEXTS: &[(&str, &str, &str, &str)] = &[
         "шаг `{step}` передаёт временный пароль: укажите только `channels: [email]` (ответ направляется на корпоративную электронную почту, указанную в заявке, seeds/003 пункт 22)",
     ),
     (
+        "notify.receipt_needs_undelivered",
+        "step `{step}` waits for its notice to go (`record_sent_on`): say where the case goes when it cannot, with `on_undelivered: <step>` (e.g. a clerk's task to hand it over)",
+        "`{step}` қадамы хабарламаның жіберілуін күтеді (`record_sent_on`): жіберу мүмкін болмаса, іс қайда өтетінін `on_undelivered: <қадам>` арқылы көрсетіңіз (мысалы, хабарламаны қолма-қол тапсыру тапсырмасы)",
+        "шаг `{step}` ждёт отправки уведомления (`record_sent_on`): укажите, куда идёт дело, если отправить нельзя, через `on_undelivered: <шаг>` (например, задача вручить уведомление)",
+    ),
+    (
+        "notify.undelivered_needs_receipt",
+        "`on_undelivered` goes with `record_sent_on` on the step's `notify`: a notice the case does not wait for is never undelivered to it",
+        "`on_undelivered` қадамның `notify` ішіндегі `record_sent_on`-мен бірге жазылады: іс күтпейтін хабарлама ол үшін жеткізілмеген болып саналмайды",
+        "`on_undelivered` указывается вместе с `record_sent_on` в `notify` шага: уведомление, которого дело не ждёт, для него не бывает недоставленным",
+    ),
+    (
+        "notify.receipt_citizen_only",
+        "`record_sent_on` is for a notice to the `citizen` or the `applicant`: the day they obtained it starts their window",
+        "`record_sent_on` тек `citizen` немесе `applicant` үшін хабарламаға жазылады: олардың мерзімі хабарламаны алған күннен басталады",
+        "`record_sent_on` указывается для уведомления `citizen` или `applicant`: их срок идёт со дня получения",
+    ),
+    (
+        "notify.receipt_not_date",
+        "`{name}` records the day the notice went: declare it `type: date`",
+        "`{name}` хабарлама жіберілген күнді жазады: оны `type: date` деп жариялаңыз",
+        "`{name}` хранит день отправки уведомления: объявите его как `type: date`",
+    ),
+    (
+        "form.must_be_bool",
+        "`must_be` is for a yes/no field (`type: bool`), such as a consent; `{name}` is not one",
+        "`must_be` тек иә/жоқ өрісіне (`type: bool`), мысалы келісімге жазылады; `{name}` ондай емес",
+        "`must_be` указывается для поля да/нет (`type: bool`), например согласия; `{name}` не такое",
+    ),
+    (
         "notify.no_channels",
         "give at least one channel: `sms`, `email`",
         "кемінде бір арнаны көрсетіңіз: `sms`, `email`",

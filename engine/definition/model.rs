@@ -110,6 +110,9 @@ impl Definition {
     /// The variables an expression in this definition may read, with their types.
     pub fn env(&self) -> Env {
         let mut env = Env::new();
+        // The day of the transition, in the calendar's zone (a receipt recorded the day a
+        // clerk confirms it). Data names are dotted, so it clashes with none.
+        env.declare("today", Type::Date);
         for (name, field) in self.parameters.iter().chain(self.data.iter()) {
             env.declare(name, field.ty.clone());
         }
@@ -295,6 +298,8 @@ pub enum StepKind {
         urgent: bool,
         /// The login whose new temporary password the e-mail carries.
         credentials: Option<Expr>,
+        /// Wait until it has gone, and record the day: see [`Receipt`].
+        receipt: Option<Receipt>,
         /// The next step.
         next: StepId,
     },
@@ -341,6 +346,8 @@ pub enum StepKind {
         message: String,
         /// How long to wait.
         timeout: Length,
+        /// The date the timeout is counted from; today when `None`.
+        counted_from: Option<Expr>,
         /// Data to record from the message.
         store: Vec<(String, Expr)>,
         /// The next step when it arrives.
@@ -371,6 +378,27 @@ pub enum WaitFor {
     Length(Length),
     /// Until the date an expression gives.
     Until(Expr),
+    /// Until the start (00:00 local) of the Nth working day after the date an expression
+    /// gives: the first day something may happen, where the law counts whole days ("no later
+    /// than three working days before the decision").
+    WorkingDayAfter {
+        /// N.
+        days: u32,
+        /// The date.
+        after: Expr,
+    },
+}
+
+/// A notice whose sending the case waits for: the day it went is the day the citizen
+/// obtained it, from which the citizen's own window runs (APPK art. 73(3), seeds/001 item 12
+/// part 3: "within two working days from the date of its obtaining").
+#[derive(Debug, Clone)]
+pub struct Receipt {
+    /// The `date` field that records the day it was sent.
+    pub record: String,
+    /// The step taken when it cannot go electronically: no e-mail address and no SMS
+    /// consent, or every attempt failed.
+    pub undelivered: StepId,
 }
 
 /// A user task.
@@ -389,14 +417,18 @@ pub struct Task {
 }
 
 /// A field of a task's form.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct FormField {
     /// The data name.
     pub field: String,
-    /// Required at all.
+    /// Required at all (always, or for `for_outcomes`); `false` when only `required_when`.
     pub required: bool,
     /// Required only for these outcomes; empty means for all.
     pub for_outcomes: Vec<String>,
+    /// Required when this condition over the case data and the form's values holds.
+    pub required_when: Option<Expr>,
+    /// The only value accepted (a consent that must be given).
+    pub must_be: Option<bool>,
 }
 
 /// Where an outcome leads, and what it records.
@@ -513,6 +545,11 @@ impl StepKind {
                 .map(|(name, t)| (t.next, Some(name.clone())))
                 .collect(),
             StepKind::Request(r) => vec![(r.next, None), (r.on_failure, Some("failure".into()))],
+            StepKind::Notify {
+                next,
+                receipt: Some(r),
+                ..
+            } => vec![(*next, None), (r.undelivered, Some("undelivered".into()))],
             StepKind::Notify { next, .. }
             | StepKind::Document { next, .. }
             | StepKind::Join { next, .. }

@@ -313,6 +313,20 @@ pub enum Duration {
     WorkingDaysBeforeTermEnd(u32),
     /// For a `wait`: until the date an expression gives.
     Until(String),
+    /// For a `wait`: until the start of the Nth working day after a date, e.g. the first day
+    /// a decision may be made after a notice (`{ working_days: 3, after: "notice.received_on" }`:
+    /// "no later than three working days before the decision", APPK art. 73(2)).
+    UntilWorkingDay(WorkingDayAfter),
+}
+
+/// The Nth working day after the date an expression gives.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WorkingDayAfter {
+    /// How many working days after the date, counted from the next working day.
+    pub working_days: u32,
+    /// An expression giving the date, e.g. `"notice.received_on"`.
+    pub after: String,
 }
 
 /// One step of the process. Give exactly one kind: `task`, `request`, `notify`,
@@ -364,6 +378,10 @@ pub struct Step {
     pub on_failure: Option<OnFailure>,
     /// For `receive`: the step taken when no message came in time.
     pub on_timeout: Option<String>,
+    /// For a `notify` with `record_sent_on`: the step taken when the notice cannot reach the
+    /// citizen electronically (no e-mail, no SMS consent, or every attempt failed), e.g. a
+    /// clerk's task to hand it over.
+    pub on_undelivered: Option<String>,
 }
 
 /// A user task.
@@ -419,6 +437,11 @@ pub struct FormFieldSpec {
     /// Required only for these outcomes (e.g. the reasons, only for `refuse`).
     #[serde(default)]
     pub for_outcomes: Vec<String>,
+    /// Required only when this condition over the form and the case data holds, e.g. the
+    /// power of attorney `"application.by_representative"` (with `required: false`).
+    pub required_when: Option<String>,
+    /// The only value the form takes, e.g. a consent that must be given: `must_be: true`.
+    pub must_be: Option<bool>,
 }
 
 fn yes() -> bool {
@@ -523,6 +546,10 @@ pub struct Notify {
     /// when it sends, gives it to the template as `temporary_password`, and keeps it nowhere.
     /// E-mail only.
     pub credentials: Option<String>,
+    /// Wait until the notice has gone (a quiet-hours SMS goes in the morning) and record that
+    /// day in this `date` field: the day the citizen obtained it, from which a window such as
+    /// the objection's runs (APPK art. 73(3)). Needs `on_undelivered` on the step.
+    pub record_sent_on: Option<String>,
 }
 
 /// A notification channel.
@@ -565,6 +592,9 @@ pub struct Receive {
     pub message: String,
     /// How long to wait (e.g. the objection window: 2 working days, APPK art. 73).
     pub timeout: Duration,
+    /// The date the timeout is counted from, when not today: an expression, e.g.
+    /// `"notice.received_on"` ("within two working days from the day of its obtaining").
+    pub counted_from: Option<String>,
     /// What to record from the message: data name → expression over `message`.
     #[serde(default)]
     pub store: IndexMap<String, String>,

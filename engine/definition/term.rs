@@ -31,6 +31,11 @@ struct Item {
     /// The step in the checked file this item belongs to (the call, for sub-workflow steps).
     owner: String,
     cost: WorkingTime,
+    /// The data this step records (scoped by `prefix`), for the waits counted from them.
+    sets: Vec<String>,
+    /// A wait counted from a date the path recorded earlier: that record's name and how long
+    /// after it the wait ends. What the path spent since then is taken off.
+    anchored: Option<(String, WorkingTime)>,
     before_end: Option<u32>,
     /// For an end step, its result: where a `call` continues.
     result: Option<String>,
@@ -108,22 +113,58 @@ pub fn check(
 }
 
 fn total(path: &[Item]) -> WorkingTime {
-    path.iter()
-        .fold(WorkingTime::default(), |acc, i| acc.plus(i.cost))
+    costs(path)
+        .into_iter()
+        .fold(WorkingTime::default(), |acc, c| acc.plus(c))
+}
+
+/// What each step of a path takes. A wait counted from a date recorded earlier on the same
+/// path (the objection window from the day the notice was obtained) takes only what is left
+/// of it; counted from a date the path does not record, it takes all of it.
+fn costs(path: &[Item]) -> Vec<WorkingTime> {
+    let minutes = |t: WorkingTime| {
+        u64::from(t.days) * u64::from(WorkingTime::MINUTES_PER_DAY) + u64::from(t.minutes)
+    };
+    let mut elapsed = 0u64;
+    let mut set_at: std::collections::HashMap<&str, u64> = std::collections::HashMap::new();
+    let mut out = Vec::with_capacity(path.len());
+    for item in path {
+        let cost = match &item.anchored {
+            Some((name, length)) => match set_at.get(name.as_str()) {
+                Some(at) => {
+                    let left = minutes(*length).saturating_sub(elapsed - at);
+                    let per_day = u64::from(WorkingTime::MINUTES_PER_DAY);
+                    WorkingTime {
+                        days: u32::try_from(left / per_day).unwrap_or(u32::MAX),
+                        minutes: u32::try_from(left % per_day).unwrap_or(u32::MAX),
+                    }
+                }
+                None => *length,
+            },
+            None => item.cost,
+        };
+        elapsed += minutes(cost);
+        for name in &item.sets {
+            set_at.insert(name, elapsed);
+        }
+        out.push(cost);
+    }
+    out
 }
 
 /// `review (1 d) → hearing/objection (2 d) → refused`: the steps that take time, and the end.
 fn describe(path: &[Item]) -> String {
     let mut parts: Vec<String> = path
         .iter()
-        .filter(|i| i.cost != WorkingTime::default())
-        .map(|i| {
+        .zip(costs(path))
+        .filter(|(_, c)| *c != WorkingTime::default())
+        .map(|(i, c)| {
             let mut cost = Vec::new();
-            if i.cost.days > 0 {
-                cost.push(format!("{} d", i.cost.days));
+            if c.days > 0 {
+                cost.push(format!("{} d", c.days));
             }
-            if i.cost.minutes > 0 {
-                cost.push(format!("{} min", i.cost.minutes));
+            if c.minutes > 0 {
+                cost.push(format!("{} min", c.minutes));
             }
             format!("{} ({})", i.name, cost.join(" "))
         })
@@ -173,6 +214,15 @@ impl Walker<'_> {
                 WorkingTime::default()
             } else {
                 cost(&step.kind)
+            },
+            sets: sets(&step.kind)
+                .into_iter()
+                .map(|n| format!("{prefix}|{n}"))
+                .collect(),
+            anchored: if step.pauses_term {
+                None
+            } else {
+                anchored(&step.kind).map(|(n, t)| (format!("{prefix}|{n}"), t))
             },
             before_end: match &step.kind {
                 StepKind::Task(Task {
@@ -272,5 +322,48 @@ fn cost(kind: &StepKind) -> WorkingTime {
             None => WorkingTime::default(),
         },
         _ => WorkingTime::default(),
+    }
+}
+
+/// The data a step records, by name.
+fn sets(kind: &StepKind) -> Vec<&str> {
+    match kind {
+        StepKind::Task(t) => t
+            .form
+            .iter()
+            .map(|f| f.field.as_str())
+            .chain(
+                t.outcomes
+                    .values()
+                    .flat_map(|o| o.set.iter().map(|(n, _)| n.as_str())),
+            )
+            .collect(),
+        StepKind::Notify {
+            receipt: Some(r), ..
+        } => vec![r.record.as_str()],
+        StepKind::Request(r) => r.output.iter().map(|(n, _)| n.as_str()).collect(),
+        StepKind::Receive { store, .. } => store.iter().map(|(n, _)| n.as_str()).collect(),
+        _ => vec![],
+    }
+}
+
+/// A wait counted from a date in the data, when the date is a plain data name: the name and
+/// how long after that date the wait ends at most.
+fn anchored(kind: &StepKind) -> Option<(&str, WorkingTime)> {
+    match kind {
+        StepKind::Receive {
+            timeout,
+            counted_from: Some(from),
+            ..
+        } => Some((from.source().trim(), WorkingTime::of(*timeout))),
+        // The start of the Nth working day after the date is the end of the (N-1)th.
+        StepKind::Wait {
+            until: WaitFor::WorkingDayAfter { days, after },
+            ..
+        } => Some((
+            after.source().trim(),
+            WorkingTime::of(Length::WorkingDays(days.saturating_sub(1))),
+        )),
+        _ => None,
     }
 }

@@ -255,6 +255,8 @@ impl Compiler<'_> {
         let parameters = self.fields("/parameters", &raw.parameters);
         let data = self.fields("/data", &raw.data);
         self.check_name_clashes(&parameters, &data);
+        // As `Definition::env`: the day of the transition.
+        self.env.declare("today", Type::Date);
         for (name, field) in parameters.iter().chain(data.iter()) {
             self.env.declare(name, field.ty.clone());
         }
@@ -644,6 +646,21 @@ impl Compiler<'_> {
                     (spec.field.clone(), spec.required, spec.for_outcomes.clone())
                 }
             };
+            let (required_when, must_be) = match f {
+                raw::FormField::Name(_) => (None, None),
+                raw::FormField::Full(spec) => {
+                    let env = self.env.clone();
+                    let when = spec.required_when.as_ref().and_then(|source| {
+                        self.expr(
+                            &format!("{there}/required_when"),
+                            source,
+                            &env,
+                            Some(&Type::Bool),
+                        )
+                    });
+                    (when, spec.must_be)
+                }
+            };
             let field_at = match f {
                 raw::FormField::Name(_) => there.clone(),
                 raw::FormField::Full(_) => format!("{there}/field"),
@@ -652,7 +669,13 @@ impl Compiler<'_> {
                 self.p
                     .at_value(&field_at, msg!("form.duplicate", name = field));
             }
-            self.data_type(&field_at, &field);
+            let ty = self.data_type(&field_at, &field);
+            if must_be.is_some() && ty.is_some_and(|t| t != Type::Bool) {
+                self.p.at(
+                    format!("{there}/must_be"),
+                    msg!("form.must_be_bool", name = field),
+                );
+            }
             for (j, o) in for_outcomes.iter().enumerate() {
                 let here = format!("{there}/for_outcomes/{j}");
                 match step {
@@ -669,8 +692,11 @@ impl Compiler<'_> {
             }
             form.push(FormField {
                 field,
-                required,
+                // A condition makes the field required only when it holds.
+                required: required && required_when.is_none(),
                 for_outcomes,
+                required_when,
+                must_be,
             });
         }
         form
@@ -755,6 +781,10 @@ impl Compiler<'_> {
             }
             raw::Duration::Until(_) => {
                 self.bad_duration(at, "until", what);
+                Length::WorkingDays(0)
+            }
+            raw::Duration::UntilWorkingDay(_) => {
+                self.bad_duration(at, "until_working_day", what);
                 Length::WorkingDays(0)
             }
         }
@@ -916,6 +946,7 @@ impl Compiler<'_> {
             "task" | "call" => &["outcomes"],
             "request" => &["next", "on_failure"],
             "receive" => &["next", "on_timeout"],
+            "notify" => &["next", "on_undelivered"],
             "decide" | "fork" | "end" => &[],
             _ => &["next"],
         };
@@ -924,6 +955,7 @@ impl Compiler<'_> {
             ("outcomes", !s.outcomes.is_empty()),
             ("on_failure", s.on_failure.is_some()),
             ("on_timeout", s.on_timeout.is_some()),
+            ("on_undelivered", s.on_undelivered.is_some()),
         ] {
             if set && !allowed.contains(&field) {
                 self.p.at(
@@ -1054,12 +1086,14 @@ impl Compiler<'_> {
                         Some(&Type::String),
                     )
                 });
+                let receipt = self.receipt(name, at, n, &to, s);
                 StepKind::Notify {
                     to,
                     template: n.template.clone(),
                     channels: n.channels.clone(),
                     urgent: n.urgent,
                     credentials,
+                    receipt,
                     next: self.next(at, name, s),
                 }
             }
@@ -1119,6 +1153,19 @@ impl Compiler<'_> {
                         e.map(WaitFor::Until)
                             .unwrap_or(WaitFor::Length(Length::WorkingDays(0)))
                     }
+                    raw::Duration::UntilWorkingDay(w) => {
+                        let e = self.expr(
+                            &format!("{at}/wait/until_working_day/after"),
+                            &w.after,
+                            &env,
+                            Some(&Type::Date),
+                        );
+                        e.map(|after| WaitFor::WorkingDayAfter {
+                            days: w.working_days,
+                            after,
+                        })
+                        .unwrap_or(WaitFor::Length(Length::WorkingDays(0)))
+                    }
                     d => WaitFor::Length(self.length(&format!("{at}/wait"), d, "a timer")),
                 };
                 StepKind::Wait {
@@ -1149,6 +1196,14 @@ impl Compiler<'_> {
                     }
                 }
                 let timeout = self.length(&format!("{here}/timeout"), &r.timeout, "a timeout");
+                let counted_from = r.counted_from.as_ref().and_then(|source| {
+                    self.expr(
+                        &format!("{here}/counted_from"),
+                        source,
+                        &self.env.clone(),
+                        Some(&Type::Date),
+                    )
+                });
                 let store = self.mapping(&format!("{here}/store"), &r.store, &env);
                 let on_timeout = match &s.on_timeout {
                     Some(step) => self
@@ -1162,6 +1217,7 @@ impl Compiler<'_> {
                 StepKind::Receive {
                     message: r.message.clone(),
                     timeout,
+                    counted_from,
                     store,
                     next: self.next(at, name, s),
                     on_timeout,
@@ -1188,6 +1244,50 @@ impl Compiler<'_> {
         }
     }
 
+    /// A notice the case waits for (`record_sent_on` with `on_undelivered`).
+    fn receipt(
+        &mut self,
+        name: &str,
+        at: &str,
+        n: &raw::Notify,
+        to: &Recipient,
+        s: &raw::Step,
+    ) -> Option<Receipt> {
+        let Some(record) = &n.record_sent_on else {
+            if s.on_undelivered.is_some() {
+                self.p.at(
+                    format!("{at}/on_undelivered"),
+                    msg!("notify.undelivered_needs_receipt"),
+                );
+            }
+            return None;
+        };
+        let here = format!("{at}/notify/record_sent_on");
+        if !matches!(to, Recipient::Citizen | Recipient::Applicant) {
+            self.p.at_value(&here, msg!("notify.receipt_citizen_only"));
+        }
+        if let Some(ty) = self.data_type(&here, record)
+            && ty != Type::Date
+        {
+            self.p
+                .at_value(&here, msg!("notify.receipt_not_date", name = record));
+        }
+        let undelivered = match &s.on_undelivered {
+            Some(step) => self
+                .step_ref(&format!("{at}/on_undelivered"), step)
+                .unwrap_or(StepId(0)),
+            None => {
+                self.p
+                    .at(at, msg!("notify.receipt_needs_undelivered", step = name));
+                StepId(0)
+            }
+        };
+        Some(Receipt {
+            record: record.clone(),
+            undelivered,
+        })
+    }
+
     fn task(&mut self, name: &str, at: &str, t: &raw::Task, s: &raw::Step, env: &Env) -> Task {
         let here = format!("{at}/task");
         self.role(&format!("{here}/role"), &t.role);
@@ -1203,6 +1303,13 @@ impl Compiler<'_> {
                 self.p.at(
                     format!("{here}/due/until"),
                     msg!("task.bad_due", kind = "until"),
+                );
+                Due::BeforeTermEnd(0)
+            }
+            raw::Duration::UntilWorkingDay(_) => {
+                self.p.at(
+                    format!("{here}/due/until_working_day"),
+                    msg!("task.bad_due", kind = "until_working_day"),
                 );
                 Due::BeforeTermEnd(0)
             }

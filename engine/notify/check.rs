@@ -46,6 +46,8 @@ pub const STANDARD: &[(&str, Option<usize>)] = &[
     ("language", Some(2)),
     ("today", Some(10)),
     ("deadline", Some(10)),
+    // `dd.mm.yyyy HH:MM`, Asia/Almaty: when the acceptance step completed (the term's start).
+    ("accepted_at", Some(16)),
 ];
 
 /// Variables the notifier adds when the case does not hold them: the office from the
@@ -659,7 +661,13 @@ impl Bound {
 fn numeric(name: &str) -> bool {
     matches!(
         name,
-        "registration_number" | "today" | "deadline" | "next_deadline" | "now" | "attempts"
+        "registration_number"
+            | "today"
+            | "deadline"
+            | "next_deadline"
+            | "now"
+            | "accepted_at"
+            | "attempts"
     )
 }
 

@@ -476,6 +476,7 @@ impl Performer for NotifyPerformer {
                     urgent,
                     credentials,
                     vars,
+                    ..
                 } => {
                     self.notify(
                         key,

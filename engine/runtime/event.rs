@@ -212,6 +212,10 @@ pub enum Work {
         /// in no job and no case.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         credentials: Option<String>,
+        /// The case waits for it to go (a notice whose day of sending starts the citizen's
+        /// window): its outcome comes back to the case as an event, like a request's.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        awaited: bool,
         /// The template's variables, as of the transition.
         vars: Value,
     },

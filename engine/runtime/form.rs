@@ -10,18 +10,21 @@ use crate::definition::expr::Type;
 use crate::definition::model::{Definition, FieldDef, FormField, Task};
 use crate::domain::Iin;
 
-/// Checks the form of `task` completed with `outcome`; returns the values to record.
+/// Checks the form of `task` completed with `outcome` against the case's data (`data`, for
+/// the fields `required_when` a condition holds); returns the values to record.
 pub fn check(
     def: &Definition,
     task: &Task,
     outcome: &str,
     form: &Value,
+    data: &Value,
 ) -> Result<Vec<(String, Value)>, Error> {
     fields(
         def,
         &task.form,
         Some(outcome),
         form,
+        data,
         "this field is not on the form of this task",
     )
 }
@@ -47,6 +50,7 @@ pub fn check_application(def: &Definition, data: &Value) -> Result<Vec<(String, 
         &def.application,
         None,
         &Value::Object(flat),
+        &Value::Object(serde_json::Map::new()),
         "this field is not on the application of this service",
     )
 }
@@ -71,6 +75,7 @@ fn fields(
     form: &[FormField],
     outcome: Option<&str>,
     given: &Value,
+    data: &Value,
     stranger: &str,
 ) -> Result<Vec<(String, Value)>, Error> {
     let empty = serde_json::Map::new();
@@ -94,17 +99,21 @@ fn fields(
             });
         }
     }
+    let for_this_outcome = |field: &FormField| {
+        field.for_outcomes.is_empty()
+            || outcome.is_some_and(|o| field.for_outcomes.iter().any(|f| f == o))
+    };
+    let mut missing = Vec::new();
     for field in form {
-        let required = field.required
-            && (field.for_outcomes.is_empty()
-                || outcome.is_some_and(|o| field.for_outcomes.iter().any(|f| f == o)));
         let value = given.get(&field.field).filter(|v| !is_blank(v));
         let Some(value) = value else {
-            if required {
+            if field.required && for_this_outcome(field) {
                 errors.push(FieldError {
                     field: field.field.clone(),
                     message: "required".into(),
                 });
+            } else if field.required_when.is_some() && for_this_outcome(field) {
+                missing.push(field);
             }
             continue;
         };
@@ -116,11 +125,38 @@ fn fields(
             continue;
         };
         match check_value(decl, value) {
+            Ok(v) if field.must_be.is_some_and(|want| v != Value::Bool(want)) => {
+                errors.push(FieldError {
+                    field: field.field.clone(),
+                    message: MUST_BE.into(),
+                });
+            }
             Ok(v) => values.push((field.field.clone(), v)),
             Err(message) => errors.push(FieldError {
                 field: field.field.clone(),
                 message,
             }),
+        }
+    }
+    // A field required on a condition: the condition reads the case as this form leaves it.
+    if !missing.is_empty() {
+        let mut after = match data {
+            Value::Object(_) => data.clone(),
+            _ => Value::Object(serde_json::Map::new()),
+        };
+        for (name, value) in &values {
+            super::machine::set_path(&mut after, name, value.clone());
+        }
+        for field in missing {
+            let Some(when) = &field.required_when else {
+                continue;
+            };
+            if crate::definition::expr::eval(when, &after).is_ok_and(|v| v == Value::Bool(true)) {
+                errors.push(FieldError {
+                    field: field.field.clone(),
+                    message: "required".into(),
+                });
+            }
         }
     }
     if errors.is_empty() {
@@ -129,6 +165,9 @@ fn fields(
         Err(Error::Rejected(errors))
     }
 }
+
+/// The message of a value other than the one a field must have (a consent not given).
+pub const MUST_BE: &str = "must be yes: without it the application is not accepted";
 
 fn is_blank(v: &Value) -> bool {
     v.is_null() || v.as_str().is_some_and(|s| s.trim().is_empty())

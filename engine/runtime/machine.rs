@@ -251,10 +251,11 @@ impl<'a, 'c> Machine<'a, 'c> {
         extra: Option<(&str, &Value)>,
     ) -> Result<Value, Error> {
         let mut data = self.state.scope(scope);
-        if let Some((name, value)) = extra
-            && let Value::Object(map) = &mut data
-        {
-            map.insert(name.to_string(), value.clone());
+        if let Value::Object(map) = &mut data {
+            map.insert("today".into(), json!(self.local_date().to_string()));
+            if let Some((name, value)) = extra {
+                map.insert(name.to_string(), value.clone());
+            }
         }
         expr::eval(e, &data).map_err(|err| Error::Expression {
             expression: e.source().to_string(),
@@ -300,6 +301,15 @@ impl<'a, 'c> Machine<'a, 'c> {
             map.insert("today".into(), json!(self.local_date().to_string()));
             if let Some(term) = &self.state.term {
                 map.insert("deadline".into(), json!(term.due_on.to_string()));
+                // The date and time of acceptance the receipt prints (seeds/004 item 5), not
+                // the moment it is rendered after the data requests.
+                if let Some(at) = term.started_at {
+                    let local = at.with_timezone(&self.ctx.calendar.time_zone());
+                    map.insert(
+                        "accepted_at".into(),
+                        json!(local.format("%d.%m.%Y %H:%M").to_string()),
+                    );
+                }
             }
         }
         vars
@@ -308,12 +318,54 @@ impl<'a, 'c> Machine<'a, 'c> {
     /// The end of the window the citizen will have next, when the steps ahead of `from`
     /// (documents and notifications) lead to a `receive`: the objection deadline a notice
     /// must state (APPK art. 73).
-    fn deadline_ahead(&self, def: &Definition, from: StepId) -> Option<NaiveDate> {
+    /// The day a notice the case waits for will go: a citizen's SMS waits for the end of the
+    /// quiet hours (`notify::quiet`), and the notifier finishes the job only when it has gone.
+    fn notice_day(&self, kind: &StepKind) -> NaiveDate {
+        let StepKind::Notify {
+            channels, urgent, ..
+        } = kind
+        else {
+            return self.local_date();
+        };
+        let sms = channels.contains(&NotifyChannel::Sms) && self.state.sms_consent;
+        match crate::notify::quiet::sms_not_before(self.ctx.now) {
+            Some(at) if sms && !urgent => at
+                .with_timezone(&self.ctx.calendar.time_zone())
+                .date_naive(),
+            _ => self.local_date(),
+        }
+    }
+
+    /// The end of the window a `receive` ahead of `from` gives when counted from `day`.
+    fn deadline_after(&self, def: &Definition, from: StepId, day: NaiveDate) -> Option<NaiveDate> {
+        match &def.step(from).kind {
+            StepKind::Receive { timeout, .. } => {
+                let (at, _) = self.due_from(day, *timeout).ok()?;
+                Some(
+                    at.with_timezone(&self.ctx.calendar.time_zone())
+                        .date_naive(),
+                )
+            }
+            _ => None,
+        }
+    }
+
+    fn deadline_ahead(&self, def: &Definition, scope: &str, from: StepId) -> Option<NaiveDate> {
         let mut step = from;
         for _ in 0..4 {
             match &def.step(step).kind {
-                StepKind::Receive { timeout, .. } => {
-                    let (at, _) = self.due(*timeout).ok()?;
+                StepKind::Receive {
+                    timeout,
+                    counted_from,
+                    ..
+                } => {
+                    // Counted from a date not known yet (the day a notice is obtained):
+                    // as if it were obtained today, the earliest the window can end.
+                    let from = counted_from
+                        .as_ref()
+                        .and_then(|e| self.date_of(scope, e).ok())
+                        .unwrap_or_else(|| self.local_date());
+                    let (at, _) = self.due_from(from, *timeout).ok()?;
                     return Some(
                         at.with_timezone(&self.ctx.calendar.time_zone())
                             .date_naive(),
@@ -343,9 +395,40 @@ impl<'a, 'c> Machine<'a, 'c> {
             .unwrap_or_else(|| Utc.from_utc_datetime(&local))
     }
 
+    /// The date an expression gives (`YYYY-MM-DD`).
+    fn date_of(&self, scope: &str, e: &expr::Expr) -> Result<NaiveDate, Error> {
+        let value = self.eval(scope, e, None)?;
+        value
+            .as_str()
+            .and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
+            .ok_or_else(|| Error::Expression {
+                expression: e.source().to_string(),
+                message: "the expression did not give a date".into(),
+            })
+    }
+
+    /// The start (00:00 local) of a day, as an instant.
+    fn start_of_day(&self, date: NaiveDate) -> DateTime<Utc> {
+        let tz = self.ctx.calendar.time_zone();
+        let local = date.and_time(NaiveTime::MIN);
+        tz.from_local_datetime(&local)
+            .earliest()
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or_else(|| Utc.from_utc_datetime(&local))
+    }
+
     /// When a length of time from now ends, with the evidence of a day count.
     fn due(&self, length: Length) -> Result<(DateTime<Utc>, Option<Deadline>), Error> {
-        let today = self.local_date();
+        self.due_from(self.local_date(), length)
+    }
+
+    /// When a length of time counted from the day `today` ends (working minutes are always
+    /// counted from now), with the evidence of a day count.
+    fn due_from(
+        &self,
+        today: NaiveDate,
+        length: Length,
+    ) -> Result<(DateTime<Utc>, Option<Deadline>), Error> {
         Ok(match length {
             Length::WorkingDays(n) => {
                 let d = self.ctx.calendar.add_working_days(today, n)?;
@@ -402,13 +485,34 @@ impl<'a, 'c> Machine<'a, 'c> {
                     self.wait(token, Waiting::Job { key });
                     None
                 }
-                StepKind::Notify { next, .. } => {
+                StepKind::Notify { next, receipt, .. } => {
                     // A notice that starts the term (the acknowledgement of receipt) cites
                     // the deadline it starts: the term starts as it is sent, not after.
                     self.start_term_after(t.calls.is_empty(), step)?;
-                    let ahead = self.deadline_ahead(def, *next);
-                    self.notify(&scope, ahead, &step.kind)?;
-                    Some(*next)
+                    let ahead = match receipt {
+                        // The window ahead runs from the day the notice will go.
+                        Some(_) => self.deadline_after(def, *next, self.notice_day(&step.kind)),
+                        None => self.deadline_ahead(def, &scope, *next),
+                    };
+                    let job = self.notify(&scope, ahead, &step.kind)?;
+                    match (receipt, job) {
+                        (None, _) => Some(*next),
+                        (Some(_), Some(key)) => {
+                            self.wait(token, Waiting::Job { key });
+                            None
+                        }
+                        (Some(r), None) => {
+                            // No e-mail and no SMS consent: a clerk hands it over.
+                            self.history(
+                                Actor::Engine,
+                                "notice_undeliverable",
+                                Some(&path),
+                                json!({ "reason": "no e-mail address and no consent to SMS" }),
+                                None,
+                            );
+                            Some(r.undelivered)
+                        }
+                    }
                 }
                 StepKind::Document {
                     template,
@@ -418,7 +522,7 @@ impl<'a, 'c> Machine<'a, 'c> {
                     let key = self.key("job:");
                     let mut vars = self.vars(&scope);
                     if let (Some(d), Value::Object(map)) =
-                        (self.deadline_ahead(def, *next), &mut vars)
+                        (self.deadline_ahead(def, &scope, *next), &mut vars)
                     {
                         map.insert("next_deadline".into(), json!(d.to_string()));
                     }
@@ -475,16 +579,34 @@ impl<'a, 'c> Machine<'a, 'c> {
                 StepKind::Wait { until, .. } => {
                     let due_at = match until {
                         WaitFor::Length(l) => self.due(*l)?.0,
-                        WaitFor::Until(e) => {
-                            let value = self.eval(&scope, e, None)?;
-                            let date = value
-                                .as_str()
-                                .and_then(|s| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
-                                .ok_or_else(|| Error::Expression {
-                                    expression: e.source().to_string(),
-                                    message: "the expression did not give a date".into(),
-                                })?;
-                            self.end_of_day(date)
+                        WaitFor::Until(e) => self.end_of_day(self.date_of(&scope, e)?),
+                        WaitFor::WorkingDayAfter { days, after } => {
+                            let from = self.date_of(&scope, after)?;
+                            let day = self.ctx.calendar.add_working_days(from, *days)?;
+                            let at = self.start_of_day(day.result);
+                            self.history(
+                                Actor::Engine,
+                                "waiting_until",
+                                Some(&path),
+                                json!({ "until": at, "working_days": days, "after": from.to_string() }),
+                                Some(day),
+                            );
+                            // A day already begun: nothing to wait for.
+                            if at <= self.ctx.now {
+                                self.leave(token, step)?;
+                                let tok = self
+                                    .state
+                                    .tokens
+                                    .iter_mut()
+                                    .find(|x| x.id == token)
+                                    .ok_or(Error::Internal("token vanished"))?;
+                                let StepKind::Wait { next, .. } = &step.kind else {
+                                    return Err(Error::Internal("a wait that is no wait"));
+                                };
+                                tok.step = *next;
+                                continue;
+                            }
+                            at
                         }
                     };
                     let key = self.key("timer:");
@@ -499,6 +621,7 @@ impl<'a, 'c> Machine<'a, 'c> {
                 StepKind::Receive {
                     message,
                     timeout,
+                    counted_from,
                     store,
                     next,
                     ..
@@ -516,7 +639,11 @@ impl<'a, 'c> Machine<'a, 'c> {
                         );
                         Some(*next)
                     } else {
-                        let (due_at, evidence) = self.due(*timeout)?;
+                        let from = match counted_from {
+                            Some(e) => self.date_of(&scope, e)?,
+                            None => self.local_date(),
+                        };
+                        let (due_at, evidence) = self.due_from(from, *timeout)?;
                         let key = self.key("timer:");
                         self.effects.push(Effect::SetTimer {
                             key: key.clone(),
@@ -853,19 +980,21 @@ impl<'a, 'c> Machine<'a, 'c> {
         Ok(())
     }
 
-    /// The job of a `notify` step (`kind`), with the login its e-mail sets a password for.
+    /// The job of a `notify` step (`kind`), with the login its e-mail sets a password for;
+    /// its key, or `None` when no channel is left to send it by.
     fn notify(
         &mut self,
         scope: &str,
         ahead: Option<NaiveDate>,
         kind: &StepKind,
-    ) -> Result<(), Error> {
+    ) -> Result<Option<String>, Error> {
         let StepKind::Notify {
             to,
             template,
             channels,
             urgent,
             credentials,
+            receipt,
             ..
         } = kind
         else {
@@ -894,11 +1023,27 @@ impl<'a, 'c> Machine<'a, 'c> {
             Recipient::SupportEmail => "support_email".to_string(),
             Recipient::Role(r) => format!("role:{r}"),
         };
+        let mut vars = self.vars(scope);
+        let awaited = receipt.is_some();
+        // A notice the case waits for goes only by a channel that can reach the citizen: an
+        // address to send it to (the notifier would skip a channel without one).
+        let has = |name: &str| {
+            get_path(&vars, name)
+                .and_then(Value::as_str)
+                .is_some_and(|s| !s.trim().is_empty())
+        };
         let channels: Vec<String> = channels
             .iter()
             .filter(|c| {
                 // No SMS to a citizen who did not consent (seeds/000 appendix 1).
                 !(applicant && **c == NotifyChannel::Sms && !self.state.sms_consent)
+            })
+            .filter(|c| {
+                !awaited
+                    || match c {
+                        NotifyChannel::Sms => has("applicant.phone"),
+                        NotifyChannel::Email => has("applicant.email"),
+                    }
             })
             .map(|c| match c {
                 NotifyChannel::Sms => "sms".to_string(),
@@ -906,25 +1051,89 @@ impl<'a, 'c> Machine<'a, 'c> {
             })
             .collect();
         if channels.is_empty() {
-            return Ok(());
+            return Ok(None);
         }
         let key = self.key("job:");
-        let mut vars = self.vars(scope);
         if let (Some(d), Value::Object(map)) = (ahead, &mut vars) {
             map.insert("next_deadline".into(), json!(d.to_string()));
         }
         self.effects.push(Effect::Job(Job {
-            key,
+            key: key.clone(),
             work: Work::Notify {
                 to,
                 template: template.to_string(),
                 channels,
                 urgent,
                 credentials,
+                awaited,
                 vars,
             },
         }));
-        Ok(())
+        Ok(Some(key))
+    }
+
+    /// A notice the case waited for has gone (`delivered`) or could not: record the day it
+    /// went, or take the step for handing it over.
+    fn notice_done(&mut self, job: &str, delivered: bool, detail: Value) -> Result<(), Error> {
+        let Some(t) = self.waiting_on(|w| matches!(w, Waiting::Job { key } if key == job)) else {
+            return Err(Error::Stale(format!("no step waits for job {job}")));
+        };
+        let t = self.token(t)?.clone();
+        let def = self.def_of(&t.calls)?;
+        let step = def.step(t.step);
+        let StepKind::Notify {
+            receipt: Some(r),
+            next,
+            ..
+        } = &step.kind
+        else {
+            return Err(Error::Internal("a notice wait outside a notify step"));
+        };
+        let scope = self.scope_of(&t.calls)?;
+        let path = self.step_path(&t.calls, step)?;
+        if delivered {
+            let today = self.local_date().to_string();
+            let data = self
+                .state
+                .data
+                .entry(scope)
+                .or_insert_with(|| Value::Object(Map::new()));
+            set_path(data, &r.record, json!(today));
+            // The same line the notifier writes for a notification nobody waits for, with
+            // the day it counts as obtained.
+            let mut detail = detail;
+            if let Value::Object(map) = &mut detail {
+                map.insert("job".into(), json!(job));
+                map.insert("obtained_on".into(), json!(today));
+            }
+            self.history(
+                Actor::Engine,
+                "notification_sent",
+                Some(&path),
+                detail,
+                None,
+            );
+            self.leave(t.id, step)?;
+            self.advance(t.id, *next)
+        } else {
+            self.history(
+                Actor::Engine,
+                "notice_undeliverable",
+                Some(&path),
+                json!({ "reason": detail }),
+                None,
+            );
+            self.leave(t.id, step)?;
+            self.advance(t.id, r.undelivered)
+        }
+    }
+
+    /// Whether a job's step is a notice the case waits for.
+    fn waits_for_notice(&self, job: &str) -> bool {
+        self.waiting_on(|w| matches!(w, Waiting::Job { key } if key == job))
+            .and_then(|t| self.token(t).ok())
+            .and_then(|t| Some(self.def_of(&t.calls).ok()?.step(t.step)))
+            .is_some_and(|s| matches!(s.kind, StepKind::Notify { .. }))
     }
 
     fn prune_inbox(&mut self) {
@@ -1016,6 +1225,22 @@ impl<'a, 'c> Machine<'a, 'c> {
                 form,
                 by,
             } => self.complete_task(task, outcome, form, by),
+            Event::JobSucceeded { job, output } if self.waits_for_notice(job) => {
+                // Gone by at least one channel (sent, or queued by the SMS provider); a
+                // channel skipped for want of an address is no delivery.
+                let channels = output.get("channels").unwrap_or(output);
+                let sent = channels.as_object().is_some_and(|m| {
+                    m.values().any(|c| {
+                        c["status"]
+                            .as_str()
+                            .is_some_and(|s| !matches!(s, "skipped" | "deferred" | "failed"))
+                    })
+                });
+                self.notice_done(job, sent, output.clone())
+            }
+            Event::JobFailed { job, error, .. } if self.waits_for_notice(job) => {
+                self.notice_done(job, false, json!(error))
+            }
             Event::JobSucceeded { job, output } => {
                 let (t, step, r, scope, path) = self.request_waiting_on(job)?;
                 self.assign(&scope, &r.output, Some(("response", output)))?;
@@ -1066,6 +1291,7 @@ impl<'a, 'c> Machine<'a, 'c> {
                             channels: vec!["email".into()],
                             urgent: true,
                             credentials: None,
+                            awaited: false,
                             vars,
                         },
                     }));
@@ -1182,7 +1408,7 @@ impl<'a, 'c> Machine<'a, 'c> {
             }]));
         };
         let scope = self.scope_of(&t.calls)?;
-        let values = super::form::check(def, task, outcome, form)?;
+        let values = super::form::check(def, task, outcome, form, &self.state.scope(&scope))?;
         {
             let data = self
                 .state
@@ -1353,6 +1579,7 @@ impl<'a, 'c> Machine<'a, 'c> {
                 channels: vec!["email".into()],
                 urgent: false,
                 credentials: None,
+                awaited: false,
                 vars,
             },
         }));

@@ -308,6 +308,9 @@ fn field_error(decl: Option<&FieldDef>, message: &str, lang: Lang) -> String {
     if message == "required" {
         return t("err_required");
     }
+    if message == crate::runtime::form::MUST_BE {
+        return t("err_must_be");
+    }
     let Some(decl) = decl else {
         return t("err_other");
     };

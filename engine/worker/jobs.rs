@@ -73,7 +73,12 @@ pub fn record(job: &JobRow, outcome: Result<Value, JobError>, now: DateTime<Utc>
         } => (*attempts, *first_delay_seconds, *exponential),
         _ => (ATTEMPTS, FIRST_DELAY_SECONDS, true),
     };
-    let is_request = matches!(job.work, Work::Request { .. });
+    // A request's answer, and the sending of a notice the case waits for, go back to the
+    // case as events; other jobs are only recorded.
+    let is_request = matches!(
+        job.work,
+        Work::Request { .. } | Work::Notify { awaited: true, .. }
+    );
     match outcome {
         Ok(output) if is_request => Command::Event {
             case: CaseRef::Job(job.key.clone()),

@@ -655,6 +655,7 @@ async fn accept(engine: &Engine, number: &str, iin: &str) {
                 "applicant.iin": iin,
                 "application.kind": "certificate",
                 "application.by_representative": false,
+                "consent.personal_data": true,
                 "documents.identity": "identity-card.pdf",
                 "documents.rehabilitation": "rehabilitation-certificate.pdf",
                 "rehabilitation.document_type": "rehabilitation_certificate",

@@ -602,6 +602,7 @@ fn notify(to: &str, template: &str, channels: &[&str], urgent: bool, vars: Value
         channels: channels.iter().map(|c| c.to_string()).collect(),
         urgent,
         credentials: None,
+        awaited: false,
         vars,
     }
 }

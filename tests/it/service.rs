@@ -271,6 +271,7 @@ pub(crate) fn acceptance_form() -> Value {
         "applicant.iin": IIN,
         "application.kind": "certificate",
         "application.by_representative": false,
+        "consent.personal_data": true,
         "documents.identity": "identity-card.pdf",
         "documents.rehabilitation": "rehabilitation-certificate.pdf",
         "rehabilitation.document_type": "rehabilitation_certificate",

@@ -860,6 +860,7 @@ async fn a_newcomer_signs_in_creates_a_clerk_and_the_clerk_takes_a_case_through_
     };
     select("#f-application-kind", "certificate").await;
     select("#f-application-by_representative", "false").await;
+    select("#f-consent-personal_data", "true").await;
     browser
         .fill("#f-documents-identity", "identity-card.pdf")
         .await;
