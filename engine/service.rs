@@ -11,8 +11,9 @@
 //!   outbox when none is configured);
 //! - notifications and documents: [`NotifyPerformer`] (e-mail by SMTP or `.eml` files, SMS
 //!   by an HTTP aggregator or JSON files, documents as HTML files);
-//! - the `qyzmet.accounts` request of an access request, and the temporary password its
-//!   answer e-mail carries: [`AccountsPerformer`], through the engine's writer.
+//! - the `qyzmet.accounts` request of an access request, the temporary password its answer
+//!   e-mail carries, and the `qyzmet.unused_accounts` request of the nightly report of
+//!   accounts blocked as unused: [`AccountsPerformer`], through the engine's writer.
 //!
 //! The configuration file (`--config qyzmet.yaml`, see `config/qyzmet.example.yaml`) says
 //! how e-mail and SMS leave, who the staff recipients are, where the connectors file is and
@@ -134,8 +135,8 @@ impl FileConfig {
     }
 }
 
-/// Data requests: the engine's own accounts connector (the access request's effect) here,
-/// every other connector to the gateway.
+/// Data requests: the engine's own accounts connectors (the access request's effect, the
+/// nightly report of accounts blocked as unused) here, every other connector to the gateway.
 struct Requests {
     accounts: Arc<AccountsPerformer>,
     gateway: Arc<GatewayPerformer>,
@@ -148,7 +149,7 @@ impl Performer for Requests {
         work: &'a Work,
     ) -> BoxFuture<'a, Result<serde_json::Value, JobError>> {
         match work {
-            Work::Request { connector, .. } if connector == accounts_performer::CONNECTOR => {
+            Work::Request { connector, .. } if accounts_performer::performs(connector) => {
                 self.accounts.perform(key, work)
             }
             _ => self.gateway.perform(key, work),
@@ -362,7 +363,10 @@ impl Service {
 
     /// Blocks every account not used for more than 30 calendar days (seeds/003 item 28);
     /// returns the logins blocked. Runs at start and then hourly, so no account outlives the
-    /// rule by more than an hour.
+    /// rule by more than an hour, whether or not the nightly `block-unused-accounts` case
+    /// runs. That case's request blocks what is due at 01:00 too (the same statement: an
+    /// account is blocked once, by whichever comes first) and tells the administrators of
+    /// every block not told yet, this sweep's included (`accounts::unused`).
     pub async fn block_unused_accounts(&self) -> Result<Vec<String>, Error> {
         self.engine
             .transact(|conn, now| Box::pin(crate::accounts::block_unused(conn, now)))

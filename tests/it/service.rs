@@ -92,6 +92,7 @@ notify:
       head_of_department: [head@qyzmet.test]
       provider_specialist: [specialists@qyzmet.test]
       front_office_operator: [operators@qyzmet.test]
+      administrator: [admins@qyzmet.test]
     assignee: [queue@qyzmet.test]
   rules_change:
     contact_centre: [1414@qyzmet.test]
