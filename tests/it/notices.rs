@@ -4,16 +4,26 @@
 //! - The nightly report of the accounts blocked as unused (seeds/003 item 28; seeds/000
 //!   appendix 6 item 28): the administrators are told once of each block, whoever made it,
 //!   and a night with nothing to tell sends nothing.
+//! - The change-of-rules notice (seeds/004 item 20) of a version deployed through
+//!   `POST /definitions`: sent at once, without a restart, and not again after one.
 
-use chrono::{Datelike, NaiveDate};
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use chrono::{Datelike, Duration, NaiveDate};
+use serde_json::Value;
+use tower::ServiceExt;
 
 use qyzmet::accounts::performer::AccountsPerformer;
 use qyzmet::accounts::{self, BlockReason, NewAccount, Role, SignIn, Status};
+use qyzmet::clock::ManualClock;
+use qyzmet::service::{FileConfig, Options, Service};
 use qyzmet::worker::Engine;
 use qyzmet::worker::jobs::Performer;
 
 use crate::notify::{free_port, smtp_server};
-use crate::service::{Running, aggregator, almaty, mail_to, running};
+use crate::service::{Running, aggregator, almaty, config_file, mail_to, running};
 
 /// Where the configuration sends what goes to the `administrator` role.
 const ADMINS: &str = "admins@qyzmet.test";
@@ -180,4 +190,100 @@ async fn accounts_unused_for_31_days_are_blocked_and_the_administrators_told_of_
     // The next night has nothing new to tell: no second e-mail.
     night(&r, NaiveDate::from_ymd_opt(2026, 12, 3).unwrap()).await;
     assert_eq!(mail_to(&inbox, ADMINS).len(), 1);
+}
+
+#[tokio::test]
+async fn a_version_deployed_through_the_api_is_told_at_once_and_not_again_after_a_restart() {
+    let smtp_port = free_port();
+    let inbox = smtp_server(std::net::TcpListener::bind(("127.0.0.1", smtp_port)).unwrap());
+    let (_sms, sms_base) = aggregator().await;
+    let (dir, workflows) = crate::api::installation();
+    let config = config_file(dir.path(), smtp_port, &sms_base);
+    let clock = Arc::new(ManualClock::new(almaty(2026, 11, 23, 10, 0)));
+    let start = || async {
+        Service::start(Options {
+            data_dir: dir.path().join("data"),
+            workflows: workflows.clone(),
+            calendars: "calendars".into(),
+            templates: "templates".into(),
+            config: FileConfig::load(&config).unwrap(),
+            clock: clock.clone(),
+            env: Arc::new(|name| (name == "TEST_SMS_KEY").then(|| "k-1".to_string())),
+        })
+        .await
+        .expect("the service starts")
+    };
+    // The contact centre is the configured recipient (seeds/004 item 20).
+    let told = || mail_to(&inbox, "1414@qyzmet.test");
+    let of_new_version = || {
+        told()
+            .into_iter()
+            .filter(|(subject, _, _)| subject.contains("01.02.2027"))
+            .collect::<Vec<_>>()
+    };
+
+    // What `qyzmet serve` does at start: the versions it runs are told.
+    let service = start().await;
+    assert_eq!(service.send_rules_notices().await, 0);
+    let at_start = told().len();
+    assert!(at_start > 0);
+    assert_eq!(of_new_version(), vec![]);
+
+    // A methodologist deploys a new version of the certificate. The server is not restarted.
+    let token = crate::engine::api_token(&service.engine, "method", &["methodologist"], "kz").await;
+    let deploy = |service: &Service| {
+        service.router().oneshot(
+            Request::post("/definitions")
+                .header("authorization", format!("Bearer {token}"))
+                .header("content-type", "application/yaml")
+                .body(Body::from(crate::api::new_version(
+                    "2027-02-01",
+                    "2027-02-01",
+                )))
+                .unwrap(),
+        )
+    };
+    let response = deploy(&service).await.unwrap();
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    let body: Value = serde_json::from_slice(
+        &http_body_util::BodyExt::collect(response.into_body())
+            .await
+            .unwrap()
+            .to_bytes(),
+    )
+    .unwrap();
+    assert_eq!(body["rules_notice"], "sent", "{body}");
+    let notice = of_new_version();
+    assert_eq!(notice.len(), 1, "told at once: {:#?}", told());
+    let (subject, text, _) = &notice[0];
+    assert!(
+        subject.contains("«Выдача удостоверения реабилитированному лицу» с 01.02.2027"),
+        "{subject}"
+    );
+    assert!(text.contains("2027-02-01"), "{text}");
+    assert_eq!(told().len(), at_start + 1);
+
+    // Deployed again, and the service's own round of notices: nothing goes twice.
+    assert_eq!(
+        deploy(&service).await.unwrap().status(),
+        StatusCode::ACCEPTED
+    );
+    assert_eq!(service.send_rules_notices().await, 0);
+    assert_eq!(told().len(), at_start + 1);
+
+    // After a restart the new version runs, and the start does not tell of it again.
+    drop(service);
+    clock.advance(Duration::days(1));
+    let service = start().await;
+    assert!(
+        service
+            .engine
+            .shared()
+            .library
+            .definitions
+            .iter()
+            .any(|d| d.version == "2027-02-01")
+    );
+    assert_eq!(service.send_rules_notices().await, 0);
+    assert_eq!(told().len(), at_start + 1);
 }

@@ -56,7 +56,7 @@ pub(crate) async fn aggregator() -> (Aggregator, String) {
 }
 
 /// The configuration file an installation would write, pointed at the loopback servers.
-fn config_file(dir: &Path, smtp_port: u16, sms_base: &str) -> PathBuf {
+pub(crate) fn config_file(dir: &Path, smtp_port: u16, sms_base: &str) -> PathBuf {
     let path = dir.join("qyzmet.yaml");
     std::fs::write(
         &path,
