@@ -11,8 +11,9 @@
 //!   outbox when none is configured);
 //! - notifications and documents: [`NotifyPerformer`] (e-mail by SMTP or `.eml` files, SMS
 //!   by an HTTP aggregator or JSON files, documents as HTML files);
-//! - the `qyzmet.accounts` request of an access request, and the temporary password its
-//!   answer e-mail carries: [`AccountsPerformer`], through the engine's writer.
+//! - the `qyzmet.accounts` request of an access request, the temporary password its answer
+//!   e-mail carries, and the `qyzmet.unused_accounts` request of the nightly report of
+//!   accounts blocked as unused: [`AccountsPerformer`], through the engine's writer.
 //!
 //! The configuration file (`--config qyzmet.yaml`, see `config/qyzmet.example.yaml`) says
 //! how e-mail and SMS leave, who the staff recipients are, where the connectors file is and
@@ -28,12 +29,13 @@ use tokio_util::sync::CancellationToken;
 
 use crate::accounts::performer::{self as accounts_performer, AccountsPerformer};
 use crate::clock::Clock;
-use crate::definition::{self, Kind, messages::Lang};
+use crate::definition::{self, messages::Lang};
 use crate::diagnostic::Diagnostic;
 use crate::gateway::{
     self, GatewayConfig, GatewayPerformer, Metrics, Routed, StagePerformer, StoreLedger,
     ledger::Deferred,
 };
+use crate::notify::announce::RulesNotices;
 use crate::notify::{self, NotifyConfig, NotifyPerformer};
 use crate::runtime::Settings;
 use crate::runtime::Work;
@@ -134,8 +136,8 @@ impl FileConfig {
     }
 }
 
-/// Data requests: the engine's own accounts connector (the access request's effect) here,
-/// every other connector to the gateway.
+/// Data requests: the engine's own accounts connectors (the access request's effect, the
+/// nightly report of accounts blocked as unused) here, every other connector to the gateway.
 struct Requests {
     accounts: Arc<AccountsPerformer>,
     gateway: Arc<GatewayPerformer>,
@@ -148,7 +150,7 @@ impl Performer for Requests {
         work: &'a Work,
     ) -> BoxFuture<'a, Result<serde_json::Value, JobError>> {
         match work {
-            Work::Request { connector, .. } if connector == accounts_performer::CONNECTOR => {
+            Work::Request { connector, .. } if accounts_performer::performs(connector) => {
                 self.accounts.perform(key, work)
             }
             _ => self.gateway.perform(key, work),
@@ -197,6 +199,8 @@ pub struct Service {
     pub simulator: Option<(String, Arc<gateway::sim::Sim>)>,
     /// The catalog (`workflows/catalog.yaml`): the titles of roles the pages show.
     pub catalog: Arc<definition::catalog::Catalog>,
+    /// The change-of-rules notices: at start, and on a deployment through the API.
+    rules: Arc<RulesNotices>,
     /// Secrets by environment variable name.
     env: Env,
 }
@@ -285,6 +289,8 @@ impl Service {
         })
         .await?;
         accounts.set_engine(&engine);
+        let rules = Arc::new(RulesNotices::new(notify.clone()));
+        engine.set_announcer(rules.clone());
         let ledger = Arc::new(StoreLedger::new(engine.store().clone()));
         slot.set(ledger.clone());
         Ok(Service {
@@ -296,6 +302,7 @@ impl Service {
             ledger,
             simulator,
             catalog: Arc::new(catalog),
+            rules,
             env: options.env,
         })
     }
@@ -308,36 +315,16 @@ impl Service {
             .merge(crate::web::router(self.clone()))
     }
 
-    /// Sends the change-of-rules notice (seeds/004 item 20) of every service version the
-    /// engine runs that has not been sent yet; returns how many are still unsent. The
-    /// sent-record keys each notice by service and version, so a restart sends none twice.
+    /// Sends the change-of-rules notice (seeds/004 item 20) of every state-service version
+    /// the engine runs, and of every version deployed through the API since whose notice
+    /// did not go, unless sent before; returns how many are still unsent. The sent-record
+    /// keys each notice by service and version, so a restart sends none twice, and a
+    /// version told when it was deployed is not told again when it starts to run
+    /// (`notify::announce`).
     pub async fn send_rules_notices(&self) -> usize {
-        if !self.notify.tells_rules_changes() {
-            tracing::warn!(
-                "no recipients are configured for the change-of-rules notice (notify.rules_change); none is sent"
-            );
-            return 0;
-        }
-        let defs = &self.engine.shared().library.definitions;
-        // State services only: a scheduled internal job (a quarterly report, a reconciliation)
-        // is no rule the contact centre answers citizens about.
-        let mut services: Vec<&definition::Definition> = defs
-            .iter()
-            .filter(|d| d.kind == Kind::Service && d.schedule.is_none())
-            .collect();
-        services.sort_by(|a, b| (&a.id, a.effective_from).cmp(&(&b.id, b.effective_from)));
-        let mut unsent = 0;
-        for (i, new) in services.iter().enumerate() {
-            let previous = i
-                .checked_sub(1)
-                .map(|j| services[j])
-                .filter(|p| p.id == new.id);
-            if let Err(e) = self.notify.send_rules_changed(new, previous).await {
-                tracing::warn!(service = %new.id, version = %new.version, error = %e, "the change-of-rules notice is not sent yet");
-                unsent += 1;
-            }
-        }
-        unsent
+        self.rules
+            .send_owed(&self.engine.shared().library.definitions)
+            .await
     }
 
     /// On a fresh installation (no account yet), creates the first administrator, `admin`,
@@ -362,7 +349,10 @@ impl Service {
 
     /// Blocks every account not used for more than 30 calendar days (seeds/003 item 28);
     /// returns the logins blocked. Runs at start and then hourly, so no account outlives the
-    /// rule by more than an hour.
+    /// rule by more than an hour, whether or not the nightly `block-unused-accounts` case
+    /// runs. That case's request blocks what is due at 01:00 too (the same statement: an
+    /// account is blocked once, by whichever comes first) and tells the administrators of
+    /// every block not told yet, this sweep's included (`accounts::unused`).
     pub async fn block_unused_accounts(&self) -> Result<Vec<String>, Error> {
         self.engine
             .transact(|conn, now| Box::pin(crate::accounts::block_unused(conn, now)))
@@ -389,15 +379,22 @@ impl Service {
         }
     }
 
-    /// Retries the change-of-rules notices until all are sent (30 s, doubling to an hour).
+    /// Sends the change-of-rules notices owed at start, then waits: for a deployment whose
+    /// notice did not go, and, while any is unsent, retries (30 s, doubling to an hour).
     pub async fn rules_notice_loop(self, shutdown: CancellationToken) {
         let mut pause = StdDuration::from_secs(30);
-        while self.send_rules_notices().await > 0 {
+        loop {
+            let unsent = self.send_rules_notices().await;
+            if unsent == 0 {
+                pause = StdDuration::from_secs(30);
+            }
             tokio::select! {
                 _ = shutdown.cancelled() => return,
-                _ = tokio::time::sleep(pause) => {}
+                _ = self.rules.owed() => {}
+                _ = tokio::time::sleep(pause), if unsent > 0 => {
+                    pause = (pause * 2).min(StdDuration::from_secs(3600));
+                }
             }
-            pause = (pause * 2).min(StdDuration::from_secs(3600));
         }
     }
 }

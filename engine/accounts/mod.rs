@@ -9,7 +9,8 @@
 //! - A login is one person's (item 26): logins are unique regardless of case, and every
 //!   sign-in and action is journalled under it ([`crate::audit`]).
 //! - An account not used for more than 30 calendar days, or with a security violation, is
-//!   blocked (item 28): [`block_unused`] (the daily sweep, and [`sign_in()`] itself),
+//!   blocked (item 28): [`block_unused`] (the hourly sweep, the nightly report of
+//!   [`unused`], and [`sign_in()`] itself),
 //!   [`sign_in::BLOCK_AFTER`] wrong passwords in a row, or [`block`] by an administrator.
 //! - Only a new request unblocks it (item 29): [`reactivate`], which issues a new temporary
 //!   password. Nothing else sets an account back to active.
@@ -24,6 +25,7 @@ pub mod request;
 pub mod role;
 pub mod sign_in;
 pub mod token;
+pub mod unused;
 
 use std::fmt;
 use std::sync::OnceLock;
@@ -680,11 +682,21 @@ pub async fn block(
     Ok(blocked)
 }
 
-/// The daily sweep of seeds/003 item 28: blocks every active account not used for more
-/// than 30 calendar days at `now` ([`unused_since`]), ends their sessions, journals each
-/// block, and returns the logins blocked.
+/// The sweep of seeds/003 item 28: blocks every active account not used for more than 30
+/// calendar days at `now` ([`unused_since`]), ends their sessions, journals each block, and
+/// returns the logins blocked. The administrators hear of them in the next nightly report
+/// ([`unused::block_and_report`]).
 pub async fn block_unused(
     conn: &mut SqliteConnection,
+    now: DateTime<Utc>,
+) -> Result<Vec<String>, Error> {
+    sweep(conn, None, now).await
+}
+
+/// [`block_unused`], journalled with `source` (the nightly report's registration number).
+async fn sweep(
+    conn: &mut SqliteConnection,
+    source: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<Vec<String>, Error> {
     let logins = store::accounts::block_unused(conn, unused_since(now), now).await?;
@@ -694,7 +706,7 @@ pub async fn block_unused(
             login,
             BlockReason::Unused30Days,
             audit::SYSTEM,
-            None,
+            source,
             now,
         )
         .await?;

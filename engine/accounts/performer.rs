@@ -1,5 +1,8 @@
-//! The engine's own "connector": the `qyzmet.accounts` data request of the `access-request`
-//! service, and the temporary passwords its answer e-mail carries.
+//! The engine's own "connectors": the `qyzmet.accounts` data request of the `access-request`
+//! service, and the temporary passwords its answer e-mail carries; and the
+//! `qyzmet.unused_accounts` request of the nightly `block-unused-accounts` case, which blocks
+//! the accounts unused for more than 30 days and answers with those not yet told to the
+//! administrators ([`super::unused`]).
 //!
 //! An access request is a case like any other (seeds/003 item 19: it is a request, answered
 //! within three working days, item 22), so its effect on the accounts is a job of the outbox
@@ -15,6 +18,7 @@ use std::sync::OnceLock;
 use serde_json::{Value, json};
 
 use super::request::{self, Kind, Request};
+use super::unused;
 use crate::notify::Credentials;
 use crate::runtime::Work;
 use crate::store;
@@ -23,6 +27,17 @@ use crate::worker::{Engine, WeakEngine};
 
 /// The connector id in `workflows/catalog.yaml`.
 pub const CONNECTOR: &str = "qyzmet.accounts";
+
+/// The connector of the nightly report of accounts blocked as unused, in
+/// `workflows/catalog.yaml`. A contract of its own, not a `kind` of [`CONNECTOR`]: it takes
+/// nothing and answers with a list, where an access request names one account and answers
+/// with a status.
+pub const UNUSED: &str = "qyzmet.unused_accounts";
+
+/// Whether this performer answers `connector`.
+pub fn performs(connector: &str) -> bool {
+    connector == CONNECTOR || connector == UNUSED
+}
 
 /// Performs `qyzmet.accounts` requests and issues temporary passwords.
 #[derive(Default)]
@@ -100,6 +115,35 @@ impl AccountsPerformer {
     }
 }
 
+impl AccountsPerformer {
+    /// Blocks what is due and answers with every block not yet told (`count`, `accounts`),
+    /// marked as told by the case of job `key`; see [`super::unused`] for why a repeat
+    /// answers the same.
+    async fn report_unused(&self, key: &str) -> Result<Value, JobError> {
+        let key = key.to_string();
+        let told = self
+            .engine()?
+            .transact(move |conn, now| {
+                let key = key.clone();
+                Box::pin(async move {
+                    let report = request_number(conn, &key).await?;
+                    unused::block_and_report(conn, &report, now)
+                        .await
+                        .map_err(|e| e.to_string())
+                })
+            })
+            .await
+            .map_err(|e| JobError::Retryable(e.to_string()))?
+            .map_err(JobError::Retryable)?;
+        // The count only: the answer names people.
+        tracing::info!(
+            count = told.len(),
+            "accounts blocked as unused, reported to the administrators"
+        );
+        Ok(json!({ "count": told.len(), "accounts": unused::lines(&told) }))
+    }
+}
+
 /// The registration number of the case whose job `key` is: the basis of what the job does.
 async fn request_number(conn: &mut sqlx::SqliteConnection, key: &str) -> Result<String, String> {
     store::accounts::case_number_of_job(conn, key)
@@ -119,8 +163,11 @@ impl Performer for AccountsPerformer {
                 Work::Request {
                     connector, input, ..
                 } if connector == CONNECTOR => self.apply(key, input).await,
+                Work::Request { connector, .. } if connector == UNUSED => {
+                    self.report_unused(key).await
+                }
                 _ => Err(JobError::Fatal(format!(
-                    "not a `{CONNECTOR}` request: the accounts performer got it by mistake"
+                    "not a `{CONNECTOR}` or `{UNUSED}` request: the accounts performer got it by mistake"
                 ))),
             }
         })

@@ -9,7 +9,10 @@
 //!   catalog, the shared sub-workflows, the templates, the calendars and the service's other
 //!   versions — and refused with every problem at its line and column. A version that passes
 //!   is recorded (`definitions`, with its hash), journalled (`definition_deployed`) and
-//!   written to `<workflows>/<service>/<version>.yaml`.
+//!   written to `<workflows>/<service>/<version>.yaml`; then the organisations are told of
+//!   the new rules (seeds/004 item 20: within three working days) by the engine's
+//!   [`Announcer`](crate::worker::announce::Announcer) — at once, without waiting for the
+//!   restart, and once per version.
 //!
 //! **A deployed version takes effect at the next start of the engine.** The running engine
 //! keeps the versions it started with: its definitions are shared, immutable, by every
@@ -35,9 +38,10 @@ use super::auth::Principal;
 use super::{ApiError, ApiResult, ErrorBody, Source, record};
 use crate::accounts::Role;
 use crate::audit::Action;
-use crate::definition::{self, Kind};
+use crate::definition::{self, Definition, Kind};
 use crate::diagnostic::Diagnostic;
 use crate::store::{self, DefinitionRow};
+use crate::worker::announce::Announced;
 use crate::worker::{self, Engine};
 
 /// The definitions endpoints.
@@ -234,6 +238,11 @@ pub struct Deployed {
     pub active_after_restart: bool,
     /// The running engine has this very version already (the same text deployed again).
     pub running: bool,
+    /// What became of the change-of-rules notice to the contact centre, the provider, the
+    /// State Corporation and the eGov operator (seeds/004 item 20). Absent when the running
+    /// engine has this version already (told when it started) or the engine tells nobody.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rules_notice: Option<Announced>,
 }
 
 /// The media types a definition may be posted as.
@@ -337,6 +346,8 @@ pub async fn deploying(
         service,
         version,
         target,
+        new,
+        previous,
     } = checked;
     let running = engine
         .shared()
@@ -411,11 +422,18 @@ pub async fn deploying(
         return Err(ApiError::Internal);
     }
     tracing::info!(%service, %version, by = p.login(), "definition deployed; in force from the next start");
+    // After the version is recorded and in place: a notice that does not go now is owed by
+    // that record, and sent by the service's loop or at the next start.
+    let rules_notice = match engine.shared().announcer.get() {
+        Some(announcer) if !running => Some(announcer.deployed(&new, previous.as_ref()).await),
+        _ => None,
+    };
     Ok(Deployed {
         service,
         version,
         active_after_restart: true,
         running,
+        rules_notice,
     })
 }
 
@@ -442,6 +460,10 @@ struct Checked {
     service: String,
     version: String,
     target: PathBuf,
+    /// The version, compiled.
+    new: Definition,
+    /// The version of the service before it, for the change-of-rules notice.
+    previous: Option<Definition>,
 }
 
 /// The name problems are placed at while the posted text names no service and version.
@@ -514,6 +536,8 @@ fn check(root: &Path, text: &str) -> Result<Checked, ApiError> {
         service: def.id.clone(),
         version: def.version.clone(),
         target,
+        previous: crate::notify::rules::previous(&report.library.definitions, def).cloned(),
+        new: def.clone(),
     })
 }
 

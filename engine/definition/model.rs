@@ -86,6 +86,10 @@ pub struct Definition {
     pub steps: Vec<Step>,
     /// The worst-case path length, in working time, from the term's start to an end.
     pub worst_case: WorkingTime,
+    /// The titles of the catalog's roles, by id: what the runtime writes for people (the
+    /// support e-mail says which clerk takes over) names a role in the case's language, and
+    /// the runtime does not read the catalog.
+    pub roles: IndexMap<String, Text>,
 }
 
 impl Definition {

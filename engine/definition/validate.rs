@@ -309,6 +309,9 @@ impl Compiler<'_> {
             start,
             steps,
             worst_case: WorkingTime::default(),
+            roles: (self.ctx.catalog.roles.iter())
+                .map(|(id, role)| (id.clone(), role.title.clone()))
+                .collect(),
         };
         // The graph checks need every transition resolved; without that they would repeat
         // the same mistake as "unreachable" or "no way to an end". Other problems (an

@@ -63,9 +63,11 @@ pub const NOTIFIER: &[(&str, Option<usize>)] = &[
     ("clerk.position", None),
 ];
 
-/// The technical-failure request's own variables (seeds/001 items 13, 14, 17), and the
+/// The technical-failure request's own variables (seeds/001 items 13, 14, 17), the
 /// applicant's IIN where the case has one (a scheduled case has none: the template guards it
-/// with `{{#if}}`).
+/// with `{{#if}}`), and what the case does now (`fallback.*`: `kind` is `task`, `none` or
+/// `end`; the step, its title and its role's title in the case's language, empty where there
+/// is none — see `runtime::fallback`).
 pub const TECHNICAL_FAILURE: &[(&str, Option<usize>)] = &[
     ("applicant.iin", Some(12)),
     ("failed_step", None),
@@ -74,6 +76,11 @@ pub const TECHNICAL_FAILURE: &[(&str, Option<usize>)] = &[
     ("attempts", Some(3)),
     ("support_email", Some(254)),
     ("steps", None),
+    ("fallback.kind", Some(4)),
+    ("fallback.step", None),
+    ("fallback.title", None),
+    ("fallback.role", None),
+    ("fallback.role_title", None),
 ];
 
 /// An escalation rung's own variables: the step (or `term`) and the share of time elapsed.

@@ -13,16 +13,19 @@
 //! - [`sent`] — the sent-record that keeps a repeat from sending twice.
 //! - [`performer`] — [`NotifyPerformer`], the worker's performer for `Work::Notify` and
 //!   `Work::Document`.
-//! - [`rules`] — the change-of-rules notice (seeds/004 item 20).
+//! - [`rules`] — the change-of-rules notice (seeds/004 item 20); [`announce`] — the notices
+//!   owed at a start and on a deployment through the API, each version's sent once.
 //!
-//! **Architecture Invariant:** nothing here decides *whether* to notify — the runtime did,
-//! in the effect (consent, recipient, channels, urgency). The notifier decides only *when*
-//! (quiet hours) and *how* (language, template, provider), and never sends a channel twice
-//! for one idempotency key.
+//! **Architecture Invariant:** nothing here decides *whether* to notify a case's recipients
+//! — the runtime did, in the effect (consent, recipient, channels, urgency). The notifier
+//! decides only *when* (quiet hours) and *how* (language, template, provider), and never
+//! sends a channel twice for one idempotency key. The one notice no case owns, the change of
+//! the rules, is owed by a version ([`rules::announced`]: state services only).
 //!
 //! **Architecture Invariant:** personal data (phones, addresses, names, IINs) are never
 //! logged here; they go only into the messages and the files that are the messages.
 
+pub mod announce;
 pub mod check;
 pub mod config;
 pub mod email;

@@ -15,8 +15,8 @@ use super::Error;
 use super::config::RulesChangeRecipients;
 use super::email::Email;
 use super::render::{LANGUAGES, Part, Templates, lang_code};
-use crate::definition::Definition;
 use crate::definition::model::Length;
+use crate::definition::{Definition, Kind};
 use crate::runtime::Language;
 
 /// The template.
@@ -25,6 +25,25 @@ pub const TEMPLATE: &str = "rules_changed";
 /// The idempotency key of the notice for a version: one notice per version.
 pub fn key(new: &Definition) -> String {
     format!("rules:{}:{}", new.id, new.version)
+}
+
+/// Whether a version gets the notice: state services only. A scheduled internal job (a
+/// quarterly report, a reconciliation, the nightly account check) is no rule the contact
+/// centre answers citizens about.
+pub fn announced(def: &Definition) -> bool {
+    def.kind == Kind::Service && def.schedule.is_none()
+}
+
+/// The version of `new`'s service among `versions` that comes just before it (by effective
+/// date), what the notice compares `new` with.
+pub fn previous<'a>(
+    versions: impl IntoIterator<Item = &'a Definition>,
+    new: &Definition,
+) -> Option<&'a Definition> {
+    versions
+        .into_iter()
+        .filter(|d| d.kind == new.kind && d.id == new.id && d.effective_from < new.effective_from)
+        .max_by_key(|d| d.effective_from)
 }
 
 /// The notice for `new`, compared with `previous` (`None` for a first version).

@@ -1281,6 +1281,13 @@ impl<'a, 'c> Machine<'a, 'c> {
                             json!(self.ctx.definition.support_email),
                         );
                         map.insert("steps".into(), json!(self.steps_so_far()));
+                        // What the case does now, read from the definition.
+                        let fallback = super::fallback::describe(
+                            self.def_of(&t.calls)?,
+                            r.on_failure,
+                            self.state.language,
+                        );
+                        map.insert("fallback".into(), fallback);
                     }
                     let key = self.key("job:");
                     self.effects.push(Effect::Job(Job {

@@ -8,6 +8,7 @@
 //! scenario can move a case through weeks of working days in milliseconds.
 
 mod event;
+mod fallback;
 pub mod form;
 mod machine;
 mod state;

@@ -195,14 +195,16 @@ pub async fn set_password(
 
 /// Blocks every active account last used before `cutoff` (its last sign-in, or its
 /// creation or reactivation if later) and deletes their sessions; returns their logins.
-/// One statement for the accounts, so the sweep is all or nothing.
+/// One statement for the accounts, so the sweep is all or nothing. Each block is news for
+/// the administrators' next report ([`report_unused_blocks`]).
 pub async fn block_unused(
     conn: &mut SqliteConnection,
     cutoff: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<Vec<String>, Error> {
     let rows = sqlx::query(
-        "update accounts set status = 'blocked', blocked_reason = 'unused_30_days', blocked_at = ?1 \
+        "update accounts set status = 'blocked', blocked_reason = 'unused_30_days', blocked_at = ?1, \
+         block_reported_in = null \
          where status = 'active' \
            and max(created_at, coalesce(reactivated_at, created_at), coalesce(last_sign_in_at, created_at)) < ?2 \
          returning id, login",
@@ -219,7 +221,8 @@ pub async fn block_unused(
     Ok(logins)
 }
 
-/// Blocks `login` for `reason` and deletes its sessions; `false` when it was not active.
+/// Blocks `login` for `reason` and deletes its sessions; `false` when it was not active. A
+/// block as unused is news for the administrators' next report ([`report_unused_blocks`]).
 pub async fn block(
     conn: &mut SqliteConnection,
     login: &str,
@@ -227,7 +230,8 @@ pub async fn block(
     now: DateTime<Utc>,
 ) -> Result<bool, Error> {
     let row = sqlx::query(
-        "update accounts set status = 'blocked', blocked_reason = ?, blocked_at = ? \
+        "update accounts set status = 'blocked', blocked_reason = ?, blocked_at = ?, \
+         block_reported_in = null \
          where login = ? and status = 'active' returning id",
     )
     .bind(reason.as_str())
@@ -471,6 +475,30 @@ pub async fn case_number_of_job(
             .fetch_optional(&mut *conn)
             .await?;
     Ok(row.map(|r| r.get(0)))
+}
+
+/// Marks every account blocked as unused that no report has told yet as told by `report`
+/// (the registration number of the nightly case), and returns every account `report` tells,
+/// by login: those marked now and those an earlier run of the same job marked (migration
+/// 0005).
+pub async fn report_unused_blocks(
+    conn: &mut SqliteConnection,
+    report: &str,
+) -> Result<Vec<Account>, Error> {
+    sqlx::query(
+        "update accounts set block_reported_in = ?1 \
+         where status = 'blocked' and blocked_reason = 'unused_30_days' and block_reported_in is null",
+    )
+    .bind(report)
+    .execute(&mut *conn)
+    .await?;
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "select {ACCOUNT_COLUMNS} from accounts where block_reported_in = ? order by login"
+    )))
+    .bind(report)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter().map(account).collect()
 }
 
 /// Records the access request an account's last change came from.

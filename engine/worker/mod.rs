@@ -5,6 +5,7 @@
 //! timers and perform outbox jobs ([`jobs`]); they stop on a cancellation token, finishing
 //! or handing back what they hold.
 
+pub mod announce;
 pub mod jobs;
 pub mod outbox;
 pub mod schedules;
@@ -12,7 +13,7 @@ pub mod writer;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use chrono::{DateTime, Datelike, Duration, Utc};
 use indexmap::IndexMap;
@@ -92,6 +93,9 @@ pub struct Shared {
     /// The workflows folder the definitions were loaded from: where a version deployed
     /// through the API is written, to be loaded at the next start.
     pub workflows: PathBuf,
+    /// Who tells the organisations of a version deployed through the API (the service's
+    /// notifier); unset, nobody is told.
+    pub announcer: OnceLock<Arc<dyn announce::Announcer>>,
 }
 
 impl Shared {
@@ -268,6 +272,7 @@ impl Engine {
             work_ready: Notify::new(),
             number_prefix: config.number_prefix,
             workflows: config.workflows,
+            announcer: OnceLock::new(),
         });
         let (tx, rx) = mpsc::channel(4 * writer::MAX_BATCH);
         let conn = store.writer().await?;
@@ -428,6 +433,12 @@ impl Engine {
             + 'static,
     {
         self.downgrade().transact(f).await
+    }
+
+    /// Hands over who tells of a version deployed through the API (once; later calls are
+    /// ignored). See [`announce`].
+    pub fn set_announcer(&self, announcer: Arc<dyn announce::Announcer>) {
+        let _ = self.shared.announcer.set(announcer);
     }
 
     /// A handle that transacts without keeping the engine alive (see [`WeakEngine`]).

@@ -154,6 +154,8 @@ pub fn stub_answer(connector: &str, input: &Value) -> Value {
             "pending_application": false,
         }),
         "enpf.unclaimed_accruals" => json!({ "count": 0, "as_of": "2027-01-31" }),
+        // The engine's own accounts are `service.rs`'s to answer; without it, nothing blocked.
+        "qyzmet.unused_accounts" => json!({ "count": 0, "accounts": "" }),
         "provider.register" => {
             json!({ "has_assignment": false, "has_payment": false, "has_refusal": false })
         }

@@ -298,7 +298,7 @@ async fn the_task_list_filters_by_status_due_time_and_assignee_sorts_and_pages()
 
 /// A workflows folder of its own beside the repository's templates and calendars, as an
 /// installation lays it out; the repository's own `workflows/` is never written to.
-fn installation() -> (tempfile::TempDir, PathBuf) {
+pub(crate) fn installation() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     copy_dir(Path::new("workflows"), &dir.path().join("workflows"));
     for shared in ["templates", "calendars"] {
@@ -328,7 +328,7 @@ const SERVICE: &str = "rehabilitated-person-certificate";
 const CURRENT: &str = "workflows/rehabilitated-person-certificate/2026-04-13.yaml";
 
 /// The shipped version of the certificate, as a new version `version` from `from`.
-fn new_version(version: &str, from: &str) -> String {
+pub(crate) fn new_version(version: &str, from: &str) -> String {
     let text = std::fs::read_to_string(CURRENT).unwrap();
     let text = text
         .replace("version: 2026-04-13", &format!("version: {version}"))

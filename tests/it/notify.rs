@@ -241,6 +241,144 @@ fn the_engines_own_templates_render() {
     );
 }
 
+/// The support e-mail's text, in `lang`, when the certificate's `connector` request fails
+/// after its retries: a case driven by the runtime through the shipped definition, its
+/// technical-failure variables rendered with the shipped templates.
+fn support_email_text(connector: &str, lang: Language) -> String {
+    use qyzmet::calendar::Calendar;
+    use qyzmet::definition::Kind;
+    use qyzmet::runtime::{self, Actor, Context, Effect, Event, Settings, Submission};
+
+    let defs = shipped();
+    let def = defs
+        .iter()
+        .find(|d| d.id == "rehabilitated-person-certificate")
+        .unwrap();
+    let subworkflows = defs
+        .iter()
+        .filter(|d| d.kind == Kind::Subworkflow)
+        .map(|d| (d.id.clone(), d.clone()))
+        .collect();
+    let calendar = Calendar::load(Path::new("calendars"), "kz").unwrap();
+    let settings = Settings::default();
+    let ctx = Context {
+        definition: def,
+        subworkflows: &subworkflows,
+        calendar: &calendar,
+        settings: &settings,
+        now: almaty(2026, 11, 23, 10, 0),
+    };
+    let submission = Submission {
+        data: json!({ "applicant.iin": crate::service::IIN }),
+        channel: "state_corporation".into(),
+        language: lang,
+        sms_consent: false,
+        region: "almaty".into(),
+    };
+    let opened = runtime::start(&ctx, 7, "QZ-2026-000007", &submission).unwrap();
+    let accept = opened
+        .effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::CreateTask { key, step, .. } if step == "accept_documents" => Some(key.clone()),
+            _ => None,
+        })
+        .unwrap();
+    let accepted = runtime::apply(
+        &ctx,
+        &opened.state,
+        &Event::TaskCompleted {
+            task: accept,
+            outcome: "complete".into(),
+            form: crate::service::acceptance_form(),
+            by: Actor::Clerk("operator1".into()),
+        },
+    )
+    .unwrap();
+    let job = accepted
+        .effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::Job(j) => match &j.work {
+                Work::Request { connector: c, .. } if c == connector => Some(j.key.clone()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no {connector} request"));
+    let failed = runtime::apply(
+        &ctx,
+        &accepted.state,
+        &Event::JobFailed {
+            job,
+            error: "connection refused".into(),
+            attempts: 5,
+        },
+    )
+    .unwrap();
+    let vars = failed
+        .effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::Job(j) => match &j.work {
+                Work::Notify { to, vars, .. } if to == "support_email" => Some(vars.clone()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .expect("the support e-mail (seeds/001 items 13, 14, 17)");
+    templates()
+        .render("technical_failure", lang, Part::Text, &vars)
+        .unwrap()
+}
+
+#[test]
+fn the_support_email_says_what_the_case_does_now_for_each_failed_request() {
+    // GBD FL: the `on_failure` step is a task — a front-office operator takes the data from
+    // the citizen's documents.
+    let gbd = support_email_text("gbd_fl.person", Language::Ru);
+    for expected in [
+        "заявление не остановлено",
+        "Шаг: Внесение сведений из документов, принятых у услугополучателя (цифровая система не ответила)",
+        "Кто выполняет: Работник Государственной корпорации (приём документов и выдача результата)",
+    ] {
+        assert!(gbd.contains(expected), "missing {expected:?} in\n{gbd}");
+    }
+    let gbd = support_email_text("gbd_fl.person", Language::Kk);
+    for expected in [
+        "өтініш тоқтатылған жоқ",
+        "Қадам: Мәліметтерді көрсетілетін қызметті алушыдан алынған құжаттардан енгізу",
+        "Кім орындайды: Мемлекеттік корпорацияның қызметкері (құжаттарды қабылдау және нәтижені беру)",
+    ] {
+        assert!(gbd.contains(expected), "missing {expected:?} in\n{gbd}");
+    }
+
+    // The register check: its failure leads straight to the join, so there is no fallback;
+    // the specialist must check by hand at the review.
+    let register = support_email_text("provider.register", Language::Ru);
+    for expected in [
+        "резервного пути нет: заявление идёт дальше без этих сведений, проверить их вручную придётся",
+        "Шаг: Рассмотрение документов: выдать удостоверение или отказать",
+        "Кто выполняет: Специалист услугодателя",
+    ] {
+        assert!(
+            register.contains(expected),
+            "missing {expected:?} in\n{register}"
+        );
+    }
+    assert!(
+        !register.contains("документов, принятых у услугополучателя")
+            && !register.contains("не остановлено"),
+        "no documents path for the register check:\n{register}"
+    );
+    let register = support_email_text("provider.register", Language::Kk);
+    assert!(
+        register.contains("резервтік жол жоқ")
+            && register.contains("Кім орындайды: Көрсетілетін қызметті берушінің маманы"),
+        "{register}"
+    );
+}
+
 // ── Load-time checks ─────────────────────────────────────────────────────────────────────────
 
 fn shipped() -> Vec<Definition> {

@@ -56,7 +56,7 @@ pub(crate) async fn aggregator() -> (Aggregator, String) {
 }
 
 /// The configuration file an installation would write, pointed at the loopback servers.
-fn config_file(dir: &Path, smtp_port: u16, sms_base: &str) -> PathBuf {
+pub(crate) fn config_file(dir: &Path, smtp_port: u16, sms_base: &str) -> PathBuf {
     let path = dir.join("qyzmet.yaml");
     std::fs::write(
         &path,
@@ -92,6 +92,7 @@ notify:
       head_of_department: [head@qyzmet.test]
       provider_specialist: [specialists@qyzmet.test]
       front_office_operator: [operators@qyzmet.test]
+      administrator: [admins@qyzmet.test]
     assignee: [queue@qyzmet.test]
   rules_change:
     contact_centre: [1414@qyzmet.test]
