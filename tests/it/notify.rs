@@ -167,12 +167,7 @@ fn html_is_escaped_and_a_missing_variable_is_an_error() {
     let mut vars = case_vars("ru");
     vars["acceptance"] = json!({ "missing_documents": "<script>x</script>" });
     let html = t
-        .render(
-            "rehabilitated_certificate_refusal_receipt",
-            Language::Ru,
-            Part::Html,
-            &vars,
-        )
+        .render("refusal_to_accept_receipt", Language::Ru, Part::Html, &vars)
         .unwrap_err()
         .to_string();
     // Strict mode: office.* is not in these variables (the performer adds it).
@@ -180,12 +175,7 @@ fn html_is_escaped_and_a_missing_variable_is_an_error() {
     vars["office"] = json!({ "name": "ЦОН", "address": "Астана", "phone": "1414" });
     vars["clerk"] = json!({ "full_name": "Иванов", "position": "оператор" });
     let html = t
-        .render(
-            "rehabilitated_certificate_refusal_receipt",
-            Language::Ru,
-            Part::Html,
-            &vars,
-        )
+        .render("refusal_to_accept_receipt", Language::Ru, Part::Html, &vars)
         .unwrap();
     assert!(
         html.contains("&lt;script&gt;x&lt;/script&gt;"),
@@ -953,7 +943,7 @@ async fn documents_are_rendered_once_to_files_named_by_key() {
     let mut vars = case_vars("ru");
     vars["acceptance"] = json!({ "missing_documents": "Справка <о реабилитации>" });
     let work = Work::Document {
-        template: "rehabilitated_certificate_refusal_receipt".into(),
+        template: "refusal_to_accept_receipt".into(),
         kind: Some("receipt".into()),
         vars,
     };
