@@ -162,6 +162,43 @@ fn templates_render_in_the_case_language_with_dates_and_partials() {
 }
 
 #[test]
+fn a_refusal_to_accept_says_why_whether_documents_are_missing_expired_or_both() {
+    // Law on state services art. 20(2); seeds/004 appendix 3: either reason alone is a refusal.
+    let t = templates();
+    let sms = |acceptance: Value, lang: Language| {
+        let mut vars = case_vars(if lang == Language::Kk { "kk" } else { "ru" });
+        vars["acceptance"] = acceptance;
+        t.render("application_not_accepted", lang, Part::Sms, &vars)
+            .unwrap()
+    };
+    let expired = json!({ "expired_documents": "Удостоверение личности" });
+    let missing = json!({ "missing_documents": "Справка о реабилитации" });
+    let both = json!({ "missing_documents": "Справка", "expired_documents": "Удостоверение" });
+    let ru = sms(expired.clone(), Language::Ru);
+    assert!(
+        ru.contains("истёк срок документов") && !ru.contains("неполный"),
+        "{ru}"
+    );
+    let ru = sms(missing.clone(), Language::Ru);
+    assert!(
+        ru.contains("пакет неполный") && !ru.contains("истёк"),
+        "{ru}"
+    );
+    let ru = sms(both, Language::Ru);
+    assert!(ru.contains("пакет неполный, истёк срок документов"), "{ru}");
+    let kk = sms(expired, Language::Kk);
+    assert!(
+        kk.contains("мерзімі өткен") && !kk.contains("толық емес"),
+        "{kk}"
+    );
+    let kk = sms(missing, Language::Kk);
+    assert!(
+        kk.contains("толық емес") && !kk.contains("мерзімі өткен"),
+        "{kk}"
+    );
+}
+
+#[test]
 fn html_is_escaped_and_a_missing_variable_is_an_error() {
     let t = templates();
     let mut vars = case_vars("ru");
