@@ -576,7 +576,7 @@ impl<'a, 'c> Machine<'a, 'c> {
                     self.state.joins.remove(&key);
                     Some(*next)
                 }
-                StepKind::Wait { until, .. } => {
+                StepKind::Wait { until, next } => {
                     let due_at = match until {
                         WaitFor::Length(l) => self.due(*l)?.0,
                         WaitFor::Until(e) => self.end_of_day(self.date_of(&scope, e)?),
@@ -591,32 +591,23 @@ impl<'a, 'c> Machine<'a, 'c> {
                                 json!({ "until": at, "working_days": days, "after": from.to_string() }),
                                 Some(day),
                             );
-                            // A day already begun: nothing to wait for.
-                            if at <= self.ctx.now {
-                                self.leave(token, step)?;
-                                let tok = self
-                                    .state
-                                    .tokens
-                                    .iter_mut()
-                                    .find(|x| x.id == token)
-                                    .ok_or(Error::Internal("token vanished"))?;
-                                let StepKind::Wait { next, .. } = &step.kind else {
-                                    return Err(Error::Internal("a wait that is no wait"));
-                                };
-                                tok.step = *next;
-                                continue;
-                            }
                             at
                         }
                     };
-                    let key = self.key("timer:");
-                    self.effects.push(Effect::SetTimer {
-                        key: key.clone(),
-                        due_at,
-                        purpose: TimerPurpose::Wait { token },
-                    });
-                    self.wait(token, Waiting::Timer { key });
-                    None
+                    // A day already begun (a decision day reached while the case was busy):
+                    // nothing to wait for.
+                    if matches!(until, WaitFor::WorkingDayAfter { .. }) && due_at <= self.ctx.now {
+                        Some(*next)
+                    } else {
+                        let key = self.key("timer:");
+                        self.effects.push(Effect::SetTimer {
+                            key: key.clone(),
+                            due_at,
+                            purpose: TimerPurpose::Wait { token },
+                        });
+                        self.wait(token, Waiting::Timer { key });
+                        None
+                    }
                 }
                 StepKind::Receive {
                     message,
