@@ -1221,20 +1221,7 @@ impl Compiler<'_> {
         let mut outcomes = IndexMap::new();
         for (outcome, o) in &s.outcomes {
             let there = ptr(&["steps", name, "outcomes", outcome]);
-            let (next, set) = match o {
-                raw::Outcome::Next(next) => (self.step_ref(&there, next), vec![]),
-                raw::Outcome::Full(spec) => (
-                    self.step_ref(&format!("{there}/next"), &spec.next),
-                    self.mapping(&format!("{there}/set"), &spec.set, env),
-                ),
-            };
-            outcomes.insert(
-                outcome.clone(),
-                Transition {
-                    next: next.unwrap_or(StepId(0)),
-                    set,
-                },
-            );
+            outcomes.insert(outcome.clone(), self.transition(&there, o, env));
         }
         let outcome_names: Vec<&str> = s.outcomes.keys().map(String::as_str).collect();
         let form = self.form(
@@ -1248,6 +1235,23 @@ impl Compiler<'_> {
             escalation,
             form,
             outcomes,
+        }
+    }
+
+    /// Where an outcome of a task or a call leads and what it records: `set` is evaluated
+    /// in the data of the step's own workflow (for a call, the caller's, once the
+    /// sub-workflow has returned).
+    fn transition(&mut self, at: &str, o: &raw::Outcome, env: &Env) -> Transition {
+        let (next, set) = match o {
+            raw::Outcome::Next(next) => (self.step_ref(at, next), vec![]),
+            raw::Outcome::Full(spec) => (
+                self.step_ref(&format!("{at}/next"), &spec.next),
+                self.mapping(&format!("{at}/set"), &spec.set, env),
+            ),
+        };
+        Transition {
+            next: next.unwrap_or(StepId(0)),
+            set,
         }
     }
 
@@ -1502,11 +1506,7 @@ impl Compiler<'_> {
                     .suggest(result, sub.results.iter().map(String::as_str));
                 continue;
             }
-            let next = match o {
-                raw::Outcome::Next(next) => self.step_ref(&there, next),
-                raw::Outcome::Full(spec) => self.step_ref(&format!("{there}/next"), &spec.next),
-            };
-            outcomes.insert(result.clone(), next.unwrap_or(StepId(0)));
+            outcomes.insert(result.clone(), self.transition(&there, o, env));
         }
         // Only the results some end step of the sub-workflow can actually produce must be handled.
         let reachable: BTreeSet<&str> = sub

@@ -571,9 +571,14 @@ impl<'a, 'c> Machine<'a, 'c> {
                         let StepKind::Call { outcomes, .. } = &outer_def.step(*call).kind else {
                             return Err(Error::Internal("a call frame is not a call step"));
                         };
-                        let next = *outcomes
+                        let outcome = outcomes
                             .get(result)
                             .ok_or(Error::Internal("unhandled sub-workflow result"))?;
+                        let next = outcome.next;
+                        // The outcome's `set` records in the caller's data, as a task's
+                        // outcome does in its own workflow's.
+                        let outer_scope = self.scope_of(outer)?;
+                        self.assign(&outer_scope, &outcome.set, None)?;
                         self.history(
                             Actor::Engine,
                             "call_returned",

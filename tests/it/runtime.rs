@@ -416,3 +416,88 @@ fn a_message_before_its_step_is_kept_and_a_withdrawal_ends_the_case() {
     );
     assert!(matches!(after, Err(runtime::Error::Closed { .. })));
 }
+
+/// Completes the open task of `step` with `outcome` and `form`, at `now`.
+fn complete(
+    w: &World,
+    state: &Transition,
+    step: &str,
+    outcome: &str,
+    form: serde_json::Value,
+    now: DateTime<Utc>,
+) -> Transition {
+    let (key, _) = state
+        .state
+        .tasks
+        .iter()
+        .find(|(_, t)| t.step == step)
+        .unwrap_or_else(|| panic!("no open task at {step}: {:#?}", state.state.tasks));
+    runtime::apply(
+        &w.ctx(now),
+        &state.state,
+        &Event::TaskCompleted {
+            task: key.clone(),
+            outcome: outcome.into(),
+            form,
+            by: Actor::Clerk("spec".into()),
+        },
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_call_outcome_records_its_set_in_the_callers_data_for_a_later_decision() {
+    let w = world();
+    let t0 = almaty(2026, 11, 23, 10, 0);
+    let opened = runtime::start(&w.ctx(t0), 4, "QZ-2026-000004", &submission(true)).unwrap();
+    let accepted = complete(&w, &opened, "accept", "complete", json!({}), t0);
+    let mut state = accepted.clone();
+    for (connector, job) in request_keys(&accepted) {
+        let output = match connector.as_str() {
+            "gbd_fl.person" => json!({ "last_name": "Ли", "birth_date": "1950-01-01" }),
+            _ => json!({ "open": true }),
+        };
+        state = runtime::apply(
+            &w.ctx(t0),
+            &state.state,
+            &Event::JobSucceeded { job, output },
+        )
+        .unwrap();
+    }
+    // The review refuses (`review.approved: false`); the hearing withdraws the refusal.
+    let refused = complete(
+        &w,
+        &state,
+        "review",
+        "refuse",
+        json!({ "review.reason": "no grounds" }),
+        t0,
+    );
+    assert_eq!(refused.state.data[""]["review"]["approved"], json!(false));
+    let replied = runtime::apply(
+        &w.ctx(t0),
+        &refused.state,
+        &Event::MessageReceived {
+            name: "reply".into(),
+            payload: json!({ "text": "I object" }),
+            by: Actor::Citizen,
+        },
+    )
+    .unwrap();
+    let noticed = complete(&w, &replied, "hearing/notice", "sent", json!({}), t0);
+    let objected = runtime::apply(
+        &w.ctx(t0),
+        &noticed.state,
+        &Event::MessageReceived {
+            name: "objection".into(),
+            payload: json!({ "text": "see the file" }),
+            by: Actor::Citizen,
+        },
+    )
+    .unwrap();
+    let heard = complete(&w, &objected, "hearing/hear", "withdrawn", json!({}), t0);
+    // `withdrawn: { next: decide, set: { review.approved: "true" } }`: the decision reads it.
+    assert_eq!(heard.state.data[""]["review"]["approved"], json!(true));
+    assert_eq!(heard.state.status, Status::Completed);
+    assert_eq!(heard.state.result.as_deref(), Some("issued"));
+}
