@@ -627,6 +627,18 @@ pub static TEXTS: &[(&str, &str, &str, &str)] = &[
         "например: `on_failure: { escalate: [support_email], next: take_documents }` (seeds/001, пункты 13, 14)",
     ),
     (
+        "request.optional_unguarded",
+        "`{name}` may be missing from the answer of `{connector}` (the catalog marks it optional), and reading it without `has({name})` stops the case whenever it is",
+        "`{name}` өрісі `{connector}` жауабында болмауы мүмкін (каталогта міндетті емес деп белгіленген), ал оны `has({name})` тексерусіз оқу ол жоқ кезде істі тоқтатады",
+        "поле `{name}` может отсутствовать в ответе `{connector}` (в каталоге оно помечено как необязательное), а чтение без `has({name})` останавливает дело всякий раз, когда его нет",
+    ),
+    (
+        "hint.optional_unguarded",
+        "test it first: `has({name}) ? {name} : null` leaves `{target}` unset when the answer lacks it; or read it only where `has({name})` holds",
+        "алдымен тексеріңіз: `has({name}) ? {name} : null` — жауапта ол болмаса, `{target}` толтырылмай қалады; не оны тек `has({name})` орындалатын жерде оқыңыз",
+        "сначала проверьте наличие: `has({name}) ? {name} : null` — если в ответе его нет, `{target}` останется незаполненным; либо читайте его только там, где выполняется `has({name})`",
+    ),
+    (
         "request.bad_escalate",
         "`{value}` is not an escalation target",
         "`{value}` эскалация алушысы бола алмайды",

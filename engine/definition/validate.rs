@@ -1238,6 +1238,40 @@ impl Compiler<'_> {
         }
     }
 
+    /// Reads of answer fields the connector's contract may leave out, made where no `has()`
+    /// shows them present: each would stop the case at this step for the citizens whose
+    /// answer lacks the field (a first-time applicant without a patronymic).
+    fn optional_reads(
+        &mut self,
+        at: &str,
+        name: &str,
+        connector: &super::catalog::Connector,
+        output: &[(String, Expr)],
+    ) {
+        let optional: BTreeSet<String> = connector
+            .optional_outputs()
+            .map(|field| format!("response.{field}"))
+            .collect();
+        for (target, e) in output {
+            for read in e.unguarded_reads(&optional) {
+                let p = self.p.at_value(
+                    format!("{at}/{}", escape(target)),
+                    msg!(
+                        "request.optional_unguarded",
+                        name = read.name,
+                        connector = name
+                    ),
+                );
+                p.offset = Some(read.offset);
+                p.hint(msg!(
+                    "hint.optional_unguarded",
+                    name = read.name,
+                    target = target
+                ));
+            }
+        }
+    }
+
     /// Where an outcome of a task or a call leads and what it records: `set` is evaluated
     /// in the data of the step's own workflow (for a call, the caller's, once the
     /// sub-workflow has returned).
@@ -1291,7 +1325,7 @@ impl Compiler<'_> {
             }
             Some(c) => {
                 for (field, f) in &c.output {
-                    response_env.declare(&format!("response.{field}"), field_type(f));
+                    response_env.declare(&format!("response.{field}"), field_type(&f.field()));
                 }
                 for key in r.input.keys() {
                     if !c.input.contains_key(key) {
@@ -1333,6 +1367,9 @@ impl Compiler<'_> {
         } else {
             Vec::new()
         };
+        if let Some(c) = connector {
+            self.optional_reads(&format!("{here}/output"), &r.connector, c, &output);
+        }
         let retry = match &r.retry {
             Some(policy) => {
                 if policy.attempts == 0 {
