@@ -265,6 +265,12 @@ impl Expr {
         presence::unguarded_reads(self, optional)
     }
 
+    /// The dotted names a condition shows present when it evaluates to `holds`: `has(x.y)`
+    /// true shows `x.y`, through `!`, `&&`, `||` and `? :`. A `decide` branch taken knows them.
+    pub fn shows_present(&self, holds: bool) -> BTreeSet<String> {
+        presence::shows_present(self, holds)
+    }
+
     /// Whether the value may be `null`, which stores nothing: `has(x) ? x : null`. A
     /// mapping with such a value does not certainly set its target.
     pub fn may_be_absent(&self) -> bool {
@@ -1301,6 +1307,33 @@ mod tests {
         ];
         for (src, want) in cases {
             assert_eq!(check_ok(src, None).may_be_absent(), *want, "{src}");
+        }
+    }
+
+    #[test]
+    fn a_condition_shows_what_it_tested_present() {
+        // (source, shown present when true, when false)
+        let cases: &[(&str, &[&str], &[&str])] = &[
+            (
+                "has(applicant.email) && applicant.age > 1",
+                &["applicant.email"],
+                &[],
+            ),
+            ("!has(applicant.email)", &[], &["applicant.email"]),
+            ("has(applicant.email) || has(applicant.phone)", &[], &[]),
+            (
+                "!has(applicant.email) || !has(applicant.phone)",
+                &[],
+                &["applicant.email", "applicant.phone"],
+            ),
+            ("applicant.age > 1", &[], &[]),
+        ];
+        for (src, when_true, when_false) in cases {
+            let e = check_ok(src, Some(&Type::Bool));
+            let t: Vec<String> = e.shows_present(true).into_iter().collect();
+            let f: Vec<String> = e.shows_present(false).into_iter().collect();
+            assert_eq!(t, *when_true, "{src} true");
+            assert_eq!(f, *when_false, "{src} false");
         }
     }
 

@@ -699,6 +699,25 @@ pub static TEXTS: &[(&str, &str, &str, &str)] = &[
         "оларды {path} ішінде жасаңыз",
         "создайте их в {path}",
     ),
+    (
+        "template.unset",
+        "{file}: `{{{name}}}` is not set on the path {path}",
+        "{file}: `{{{name}}}` мына жолда толтырылмайды: {path}",
+        "{file}: `{{{name}}}` не заполняется на пути {path}",
+    ),
+    (
+        "hint.template_unset",
+        "print it only when it is there, `{{#if {name}}}…{{/if}}` in the template, or set it on that path (a required form field, a request output, an outcome's `set`)",
+        "оны тек бар болғанда шығарыңыз — үлгіде `{{#if {name}}}…{{/if}}`, не оны сол жолда толтырыңыз (форманың міндетті өрісі, сұраудың `output`, нәтиженің `set`)",
+        "выводите его только при наличии — `{{#if {name}}}…{{/if}}` в шаблоне, либо заполните его на этом пути (обязательное поле формы, `output` запроса, `set` исхода)",
+    ),
+    (
+        "hint.template_deadline",
+        "the deadline exists once the term has started (after `term.starts_after`): print it only inside `{{#if deadline}}…{{/if}}`, or send this after the acceptance",
+        "мерзім тек мерзімнің өтуі басталғаннан кейін (`term.starts_after` қадамынан кейін) болады: оны тек `{{#if deadline}}…{{/if}}` ішінде шығарыңыз, не мұны қабылдаудан кейін жіберіңіз",
+        "срок появляется только после начала течения срока (после шага `term.starts_after`): выводите его только внутри `{{#if deadline}}…{{/if}}` либо отправляйте это после приёма",
+    ),
+    ("template.check", "{detail}", "{detail}", "{detail}"),
     // Decisions, forks and joins.
     (
         "decide.no_branch",

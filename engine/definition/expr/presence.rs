@@ -57,6 +57,23 @@ pub(super) fn unguarded_reads(expr: &Expr, optional: &BTreeSet<String>) -> Vec<U
     walk.out
 }
 
+/// See [`Expr::shows_present`].
+pub(super) fn shows_present(expr: &Expr, holds: bool) -> BTreeSet<String> {
+    let optional = BTreeSet::new();
+    let walk = Walk {
+        source: &expr.source,
+        info: expr.program.source_info(),
+        optional: &optional,
+        locals: Vec::new(),
+        out: Vec::new(),
+    };
+    if holds {
+        walk.when_true(expr.program.expression(), 0)
+    } else {
+        walk.when_false(expr.program.expression(), 0)
+    }
+}
+
 /// See [`Expr::may_be_absent`].
 pub(super) fn may_be_absent(expr: &Expr) -> bool {
     absent_result(expr.program.expression(), 0)
