@@ -159,8 +159,8 @@ pub struct Problem {
 }
 
 impl Problem {
-    /// A problem whose English text says it all (the template checks before the one of
-    /// paths were written in English only).
+    /// A problem told in English only, as the checks of names, files and SMS budgets are:
+    /// the message table passes their text through (`template.check`).
     fn english(pointer: &str, file: Option<PathBuf>, line: Option<usize>, text: String) -> Self {
         Problem {
             pointer: pointer.to_string(),
