@@ -9,7 +9,7 @@ use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use super::raw::{Field, Text};
+use super::raw::{Field, FieldSpec, Text, TypeName};
 
 /// `workflows/catalog.yaml`.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
@@ -45,7 +45,83 @@ pub struct Connector {
     /// The request's fields and their types.
     #[serde(default)]
     pub input: IndexMap<String, Field>,
-    /// The answer's fields and their types (read as `response.<name>` in `output`).
+    /// The answer's fields and their types (read as `response.<name>` in `output`). A field
+    /// the answer may lack is marked `optional: true`; a workflow reads it only after
+    /// `has(response.<name>)`.
     #[serde(default)]
-    pub output: IndexMap<String, Field>,
+    pub output: IndexMap<String, Output>,
+}
+
+impl Connector {
+    /// The answer's fields the contract lets the far side leave out.
+    pub fn optional_outputs(&self) -> impl Iterator<Item = &str> {
+        self.output
+            .iter()
+            .filter(|(_, o)| o.is_optional())
+            .map(|(name, _)| name.as_str())
+    }
+}
+
+/// A field of an answer: a data field's type and rules, and whether every answer has it.
+/// Write just the type (`has_payment: bool`) for a field that is always there.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Output {
+    /// Only the type: the answer always has the field.
+    Short(TypeName),
+    /// The type and more.
+    Full(OutputSpec),
+}
+
+/// The full form of an answer's field.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OutputSpec {
+    /// The type.
+    #[serde(rename = "type")]
+    pub ty: TypeName,
+    /// The label a clerk sees on a form.
+    pub label: Option<Text>,
+    /// For `enum`: the allowed values.
+    #[serde(default)]
+    pub values: Vec<String>,
+    /// For text: a regular expression the value must match.
+    pub pattern: Option<String>,
+    /// For numbers: the smallest allowed value.
+    pub min: Option<f64>,
+    /// For numbers: the largest allowed value.
+    pub max: Option<f64>,
+    /// Personal data (names, addresses): masked in logs and shown only to those who may see it.
+    /// IINs and phones are always personal.
+    #[serde(default)]
+    pub personal: bool,
+    /// The answer may come without this field: a patronymic "if any" (seeds/004 appendix 4),
+    /// a payment date when there was no payment. A workflow that reads it without
+    /// `has(response.<name>)` first is refused by `qyzmet validate`, because the case would
+    /// stop at that step for every citizen whose answer lacks it.
+    #[serde(default)]
+    pub optional: bool,
+}
+
+impl Output {
+    /// The field as a data field: its type and rules, without the answer's optionality.
+    pub fn field(&self) -> Field {
+        match self {
+            Output::Short(ty) => Field::Short(*ty),
+            Output::Full(spec) => Field::Full(FieldSpec {
+                ty: spec.ty,
+                label: spec.label.clone(),
+                values: spec.values.clone(),
+                pattern: spec.pattern.clone(),
+                min: spec.min,
+                max: spec.max,
+                personal: spec.personal,
+            }),
+        }
+    }
+
+    /// Whether the answer may lack it.
+    pub fn is_optional(&self) -> bool {
+        matches!(self, Output::Full(spec) if spec.optional)
+    }
 }

@@ -33,12 +33,16 @@
 //!
 //! A JSON `null` in case data counts as absent: `has(applicant.email)` is false for
 //! `{"applicant": {"email": null}}`. Comparing with `null` is therefore rejected by the
-//! checker, with a hint to use `has()`.
+//! checker, with a hint to use `has()`. Which reads a `has()` protects, for names that may
+//! be absent (an answer's optional fields), is [`presence`]'s question
+//! ([`Expr::unguarded_reads`]); a mapping whose value may be `null` stores nothing
+//! ([`Expr::may_be_absent`]).
 
 mod checker;
+mod presence;
 mod runtime;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::sync::Arc;
 
@@ -253,7 +257,28 @@ impl Expr {
     pub fn variables(&self) -> Vec<String> {
         self.variables.clone()
     }
+
+    /// The reads of names in `optional` (names that may be absent, such as an answer's
+    /// optional `response.middle_name`) that no `has()` test protects, in the order written:
+    /// each would fail the evaluation when the name is absent. See [`presence`].
+    pub fn unguarded_reads(&self, optional: &BTreeSet<String>) -> Vec<UnguardedRead> {
+        presence::unguarded_reads(self, optional)
+    }
+
+    /// The dotted names a condition shows present when it evaluates to `holds`: `has(x.y)`
+    /// true shows `x.y`, through `!`, `&&`, `||` and `? :`. A `decide` branch taken knows them.
+    pub fn shows_present(&self, holds: bool) -> BTreeSet<String> {
+        presence::shows_present(self, holds)
+    }
+
+    /// Whether the value may be `null`, which stores nothing: `has(x) ? x : null`. A
+    /// mapping with such a value does not certainly set its target.
+    pub fn may_be_absent(&self) -> bool {
+        presence::may_be_absent(self)
+    }
 }
+
+pub use presence::UnguardedRead;
 
 /// One problem in an expression: where in the expression text and what.
 ///
@@ -1182,6 +1207,134 @@ mod tests {
             eval(&e, &json!({"applicant": {"income": 1}})),
             Err(EvalError::NotJson(_))
         ));
+    }
+
+    /// `(source, the optional names it reads unprotected, in order)`: the reads a `has()`
+    /// that must have held protects, and the ones it does not.
+    #[test]
+    fn reads_of_optional_names_need_a_has_that_held() {
+        let optional: BTreeSet<String> = ["response.middle_name", "response.date"]
+            .into_iter()
+            .map(String::from)
+            .collect();
+        let m = "response.middle_name";
+        let cases: &[(&str, &[&str])] = &[
+            ("response.middle_name", &[m]),
+            ("response.last_name + ' ' + response.middle_name", &[m]),
+            ("size(response.middle_name) > 0", &[m]),
+            ("response[\"middle_name\"]", &[m]),
+            ("response.last_name", &[]),
+            ("has(response.middle_name)", &[]),
+            ("has(response.middle_name) ? response.middle_name : ''", &[]),
+            (
+                "has(response.middle_name) ? '' : response.middle_name",
+                &[m],
+            ),
+            (
+                "!has(response.middle_name) ? '' : response.middle_name",
+                &[],
+            ),
+            (
+                "has(response.middle_name) && response.middle_name != ''",
+                &[],
+            ),
+            // CEL: `error && false` is false, so a test after the read protects it too.
+            (
+                "response.middle_name != '' && has(response.middle_name)",
+                &[],
+            ),
+            (
+                "has(response.middle_name) || response.middle_name == ''",
+                &[m],
+            ),
+            (
+                "!has(response.middle_name) || response.middle_name == ''",
+                &[],
+            ),
+            (
+                "has(response.middle_name) && response.middle_name != '' ? response.last_name + ' ' + response.middle_name : response.last_name",
+                &[],
+            ),
+            (
+                "has(response.date) && has(response.middle_name) ? response.middle_name : ''",
+                &[],
+            ),
+            (
+                "has(response.date) || has(response.middle_name) ? response.middle_name : ''",
+                &[m],
+            ),
+            (
+                "has(response.date) ? response.middle_name : response.date",
+                &[m, "response.date"],
+            ),
+            // A comprehension's variable is not the answer.
+            ("[1].exists(response, response == 1)", &[]),
+        ];
+        // The interpreter agrees: what is called protected evaluates whichever of the
+        // optional fields the answer has.
+        let answers = [
+            json!({"response": {"last_name": "Ли"}}),
+            json!({"response": {"last_name": "Ли", "middle_name": "Ким"}}),
+            json!({"response": {"last_name": "Ли", "date": "2026-01-01"}}),
+            json!({"response": {"last_name": "Ли", "middle_name": "Ким", "date": "2026-01-01"}}),
+        ];
+        for (src, want) in cases {
+            let e = check_ok(src, None);
+            let reads = e.unguarded_reads(&optional);
+            let names: Vec<&str> = reads.iter().map(|r| r.name.as_str()).collect();
+            assert_eq!(&names, want, "{src}");
+            if want.is_empty() {
+                for answer in &answers {
+                    assert!(eval(&e, answer).is_ok(), "{src} on {answer}");
+                }
+            }
+        }
+        let src = "'x' + response.middle_name";
+        let read = &check_ok(src, None).unguarded_reads(&optional)[0];
+        let rest: String = src.chars().skip(read.offset).collect();
+        assert_eq!(rest, "middle_name", "the offset points at the field");
+    }
+
+    #[test]
+    fn a_value_that_may_be_null_may_leave_its_target_unset() {
+        // (source, whether it may be null)
+        let cases: &[(&str, bool)] = &[
+            ("null", true),
+            ("has(response.x) ? response.x : null", true),
+            ("has(response.x) ? response.x : ''", false),
+            ("applicant.name", false),
+            ("'a'", false),
+        ];
+        for (src, want) in cases {
+            assert_eq!(check_ok(src, None).may_be_absent(), *want, "{src}");
+        }
+    }
+
+    #[test]
+    fn a_condition_shows_what_it_tested_present() {
+        // (source, shown present when true, when false)
+        let cases: &[(&str, &[&str], &[&str])] = &[
+            (
+                "has(applicant.email) && applicant.age > 1",
+                &["applicant.email"],
+                &[],
+            ),
+            ("!has(applicant.email)", &[], &["applicant.email"]),
+            ("has(applicant.email) || has(applicant.phone)", &[], &[]),
+            (
+                "!has(applicant.email) || !has(applicant.phone)",
+                &[],
+                &["applicant.email", "applicant.phone"],
+            ),
+            ("applicant.age > 1", &[], &[]),
+        ];
+        for (src, when_true, when_false) in cases {
+            let e = check_ok(src, Some(&Type::Bool));
+            let t: Vec<String> = e.shows_present(true).into_iter().collect();
+            let f: Vec<String> = e.shows_present(false).into_iter().collect();
+            assert_eq!(t, *when_true, "{src} true");
+            assert_eq!(f, *when_false, "{src} false");
+        }
     }
 
     #[test]

@@ -627,6 +627,18 @@ pub static TEXTS: &[(&str, &str, &str, &str)] = &[
         "например: `on_failure: { escalate: [support_email], next: take_documents }` (seeds/001, пункты 13, 14)",
     ),
     (
+        "request.optional_unguarded",
+        "`{name}` may be missing from the answer of `{connector}` (the catalog marks it optional), and reading it without `has({name})` stops the case whenever it is",
+        "`{name}` өрісі `{connector}` жауабында болмауы мүмкін (каталогта міндетті емес деп белгіленген), ал оны `has({name})` тексерусіз оқу ол жоқ кезде істі тоқтатады",
+        "поле `{name}` может отсутствовать в ответе `{connector}` (в каталоге оно помечено как необязательное), а чтение без `has({name})` останавливает дело всякий раз, когда его нет",
+    ),
+    (
+        "hint.optional_unguarded",
+        "test it first: `has({name}) ? {name} : null` leaves `{target}` unset when the answer lacks it; or read it only where `has({name})` holds",
+        "алдымен тексеріңіз: `has({name}) ? {name} : null` — жауапта ол болмаса, `{target}` толтырылмай қалады; не оны тек `has({name})` орындалатын жерде оқыңыз",
+        "сначала проверьте наличие: `has({name}) ? {name} : null` — если в ответе его нет, `{target}` останется незаполненным; либо читайте его только там, где выполняется `has({name})`",
+    ),
+    (
         "request.bad_escalate",
         "`{value}` is not an escalation target",
         "`{value}` эскалация алушысы бола алмайды",
@@ -717,6 +729,25 @@ pub static TEXTS: &[(&str, &str, &str, &str)] = &[
         "оларды {path} ішінде жасаңыз",
         "создайте их в {path}",
     ),
+    (
+        "template.unset",
+        "{file}: `{{{name}}}` is not set on the path {path}",
+        "{file}: `{{{name}}}` мына жолда толтырылмайды: {path}",
+        "{file}: `{{{name}}}` не заполняется на пути {path}",
+    ),
+    (
+        "hint.template_unset",
+        "print it only when it is there, `{{#if {name}}}…{{/if}}` in the template, or set it on that path (a required form field, a request output, an outcome's `set`)",
+        "оны тек бар болғанда шығарыңыз — үлгіде `{{#if {name}}}…{{/if}}`, не оны сол жолда толтырыңыз (форманың міндетті өрісі, сұраудың `output`, нәтиженің `set`)",
+        "выводите его только при наличии — `{{#if {name}}}…{{/if}}` в шаблоне, либо заполните его на этом пути (обязательное поле формы, `output` запроса, `set` исхода)",
+    ),
+    (
+        "hint.template_deadline",
+        "the deadline exists once the term has started (after `term.starts_after`): print it only inside `{{#if deadline}}…{{/if}}`, or send this after the acceptance",
+        "мерзім тек мерзімнің өтуі басталғаннан кейін (`term.starts_after` қадамынан кейін) болады: оны тек `{{#if deadline}}…{{/if}}` ішінде шығарыңыз, не мұны қабылдаудан кейін жіберіңіз",
+        "срок появляется только после начала течения срока (после шага `term.starts_after`): выводите его только внутри `{{#if deadline}}…{{/if}}` либо отправляйте это после приёма",
+    ),
+    ("template.check", "{detail}", "{detail}", "{detail}"),
     // Decisions, forks and joins.
     (
         "decide.no_branch",

@@ -16,6 +16,7 @@
 //! **Architecture Invariant:** the runtime only ever sees [`model`]; nothing outside this
 //! module reads [`raw`].
 
+pub mod assigned;
 pub mod catalog;
 pub mod expr;
 pub mod graph;
@@ -259,6 +260,7 @@ fn load_inner(paths: &[PathBuf], options: &Options, extra: Option<(&Path, &str)>
                     loaded_templates.as_ref(),
                     &p.doc,
                     &def,
+                    options.lang,
                 ));
                 compiled.push(def);
             }
@@ -283,9 +285,12 @@ fn load_inner(paths: &[PathBuf], options: &Options, extra: Option<(&Path, &str)>
         if let Some(def) = def
             && p.requested
         {
-            report
-                .diagnostics
-                .extend(template_problems(loaded_templates.as_ref(), &p.doc, &def));
+            report.diagnostics.extend(template_problems(
+                loaded_templates.as_ref(),
+                &p.doc,
+                &def,
+                options.lang,
+            ));
             defs.push((def, &p.doc));
         }
     }
@@ -332,13 +337,20 @@ fn template_problems(
     templates: Option<&crate::notify::Templates>,
     doc: &Document,
     def: &Definition,
+    lang: Lang,
 ) -> Vec<Diagnostic> {
     let Some(templates) = templates else {
         return Vec::new();
     };
     crate::notify::check_definition(templates, def)
         .into_iter()
-        .map(|p| doc.value_diagnostic(&p.pointer, p.message))
+        .map(|p| {
+            let d = doc.value_diagnostic(&p.pointer, p.message.render(lang));
+            match p.hint {
+                Some(h) => d.with_hint(h.render(lang)),
+                None => d,
+            }
+        })
         .collect()
 }
 

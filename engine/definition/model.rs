@@ -365,8 +365,9 @@ pub enum StepKind {
         workflow: String,
         /// Its parameters.
         with: Vec<(String, Expr)>,
-        /// Each of its results and the step it leads to.
-        outcomes: IndexMap<String, StepId>,
+        /// Each of its results, the step it leads to and what it records in the caller's
+        /// data when the sub-workflow returns with it.
+        outcomes: IndexMap<String, Transition>,
     },
     /// An end.
     End {
@@ -577,7 +578,7 @@ impl StepKind {
             }
             StepKind::Call { outcomes, .. } => outcomes
                 .iter()
-                .map(|(name, s)| (*s, Some(name.clone())))
+                .map(|(name, t)| (t.next, Some(name.clone())))
                 .collect(),
             StepKind::End { .. } => vec![],
         }

@@ -263,7 +263,7 @@ impl Walker<'_> {
                         let Some(next) = end_result.and_then(|r| outcomes.get(r)) else {
                             continue;
                         };
-                        for r in self.paths(def, *next, stop, prefix, on_path) {
+                        for r in self.paths(def, next.next, stop, prefix, on_path) {
                             out.push(join_paths(&item, &sp, &r));
                         }
                     }

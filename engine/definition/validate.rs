@@ -1331,20 +1331,7 @@ impl Compiler<'_> {
         let mut outcomes = IndexMap::new();
         for (outcome, o) in &s.outcomes {
             let there = ptr(&["steps", name, "outcomes", outcome]);
-            let (next, set) = match o {
-                raw::Outcome::Next(next) => (self.step_ref(&there, next), vec![]),
-                raw::Outcome::Full(spec) => (
-                    self.step_ref(&format!("{there}/next"), &spec.next),
-                    self.mapping(&format!("{there}/set"), &spec.set, env),
-                ),
-            };
-            outcomes.insert(
-                outcome.clone(),
-                Transition {
-                    next: next.unwrap_or(StepId(0)),
-                    set,
-                },
-            );
+            outcomes.insert(outcome.clone(), self.transition(&there, o, env));
         }
         let outcome_names: Vec<&str> = s.outcomes.keys().map(String::as_str).collect();
         let form = self.form(
@@ -1358,6 +1345,57 @@ impl Compiler<'_> {
             escalation,
             form,
             outcomes,
+        }
+    }
+
+    /// Reads of answer fields the connector's contract may leave out, made where no `has()`
+    /// shows them present: each would stop the case at this step for the citizens whose
+    /// answer lacks the field (a first-time applicant without a patronymic).
+    fn optional_reads(
+        &mut self,
+        at: &str,
+        name: &str,
+        connector: &super::catalog::Connector,
+        output: &[(String, Expr)],
+    ) {
+        let optional: BTreeSet<String> = connector
+            .optional_outputs()
+            .map(|field| format!("response.{field}"))
+            .collect();
+        for (target, e) in output {
+            for read in e.unguarded_reads(&optional) {
+                let p = self.p.at_value(
+                    format!("{at}/{}", escape(target)),
+                    msg!(
+                        "request.optional_unguarded",
+                        name = read.name,
+                        connector = name
+                    ),
+                );
+                p.offset = Some(read.offset);
+                p.hint(msg!(
+                    "hint.optional_unguarded",
+                    name = read.name,
+                    target = target
+                ));
+            }
+        }
+    }
+
+    /// Where an outcome of a task or a call leads and what it records: `set` is evaluated
+    /// in the data of the step's own workflow (for a call, the caller's, once the
+    /// sub-workflow has returned).
+    fn transition(&mut self, at: &str, o: &raw::Outcome, env: &Env) -> Transition {
+        let (next, set) = match o {
+            raw::Outcome::Next(next) => (self.step_ref(at, next), vec![]),
+            raw::Outcome::Full(spec) => (
+                self.step_ref(&format!("{at}/next"), &spec.next),
+                self.mapping(&format!("{at}/set"), &spec.set, env),
+            ),
+        };
+        Transition {
+            next: next.unwrap_or(StepId(0)),
+            set,
         }
     }
 
@@ -1397,7 +1435,7 @@ impl Compiler<'_> {
             }
             Some(c) => {
                 for (field, f) in &c.output {
-                    response_env.declare(&format!("response.{field}"), field_type(f));
+                    response_env.declare(&format!("response.{field}"), field_type(&f.field()));
                 }
                 for key in r.input.keys() {
                     if !c.input.contains_key(key) {
@@ -1439,6 +1477,9 @@ impl Compiler<'_> {
         } else {
             Vec::new()
         };
+        if let Some(c) = connector {
+            self.optional_reads(&format!("{here}/output"), &r.connector, c, &output);
+        }
         let retry = match &r.retry {
             Some(policy) => {
                 if policy.attempts == 0 {
@@ -1612,11 +1653,7 @@ impl Compiler<'_> {
                     .suggest(result, sub.results.iter().map(String::as_str));
                 continue;
             }
-            let next = match o {
-                raw::Outcome::Next(next) => self.step_ref(&there, next),
-                raw::Outcome::Full(spec) => self.step_ref(&format!("{there}/next"), &spec.next),
-            };
-            outcomes.insert(result.clone(), next.unwrap_or(StepId(0)));
+            outcomes.insert(result.clone(), self.transition(&there, o, env));
         }
         // Only the results some end step of the sub-workflow can actually produce must be handled.
         let reachable: BTreeSet<&str> = sub

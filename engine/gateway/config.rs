@@ -261,6 +261,9 @@ pub struct FieldType {
     pub ty: TypeName,
     /// Enum values.
     pub values: Vec<String>,
+    /// An answer's field the far side may leave out (`optional: true` in the catalog); every
+    /// other output an answer must have, or it does not fit the contract.
+    pub optional: bool,
 }
 
 /// The circuit breaker's policy.
@@ -494,10 +497,12 @@ fn field_type(field: &Field) -> FieldType {
         Field::Short(ty) => FieldType {
             ty: *ty,
             values: Vec::new(),
+            optional: false,
         },
         Field::Full(spec) => FieldType {
             ty: spec.ty,
             values: spec.values.clone(),
+            optional: false,
         },
     }
 }
@@ -638,7 +643,13 @@ fn connector(
     let outputs: IndexMap<String, FieldType> = contract
         .output
         .iter()
-        .map(|(k, f)| (k.clone(), field_type(f)))
+        .map(|(k, o)| {
+            let ty = FieldType {
+                optional: o.is_optional(),
+                ..field_type(&o.field())
+            };
+            (k.clone(), ty)
+        })
         .collect();
 
     let soap = match (rc.protocol, &rc.soap) {
@@ -789,6 +800,27 @@ fn connector(
                     );
                 }
                 fields.insert(target.clone(), source);
+            }
+            // An answer must carry every output the catalog does not mark optional
+            // (`mapping::response`): one with no source here would refuse every answer.
+            let unmapped: Vec<&str> = outputs
+                .iter()
+                .filter(|(k, ty)| !ty.optional && !fields.contains_key(*k))
+                .map(|(k, _)| k.as_str())
+                .collect();
+            if !unmapped.is_empty() {
+                cx.error_hint(
+                    &format!("{at}/response/fields"),
+                    format!(
+                        "every answer would be refused: no source for {}, which the catalog does not mark optional",
+                        unmapped
+                            .iter()
+                            .map(|k| format!("`{k}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                    "map each, or mark it `optional: true` in the catalog if the far side may leave it out",
+                );
             }
             fields
         }

@@ -102,8 +102,13 @@ pub struct MappingError {
     pub problem: String,
 }
 
-/// Picks the catalog's output fields out of an answer and gives each its catalog type. A
-/// field the answer does not have is left out (the workflow asks `has(response.x)`).
+/// Picks the catalog's output fields out of an answer and gives each its catalog type.
+///
+/// The catalog's contract decides what an absent field (or a `null`) means. An `optional`
+/// one is left out — absent, never an error — and the workflow, which `qyzmet validate`
+/// holds to `has(response.x)` before it reads one, goes on. Any other is the far side
+/// breaking the contract: the answer does not fit, and the request takes its failure path
+/// rather than stopping the case at a mapping that cannot be evaluated.
 pub fn response(connector: &Connector, answer: &Value) -> Result<Value, MappingError> {
     let fail = |problem: String| MappingError {
         connector: connector.name.clone(),
@@ -120,14 +125,20 @@ pub fn response(connector: &Connector, answer: &Value) -> Result<Value, MappingE
         })?
     };
     let mut out = Map::new();
-    for (target, source) in &connector.fields {
-        let Some(raw) = data.pointer(&source.from) else {
-            continue;
+    for (target, ty) in &connector.outputs {
+        let source = connector.fields.get(target);
+        let raw = source
+            .and_then(|s| data.pointer(&s.from))
+            .filter(|v| !v.is_null());
+        let (Some(source), Some(raw)) = (source, raw) else {
+            if ty.optional {
+                continue;
+            }
+            let place = source.map_or_else(|| "not mapped".to_string(), |s| s.from.clone());
+            return Err(fail(format!(
+                "`{target}` ({place}) is missing, and the catalog does not mark it optional"
+            )));
         };
-        if raw.is_null() {
-            continue;
-        }
-        let ty = &connector.outputs[target];
         let raw = match raw {
             Value::String(s) if !source.values.is_empty() => source
                 .values

@@ -16,20 +16,32 @@
 //! Multilingual Plane: true of names, numbers and dates), but a text variable may hold a
 //! Cyrillic letter, so the message is counted in UCS-2 whenever one may appear.
 //!
-//! Messages are in English, with the template file and line: the definition loader turns
-//! the pointer into the YAML file's line and column.
+//! **Set on every path.** A variable the step provides may still be missing when a case gets
+//! there: the clerk took the documents by hand and no answer filled the patronymic. Templates
+//! are strict, so such a notice fails to render. For each `notify` and `document` step, each
+//! data name (and `deadline`) a template cites must be set on every path from `start`
+//! ([`crate::definition::assigned`]), unless the template prints it only inside
+//! `{{#if name}}…{{/if}}` (or `{{#with name}}`, `{{#each name}}`, the `{{else}}` of
+//! `{{#unless name}}`). A name that is not is an error naming one path that leaves it unset.
+//!
+//! Messages carry the template file and line (in the definition's messages table, so in
+//! English, Kazakh and Russian): the definition loader turns the pointer into the YAML file's
+//! line and column.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use handlebars::template::{Parameter, Template, TemplateElement};
 
 use super::render::{LANGUAGES, PARTIALS, Part, Templates, file_name, lang_code};
 use super::segments::{Encoding, segments_for};
+use crate::definition::assigned::{self, Assigned};
 use crate::definition::expr::Type;
+use crate::definition::messages::Msg;
 use crate::definition::model::{
     Definition, Kind, NotifyChannel, Recipient, RungAction, StepId, StepKind,
 };
+use crate::msg;
 use crate::runtime::Language;
 
 /// The SMS segment budget when a template does not declare one.
@@ -149,20 +161,36 @@ pub struct Problem {
     pub file: Option<PathBuf>,
     /// The line in that file.
     pub line: Option<usize>,
-    /// What is wrong, in English, with the file and line.
-    pub message: String,
+    /// What is wrong, with the file and line.
+    pub message: Msg,
+    /// How to put it right, when there is more to say than the message does.
+    pub hint: Option<Msg>,
+}
+
+impl Problem {
+    /// A problem told in English only, as the checks of names, files and SMS budgets are:
+    /// the message table passes their text through (`template.check`).
+    fn english(pointer: &str, file: Option<PathBuf>, line: Option<usize>, text: String) -> Self {
+        Problem {
+            pointer: pointer.to_string(),
+            file,
+            line,
+            message: msg!("template.check", detail = text),
+            hint: None,
+        }
+    }
 }
 
 /// Checks every template `def` uses against the templates in `dir`.
 pub fn check_templates(dir: &Path, def: &Definition) -> Vec<Problem> {
     match Templates::load(dir) {
         Ok(t) => check_definition(&t, def),
-        Err(e) => vec![Problem {
-            pointer: String::new(),
-            file: Some(dir.to_path_buf()),
-            line: None,
-            message: e.to_string(),
-        }],
+        Err(e) => vec![Problem::english(
+            "",
+            Some(dir.to_path_buf()),
+            None,
+            e.to_string(),
+        )],
     }
 }
 
@@ -173,6 +201,8 @@ pub fn check_definition(templates: &Templates, def: &Definition) -> Vec<Problem>
         problems: Vec::new(),
     };
     let base = provided(def);
+    let assigned = Assigned::of(def);
+    let tracked = tracked(def);
     if let Some(term) = &def.term
         && !term.escalation.is_empty()
     {
@@ -182,8 +212,13 @@ pub fn check_definition(templates: &Templates, def: &Definition) -> Vec<Problem>
             &base,
         );
     }
-    for step in &def.steps {
+    for (i, step) in def.steps.iter().enumerate() {
         let at = format!("/steps/{}", escape(&step.name));
+        let paths = Paths {
+            assigned: &assigned,
+            tracked: &tracked,
+            step: StepId(i as u16),
+        };
         match &step.kind {
             StepKind::Notify {
                 to,
@@ -211,6 +246,13 @@ pub fn check_definition(templates: &Templates, def: &Definition) -> Vec<Problem>
                     vars.insert("support_email".into(), Some(254));
                 }
                 c.template(&format!("{at}/notify/template"), template, &parts, &vars);
+                c.unset(
+                    &format!("{at}/notify/template"),
+                    template,
+                    &parts,
+                    &vars,
+                    &paths,
+                );
             }
             StepKind::Document { template, next, .. } => {
                 let mut vars = base.clone();
@@ -222,6 +264,13 @@ pub fn check_definition(templates: &Templates, def: &Definition) -> Vec<Problem>
                     template,
                     &[Part::Html],
                     &vars,
+                );
+                c.unset(
+                    &format!("{at}/document/template"),
+                    template,
+                    &[Part::Html],
+                    &vars,
+                    &paths,
                 );
             }
             StepKind::Request(r) if r.escalate_to_support => {
@@ -283,6 +332,25 @@ pub fn check_engine_templates(templates: &Templates) -> Vec<Problem> {
 
 /// The variables with their bounds.
 type Vars = BTreeMap<String, Option<usize>>;
+
+/// What the one-of-paths check needs of a step: the analysis, the names it tracks (the
+/// definition's data and parameters, and `deadline`), and the step.
+struct Paths<'a> {
+    assigned: &'a Assigned,
+    tracked: &'a BTreeSet<String>,
+    step: StepId,
+}
+
+/// The names whose presence depends on the path: the case's data and the parameters, and
+/// `deadline` (there once the term has started). The others are always given.
+fn tracked(def: &Definition) -> BTreeSet<String> {
+    def.data
+        .keys()
+        .chain(def.parameters.keys())
+        .cloned()
+        .chain([assigned::DEADLINE.to_string()])
+        .collect()
+}
 
 fn own(list: &[(&str, Option<usize>)]) -> Vars {
     list.iter().map(|(n, b)| (n.to_string(), *b)).collect()
@@ -347,10 +415,10 @@ impl Checker<'_> {
         }
     }
 
-    fn template(&mut self, at: &str, template: &str, parts: &[Part], vars: &Vars) {
-        let dir = self.templates.dir().join(template);
+    /// The parts of `template` a step with `parts` renders: an e-mail may carry an HTML body
+    /// beside its text, checked where it exists.
+    fn parts(&self, template: &str, parts: &[Part]) -> Vec<Part> {
         let mut parts = parts.to_vec();
-        // An e-mail may carry an HTML body beside its text: check it where it exists.
         if parts.contains(&Part::Text)
             && LANGUAGES
                 .iter()
@@ -358,20 +426,89 @@ impl Checker<'_> {
         {
             parts.push(Part::Html);
         }
+        parts
+    }
+
+    /// The names `template` cites that a case may reach the step without: one problem a
+    /// name, at the first file and line that needs it, naming a path that leaves it unset.
+    fn unset(&mut self, at: &str, template: &str, parts: &[Part], vars: &Vars, paths: &Paths) {
+        if !paths.assigned.reaches(paths.step) {
+            return;
+        }
+        let dir = self.templates.dir().join(template);
+        let mut reported = BTreeSet::new();
+        for lang in LANGUAGES {
+            for part in self.parts(template, parts) {
+                let Some(source) = self.templates.source(template, lang, part) else {
+                    continue;
+                };
+                let Ok(compiled) = Template::compile(source) else {
+                    continue;
+                };
+                let mut uses = Vec::new();
+                collect(self.templates, lang, &compiled, &At::top(), &mut uses, 0);
+                for u in uses {
+                    let tracked = paths.tracked.contains(&u.name)
+                        || paths
+                            .tracked
+                            .iter()
+                            .any(|t| t.starts_with(&format!("{}.", u.name)));
+                    if !u.needs_value()
+                        || !tracked
+                        || !is_provided(&u.name, vars)
+                        || paths.assigned.is_set(paths.step, &u.name)
+                        || !reported.insert(u.name.clone())
+                    {
+                        continue;
+                    }
+                    let file = dir.join(file_name(lang, part));
+                    let path = paths
+                        .assigned
+                        .path_without(&u.name, paths.step)
+                        .map(|p| assigned::describe(&p))
+                        .unwrap_or_else(|| "…".into());
+                    self.problems.push(Problem {
+                        pointer: at.to_string(),
+                        file: Some(file.clone()),
+                        line: u.line,
+                        message: msg!(
+                            "template.unset",
+                            file = format!(
+                                "{}{}",
+                                file.display(),
+                                u.line.map(|l| format!(":{l}")).unwrap_or_default()
+                            ),
+                            name = u.name,
+                            path = path
+                        ),
+                        hint: Some(if u.name == assigned::DEADLINE {
+                            msg!("hint.template_deadline")
+                        } else {
+                            msg!("hint.template_unset", name = u.name)
+                        }),
+                    });
+                }
+            }
+        }
+    }
+
+    fn template(&mut self, at: &str, template: &str, parts: &[Part], vars: &Vars) {
+        let dir = self.templates.dir().join(template);
+        let parts = self.parts(template, parts);
         for lang in LANGUAGES {
             for &part in &parts {
                 let file = dir.join(file_name(lang, part));
                 let Some(source) = self.templates.source(template, lang, part) else {
-                    self.problems.push(Problem {
-                        pointer: at.to_string(),
-                        file: Some(file.clone()),
-                        line: None,
-                        message: format!(
+                    self.problems.push(Problem::english(
+                        at,
+                        Some(file.clone()),
+                        None,
+                        format!(
                             "template `{template}` has no {} ({}): every message exists in Kazakh and Russian",
                             file_name(lang, part),
                             file.display()
                         ),
-                    });
+                    ));
                     continue;
                 };
                 self.source(at, lang, part, &file, source, vars);
@@ -393,7 +530,7 @@ impl Checker<'_> {
             return;
         };
         let mut uses = Vec::new();
-        collect(self.templates, lang, &compiled, false, &mut uses, 0);
+        collect(self.templates, lang, &compiled, &At::top(), &mut uses, 0);
         for u in uses {
             if is_provided(&u.name, vars) {
                 continue;
@@ -403,44 +540,44 @@ impl Checker<'_> {
                 .unwrap_or_else(|| {
                     "; declare it under `data:` or remove it from the template".to_string()
                 });
-            self.problems.push(Problem {
-                pointer: at.to_string(),
-                file: Some(file.to_path_buf()),
-                line: u.line,
-                message: format!(
+            self.problems.push(Problem::english(
+                at,
+                Some(file.to_path_buf()),
+                u.line,
+                format!(
                     "{}{}: `{{{{{}}}}}` is not a variable this step provides{hint}",
                     file.display(),
                     u.line.map(|l| format!(":{l}")).unwrap_or_default(),
                     u.name
                 ),
-            });
+            ));
         }
         if part == Part::Sms {
             let budget = declared_segments(source).unwrap_or(DEFAULT_SEGMENTS);
             match bound(self.templates, lang, &compiled, vars, 0) {
-                Err(culprit) => self.problems.push(Problem {
-                    pointer: at.to_string(),
-                    file: Some(file.to_path_buf()),
-                    line: None,
-                    message: format!(
+                Err(culprit) => self.problems.push(Problem::english(
+                    at,
+                    Some(file.to_path_buf()),
+                    None,
+                    format!(
                         "{}: the SMS cites `{culprit}`, whose length has no bound, so it may exceed its budget of {budget} segment(s); cite a shorter value or move it to the e-mail",
                         file.display()
                     ),
-                }),
+                )),
                 Ok(b) => {
                     let worst = b.worst_segments();
                     if worst > budget {
-                        self.problems.push(Problem {
-                            pointer: at.to_string(),
-                            file: Some(file.to_path_buf()),
-                            line: None,
-                            message: format!(
+                        self.problems.push(Problem::english(
+                            at,
+                            Some(file.to_path_buf()),
+                            None,
+                            format!(
                                 "{}: the SMS can take {worst} segments ({} characters at worst, {}), over its budget of {budget}; shorten it or declare `{{{{!-- segments: {worst} --}}}}`",
                                 file.display(),
                                 if b.literal_non_gsm || b.var_non_gsm { b.units } else { b.septets },
                                 if b.literal_non_gsm || b.var_non_gsm { "UCS-2: 70 a message, 67 a segment" } else { "GSM-7: 160 a message, 153 a segment" },
                             ),
-                        });
+                        ));
                     }
                 }
             }
@@ -471,10 +608,23 @@ pub fn declared_segments(source: &str) -> Option<usize> {
     re.captures(source).and_then(|c| c[1].parse().ok())
 }
 
-/// A variable cited, with its line.
+/// A variable cited, with its line and what protects it.
 struct Use {
     name: String,
     line: Option<usize>,
+    /// The names the enclosing blocks show present: the body of `{{#if x}}`, `{{#with x}}`
+    /// and `{{#each x}}`, the `{{else}}` of `{{#unless x}}`.
+    guards: Vec<String>,
+    /// Cited as the very value such a block tests (`{{#if x}}`), which may be missing: the
+    /// block then takes its other branch.
+    soft: bool,
+}
+
+impl Use {
+    /// Whether rendering fails when the name is missing.
+    fn needs_value(&self) -> bool {
+        !self.soft && !self.guards.contains(&self.name)
+    }
 }
 
 /// Helpers with a meaning of their own (not variables).
@@ -509,17 +659,49 @@ fn root_name(raw: &str, scoped: bool) -> Option<String> {
     )
 }
 
+/// Where in a template a walk is: inside an `each`/`with` (paths name the element), under
+/// which guards, on which line.
+#[derive(Clone)]
+struct At {
+    scoped: bool,
+    guards: Vec<String>,
+    line: Option<usize>,
+}
+
 fn collect(
     templates: &Templates,
     lang: Language,
     t: &Template,
-    scoped: bool,
+    at: &At,
     out: &mut Vec<Use>,
     depth: usize,
 ) {
     for (i, e) in t.elements.iter().enumerate() {
-        let line = t.mapping.get(i).map(|m| m.0);
-        element(templates, lang, e, line, scoped, out, depth);
+        let at = At {
+            line: t.mapping.get(i).map(|m| m.0),
+            ..at.clone()
+        };
+        element(templates, lang, e, &at, out, depth);
+    }
+}
+
+impl At {
+    /// The top of a template: the case's own names, nothing shown present yet.
+    fn top() -> Self {
+        At {
+            scoped: false,
+            guards: Vec::new(),
+            line: None,
+        }
+    }
+}
+
+/// The root name a block helper's parameter tests, when it is a plain path.
+fn tested(p: &Parameter, scoped: bool) -> Option<String> {
+    match p {
+        Parameter::Name(n) => root_name(n, scoped),
+        Parameter::Path(path) => path_raw(path).and_then(|raw| root_name(raw, scoped)),
+        _ => None,
     }
 }
 
@@ -527,25 +709,24 @@ fn element(
     templates: &Templates,
     lang: Language,
     e: &TemplateElement,
-    line: Option<usize>,
-    scoped: bool,
+    at: &At,
     out: &mut Vec<Use>,
     depth: usize,
 ) {
-    let param = |p: &Parameter, out: &mut Vec<Use>| match p {
-        Parameter::Name(n) => {
-            if let Some(name) = root_name(n, scoped) {
-                out.push(Use { name, line });
-            }
-        }
-        Parameter::Path(path) => {
-            if let Some(name) = path_raw(path).and_then(|raw| root_name(raw, scoped)) {
-                out.push(Use { name, line });
+    let param = |p: &Parameter, soft: bool, out: &mut Vec<Use>| match p {
+        Parameter::Name(_) | Parameter::Path(_) => {
+            if let Some(name) = tested(p, at.scoped) {
+                out.push(Use {
+                    name,
+                    line: at.line,
+                    guards: at.guards.clone(),
+                    soft,
+                });
             }
         }
         Parameter::Literal(_) => {}
         Parameter::Subexpression(s) => {
-            element(templates, lang, &s.element, line, scoped, out, depth);
+            element(templates, lang, &s.element, at, out, depth);
         }
         _ => {}
     };
@@ -553,40 +734,71 @@ fn element(
         TemplateElement::Expression(ht) | TemplateElement::HtmlExpression(ht) => {
             let name = ht.name.as_name().unwrap_or_default();
             if ht.params.is_empty() && ht.hash.is_empty() && !HELPERS.contains(&name) {
-                param(&ht.name, out);
+                param(&ht.name, false, out);
             } else {
                 for p in ht.params.iter().chain(ht.hash.values()) {
-                    param(p, out);
+                    param(p, false, out);
                 }
             }
         }
         TemplateElement::HelperBlock(ht) => {
-            for p in ht.params.iter().chain(ht.hash.values()) {
-                param(p, out);
-            }
             let name = ht.name.as_name().unwrap_or_default();
-            let inner_scoped = scoped || matches!(name, "each" | "with");
-            if let Some(inner) = &ht.template {
-                collect(templates, lang, inner, inner_scoped, out, depth);
+            // `if`, `unless`, `with` and `each` take a missing value as false or empty; any
+            // other block helper, like a helper in an expression, needs its values.
+            let tests = matches!(name, "if" | "unless" | "with" | "each");
+            for p in ht.params.iter().chain(ht.hash.values()) {
+                param(p, tests, out);
             }
+            let subject = ht
+                .params
+                .first()
+                .filter(|_| tests)
+                .and_then(|p| tested(p, at.scoped));
+            let guarded = |guards: &[String]| {
+                let mut g = guards.to_vec();
+                g.extend(subject.clone());
+                g
+            };
+            let inner = At {
+                scoped: at.scoped || matches!(name, "each" | "with"),
+                guards: if name == "unless" {
+                    at.guards.clone()
+                } else {
+                    guarded(&at.guards)
+                },
+                line: at.line,
+            };
+            if let Some(body) = &ht.template {
+                collect(templates, lang, body, &inner, out, depth);
+            }
+            let other = At {
+                guards: if name == "unless" {
+                    guarded(&at.guards)
+                } else {
+                    at.guards.clone()
+                },
+                ..at.clone()
+            };
             if let Some(inverse) = &ht.inverse {
-                collect(templates, lang, inverse, scoped, out, depth);
+                collect(templates, lang, inverse, &other, out, depth);
             }
         }
         TemplateElement::PartialExpression(dt) | TemplateElement::PartialBlock(dt) => {
             for p in dt.params.iter().chain(dt.hash.values()) {
-                param(p, out);
+                param(p, false, out);
             }
             let name = dt.name.as_name().unwrap_or_default();
             match templates.partial(lang, name) {
                 Some(source) if depth < 8 => {
                     if let Ok(p) = Template::compile(source) {
-                        collect(templates, lang, &p, scoped, out, depth + 1);
+                        collect(templates, lang, &p, at, out, depth + 1);
                     }
                 }
                 _ => out.push(Use {
                     name: format!("> {name} (no {PARTIALS}/{}.{name}.hbs)", lang_code(lang)),
-                    line,
+                    line: at.line,
+                    guards: Vec::new(),
+                    soft: false,
                 }),
             }
         }

@@ -116,11 +116,18 @@ pub enum TimerPurpose {
         task: String,
         /// The rung's index in the ladder.
         rung: usize,
+        /// When the rung's share of the time fell, if that was outside office hours and
+        /// the timer was moved to the next opening: the history says so when it fires.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        moved_from: Option<DateTime<Utc>>,
     },
     /// A rung of the case term's escalation ladder.
     TermRung {
         /// The rung's index.
         rung: usize,
+        /// As for [`TimerPurpose::TaskRung`].
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        moved_from: Option<DateTime<Utc>>,
     },
 }
 

@@ -689,9 +689,14 @@ impl<'a, 'c> Machine<'a, 'c> {
                         let StepKind::Call { outcomes, .. } = &outer_def.step(*call).kind else {
                             return Err(Error::Internal("a call frame is not a call step"));
                         };
-                        let next = *outcomes
+                        let outcome = outcomes
                             .get(result)
                             .ok_or(Error::Internal("unhandled sub-workflow result"))?;
+                        let next = outcome.next;
+                        // The outcome's `set` records in the caller's data, as a task's
+                        // outcome does in its own workflow's.
+                        let outer_scope = self.scope_of(outer)?;
+                        self.assign(&outer_scope, &outcome.set, None)?;
                         self.history(
                             Actor::Engine,
                             "call_returned",
@@ -833,8 +838,7 @@ impl<'a, 'c> Machine<'a, 'c> {
             started_at: Some(self.ctx.now),
             escalated: Vec::new(),
         });
-        self.set_term_rungs();
-        Ok(())
+        self.set_term_rungs()
     }
 
     /// The term's escalation rungs not fired yet.
@@ -848,24 +852,58 @@ impl<'a, 'c> Machine<'a, 'c> {
     }
 
     /// Timers for the rungs not fired yet, at their shares of the time from the term's start
-    /// to the end of its (possibly moved) last day; a share already past fires at once.
-    fn set_term_rungs(&mut self) {
+    /// to the end of its (possibly moved) last day; a share already past fires at once. Each
+    /// waits for the office to be open: it reaches staff.
+    fn set_term_rungs(&mut self) -> Result<(), Error> {
         let Some(def_term) = &self.ctx.definition.term else {
-            return;
+            return Ok(());
         };
         let Some(term) = &self.state.term else {
-            return;
+            return Ok(());
         };
         let start = term.started_at.unwrap_or(self.ctx.now);
         let due_at = self.end_of_day(term.due_on);
         for i in self.pending_term_rungs() {
             let at = share(start, due_at, def_term.escalation[i].at_percent).max(self.ctx.now);
+            let (due_at, moved_from) = self.in_office_hours(at)?;
             self.effects.push(Effect::SetTimer {
                 key: term_rung_key(self.state.id, i),
-                due_at: at,
-                purpose: TimerPurpose::TermRung { rung: i },
+                due_at,
+                purpose: TimerPurpose::TermRung {
+                    rung: i,
+                    moved_from,
+                },
             });
         }
+        Ok(())
+    }
+
+    /// When a reminder or escalation to staff due at `at` goes: then, if the office (of
+    /// the installation's profile) is open, else at its next opening — with the time it
+    /// was due, to say in the history why it came later. Citizens' SMS have their own quiet
+    /// hours in the notifier; this is about the people at work.
+    fn in_office_hours(
+        &self,
+        at: DateTime<Utc>,
+    ) -> Result<(DateTime<Utc>, Option<DateTime<Utc>>), Error> {
+        let tz = self.ctx.calendar.time_zone();
+        let open = self
+            .ctx
+            .calendar
+            .next_opening(&self.ctx.settings.office_profile, at.with_timezone(&tz))?
+            .with_timezone(&Utc);
+        Ok(if open == at {
+            (at, None)
+        } else {
+            (open, Some(at))
+        })
+    }
+
+    /// A local time as the history writes it: `Sat 05.12 02:00`.
+    fn local_stamp(&self, at: DateTime<Utc>) -> String {
+        at.with_timezone(&self.ctx.calendar.time_zone())
+            .format("%a %d.%m %H:%M")
+            .to_string()
     }
 
     /// The term resumes with the time already used: its due date moves by the working days
@@ -902,8 +940,7 @@ impl<'a, 'c> Machine<'a, 'c> {
             json!({ "paused_working_days": days, "due_on": due_on }),
             evidence,
         );
-        self.set_term_rungs();
-        Ok(())
+        self.set_term_rungs()
     }
 
     fn wait(&mut self, token: u32, waiting: Waiting) {
@@ -948,6 +985,7 @@ impl<'a, 'c> Machine<'a, 'c> {
         if let Some(due_at) = due_at {
             for (i, rung) in task.escalation.iter().enumerate() {
                 let at = share(self.ctx.now, due_at, rung.at_percent);
+                let (at, moved_from) = self.in_office_hours(at)?;
                 let timer = format!("{key}:rung{i}");
                 self.effects.push(Effect::SetTimer {
                     key: timer,
@@ -955,6 +993,7 @@ impl<'a, 'c> Machine<'a, 'c> {
                     purpose: TimerPurpose::TaskRung {
                         task: key.clone(),
                         rung: i,
+                        moved_from,
                     },
                 });
             }
@@ -1502,7 +1541,11 @@ impl<'a, 'c> Machine<'a, 'c> {
                 self.leave(t.id, step)?;
                 self.advance(t.id, *on_timeout)
             }
-            TimerPurpose::TaskRung { task, rung } => {
+            TimerPurpose::TaskRung {
+                task,
+                rung,
+                moved_from,
+            } => {
                 let Some(open) = self.state.tasks.get(task).cloned() else {
                     return Err(Error::Stale(format!("timer {key}: the task is done")));
                 };
@@ -1515,9 +1558,17 @@ impl<'a, 'c> Machine<'a, 'c> {
                     return Err(Error::Internal("an escalation rung out of range"));
                 };
                 let scope = self.scope_of(&t.calls)?;
-                self.escalate(&scope, &r.action, Some(task), r.at_percent, &open.step)
+                let moved = moved_from.map(|from| (from, due_at));
+                self.escalate(
+                    &scope,
+                    &r.action,
+                    Some(task),
+                    r.at_percent,
+                    &open.step,
+                    moved,
+                )
             }
-            TimerPurpose::TermRung { rung } => {
+            TimerPurpose::TermRung { rung, moved_from } => {
                 match &mut self.state.term {
                     Some(term) if term.paused_since.is_none() && !term.escalated.contains(rung) => {
                         term.escalated.push(*rung);
@@ -1534,11 +1585,14 @@ impl<'a, 'c> Machine<'a, 'c> {
                 let Some(r) = term.escalation.get(*rung) else {
                     return Err(Error::Internal("an escalation rung out of range"));
                 };
-                self.escalate("", &r.action, None, r.at_percent, "term")
+                let moved = moved_from.map(|from| (from, due_at));
+                self.escalate("", &r.action, None, r.at_percent, "term", moved)
             }
         }
     }
 
+    /// Sends a rung's reminder or notice (and moves the task, for `reassign`). `moved` is
+    /// (when it was due, when it was set for) when the office was closed at its time.
     fn escalate(
         &mut self,
         scope: &str,
@@ -1546,6 +1600,7 @@ impl<'a, 'c> Machine<'a, 'c> {
         task: Option<&String>,
         percent: u8,
         step: &str,
+        moved: Option<(DateTime<Utc>, DateTime<Utc>)>,
     ) -> Result<(), Error> {
         let mut vars = self.vars(scope);
         if let Value::Object(map) = &mut vars {
@@ -1581,13 +1636,15 @@ impl<'a, 'c> Machine<'a, 'c> {
                 vars,
             },
         }));
-        self.history(
-            Actor::Engine,
-            "escalated",
-            Some(step),
-            json!({ "at_percent": percent, "action": format!("{action:?}") }),
-            None,
-        );
+        let mut detail = json!({ "at_percent": percent, "action": format!("{action:?}") });
+        if let Some((from, to)) = moved {
+            detail["moved"] = json!(format!(
+                "moved from {} to {}: outside office hours",
+                self.local_stamp(from),
+                self.local_stamp(to)
+            ));
+        }
+        self.history(Actor::Engine, "escalated", Some(step), detail, None);
         Ok(())
     }
 }

@@ -736,9 +736,20 @@ impl<'s> World<'s> {
                 purpose,
             } => {
                 let (step, what) = self.describe(&purpose);
+                let moved = match &purpose {
+                    TimerPurpose::TaskRung {
+                        moved_from: Some(from),
+                        ..
+                    }
+                    | TimerPurpose::TermRung {
+                        moved_from: Some(from),
+                        ..
+                    } => format!(" (moved from {}: outside office hours)", self.show(*from)),
+                    _ => String::new(),
+                };
                 self.line(
                     LineKind::Effect,
-                    format!("timer set for {}: {what}", self.show(due_at)),
+                    format!("timer set for {}{moved}: {what}", self.show(due_at)),
                     step.clone(),
                 );
                 let seq = self.next_timer;
@@ -902,7 +913,7 @@ impl<'s> World<'s> {
                     format!("the time for `{message}` runs out"),
                 )
             }
-            TimerPurpose::TaskRung { task, rung } => {
+            TimerPurpose::TaskRung { task, rung, .. } => {
                 let step = self.tasks.get(task).map(|t| t.step.clone());
                 let percent = step
                     .as_deref()
@@ -917,7 +928,7 @@ impl<'s> World<'s> {
                     ),
                 )
             }
-            TimerPurpose::TermRung { rung } => {
+            TimerPurpose::TermRung { rung, .. } => {
                 let percent = self
                     .plan
                     .def

@@ -153,7 +153,8 @@ pub fn stub_answer(connector: &str, input: &Value) -> Value {
             "payments_established": false,
             "pending_application": false,
         }),
-        "enpf.unclaimed_accruals" => json!({ "count": 0, "as_of": "2027-01-31" }),
+        // An empty list: nobody unclaimed, but the document every answer carries.
+        "enpf.unclaimed_accruals" => json!({ "list": [], "count": 0, "as_of": "2027-01-31" }),
         // The engine's own accounts are `service.rs`'s to answer; without it, nothing blocked.
         "qyzmet.unused_accounts" => json!({ "count": 0, "accounts": "" }),
         "provider.register" => {

@@ -41,6 +41,7 @@ fn local(text: &str) -> NaiveDateTime {
 ///   `off by order, working DATE`, `working by order, off DATE`;
 /// - `accept PROFILE LOCAL` → the acceptance date;
 /// - `minutes PROFILE LOCAL N` → the local time (`YYYY-MM-DDTHH:MM`) the norm ends;
+/// - `opening PROFILE LOCAL` → the local time the office is next open (itself when open);
 /// - any error → `error: <message>`.
 fn run(op: &str) -> String {
     let cal = kz();
@@ -87,6 +88,15 @@ fn run(op: &str) -> String {
                 .single()
                 .expect("an unambiguous local time");
             cal.add_working_minutes(words[1], start, n(3))
+                .map(|t| t.naive_local().format("%Y-%m-%dT%H:%M").to_string())
+        }
+        "opening" => {
+            let at = cal
+                .time_zone()
+                .from_local_datetime(&local(words[2]))
+                .single()
+                .expect("an unambiguous local time");
+            cal.next_opening(words[1], at)
                 .map(|t| t.naive_local().format("%Y-%m-%dT%H:%M").to_string())
         }
         other => panic!("unknown operation `{other}` in `{op}`"),
@@ -380,6 +390,57 @@ fn office_hours_acceptance_and_minutes() {
             "norm",
             "minutes duty 2026-05-08T19:50 20",
             "2026-05-12T09:10",
+        ),
+    ]);
+}
+
+#[test]
+fn staff_are_reached_when_the_office_is_open() {
+    // An escalation to staff due outside office hours waits for the next opening (issue #12
+    // item 5: a 50% reminder at 02:00, an 80% rung on a Saturday).
+    check(&[
+        (
+            "office",
+            "opening standard 2026-11-23T10:00",
+            "2026-11-23T10:00",
+        ),
+        (
+            "office",
+            "opening standard 2026-11-24T02:07",
+            "2026-11-24T09:00",
+        ),
+        (
+            "office",
+            "opening standard 2026-12-05T02:00",
+            "2026-12-07T09:00",
+        ),
+        // Closing time is closed: the interval ends at 18:00.
+        (
+            "office",
+            "opening standard 2026-11-27T18:00",
+            "2026-11-30T09:00",
+        ),
+        // Nauryz 21-23 March 2026 and its days off 24-25 March.
+        (
+            "office",
+            "opening standard 2026-03-20T19:00",
+            "2026-03-26T09:00",
+        ),
+        // A duty office keeps Saturday mornings.
+        (
+            "office",
+            "opening duty 2026-03-28T07:30",
+            "2026-03-28T09:00",
+        ),
+        (
+            "office",
+            "opening duty 2026-03-28T13:00",
+            "2026-03-30T09:00",
+        ),
+        (
+            "office",
+            "opening nowhere 2026-03-28T13:00",
+            "error: unknown office profile `nowhere`",
         ),
     ]);
 }

@@ -387,6 +387,48 @@ async fn a_refusal_is_fatal_with_a_clear_message_and_a_masked_iin() {
 }
 
 #[tokio::test]
+async fn an_answer_without_a_field_the_contract_requires_does_not_fit() {
+    let gw = sim().await;
+    // The far side renamed its surname field: every answer now lacks `last_name`, which
+    // the catalog does not mark optional (the patronymic it does: its absence is fine,
+    // see `healthy_answers_land_mapped_to_the_catalogs_fields`).
+    let p = gw.performer(|t| t.replace("last_name: /surname", "last_name: /familyName"));
+    let err = p
+        .perform(
+            "job:1:1:1",
+            &request("gbd_fl.person", json!({ "iin": "610105302311" })),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, JobError::Fatal(m) if m.contains(
+            "`last_name` (/familyName) is missing, and the catalog does not mark it optional"
+        )),
+        "{err:?}"
+    );
+}
+
+/// The stub answers the embedded default gives before the gateway is configured keep the
+/// catalog's contract: every output it does not mark optional is there.
+#[test]
+fn every_stub_answer_has_every_field_the_catalog_requires() {
+    for (name, connector) in &catalog().connectors {
+        if name == "qyzmet.accounts" {
+            continue; // performed by the accounts, never stubbed
+        }
+        let answer = qyzmet::worker::outbox::stub_answer(name, &json!({ "iin": "610105302311" }));
+        for (field, output) in &connector.output {
+            if !output.is_optional() {
+                assert!(
+                    answer.get(field).is_some_and(|v| !v.is_null()),
+                    "the stub answer of `{name}` lacks `{field}`: {answer}"
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test]
 async fn latency_beyond_the_timeout_is_retryable() {
     let gw = sim().await;
     let p = gw.performer(|t| {
@@ -555,6 +597,11 @@ connectors:
             (10, 21, "`iinn` is not an input of this connector"),
             (10, 43, "unknown placeholder `{today}`"),
             (13, 9, "`bank_nam` is not an output of `bank.account`"),
+            (
+                13,
+                9,
+                "every answer would be refused: no source for `account_exists`",
+            ),
             (14, 54, "`debit` is not a value of `account_type`"),
             (16, 15, "a SOAP connector needs its `soap` settings"),
             (17, 15, "`tsbdi` is not a URL"),

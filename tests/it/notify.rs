@@ -467,8 +467,8 @@ fn check_with(changes: &[(&str, &str)]) -> Vec<(String, String)> {
                 .unwrap()
                 .display()
                 .to_string();
-            let tail = p
-                .message
+            let message = p.message.to_string();
+            let tail = message
                 .split_once(": ")
                 .map(|(_, t)| t)
                 .unwrap_or("")
@@ -585,7 +585,12 @@ fn a_template_missing_in_one_language_is_an_error() {
         problems[0].pointer,
         "/steps/notify_certificate_ready/notify/template"
     );
-    assert!(problems[0].message.contains("has no ru.sms.hbs"));
+    assert!(
+        problems[0]
+            .message
+            .to_string()
+            .contains("has no ru.sms.hbs")
+    );
 }
 
 // ── The performer ────────────────────────────────────────────────────────────────────────────

@@ -416,3 +416,199 @@ fn a_message_before_its_step_is_kept_and_a_withdrawal_ends_the_case() {
     );
     assert!(matches!(after, Err(runtime::Error::Closed { .. })));
 }
+
+/// Completes the open task of `step` with `outcome` and `form`, at `now`.
+fn complete(
+    w: &World,
+    state: &Transition,
+    step: &str,
+    outcome: &str,
+    form: serde_json::Value,
+    now: DateTime<Utc>,
+) -> Transition {
+    let (key, _) = state
+        .state
+        .tasks
+        .iter()
+        .find(|(_, t)| t.step == step)
+        .unwrap_or_else(|| panic!("no open task at {step}: {:#?}", state.state.tasks));
+    runtime::apply(
+        &w.ctx(now),
+        &state.state,
+        &Event::TaskCompleted {
+            task: key.clone(),
+            outcome: outcome.into(),
+            form,
+            by: Actor::Clerk("spec".into()),
+        },
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_call_outcome_records_its_set_in_the_callers_data_for_a_later_decision() {
+    let w = world();
+    let t0 = almaty(2026, 11, 23, 10, 0);
+    let opened = runtime::start(&w.ctx(t0), 4, "QZ-2026-000004", &submission(true)).unwrap();
+    let accepted = complete(&w, &opened, "accept", "complete", json!({}), t0);
+    let mut state = accepted.clone();
+    for (connector, job) in request_keys(&accepted) {
+        let output = match connector.as_str() {
+            "gbd_fl.person" => json!({ "last_name": "Ли", "birth_date": "1950-01-01" }),
+            _ => json!({ "open": true }),
+        };
+        state = runtime::apply(
+            &w.ctx(t0),
+            &state.state,
+            &Event::JobSucceeded { job, output },
+        )
+        .unwrap();
+    }
+    // The review refuses (`review.approved: false`); the hearing withdraws the refusal.
+    let refused = complete(
+        &w,
+        &state,
+        "review",
+        "refuse",
+        json!({ "review.reason": "no grounds" }),
+        t0,
+    );
+    assert_eq!(refused.state.data[""]["review"]["approved"], json!(false));
+    let replied = runtime::apply(
+        &w.ctx(t0),
+        &refused.state,
+        &Event::MessageReceived {
+            name: "reply".into(),
+            payload: json!({ "text": "I object" }),
+            by: Actor::Citizen,
+        },
+    )
+    .unwrap();
+    let noticed = complete(&w, &replied, "hearing/notice", "sent", json!({}), t0);
+    let objected = runtime::apply(
+        &w.ctx(t0),
+        &noticed.state,
+        &Event::MessageReceived {
+            name: "objection".into(),
+            payload: json!({ "text": "see the file" }),
+            by: Actor::Citizen,
+        },
+    )
+    .unwrap();
+    let heard = complete(&w, &objected, "hearing/hear", "withdrawn", json!({}), t0);
+    // `withdrawn: { next: decide, set: { review.approved: "true" } }`: the decision reads it.
+    assert_eq!(heard.state.data[""]["review"]["approved"], json!(true));
+    assert_eq!(heard.state.status, Status::Completed);
+    assert_eq!(heard.state.result.as_deref(), Some("issued"));
+}
+
+/// The timer set for `key`, with what it is for.
+fn timer(t: &Transition, key_ends: &str) -> (String, DateTime<Utc>, TimerPurpose) {
+    t.effects
+        .iter()
+        .find_map(|e| match e {
+            Effect::SetTimer {
+                key,
+                due_at,
+                purpose,
+            } if key.ends_with(key_ends) => Some((key.clone(), *due_at, purpose.clone())),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no timer {key_ends} in {:#?}", t.effects))
+}
+
+#[test]
+fn staff_reminders_and_escalations_wait_for_office_hours_and_say_so() {
+    let w = world();
+    // Accepted Monday 23 November 2026, 10:15: the term ends Monday 30 November, 18:00.
+    let t0 = almaty(2026, 11, 23, 10, 15);
+    let opened = runtime::start(&w.ctx(t0), 5, "QZ-2026-000005", &submission(true)).unwrap();
+    let accepted = complete(&w, &opened, "accept", "complete", json!({}), t0);
+    // The term's 80% falls on Sunday 29.11 at 06:51: it waits for Monday, 09:00.
+    let (term_key, term_due, term_purpose) = timer(&accepted, ":term:0");
+    assert_eq!(term_due, almaty(2026, 11, 30, 9, 0));
+    assert_eq!(
+        term_purpose,
+        TimerPurpose::TermRung {
+            rung: 0,
+            moved_from: Some(almaty(2026, 11, 29, 6, 51)),
+        }
+    );
+    let mut state = accepted.clone();
+    for (connector, job) in request_keys(&accepted) {
+        let output = match connector.as_str() {
+            "gbd_fl.person" => json!({ "last_name": "Ли", "birth_date": "1950-01-01" }),
+            _ => json!({ "open": true }),
+        };
+        state = runtime::apply(
+            &w.ctx(t0),
+            &state.state,
+            &Event::JobSucceeded { job, output },
+        )
+        .unwrap();
+    }
+    // The review is due Tuesday 24.11, 18:00. Its 50% point is Tuesday 02:07, in the night:
+    // the reminder waits for 09:00. Its 100% point is the close of the office: Wednesday 09:00.
+    let (remind_key, remind_due, remind_purpose) = timer(&state, ":rung0");
+    assert_eq!(remind_due, almaty(2026, 11, 24, 9, 0));
+    assert!(matches!(
+        remind_purpose,
+        TimerPurpose::TaskRung { moved_from: Some(at), .. }
+            if at == almaty(2026, 11, 24, 2, 7) + chrono::Duration::seconds(30)
+    ));
+    let (_, reassign_due, _) = timer(&state, ":rung1");
+    assert_eq!(reassign_due, almaty(2026, 11, 25, 9, 0));
+
+    // Fired at 09:00, the reminder goes, and the history says why it came then.
+    let reminded = runtime::apply(
+        &w.ctx(remind_due),
+        &state.state,
+        &Event::TimerFired {
+            timer: remind_key,
+            purpose: remind_purpose,
+            due_at: remind_due,
+        },
+    )
+    .unwrap();
+    assert!(jobs(&reminded).iter().any(
+        |w| matches!(w, Work::Notify { template, to, .. } if template == "escalation_reminder" && to == "assignee")
+    ));
+    let line = reminded
+        .history
+        .iter()
+        .find(|h| h.kind == "escalated")
+        .expect("an escalation line");
+    assert_eq!(
+        line.detail["moved"],
+        "moved from Tue 24.11 02:07 to Tue 24.11 09:00: outside office hours"
+    );
+
+    let escalated = runtime::apply(
+        &w.ctx(term_due),
+        &reminded.state,
+        &Event::TimerFired {
+            timer: term_key,
+            purpose: term_purpose,
+            due_at: term_due,
+        },
+    )
+    .unwrap();
+    let line = escalated
+        .history
+        .iter()
+        .find(|h| h.kind == "escalated")
+        .expect("the term's escalation line");
+    assert_eq!(
+        line.detail["moved"],
+        "moved from Sun 29.11 06:51 to Mon 30.11 09:00: outside office hours"
+    );
+    // A rung that falls in office hours is not moved, and its line says nothing of it.
+    let t1 = almaty(2026, 11, 24, 11, 0);
+    let review_again = complete(&w, &escalated, "review", "approve", json!({}), t1);
+    assert!(
+        review_again
+            .history
+            .iter()
+            .all(|h| h.detail.get("moved").is_none())
+    );
+}

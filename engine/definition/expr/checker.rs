@@ -1688,7 +1688,7 @@ fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Opt
 }
 
 /// The byte offset of `word` as a whole identifier at or after `from`.
-fn find_word(source: &str, from: usize, word: &str) -> Option<usize> {
+pub(super) fn find_word(source: &str, from: usize, word: &str) -> Option<usize> {
     if word.is_empty() {
         return None;
     }
