@@ -125,7 +125,12 @@ fn fields(
             continue;
         };
         match check_value(decl, value) {
-            Ok(v) if field.must_be.is_some_and(|want| v != Value::Bool(want)) => {
+            // A consent that must be given for one outcome (`accepted`) may be recorded as
+            // refused for another (`not_accepted`: the reason it was not accepted).
+            Ok(v)
+                if field.must_be.is_some_and(|want| v != Value::Bool(want))
+                    && for_this_outcome(field) =>
+            {
                 errors.push(FieldError {
                     field: field.field.clone(),
                     message: MUST_BE.into(),

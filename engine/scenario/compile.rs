@@ -811,6 +811,39 @@ fn answer_fields(c: &mut Compiler<'_>, setup: &Setup, pointer: &str, a: &raw::An
         }
         out.insert(name.clone(), value.clone());
     }
+    // Every answer of the real system carries the fields the contract does not mark optional
+    // (the gateway refuses one without them): a scenario answering without one would pass
+    // where the service fails.
+    if let Some(contract) = contract {
+        let missing: Vec<&str> = contract
+            .output
+            .iter()
+            .filter(|(name, o)| !o.is_optional() && !a.response.contains_key(*name))
+            .map(|(name, _)| name.as_str())
+            .collect();
+        if !missing.is_empty() {
+            let d = c
+                .scenario
+                .doc
+                .diagnostic(
+                    &format!("{pointer}/response"),
+                    format!(
+                        "the answer of `{}` lacks {}, which every answer carries (see the catalog)",
+                        a.connector,
+                        missing
+                            .iter()
+                            .map(|m| format!("`{m}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                )
+                .with_hint(
+                    "give the field as the system would send it; a field the system may leave out is marked `optional: true` in the catalog"
+                        .to_string(),
+                );
+            c.problems.push(d);
+        }
+    }
     Value::Object(out)
 }
 
