@@ -362,10 +362,16 @@ impl Service {
 
     /// Blocks every account not used for more than 30 calendar days (seeds/003 item 28);
     /// returns the logins blocked. Runs at start and then hourly, so no account outlives the
-    /// rule by more than an hour.
+    /// rule by more than an hour. Forgets the wrong passwords of sources quiet for a day
+    /// while at it.
     pub async fn block_unused_accounts(&self) -> Result<Vec<String>, Error> {
         self.engine
-            .transact(|conn, now| Box::pin(crate::accounts::block_unused(conn, now)))
+            .transact(|conn, now| {
+                Box::pin(async move {
+                    crate::accounts::forget_attempts(conn, now).await?;
+                    crate::accounts::block_unused(conn, now).await
+                })
+            })
             .await?
             .map_err(|e| Error::Accounts(e.to_string()))
     }

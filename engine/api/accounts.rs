@@ -150,7 +150,8 @@ async fn create(
     ))
 }
 
-/// Blocks an account (its sessions and tokens stop working).
+/// Blocks an account (its sessions and tokens stop working); never the last active
+/// administrator.
 #[utoipa::path(
     post,
     path = "/accounts/{login}/block",
@@ -160,6 +161,7 @@ async fn create(
         (status = 204, description = "Blocked"),
         (status = 200, description = "It was blocked already"),
         (status = 404, description = "No such account", body = ErrorBody),
+        (status = 409, description = "`last_administrator`: it is the last active administrator, who alone could unblock accounts", body = ErrorBody),
         (status = 422, description = "The login is malformed", body = ErrorBody),
     ),
 )]

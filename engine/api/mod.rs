@@ -48,6 +48,9 @@ pub enum ApiError {
     NotFound(String),
     /// 409: completed twice, claimed by another clerk, the case closed.
     Conflict(String),
+    /// 409 `last_administrator`: the change would leave no active administrator (blocking
+    /// the last one), and nobody could unblock an account again.
+    LastAdministrator(String),
     /// 422: the request is understood but wrong (form mistakes, by field).
     Invalid(String, Value),
     /// 413: the body is larger than the endpoint takes.
@@ -81,6 +84,9 @@ impl IntoResponse for ApiError {
             ),
             ApiError::NotFound(m) => (StatusCode::NOT_FOUND, "not_found", m, Value::Null),
             ApiError::Conflict(m) => (StatusCode::CONFLICT, "conflict", m, Value::Null),
+            ApiError::LastAdministrator(m) => {
+                (StatusCode::CONFLICT, "last_administrator", m, Value::Null)
+            }
             ApiError::Invalid(m, f) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid", m, f),
             ApiError::TooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large", m, Value::Null),
             ApiError::UnsupportedMediaType(m) => (
