@@ -929,7 +929,7 @@ pub async fn queue(engine: &Engine, p: &Principal, q: &QueueQuery) -> ApiResult<
 }
 
 /// Refuses with 403 (and journals the refusal) unless `p` works in `region`.
-async fn allowed(
+pub(crate) async fn allowed(
     engine: &Engine,
     p: &Principal,
     region: &str,

@@ -92,11 +92,15 @@ pub enum Action {
     /// passwords past the block threshold on an account that is not blocked for them (the
     /// last active administrator, a system's account: `accounts::Spared`).
     SecurityViolation,
+    /// An SMS aggregator reported what became of an SMS; the case history has the line.
+    DeliveryReported,
+    /// An administrator sent a date range of the stage feed to the monitoring system again.
+    MonitoringReplayed,
 }
 
 impl Action {
     /// Every action, in the order above.
-    pub const ALL: [Action; 21] = [
+    pub const ALL: [Action; 23] = [
         Action::SignIn,
         Action::SignInFailed,
         Action::SignOut,
@@ -118,6 +122,8 @@ impl Action {
         Action::AccountChanged,
         Action::TemporaryPasswordIssued,
         Action::SecurityViolation,
+        Action::DeliveryReported,
+        Action::MonitoringReplayed,
     ];
 
     /// The stored name.
@@ -144,6 +150,8 @@ impl Action {
             Action::AccountChanged => "account_changed",
             Action::TemporaryPasswordIssued => "temporary_password_issued",
             Action::SecurityViolation => "security_violation",
+            Action::DeliveryReported => "delivery_reported",
+            Action::MonitoringReplayed => "monitoring_replayed",
         }
     }
 }
