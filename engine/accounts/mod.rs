@@ -747,14 +747,14 @@ pub(crate) async fn is_last_administrator(
         && !store::accounts::another_active_administrator(&mut *conn, account.id).await?)
 }
 
-/// Forgets the wrong passwords of sources quiet for [`sign_in::FORGET_AFTER`] and no longer
-/// locked out (the decision ignores them already; the table need not keep them). Part of
-/// the hourly sweep; returns how many records went.
+/// Forgets the wrong passwords of sources quiet for [`sign_in::FORGET_AFTER`] (the decision
+/// ignores them already, and their locks are long over; the table need not keep them). Part
+/// of the hourly sweep; returns how many records went.
 pub async fn forget_attempts(
     conn: &mut SqliteConnection,
     now: DateTime<Utc>,
 ) -> Result<u64, Error> {
-    Ok(store::accounts::forget_attempts(conn, now - sign_in::FORGET_AFTER, now).await?)
+    Ok(store::accounts::forget_attempts(conn, now - sign_in::FORGET_AFTER).await?)
 }
 
 /// The daily sweep of seeds/003 item 28: blocks every active account not used for more

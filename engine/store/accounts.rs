@@ -219,22 +219,17 @@ pub async fn record_sign_in_failure(
     Ok(())
 }
 
-/// Deletes the records of sources whose last wrong password is older than `before` and
-/// whose lock, if any, has ended by `now`: [`crate::accounts::sign_in::decide`] ignores
-/// them already; this keeps the table from growing with every address that ever mistyped.
-/// Returns how many went.
+/// Deletes the records of sources whose last wrong password is older than `before` (and so
+/// is any lock it brought): [`crate::accounts::sign_in::decide`] ignores them already; this
+/// keeps the table from growing with every address that ever mistyped. Returns how many went.
 pub async fn forget_attempts(
     conn: &mut SqliteConnection,
     before: DateTime<Utc>,
-    now: DateTime<Utc>,
 ) -> Result<u64, Error> {
-    let done = sqlx::query(
-        "delete from sign_in_throttle where updated_at < ? and (locked_until is null or locked_until <= ?)",
-    )
-    .bind(ts(before))
-    .bind(ts(now))
-    .execute(&mut *conn)
-    .await?;
+    let done = sqlx::query("delete from sign_in_throttle where updated_at < ?")
+        .bind(ts(before))
+        .execute(&mut *conn)
+        .await?;
     Ok(done.rows_affected())
 }
 

@@ -1308,3 +1308,37 @@ async fn the_last_administrator_cannot_be_blocked() {
         .await;
     assert_eq!(status.as_u16(), 204, "{body}");
 }
+
+#[tokio::test]
+async fn a_sources_record_of_wrong_passwords_is_forgotten_after_a_quiet_day() {
+    let mut db = db().await;
+    specialist(&mut db, "n.ospanova", t0()).await;
+    for _ in 0..5 {
+        refusal(sign_in(&mut db, "n.ospanova", "wrong", t0()).await);
+    }
+    let rows = |db: &Db| {
+        let pool = db.store.pool.clone();
+        async move {
+            sqlx::query("select count(*) from sign_in_throttle")
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+                .get::<i64, _>(0)
+        }
+    };
+    let day = accounts::sign_in::FORGET_AFTER;
+    assert_eq!(
+        accounts::forget_attempts(&mut db.conn, t0() + day - Duration::seconds(1))
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(rows(&db).await, 1);
+    assert_eq!(
+        accounts::forget_attempts(&mut db.conn, t0() + day + Duration::seconds(1))
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(rows(&db).await, 0);
+}

@@ -261,8 +261,35 @@ async fn a_delivery_report_is_posted_only_by_the_aggregators_account_of_the_case
         StatusCode::NO_CONTENT
     );
     assert!(delivered(history(r.svc(), &number).await));
+
+    // The metrics and the replay were an administrator's already; a refusal is journalled
+    // now, and so is a replay.
+    let metrics = app
+        .clone()
+        .oneshot(
+            Request::get("/metrics")
+                .header("authorization", format!("Bearer {clerk}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(metrics.status(), StatusCode::FORBIDDEN);
+    let day = r#"{"from":"2026-11-23T00:00:00Z","to":"2026-11-24T00:00:00Z"}"#;
+    assert_eq!(
+        post(&app, &clerk, "/monitoring/replay", day).await,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        post(&app, &admin, "/monitoring/replay", day).await,
+        StatusCode::OK
+    );
+
     let journal = journal(r.svc()).await;
     for line in [
+        "desk access_denied GET /metrics".to_string(),
+        "desk access_denied POST /monitoring/replay".to_string(),
+        "ops monitoring_replayed 2026-11-23T00:00:00+00:00/2026-11-24T00:00:00+00:00".to_string(),
         "desk access_denied POST /notify/sms/status".to_string(),
         "ops access_denied POST /notify/sms/status".to_string(),
         format!("sms-astana access_denied {number}"),
