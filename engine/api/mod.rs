@@ -180,8 +180,14 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<
     }
 }
 
-/// Where a request came from, for the audit journal: the peer's address when the server
-/// knows it (`serve` does; a test's `oneshot` does not).
+/// Where a request came from, for the audit journal and the sign-in lock (wrong passwords
+/// are counted per source: `accounts::sign_in`): the TCP peer's address when the server
+/// knows it (`serve` does; a test's `oneshot` does not, unless it sets `ConnectInfo`).
+///
+/// Behind a reverse proxy the peer is the proxy, so every client is one source: the journal
+/// names the proxy and the sign-in lock is in effect the account's (never a block of the
+/// last administrator or a system's account). `X-Forwarded-For` is deliberately not read:
+/// any client can write it, and a forged one would give every guess a fresh source.
 pub struct Source(pub Option<String>);
 
 impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Source {
