@@ -65,6 +65,9 @@ impl fmt::Display for Diagnostic {
     }
 }
 
+/// The longest name, in characters, that gets a "did you mean" hint.
+const SUGGEST_UP_TO: usize = 100;
+
 /// Suggests the closest of `candidates` to a misspelt `word`, for "did you mean" hints.
 ///
 /// A candidate is close when the Jaro-Winkler similarity is high (a shared beginning, as
@@ -74,9 +77,17 @@ pub fn did_you_mean<'a>(
     word: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
-    let allowed_edits = (word.chars().count() / 3).max(1);
+    let length = word.chars().count();
+    // Both measures take time in the product of the lengths: a posted file's 300 KB name
+    // against another's would keep a core busy for minutes. No name people type is this long.
+    if length > SUGGEST_UP_TO {
+        return None;
+    }
+    let allowed_edits = (length / 3).max(1);
     candidates
         .into_iter()
+        // In bytes, which are at most four per character, so this costs nothing to ask.
+        .filter(|c| c.len() <= 4 * SUGGEST_UP_TO)
         .filter_map(|c| {
             let similarity = strsim::jaro_winkler(word, c);
             let edits = strsim::osa_distance(word, c);

@@ -352,10 +352,16 @@ impl Service {
     /// rule by more than an hour, whether or not the nightly `block-unused-accounts` case
     /// runs. That case's request blocks what is due at 01:00 too (the same statement: an
     /// account is blocked once, by whichever comes first) and tells the administrators of
-    /// every block not told yet, this sweep's included (`accounts::unused`).
+    /// every block not told yet, this sweep's included (`accounts::unused`). Forgets the
+    /// wrong passwords of sources quiet for a day while at it.
     pub async fn block_unused_accounts(&self) -> Result<Vec<String>, Error> {
         self.engine
-            .transact(|conn, now| Box::pin(crate::accounts::block_unused(conn, now)))
+            .transact(|conn, now| {
+                Box::pin(async move {
+                    crate::accounts::forget_attempts(conn, now).await?;
+                    crate::accounts::block_unused(conn, now).await
+                })
+            })
             .await?
             .map_err(|e| Error::Accounts(e.to_string()))
     }

@@ -14,6 +14,24 @@
 //! integers and floats; everything else, dates included, stays a string. Duplicate keys,
 //! which most YAML libraries silently resolve to the last one, are an error here: two
 //! steps with the same id must not quietly replace each other.
+//!
+//! **Limits.** A YAML file is input from whoever may post a definition (`POST /definitions`)
+//! or hand one to `qyzmet validate`, and YAML makes small files expensive: nine levels of
+//! aliases (`b: [*a, *a, …]`) in 431 bytes expand to hundreds of millions of nodes, and
+//! 100,000 nested `- ` in 200 KB make a tree whose every consumer — serde, the JSON Schema
+//! validator, the drop of a `serde_json::Value` — recurses once per level and overflows the
+//! stack. Either aborts the process. So a document is refused, at the place it crosses the
+//! line and before it is built any further, when it is larger than [`MAX_BYTES`], nests
+//! deeper than [`MAX_DEPTH`], or its aliases copy more than [`MAX_ALIAS_NODES`] nodes or
+//! [`MAX_ALIAS_BYTES`] of text in all. Within them a document costs memory in proportion to
+//! its size, and nothing downstream recurses more than [`MAX_DEPTH`] levels. Positions are
+//! kept in a tree of keys (`Places`), not by each node's full pointer, which a deep document
+//! with long keys would make quadratic.
+//!
+//! **Architecture Invariant:** every YAML file the engine reads is parsed here ([`parse`],
+//! [`read`] and their `_in` forms in a language), so these limits hold for definitions,
+//! scenarios, calendars, the configuration and the connectors alike; nothing else in
+//! `engine/` uses the YAML parser (a test checks).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -21,7 +39,28 @@ use std::path::{Path, PathBuf};
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 use serde_json::{Map, Number, Value};
 
+use crate::definition::messages::Lang;
 use crate::diagnostic::Diagnostic;
+use crate::msg;
+
+/// The largest file read: 1 MiB. The largest shipped file (a service's definition) is 29 KB,
+/// a calendar year or a scenario a few; a file thirty times larger than any of them is a
+/// mistake or an attack. Also the body limit of `POST /definitions`.
+pub const MAX_BYTES: usize = 1 << 20;
+
+/// The deepest nesting of sequences and mappings: 64. Shipped files nest 7 levels at most
+/// and the definition format's deepest path about 8, so there is room for scenario data;
+/// and 64 frames of serde or the schema validator are nowhere near a thread's stack.
+pub const MAX_DEPTH: usize = 64;
+
+/// The most nodes (scalars, sequences, mappings) all aliases together may copy: 100,000.
+/// The largest shipped definition has some 700 nodes in all; an alias copies its anchor
+/// whole, so this bounds what aliases add, whatever they nest.
+pub const MAX_ALIAS_NODES: u64 = 100_000;
+
+/// The most text (scalars and keys, in bytes) all aliases together may copy: 1 MiB, what
+/// the largest file holds. With [`MAX_ALIAS_NODES`], aliases at most double a document.
+pub const MAX_ALIAS_BYTES: u64 = 1 << 20;
 
 /// A 1-based line and column in a source file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,12 +87,63 @@ struct Place {
     value: Position,
 }
 
+/// The position of every node, as a tree: a node's children by key (or index), so that
+/// a pointer is looked up one segment at a time and no node stores the pointer to it.
+#[derive(Debug, Clone, Default)]
+struct Places {
+    /// Each node's place, by its number; the root is the first.
+    nodes: Vec<Place>,
+    /// A node's child by its segment (a key, unescaped, or an index): the child's number.
+    children: HashMap<(usize, String), usize>,
+}
+
+impl Places {
+    /// Records a node, the child `segment` of node `parent` (`None`: the root); returns its
+    /// number. A segment recorded already (a duplicate key, reported elsewhere) keeps the
+    /// first node.
+    fn add(&mut self, parent: Option<usize>, segment: String, place: Place) -> usize {
+        let id = self.nodes.len();
+        self.nodes.push(place);
+        if let Some(parent) = parent {
+            self.children.entry((parent, segment)).or_insert(id);
+        }
+        id
+    }
+
+    /// The node at `pointer` (RFC 6901), or the nearest recorded node above it.
+    fn find(&self, pointer: &str) -> Option<Place> {
+        let mut here = 0;
+        let mut found = self.nodes.first().copied()?;
+        let Some(rest) = pointer.strip_prefix('/') else {
+            return Some(found);
+        };
+        for segment in rest.split('/') {
+            let segment = segment.replace("~1", "/").replace("~0", "~");
+            match self.children.get(&(here, segment)) {
+                Some(&child) => {
+                    here = child;
+                    found = self.nodes[child];
+                }
+                None => break,
+            }
+        }
+        Some(found)
+    }
+
+    /// The child `segment` of node `parent`, if recorded.
+    fn child(&self, parent: usize, segment: &str) -> Option<Place> {
+        self.children
+            .get(&(parent, segment.to_string()))
+            .map(|&id| self.nodes[id])
+    }
+}
+
 /// A parsed YAML file: its data and the position of every node in it.
 #[derive(Debug, Clone)]
 pub struct Document {
     file: PathBuf,
     value: Value,
-    places: HashMap<String, Place>,
+    places: Places,
     /// The source lines, to place a position inside a scalar (an expression's error).
     lines: Vec<String>,
 }
@@ -87,14 +177,7 @@ impl Document {
     }
 
     fn place(&self, pointer: &str) -> Option<Place> {
-        let mut pointer = pointer;
-        loop {
-            if let Some(place) = self.places.get(pointer) {
-                return Some(*place);
-            }
-            let cut = pointer.rfind('/')?;
-            pointer = &pointer[..cut];
-        }
+        self.places.find(pointer)
     }
 
     /// The position of the `offset`-th character inside the scalar at `pointer`, for a
@@ -206,19 +289,32 @@ fn parse_unknown_field(message: &str) -> Option<(String, Vec<String>)> {
     Some((field, expected))
 }
 
+/// Parses one YAML document, keeping the position of every node; the problems in English.
+/// See [`parse_in`].
+pub fn parse(file: &Path, text: &str) -> Result<Document, Vec<Diagnostic>> {
+    parse_in(file, text, Lang::En)
+}
+
 /// Parses one YAML document, keeping the position of every node.
 ///
 /// Returns every problem found that can be found without a schema: syntax errors (the
 /// first one only, as the parser cannot recover), duplicate keys, non-string keys, and
-/// more than one document in the file.
-pub fn parse(file: &Path, text: &str) -> Result<Document, Vec<Diagnostic>> {
+/// more than one document in the file. A document past one of the limits (the module's
+/// doc) is refused with that one problem, at its place, in `lang`.
+pub fn parse_in(file: &Path, text: &str, lang: Lang) -> Result<Document, Vec<Diagnostic>> {
+    if text.len() > MAX_BYTES {
+        return Err(vec![too_large(file, text.len() as u64, lang)]);
+    }
     let mut builder = Builder {
         file: file.to_path_buf(),
+        lang,
         stack: Vec::new(),
         anchors: HashMap::new(),
-        places: HashMap::new(),
+        places: Places::default(),
         root: None,
         documents: 0,
+        copied: Size::default(),
+        stopped: false,
         errors: Vec::new(),
     };
     for event in Parser::new_from_str(text) {
@@ -233,6 +329,9 @@ pub fn parse(file: &Path, text: &str) -> Result<Document, Vec<Diagnostic>> {
                 return Err(builder.errors);
             }
         }
+        if builder.stopped {
+            break;
+        }
     }
     if !builder.errors.is_empty() {
         return Err(builder.errors);
@@ -245,56 +344,134 @@ pub fn parse(file: &Path, text: &str) -> Result<Document, Vec<Diagnostic>> {
     })
 }
 
-/// Reads and parses a file; an unreadable file is a diagnostic at 1:1.
+/// Reads and parses a file, the problems in English; see [`read_in`].
 pub fn read(file: &Path) -> Result<Document, Vec<Diagnostic>> {
-    let text = std::fs::read_to_string(file).map_err(|e| {
+    read_in(file, Lang::En)
+}
+
+/// Reads and parses a file; an unreadable file, or one larger than [`MAX_BYTES`] (not read
+/// at all), is a diagnostic at 1:1.
+pub fn read_in(file: &Path, lang: Lang) -> Result<Document, Vec<Diagnostic>> {
+    let unreadable = |e: std::io::Error| {
         vec![Diagnostic::new(
             file,
             1,
             1,
             format!("cannot read the file: {e}"),
         )]
-    })?;
-    parse(file, &text)
+    };
+    let size = std::fs::metadata(file).map_err(unreadable)?.len();
+    if size > MAX_BYTES as u64 {
+        return Err(vec![too_large(file, size, lang)]);
+    }
+    let text = std::fs::read_to_string(file).map_err(unreadable)?;
+    parse_in(file, &text, lang)
+}
+
+fn too_large(file: &Path, size: u64, lang: Lang) -> Diagnostic {
+    Diagnostic::new(
+        file,
+        1,
+        1,
+        msg!("yaml.too_large", size = size, limit = MAX_BYTES).render(lang),
+    )
+    .with_hint(msg!("yaml.too_large_hint").render(lang))
+}
+
+/// What a node costs when an alias copies it.
+#[derive(Debug, Clone, Copy, Default)]
+struct Size {
+    /// Scalars, sequences and mappings.
+    nodes: u64,
+    /// The text of its scalars and keys, in bytes.
+    bytes: u64,
+}
+
+impl Size {
+    fn add(&mut self, other: Size) {
+        self.nodes = self.nodes.saturating_add(other.nodes);
+        self.bytes = self.bytes.saturating_add(other.bytes);
+    }
+}
+
+/// An anchored node, kept for its aliases.
+struct Anchored {
+    value: Value,
+    size: Size,
+    /// How many levels of sequences and mappings it nests (0 for a scalar).
+    height: usize,
+}
+
+/// Where the next node goes.
+enum Slot {
+    /// It is the document.
+    Root,
+    /// The `index`-th item of a sequence recorded as node `parent` (`None`: not recorded).
+    Item(Option<usize>, usize),
+    /// The value of `key` (at `Position`) in a mapping recorded as node `parent`.
+    Value(Option<usize>, String, Position),
+    /// The next scalar is a mapping's key.
+    Key,
 }
 
 enum Frame {
     Seq {
-        pointer: String,
+        /// Its node in the places, `None` inside a complex key (reported, not recorded).
+        place: Option<usize>,
         anchor: usize,
         items: Vec<Value>,
+        /// What its items cost so far.
+        size: Size,
+        /// The height of its highest item.
+        height: usize,
     },
     Map {
-        pointer: String,
+        place: Option<usize>,
         anchor: usize,
         entries: Map<String, Value>,
         /// The key read and waiting for its value, with its position.
         pending_key: Option<(String, Position)>,
+        size: Size,
+        height: usize,
     },
+}
+
+impl Frame {
+    /// Adds a child's cost and height.
+    fn grow(&mut self, child: Size, child_height: usize) {
+        let (Frame::Seq { size, height, .. } | Frame::Map { size, height, .. }) = self;
+        size.add(child);
+        *height = (*height).max(child_height);
+    }
 }
 
 struct Builder {
     file: PathBuf,
+    lang: Lang,
     stack: Vec<Frame>,
-    anchors: HashMap<usize, Value>,
-    places: HashMap<String, Place>,
+    anchors: HashMap<usize, Anchored>,
+    places: Places,
     root: Option<Value>,
     documents: usize,
+    /// What the aliases have copied so far.
+    copied: Size,
+    /// A limit was crossed: the rest of the input is not read.
+    stopped: bool,
     errors: Vec<Diagnostic>,
 }
 
 impl Builder {
-    /// The pointer the next value will get, or `None` when the next scalar is a mapping key.
-    fn next_pointer(&self) -> Option<String> {
+    /// Where the next node goes.
+    fn slot(&self) -> Slot {
         match self.stack.last() {
-            None => Some(String::new()),
-            Some(Frame::Seq { pointer, items, .. }) => Some(format!("{pointer}/{}", items.len())),
+            None => Slot::Root,
+            Some(Frame::Seq { place, items, .. }) => Slot::Item(*place, items.len()),
             Some(Frame::Map {
-                pointer,
-                pending_key: Some((key, _)),
+                place,
+                pending_key: Some((key, at)),
                 ..
-            }) => Some(format!("{pointer}/{}", escape(key))),
-            Some(Frame::Map { .. }) => None,
+            }) => Slot::Value(*place, key.clone(), *at),
+            Some(Frame::Map { .. }) => Slot::Key,
         }
     }
 
@@ -316,120 +493,190 @@ impl Builder {
                 }
             }
             Event::Scalar(text, style, anchor, _tag) => {
-                if self.next_pointer().is_none() {
-                    // A mapping key.
+                let size = Size {
+                    nodes: 1,
+                    bytes: text.len() as u64,
+                };
+                if matches!(self.slot(), Slot::Key) {
                     self.key(text.into_owned(), pos);
                     return;
                 }
                 let value = scalar(&text, style);
                 if anchor > 0 {
-                    self.anchors.insert(anchor, value.clone());
-                }
-                self.value(value, pos);
-            }
-            Event::Alias(id) => {
-                let value = self.anchors.get(&id).cloned().unwrap_or(Value::Null);
-                if self.next_pointer().is_none() {
-                    match value {
-                        Value::String(s) => self.key(s, pos),
-                        _ => self.key_error(pos),
-                    }
-                    return;
-                }
-                self.value(value, pos);
-            }
-            Event::SequenceStart(anchor, _) => {
-                let Some(pointer) = self.next_pointer() else {
-                    self.key_error(pos);
-                    self.stack.push(Frame::Seq {
-                        pointer: "/!".into(),
+                    self.anchors.insert(
                         anchor,
-                        items: vec![],
-                    });
+                        Anchored {
+                            value: value.clone(),
+                            size,
+                            height: 0,
+                        },
+                    );
+                }
+                self.value(value, size, 0, pos);
+            }
+            Event::Alias(id) => self.alias(id, pos),
+            Event::SequenceStart(anchor, _) => {
+                if self.too_deep(1, pos) {
                     return;
-                };
-                self.record(&pointer, pos);
+                }
+                let place = self.open(pos);
                 self.stack.push(Frame::Seq {
-                    pointer,
+                    place,
                     anchor,
                     items: Vec::new(),
+                    size: Size::default(),
+                    height: 0,
                 });
             }
             Event::MappingStart(anchor, _) => {
-                let Some(pointer) = self.next_pointer() else {
-                    self.key_error(pos);
-                    self.stack.push(Frame::Map {
-                        pointer: "/!".into(),
-                        anchor,
-                        entries: Map::new(),
-                        pending_key: None,
-                    });
+                if self.too_deep(1, pos) {
                     return;
-                };
-                self.record(&pointer, pos);
+                }
+                let place = self.open(pos);
                 self.stack.push(Frame::Map {
-                    pointer,
+                    place,
                     anchor,
                     entries: Map::new(),
                     pending_key: None,
+                    size: Size::default(),
+                    height: 0,
                 });
             }
             Event::SequenceEnd | Event::MappingEnd => {
-                let (value, anchor, pointer) = match self.stack.pop() {
+                let (value, anchor, size, height) = match self.stack.pop() {
                     Some(Frame::Seq {
                         items,
                         anchor,
-                        pointer,
-                    }) => (Value::Array(items), anchor, pointer),
+                        size,
+                        height,
+                        ..
+                    }) => (Value::Array(items), anchor, size, height),
                     Some(Frame::Map {
                         entries,
                         anchor,
-                        pointer,
+                        size,
+                        height,
                         ..
-                    }) => (Value::Object(entries), anchor, pointer),
+                    }) => (Value::Object(entries), anchor, size, height),
                     None => return,
                 };
+                let size = Size {
+                    nodes: size.nodes.saturating_add(1),
+                    bytes: size.bytes,
+                };
+                let height = height + 1;
                 if anchor > 0 {
-                    self.anchors.insert(anchor, value.clone());
+                    self.anchors.insert(
+                        anchor,
+                        Anchored {
+                            value: value.clone(),
+                            size,
+                            height,
+                        },
+                    );
                 }
-                if pointer == "/!" {
-                    return; // a complex key, already reported
-                }
-                self.attach(value);
+                // A complex key (reported) goes nowhere: its map has no pending key for it.
+                self.attach(value, size, height);
             }
             Event::StreamStart | Event::StreamEnd | Event::DocumentEnd | Event::Nothing => {}
         }
     }
 
-    fn key(&mut self, key: String, pos: Position) {
-        let duplicate = match self.stack.last() {
-            Some(Frame::Map { entries, .. }) => entries.contains_key(&key),
-            _ => false,
-        };
-        if let Some(Frame::Map {
-            pointer,
-            pending_key,
-            ..
-        }) = self.stack.last_mut()
-        {
-            if duplicate {
-                let first = self
-                    .places
-                    .get(&format!("{pointer}/{}", escape(&key)))
-                    .and_then(|p| p.key)
-                    .map(|p| format!(" (first at line {})", p.line))
-                    .unwrap_or_default();
-                self.errors.push(
-                    Diagnostic::new(
-                        &self.file,
-                        pos.line,
-                        pos.column,
-                        format!("duplicate key `{key}`{first}"),
-                    )
-                    .with_hint("each key may appear once in a mapping: rename or merge the two"),
-                );
+    /// A sequence or mapping starts at `pos`: records it and returns its node, `None` when
+    /// it is a mapping's key (an error) or inside one.
+    fn open(&mut self, pos: Position) -> Option<usize> {
+        match self.slot() {
+            Slot::Key => {
+                self.key_error(pos);
+                None
             }
-            *pending_key = Some((key, pos));
+            slot => self.record(slot, pos),
+        }
+    }
+
+    /// An alias: a copy of its anchor's node, counted against the limits first.
+    fn alias(&mut self, id: usize, pos: Position) {
+        let Some(anchored) = self.anchors.get(&id) else {
+            self.value(Value::Null, Size::default(), 0, pos);
+            return;
+        };
+        let (size, height) = (anchored.size, anchored.height);
+        self.copied.add(size);
+        if self.copied.nodes > MAX_ALIAS_NODES || self.copied.bytes > MAX_ALIAS_BYTES {
+            let lang = self.lang;
+            self.stop(
+                pos,
+                msg!(
+                    "yaml.aliases_too_large",
+                    nodes = MAX_ALIAS_NODES,
+                    bytes = MAX_ALIAS_BYTES
+                )
+                .render(lang),
+                msg!("yaml.aliases_too_large_hint").render(lang),
+            );
+            return;
+        }
+        if self.too_deep(height, pos) {
+            return;
+        }
+        let value = self.anchors[&id].value.clone();
+        if matches!(self.slot(), Slot::Key) {
+            match value {
+                Value::String(s) => self.key(s, pos),
+                _ => self.key_error(pos),
+            }
+            return;
+        }
+        self.value(value, size, height, pos);
+    }
+
+    /// Refuses, at `pos`, a node `height` levels high that would nest the document deeper
+    /// than [`MAX_DEPTH`]; `true` when it did.
+    fn too_deep(&mut self, height: usize, pos: Position) -> bool {
+        if self.stack.len() + height <= MAX_DEPTH {
+            return false;
+        }
+        let lang = self.lang;
+        self.stop(
+            pos,
+            msg!("yaml.too_deep", limit = MAX_DEPTH).render(lang),
+            msg!("yaml.too_deep_hint").render(lang),
+        );
+        true
+    }
+
+    /// A limit is crossed at `pos`: the one problem reported, the rest of the input unread.
+    fn stop(&mut self, pos: Position, message: String, hint: String) {
+        self.errors
+            .push(Diagnostic::new(&self.file, pos.line, pos.column, message).with_hint(hint));
+        self.stopped = true;
+    }
+
+    fn key(&mut self, key: String, pos: Position) {
+        if let Some(Frame::Map { place, entries, .. }) = self.stack.last()
+            && entries.contains_key(&key)
+        {
+            let first = place
+                .and_then(|p| self.places.child(p, &key))
+                .and_then(|p| p.key)
+                .map(|p| format!(" (first at line {})", p.line))
+                .unwrap_or_default();
+            self.errors.push(
+                Diagnostic::new(
+                    &self.file,
+                    pos.line,
+                    pos.column,
+                    format!("duplicate key `{key}`{first}"),
+                )
+                .with_hint("each key may appear once in a mapping: rename or merge the two"),
+            );
+        }
+        if let Some(frame @ Frame::Map { .. }) = self.stack.last_mut() {
+            let bytes = key.len() as u64;
+            frame.grow(Size { nodes: 0, bytes }, 0);
+            if let Frame::Map { pending_key, .. } = frame {
+                *pending_key = Some((key, pos));
+            }
         }
     }
 
@@ -445,37 +692,53 @@ impl Builder {
         );
     }
 
-    fn record(&mut self, pointer: &str, value: Position) {
-        let key = match self.stack.last() {
-            Some(Frame::Map {
-                pending_key: Some((_, k)),
-                ..
-            }) => Some(*k),
-            _ => None,
-        };
-        self.places
-            .insert(pointer.to_string(), Place { key, value });
-    }
-
-    fn value(&mut self, value: Value, pos: Position) {
-        if let Some(pointer) = self.next_pointer() {
-            self.record(&pointer, pos);
+    /// Records the node going into `slot` at `value`; `None` when its parent is not recorded.
+    fn record(&mut self, slot: Slot, value: Position) -> Option<usize> {
+        match slot {
+            Slot::Root => Some(
+                self.places
+                    .add(None, String::new(), Place { key: None, value }),
+            ),
+            Slot::Item(Some(parent), index) => Some(self.places.add(
+                Some(parent),
+                index.to_string(),
+                Place { key: None, value },
+            )),
+            Slot::Value(Some(parent), key, at) => Some(self.places.add(
+                Some(parent),
+                key,
+                Place {
+                    key: Some(at),
+                    value,
+                },
+            )),
+            Slot::Item(None, _) | Slot::Value(None, ..) | Slot::Key => None,
         }
-        self.attach(value);
     }
 
-    fn attach(&mut self, value: Value) {
+    fn value(&mut self, value: Value, size: Size, height: usize, pos: Position) {
+        let slot = self.slot();
+        self.record(slot, pos);
+        self.attach(value, size, height);
+    }
+
+    fn attach(&mut self, value: Value, size: Size, height: usize) {
         match self.stack.last_mut() {
             None => self.root = Some(value),
-            Some(Frame::Seq { items, .. }) => items.push(value),
-            Some(Frame::Map {
-                entries,
-                pending_key,
-                ..
-            }) => {
-                if let Some((key, _)) = pending_key.take() {
-                    // On a duplicate key the first value wins; the duplicate was reported.
-                    entries.entry(key).or_insert(value);
+            Some(frame) => {
+                frame.grow(size, height);
+                match frame {
+                    Frame::Seq { items, .. } => items.push(value),
+                    Frame::Map {
+                        entries,
+                        pending_key,
+                        ..
+                    } => {
+                        if let Some((key, _)) = pending_key.take() {
+                            // On a duplicate key the first value wins; the duplicate was reported.
+                            entries.entry(key).or_insert(value);
+                        }
+                    }
                 }
             }
         }
@@ -570,6 +833,44 @@ mod tests {
             errs[0]
         );
         assert!(errs[0].line >= 2, "{}", errs[0]);
+    }
+
+    #[test]
+    fn keys_with_slashes_and_tildes_are_found_by_their_escaped_pointer() {
+        let d = doc("\"a/b\":\n  \"c~d\": [1, {e: 2}]\n");
+        assert_eq!(d.position("/a~1b/c~0d"), Position { line: 2, column: 3 });
+        assert_eq!(
+            d.value_position("/a~1b/c~0d/1/e"),
+            Position {
+                line: 2,
+                column: 18
+            }
+        );
+        assert_eq!(d.position("/a~1b/c~0d/7"), Position { line: 2, column: 3 });
+    }
+
+    #[test]
+    fn a_deep_document_with_long_keys_keeps_every_position() {
+        // 60 levels of 1000-character keys, 2000 items at the bottom: each node's pointer is
+        // 60 KB long, and none of them is stored.
+        let key = "k".repeat(1000);
+        let mut text = String::new();
+        for level in 0..60 {
+            text.push_str(&format!("{}{key}:\n", " ".repeat(level)));
+        }
+        for _ in 0..2000 {
+            text.push_str(&format!("{}- x\n", " ".repeat(60)));
+        }
+        let d = doc(&text);
+        let pointer = format!("{}/1999", format!("/{key}").repeat(60));
+        assert_eq!(
+            d.value_position(&pointer),
+            Position {
+                line: 2060,
+                column: 63
+            }
+        );
+        assert_eq!(d.value().pointer(&pointer), Some(&Value::from("x")));
     }
 
     #[test]

@@ -12,6 +12,11 @@
 //!   blocked (item 28): [`block_unused`] (the hourly sweep, the nightly report of
 //!   [`unused`], and [`sign_in()`] itself),
 //!   [`sign_in::BLOCK_AFTER`] wrong passwords in a row, or [`block`] by an administrator.
+//!   Wrong passwords never block the last active administrator or a system's account with
+//!   API tokens ([`sign_in::Spared`]): anyone who knows the login could otherwise lock the
+//!   installation or cut a system off. Their violation is journalled for an administrator
+//!   (`security_violation`), and the lock of the guessing source holds. Nor does an
+//!   administrator block the last active administrator ([`Error::LastAdministrator`]).
 //! - Only a new request unblocks it (item 29): [`reactivate`], which issues a new temporary
 //!   password. Nothing else sets an account back to active.
 //!
@@ -40,7 +45,7 @@ use crate::store;
 
 pub use password::{Rule, generate_temporary_password, hash_password, verify_password};
 pub use role::Role;
-pub use sign_in::{Decision, unused_since};
+pub use sign_in::{Decision, Spared, Violation, unused_since};
 
 /// The region of an account that works for the whole republic (the ministry's
 /// administrators and methodologists): it sees every region's queues.
@@ -78,6 +83,12 @@ pub enum Error {
     /// No such account.
     #[error("there is no account `{0}`")]
     NotFound(String),
+    /// Blocking this account, or taking its role away, would leave no active administrator,
+    /// and only an administrator unblocks accounts.
+    #[error(
+        "`{0}` is the last active administrator: make another administrator first, or nobody could unblock an account again"
+    )]
+    LastAdministrator(String),
     /// The current password given is wrong.
     #[error("the current password is wrong")]
     WrongPassword,
@@ -197,10 +208,9 @@ pub struct Account {
     pub reactivated_at: Option<DateTime<Utc>>,
     /// The last successful sign-in.
     pub last_sign_in_at: Option<DateTime<Utc>>,
-    /// Wrong passwords since the last successful sign-in.
+    /// Wrong passwords since the last successful sign-in, from all sources. (A source's
+    /// lock is its own: `store::accounts::attempts`.)
     pub failed_sign_ins: u32,
-    /// Refused until then after too many wrong passwords.
-    pub locked_until: Option<DateTime<Utc>>,
     /// When the password was last set (by the user, or a temporary one).
     pub password_changed_at: DateTime<Utc>,
     /// The registration number of the access request its last change came from
@@ -220,7 +230,6 @@ impl fmt::Debug for Account {
             .field("status", &self.status)
             .field("last_sign_in_at", &self.last_sign_in_at)
             .field("failed_sign_ins", &self.failed_sign_ins)
-            .field("locked_until", &self.locked_until)
             .finish_non_exhaustive()
     }
 }
@@ -466,7 +475,8 @@ pub enum SignIn {
 pub enum Refusal {
     /// No such login, or the wrong password: the two are not told apart.
     WrongLoginOrPassword,
-    /// Too many wrong passwords: try again later.
+    /// Too many wrong passwords from where the attempt came: try again later (or from
+    /// another place).
     Locked {
         /// From when.
         until: DateTime<Utc>,
@@ -492,8 +502,9 @@ impl fmt::Display for Refusal {
     }
 }
 
-/// A sign-in attempt: decides it ([`sign_in::decide`]), writes what it changes (the
-/// failure count, the lock, the block, the last sign-in, a new session) and journals it.
+/// A sign-in attempt from `source` (the client's address): decides it
+/// ([`sign_in::decide`]), writes what it changes (the account's and the source's failure
+/// counts, the source's lock, the block, the last sign-in, a new session) and journals it.
 /// An unknown login costs the same time as a known one, so response times do not tell
 /// which logins exist.
 pub async fn sign_in(
@@ -525,11 +536,14 @@ pub async fn sign_in(
             .object(&account.login)
             .details(json!({ "reason": reason }))
     };
-    match sign_in::decide(&account, password, now)? {
+    let key = sign_in::source_key(source);
+    let attempts = store::accounts::attempts(&mut *conn, account.id, &key).await?;
+    let spared = spared(conn, &account).await?;
+    match sign_in::decide(&account, &attempts, spared, password, now)? {
         Decision::SignedIn {
             must_change_password,
         } => {
-            store::accounts::record_sign_in_success(conn, account.id, now).await?;
+            store::accounts::record_sign_in_success(conn, account.id, &key, now).await?;
             let (token, session) = store::accounts::create_session(
                 conn,
                 account.id,
@@ -550,7 +564,6 @@ pub async fn sign_in(
             let account = Box::new(Account {
                 last_sign_in_at: Some(now),
                 failed_sign_ins: 0,
-                locked_until: None,
                 ..account
             });
             Ok(SignIn::Success {
@@ -574,14 +587,18 @@ pub async fn sign_in(
         }
         Decision::WrongPassword {
             failed_sign_ins,
+            source_failures,
             locked_until,
-            blocked,
+            violation,
         } => {
             store::accounts::record_sign_in_failure(
                 conn,
                 account.id,
                 failed_sign_ins,
+                &key,
+                source_failures,
                 locked_until,
+                now,
             )
             .await?;
             journal(
@@ -589,22 +606,61 @@ pub async fn sign_in(
                 failed("wrong_password").details(json!({
                     "reason": "wrong_password",
                     "failed_sign_ins": failed_sign_ins,
+                    "source_failures": source_failures,
                 })),
                 now,
             )
             .await?;
-            if blocked {
-                let reason = BlockReason::SecurityViolation;
-                store::accounts::block(conn, &account.login, reason, now).await?;
-                journal_block(conn, &account.login, reason, audit::SYSTEM, None, now).await?;
-                Ok(SignIn::Refused(Refusal::Blocked(reason)))
-            } else if let Some(until) = locked_until {
-                Ok(SignIn::Refused(Refusal::Locked { until }))
-            } else {
-                Ok(SignIn::Refused(Refusal::WrongLoginOrPassword))
+            match violation {
+                Some(Violation::Block) => {
+                    let reason = BlockReason::SecurityViolation;
+                    store::accounts::block(conn, &account.login, reason, now).await?;
+                    journal_block(conn, &account.login, reason, audit::SYSTEM, None, now).await?;
+                    return Ok(SignIn::Refused(Refusal::Blocked(reason)));
+                }
+                Some(Violation::Spared(why)) => {
+                    // The account stays active: an administrator must look. Who guessed and
+                    // from where is in the journal's `sign_in_failed` records.
+                    tracing::warn!(
+                        login = %account.login,
+                        failed_sign_ins,
+                        spared = why.as_str(),
+                        "wrong passwords past the block threshold on an account that is not blocked; see the audit journal"
+                    );
+                    journal(
+                        conn,
+                        Entry::new(audit::SYSTEM, Action::SecurityViolation)
+                            .source(source)
+                            .object(&account.login)
+                            .details(json!({
+                                "reason": "wrong_passwords",
+                                "failed_sign_ins": failed_sign_ins,
+                                "not_blocked": why,
+                            })),
+                        now,
+                    )
+                    .await?;
+                }
+                None => {}
             }
+            Ok(SignIn::Refused(match locked_until {
+                Some(until) => Refusal::Locked { until },
+                None => Refusal::WrongLoginOrPassword,
+            }))
         }
     }
+}
+
+/// Whether wrong passwords may block `account`: not when it is the last active
+/// administrator, nor when it is a system's with API tokens ([`Spared`]).
+async fn spared(conn: &mut SqliteConnection, account: &Account) -> Result<Option<Spared>, Error> {
+    if is_last_administrator(conn, account).await? {
+        return Ok(Some(Spared::LastAdministrator));
+    }
+    if store::accounts::holds_api_token(&mut *conn, account.id).await? {
+        return Ok(Some(Spared::SystemAccount));
+    }
+    Ok(None)
 }
 
 /// A hash to verify against when the login does not exist, so that case takes as long as
@@ -659,7 +715,8 @@ pub async fn change_password(
 }
 
 /// Blocks `login` for `reason` on the word of `by` (an administrator), ends its sessions and
-/// journals it; `false` when it was blocked already.
+/// journals it; `false` when it was blocked already. The last active administrator is not
+/// blocked ([`Error::LastAdministrator`]): nobody would be left to unblock anyone.
 pub async fn block(
     conn: &mut SqliteConnection,
     login: &str,
@@ -669,17 +726,37 @@ pub async fn block(
     now: DateTime<Utc>,
 ) -> Result<bool, Error> {
     let login = normalize_login(login)?;
-    if store::accounts::account_by_login(&mut *conn, &login)
-        .await?
-        .is_none()
-    {
+    let Some(account) = store::accounts::account_by_login(&mut *conn, &login).await? else {
         return Err(Error::NotFound(login));
+    };
+    if is_last_administrator(conn, &account).await? {
+        return Err(Error::LastAdministrator(login));
     }
     let blocked = store::accounts::block(conn, &login, reason, now).await?;
     if blocked {
         journal_block(conn, &login, reason, by, source, now).await?;
     }
     Ok(blocked)
+}
+
+/// Whether `account` is the last active administrator.
+pub(crate) async fn is_last_administrator(
+    conn: &mut SqliteConnection,
+    account: &Account,
+) -> Result<bool, Error> {
+    Ok(account.is_active()
+        && account.has_role(Role::Administrator)
+        && !store::accounts::another_active_administrator(&mut *conn, account.id).await?)
+}
+
+/// Forgets the wrong passwords of sources quiet for [`sign_in::FORGET_AFTER`] (the decision
+/// ignores them already, and their locks are long over; the table need not keep them). Part
+/// of the hourly sweep; returns how many records went.
+pub async fn forget_attempts(
+    conn: &mut SqliteConnection,
+    now: DateTime<Utc>,
+) -> Result<u64, Error> {
+    Ok(store::accounts::forget_attempts(conn, now - sign_in::FORGET_AFTER).await?)
 }
 
 /// The sweep of seeds/003 item 28: blocks every active account not used for more than 30
@@ -716,7 +793,8 @@ async fn sweep(
 
 /// A new access request for `login` granted by `by` (seeds/003 item 29: after a block, a
 /// lost password or a compromised one): the account is active again, with a new temporary
-/// password to be changed at first sign-in, no failures, no lock, its old sessions ended,
+/// password to be changed at first sign-in, no failures, no source locked out, its old
+/// sessions ended,
 /// and 30 days from now to be used. Returns the temporary password. The only way a blocked
 /// account becomes active.
 pub async fn reactivate(

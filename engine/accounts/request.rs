@@ -132,7 +132,7 @@ pub async fn apply(
         (_, None) => Ok(Applied::NoSuchLogin),
         (Kind::Change, Some(account)) => change(conn, request, &account, now).await,
         (Kind::Block, Some(account)) => {
-            super::block(
+            match super::block(
                 conn,
                 &login,
                 super::BlockReason::Administrator,
@@ -140,7 +140,12 @@ pub async fn apply(
                 Some(&request.basis),
                 now,
             )
-            .await?;
+            .await
+            {
+                Ok(_) => {}
+                Err(e @ Error::LastAdministrator(_)) => return Ok(Applied::Invalid(e.to_string())),
+                Err(e) => return Err(e),
+            }
             store::accounts::set_basis(conn, account.id, &request.basis).await?;
             Ok(Applied::Done)
         }
@@ -222,6 +227,11 @@ async fn change(
         Ok(r) => r,
         Err(e) => return Ok(Applied::Invalid(e.to_string())),
     };
+    if !roles.contains(&Role::Administrator) && super::is_last_administrator(conn, account).await? {
+        return Ok(Applied::Invalid(
+            Error::LastAdministrator(account.login.clone()).to_string(),
+        ));
+    }
     store::accounts::change_rights(conn, &account.login, &roles, &region).await?;
     store::accounts::set_basis(conn, account.id, &request.basis).await?;
     journal(

@@ -24,17 +24,27 @@ pub enum Role {
     Methodologist,
     /// Manages accounts and incidents (the "IB administrator" of seeds/003 item 21).
     Administrator,
+    /// The "digital government" gateway's account: its tokens post the asynchronous answers
+    /// of the state systems (`POST /gateway/answers`), into the cases of its region. Nothing
+    /// else: a person's role does not post a state system's answer, and this one opens no
+    /// case and works no queue.
+    GatewaySystem,
+    /// An SMS aggregator's account: its tokens post delivery reports
+    /// (`POST /notify/sms/status`), for the cases of its region, and nothing else.
+    SmsProviderSystem,
 }
 
 impl Role {
-    /// Every role, in the catalog's order of concern (the clerks first).
-    pub const ALL: [Role; 6] = [
+    /// Every role, in the catalog's order of concern (the clerks first, the systems last).
+    pub const ALL: [Role; 8] = [
         Role::FrontOfficeOperator,
         Role::ProviderSpecialist,
         Role::StateCorporationSpecialist,
         Role::HeadOfDepartment,
         Role::Methodologist,
         Role::Administrator,
+        Role::GatewaySystem,
+        Role::SmsProviderSystem,
     ];
 
     /// The name used in workflows, the catalog and the database.
@@ -46,6 +56,8 @@ impl Role {
             Role::HeadOfDepartment => "head_of_department",
             Role::Methodologist => "methodologist",
             Role::Administrator => "administrator",
+            Role::GatewaySystem => "gateway_system",
+            Role::SmsProviderSystem => "sms_provider_system",
         }
     }
 }
@@ -59,7 +71,7 @@ impl fmt::Display for Role {
 /// A name that is not a role.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "`{0}` is not a role (one of: front_office_operator, provider_specialist, state_corporation_specialist, head_of_department, methodologist, administrator)"
+    "`{0}` is not a role (one of: front_office_operator, provider_specialist, state_corporation_specialist, head_of_department, methodologist, administrator, gateway_system, sms_provider_system)"
 )]
 pub struct UnknownRole(pub String);
 

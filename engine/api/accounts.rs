@@ -61,7 +61,8 @@ pub struct CreateBody {
     pub email: String,
     /// The roles: `front_office_operator`, `provider_specialist`,
     /// `state_corporation_specialist`, `head_of_department`, `methodologist`,
-    /// `administrator`.
+    /// `administrator`; for the account of a system that calls back, `gateway_system` or
+    /// `sms_provider_system` (then issue it a token: `POST /accounts/{login}/tokens`).
     #[schema(value_type = Vec<String>)]
     pub roles: Vec<Role>,
     /// The region.
@@ -150,7 +151,8 @@ async fn create(
     ))
 }
 
-/// Blocks an account (its sessions and tokens stop working).
+/// Blocks an account (its sessions and tokens stop working); never the last active
+/// administrator.
 #[utoipa::path(
     post,
     path = "/accounts/{login}/block",
@@ -160,6 +162,7 @@ async fn create(
         (status = 204, description = "Blocked"),
         (status = 200, description = "It was blocked already"),
         (status = 404, description = "No such account", body = ErrorBody),
+        (status = 409, description = "`last_administrator`: it is the last active administrator, who alone could unblock accounts", body = ErrorBody),
         (status = 422, description = "The login is malformed", body = ErrorBody),
     ),
 )]

@@ -309,7 +309,11 @@ pub async fn signing_in(
 }
 
 /// Signs in with a login and a password; sets the session cookie and answers the session's
-/// CSRF token. Five wrong passwords lock the account for 15 minutes, ten block it.
+/// CSRF token. Five wrong passwords in a row from one client address lock that address out
+/// of the account for 15 minutes (the owner signs in from elsewhere meanwhile); ten in a row
+/// from anywhere block the account as a security violation, except the last active
+/// administrator and a system's account with API tokens, which stay active (the violation
+/// is journalled as `security_violation`).
 #[utoipa::path(
     post,
     path = "/session",
@@ -502,6 +506,7 @@ pub fn account_error(e: accounts::Error) -> ApiError {
             json!([{ "field": "new", "message": e.to_string() }]),
         ),
         E::NotFound(_) => ApiError::NotFound(e.to_string()),
+        E::LastAdministrator(_) => ApiError::LastAdministrator(e.to_string()),
         other => {
             tracing::error!(error = %other, "an account operation failed");
             ApiError::Internal

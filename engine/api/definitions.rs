@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path as UrlPath, State};
+use axum::extract::{DefaultBodyLimit, Path as UrlPath, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
@@ -48,6 +48,8 @@ use crate::worker::{self, Engine};
 pub(crate) fn routes() -> OpenApiRouter<Engine> {
     OpenApiRouter::new()
         .routes(routes!(list, deploy))
+        // A definition is read whole before it is parsed: no more than the loader reads.
+        .layer(DefaultBodyLimit::max(crate::yaml::MAX_BYTES))
         .routes(routes!(versions_of))
 }
 
@@ -270,7 +272,7 @@ const YAML_TYPES: [&str; 5] = [
         (status = 202, description = "Deployed: written and recorded, in force from the next start", body = Deployed),
         (status = 200, description = "This text of this version is running already", body = Deployed),
         (status = 409, description = "This version exists with a different text: give the change a new version", body = ErrorBody),
-        (status = 413, description = "The body is too large", body = ErrorBody),
+        (status = 413, description = "The body is larger than 1 MiB (`yaml::MAX_BYTES`)", body = ErrorBody),
         (status = 415, description = "Not YAML (`application/yaml` or `text/plain`)", body = ErrorBody),
         (status = 422, description = "The definition has problems: one entry per problem in `fields`, `{file, line, column, message, hint}`", body = ErrorBody),
     ),

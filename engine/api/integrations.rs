@@ -10,8 +10,16 @@
 //!
 //! The request bodies other systems send are theirs to shape, so mistakes come back in the
 //! API's error shape with the reason, and a body that names no case we know is a 404, not
-//! a 500. Every one needs a principal: the systems' own API tokens for the answers and the
-//! delivery reports, an administrator for the metrics and the replay.
+//! a 500.
+//!
+//! Who may call what (issue #19): an answer from a state system and a delivery report move a
+//! case, so only the integration's own system account posts them — a token of an account
+//! with the role `gateway_system` for the answers, `sms_provider_system` for the reports;
+//! no person's session, no other role, the administrator's neither. A regional system
+//! account posts only into the cases of its region (`kz`: every region). Each one accepted is
+//! journalled with the case (`message_delivered`, `delivery_reported`), each refused as
+//! `access_denied`. The metrics and the replay are an administrator's; a replay is
+//! journalled (`monitoring_replayed`), and so is every refusal.
 
 use axum::extract::State;
 use axum::http::{StatusCode, header};
@@ -25,8 +33,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::auth::Principal;
-use super::{ApiError, ApiResult, Body, ErrorBody};
+use super::{ApiError, ApiResult, Body, ErrorBody, Source, allowed, record};
 use crate::accounts::Role;
+use crate::audit::Action;
 use crate::runtime::Actor;
 use crate::service::Service;
 use crate::worker::{self, writer::Note};
@@ -52,8 +61,12 @@ pub(crate) fn routes() -> OpenApiRouter<Service> {
     tag = "integrations",
     responses((status = 200, description = "Requests per connector, latency, failures, open circuit breakers, outbox depth, open incidents, cases per service and state", body = String, content_type = "application/openmetrics-text")),
 )]
-async fn metrics(State(s): State<Service>, p: Principal) -> ApiResult<impl IntoResponse> {
-    p.require(&[Role::Administrator])?;
+async fn metrics(
+    State(s): State<Service>,
+    source: Source,
+    p: Principal,
+) -> ApiResult<impl IntoResponse> {
+    administrator(&s, &p, "GET /metrics", &source).await?;
     let text = s.metrics.render(&*s.ledger).await;
     Ok((
         [(
@@ -64,19 +77,61 @@ async fn metrics(State(s): State<Service>, p: Principal) -> ApiResult<impl IntoR
     ))
 }
 
-/// Other systems call these with their token; a person's session may not.
-fn system(p: &Principal) -> Result<(), ApiError> {
-    if p.session.is_some() {
-        return Err(ApiError::Forbidden(
-            "this endpoint is for systems, with an API token".into(),
-        ));
+/// Refuses with 403, journalled as `access_denied` with the endpoint as its object, unless
+/// `p` is an administrator.
+async fn administrator(
+    s: &Service,
+    p: &Principal,
+    endpoint: &str,
+    source: &Source,
+) -> Result<(), ApiError> {
+    if let Err(e) = p.require(&[Role::Administrator]) {
+        s.engine
+            .audit(record(p.login(), Action::AccessDenied, endpoint, source))
+            .await?;
+        return Err(e);
     }
     Ok(())
 }
 
+/// Refuses with 403, journalled as `access_denied` with the endpoint as its object, unless
+/// `p` is a system account of `role` calling with its API token: a state system's answer or
+/// an aggregator's report moves a case, and is no person's to post, nor another system's.
+async fn system_account(
+    s: &Service,
+    p: &Principal,
+    role: Role,
+    endpoint: &str,
+    source: &Source,
+) -> Result<(), ApiError> {
+    let refusal = if p.session.is_some() {
+        Some(format!(
+            "this endpoint is for the account of a system with the role {role}, with its API token"
+        ))
+    } else if !p.account.has_role(role) {
+        Some(format!(
+            "this endpoint is for the account of a system with the role {role}"
+        ))
+    } else {
+        None
+    };
+    let Some(why) = refusal else {
+        return Ok(());
+    };
+    s.engine
+        .audit(
+            record(p.login(), Action::AccessDenied, endpoint, source)
+                .details(json!({ "needs": role })),
+        )
+        .await?;
+    Err(ApiError::Forbidden(why))
+}
+
 /// The gateway's asynchronous channel delivers an answer (a SOAP `SendMessage` body): it
-/// becomes a message to the case whose request its `correlationId` names. A system's token
-/// only.
+/// becomes a message to the case whose request its `correlationId` names. Only the token of
+/// a system account with the role `gateway_system`, of the case's region or of `kz`; each
+/// answer delivered is journalled (`message_delivered`, the case's number), each refusal
+/// too (`access_denied`).
 #[utoipa::path(
     post,
     path = "/gateway/answers",
@@ -85,6 +140,7 @@ fn system(p: &Principal) -> Result<(), ApiError> {
     request_body(content = String, content_type = "text/xml", description = "The SOAP envelope"),
     responses(
         (status = 202, description = "Delivered to its case"),
+        (status = 403, description = "Not the token of a `gateway_system` account, or the case is in another region than the account's", body = ErrorBody),
         (status = 404, description = "No case waits for this answer", body = ErrorBody),
         (status = 409, description = "The case is closed", body = ErrorBody),
         (status = 422, description = "Not an answer the gateway sends", body = ErrorBody),
@@ -92,15 +148,42 @@ fn system(p: &Principal) -> Result<(), ApiError> {
 )]
 async fn gateway_answer(
     State(s): State<Service>,
+    source: Source,
     p: Principal,
     body: String,
 ) -> ApiResult<StatusCode> {
-    system(&p)?;
+    system_account(
+        &s,
+        &p,
+        Role::GatewaySystem,
+        "POST /gateway/answers",
+        &source,
+    )
+    .await?;
     let answer = s
         .gateway
         .async_answer(&body)
         .map_err(|e| ApiError::Invalid(e.to_string(), Value::Null))?;
+    let (number, region) = s
+        .engine
+        .store()
+        .case_of_job(&answer.correlation_id)
+        .await
+        .map_err(|e| ApiError::from(worker::Error::from(e)))?
+        .ok_or_else(|| {
+            ApiError::NotFound(format!(
+                "no request of ours has the correlationId {}",
+                answer.correlation_id
+            ))
+        })?;
+    allowed(&s.engine, &p, &region, &number, &source).await?;
+    let entry = record(p.login(), Action::MessageDelivered, &number, &source).details(json!({
+        "message": answer.message,
+        "connector": answer.connector,
+        "correlation_id": answer.correlation_id,
+    }));
     s.engine
+        .recording(entry)
         .answer(
             &answer.correlation_id,
             &answer.message,
@@ -112,8 +195,10 @@ async fn gateway_answer(
     Ok(StatusCode::ACCEPTED)
 }
 
-/// An SMS aggregator's delivery report: it becomes a line in the case history. A system's
-/// token only.
+/// An SMS aggregator's delivery report: it becomes a line in the case history. Only the
+/// token of a system account with the role `sms_provider_system`, of the case's region or
+/// of `kz`; each report noted is journalled (`delivery_reported`, the case's number), each
+/// refusal too (`access_denied`).
 #[utoipa::path(
     post,
     path = "/notify/sms/status",
@@ -122,16 +207,25 @@ async fn gateway_answer(
     request_body(content = Object, description = "The report as the configured aggregator sends it (its message id and status at the configured JSON pointers)"),
     responses(
         (status = 204, description = "Noted in the case history"),
+        (status = 403, description = "Not the token of an `sms_provider_system` account, or the case is in another region than the account's", body = ErrorBody),
         (status = 404, description = "No SMS we sent has this provider id", body = ErrorBody),
         (status = 422, description = "Not a report this aggregator sends", body = ErrorBody),
     ),
 )]
 async fn sms_status(
     State(s): State<Service>,
+    source: Source,
     p: Principal,
     Body(body): Body<Value>,
 ) -> ApiResult<StatusCode> {
-    system(&p)?;
+    system_account(
+        &s,
+        &p,
+        Role::SmsProviderSystem,
+        "POST /notify/sms/status",
+        &source,
+    )
+    .await?;
     let (id, status) = s.notify.sms_callback(&body).ok_or_else(|| {
         ApiError::Invalid(
             "not a delivery report this SMS provider sends (no message id or status)".into(),
@@ -145,7 +239,18 @@ async fn sms_status(
         .await
         .map_err(|e| ApiError::from(worker::Error::from(e)))?
         .ok_or_else(|| ApiError::NotFound(format!("no SMS we sent has the provider id {id}")))?;
+    let (number, region) = s
+        .engine
+        .store()
+        .case_of_job(&job)
+        .await
+        .map_err(|e| ApiError::from(worker::Error::from(e)))?
+        .ok_or_else(|| ApiError::NotFound(format!("no SMS we sent has the provider id {id}")))?;
+    allowed(&s.engine, &p, &region, &number, &source).await?;
+    let entry = record(p.login(), Action::DeliveryReported, &number, &source)
+        .details(json!({ "job": job, "status": status_name(status) }));
     s.engine
+        .recording(entry)
         .note(Note {
             case_id,
             kind: format!("notification_{}", status_name(status)),
@@ -188,7 +293,8 @@ struct Replayed {
 }
 
 /// Sends the stage feed of a date range to the monitoring system again, rebuilt from the
-/// history with the same keys and sequence numbers; an administrator's.
+/// history with the same keys and sequence numbers; an administrator's, journalled
+/// (`monitoring_replayed`).
 #[utoipa::path(
     post,
     path = "/monitoring/replay",
@@ -202,10 +308,11 @@ struct Replayed {
 )]
 async fn replay(
     State(s): State<Service>,
+    source: Source,
     p: Principal,
     Body(body): Body<ReplayBody>,
 ) -> ApiResult<Json<Replayed>> {
-    p.require(&[Role::Administrator])?;
+    administrator(&s, &p, "POST /monitoring/replay", &source).await?;
     if body.to <= body.from {
         return Err(ApiError::Invalid(
             "`to` must be after `from`".into(),
@@ -223,6 +330,13 @@ async fn replay(
             tracing::error!(error = %e, "reading the stage feed for a replay failed");
             ApiError::Internal
         })?;
+    let range = format!("{}/{}", body.from.to_rfc3339(), body.to.to_rfc3339());
+    s.engine
+        .audit(
+            record(p.login(), Action::MonitoringReplayed, &range, &source)
+                .details(json!({ "reports": events.len() })),
+        )
+        .await?;
     let done = feed.resend(&events).await;
     Ok(Json(Replayed {
         reports: events.len(),

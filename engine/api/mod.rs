@@ -48,6 +48,9 @@ pub enum ApiError {
     NotFound(String),
     /// 409: completed twice, claimed by another clerk, the case closed.
     Conflict(String),
+    /// 409 `last_administrator`: the change would leave no active administrator (blocking
+    /// the last one), and nobody could unblock an account again.
+    LastAdministrator(String),
     /// 422: the request is understood but wrong (form mistakes, by field).
     Invalid(String, Value),
     /// 413: the body is larger than the endpoint takes.
@@ -81,6 +84,9 @@ impl IntoResponse for ApiError {
             ),
             ApiError::NotFound(m) => (StatusCode::NOT_FOUND, "not_found", m, Value::Null),
             ApiError::Conflict(m) => (StatusCode::CONFLICT, "conflict", m, Value::Null),
+            ApiError::LastAdministrator(m) => {
+                (StatusCode::CONFLICT, "last_administrator", m, Value::Null)
+            }
             ApiError::Invalid(m, f) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid", m, f),
             ApiError::TooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large", m, Value::Null),
             ApiError::UnsupportedMediaType(m) => (
@@ -174,8 +180,14 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<
     }
 }
 
-/// Where a request came from, for the audit journal: the peer's address when the server
-/// knows it (`serve` does; a test's `oneshot` does not).
+/// Where a request came from, for the audit journal and the sign-in lock (wrong passwords
+/// are counted per source: `accounts::sign_in`): the TCP peer's address when the server
+/// knows it (`serve` does; a test's `oneshot` does not, unless it sets `ConnectInfo`).
+///
+/// Behind a reverse proxy the peer is the proxy, so every client is one source: the journal
+/// names the proxy and the sign-in lock is in effect the account's (never a block of the
+/// last administrator or a system's account). `X-Forwarded-For` is deliberately not read:
+/// any client can write it, and a forged one would give every guess a fresh source.
 pub struct Source(pub Option<String>);
 
 impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Source {
@@ -923,7 +935,7 @@ pub async fn queue(engine: &Engine, p: &Principal, q: &QueueQuery) -> ApiResult<
 }
 
 /// Refuses with 403 (and journals the refusal) unless `p` works in `region`.
-async fn allowed(
+pub(crate) async fn allowed(
     engine: &Engine,
     p: &Principal,
     region: &str,

@@ -88,11 +88,19 @@ pub enum Action {
     /// A new temporary password was set and sent to the corporate e-mail of the request
     /// (seeds/003 items 20, 22); the password itself is in no record.
     TemporaryPasswordIssued,
+    /// A security violation an administrator must act on and the engine did not: wrong
+    /// passwords past the block threshold on an account that is not blocked for them (the
+    /// last active administrator, a system's account: `accounts::Spared`).
+    SecurityViolation,
+    /// An SMS aggregator reported what became of an SMS; the case history has the line.
+    DeliveryReported,
+    /// An administrator sent a date range of the stage feed to the monitoring system again.
+    MonitoringReplayed,
 }
 
 impl Action {
     /// Every action, in the order above.
-    pub const ALL: [Action; 20] = [
+    pub const ALL: [Action; 23] = [
         Action::SignIn,
         Action::SignInFailed,
         Action::SignOut,
@@ -113,6 +121,9 @@ impl Action {
         Action::TokenIssued,
         Action::AccountChanged,
         Action::TemporaryPasswordIssued,
+        Action::SecurityViolation,
+        Action::DeliveryReported,
+        Action::MonitoringReplayed,
     ];
 
     /// The stored name.
@@ -138,6 +149,9 @@ impl Action {
             Action::TokenIssued => "token_issued",
             Action::AccountChanged => "account_changed",
             Action::TemporaryPasswordIssued => "temporary_password_issued",
+            Action::SecurityViolation => "security_violation",
+            Action::DeliveryReported => "delivery_reported",
+            Action::MonitoringReplayed => "monitoring_replayed",
         }
     }
 }

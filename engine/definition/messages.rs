@@ -106,6 +106,43 @@ pub static TEXTS: &[(&str, &str, &str, &str)] = &[
         "мына мәндердің бірі күтіледі: {names}",
         "ожидается одно из значений: {names}",
     ),
+    // The YAML loader's limits (engine/yaml.rs).
+    (
+        "yaml.too_large",
+        "the file is {size} bytes; files larger than {limit} bytes are not read",
+        "файлдың көлемі {size} байт; {limit} байттан үлкен файлдар оқылмайды",
+        "размер файла {size} байт; файлы больше {limit} байт не читаются",
+    ),
+    (
+        "yaml.too_large_hint",
+        "a definition takes a few dozen kilobytes: check that this is the file you meant, or split it",
+        "сипаттама әдетте бірнеше ондаған килобайт болады: қажетті файл екенін тексеріңіз немесе оны бөліңіз",
+        "описание занимает несколько десятков килобайт: проверьте, тот ли это файл, или разделите его",
+    ),
+    (
+        "yaml.too_deep",
+        "nested more than {limit} levels deep",
+        "{limit} деңгейден тереңірек салынған",
+        "вложенность глубже {limit} уровней",
+    ),
+    (
+        "yaml.too_deep_hint",
+        "no qyzmet file nests this deep: check the indentation, and any alias that repeats a deep part",
+        "qyzmet файлдарының ешқайсысы мұндай терең салынбайды: шегіністерді және терең бөлікті қайталайтын alias-ты (`*атау`) тексеріңіз",
+        "ни один файл qyzmet не вложен так глубоко: проверьте отступы и псевдоним (alias), повторяющий глубокую часть",
+    ),
+    (
+        "yaml.aliases_too_large",
+        "this alias takes the document past its limit: all aliases together may copy at most {nodes} nodes and {bytes} bytes of text",
+        "бұл alias құжатты шектен асырады: барлық alias-тар бірге ең көбі {nodes} түйінді және {bytes} байт мәтінді көшіре алады",
+        "этот псевдоним (alias) выводит документ за предел: все псевдонимы вместе могут скопировать не более {nodes} узлов и {bytes} байт текста",
+    ),
+    (
+        "yaml.aliases_too_large_hint",
+        "an alias copies its anchor whole, the aliases inside it included: write the repeated part out, or repeat a smaller one",
+        "alias өз якорын ішіндегі alias-тарымен қоса толық көшіреді: қайталанатын бөлікті толық жазыңыз немесе кішірек бөлікті қайталаңыз",
+        "псевдоним копирует свой якорь целиком, вместе с псевдонимами внутри него: выпишите повторяемую часть явно или повторяйте меньшую",
+    ),
     // Structure (from the JSON Schema).
     (
         "schema.unknown_field",

@@ -357,8 +357,8 @@ fn template_problems(
 /// Parses one file (or `text` given for it) and checks its shape.
 fn parse_file(file: &Path, text: Option<&str>, lang: Lang) -> Result<Parsed, Vec<Diagnostic>> {
     let doc = match text {
-        Some(text) => yaml::parse(file, text)?,
-        None => yaml::read(file)?,
+        Some(text) => yaml::parse_in(file, text, lang)?,
+        None => yaml::read_in(file, lang)?,
     };
     let mut problems = Problems::default();
     schema::check_shape(&doc, schema::workflow(), &mut problems);
@@ -375,7 +375,7 @@ fn parse_file(file: &Path, text: Option<&str>, lang: Lang) -> Result<Parsed, Vec
 
 /// Reads `catalog.yaml`.
 pub fn load_catalog(file: &Path, lang: Lang) -> Result<catalog::Catalog, Vec<Diagnostic>> {
-    let doc = yaml::read(file)?;
+    let doc = yaml::read_in(file, lang)?;
     let mut problems = Problems::default();
     schema::check_shape(&doc, schema::catalog(), &mut problems);
     if !problems.0.is_empty() {

@@ -9,6 +9,7 @@ use sqlx::sqlite::SqliteRow;
 use sqlx::{Executor, Row, Sqlite, SqliteConnection};
 
 use super::{json, parse, parse_ts, ts};
+use crate::accounts::sign_in::Attempts;
 use crate::accounts::token::{new_token, token_hash};
 use crate::accounts::{Account, ApiToken, BlockReason, NewAccount, Session, Status};
 
@@ -31,7 +32,7 @@ impl From<sqlx::Error> for Error {
 
 const ACCOUNT_COLUMNS: &str = "id, login, full_name, email, roles, region, password_hash, \
      must_change_password, status, blocked_reason, blocked_at, created_at, created_by, \
-     reactivated_at, last_sign_in_at, failed_sign_ins, locked_until, password_changed_at, basis";
+     reactivated_at, last_sign_in_at, failed_sign_ins, password_changed_at, basis";
 
 /// Inserts an account, active; [`Error::LoginTaken`] when the login exists in any case.
 pub async fn create_account(
@@ -125,19 +126,26 @@ where
     Ok(row.get(0))
 }
 
-/// A successful sign-in: the time, and the failure count and lock cleared.
+/// A successful sign-in from source `source` (a [`crate::accounts::sign_in::source_key`]):
+/// the time, the account's failure count cleared, and that source's record of wrong
+/// passwords with it. Other sources' records stay: the right password typed at one desk
+/// says nothing of the guesses made from another address.
 pub async fn record_sign_in_success(
     conn: &mut SqliteConnection,
     id: i64,
+    source: &str,
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
-    sqlx::query(
-        "update accounts set last_sign_in_at = ?, failed_sign_ins = 0, locked_until = null where id = ?",
-    )
-    .bind(ts(now))
-    .bind(id)
-    .execute(&mut *conn)
-    .await?;
+    sqlx::query("update accounts set last_sign_in_at = ?, failed_sign_ins = 0 where id = ?")
+        .bind(ts(now))
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("delete from sign_in_throttle where account_id = ? and source = ?")
+        .bind(id)
+        .bind(source)
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 
@@ -157,20 +165,102 @@ pub async fn record_token_use(
     Ok(())
 }
 
-/// A wrong password: the new count, and the lock it brings if any.
+/// The record of wrong passwords from `source` on account `id` (none yet: the default).
+pub async fn attempts<'e, E>(db: E, id: i64, source: &str) -> Result<Attempts, Error>
+where
+    E: Executor<'e, Database = Sqlite>,
+{
+    let row = sqlx::query(
+        "select failures, locked_until, updated_at from sign_in_throttle where account_id = ? and source = ?",
+    )
+    .bind(id)
+    .bind(source)
+    .fetch_optional(db)
+    .await?;
+    let Some(r) = row else {
+        return Ok(Attempts::default());
+    };
+    Ok(Attempts {
+        failures: u32::try_from(r.get::<i64, _>(0)).unwrap_or(u32::MAX),
+        locked_until: r.get::<Option<&str>, _>(1).map(parse_ts).transpose()?,
+        last_failure_at: Some(parse_ts(r.get(2))?),
+    })
+}
+
+/// A wrong password from `source`: the account's new count, and the source's count and the
+/// lock it brings if any.
 pub async fn record_sign_in_failure(
     conn: &mut SqliteConnection,
     id: i64,
     failed_sign_ins: u32,
+    source: &str,
+    source_failures: u32,
     locked_until: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
 ) -> Result<(), Error> {
-    sqlx::query("update accounts set failed_sign_ins = ?, locked_until = ? where id = ?")
+    sqlx::query("update accounts set failed_sign_ins = ? where id = ?")
         .bind(i64::from(failed_sign_ins))
-        .bind(locked_until.map(ts))
         .bind(id)
         .execute(&mut *conn)
         .await?;
+    sqlx::query(
+        "insert into sign_in_throttle (account_id, source, failures, locked_until, created_at, updated_at) \
+         values (?1, ?2, ?3, ?4, ?5, ?5) \
+         on conflict (account_id, source) do update set \
+           failures = excluded.failures, locked_until = excluded.locked_until, updated_at = excluded.updated_at",
+    )
+    .bind(id)
+    .bind(source)
+    .bind(i64::from(source_failures))
+    .bind(locked_until.map(ts))
+    .bind(ts(now))
+    .execute(&mut *conn)
+    .await?;
     Ok(())
+}
+
+/// Deletes the records of sources whose last wrong password is older than `before` (and so
+/// is any lock it brought): [`crate::accounts::sign_in::decide`] ignores them already; this
+/// keeps the table from growing with every address that ever mistyped. Returns how many went.
+pub async fn forget_attempts(
+    conn: &mut SqliteConnection,
+    before: DateTime<Utc>,
+) -> Result<u64, Error> {
+    let done = sqlx::query("delete from sign_in_throttle where updated_at < ?")
+        .bind(ts(before))
+        .execute(&mut *conn)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+/// Whether another active account than `id` has the administrator's role: if not, `id` is
+/// the last one who can unblock anybody.
+pub async fn another_active_administrator<'e, E>(db: E, id: i64) -> Result<bool, Error>
+where
+    E: Executor<'e, Database = Sqlite>,
+{
+    let row = sqlx::query(
+        "select exists (select 1 from accounts a, json_each(a.roles) r \
+         where a.id <> ? and a.status = 'active' and r.value = 'administrator')",
+    )
+    .bind(id)
+    .fetch_one(db)
+    .await?;
+    Ok(row.get::<bool, _>(0))
+}
+
+/// Whether account `id` holds an API token that is not revoked: a system's account.
+pub async fn holds_api_token<'e, E>(db: E, id: i64) -> Result<bool, Error>
+where
+    E: Executor<'e, Database = Sqlite>,
+{
+    let row = sqlx::query(
+        "select exists (select 1 from api_tokens where account_id = ? and revoked_at is null)",
+    )
+    .bind(id)
+    .fetch_one(db)
+    .await?;
+    Ok(row.get::<bool, _>(0))
 }
 
 /// Sets the password hash and whether it is a temporary one.
@@ -242,8 +332,9 @@ pub async fn block(
     sessions_ended(conn, row).await
 }
 
-/// Sets `login` active again with a new temporary password: no failures, no lock, its
-/// sessions deleted, `reactivated_at` now. `false` when there is no such account.
+/// Sets `login` active again with a new temporary password: no failures, no source locked
+/// out of it, its sessions deleted, `reactivated_at` now. `false` when there is no such
+/// account.
 pub async fn reactivate(
     conn: &mut SqliteConnection,
     login: &str,
@@ -254,7 +345,7 @@ pub async fn reactivate(
     let row = sqlx::query(
         "update accounts set status = 'active', blocked_reason = null, blocked_at = null, \
          password_hash = ?1, must_change_password = 1, password_changed_at = ?2, \
-         reactivated_at = ?2, failed_sign_ins = 0, locked_until = null \
+         reactivated_at = ?2, failed_sign_ins = 0 \
          where login = ?3 returning id",
     )
     .bind(password_hash)
@@ -262,6 +353,12 @@ pub async fn reactivate(
     .bind(login)
     .fetch_optional(&mut *conn)
     .await?;
+    if let Some(r) = &row {
+        sqlx::query("delete from sign_in_throttle where account_id = ?")
+            .bind(r.get::<i64, _>(0))
+            .execute(&mut *conn)
+            .await?;
+    }
     sessions_ended(conn, row).await
 }
 
@@ -457,9 +554,8 @@ fn account(r: &SqliteRow) -> Result<Account, Error> {
         reactivated_at: optional_ts(13)?,
         last_sign_in_at: optional_ts(14)?,
         failed_sign_ins: u32::try_from(r.get::<i64, _>(15)).unwrap_or(u32::MAX),
-        locked_until: optional_ts(16)?,
-        password_changed_at: parse_ts(r.get(17))?,
-        basis: r.get(18),
+        password_changed_at: parse_ts(r.get(16))?,
+        basis: r.get(17),
     })
 }
 

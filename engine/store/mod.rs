@@ -333,6 +333,18 @@ impl Store {
         rows.iter().map(job_row).collect()
     }
 
+    /// The registration number and the region of the case job `key` belongs to: what an
+    /// integration endpoint checks before a system's report or answer reaches the case.
+    pub async fn case_of_job(&self, key: &str) -> Result<Option<(String, String)>, Error> {
+        let row = sqlx::query(
+            "select c.number, c.region from jobs j join cases c on c.id = j.case_id where j.key = ?",
+        )
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| (r.get(0), r.get(1))))
+    }
+
     /// The notification job whose SMS the provider knows by `provider_id` (a delivery
     /// report names only its own id): the job's key and case.
     pub async fn job_by_sms_id(&self, provider_id: &str) -> Result<Option<(String, i64)>, Error> {

@@ -245,6 +245,11 @@ impl IntoResponse for WebError {
             WebError::Api(ApiError::Conflict(_)) => {
                 (StatusCode::CONFLICT, "conflict_title", "conflict_text")
             }
+            WebError::Api(ApiError::LastAdministrator(_)) => (
+                StatusCode::CONFLICT,
+                "conflict_title",
+                "last_administrator_text",
+            ),
             WebError::Api(ApiError::Invalid(..) | ApiError::UnsupportedMediaType(_)) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid_title",

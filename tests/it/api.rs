@@ -461,6 +461,47 @@ async fn a_new_version_is_checked_as_a_start_would_written_and_in_force_after_th
     assert!(body["fields"][0]["line"].as_u64().unwrap() >= 2, "{body}");
     assert!(body["fields"][0]["column"].as_u64().is_some(), "{body}");
     assert!(!workflows.join(SERVICE).join("2027-02-01.yaml").exists());
+    // YAML that would take the server down (issue #19): an alias bomb and 100,000 nested
+    // `- ` are one problem each, at their place; a body over 1 MiB is not read at all.
+    let bomb =
+        std::fs::read_to_string("tests/fixtures/definitions/invalid/alias_bomb.yaml").unwrap();
+    let deep = format!("{}x\n", "- ".repeat(100_000));
+    for (text, line, column, message) in [
+        (bomb, 7, 8, "this alias takes the document past its limit"),
+        (deep, 1, 129, "nested more than 64 levels deep"),
+    ] {
+        let (status, body) = send(&app, &methodologist, "POST", "/definitions", YAML, text).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        let problems = body["fields"].as_array().unwrap();
+        assert_eq!(problems.len(), 1, "{body}");
+        assert_eq!(
+            (
+                &problems[0]["file"],
+                &problems[0]["line"],
+                &problems[0]["column"]
+            ),
+            (
+                &json!("workflows/posted.yaml"),
+                &json!(line),
+                &json!(column)
+            ),
+            "{body}"
+        );
+        assert!(
+            problems[0]["message"]
+                .as_str()
+                .unwrap()
+                .starts_with(message),
+            "{body}"
+        );
+    }
+    let huge = format!("service: x\ntitle: \"{}\"\n", "x".repeat(1 << 20));
+    let (status, body) = send(&app, &methodologist, "POST", "/definitions", YAML, huge).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::PAYLOAD_TOO_LARGE, Some("too_large")),
+        "{body}"
+    );
 
     // A good one: recorded, journalled, written beside the running version, not yet running.
     let (status, body) = send(

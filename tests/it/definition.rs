@@ -289,3 +289,109 @@ fn messages_come_in_kazakh_and_russian_too() {
     assert_eq!(code, 1);
     assert_eq!(stdout, ru);
 }
+
+#[test]
+fn validate_refuses_an_alias_bomb_deep_nesting_and_a_huge_file_at_their_place_in_seconds() {
+    // Issue #19: a 342-byte alias bomb took all memory, 100,000 nested `- ` overflowed the
+    // stack; either aborted the process. Now each is one positioned problem and exit 1.
+    let dir = tempfile::tempdir().unwrap();
+    let deep = dir.path().join("deep.yaml");
+    std::fs::write(&deep, format!("{}x\n", "- ".repeat(100_000))).unwrap();
+    let huge = dir.path().join("huge.yaml");
+    std::fs::write(&huge, format!("title: \"{}\"\n", "x".repeat(1 << 20))).unwrap();
+    let bomb = format!("{FIXTURES}/invalid/alias_bomb.yaml");
+    let catalog = format!("{FIXTURES}/catalog.yaml");
+    let cases = [
+        (
+            bomb.as_str(),
+            "en",
+            "alias_bomb.yaml:7:8: this alias takes the document past its limit",
+        ),
+        (
+            deep.to_str().unwrap(),
+            "en",
+            "deep.yaml:1:129: nested more than 64 levels deep",
+        ),
+        (
+            deep.to_str().unwrap(),
+            "kk",
+            "deep.yaml:1:129: 64 деңгейден тереңірек салынған",
+        ),
+        (
+            bomb.as_str(),
+            "ru",
+            "alias_bomb.yaml:7:8: этот псевдоним (alias) выводит документ за предел",
+        ),
+        (
+            huge.to_str().unwrap(),
+            "en",
+            "huge.yaml:1:1: the file is 1048586 bytes; files larger than 1048576 bytes are not read",
+        ),
+    ];
+    for (file, lang, expected) in cases {
+        let started = std::time::Instant::now();
+        let (code, stdout, stderr) =
+            qyzmet(&["validate", "--catalog", &catalog, "--lang", lang, file]);
+        assert_eq!(code, 1, "{file}: {stdout}{stderr}");
+        assert!(stdout.contains(expected), "{stdout}");
+        assert_eq!(
+            stdout.lines().filter(|l| !l.starts_with(' ')).count(),
+            1,
+            "{stdout}"
+        );
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "{file} took {:?}",
+            started.elapsed()
+        );
+    }
+}
+
+#[test]
+fn a_document_within_the_limits_loads_aliases_and_all() {
+    // 64 levels, and aliases copying a few thousand nodes, are still YAML the loader reads.
+    let deep = format!("{}x\n", "- ".repeat(64));
+    let doc = qyzmet::yaml::parse(Path::new("deep.yaml"), &deep).unwrap();
+    let mut depth = 0;
+    let mut node = doc.value();
+    while let Some(inner) = node.get(0) {
+        depth += 1;
+        node = inner;
+    }
+    assert_eq!((depth, node), (64, &serde_json::json!("x")));
+    let laughs = "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n\
+                  b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n\
+                  c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\n\
+                  d: [*c, *c, *c]\n";
+    let doc = qyzmet::yaml::parse(Path::new("laughs.yaml"), laughs).unwrap();
+    assert_eq!(doc.value()["d"][2][8][8][8], "lol");
+}
+
+#[test]
+fn only_the_yaml_module_parses_yaml() {
+    // engine/yaml.rs, the invariant: its limits hold for every YAML file because nothing
+    // else reads YAML.
+    fn walk(dir: &Path, found: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, found);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                found.push(path);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(Path::new("engine"), &mut files);
+    assert!(files.len() > 50);
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        if file != Path::new("engine/yaml.rs") {
+            assert!(
+                !text.contains("saphyr"),
+                "{} parses YAML itself",
+                file.display()
+            );
+        }
+    }
+}

@@ -35,7 +35,7 @@ pub(crate) fn almaty(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> 
 /// new message id each time.
 #[derive(Clone, Default)]
 pub(crate) struct Aggregator {
-    seen: Arc<Mutex<Vec<Value>>>,
+    pub(crate) seen: Arc<Mutex<Vec<Value>>>,
 }
 
 async fn aggregator_send(State(a): State<Aggregator>, Json(body): Json<Value>) -> Json<Value> {
@@ -213,7 +213,14 @@ impl Running {
             .key
     }
 
-    async fn complete(&self, number: &str, step: &str, outcome: &str, form: Value, by: &str) {
+    pub(crate) async fn complete(
+        &self,
+        number: &str,
+        step: &str,
+        outcome: &str,
+        form: Value,
+        by: &str,
+    ) {
         let key = self.task(number, step).await;
         self.svc()
             .engine
@@ -339,7 +346,7 @@ async fn the_citizen_is_told_each_step_once_in_kazakh_through_an_smtp_outage_and
 
     // The aggregator reports the SMS delivered: the case history says so.
     let aggregator_token = r
-        .token("sms-aggregator", &["front_office_operator"], "kz")
+        .token("sms-aggregator", &["sms_provider_system"], "kz")
         .await;
     let status = r
         .svc()
@@ -648,12 +655,16 @@ async fn with_gbd_fl_down_support_gets_one_email_with_what_the_rules_ask_and_the
     assert_eq!(sim.monitor().repeats, kept as u64);
 
     // An answer on the asynchronous channel that is not one is refused, saying why.
+    let gateway = format!(
+        "Bearer {}",
+        r.token("shep", &["gateway_system"], "kz").await
+    );
     let garbage = r
         .svc()
         .router()
         .oneshot(
             Request::post("/gateway/answers")
-                .header("authorization", &ops)
+                .header("authorization", &gateway)
                 .body(Body::from("<not-soap/>"))
                 .unwrap(),
         )
