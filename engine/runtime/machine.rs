@@ -863,8 +863,20 @@ impl<'a, 'c> Machine<'a, 'c> {
         };
         let start = term.started_at.unwrap_or(self.ctx.now);
         let due_at = self.end_of_day(term.due_on);
+        let (accepted_on, paused_days) = (term.accepted_on, term.paused_days);
         for i in self.pending_term_rungs() {
-            let at = share(start, due_at, def_term.escalation[i].at_percent).max(self.ctx.now);
+            let percent = def_term.escalation[i].at_percent;
+            let at = match def_term.length {
+                // A term in working days is used up in working days: 80% of ten is the end of
+                // the eighth, not 80% of the calendar time (which lands on the last day when
+                // the term spans two weekends).
+                Length::WorkingDays(n) => {
+                    let counts = if def_term.acceptance_day_counts { 1 } else { 0 };
+                    self.working_share(accepted_on, n, counts, paused_days, percent)?
+                }
+                _ => share(start, due_at, percent),
+            }
+            .max(self.ctx.now);
             let (due_at, moved_from) = self.in_office_hours(at)?;
             self.effects.push(Effect::SetTimer {
                 key: term_rung_key(self.state.id, i),
@@ -876,6 +888,40 @@ impl<'a, 'c> Machine<'a, 'c> {
             });
         }
         Ok(())
+    }
+
+    /// The moment `percent` of a term of `days` working days is used, counted in working time
+    /// from `accepted_on` (the first day counted is the next working day, or the day itself
+    /// when `counts` is 1), later by the working days the term was paused.
+    fn working_share(
+        &self,
+        accepted_on: NaiveDate,
+        days: u32,
+        counts: u32,
+        paused_days: u32,
+        percent: u8,
+    ) -> Result<DateTime<Utc>, Error> {
+        let per_day = WorkingTime::MINUTES_PER_DAY;
+        let used = days * per_day * u32::from(percent) / 100;
+        let (whole, rest) = (used / per_day, used % per_day);
+        let day = self
+            .ctx
+            .calendar
+            .add_working_days(accepted_on, (whole + paused_days).saturating_sub(counts))?;
+        let end = self.end_of_day(day.result);
+        if rest == 0 {
+            return Ok(end);
+        }
+        let tz = self.ctx.calendar.time_zone();
+        Ok(self
+            .ctx
+            .calendar
+            .add_working_minutes(
+                &self.ctx.settings.office_profile,
+                end.with_timezone(&tz),
+                rest,
+            )?
+            .with_timezone(&Utc))
     }
 
     /// When a reminder or escalation to staff due at `at` goes: then, if the office (of

@@ -524,14 +524,15 @@ fn staff_reminders_and_escalations_wait_for_office_hours_and_say_so() {
     let t0 = almaty(2026, 11, 23, 10, 15);
     let opened = runtime::start(&w.ctx(t0), 5, "QZ-2026-000005", &submission(true)).unwrap();
     let accepted = complete(&w, &opened, "accept", "complete", json!({}), t0);
-    // The term's 80% falls on Sunday 29.11 at 06:51: it waits for Monday, 09:00.
+    // The term's 80%, in working time, is the end of its 4th working day (24, 25, 26, 27.11):
+    // Friday 27.11 at the office's close, 18:00; it waits for Monday, 09:00.
     let (term_key, term_due, term_purpose) = timer(&accepted, ":term:0");
     assert_eq!(term_due, almaty(2026, 11, 30, 9, 0));
     assert_eq!(
         term_purpose,
         TimerPurpose::TermRung {
             rung: 0,
-            moved_from: Some(almaty(2026, 11, 29, 6, 51)),
+            moved_from: Some(almaty(2026, 11, 27, 18, 0)),
         }
     );
     let mut state = accepted.clone();
@@ -600,7 +601,7 @@ fn staff_reminders_and_escalations_wait_for_office_hours_and_say_so() {
         .expect("the term's escalation line");
     assert_eq!(
         line.detail["moved"],
-        "moved from Sun 29.11 06:51 to Mon 30.11 09:00: outside office hours"
+        "moved from Fri 27.11 18:00 to Mon 30.11 09:00: outside office hours"
     );
     // A rung that falls in office hours is not moved, and its line says nothing of it.
     let t1 = almaty(2026, 11, 24, 11, 0);
