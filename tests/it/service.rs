@@ -164,7 +164,7 @@ impl Running {
     }
 
     /// Moves the clock to `at` in steps of at most an hour, running what falls due on the way.
-    async fn advance_to(&self, at: DateTime<Utc>) {
+    pub(crate) async fn advance_to(&self, at: DateTime<Utc>) {
         use qyzmet::clock::Clock;
         while self.clock.now() < at {
             let next = (self.clock.now() + Duration::hours(1)).min(at);

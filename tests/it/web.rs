@@ -1064,3 +1064,163 @@ async fn a_head_of_department_files_an_access_request_on_the_page_and_mistakes_c
     assert_eq!(case.language, qyzmet::runtime::Language::Ru);
     assert_eq!(case.channel, "internal");
 }
+
+#[tokio::test]
+async fn a_notice_no_electronic_channel_can_carry_is_handed_over_from_the_specialists_queue() {
+    // APPK art. 73(2)-(3), seeds/001 item 12 parts 2-3: the provisional refusal must reach the
+    // citizen, and the objection window runs from the day it was obtained. With no e-mail and no
+    // SMS consent, the specialist's queue gets the hand-over, and its form records how.
+    let r = service().await;
+    let s = r.svc();
+    let number = s
+        .engine
+        .submit(
+            "rehabilitated-person-certificate",
+            qyzmet::runtime::Submission {
+                data: serde_json::json!({ "applicant.iin": IIN }),
+                channel: "state_corporation".into(),
+                language: Language::Ru,
+                sms_consent: false,
+                region: "almaty".into(),
+            },
+        )
+        .await
+        .unwrap();
+    r.drain().await;
+    r.complete(
+        &number,
+        "accept_documents",
+        "complete",
+        acceptance_form(),
+        "operator1",
+    )
+    .await;
+    r.advance_to(almaty(2026, 11, 24, 11, 0)).await;
+    r.complete(
+        &number,
+        "review",
+        "refuse",
+        serde_json::json!({
+            "refusal.ground": "non_compliance",
+            "refusal.reasons": "Документ о реабилитации выдан другому лицу",
+        }),
+        "specialist1",
+    )
+    .await;
+    let key = r
+        .task(&number, "provisional_refusal_hearing/hand_over_notice")
+        .await;
+    let specialist = clerk(&r, "specialist1", &["provider_specialist"], "almaty").await;
+
+    // The queue offers it, due 4 working hours later (15:00), in the clerk's language.
+    let queue = page(s, "GET", "/queue?lang=ru", Some(&specialist), &[]).await;
+    let line = row(&queue.html, &number);
+    assert!(
+        cell(line, "step").starts_with("Вручение уведомления услугополучателю"),
+        "{line}"
+    );
+    assert!(line.contains("24.11.2026 15:00"), "{line}");
+    let csrf = queue.csrf();
+    let claimed = page(
+        s,
+        "POST",
+        &format!("/queue/{key}/claim"),
+        Some(&specialist),
+        &[("csrf", &csrf)],
+    )
+    .await;
+    assert_eq!(claimed.location.as_deref(), Some("/queue"));
+
+    // The form: how it was handed over (a choice), the proof of receipt, one outcome.
+    let form = page(
+        s,
+        "GET",
+        &format!("/queue/{key}?lang=ru"),
+        Some(&specialist),
+        &[],
+    )
+    .await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.html);
+    for needed in [
+        "Как вручено уведомление",
+        r#"<option value="by_post""#,
+        "Почтой",
+        "Подтверждение получения",
+        "Уведомление вручено",
+    ] {
+        assert!(
+            form.html.contains(needed),
+            "the form lacks {needed}:\n{}",
+            form.html
+        );
+    }
+    // Without the proof, the form comes back with the mistake beside its field.
+    let csrf = form.csrf();
+    let incomplete = page(
+        s,
+        "POST",
+        &format!("/queue/{key}?lang=ru"),
+        Some(&specialist),
+        &[
+            ("csrf", &csrf),
+            ("outcome", "obtained"),
+            ("notice.delivery", "in_person"),
+        ],
+    )
+    .await;
+    assert!(
+        incomplete.html.contains("error-f-notice-evidence"),
+        "{}",
+        incomplete.html
+    );
+
+    // The citizen comes for it the next morning: the window runs from Wed 25.11. (A new day,
+    // a new sign-in: the session of yesterday has expired.)
+    r.advance_to(almaty(2026, 11, 25, 10, 0)).await;
+    let specialist = signed_in(s, "specialist1", "Qyzmet-clerk-2026").await;
+    let form = page(
+        s,
+        "GET",
+        &format!("/queue/{key}?lang=ru"),
+        Some(&specialist),
+        &[],
+    )
+    .await;
+    let csrf = form.csrf();
+    let done = page(
+        s,
+        "POST",
+        &format!("/queue/{key}?lang=ru"),
+        Some(&specialist),
+        &[
+            ("csrf", &csrf),
+            ("outcome", "obtained"),
+            ("notice.delivery", "in_person"),
+            (
+                "notice.evidence",
+                "Расписка на втором экземпляре уведомления",
+            ),
+        ],
+    )
+    .await;
+    assert_eq!(done.location.as_deref(), Some("/queue"), "{}", done.html);
+    let case = page(
+        s,
+        "GET",
+        &format!("/case/{number}?lang=ru"),
+        Some(&specialist),
+        &[],
+    )
+    .await;
+    assert!(
+        case.html
+            .contains("Уведомление нельзя доставить электронно: его вручает работник"),
+        "{}",
+        case.html
+    );
+    assert!(
+        case.html.contains("27.11.2026"),
+        "the objection window ends Fri 27.11, two working days after the day of receipt:\n{}",
+        case.html
+    );
+}
