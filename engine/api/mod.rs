@@ -280,7 +280,7 @@ struct SubmitBody {
     /// takes the case.
     service: String,
     /// The application's data by the service's dotted names (`applicant.iin`), nested or
-    /// flat.
+    /// flat: the applicant's to give only, each of its declared type (see the operation).
     #[schema(value_type = Object)]
     data: Value,
     /// Where it was received; `state_corporation` by default.
@@ -416,17 +416,18 @@ pub async fn filing(
     };
     p.require(&roles)?;
     p.require_region(&submission.region)?;
-    // A bad IIN is refused here, and never reaches the gateway.
+    // A bad IIN is refused here, whatever the service declares it as and whatever JSON type
+    // it came as, and never reaches the gateway.
     if let Some(iin) = crate::runtime::get_path(
         &crate::runtime::normalise(&submission.data),
         "applicant.iin",
     )
-    .and_then(Value::as_str)
-        && let Err(e) = crate::domain::Iin::parse(iin)
+    .filter(|v| !v.is_null())
+        && let Err(message) = runtime::form::iin(iin)
     {
         return Err(Completion::Rejected(vec![runtime::FieldError {
             field: "applicant.iin".into(),
-            message: e.to_string(),
+            message,
         }]));
     }
     let entry = Entry::new(p.login(), Action::CaseSubmitted)

@@ -15,25 +15,16 @@ use crate::calendar::Deadline;
 use crate::definition::expr;
 use crate::definition::model::*;
 
-/// Opens a case for a submission.
+/// Opens a case for a submission whose data are `data`, checked (an application) or the
+/// engine's own (a scheduled occurrence).
 pub fn start(
     ctx: &Context<'_>,
     id: i64,
     number: &str,
     submission: &Submission,
+    data: Value,
 ) -> Result<Transition, Error> {
     let def = ctx.definition;
-    // A service with an application form takes only what the form says, each value of its
-    // type, and nothing of the case is written otherwise.
-    let data = if def.application.is_empty() {
-        normalise(&submission.data)
-    } else {
-        let mut data = Value::Object(Map::new());
-        for (name, value) in super::form::check_application(def, &submission.data)? {
-            set_path(&mut data, &name, value);
-        }
-        data
-    };
     let mut state = CaseState {
         id,
         number: number.to_string(),

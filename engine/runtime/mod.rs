@@ -13,6 +13,7 @@ pub mod form;
 mod machine;
 mod state;
 
+pub mod submission;
 use chrono::{DateTime, Duration, NaiveTime, Utc};
 use indexmap::IndexMap;
 
@@ -122,14 +123,32 @@ impl From<crate::calendar::Error> for Error {
     }
 }
 
-/// Opens a case. See [`machine`] for the rules a token follows.
+/// Opens a case for an application: its data are checked first ([`submission::check`]: the
+/// names that are the applicant's to give, each of its type), and nothing is opened unless all
+/// of it is right. See [`machine`] for the rules a token follows.
 pub fn start(
     ctx: &Context<'_>,
     id: i64,
     number: &str,
     submission: &Submission,
 ) -> Result<Transition, Error> {
-    machine::start(ctx, id, number, submission)
+    let mut data = serde_json::Value::Object(serde_json::Map::new());
+    for (name, value) in submission::check(ctx.definition, &submission.data)? {
+        set_path(&mut data, &name, value);
+    }
+    machine::start(ctx, id, number, submission, data)
+}
+
+/// Opens a case the engine starts by itself, for a scheduled occurrence: its data
+/// (`schedule.occurrence`, `schedule.due_at`) are the engine's own, not an applicant's, and are
+/// kept as given.
+pub fn start_scheduled(
+    ctx: &Context<'_>,
+    id: i64,
+    number: &str,
+    submission: &Submission,
+) -> Result<Transition, Error> {
+    machine::start(ctx, id, number, submission, normalise(&submission.data))
 }
 
 /// Applies one event to a case.

@@ -8,6 +8,7 @@ mod crash;
 mod definition;
 mod engine;
 mod gateway;
+mod input;
 mod notices;
 mod notify;
 mod runtime;
