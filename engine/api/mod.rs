@@ -82,7 +82,12 @@ impl IntoResponse for ApiError {
             ApiError::NotFound(m) => (StatusCode::NOT_FOUND, "not_found", m, Value::Null),
             ApiError::Conflict(m) => (StatusCode::CONFLICT, "conflict", m, Value::Null),
             ApiError::Invalid(m, f) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid", m, f),
-            ApiError::TooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large", m, Value::Null),
+            ApiError::TooLarge(m) => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                m,
+                Value::Null,
+            ),
             ApiError::UnsupportedMediaType(m) => (
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported_media_type",
@@ -141,8 +146,12 @@ impl From<worker::Error> for ApiError {
 
 pub(crate) type ApiResult<T> = Result<T, ApiError>;
 
-/// A JSON request body whose mistakes (not JSON, an unknown or missing field, a wrong type)
-/// come back in the API's error shape, `422 {"code": "invalid", ...}`, naming what is wrong.
+/// A JSON request body whose mistakes come back in the API's error shape: `413
+/// payload_too_large` over the endpoint's limit (axum's 2 MiB unless the route sets another),
+/// `415 unsupported_media_type` without `Content-Type: application/json`, and `422 invalid`
+/// naming what is wrong otherwise (not JSON, an unknown or missing field, a wrong type). Every
+/// JSON endpoint reads its body through it, so every one answers the same way; the document
+/// says so once (`openapi.rs`).
 pub(crate) struct Body<T>(pub T);
 
 /// Query parameters whose mistakes (an unknown or repeated parameter) come back in the API's
@@ -163,6 +172,20 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequestParts<S> for Par
     }
 }
 
+/// The refusal of a body axum could not read as JSON, by what is wrong with it.
+fn rejected(e: axum::extract::rejection::JsonRejection) -> ApiError {
+    match e.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge(
+            "the request body is larger than this endpoint takes (see its 413 in /openapi.json)"
+                .into(),
+        ),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType(
+            "send the body as JSON, with `Content-Type: application/json`".into(),
+        ),
+        _ => ApiError::Invalid(e.body_text(), Value::Null),
+    }
+}
+
 impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<S> for Body<T> {
     type Rejection = ApiError;
 
@@ -170,7 +193,7 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<
         Json::<T>::from_request(req, state)
             .await
             .map(|Json(v)| Body(v))
-            .map_err(|e| ApiError::Invalid(e.body_text(), Value::Null))
+            .map_err(rejected)
     }
 }
 

@@ -15,6 +15,7 @@ use tower::ServiceExt;
 
 use qyzmet::clock::ManualClock;
 use qyzmet::runtime::Settings;
+use qyzmet::service::{FileConfig, Options, Service};
 use qyzmet::worker::outbox::FileOutbox;
 use qyzmet::worker::{Config, Engine};
 
@@ -292,5 +293,97 @@ async fn an_email_address_a_notice_could_not_go_to_is_refused_at_submission() {
         );
     }
     assert_eq!(cases(&a.engine).await, 0);
+}
+
+#[tokio::test]
+async fn every_json_endpoint_answers_413_and_415_in_the_error_shape() {
+    let dir = tempfile::tempdir().unwrap();
+    let service = Service::start(Options {
+        data_dir: dir.path().join("data"),
+        workflows: "workflows".into(),
+        calendars: "calendars".into(),
+        templates: "templates".into(),
+        config: FileConfig::embedded(),
+        clock: Arc::new(ManualClock::new(almaty(2026, 11, 23, 10, 0))),
+        env: Arc::new(|_| None),
+    })
+    .await
+    .expect("the service starts");
+    let app = service.router();
+    let token = api_token(
+        &service.engine,
+        "everything",
+        &[
+            "front_office_operator",
+            "provider_specialist",
+            "administrator",
+        ],
+        "almaty",
+    )
+    .await;
+    let doc = serde_json::to_value(qyzmet::api::openapi()).unwrap();
+
+    // Every operation the document says takes JSON: over the limit (10 MB, as the probe sent)
+    // it is 413, and a body that is not declared JSON is 415, each in the error shape and
+    // each documented.
+    let mut json_operations = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            if operation["requestBody"]["content"]
+                .get("application/json")
+                .is_some()
+            {
+                json_operations.push((method.to_uppercase(), path.clone(), operation.clone()));
+            }
+        }
+    }
+    assert!(json_operations.len() >= 9, "{json_operations:?}");
+    let ten_mb = "x".repeat(10 * 1024 * 1024);
+    for (method, path, operation) in &json_operations {
+        let uri = path
+            .replace("{number}", "QZ-2026-000001")
+            .replace(['{', '}'], "");
+        let (status, body) = send(&app, &token, method, &uri, &[JSON], ten_mb.clone()).await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (StatusCode::PAYLOAD_TOO_LARGE, Some("payload_too_large")),
+            "{method} {path}: {body}"
+        );
+        let (status, body) = send(
+            &app,
+            &token,
+            method,
+            &uri,
+            &[("content-type", "text/plain")],
+            "{}",
+        )
+        .await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                Some("unsupported_media_type")
+            ),
+            "{method} {path}: {body}"
+        );
+        assert!(
+            body["message"]
+                .as_str()
+                .unwrap()
+                .contains("application/json")
+        );
+        for status in ["413", "415"] {
+            assert!(
+                operation["responses"].get(status).is_some(),
+                "{method} {path} does not document {status}"
+            );
+        }
+    }
+    // A malformed body is still a 422 naming the mistake.
+    let (status, body) = send(&app, &token, "POST", "/cases", &[JSON], "{\"service\": 7").await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid"))
+    );
 }
 
