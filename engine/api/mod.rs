@@ -48,6 +48,8 @@ pub enum ApiError {
     NotFound(String),
     /// 409: completed twice, claimed by another clerk, the case closed.
     Conflict(String),
+    /// 409: the case keeps as many messages that no step has taken as it may.
+    InboxFull(String),
     /// 422: the request is understood but wrong (form mistakes, by field).
     Invalid(String, Value),
     /// 413: the body is larger than the endpoint takes.
@@ -81,6 +83,7 @@ impl IntoResponse for ApiError {
             ),
             ApiError::NotFound(m) => (StatusCode::NOT_FOUND, "not_found", m, Value::Null),
             ApiError::Conflict(m) => (StatusCode::CONFLICT, "conflict", m, Value::Null),
+            ApiError::InboxFull(m) => (StatusCode::CONFLICT, "inbox_full", m, Value::Null),
             ApiError::Invalid(m, f) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid", m, f),
             ApiError::TooLarge(m) => (
                 StatusCode::PAYLOAD_TOO_LARGE,
@@ -134,6 +137,9 @@ impl From<worker::Error> for ApiError {
             }
             worker::Error::Runtime(runtime::Error::Closed { number }) => {
                 ApiError::Conflict(format!("case {number} is closed"))
+            }
+            worker::Error::Runtime(e @ runtime::Error::InboxFull { .. }) => {
+                ApiError::InboxFull(e.to_string())
             }
             worker::Error::Unavailable(_) => ApiError::Unavailable,
             other => {
@@ -236,7 +242,12 @@ pub(crate) fn routes() -> OpenApiRouter<Engine> {
         .routes(routes!(openapi_json))
         .routes(routes!(submit))
         .routes(routes!(case))
-        .routes(routes!(message))
+        .merge(
+            // A message waits in the case's state, which is written whole at every step.
+            OpenApiRouter::new()
+                .routes(routes!(message))
+                .layer(axum::extract::DefaultBodyLimit::max(MESSAGE_LIMIT)),
+        )
         .routes(routes!(withdraw))
         .routes(routes!(tasks))
         .routes(routes!(claim))
@@ -545,9 +556,14 @@ struct MessageBody {
     payload: Value,
 }
 
+/// The largest body `POST /cases/{number}/messages` takes: a message is a statement and its
+/// references, and one that waits is written with the case's state at every step after.
+pub const MESSAGE_LIMIT: usize = 64 * 1024;
+
 /// Delivers the citizen's message (an objection, a statement) to a case; a front-office
-/// operator's, in the case's region. A message the case does not wait for yet waits in its
-/// inbox.
+/// operator's, in the case's region. Only a message the case's service (or a sub-workflow it
+/// calls) declares is taken, with the fields declared for it, each of its type. A message the
+/// case does not wait for yet waits in its inbox, up to 20 per case.
 #[utoipa::path(
     post,
     path = "/cases/{number}/messages",
@@ -557,8 +573,9 @@ struct MessageBody {
     responses(
         (status = 202, description = "Delivered"),
         (status = 404, description = "No such case", body = ErrorBody),
-        (status = 409, description = "The case is closed", body = ErrorBody),
-        (status = 422, description = "The body is wrong, or the message's fields are", body = ErrorBody),
+        (status = 409, description = "The case is closed (`conflict`), or it keeps 20 messages no step has taken yet (`inbox_full`)", body = ErrorBody),
+        (status = 413, description = "The body is over 64 KiB (`payload_too_large`)", body = ErrorBody),
+        (status = 422, description = "The body is wrong, the service declares no message of this `name`, or the payload has a field the message does not declare or a value not of its type; `fields` names each (`name`, `payload.<field>`)", body = ErrorBody),
     ),
 )]
 async fn message(
@@ -574,11 +591,18 @@ async fn message(
     allowed(&engine, &p, &region, &number, &source).await?;
     let entry = record(p.login(), Action::MessageDelivered, &number, &source)
         .details(json!({ "message": body.name }));
-    engine
+    match engine
         .recording(entry)
         .message(&number, &body.name, body.payload, Actor::Citizen)
-        .await?;
-    Ok(StatusCode::ACCEPTED)
+        .await
+    {
+        Ok(()) => Ok(StatusCode::ACCEPTED),
+        Err(worker::Error::Runtime(runtime::Error::Rejected(fields))) => Err(ApiError::Invalid(
+            "the message has mistakes".into(),
+            to_json(&fields)?,
+        )),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// The citizen withdraws the application; a front-office operator's, in the case's region.

@@ -1303,11 +1303,25 @@ impl<'a, 'c> Machine<'a, 'c> {
                 due_at,
             } => self.timer(timer, purpose, *due_at),
             Event::MessageReceived { name, payload, by } => {
+                // The citizen's message is checked against the definition's declarations; a
+                // system's answer was mapped to its connector's contract by the gateway.
+                let checked;
+                let payload = if matches!(by, Actor::Citizen) {
+                    checked = super::message::check(self.ctx, name, payload)?;
+                    &checked
+                } else {
+                    payload
+                };
                 let waiting =
                     self.waiting_on(|w| matches!(w, Waiting::Message { name: n, .. } if n == name));
                 let Some(t) = waiting else {
-                    // Nothing waits yet: keep it (a message may arrive before its step).
+                    // Nothing waits yet: keep it (a message may arrive before its step), up to
+                    // the limit: the inbox is written with the case's state at every step.
                     self.prune_inbox();
+                    let limit = self.ctx.settings.max_waiting_messages;
+                    if self.state.inbox.len() >= limit {
+                        return Err(Error::InboxFull { limit });
+                    }
                     self.state.inbox.push(InboxMessage {
                         name: name.clone(),
                         payload: payload.clone(),

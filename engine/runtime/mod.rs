@@ -11,9 +11,10 @@ mod event;
 mod fallback;
 pub mod form;
 mod machine;
+pub mod message;
 mod state;
-
 pub mod submission;
+
 use chrono::{DateTime, Duration, NaiveTime, Utc};
 use indexmap::IndexMap;
 
@@ -33,6 +34,10 @@ pub struct Settings {
     pub close_of_day: NaiveTime,
     /// How long a message that arrives before its step is kept.
     pub message_retention: Duration,
+    /// How many such messages a case keeps at once: the inbox is part of the case's state,
+    /// written whole at every transition, so a flood of early messages would make every later
+    /// step of the case slower. One more is refused ([`Error::InboxFull`]).
+    pub max_waiting_messages: usize,
 }
 
 impl Default for Settings {
@@ -41,6 +46,7 @@ impl Default for Settings {
             office_profile: "standard".into(),
             close_of_day: CLOSE_OF_DAY,
             message_retention: Duration::days(30),
+            max_waiting_messages: 20,
         }
     }
 }
@@ -95,6 +101,12 @@ pub enum Error {
     /// The form or the outcome is wrong.
     #[error("the form has mistakes: {}", .0.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; "))]
     Rejected(Vec<FieldError>),
+    /// A message nothing waits for yet, and the case keeps as many such messages as it may.
+    #[error("the case keeps {limit} messages that no step has taken yet: no more wait")]
+    InboxFull {
+        /// The most it keeps ([`Settings::max_waiting_messages`]).
+        limit: usize,
+    },
     /// The event is for something the case is no longer waiting on (a late timer).
     #[error("stale event: {0}")]
     Stale(String),

@@ -242,7 +242,7 @@ impl IntoResponse for WebError {
             WebError::Api(ApiError::NotFound(_)) => {
                 (StatusCode::NOT_FOUND, "not_found_title", "not_found_text")
             }
-            WebError::Api(ApiError::Conflict(_)) => {
+            WebError::Api(ApiError::Conflict(_) | ApiError::InboxFull(_)) => {
                 (StatusCode::CONFLICT, "conflict_title", "conflict_text")
             }
             WebError::Api(ApiError::Invalid(..) | ApiError::UnsupportedMediaType(_)) => (

@@ -295,6 +295,130 @@ async fn an_email_address_a_notice_could_not_go_to_is_refused_at_submission() {
     assert_eq!(cases(&a.engine).await, 0);
 }
 
+/// A message to case `number`.
+async fn message(a: &Api, number: &str, body: Value) -> (StatusCode, Value) {
+    post(&a.app, &a.desk, &format!("/cases/{number}/messages"), &body).await
+}
+
+#[tokio::test]
+async fn a_case_takes_only_the_messages_its_service_declares_of_bounded_size_and_number() {
+    let a = api("tests/fixtures/definitions/valid").await;
+    let (status, body) = post(
+        &a.app,
+        &a.desk,
+        "/cases",
+        &json!({ "service": "all-kinds", "region": "almaty",
+                 "data": { "applicant.iin": "850315300128", "applicant.account": "KZ01" } }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let number = body["number"].as_str().unwrap().to_string();
+
+    // A name nobody declares, or none at all.
+    for (name, says) in [
+        (
+            "",
+            "a message needs the name of one the service declares (it takes: reply, objection)",
+        ),
+        (
+            "replly",
+            "the service `all-kinds` declares no message `replly`: did you mean `reply`?",
+        ),
+    ] {
+        let (status, body) = message(
+            &a,
+            &number,
+            json!({ "name": name, "payload": { "text": "x" } }),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(body["code"], "invalid");
+        assert_eq!(fields(&body), [("name".to_string(), says.to_string())]);
+    }
+    // Fields the message does not declare, or not of their type.
+    let (status, body) = message(
+        &a,
+        &number,
+        json!({ "name": "reply", "payload": { "txt": "x", "text": 5 } }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(
+        fields(&body),
+        [
+            (
+                "payload.txt".to_string(),
+                "the message `reply` has no field `txt`: did you mean `text`?".to_string()
+            ),
+            ("payload.text".to_string(), "must be text".to_string()),
+        ]
+    );
+    // A field the step that takes the message records cannot be left out: the step could
+    // not take it, now or later from the inbox.
+    let (status, body) = message(&a, &number, json!({ "name": "reply", "payload": {} })).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(
+        fields(&body),
+        [(
+            "payload.text".to_string(),
+            "required: step `ask` records it from the message".to_string()
+        )]
+    );
+    // Over 64 KiB: refused before it is read whole.
+    let big = "я".repeat(40 * 1024);
+    let (status, body) = message(
+        &a,
+        &number,
+        json!({ "name": "reply", "payload": { "text": big } }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    assert_eq!(body["code"], "payload_too_large");
+    assert!(
+        a.engine
+            .case(&number)
+            .await
+            .unwrap()
+            .unwrap()
+            .case
+            .inbox
+            .is_empty(),
+        "nothing refused waits in the inbox"
+    );
+
+    // The service's own message and its sub-workflow's wait, 20 of them at most.
+    let (status, body) = message(
+        &a,
+        &number,
+        json!({ "name": "objection", "payload": { "text": "Не согласен" } }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    for i in 1..20 {
+        let (status, body) = message(
+            &a,
+            &number,
+            json!({ "name": "reply", "payload": { "text": format!("reply {i}") } }),
+        )
+        .await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{i}: {body}");
+    }
+    let (status, body) = message(
+        &a,
+        &number,
+        json!({ "name": "reply", "payload": { "text": "one too many" } }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["code"], "inbox_full");
+    assert!(
+        body["message"].as_str().unwrap().contains("20 messages"),
+        "{body}"
+    );
+    let case = a.engine.case(&number).await.unwrap().unwrap().case;
+    assert_eq!(case.inbox.len(), 20);
+}
+
 #[tokio::test]
 async fn every_json_endpoint_answers_413_and_415_in_the_error_shape() {
     let dir = tempfile::tempdir().unwrap();
