@@ -50,6 +50,8 @@ pub enum ApiError {
     Conflict(String),
     /// 409: the case keeps as many messages that no step has taken as it may.
     InboxFull(String),
+    /// 422: the `Idempotency-Key` opened a case for another application.
+    IdempotencyKeyReused(String),
     /// 422: the request is understood but wrong (form mistakes, by field).
     Invalid(String, Value),
     /// 413: the body is larger than the endpoint takes.
@@ -84,6 +86,12 @@ impl IntoResponse for ApiError {
             ApiError::NotFound(m) => (StatusCode::NOT_FOUND, "not_found", m, Value::Null),
             ApiError::Conflict(m) => (StatusCode::CONFLICT, "conflict", m, Value::Null),
             ApiError::InboxFull(m) => (StatusCode::CONFLICT, "inbox_full", m, Value::Null),
+            ApiError::IdempotencyKeyReused(m) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency_key_reused",
+                m,
+                json!([{ "field": IDEMPOTENCY_KEY, "message": "used before for another application" }]),
+            ),
             ApiError::Invalid(m, f) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid", m, f),
             ApiError::TooLarge(m) => (
                 StatusCode::PAYLOAD_TOO_LARGE,
@@ -141,6 +149,10 @@ impl From<worker::Error> for ApiError {
             worker::Error::Runtime(e @ runtime::Error::InboxFull { .. }) => {
                 ApiError::InboxFull(e.to_string())
             }
+            worker::Error::IdempotencyKeyReused(key) => ApiError::IdempotencyKeyReused(format!(
+                "the Idempotency-Key `{key}` opened a case for another application: \
+                 use a new key for a new application"
+            )),
             worker::Error::Unavailable(_) => ApiError::Unavailable,
             other => {
                 tracing::error!(error = %other, "request failed");
@@ -343,23 +355,37 @@ struct Submitted {
     number: String,
 }
 
+/// The header that makes a submission safe to send again: `Idempotency-Key`.
+pub const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
+
 /// Opens a case on the version of the service in force today, for a role the service's
 /// `submitted_by` names (the front-office operator unless it says otherwise), in the
-/// caller's region; a bad IIN is refused here and never reaches the gateway.
+/// caller's region. The data are checked before anything is written: a service with an
+/// `application` form takes that form; one without takes the names of its `data` that are the
+/// applicant's to give (not what the service records itself: a request's answer, a clerk's
+/// form, a decision), each of its declared type — an IIN as text with its control digit, which
+/// never reaches the gateway otherwise, an e-mail address a notice can be sent to. With an
+/// `Idempotency-Key`, sending the same application again answers the case it opened (200)
+/// instead of opening another.
 #[utoipa::path(
     post,
     path = "/cases",
     tag = "cases",
+    params(
+        ("Idempotency-Key" = Option<String>, Header, description = "A key of the caller's choosing (1 to 255 visible ASCII characters; a UUID): the same key with the same application opens one case however often it is sent, and answers it; kept with the case"),
+    ),
     request_body = SubmitBody,
     responses(
         (status = 201, description = "The case is open", body = Submitted),
-        (status = 422, description = "The body is wrong, the IIN's control digit does not match, or no version of the service is in force", body = ErrorBody),
+        (status = 200, description = "This Idempotency-Key opened this case for this same application before: nothing new is opened", body = Submitted),
+        (status = 422, description = "The body is wrong, the data have mistakes (`fields`: `data.<name>` each — an unknown name, one the service records itself, a value not of its type, an IIN whose control digit does not match), no version of the service is in force, or the Idempotency-Key is malformed (`invalid`) or was used for another application (`idempotency_key_reused`)", body = ErrorBody),
     ),
 )]
 async fn submit(
     State(engine): State<Engine>,
     source: Source,
     p: Principal,
+    headers: axum::http::HeaderMap,
     Body(body): Body<SubmitBody>,
 ) -> ApiResult<(StatusCode, Json<Submitted>)> {
     let submission = Submission {
@@ -369,8 +395,16 @@ async fn submit(
         sms_consent: body.sms_consent,
         region: body.region,
     };
-    let number = match filing(&engine, &p, &body.service, submission, &source).await {
-        Ok(number) => number,
+    let key = match headers.get(IDEMPOTENCY_KEY) {
+        None => None,
+        Some(value) => Some(
+            value
+                .to_str()
+                .map_err(|_| bad_key(worker::idempotency::BadKey.to_string()))?,
+        ),
+    };
+    let filed = match filing(&engine, &p, &body.service, submission, key, &source).await {
+        Ok(filed) => filed,
         // The application's mistakes, by their place in the body sent.
         Err(Completion::Rejected(fields)) => {
             let fields: Vec<Value> = fields
@@ -390,7 +424,25 @@ async fn submit(
         }
         Err(Completion::Refused(e)) => return Err(e),
     };
-    Ok((StatusCode::CREATED, Json(Submitted { number })))
+    let status = if filed.repeat {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((
+        status,
+        Json(Submitted {
+            number: filed.number,
+        }),
+    ))
+}
+
+/// The refusal of a malformed `Idempotency-Key`: 422, naming the header.
+fn bad_key(message: String) -> ApiError {
+    ApiError::Invalid(
+        format!("{IDEMPOTENCY_KEY}: {message}"),
+        json!([{ "field": IDEMPOTENCY_KEY, "message": message }]),
+    )
 }
 
 /// The services `p` may file an application for through the pages: in force today, with an
@@ -430,15 +482,17 @@ pub fn submitters(def: &crate::definition::Definition) -> Vec<Role> {
 /// `p` files an application for `service`, in force today: refused unless a role of `p`'s
 /// is one the service's `submitted_by` names (the front-office operator unless it says
 /// otherwise) and the region is `p`'s; the application's mistakes come back by field name.
-/// The case opens and its `case_submitted` record commits together. `POST /cases` and the
-/// filing page both come here.
+/// The case opens and its `case_submitted` record commits together, with `key` (an
+/// `Idempotency-Key`) when one is given: a repeat of it answers the same case and journals
+/// nothing. `POST /cases` and the filing page both come here.
 pub async fn filing(
     engine: &Engine,
     p: &Principal,
     service: &str,
     submission: Submission,
+    key: Option<&str>,
     source: &Source,
-) -> Result<String, Completion> {
+) -> Result<worker::idempotency::Filed, Completion> {
     // Who may open a case is the service's to say: a citizen's application comes in at a
     // front office (or through a system acting as one, the portal: seeds/004 item 6); an
     // access request is signed by the head of the applicant's department (seeds/003
@@ -464,11 +518,19 @@ pub async fn filing(
             message,
         }]));
     }
+    let key = key
+        .map(|k| worker::idempotency::IdempotencyKey::new(p.login(), k, service, &submission))
+        .transpose()
+        .map_err(|e| bad_key(e.to_string()))?;
     let entry = Entry::new(p.login(), Action::CaseSubmitted)
         .source(source.0.as_deref())
         .details(json!({ "service": service, "channel": submission.channel }));
-    match engine.recording(entry).submit(service, submission).await {
-        Ok(number) => Ok(number),
+    match engine
+        .recording(entry)
+        .submit_once(service, submission, key)
+        .await
+    {
+        Ok(filed) => Ok(filed),
         Err(worker::Error::Runtime(runtime::Error::Rejected(fields))) => {
             Err(Completion::Rejected(fields))
         }

@@ -245,7 +245,11 @@ impl IntoResponse for WebError {
             WebError::Api(ApiError::Conflict(_) | ApiError::InboxFull(_)) => {
                 (StatusCode::CONFLICT, "conflict_title", "conflict_text")
             }
-            WebError::Api(ApiError::Invalid(..) | ApiError::UnsupportedMediaType(_)) => (
+            WebError::Api(
+                ApiError::Invalid(..)
+                | ApiError::UnsupportedMediaType(_)
+                | ApiError::IdempotencyKeyReused(_),
+            ) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid_title",
                 "invalid_text",

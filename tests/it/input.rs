@@ -511,3 +511,136 @@ async fn every_json_endpoint_answers_413_and_415_in_the_error_shape() {
     );
 }
 
+#[tokio::test]
+async fn a_submission_sent_again_with_its_idempotency_key_opens_one_case() {
+    let a = api("workflows").await;
+    let application =
+        certificate(json!({ "applicant.iin": "520315400126", "applicant.phone": "+77011234567" }));
+    let key = ("idempotency-key", "7c9e6679-7425-40de-944b-e07fc1f90ae7");
+
+    // A refused application leaves no key behind: the key exists only with its case.
+    let (status, body) = send(
+        &a.app,
+        &a.desk,
+        "POST",
+        "/cases",
+        &[JSON, key],
+        certificate(json!({ "applicant.iin": "520315400127" })).to_string(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+
+    let (status, first) = send(
+        &a.app,
+        &a.desk,
+        "POST",
+        "/cases",
+        &[JSON, key],
+        application.to_string(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{first}");
+    // Sent again — as it was, or with its data nested and its keys in another order — it
+    // answers the same case and opens nothing.
+    let nested = json!({
+        "data": { "applicant": { "phone": "+77011234567", "iin": "520315400126" } },
+        "sms_consent": true, "language": "ru", "region": "almaty",
+        "service": "rehabilitated-person-certificate",
+    });
+    for again in [&application, &nested] {
+        let (status, body) = send(
+            &a.app,
+            &a.desk,
+            "POST",
+            "/cases",
+            &[JSON, key],
+            again.to_string(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["number"], first["number"]);
+    }
+    assert_eq!(cases(&a.engine).await, 1);
+
+    // Several at once: one case.
+    let other = ("idempotency-key", "retry-storm-1");
+    let storm: Vec<_> = (0..5)
+        .map(|_| {
+            let (app, desk, body) = (a.app.clone(), a.desk.clone(), application.to_string());
+            tokio::spawn(
+                async move { send(&app, &desk, "POST", "/cases", &[JSON, other], body).await },
+            )
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for request in storm {
+        answers.push(request.await.unwrap());
+    }
+    let created = answers
+        .iter()
+        .filter(|(s, _)| *s == StatusCode::CREATED)
+        .count();
+    let repeated = answers.iter().filter(|(s, _)| *s == StatusCode::OK).count();
+    assert_eq!((created, repeated), (1, 4), "{answers:?}");
+    assert!(
+        answers
+            .iter()
+            .all(|(_, b)| b["number"] == answers[0].1["number"])
+    );
+    assert_eq!(cases(&a.engine).await, 2);
+
+    // The same key for another application is refused, naming the header.
+    let changed = certificate(json!({ "applicant.iin": "611201300230" }));
+    let (status, body) = send(
+        &a.app,
+        &a.desk,
+        "POST",
+        "/cases",
+        &[JSON, key],
+        changed.to_string(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["code"], "idempotency_key_reused");
+    assert_eq!(body["fields"][0]["field"], "Idempotency-Key");
+    assert_eq!(cases(&a.engine).await, 2);
+
+    // A key is its caller's: another desk's same key is another case.
+    let other_desk = api_token(
+        &a.engine,
+        "almaty-desk-2",
+        &["front_office_operator"],
+        "almaty",
+    )
+    .await;
+    let (status, body) = send(
+        &a.app,
+        &other_desk,
+        "POST",
+        "/cases",
+        &[JSON, key],
+        application.to_string(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_ne!(body["number"], first["number"]);
+
+    // A key that is not one.
+    for bad in ["", "with space", &"k".repeat(256)] {
+        let (status, body) = send(
+            &a.app,
+            &a.desk,
+            "POST",
+            "/cases",
+            &[JSON, ("idempotency-key", bad)],
+            application.to_string(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad:?}: {body}");
+        assert_eq!(
+            (body["code"].as_str(), body["fields"][0]["field"].as_str()),
+            (Some("invalid"), Some("Idempotency-Key"))
+        );
+    }
+    assert_eq!(cases(&a.engine).await, 3);
+}
