@@ -104,6 +104,44 @@ impl Iin {
     }
 }
 
+/// Why a text is not an e-mail address.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EmailError {
+    /// Not `local-part@domain` as RFC 5322 writes an address.
+    #[error("must be an e-mail address, like name@example.kz")]
+    Invalid,
+}
+
+/// An e-mail address a notice can be sent to.
+///
+/// Parsed by the parser the notifier builds its messages with (lettre's `Address`): an address
+/// accepted at submission is one the e-mail can be addressed to, and one refused here would
+/// have failed only later, as an incident, after the case had moved on.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Email(String);
+
+impl Email {
+    /// Parses an address, `name@example.kz` (no display name), surrounding blanks trimmed.
+    pub fn parse(text: &str) -> Result<Email, EmailError> {
+        let text = text.trim();
+        text.parse::<lettre::Address>()
+            .map_err(|_| EmailError::Invalid)?;
+        Ok(Email(text.to_string()))
+    }
+
+    /// The address.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Debug output masks the address: it is personal data.
+impl fmt::Debug for Email {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Email({})", mask(&self.0))
+    }
+}
+
 /// The sex the IIN's 7th digit records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Sex {
@@ -165,6 +203,24 @@ mod tests {
             Iin::parse(&with_control("85031570012")),
             Err(IinError::Century)
         );
+    }
+
+    #[test]
+    fn email_addresses_parse_as_the_notifier_reads_them() {
+        assert_eq!(
+            Email::parse(" abenova@example.kz ").unwrap().as_str(),
+            "abenova@example.kz"
+        );
+        for bad in [
+            "not-an-address",
+            "a@",
+            "@example.kz",
+            "a b@example.kz",
+            "a@@example.kz",
+            "Абенова <a@example.kz>",
+        ] {
+            assert_eq!(Email::parse(bad), Err(EmailError::Invalid), "{bad}");
+        }
     }
 
     #[test]

@@ -51,6 +51,10 @@ pub enum ApiError {
     /// 409 `last_administrator`: the change would leave no active administrator (blocking
     /// the last one), and nobody could unblock an account again.
     LastAdministrator(String),
+    /// 409: the case keeps as many messages that no step has taken as it may.
+    InboxFull(String),
+    /// 422: the `Idempotency-Key` opened a case for another application.
+    IdempotencyKeyReused(String),
     /// 422: the request is understood but wrong (form mistakes, by field).
     Invalid(String, Value),
     /// 413: the body is larger than the endpoint takes.
@@ -87,8 +91,20 @@ impl IntoResponse for ApiError {
             ApiError::LastAdministrator(m) => {
                 (StatusCode::CONFLICT, "last_administrator", m, Value::Null)
             }
+            ApiError::InboxFull(m) => (StatusCode::CONFLICT, "inbox_full", m, Value::Null),
+            ApiError::IdempotencyKeyReused(m) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency_key_reused",
+                m,
+                json!([{ "field": IDEMPOTENCY_KEY, "message": "used before for another application" }]),
+            ),
             ApiError::Invalid(m, f) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid", m, f),
-            ApiError::TooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large", m, Value::Null),
+            ApiError::TooLarge(m) => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                m,
+                Value::Null,
+            ),
             ApiError::UnsupportedMediaType(m) => (
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported_media_type",
@@ -136,6 +152,13 @@ impl From<worker::Error> for ApiError {
             worker::Error::Runtime(runtime::Error::Closed { number }) => {
                 ApiError::Conflict(format!("case {number} is closed"))
             }
+            worker::Error::Runtime(e @ runtime::Error::InboxFull { .. }) => {
+                ApiError::InboxFull(e.to_string())
+            }
+            worker::Error::IdempotencyKeyReused(key) => ApiError::IdempotencyKeyReused(format!(
+                "the Idempotency-Key `{key}` opened a case for another application: \
+                 use a new key for a new application"
+            )),
             worker::Error::Unavailable(_) => ApiError::Unavailable,
             other => {
                 tracing::error!(error = %other, "request failed");
@@ -147,8 +170,12 @@ impl From<worker::Error> for ApiError {
 
 pub(crate) type ApiResult<T> = Result<T, ApiError>;
 
-/// A JSON request body whose mistakes (not JSON, an unknown or missing field, a wrong type)
-/// come back in the API's error shape, `422 {"code": "invalid", ...}`, naming what is wrong.
+/// A JSON request body whose mistakes come back in the API's error shape: `413
+/// payload_too_large` over the endpoint's limit (axum's 2 MiB unless the route sets another),
+/// `415 unsupported_media_type` without `Content-Type: application/json`, and `422 invalid`
+/// naming what is wrong otherwise (not JSON, an unknown or missing field, a wrong type). Every
+/// JSON endpoint reads its body through it, so every one answers the same way; the document
+/// says so once (`openapi.rs`).
 pub(crate) struct Body<T>(pub T);
 
 /// Query parameters whose mistakes (an unknown or repeated parameter) come back in the API's
@@ -169,6 +196,20 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequestParts<S> for Par
     }
 }
 
+/// The refusal of a body axum could not read as JSON, by what is wrong with it.
+fn rejected(e: axum::extract::rejection::JsonRejection) -> ApiError {
+    match e.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge(
+            "the request body is larger than this endpoint takes (see its 413 in /openapi.json)"
+                .into(),
+        ),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::UnsupportedMediaType(
+            "send the body as JSON, with `Content-Type: application/json`".into(),
+        ),
+        _ => ApiError::Invalid(e.body_text(), Value::Null),
+    }
+}
+
 impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<S> for Body<T> {
     type Rejection = ApiError;
 
@@ -176,7 +217,7 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<
         Json::<T>::from_request(req, state)
             .await
             .map(|Json(v)| Body(v))
-            .map_err(|e| ApiError::Invalid(e.body_text(), Value::Null))
+            .map_err(rejected)
     }
 }
 
@@ -225,7 +266,12 @@ pub(crate) fn routes() -> OpenApiRouter<Engine> {
         .routes(routes!(openapi_json))
         .routes(routes!(submit))
         .routes(routes!(case))
-        .routes(routes!(message))
+        .merge(
+            // A message waits in the case's state, which is written whole at every step.
+            OpenApiRouter::new()
+                .routes(routes!(message))
+                .layer(axum::extract::DefaultBodyLimit::max(MESSAGE_LIMIT)),
+        )
         .routes(routes!(withdraw))
         .routes(routes!(tasks))
         .routes(routes!(claim))
@@ -292,7 +338,7 @@ struct SubmitBody {
     /// takes the case.
     service: String,
     /// The application's data by the service's dotted names (`applicant.iin`), nested or
-    /// flat.
+    /// flat: the applicant's to give only, each of its declared type (see the operation).
     #[schema(value_type = Object)]
     data: Value,
     /// Where it was received; `state_corporation` by default.
@@ -321,23 +367,37 @@ struct Submitted {
     number: String,
 }
 
+/// The header that makes a submission safe to send again: `Idempotency-Key`.
+pub const IDEMPOTENCY_KEY: &str = "Idempotency-Key";
+
 /// Opens a case on the version of the service in force today, for a role the service's
 /// `submitted_by` names (the front-office operator unless it says otherwise), in the
-/// caller's region; a bad IIN is refused here and never reaches the gateway.
+/// caller's region. The data are checked before anything is written: a service with an
+/// `application` form takes that form; one without takes the names of its `data` that are the
+/// applicant's to give (not what the service records itself: a request's answer, a clerk's
+/// form, a decision), each of its declared type — an IIN as text with its control digit, which
+/// never reaches the gateway otherwise, an e-mail address a notice can be sent to. With an
+/// `Idempotency-Key`, sending the same application again answers the case it opened (200)
+/// instead of opening another.
 #[utoipa::path(
     post,
     path = "/cases",
     tag = "cases",
+    params(
+        ("Idempotency-Key" = Option<String>, Header, description = "A key of the caller's choosing (1 to 255 visible ASCII characters; a UUID): the same key with the same application opens one case however often it is sent, and answers it; kept with the case"),
+    ),
     request_body = SubmitBody,
     responses(
         (status = 201, description = "The case is open", body = Submitted),
-        (status = 422, description = "The body is wrong, the IIN's control digit does not match, or no version of the service is in force", body = ErrorBody),
+        (status = 200, description = "This Idempotency-Key opened this case for this same application before: nothing new is opened", body = Submitted),
+        (status = 422, description = "The body is wrong, the data have mistakes (`fields`: `data.<name>` each — an unknown name, one the service records itself, a value not of its type, an IIN whose control digit does not match), no version of the service is in force, or the Idempotency-Key is malformed (`invalid`) or was used for another application (`idempotency_key_reused`)", body = ErrorBody),
     ),
 )]
 async fn submit(
     State(engine): State<Engine>,
     source: Source,
     p: Principal,
+    headers: axum::http::HeaderMap,
     Body(body): Body<SubmitBody>,
 ) -> ApiResult<(StatusCode, Json<Submitted>)> {
     let submission = Submission {
@@ -347,8 +407,16 @@ async fn submit(
         sms_consent: body.sms_consent,
         region: body.region,
     };
-    let number = match filing(&engine, &p, &body.service, submission, &source).await {
-        Ok(number) => number,
+    let key = match headers.get(IDEMPOTENCY_KEY) {
+        None => None,
+        Some(value) => Some(
+            value
+                .to_str()
+                .map_err(|_| bad_key(worker::idempotency::BadKey.to_string()))?,
+        ),
+    };
+    let filed = match filing(&engine, &p, &body.service, submission, key, &source).await {
+        Ok(filed) => filed,
         // The application's mistakes, by their place in the body sent.
         Err(Completion::Rejected(fields)) => {
             let fields: Vec<Value> = fields
@@ -368,7 +436,25 @@ async fn submit(
         }
         Err(Completion::Refused(e)) => return Err(e),
     };
-    Ok((StatusCode::CREATED, Json(Submitted { number })))
+    let status = if filed.repeat {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((
+        status,
+        Json(Submitted {
+            number: filed.number,
+        }),
+    ))
+}
+
+/// The refusal of a malformed `Idempotency-Key`: 422, naming the header.
+fn bad_key(message: String) -> ApiError {
+    ApiError::Invalid(
+        format!("{IDEMPOTENCY_KEY}: {message}"),
+        json!([{ "field": IDEMPOTENCY_KEY, "message": message }]),
+    )
 }
 
 /// The services `p` may file an application for through the pages: in force today, with an
@@ -408,15 +494,17 @@ pub fn submitters(def: &crate::definition::Definition) -> Vec<Role> {
 /// `p` files an application for `service`, in force today: refused unless a role of `p`'s
 /// is one the service's `submitted_by` names (the front-office operator unless it says
 /// otherwise) and the region is `p`'s; the application's mistakes come back by field name.
-/// The case opens and its `case_submitted` record commits together. `POST /cases` and the
-/// filing page both come here.
+/// The case opens and its `case_submitted` record commits together, with `key` (an
+/// `Idempotency-Key`) when one is given: a repeat of it answers the same case and journals
+/// nothing. `POST /cases` and the filing page both come here.
 pub async fn filing(
     engine: &Engine,
     p: &Principal,
     service: &str,
     submission: Submission,
+    key: Option<&str>,
     source: &Source,
-) -> Result<String, Completion> {
+) -> Result<worker::idempotency::Filed, Completion> {
     // Who may open a case is the service's to say: a citizen's application comes in at a
     // front office (or through a system acting as one, the portal: seeds/004 item 6); an
     // access request is signed by the head of the applicant's department (seeds/003
@@ -428,24 +516,33 @@ pub async fn filing(
     };
     p.require(&roles)?;
     p.require_region(&submission.region)?;
-    // A bad IIN is refused here, and never reaches the gateway.
+    // A bad IIN is refused here, whatever the service declares it as and whatever JSON type
+    // it came as, and never reaches the gateway.
     if let Some(iin) = crate::runtime::get_path(
         &crate::runtime::normalise(&submission.data),
         "applicant.iin",
     )
-    .and_then(Value::as_str)
-        && let Err(e) = crate::domain::Iin::parse(iin)
+    .filter(|v| !v.is_null())
+        && let Err(message) = runtime::form::iin(iin)
     {
         return Err(Completion::Rejected(vec![runtime::FieldError {
             field: "applicant.iin".into(),
-            message: e.to_string(),
+            message,
         }]));
     }
+    let key = key
+        .map(|k| worker::idempotency::IdempotencyKey::new(p.login(), k, service, &submission))
+        .transpose()
+        .map_err(|e| bad_key(e.to_string()))?;
     let entry = Entry::new(p.login(), Action::CaseSubmitted)
         .source(source.0.as_deref())
         .details(json!({ "service": service, "channel": submission.channel }));
-    match engine.recording(entry).submit(service, submission).await {
-        Ok(number) => Ok(number),
+    match engine
+        .recording(entry)
+        .submit_once(service, submission, key)
+        .await
+    {
+        Ok(filed) => Ok(filed),
         Err(worker::Error::Runtime(runtime::Error::Rejected(fields))) => {
             Err(Completion::Rejected(fields))
         }
@@ -533,9 +630,14 @@ struct MessageBody {
     payload: Value,
 }
 
+/// The largest body `POST /cases/{number}/messages` takes: a message is a statement and its
+/// references, and one that waits is written with the case's state at every step after.
+pub const MESSAGE_LIMIT: usize = 64 * 1024;
+
 /// Delivers the citizen's message (an objection, a statement) to a case; a front-office
-/// operator's, in the case's region. A message the case does not wait for yet waits in its
-/// inbox.
+/// operator's, in the case's region. Only a message the case's service (or a sub-workflow it
+/// calls) declares is taken, with the fields declared for it, each of its type. A message the
+/// case does not wait for yet waits in its inbox, up to 20 per case.
 #[utoipa::path(
     post,
     path = "/cases/{number}/messages",
@@ -545,8 +647,9 @@ struct MessageBody {
     responses(
         (status = 202, description = "Delivered"),
         (status = 404, description = "No such case", body = ErrorBody),
-        (status = 409, description = "The case is closed", body = ErrorBody),
-        (status = 422, description = "The body is wrong, or the message's fields are", body = ErrorBody),
+        (status = 409, description = "The case is closed (`conflict`), or it keeps 20 messages no step has taken yet (`inbox_full`)", body = ErrorBody),
+        (status = 413, description = "The body is over 64 KiB (`payload_too_large`)", body = ErrorBody),
+        (status = 422, description = "The body is wrong, the service declares no message of this `name`, or the payload has a field the message does not declare or a value not of its type; `fields` names each (`name`, `payload.<field>`)", body = ErrorBody),
     ),
 )]
 async fn message(
@@ -562,11 +665,18 @@ async fn message(
     allowed(&engine, &p, &region, &number, &source).await?;
     let entry = record(p.login(), Action::MessageDelivered, &number, &source)
         .details(json!({ "message": body.name }));
-    engine
+    match engine
         .recording(entry)
         .message(&number, &body.name, body.payload, Actor::Citizen)
-        .await?;
-    Ok(StatusCode::ACCEPTED)
+        .await
+    {
+        Ok(()) => Ok(StatusCode::ACCEPTED),
+        Err(worker::Error::Runtime(runtime::Error::Rejected(fields))) => Err(ApiError::Invalid(
+            "the message has mistakes".into(),
+            to_json(&fields)?,
+        )),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// The citizen withdraws the application; a front-office operator's, in the case's region.

@@ -6,7 +6,8 @@
 //! every route from those same attributes (`utoipa_axum`). What is common to every
 //! operation is added here once: who may call (a bearer token, or the session cookie with
 //! its CSRF token on a call that changes something), and the error answers every signed-in
-//! call can get (401, 403, 500, 503) in the one error shape, [`ErrorBody`].
+//! call can get (401, 403, 500, 503) and every call with a JSON body (413, 415) in the one
+//! error shape, [`ErrorBody`].
 
 use std::sync::LazyLock;
 
@@ -26,8 +27,9 @@ use super::auth::COOKIE;
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorBody {
     /// Stable, for programs to act on: `unauthenticated`, `sign_in_refused`, `forbidden`,
-    /// `password_change_required`, `not_found`, `conflict`, `invalid`, `too_large`,
-    /// `unsupported_media_type`, `unavailable`, `internal`.
+    /// `password_change_required`, `not_found`, `conflict`, `inbox_full`, `invalid`,
+    /// `idempotency_key_reused`, `payload_too_large`, `unsupported_media_type`, `unavailable`,
+    /// `internal`.
     pub code: String,
     /// What went wrong, for a person. A 5xx says only that something failed; the details
     /// are logged and never sent.
@@ -128,6 +130,16 @@ fn finish(mut doc: OpenApi) -> OpenApi {
             "Unavailable",
             "The engine is stopping; try again (`unavailable`)",
         ),
+        (
+            "PayloadTooLarge",
+            "The body is larger than the endpoint takes: 2 MiB unless the operation says less \
+             (`payload_too_large`)",
+        ),
+        (
+            "UnsupportedMediaType",
+            "The body is not sent as JSON: `Content-Type: application/json` \
+             (`unsupported_media_type`)",
+        ),
     ] {
         components.responses.insert(
             name.to_string(),
@@ -172,10 +184,18 @@ fn finish(mut doc: OpenApi) -> OpenApi {
             let anonymous = security
                 .iter()
                 .any(|r| *r == SecurityRequirement::default());
+            // Every JSON body is read by one extractor (`api::Body`), which answers these two.
+            let takes_json = operation.request_body.as_ref().is_some_and(|b| match b {
+                RefOr::T(body) => body.content.contains_key("application/json"),
+                RefOr::Ref(_) => false,
+            });
             let responses = &mut operation.responses.responses;
             let mut common = vec![("500", "Internal"), ("503", "Unavailable")];
             if !anonymous {
                 common.extend([("401", "Unauthenticated"), ("403", "Forbidden")]);
+            }
+            if takes_json {
+                common.extend([("413", "PayloadTooLarge"), ("415", "UnsupportedMediaType")]);
             }
             for (status, name) in common {
                 responses

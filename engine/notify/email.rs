@@ -9,7 +9,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use lettre::message::{Mailbox, MultiPart, header::ContentType};
+use lettre::message::{Mailbox, MultiPart, header, header::ContentType};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde::{Deserialize, Serialize};
@@ -85,9 +85,13 @@ pub fn message_id(id: &str, from: &Mailbox) -> String {
     format!("<{}@{}>", file_key(id, ""), from.email.domain())
 }
 
-/// Builds the RFC 5322 message.
+/// Builds the RFC 5322 message. It says `MIME-Version: 1.0` whatever its body (lettre adds it
+/// only to a multipart one): a plain-text message with a UTF-8 charset and a transfer encoding
+/// is a MIME message, and without the header a strict reader (RFC 2045 §4) may take the body
+/// as US-ASCII and the `Content-Type` as absent, and show the Kazakh letters as garbage.
 pub fn build(email: &Email, from: &Mailbox) -> Result<Message, JobError> {
     let mut builder = Message::builder()
+        .header(header::MIME_VERSION_1_0)
         .from(from.clone())
         .subject(email.subject.clone())
         .message_id(Some(message_id(&email.id, from)));

@@ -322,6 +322,15 @@ impl NotifyPerformer {
     ) -> Result<Outcome, JobError> {
         let recipients = match to {
             "citizen" | "applicant" => match text_at(vars, "/applicant/email") {
+                // An address that does not parse will not parse on a retry either, and it is
+                // the citizen's, not a fault an administrator can mend: the e-mail is not sent,
+                // as when there is no address, and the job's other channels go on. (Submissions
+                // refuse such an address; a case opened before they did may still carry one.)
+                Some(a) if crate::domain::Email::parse(&a).is_err() => {
+                    return Ok(Outcome::Done(
+                        json!({ "status": "skipped", "reason": "the address is not valid" }),
+                    ));
+                }
                 Some(a) => vec![a],
                 None => {
                     return Ok(Outcome::Done(

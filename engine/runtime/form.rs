@@ -8,7 +8,7 @@ use serde_json::Value;
 use super::{Error, FieldError};
 use crate::definition::expr::Type;
 use crate::definition::model::{Definition, FieldDef, FormField, Task};
-use crate::domain::Iin;
+use crate::domain::{Email, Iin};
 
 /// Checks the form of `task` completed with `outcome` against the case's data (`data`, for
 /// the fields `required_when` a condition holds); returns the values to record.
@@ -57,7 +57,12 @@ pub fn check_application(def: &Definition, data: &Value) -> Result<Vec<(String, 
 
 /// Undoes nesting down to the definition's dotted names: `{"a": {"b": 1}}` is `a.b`, unless
 /// `a` is itself a declared name (a document's object value stays whole).
-fn flatten(def: &Definition, name: &str, value: &Value, out: &mut serde_json::Map<String, Value>) {
+pub(super) fn flatten(
+    def: &Definition,
+    name: &str,
+    value: &Value,
+    out: &mut serde_json::Map<String, Value>,
+) {
     match value {
         Value::Object(map) if !def.data.contains_key(name) => {
             for (key, inner) in map {
@@ -174,7 +179,7 @@ fn fields(
 /// The message of a value other than the one a field must have (a consent not given).
 pub const MUST_BE: &str = "must be yes: without it the application is not accepted";
 
-fn is_blank(v: &Value) -> bool {
+pub(super) fn is_blank(v: &Value) -> bool {
     v.is_null() || v.as_str().is_some_and(|s| s.trim().is_empty())
 }
 
@@ -212,11 +217,7 @@ pub fn check_value(decl: &FieldDef, value: &Value) -> Result<Value, String> {
                 .map_err(|_| "must be a date, YYYY-MM-DD")?;
             Value::from(t)
         }
-        Type::Iin => {
-            let t = text.ok_or("must be an IIN")?;
-            Iin::parse(t).map_err(|e| e.to_string())?;
-            Value::from(t)
-        }
+        Type::Iin => Value::from(iin(value)?),
         Type::Enum(values) => {
             let t = text.ok_or("must be one of the listed values")?;
             if !values.iter().any(|v| v == t) {
@@ -226,10 +227,7 @@ pub fn check_value(decl: &FieldDef, value: &Value) -> Result<Value, String> {
         }
         Type::Email => {
             let t = text.ok_or("must be an e-mail address")?;
-            if !t.contains('@') || t.contains(char::is_whitespace) {
-                return Err("must be an e-mail address".into());
-            }
-            Value::from(t)
+            Value::from(Email::parse(t).map_err(|e| e.to_string())?.as_str())
         }
         Type::Phone => {
             let t = text.ok_or("must be a phone number")?;
@@ -250,6 +248,25 @@ pub fn check_value(decl: &FieldDef, value: &Value) -> Result<Value, String> {
     }
     Ok(checked)
 }
+
+/// An IIN as the channels must send it: 12 digits written as text, control digit checked.
+///
+/// A JSON number is refused rather than read as the digits it spells: a number has no
+/// leading zeros, and an IIN of anyone born in 2000-2009 starts with one, so `"0…"` sent as a
+/// number arrives as another, shorter number. Refusing it says what to fix; reading it would
+/// check a number nobody wrote.
+pub fn iin(value: &Value) -> Result<String, String> {
+    match value {
+        Value::String(text) => Iin::parse(text.trim())
+            .map(|iin| iin.as_str().to_string())
+            .map_err(|e| e.to_string()),
+        Value::Number(_) => Err(NOT_TEXT_IIN.into()),
+        _ => Err("must be an IIN: 12 digits, as text".into()),
+    }
+}
+
+/// The refusal of an IIN sent as a JSON number.
+pub const NOT_TEXT_IIN: &str = "must be an IIN written as text (\"611201300230\"), not a number: a number loses the leading zeros an IIN may have";
 
 fn in_range(decl: &FieldDef, n: f64) -> Result<(), String> {
     if let Some(min) = decl.min

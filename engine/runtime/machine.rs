@@ -15,25 +15,16 @@ use crate::calendar::Deadline;
 use crate::definition::expr;
 use crate::definition::model::*;
 
-/// Opens a case for a submission.
+/// Opens a case for a submission whose data are `data`, checked (an application) or the
+/// engine's own (a scheduled occurrence).
 pub fn start(
     ctx: &Context<'_>,
     id: i64,
     number: &str,
     submission: &Submission,
+    data: Value,
 ) -> Result<Transition, Error> {
     let def = ctx.definition;
-    // A service with an application form takes only what the form says, each value of its
-    // type, and nothing of the case is written otherwise.
-    let data = if def.application.is_empty() {
-        normalise(&submission.data)
-    } else {
-        let mut data = Value::Object(Map::new());
-        for (name, value) in super::form::check_application(def, &submission.data)? {
-            set_path(&mut data, &name, value);
-        }
-        data
-    };
     let mut state = CaseState {
         id,
         number: number.to_string(),
@@ -1388,11 +1379,25 @@ impl<'a, 'c> Machine<'a, 'c> {
                 due_at,
             } => self.timer(timer, purpose, *due_at),
             Event::MessageReceived { name, payload, by } => {
+                // The citizen's message is checked against the definition's declarations; a
+                // system's answer was mapped to its connector's contract by the gateway.
+                let checked;
+                let payload = if matches!(by, Actor::Citizen) {
+                    checked = super::message::check(self.ctx, name, payload)?;
+                    &checked
+                } else {
+                    payload
+                };
                 let waiting =
                     self.waiting_on(|w| matches!(w, Waiting::Message { name: n, .. } if n == name));
                 let Some(t) = waiting else {
-                    // Nothing waits yet: keep it (a message may arrive before its step).
+                    // Nothing waits yet: keep it (a message may arrive before its step), up to
+                    // the limit: the inbox is written with the case's state at every step.
                     self.prune_inbox();
+                    let limit = self.ctx.settings.max_waiting_messages;
+                    if self.state.inbox.len() >= limit {
+                        return Err(Error::InboxFull { limit });
+                    }
                     self.state.inbox.push(InboxMessage {
                         name: name.clone(),
                         payload: payload.clone(),

@@ -11,7 +11,9 @@ mod event;
 mod fallback;
 pub mod form;
 mod machine;
+pub mod message;
 mod state;
+pub mod submission;
 
 use chrono::{DateTime, Duration, NaiveTime, Utc};
 use indexmap::IndexMap;
@@ -32,6 +34,10 @@ pub struct Settings {
     pub close_of_day: NaiveTime,
     /// How long a message that arrives before its step is kept.
     pub message_retention: Duration,
+    /// How many such messages a case keeps at once: the inbox is part of the case's state,
+    /// written whole at every transition, so a flood of early messages would make every later
+    /// step of the case slower. One more is refused ([`Error::InboxFull`]).
+    pub max_waiting_messages: usize,
 }
 
 impl Default for Settings {
@@ -40,6 +46,7 @@ impl Default for Settings {
             office_profile: "standard".into(),
             close_of_day: CLOSE_OF_DAY,
             message_retention: Duration::days(30),
+            max_waiting_messages: 20,
         }
     }
 }
@@ -94,6 +101,12 @@ pub enum Error {
     /// The form or the outcome is wrong.
     #[error("the form has mistakes: {}", .0.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; "))]
     Rejected(Vec<FieldError>),
+    /// A message nothing waits for yet, and the case keeps as many such messages as it may.
+    #[error("the case keeps {limit} messages that no step has taken yet: no more wait")]
+    InboxFull {
+        /// The most it keeps ([`Settings::max_waiting_messages`]).
+        limit: usize,
+    },
     /// The event is for something the case is no longer waiting on (a late timer).
     #[error("stale event: {0}")]
     Stale(String),
@@ -122,14 +135,32 @@ impl From<crate::calendar::Error> for Error {
     }
 }
 
-/// Opens a case. See [`machine`] for the rules a token follows.
+/// Opens a case for an application: its data are checked first ([`submission::check`]: the
+/// names that are the applicant's to give, each of its type), and nothing is opened unless all
+/// of it is right. See [`machine`] for the rules a token follows.
 pub fn start(
     ctx: &Context<'_>,
     id: i64,
     number: &str,
     submission: &Submission,
 ) -> Result<Transition, Error> {
-    machine::start(ctx, id, number, submission)
+    let mut data = serde_json::Value::Object(serde_json::Map::new());
+    for (name, value) in submission::check(ctx.definition, &submission.data)? {
+        set_path(&mut data, &name, value);
+    }
+    machine::start(ctx, id, number, submission, data)
+}
+
+/// Opens a case the engine starts by itself, for a scheduled occurrence: its data
+/// (`schedule.occurrence`, `schedule.due_at`) are the engine's own, not an applicant's, and are
+/// kept as given.
+pub fn start_scheduled(
+    ctx: &Context<'_>,
+    id: i64,
+    number: &str,
+    submission: &Submission,
+) -> Result<Transition, Error> {
+    machine::start(ctx, id, number, submission, normalise(&submission.data))
 }
 
 /// Applies one event to a case.

@@ -16,6 +16,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod idempotency;
 pub mod schedule;
 
 use std::path::{Path, PathBuf};

@@ -70,8 +70,8 @@ pub async fn file(
         sms_consent: false,
         region: p.account.region.clone(),
     };
-    match api::filing(&service.engine, &p, &def.id, submission, &ctx.source).await {
-        Ok(number) => Ok(Redirect::to(&format!("/case/{number}")).into_response()),
+    match api::filing(&service.engine, &p, &def.id, submission, None, &ctx.source).await {
+        Ok(filed) => Ok(Redirect::to(&format!("/case/{}", filed.number)).into_response()),
         Err(Completion::Rejected(errors)) => Ok(page(
             &ctx,
             &p,

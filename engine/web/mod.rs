@@ -242,7 +242,7 @@ impl IntoResponse for WebError {
             WebError::Api(ApiError::NotFound(_)) => {
                 (StatusCode::NOT_FOUND, "not_found_title", "not_found_text")
             }
-            WebError::Api(ApiError::Conflict(_)) => {
+            WebError::Api(ApiError::Conflict(_) | ApiError::InboxFull(_)) => {
                 (StatusCode::CONFLICT, "conflict_title", "conflict_text")
             }
             WebError::Api(ApiError::LastAdministrator(_)) => (
@@ -250,7 +250,11 @@ impl IntoResponse for WebError {
                 "conflict_title",
                 "last_administrator_text",
             ),
-            WebError::Api(ApiError::Invalid(..) | ApiError::UnsupportedMediaType(_)) => (
+            WebError::Api(
+                ApiError::Invalid(..)
+                | ApiError::UnsupportedMediaType(_)
+                | ApiError::IdempotencyKeyReused(_),
+            ) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid_title",
                 "invalid_text",

@@ -6,6 +6,7 @@
 //! or handing back what they hold.
 
 pub mod announce;
+pub mod idempotency;
 pub mod jobs;
 pub mod outbox;
 pub mod schedules;
@@ -46,6 +47,9 @@ pub enum Error {
     /// The database failed.
     #[error(transparent)]
     Store(#[from] store::Error),
+    /// The idempotency key opened a case for another application.
+    #[error("the idempotency key `{0}` was used for another application")]
+    IdempotencyKeyReused(String),
     /// The engine is stopping or its writer failed.
     #[error("the engine is unavailable: {0}")]
     Unavailable(String),
@@ -322,14 +326,34 @@ impl Engine {
 
     /// Opens a case; returns its registration number.
     pub async fn submit(&self, service: &str, submission: Submission) -> Result<String, Error> {
+        Ok(self.submit_once(service, submission, None).await?.number)
+    }
+
+    /// Opens a case, once per idempotency key: a repeat of `key` with the same application
+    /// answers the case it opened and opens nothing ([`Filed::repeat`]); with another
+    /// application it is refused ([`Error::IdempotencyKeyReused`]).
+    pub async fn submit_once(
+        &self,
+        service: &str,
+        submission: Submission,
+        key: Option<idempotency::IdempotencyKey>,
+    ) -> Result<idempotency::Filed, Error> {
         match self
             .send(Command::Submit {
                 service: service.to_string(),
                 submission,
+                key,
             })
             .await?
         {
-            Reply::Number(n) => Ok(n),
+            Reply::Number(number) => Ok(idempotency::Filed {
+                number,
+                repeat: false,
+            }),
+            Reply::Repeat(number) => Ok(idempotency::Filed {
+                number,
+                repeat: true,
+            }),
             other => Err(Error::Unavailable(format!("unexpected reply {other:?}"))),
         }
     }

@@ -65,7 +65,7 @@ pub async fn fire_due(
                     region: "kz".into(),
                 };
                 let ctx = shared.context(def, calendar, now);
-                let t = match runtime::start(&ctx, id, &number, &submission) {
+                let t = match runtime::start_scheduled(&ctx, id, &number, &submission) {
                     Ok(t) => t,
                     Err(e) => {
                         // The occurrence stays claimed with no case: it is not retried in a

@@ -36,6 +36,8 @@ pub enum Command {
         service: String,
         /// The application.
         submission: Submission,
+        /// The caller's idempotency key, stored with the case.
+        key: Option<super::idempotency::IdempotencyKey>,
     },
     /// Apply an event to the case a reference names.
     Event {
@@ -169,6 +171,8 @@ pub enum Reply {
     Done,
     /// The new case's registration number.
     Number(String),
+    /// The registration number of the case an idempotency key opened before: nothing new.
+    Repeat(String),
     /// How many were processed.
     Count(usize),
     /// Leased jobs.
@@ -284,13 +288,27 @@ async fn handle(
         Command::Submit {
             service,
             submission,
+            key,
         } => {
+            if let Some(key) = key
+                && let Some(opened) = store::idempotency::find(conn, &key.owner, &key.key).await?
+            {
+                return if opened.digest == key.digest {
+                    Ok(Reply::Repeat(opened.number))
+                } else {
+                    Err(Error::IdempotencyKeyReused(key.key.clone()))
+                };
+            }
             let id = tx::next_case_id(conn).await?;
             let number = shared.registration_number(id, now);
             let (def, calendar) = shared.in_force(service, now)?;
             let ctx = shared.context(def, calendar, now);
             let t = runtime::start(&ctx, id, &number, submission)?;
             tx::write(conn, &t, None, now).await?;
+            if let Some(key) = key {
+                store::idempotency::remember(conn, &key.owner, &key.key, &key.digest, id, now)
+                    .await?;
+            }
             Ok(Reply::Number(number))
         }
         Command::Event { case, event } => {
@@ -433,6 +451,8 @@ async fn handle(
         Command::Audited(inner, entry) => {
             let reply = Box::pin(handle(shared, conn, inner, now, isolation)).await?;
             match (&reply, &entry.object) {
+                // A repeated submission did nothing: there is nothing to journal.
+                (Reply::Repeat(_), _) => {}
                 // A submission's record names the case it opened.
                 (Reply::Number(number), None) => {
                     append_audit(conn, &entry.clone().object(number), now).await?

@@ -499,7 +499,7 @@ async fn a_new_version_is_checked_as_a_start_would_written_and_in_force_after_th
     let (status, body) = send(&app, &methodologist, "POST", "/definitions", YAML, huge).await;
     assert_eq!(
         (status, body["code"].as_str()),
-        (StatusCode::PAYLOAD_TOO_LARGE, Some("too_large")),
+        (StatusCode::PAYLOAD_TOO_LARGE, Some("payload_too_large")),
         "{body}"
     );
 

@@ -8,6 +8,7 @@ mod crash;
 mod definition;
 mod engine;
 mod gateway;
+mod input;
 mod integrations;
 mod notices;
 mod notify;

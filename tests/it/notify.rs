@@ -915,6 +915,96 @@ async fn a_citizen_without_an_email_is_skipped_and_recorded() {
 }
 
 #[tokio::test]
+async fn a_citizen_address_that_does_not_parse_is_skipped_and_the_sms_still_goes() {
+    // A case opened before submissions refused such an address still carries it: the e-mail
+    // cannot go however often it is tried, and that is no incident for an administrator.
+    let dir = tempfile::tempdir().unwrap();
+    let mailer = Arc::new(FileMailer::new(dir.path().join("mail"), "noreply@qyzmet.kz").unwrap());
+    let s = setup(
+        mailer,
+        file_sms(&dir.path().join("sms")),
+        almaty(2026, 4, 14, 10, 0),
+    );
+    let mut vars = case_vars("ru");
+    vars["applicant"]["email"] = json!("aigerim at example.kz");
+    let out = s
+        .performer
+        .perform(
+            "1:1:0",
+            &notify("citizen", "result_ready", &["email", "sms"], false, vars),
+        )
+        .await
+        .expect("the job is done, not failed");
+    assert_eq!(
+        out["channels"]["email"],
+        json!({ "status": "skipped", "reason": "the address is not valid" })
+    );
+    assert_eq!(out["channels"]["sms"]["status"], "delivered");
+    assert!(!dir.path().join("mail").exists(), "no e-mail written");
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("sms")).unwrap().count(),
+        1,
+        "the SMS went"
+    );
+}
+
+#[tokio::test]
+async fn every_email_says_mime_version_1_0_over_smtp_and_in_eml_files() {
+    // Over SMTP, a plain-text notice (lettre writes the header only for a multipart body).
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let inbox = smtp_server(listener);
+    let dir = tempfile::tempdir().unwrap();
+    let smtp = setup(
+        Arc::new(smtp_mailer(port)),
+        file_sms(&dir.path().join("sms")),
+        almaty(2026, 4, 14, 10, 0),
+    );
+    smtp.performer
+        .perform(
+            "42:7:0",
+            &notify(
+                "citizen",
+                "application_accepted",
+                &["email"],
+                false,
+                case_vars("kk"),
+            ),
+        )
+        .await
+        .unwrap();
+    let sent = inbox.lock().unwrap()[0].data.clone();
+    // And in the `.eml` files of the file outbox, plain and with an HTML alternative.
+    let file = FileMailer::new(dir.path().join("mail"), "noreply@qyzmet.kz").unwrap();
+    for (id, html) in [("1:1:0.email", None), ("1:2:0.email", Some("<p>Сәлем</p>"))] {
+        file.send(&qyzmet::notify::email::Email {
+            to: vec!["aigerim@example.kz".into()],
+            subject: "Өтініш".into(),
+            text: "Сәлем".into(),
+            html: html.map(str::to_string),
+            id: id.into(),
+        })
+        .await
+        .unwrap();
+    }
+    let mut messages = vec![("smtp".to_string(), sent)];
+    for entry in std::fs::read_dir(dir.path().join("mail")).unwrap() {
+        let path = entry.unwrap().path();
+        messages.push((path.display().to_string(), std::fs::read(&path).unwrap()));
+    }
+    assert_eq!(messages.len(), 3);
+    for (which, bytes) in messages {
+        let text = String::from_utf8_lossy(&bytes);
+        let (headers, _) = text.split_once("\r\n\r\n").expect("headers, then the body");
+        let versions = headers
+            .split("\r\n")
+            .filter(|h| h.to_ascii_lowercase().starts_with("mime-version:"))
+            .collect::<Vec<_>>();
+        assert_eq!(versions, ["MIME-Version: 1.0"], "{which}:\n{headers}");
+    }
+}
+
+#[tokio::test]
 async fn in_quiet_hours_the_sms_waits_for_the_morning_and_the_email_goes() {
     let dir = tempfile::tempdir().unwrap();
     let mailer = Arc::new(FileMailer::new(dir.path().join("mail"), "noreply@qyzmet.kz").unwrap());
