@@ -321,11 +321,18 @@ async fn handle(
                     id
                 }
                 CaseRef::Job(key) => {
-                    let (id, status) = tx::job_case(conn, key)
+                    let (id, status, attempts) = tx::job_case(conn, key)
                         .await?
                         .ok_or_else(|| Error::NotFound(format!("job {key}")))?;
-                    if status != "pending" {
-                        return Err(Error::Conflict(format!("job {key} is already {status}")));
+                    // The outcome of a job that was sent: its own attempt's, or an answer to
+                    // any of its sends, once. A repeat finds it finished and changes nothing.
+                    if status.is_final() {
+                        return Err(Error::Conflict(format!(
+                            "job {key} no longer awaits an outcome: it is {status}"
+                        )));
+                    }
+                    if attempts == 0 {
+                        return Err(Error::Conflict(format!("job {key} has not been sent")));
                     }
                     id
                 }
