@@ -7,7 +7,8 @@
 //! every secret's environment variable is set, no `response` leaves without a source a field
 //! the catalog does not mark optional (every answer would be refused) — and reports all
 //! problems at once as positioned [`Diagnostic`]s (`file:line:column`), as the definition
-//! loader does.
+//! loader does. What the file alone cannot show is checked at start against the database
+//! ([`GatewayConfig::unanswerable`]), at the same places.
 //!
 //! A real integration is this file: the endpoint, the protocol, the names the far side uses
 //! for its fields, its secrets (by environment variable name, never in the file).
@@ -326,6 +327,27 @@ pub struct Connector {
     /// How long after the gateway's acknowledgement an answer may take before the request
     /// is sent again (`soap_async` only; others answer within `timeout`).
     pub answer_timeout: Duration,
+    /// Where the connector's `protocol` is written: for the start-up checks that need more
+    /// than the file (see [`GatewayConfig::unanswerable`]).
+    pub declared_at: Place,
+}
+
+/// A place in the connectors file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Place {
+    /// The file.
+    pub file: std::path::PathBuf,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+}
+
+impl Place {
+    /// A diagnostic at this place.
+    pub fn diagnostic(&self, message: impl Into<String>) -> Diagnostic {
+        Diagnostic::new(&self.file, self.line, self.column, message)
+    }
 }
 
 /// The monitoring system's endpoint for the stage feed.
@@ -419,6 +441,35 @@ impl GatewayConfig {
     /// The base URL, if the file (or [`GatewayConfig::rebase`]) gave one.
     pub fn base_url(&self) -> Option<&str> {
         self.base_url.as_deref()
+    }
+
+    /// The start-up check of what the file alone cannot show: an asynchronous connector's
+    /// answers come back only through `POST /gateway/answers`, which takes only the API token
+    /// of an active account with the role `gateway_system`. Without one (`answerable` false),
+    /// every request on such a connector would wait for an answer that cannot arrive and end
+    /// in its failure path: each such connector is a problem at its `protocol`.
+    ///
+    /// Assumed, not checked: that the gateway is configured with that token and calls the
+    /// engine's address; and that the account's region covers the cases (a regional account
+    /// posts only into its region's cases, `kz` into all).
+    pub fn unanswerable(&self, answerable: bool) -> Vec<Diagnostic> {
+        if answerable {
+            return Vec::new();
+        }
+        self.connectors
+            .values()
+            .filter(|c| c.protocol == Protocol::SoapAsync)
+            .map(|c| {
+                c.declared_at
+                    .diagnostic(format!(
+                        "`{}` answers on the asynchronous channel, and no account with the role `gateway_system` holds an API token: no answer could reach POST /gateway/answers, and every request would fail",
+                        c.name
+                    ))
+                    .with_hint(
+                        "create the gateway's account and token first: qyzmet accounts add --login shep --full-name ШЭП --email … --role gateway_system --region kz --token shep",
+                    )
+            })
+            .collect()
     }
 }
 
@@ -716,6 +767,12 @@ fn connector(
         }
         (_, None) => attempt_timeout(rc, default_timeout),
     };
+    let declared = cx.doc.value_diagnostic(&format!("{at}/protocol"), "");
+    let declared_at = Place {
+        file: declared.file,
+        line: declared.line,
+        column: declared.column,
+    };
 
     let mut request = Vec::new();
     for (key, value) in &rc.request {
@@ -883,6 +940,7 @@ fn connector(
         retry,
         breaker: DEFAULT_BREAKER,
         answer_timeout,
+        declared_at,
     }
 }
 

@@ -33,7 +33,8 @@ const UNKNOWN: &str = "850315301813";
 const SUPPORT: &str = "e-maket@enbek.kz";
 
 /// The gateway's account (`gateway_system`, the whole republic) and its API token, made in
-/// the database before the service first starts, as `qyzmet accounts add … --token` does.
+/// the database before the service first starts, as `qyzmet accounts add … --token` does:
+/// the service refuses to start with an asynchronous connector and no such account.
 pub(crate) async fn gateway_account(data: &Path, login: &str) -> String {
     std::fs::create_dir_all(data).unwrap();
     let store = qyzmet::store::Store::open(&data.join("qyzmet.db"))
@@ -467,4 +468,21 @@ async fn a_repeated_answer_is_refused_and_the_case_is_unchanged() {
     // An answer to a request that is not ours is no answer to anything.
     let stranger = answer.replace(&a.gbd_job(&number).await.key, "job:999:1:1");
     assert_eq!(a.post_answer(&stranger).await, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn an_asynchronous_connector_with_no_gateway_account_to_answer_is_refused_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = asynchronous_installation(dir.path(), free_port(), "http://127.0.0.1:9");
+    let clock = Arc::new(ManualClock::new(almaty(2026, 11, 23, 10, 0)));
+    let refused = Service::start(options(dir.path(), config, clock))
+        .await
+        .err()
+        .expect("refused");
+    let text = refused.to_string();
+    assert!(
+        text.contains("connectors.yaml:54:15: `gbd_fl.person` answers on the asynchronous channel, and no account with the role `gateway_system` holds an API token"),
+        "{text}"
+    );
+    assert!(text.contains("--role gateway_system"), "{text}");
 }
