@@ -288,6 +288,18 @@ impl Service {
             number_prefix: options.config.number_prefix.unwrap_or_else(|| "QZ".into()),
         })
         .await?;
+        // An asynchronous connector whose answers nobody may post would fail every case
+        // that uses it: refuse to start (`GatewayConfig::unanswerable` says what is assumed).
+        let answerable = crate::store::accounts::role_holds_api_token(
+            &engine.store().pool,
+            crate::accounts::Role::GatewaySystem,
+        )
+        .await
+        .map_err(|e| Error::Accounts(e.to_string()))?;
+        let unanswerable = gateway.config().unanswerable(answerable);
+        if !unanswerable.is_empty() {
+            return Err(Error::Config(unanswerable));
+        }
         accounts.set_engine(&engine);
         let rules = Arc::new(RulesNotices::new(notify.clone()));
         engine.set_announcer(rules.clone());

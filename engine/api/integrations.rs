@@ -3,7 +3,8 @@
 //! - `GET /metrics`: the Prometheus text (requests per connector, latency, failures, open
 //!   circuit breakers, outbox depth, open incidents, cases per service and state);
 //! - `POST /gateway/answers`: the gateway's asynchronous channel delivers an answer (a SOAP
-//!   `SendMessage` body); it becomes a message to the case whose request it answers;
+//!   `SendMessage` body) to the data request its `correlationId` names; it is applied to the
+//!   case as that request's answer — or its failure — exactly as a synchronous answer is;
 //! - `POST /notify/sms/status`: an SMS aggregator's delivery report; it becomes a line in
 //!   the case history;
 //! - `POST /monitoring/replay`: the stage feed for a date range sent again, from the history.
@@ -17,7 +18,7 @@
 //! with the role `gateway_system` for the answers, `sms_provider_system` for the reports;
 //! no person's session, no other role, the administrator's neither. A regional system
 //! account posts only into the cases of its region (`kz`: every region). Each one accepted is
-//! journalled with the case (`message_delivered`, `delivery_reported`), each refused as
+//! journalled with the case (`answer_delivered`, `delivery_reported`), each refused as
 //! `access_denied`. The metrics and the replay are an administrator's; a replay is
 //! journalled (`monitoring_replayed`), and so is every refusal.
 
@@ -36,7 +37,7 @@ use super::auth::Principal;
 use super::{ApiError, ApiResult, Body, ErrorBody, Source, allowed, record};
 use crate::accounts::Role;
 use crate::audit::Action;
-use crate::runtime::Actor;
+use crate::runtime::Work;
 use crate::service::Service;
 use crate::worker::{self, writer::Note};
 
@@ -127,11 +128,16 @@ async fn system_account(
     Err(ApiError::Forbidden(why))
 }
 
-/// The gateway's asynchronous channel delivers an answer (a SOAP `SendMessage` body): it
-/// becomes a message to the case whose request its `correlationId` names. Only the token of
-/// a system account with the role `gateway_system`, of the case's region or of `kz`; each
-/// answer delivered is journalled (`message_delivered`, the case's number), each refusal
-/// too (`access_denied`).
+/// The gateway's asynchronous channel delivers an answer (a SOAP `SendMessage` body) to the
+/// data request its `correlationId` names (our `messageId`, the request's job key). A
+/// `RESPONSE` is mapped by the connector's `response` into the catalog's fields and applied
+/// to the case as the request's output, in the transaction that finishes the job; an `ERROR`,
+/// or an answer that does not fit the contract, is the request's failure (the step's
+/// `on_failure` path and its support e-mail), as a synchronous one would be. Once only: an
+/// answer for a request that awaits none (answered already, its failure path taken) is
+/// refused with 409 and changes nothing. Only the token of a system account with the role
+/// `gateway_system`, of the case's region or of `kz`; each answer applied is journalled
+/// (`answer_delivered`, the case's number), each refusal of access too (`access_denied`).
 #[utoipa::path(
     post,
     path = "/gateway/answers",
@@ -139,11 +145,11 @@ async fn system_account(
     security(("bearer" = [])),
     request_body(content = String, content_type = "text/xml", description = "The SOAP envelope"),
     responses(
-        (status = 202, description = "Delivered to its case"),
+        (status = 202, description = "Applied to its case: as the request's answer, or (an `ERROR`, an answer that does not fit) as its failure"),
         (status = 403, description = "Not the token of a `gateway_system` account, or the case is in another region than the account's", body = ErrorBody),
-        (status = 404, description = "No case waits for this answer", body = ErrorBody),
-        (status = 409, description = "The case is closed", body = ErrorBody),
-        (status = 422, description = "Not an answer the gateway sends", body = ErrorBody),
+        (status = 404, description = "No request of ours has this correlationId", body = ErrorBody),
+        (status = 409, description = "The request awaits no answer: answered already (a repeat), its failure path taken, or not sent", body = ErrorBody),
+        (status = 422, description = "Not an answer the gateway sends, or not one for this request's connector", body = ErrorBody),
     ),
 )]
 async fn gateway_answer(
@@ -160,38 +166,42 @@ async fn gateway_answer(
         &source,
     )
     .await?;
-    let answer = s
+    let incoming = s
         .gateway
-        .async_answer(&body)
+        .incoming(&body)
         .map_err(|e| ApiError::Invalid(e.to_string(), Value::Null))?;
-    let (number, region) = s
-        .engine
-        .store()
-        .case_of_job(&answer.correlation_id)
+    let key = &incoming.correlation_id;
+    let unknown = || ApiError::NotFound(format!("no request of ours has the correlationId {key}"));
+    let store = s.engine.store();
+    let job = store
+        .job(key)
         .await
         .map_err(|e| ApiError::from(worker::Error::from(e)))?
-        .ok_or_else(|| {
-            ApiError::NotFound(format!(
-                "no request of ours has the correlationId {}",
-                answer.correlation_id
-            ))
-        })?;
+        .ok_or_else(unknown)?;
+    let (number, region) = store
+        .case_of_job(key)
+        .await
+        .map_err(|e| ApiError::from(worker::Error::from(e)))?
+        .ok_or_else(unknown)?;
     allowed(&s.engine, &p, &region, &number, &source).await?;
-    let entry = record(p.login(), Action::MessageDelivered, &number, &source).details(json!({
-        "message": answer.message,
+    let Work::Request { connector, .. } = &job.work else {
+        return Err(ApiError::Conflict(format!(
+            "{key} is not a data request: it awaits no answer"
+        )));
+    };
+    let answer = s
+        .gateway
+        .async_answer(&incoming, connector)
+        .map_err(|e| ApiError::Invalid(e.to_string(), Value::Null))?;
+    let entry = record(p.login(), Action::AnswerDelivered, &number, &source).details(json!({
         "connector": answer.connector,
         "correlation_id": answer.correlation_id,
+        "outcome": if answer.outcome.is_ok() { "answer" } else { "failure" },
     }));
     s.engine
         .recording(entry)
-        .answer(
-            &answer.correlation_id,
-            &answer.message,
-            answer.payload,
-            Actor::System(answer.connector),
-        )
-        .await
-        .map_err(not_ours)?;
+        .answer(key, answer.outcome, job.attempts)
+        .await?;
     Ok(StatusCode::ACCEPTED)
 }
 
@@ -347,13 +357,4 @@ async fn replay(
             .map(|(k, e)| json!({ "key": k, "error": e }))
             .collect(),
     }))
-}
-
-/// An answer for a case that does not exist or no longer waits is the sender's problem,
-/// said plainly.
-fn not_ours(e: worker::Error) -> ApiError {
-    match e {
-        worker::Error::NotFound(m) => ApiError::NotFound(m),
-        other => ApiError::from(other),
-    }
 }

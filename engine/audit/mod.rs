@@ -65,7 +65,7 @@ pub enum Action {
     TaskUnclaimed,
     /// A clerk completed a task.
     TaskCompleted,
-    /// A message (an objection, a gateway's late answer) was delivered to a case.
+    /// A message (a citizen's objection) was delivered to a case.
     MessageDelivered,
     /// A citizen withdrew a case.
     CaseWithdrawn,
@@ -96,11 +96,14 @@ pub enum Action {
     DeliveryReported,
     /// An administrator sent a date range of the stage feed to the monitoring system again.
     MonitoringReplayed,
+    /// A state system's answer to a data request, through the gateway's asynchronous
+    /// channel, was applied to its case (as the request's output, or as its failure).
+    AnswerDelivered,
 }
 
 impl Action {
     /// Every action, in the order above.
-    pub const ALL: [Action; 23] = [
+    pub const ALL: [Action; 24] = [
         Action::SignIn,
         Action::SignInFailed,
         Action::SignOut,
@@ -124,6 +127,7 @@ impl Action {
         Action::SecurityViolation,
         Action::DeliveryReported,
         Action::MonitoringReplayed,
+        Action::AnswerDelivered,
     ];
 
     /// The stored name.
@@ -152,6 +156,7 @@ impl Action {
             Action::SecurityViolation => "security_violation",
             Action::DeliveryReported => "delivery_reported",
             Action::MonitoringReplayed => "monitoring_replayed",
+            Action::AnswerDelivered => "answer_delivered",
         }
     }
 }

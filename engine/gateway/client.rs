@@ -23,6 +23,15 @@
 //! at once. Error texts go to the support e-mail and the case history, so they say what
 //! failed and where, and never carry an unmasked IIN: any 12-digit run in a text the far
 //! side sent is masked before it is quoted.
+//!
+//! On the asynchronous channel (`soap_async`) a successful attempt is only acknowledged:
+//! the gateway took the message, and the answer comes later to `POST /gateway/answers`.
+//! The attempt ends in `JobError::Acknowledged` with the answer's deadline (the connector's
+//! `answer_timeout`), never in an output: the acknowledgement is no answer, and the step's
+//! `output:` mapping must not read it. [`GatewayPerformer::async_answer`] judges the answer
+//! when it arrives — for the connector of the job its `correlationId` names — exactly as an
+//! attempt judges a synchronous one: mapped into the catalog's fields, or the request's
+//! failure (an `ERROR` message, an answer that does not fit the contract).
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -30,12 +39,11 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::Error;
 use super::breaker::Breaker;
 use super::config::{Auth, Connector, GatewayConfig, Protocol};
-use super::ledger::order_of;
 use super::mapping::{self, Vars};
 use super::metrics::Metrics;
 use super::soap;
@@ -189,20 +197,36 @@ fn transport(e: reqwest::Error, c: &Connector) -> Failure {
     }
 }
 
-/// An asynchronous answer, ready for the API to deliver to its case as a message.
+/// What one attempt came to, when it did not fail.
+#[derive(Debug)]
+enum Reply {
+    /// The answer, mapped into the catalog's output fields.
+    Answer(Value),
+    /// The asynchronous channel took the message; the answer comes later.
+    Acknowledged,
+}
+
+/// An answer that arrived on the asynchronous channel, read: what names the request it
+/// answers, before it is judged against that request's connector.
 #[derive(Debug, Clone, PartialEq)]
-pub struct AsyncAnswer {
+pub struct Incoming {
     /// The `correlationId`: the `messageId` of our request, which is its job's idempotency
     /// key, `job:{case}:{seq}:{n}`.
     pub correlation_id: String,
-    /// The case's id, read from the correlation id.
-    pub case_id: i64,
+    /// The message as it came.
+    pub message: soap::AsyncMessage,
+}
+
+/// An asynchronous answer judged against the connector of its request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AsyncAnswer {
+    /// The job it answers (the `correlationId`).
+    pub correlation_id: String,
     /// The connector that sent the request.
     pub connector: String,
-    /// The message name the connector's configuration gives (`message:`).
-    pub message: String,
-    /// The answer mapped into the catalog's output fields.
-    pub payload: Value,
+    /// The answer mapped into the catalog's output fields; or, when it is the request's
+    /// failure (an `ERROR` message, an answer that does not fit the contract), why.
+    pub outcome: Result<Value, String>,
 }
 
 /// Performs data requests through the configured connectors.
@@ -304,10 +328,15 @@ impl GatewayPerformer {
         let took = started.elapsed();
         let breaker = &self.breakers[&c.name];
         match &outcome {
-            Ok(_) => {
+            Ok(Reply::Answer(_)) => {
                 breaker.record(true, self.clock.now());
                 self.metrics.request(&c.name, "ok", took);
                 tracing::info!(took_ms = took.as_millis() as u64, "answered");
+            }
+            Ok(Reply::Acknowledged) => {
+                breaker.record(true, self.clock.now());
+                self.metrics.request(&c.name, "acknowledged", took);
+                tracing::info!(took_ms = took.as_millis() as u64, "acknowledged");
             }
             Err(f) => {
                 if !matches!(f, Failure::BadInput(_) | Failure::CircuitOpen(_)) {
@@ -317,22 +346,32 @@ impl GatewayPerformer {
             }
         }
         self.metrics.circuit(&c.name, breaker.is_open());
-        outcome.map_err(|f| {
-            let open = matches!(f, Failure::CircuitOpen(_));
-            let e = f.into_job_error(c);
-            let outcome = match &e {
-                _ if open => "circuit_open",
-                JobError::Retryable(_) => "retryable",
-                JobError::Fatal(_) => "fatal",
-                JobError::NotBefore { .. } => "deferred",
-            };
-            self.metrics.request(&c.name, outcome, took);
-            tracing::warn!(error = %e, took_ms = took.as_millis() as u64, "failed");
-            e
-        })
+        match outcome {
+            Ok(Reply::Answer(answer)) => Ok(answer),
+            // The deadline runs on the injected clock from the acknowledgement.
+            Ok(Reply::Acknowledged) => Err(JobError::Acknowledged {
+                answer_by: self.clock.now()
+                    + chrono::Duration::from_std(c.answer_timeout)
+                        .unwrap_or(chrono::Duration::hours(1)),
+            }),
+            Err(f) => {
+                let open = matches!(f, Failure::CircuitOpen(_));
+                let e = f.into_job_error(c);
+                let outcome = match &e {
+                    _ if open => "circuit_open",
+                    JobError::Retryable(_) => "retryable",
+                    JobError::Fatal(_) => "fatal",
+                    JobError::NotBefore { .. } => "deferred",
+                    JobError::Acknowledged { .. } => "acknowledged",
+                };
+                self.metrics.request(&c.name, outcome, took);
+                tracing::warn!(error = %e, took_ms = took.as_millis() as u64, "failed");
+                Err(e)
+            }
+        }
     }
 
-    async fn attempt(&self, c: &Connector, key: &str, input: &Value) -> Result<Value, Failure> {
+    async fn attempt(&self, c: &Connector, key: &str, input: &Value) -> Result<Reply, Failure> {
         for (field, ty) in &c.inputs {
             if ty.ty != TypeName::Iin {
                 continue;
@@ -422,7 +461,9 @@ impl GatewayPerformer {
                 }
                 let answer: Value = serde_json::from_str(&text)
                     .map_err(|e| Failure::Malformed(format!("not JSON ({e})")))?;
-                mapping::response(c, &answer).map_err(Failure::Mapping)
+                mapping::response(c, &answer)
+                    .map(Reply::Answer)
+                    .map_err(Failure::Mapping)
             }
             Protocol::SoapSync => {
                 // A fault comes with HTTP 500: read the body before judging the status.
@@ -442,7 +483,9 @@ impl GatewayPerformer {
                         if r.message_id != key {
                             tracing::warn!(answered = %r.message_id, "the answer names another messageId");
                         }
-                        mapping::response(c, &r.data).map_err(Failure::Mapping)
+                        mapping::response(c, &r.data)
+                            .map(Reply::Answer)
+                            .map_err(Failure::Mapping)
                     }
                     _ if !(200..300).contains(&status) => {
                         Err(Failure::Status(status, quote(&text)))
@@ -453,10 +496,7 @@ impl GatewayPerformer {
             }
             Protocol::SoapAsync => match soap::parse_async_ack(&text) {
                 Ok(Err(fault)) => Err(Failure::Fault(fault)),
-                Ok(Ok(_)) if (200..300).contains(&status) => Ok(json!({
-                    "correlation_id": key,
-                    "sent_at": now,
-                })),
+                Ok(Ok(_)) if (200..300).contains(&status) => Ok(Reply::Acknowledged),
                 _ if !(200..300).contains(&status) => Err(Failure::Status(status, quote(&text))),
                 Ok(Ok(_)) => unreachable!("a 2xx answer is handled above"),
                 Err(e) => Err(Failure::Malformed(e.to_string())),
@@ -464,44 +504,80 @@ impl GatewayPerformer {
         }
     }
 
-    /// Turns an asynchronous answer that arrived (the body of the gateway's `SendMessage`
-    /// to us) into what the API delivers: the case (by the correlation id, which is the
-    /// job's key), the message name, and the answer mapped into the catalog's fields.
-    pub fn async_answer(&self, xml: &str) -> Result<AsyncAnswer, Error> {
-        let m = soap::parse_async_message(xml).map_err(Error::Soap)?;
-        let correlation_id = m
+    /// Reads an answer that arrived on the asynchronous channel (the body of the gateway's
+    /// `SendMessage` to us): the envelope and its `correlationId`, which names the request's
+    /// job. An error here means the body is no answer at all.
+    pub fn incoming(&self, xml: &str) -> Result<Incoming, Error> {
+        let message = soap::parse_async_message(xml).map_err(Error::Soap)?;
+        let correlation_id = message
             .correlation_id
             .clone()
             .ok_or_else(|| Error::Answer("the message has no correlationId".into()))?;
-        let (case_id, _, _) = order_of(&correlation_id).ok_or_else(|| {
-            Error::Answer(format!(
-                "the correlationId `{correlation_id}` is not one of our message ids"
-            ))
-        })?;
-        let c = self.config.by_service_id(&m.service_id).ok_or_else(|| {
-            Error::Answer(format!(
-                "no connector is configured for serviceId `{}`",
-                m.service_id
-            ))
-        })?;
-        if m.message_type.eq_ignore_ascii_case("ERROR") {
+        Ok(Incoming {
+            correlation_id,
+            message,
+        })
+    }
+
+    /// Judges an answer for the request it names, sent through `connector` (the job's): an
+    /// error when it cannot be that request's answer (the connector is not on the
+    /// asynchronous channel, the message names another service, it is no answer); else the
+    /// answer mapped into the catalog's fields, or — an `ERROR` message, an answer that does
+    /// not fit the contract — the request's failure, as for a synchronous answer.
+    pub fn async_answer(&self, incoming: &Incoming, connector: &str) -> Result<AsyncAnswer, Error> {
+        let m = &incoming.message;
+        let c = self
+            .config
+            .connectors
+            .get(connector)
+            .filter(|c| c.protocol == Protocol::SoapAsync)
+            .ok_or_else(|| {
+                Error::Answer(format!(
+                    "{} was sent through `{connector}`, which is not a connector of the asynchronous channel",
+                    incoming.correlation_id
+                ))
+            })?;
+        let service_id = c.soap.as_ref().map(|s| s.service_id.as_str()).unwrap_or("");
+        if m.service_id != service_id {
             return Err(Error::Answer(format!(
-                "{}: the system answered {correlation_id} with an error",
-                c.name
+                "{} was sent to serviceId `{service_id}`, and this answer names `{}`",
+                incoming.correlation_id, m.service_id
             )));
         }
-        let message = c
-            .message
-            .clone()
-            .ok_or_else(|| Error::Answer(format!("{} is not an asynchronous connector", c.name)))?;
-        let payload = mapping::response(c, &m.data).map_err(|e| Error::Answer(e.to_string()))?;
+        let outcome = match m.message_type.to_ascii_uppercase().as_str() {
+            "RESPONSE" => mapping::response(c, &m.data).map_err(|e| e.to_string()),
+            "ERROR" => Err(format!(
+                "{}: the system answered with an error: {}",
+                c.name,
+                quote(&error_text(&m.data))
+            )),
+            other => {
+                return Err(Error::Answer(format!(
+                    "a message of type `{other}` is no answer (RESPONSE or ERROR)"
+                )));
+            }
+        };
+        if let Err(e) = &outcome {
+            self.metrics.failure(&c.name, "answer_refused");
+            tracing::warn!(connector = %c.name, key = %incoming.correlation_id, error = %e, "the asynchronous answer is the request's failure");
+        }
         Ok(AsyncAnswer {
-            correlation_id,
-            case_id,
+            correlation_id: incoming.correlation_id.clone(),
             connector: c.name.clone(),
-            message,
-            payload,
+            outcome,
         })
+    }
+}
+
+/// What an `ERROR` message says: its code and message when it has them, else its data.
+fn error_text(data: &Value) -> String {
+    let field = |name: &str| data.get(name).and_then(Value::as_str).unwrap_or("");
+    match (field("code"), field("message")) {
+        ("", "") if data.is_null() => "no details".into(),
+        ("", "") => data.to_string(),
+        (code, "") => code.to_string(),
+        ("", message) => message.to_string(),
+        (code, message) => format!("{code} {message}"),
     }
 }
 

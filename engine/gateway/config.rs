@@ -4,8 +4,11 @@
 //! checks meaning against the catalog (`workflows/catalog.yaml`) — every connector is one the
 //! catalog names, every request placeholder names an input of its contract, every mapped
 //! answer field is an output of its contract, every enum value is one the contract allows,
-//! every secret's environment variable is set — and reports all problems at once as
-//! positioned [`Diagnostic`]s (`file:line:column`), as the definition loader does.
+//! every secret's environment variable is set, no `response` leaves without a source a field
+//! the catalog does not mark optional (every answer would be refused) — and reports all
+//! problems at once as positioned [`Diagnostic`]s (`file:line:column`), as the definition
+//! loader does. What the file alone cannot show is checked at start against the database
+//! ([`GatewayConfig::unanswerable`]), at the same places.
 //!
 //! A real integration is this file: the endpoint, the protocol, the names the far side uses
 //! for its fields, its secrets (by environment variable name, never in the file).
@@ -75,8 +78,11 @@ struct RawConnector {
     #[serde(default)]
     retry: RawRetry,
     breaker: Option<RawBreaker>,
-    /// For `soap_async`: the message the answer is delivered to the case as.
-    message: Option<String>,
+    /// For `soap_async`: how long after the gateway's acknowledgement the answer may take.
+    answer_timeout_seconds: Option<u64>,
+    /// No longer read: an asynchronous answer is the request step's output. Kept in the raw
+    /// form only to say so at its place, rather than as an unknown field.
+    message: Option<serde::de::IgnoredAny>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -152,8 +158,8 @@ pub enum Protocol {
     /// The eGov gateway's synchronous channel: `SendMessage` with a `SyncSendMessageRequest`.
     SoapSync,
     /// The eGov gateway's asynchronous channel: the send is acknowledged at once, the answer
-    /// comes later with our message id as its `correlationId` and is delivered to the case as
-    /// a message.
+    /// comes later to `POST /gateway/answers` with our message id (the job's key) as its
+    /// `correlationId`, and is the request's answer, as a synchronous one is.
     SoapAsync,
 }
 
@@ -318,8 +324,30 @@ pub struct Connector {
     pub retry: RetryHints,
     /// The circuit breaker.
     pub breaker: BreakerPolicy,
-    /// `soap_async`: the message the answer is delivered as.
-    pub message: Option<String>,
+    /// How long after the gateway's acknowledgement an answer may take before the request
+    /// is sent again (`soap_async` only; others answer within `timeout`).
+    pub answer_timeout: Duration,
+    /// Where the connector's `protocol` is written: for the start-up checks that need more
+    /// than the file (see [`GatewayConfig::unanswerable`]).
+    pub declared_at: Place,
+}
+
+/// A place in the connectors file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Place {
+    /// The file.
+    pub file: std::path::PathBuf,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+}
+
+impl Place {
+    /// A diagnostic at this place.
+    pub fn diagnostic(&self, message: impl Into<String>) -> Diagnostic {
+        Diagnostic::new(&self.file, self.line, self.column, message)
+    }
 }
 
 /// The monitoring system's endpoint for the stage feed.
@@ -357,6 +385,11 @@ pub const DEFAULT_BREAKER: BreakerPolicy = BreakerPolicy {
 };
 /// The default wait for an earlier stage report of the same case.
 pub const DEFAULT_ORDER_WAIT: Duration = Duration::from_secs(5);
+/// How long an asynchronous answer may take after the acknowledgement when the connector
+/// does not say (`answer_timeout_seconds`): an hour. GBD FL answers in seconds; an hour
+/// covers a queue at the gateway without leaving a case stuck for the rest of a working day,
+/// and the step's retry budget multiplies it.
+pub const DEFAULT_ANSWER_TIMEOUT: Duration = Duration::from_secs(3600);
 /// The statuses of `responseInfo.status.code` that mean success when the file lists none.
 pub const DEFAULT_SUCCESS_CODES: [&str; 1] = ["SCSS001"];
 
@@ -410,12 +443,33 @@ impl GatewayConfig {
         self.base_url.as_deref()
     }
 
-    /// The connector whose `soap.service_id` is `service_id` (an asynchronous answer names
-    /// its service, not our connector).
-    pub fn by_service_id(&self, service_id: &str) -> Option<&Connector> {
+    /// The start-up check of what the file alone cannot show: an asynchronous connector's
+    /// answers come back only through `POST /gateway/answers`, which takes only the API token
+    /// of an active account with the role `gateway_system`. Without one (`answerable` false),
+    /// every request on such a connector would wait for an answer that cannot arrive and end
+    /// in its failure path: each such connector is a problem at its `protocol`.
+    ///
+    /// Assumed, not checked: that the gateway is configured with that token and calls the
+    /// engine's address; and that the account's region covers the cases (a regional account
+    /// posts only into its region's cases, `kz` into all).
+    pub fn unanswerable(&self, answerable: bool) -> Vec<Diagnostic> {
+        if answerable {
+            return Vec::new();
+        }
         self.connectors
             .values()
-            .find(|c| c.soap.as_ref().is_some_and(|s| s.service_id == service_id))
+            .filter(|c| c.protocol == Protocol::SoapAsync)
+            .map(|c| {
+                c.declared_at
+                    .diagnostic(format!(
+                        "`{}` answers on the asynchronous channel, and no account with the role `gateway_system` holds an API token: no answer could reach POST /gateway/answers, and every request would fail",
+                        c.name
+                    ))
+                    .with_hint(
+                        "create the gateway's account and token first: qyzmet accounts add --login shep --full-name ШЭП --email … --role gateway_system --region kz --token shep",
+                    )
+            })
+            .collect()
     }
 }
 
@@ -686,18 +740,39 @@ fn connector(
             },
         }),
     };
-    match (rc.protocol, &rc.message) {
-        (Protocol::SoapAsync, None) => cx.error_hint(
-            &format!("{at}/protocol"),
-            "an asynchronous connector needs the `message` its answer is delivered as",
-            "add `message: <the name of the message the workflow's receive step waits for>`",
-        ),
-        (Protocol::Json | Protocol::SoapSync, Some(_)) => cx.error(
+    if rc.message.is_some() {
+        cx.error_hint(
             &format!("{at}/message"),
-            "`message` is for the `soap_async` protocol: a synchronous answer is the step's output",
-        ),
-        _ => {}
+            "`message` is no longer used: an asynchronous answer is the request step's output, as a synchronous one is",
+            "remove it; the answer comes back to the request by its correlationId",
+        );
     }
+    let answer_timeout = match (rc.protocol, rc.answer_timeout_seconds) {
+        (Protocol::SoapAsync, None) => DEFAULT_ANSWER_TIMEOUT,
+        (Protocol::SoapAsync, Some(0)) => {
+            cx.error(
+                &format!("{at}/answer_timeout_seconds"),
+                "an answer needs at least 1 second",
+            );
+            DEFAULT_ANSWER_TIMEOUT
+        }
+        (Protocol::SoapAsync, Some(s)) => Duration::from_secs(s),
+        (_, Some(_)) => {
+            cx.error_hint(
+                &format!("{at}/answer_timeout_seconds"),
+                "`answer_timeout_seconds` is for the `soap_async` protocol",
+                "a synchronous answer comes within `timeout_ms`",
+            );
+            attempt_timeout(rc, default_timeout)
+        }
+        (_, None) => attempt_timeout(rc, default_timeout),
+    };
+    let declared = cx.doc.value_diagnostic(&format!("{at}/protocol"), "");
+    let declared_at = Place {
+        file: declared.file,
+        line: declared.line,
+        column: declared.column,
+    };
 
     let mut request = Vec::new();
     for (key, value) in &rc.request {
@@ -854,10 +929,7 @@ fn connector(
         name: name.to_string(),
         protocol: rc.protocol,
         endpoint: cx.url(&format!("{at}/endpoint"), &raw.base_url, &rc.endpoint),
-        timeout: rc
-            .timeout_ms
-            .map(Duration::from_millis)
-            .unwrap_or(default_timeout),
+        timeout: attempt_timeout(rc, default_timeout),
         auth: cx.auth(&format!("{at}/auth"), &rc.auth),
         soap,
         request,
@@ -867,8 +939,16 @@ fn connector(
         outputs,
         retry,
         breaker: DEFAULT_BREAKER,
-        message: rc.message.clone(),
+        answer_timeout,
+        declared_at,
     }
+}
+
+/// One attempt's timeout.
+fn attempt_timeout(rc: &RawConnector, default_timeout: Duration) -> Duration {
+    rc.timeout_ms
+        .map(Duration::from_millis)
+        .unwrap_or(default_timeout)
 }
 
 /// Parses a request template: `{input.iin}`, `{message_id}`, `{message_date}`, `{sender_id}`.

@@ -276,6 +276,7 @@ impl StagePerformer {
             Err(JobError::Retryable(_)) => "retryable",
             Err(JobError::Fatal(_)) => "fatal",
             Err(JobError::NotBefore { .. }) => "deferred",
+            Err(JobError::Acknowledged { .. }) => "acknowledged",
         };
         self.metrics.feed(outcome, Some(started.elapsed()));
         if let Err(e) = &result {

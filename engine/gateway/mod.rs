@@ -9,7 +9,10 @@
 //! - [`GatewayPerformer`] ([`client`]): performs `Work::Request` jobs; 5xx, timeouts and
 //!   refused connections are `Retryable`, 4xx and answers that do not fit are `Fatal`.
 //!   The job loop turns a spent budget into the step's `on_failure` path and one support
-//!   e-mail (the runtime does that; see `runtime::machine`).
+//!   e-mail (the runtime does that; see `runtime::machine`). On the asynchronous channel an
+//!   attempt is only acknowledged (`JobError::Acknowledged`, with the answer's deadline);
+//!   [`GatewayPerformer::async_answer`] judges the answer when `POST /gateway/answers` brings
+//!   it, for the connector of the job its `correlationId` names.
 //! - [`StagePerformer`] ([`feed`]): performs `Work::Stage` jobs, in order per case, at least
 //!   once; [`feed::replay`] rebuilds a date range's reports.
 //! - [`soap`]: the gateway's envelopes. [`mapping`]: templates and type coercion.
@@ -36,7 +39,7 @@ pub mod metrics;
 pub mod sim;
 pub mod soap;
 
-pub use client::{AsyncAnswer, GatewayPerformer, Routed};
+pub use client::{AsyncAnswer, GatewayPerformer, Incoming, Routed};
 pub use config::GatewayConfig;
 pub use feed::{StageEvent, StagePerformer, replay};
 pub use ledger::{Ledger, StoreLedger};
@@ -56,7 +59,9 @@ pub enum Error {
     /// An envelope that cannot be read.
     #[error(transparent)]
     Soap(#[from] soap::Error),
-    /// An asynchronous answer that cannot be delivered.
+    /// A body that is no answer to one of our asynchronous requests (no correlation id, a
+    /// message for another service or connector). An answer that is a request's failure
+    /// (an `ERROR`, one that does not fit) is not this: it is delivered as that failure.
     #[error("the asynchronous answer cannot be delivered: {0}")]
     Answer(String),
 }

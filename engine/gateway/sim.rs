@@ -21,7 +21,15 @@
 //! What it saw is there for tests and demonstrations: `GET /requests` (connector and
 //! idempotency key of every request, the SOAP `messageId`, `serviceId` and sender),
 //! `GET /monitoring/stages` (the reports kept, in arrival order), `GET /shep/async/answers`
-//! (asynchronous answers not yet picked up; or set a callback URL to have them posted).
+//! (asynchronous answers not yet picked up).
+//!
+//! **The asynchronous channel** answers as the gateway does: it acknowledges the message at
+//! once and answers later, with our `messageId` as the `correlationId` (`RESPONSE` with the
+//! person, `ERROR` for an IIN it does not know). With a [`Callback`] (the engine's
+//! `POST /gateway/answers` and the API token of its `gateway_system` account) it posts each
+//! answer there after the acknowledgement, and keeps what the engine said
+//! ([`Sim::callbacks`]); without one it keeps the answers for `GET /shep/async/answers` —
+//! an answer that never comes, unless someone picks it up.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
@@ -273,6 +281,16 @@ pub struct Monitor {
     pub out_of_order: u64,
 }
 
+/// Where the asynchronous channel's answers are posted: the engine's answers endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Callback {
+    /// `http://…/gateway/answers`.
+    pub url: String,
+    /// The API token of the engine's `gateway_system` account, sent as `Bearer`: the
+    /// endpoint takes no answer without it.
+    pub token: Option<String>,
+}
+
 /// The simulator's state: shared by its handlers, changeable at run time.
 #[derive(Debug, Default)]
 pub struct Sim {
@@ -281,7 +299,12 @@ pub struct Sim {
     received: Mutex<Vec<Received>>,
     monitor: Mutex<Monitor>,
     answers: Mutex<Vec<String>>,
-    callback: Mutex<Option<String>>,
+    callback: Mutex<Option<Callback>>,
+    /// What the callback's receiver said to each answer posted, in the order they settled:
+    /// its HTTP status, or why none came.
+    called_back: Mutex<Vec<Result<u16, String>>>,
+    /// Woken as each posted answer settles.
+    settled: tokio::sync::Notify,
 }
 
 impl Sim {
@@ -315,8 +338,51 @@ impl Sim {
     }
 
     /// Where asynchronous answers are posted; `None` keeps them for `GET /shep/async/answers`.
-    pub fn set_callback(&self, url: Option<String>) {
-        *self.callback.lock().unwrap_or_else(|e| e.into_inner()) = url;
+    pub fn set_callback(&self, callback: Option<Callback>) {
+        *self.callback.lock().unwrap_or_else(|e| e.into_inner()) = callback;
+    }
+
+    /// What the callback's receiver said to each answer posted so far: its HTTP status, or
+    /// why the post failed.
+    pub fn callbacks(&self) -> Vec<Result<u16, String>> {
+        self.called_back
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Waits until `n` posted answers have settled, and returns what was said to each: so a
+    /// test waits for the answer itself, not for a guess at how long it takes.
+    pub async fn callbacks_settled(&self, n: usize) -> Vec<Result<u16, String>> {
+        loop {
+            // Created before the look, so a settlement in between still wakes it.
+            let settled = self.settled.notified();
+            let now = self.callbacks();
+            if now.len() >= n {
+                return now;
+            }
+            settled.await;
+        }
+    }
+
+    async fn call_back(self: Arc<Self>, callback: Callback, answer: String) {
+        let mut post = reqwest::Client::new()
+            .post(&callback.url)
+            .header(header::CONTENT_TYPE, "text/xml; charset=utf-8")
+            .body(answer);
+        if let Some(token) = &callback.token {
+            post = post.bearer_auth(token);
+        }
+        let said = post
+            .send()
+            .await
+            .map(|r| r.status().as_u16())
+            .map_err(|e| e.to_string());
+        self.called_back
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(said);
+        self.settled.notify_waiters();
     }
 
     /// The requests received so far.
@@ -822,17 +888,9 @@ async fn shep_async(State(sim): State<Arc<Sim>>, headers: HeaderMap, body: Strin
         .unwrap_or_else(|e| e.into_inner())
         .clone();
     match callback {
-        Some(url) => {
-            // Answer later, as the gateway does: after the acknowledgement.
-            tokio::spawn(async move {
-                let client = reqwest::Client::new();
-                let _ = client
-                    .post(url)
-                    .header(header::CONTENT_TYPE, "text/xml; charset=utf-8")
-                    .body(answer)
-                    .send()
-                    .await;
-            });
+        // Answer later, as the gateway does: after the acknowledgement.
+        Some(callback) => {
+            tokio::spawn(sim.clone().call_back(callback, answer));
         }
         None => sim
             .answers

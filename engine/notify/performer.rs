@@ -239,6 +239,10 @@ impl NotifyPerformer {
                 Err(JobError::NotBefore { at, .. }) => {
                     deferred = Some(deferred.map_or(at, |d: DateTime<Utc>| d.max(at)));
                 }
+                // A channel's answer never comes later: no channel acknowledges.
+                Err(e @ JobError::Acknowledged { .. }) => {
+                    fatal = Some(format!("{channel}: unexpected: {e}"));
+                }
             }
         }
         if let Some(e) = fatal {

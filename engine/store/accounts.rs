@@ -263,6 +263,22 @@ where
     Ok(row.get::<bool, _>(0))
 }
 
+/// Whether an active account with `role` holds an API token that is not revoked: whether
+/// the system of that role can call the endpoints kept for it at all.
+pub async fn role_holds_api_token<'e, E>(db: E, role: crate::accounts::Role) -> Result<bool, Error>
+where
+    E: Executor<'e, Database = Sqlite>,
+{
+    let row = sqlx::query(
+        "select exists (select 1 from accounts a, json_each(a.roles) r, api_tokens t \
+         where a.status = 'active' and r.value = ? and t.account_id = a.id and t.revoked_at is null)",
+    )
+    .bind(role.as_str())
+    .fetch_one(db)
+    .await?;
+    Ok(row.get::<bool, _>(0))
+}
+
 /// Sets the password hash and whether it is a temporary one.
 pub async fn set_password(
     conn: &mut SqliteConnection,

@@ -223,6 +223,82 @@ pub struct TimerRow {
     pub purpose: crate::runtime::TimerPurpose,
 }
 
+/// Where an outbox job stands: stored by [`JobStatus::as_str`], checked by the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum JobStatus {
+    /// To be performed at its `next_at` (or being performed, under a lease).
+    Pending,
+    /// A data request the gateway's asynchronous channel acknowledged: its answer comes later
+    /// to `POST /gateway/answers`, by its `next_at` (the deadline), or it is sent again.
+    AwaitingAnswer,
+    /// Performed; a request's answer went to its case.
+    Done,
+    /// A data request whose retries ran out: its case took the step's failure path.
+    Failed,
+    /// Its retries ran out and an administrator decides.
+    Incident,
+}
+
+impl JobStatus {
+    /// Every status, in the order above.
+    pub const ALL: [JobStatus; 5] = [
+        JobStatus::Pending,
+        JobStatus::AwaitingAnswer,
+        JobStatus::Done,
+        JobStatus::Failed,
+        JobStatus::Incident,
+    ];
+
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobStatus::Pending => "pending",
+            JobStatus::AwaitingAnswer => "awaiting_answer",
+            JobStatus::Done => "done",
+            JobStatus::Failed => "failed",
+            JobStatus::Incident => "incident",
+        }
+    }
+
+    /// Reads a stored name.
+    pub fn parse(text: &str) -> Result<JobStatus, Error> {
+        JobStatus::ALL
+            .into_iter()
+            .find(|s| s.as_str() == text)
+            .ok_or_else(|| Error::Corrupt {
+                what: "job status",
+                message: format!("`{text}` is not a job status"),
+            })
+    }
+
+    /// Whether nothing more happens to the job (an administrator's retry of an incident
+    /// aside): a late answer, a repeat or a stale record must leave it as it is.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            JobStatus::Done | JobStatus::Failed | JobStatus::Incident
+        )
+    }
+}
+
+impl std::fmt::Display for JobStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A data request whose answer did not come by its deadline.
+#[derive(Debug, Clone)]
+pub struct Unanswered {
+    /// The job.
+    pub job: JobRow,
+    /// When the gateway acknowledged the send.
+    pub acknowledged_at: DateTime<Utc>,
+    /// When the answer was due.
+    pub due_at: DateTime<Utc>,
+}
+
 /// An outbox job.
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct JobRow {
@@ -233,8 +309,8 @@ pub struct JobRow {
     /// The work: a data request, a notification, a document or a stage report, by `kind`.
     #[schema(value_type = Object)]
     pub work: Work,
-    /// `pending`, `done` or `incident`.
-    pub status: String,
+    /// Where it stands.
+    pub status: JobStatus,
     /// Attempts made.
     pub attempts: u32,
     /// The last error.
@@ -344,6 +420,17 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         Ok(row.map(|r| (r.get(0), r.get(1))))
+    }
+
+    /// One outbox job, whatever its status.
+    pub async fn job(&self, key: &str) -> Result<Option<JobRow>, Error> {
+        let row = sqlx::query(
+            "select key, case_id, work, status, attempts, last_error from jobs where key = ?",
+        )
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(job_row).transpose()
     }
 
     /// The notification job whose SMS the provider knows by `provider_id` (a delivery
@@ -584,7 +671,7 @@ fn job_row(r: &sqlx::sqlite::SqliteRow) -> Result<JobRow, Error> {
         key: r.get(0),
         case_id: r.get(1),
         work: parse("job", r.get(2))?,
-        status: r.get(3),
+        status: JobStatus::parse(r.get(3))?,
         attempts: r.get::<i64, _>(4) as u32,
         last_error: r.get(5),
     })
@@ -629,16 +716,23 @@ pub mod tx {
         Ok(row.map(|r| (r.get(0), r.get(1), r.get(2))))
     }
 
-    /// The case a job belongs to.
+    /// The case a job belongs to, the job's status and the attempts made.
     pub async fn job_case(
         conn: &mut SqliteConnection,
         key: &str,
-    ) -> Result<Option<(i64, String)>, Error> {
-        let row = sqlx::query("select case_id, status from jobs where key = ?")
+    ) -> Result<Option<(i64, JobStatus, u32)>, Error> {
+        let row = sqlx::query("select case_id, status, attempts from jobs where key = ?")
             .bind(key)
             .fetch_optional(&mut *conn)
             .await?;
-        Ok(row.map(|r| (r.get(0), r.get(1))))
+        row.map(|r| {
+            Ok((
+                r.get(0),
+                JobStatus::parse(r.get(1))?,
+                r.get::<i64, _>(2) as u32,
+            ))
+        })
+        .transpose()
     }
 
     /// The next case id (the registration number is made from it).
@@ -898,7 +992,7 @@ pub mod tx {
         output: &Value,
         now: DateTime<Utc>,
     ) -> Result<(), Error> {
-        job_finished(conn, key, "done", output, now).await
+        job_finished(conn, key, JobStatus::Done, output, now).await
     }
 
     /// Marks a data request whose retries ran out as failed (its case took the failure
@@ -912,22 +1006,25 @@ pub mod tx {
         job_finished(
             conn,
             key,
-            "failed",
+            JobStatus::Failed,
             &serde_json::json!({ "failed": error }),
             now,
         )
         .await
     }
 
+    /// Every change of a job's status below leaves a finished job (done, failed, an incident)
+    /// as it is: a record that comes late (an acknowledgement after its answer, the outcome
+    /// of a send after an earlier send's answer was applied) must not undo what happened.
     async fn job_finished(
         conn: &mut SqliteConnection,
         key: &str,
-        status: &str,
+        status: JobStatus,
         output: &Value,
         now: DateTime<Utc>,
     ) -> Result<(), Error> {
-        sqlx::query("update jobs set status = ?, lease_until = null, output = ?, updated_at = ? where key = ?")
-            .bind(status)
+        sqlx::query("update jobs set status = ?, lease_until = null, output = ?, updated_at = ? where key = ? and status in ('pending', 'awaiting_answer')")
+            .bind(status.as_str())
             .bind(json(output))
             .bind(ts(now))
             .bind(key)
@@ -945,7 +1042,7 @@ pub mod tx {
         reason: &str,
         now: DateTime<Utc>,
     ) -> Result<(), Error> {
-        sqlx::query("update jobs set lease_until = null, attempts = max(attempts - 1, 0), next_at = ?, last_error = ?, updated_at = ? where key = ?")
+        sqlx::query("update jobs set lease_until = null, attempts = max(attempts - 1, 0), next_at = ?, last_error = ?, updated_at = ? where key = ? and status = 'pending'")
             .bind(ts(at))
             .bind(reason)
             .bind(ts(now))
@@ -996,7 +1093,8 @@ pub mod tx {
         Ok(())
     }
 
-    /// Schedules another attempt.
+    /// Schedules another attempt: of a job whose attempt failed, or of a request whose
+    /// answer did not come by its deadline.
     pub async fn job_retry(
         conn: &mut SqliteConnection,
         key: &str,
@@ -1004,7 +1102,7 @@ pub mod tx {
         error: &str,
         now: DateTime<Utc>,
     ) -> Result<(), Error> {
-        sqlx::query("update jobs set lease_until = null, next_at = ?, last_error = ?, updated_at = ? where key = ?")
+        sqlx::query("update jobs set status = 'pending', lease_until = null, next_at = ?, last_error = ?, updated_at = ? where key = ? and status in ('pending', 'awaiting_answer')")
             .bind(ts(next_at))
             .bind(error)
             .bind(ts(now))
@@ -1014,6 +1112,51 @@ pub mod tx {
         Ok(())
     }
 
+    /// A request the gateway acknowledged: it waits for its answer until `answer_by`, and
+    /// is neither done nor due again before. `false` when the job is no longer pending: its
+    /// answer came first (the far side can be quicker than this record), or a later record
+    /// finished it.
+    pub async fn job_await(
+        conn: &mut SqliteConnection,
+        key: &str,
+        answer_by: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, Error> {
+        let done = sqlx::query("update jobs set status = 'awaiting_answer', acknowledged_at = ?1, next_at = ?2, lease_until = null, updated_at = ?1 where key = ?3 and status = 'pending'")
+            .bind(ts(now))
+            .bind(ts(answer_by))
+            .bind(key)
+            .execute(&mut *conn)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Up to `limit` requests whose answer was due by `now` and did not come, the longest
+    /// overdue first.
+    pub async fn unanswered(
+        conn: &mut SqliteConnection,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<Unanswered>, Error> {
+        let rows = sqlx::query(
+            "select key, case_id, work, status, attempts, last_error, acknowledged_at, next_at \
+             from jobs where status = 'awaiting_answer' and next_at <= ? order by next_at limit ?",
+        )
+        .bind(ts(now))
+        .bind(limit as i64)
+        .fetch_all(&mut *conn)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Unanswered {
+                    job: job_row(r)?,
+                    acknowledged_at: parse_ts(r.get(6))?,
+                    due_at: parse_ts(r.get(7))?,
+                })
+            })
+            .collect()
+    }
+
     /// Moves a job to the incidents, for an administrator.
     pub async fn job_incident(
         conn: &mut SqliteConnection,
@@ -1021,7 +1164,7 @@ pub mod tx {
         error: &str,
         now: DateTime<Utc>,
     ) -> Result<(), Error> {
-        sqlx::query("update jobs set status = 'incident', lease_until = null, last_error = ?, updated_at = ? where key = ?")
+        sqlx::query("update jobs set status = 'incident', lease_until = null, last_error = ?, updated_at = ? where key = ? and status in ('pending', 'awaiting_answer')")
             .bind(error)
             .bind(ts(now))
             .bind(key)

@@ -117,7 +117,7 @@ pub async fn page(
             Work::Document { template, kind, .. } => Some(json!({
                 "title": document_title(shared, def, template, lang),
                 "kind": text::or(lang, &format!("kind_{}", kind.as_deref().unwrap_or("document")), "—"),
-                "status": text::or(lang, &format!("job_{}", j.status), &j.status),
+                "status": text::or(lang, &format!("job_{}", j.status), j.status.as_str()),
             })),
             _ => None,
         })

@@ -400,34 +400,10 @@ impl Engine {
         .map(|_| ())
     }
 
-    /// A message for a case (the citizen's objection, an asynchronous answer).
+    /// A message for a case (the citizen's objection).
     pub async fn message(
         &self,
         number: &str,
-        name: &str,
-        payload: Value,
-        by: Actor,
-    ) -> Result<(), Error> {
-        self.deliver(CaseRef::Number(number.into()), name, payload, by)
-            .await
-    }
-
-    /// An asynchronous answer to a data request: delivered as the message `name` to the case
-    /// whose job `job` (the request's correlation id) is.
-    pub async fn answer(
-        &self,
-        job: &str,
-        name: &str,
-        payload: Value,
-        by: Actor,
-    ) -> Result<(), Error> {
-        self.deliver(CaseRef::Job(job.into()), name, payload, by)
-            .await
-    }
-
-    async fn deliver(
-        &self,
-        case: CaseRef,
         name: &str,
         payload: Value,
         by: Actor,
@@ -437,7 +413,78 @@ impl Engine {
             payload,
             by,
         };
-        self.send(Command::Event { case, event }).await.map(|_| ())
+        self.send(Command::Event {
+            case: CaseRef::Number(number.into()),
+            event,
+        })
+        .await
+        .map(|_| ())
+    }
+
+    /// The answer to a data request sent on the gateway's asynchronous channel, `job` being
+    /// its correlation id: applied to its case exactly as a synchronous answer is — the
+    /// answer mapped into the catalog's fields as the job's output (`Ok`), or the request's
+    /// failure (`Err`, with why: an `ERROR` message, an answer that does not fit the
+    /// contract) — in the transaction that finishes the job. [`Error::Conflict`] when the
+    /// job awaits no answer (never sent, answered already, its failure path taken): a repeat
+    /// changes nothing.
+    pub async fn answer(
+        &self,
+        job: &str,
+        outcome: Result<Value, String>,
+        attempts: u32,
+    ) -> Result<(), Error> {
+        let event = match outcome {
+            Ok(output) => Event::JobSucceeded {
+                job: job.into(),
+                output,
+            },
+            Err(error) => Event::JobFailed {
+                job: job.into(),
+                error,
+                attempts,
+            },
+        };
+        let applied = self
+            .send(Command::Event {
+                case: CaseRef::Job(job.into()),
+                event,
+            })
+            .await;
+        match applied {
+            // The case moved on (withdrawn): the request is finished, so that its deadline
+            // sends nothing again, and the answer goes nowhere.
+            Err(Error::Runtime(runtime::Error::Stale(_) | runtime::Error::Closed { .. })) => {
+                let plain = Engine {
+                    record: None,
+                    ..self.clone()
+                };
+                plain
+                    .send(Command::JobDone {
+                        key: job.into(),
+                        output: Value::Null,
+                        note: None,
+                    })
+                    .await?;
+                Err(Error::Conflict(format!(
+                    "the case of {job} no longer waits for its answer"
+                )))
+            }
+            // The case cannot take an answer its contract allows (a mapping failed on it):
+            // the answer was received, and the request is an incident an administrator
+            // retries, as when the job loop meets the same (`Engine::perform`).
+            Err(Error::Runtime(e)) => {
+                tracing::error!(job, error = %e, "an asynchronous answer does not fit its case");
+                self.send(Command::JobIncident {
+                    key: job.into(),
+                    error: e.to_string(),
+                    note: None,
+                })
+                .await
+                .map(|_| ())
+            }
+            other => other.map(|_| ()),
+        }
     }
 
     /// Runs `f` on the writing connection inside the writer's transaction, in a savepoint of
@@ -526,6 +573,15 @@ impl Engine {
         }
     }
 
+    /// Sends again, or fails, one batch of requests whose answers on the asynchronous channel
+    /// are overdue; returns how many.
+    pub async fn answers_overdue(&self, limit: u32) -> Result<usize, Error> {
+        match self.send(Command::AnswersOverdue { limit }).await? {
+            Reply::Count(n) => Ok(n),
+            other => Err(Error::Unavailable(format!("unexpected reply {other:?}"))),
+        }
+    }
+
     /// Leases one batch of ready jobs, performs them, records the outcomes; returns how many.
     pub async fn run_jobs_once(&self, limit: u32) -> Result<usize, Error> {
         let leased = match self
@@ -595,7 +651,9 @@ impl Engine {
     pub async fn drain(&self) -> Result<usize, Error> {
         let mut total = 0;
         loop {
-            let n = self.fire_due_timers(500).await? + self.run_jobs_once(64).await?;
+            let n = self.fire_due_timers(500).await?
+                + self.answers_overdue(500).await?
+                + self.run_jobs_once(64).await?;
             if n == 0 {
                 return Ok(total);
             }
@@ -630,8 +688,16 @@ impl Engine {
             }
             // Batches of 500 keep a storm of due timers from starving other commands:
             // each batch is one command in the writer's queue among the rest.
+            let overdue = match self.answers_overdue(500).await {
+                Ok(n) => n,
+                Err(e) => {
+                    tracing::error!(error = %e, "handling overdue answers failed");
+                    0
+                }
+            };
             match self.fire_due_timers(500).await {
                 Ok(500) => continue,
+                Ok(_) if overdue == 500 => continue,
                 Ok(_) => {}
                 Err(e) => tracing::error!(error = %e, "firing timers failed"),
             }

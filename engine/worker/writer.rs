@@ -100,6 +100,22 @@ pub enum Command {
         next_at: DateTime<Utc>,
         /// Why it failed.
         error: String,
+        /// The case-history line it leaves (a request sent again for want of an answer).
+        note: Option<Note>,
+    },
+    /// The gateway acknowledged a request whose answer comes later: the job waits for it.
+    JobAwait {
+        /// Its key.
+        key: String,
+        /// The answer's deadline.
+        answer_by: DateTime<Utc>,
+        /// The case-history line it leaves.
+        note: Option<Note>,
+    },
+    /// Send again, or fail, up to `limit` requests whose answers are overdue.
+    AnswersOverdue {
+        /// The batch size.
+        limit: u32,
     },
     /// A job exhausted its retries.
     JobIncident {
@@ -339,11 +355,18 @@ async fn handle(
                     id
                 }
                 CaseRef::Job(key) => {
-                    let (id, status) = tx::job_case(conn, key)
+                    let (id, status, attempts) = tx::job_case(conn, key)
                         .await?
                         .ok_or_else(|| Error::NotFound(format!("job {key}")))?;
-                    if status != "pending" {
-                        return Err(Error::Conflict(format!("job {key} is already {status}")));
+                    // The outcome of a job that was sent: its own attempt's, or an answer to
+                    // any of its sends, once. A repeat finds it finished and changes nothing.
+                    if status.is_final() {
+                        return Err(Error::Conflict(format!(
+                            "job {key} no longer awaits an outcome: it is {status}"
+                        )));
+                    }
+                    if attempts == 0 {
+                        return Err(Error::Conflict(format!("job {key} has not been sent")));
                     }
                     id
                 }
@@ -428,9 +451,69 @@ async fn handle(
             key,
             next_at,
             error,
+            note,
         } => {
             tx::job_retry(conn, key, *next_at, error, now).await?;
+            write_note(conn, note.as_ref(), now).await?;
             Ok(Reply::Done)
+        }
+        Command::JobAwait {
+            key,
+            answer_by,
+            note,
+        } => {
+            // Its answer may have come first; then the acknowledgement is old news.
+            if tx::job_await(conn, key, *answer_by, now).await? {
+                write_note(conn, note.as_ref(), now).await?;
+            }
+            Ok(Reply::Done)
+        }
+        Command::AnswersOverdue { limit } => {
+            let overdue = tx::unanswered(conn, now, *limit).await?;
+            let count = overdue.len();
+            for o in overdue {
+                let command = super::jobs::unanswered(&o.job, o.acknowledged_at, o.due_at, now);
+                let outcome = match isolation {
+                    Isolation::Shared => {
+                        match Box::pin(handle(shared, conn, &command, now, isolation)).await {
+                            Err(e @ Error::Store(_)) => return Err(e),
+                            other => other,
+                        }
+                    }
+                    // Each apart, so one the database refuses does not hold back the rest.
+                    Isolation::Savepoints => {
+                        let mut sp = conn.begin().await.map_err(store::Error::from)?;
+                        let outcome =
+                            Box::pin(handle(shared, &mut sp, &command, now, isolation)).await;
+                        if outcome.is_ok() {
+                            sp.commit().await.map_err(store::Error::from)?;
+                        } else {
+                            sp.rollback().await.map_err(store::Error::from)?;
+                        }
+                        outcome
+                    }
+                };
+                match outcome {
+                    Ok(_) => {}
+                    // The case moved on (withdrawn, closed): nothing waits for the answer.
+                    Err(Error::Runtime(
+                        runtime::Error::Stale(_) | runtime::Error::Closed { .. },
+                    )) => {
+                        tx::job_failed(
+                            conn,
+                            &o.job.key,
+                            "no answer came; its case no longer waits for it",
+                            now,
+                        )
+                        .await?
+                    }
+                    Err(e) => {
+                        tracing::error!(job = %o.job.key, error = %e, "an overdue answer could not be handled");
+                        tx::job_incident(conn, &o.job.key, &e.to_string(), now).await?;
+                    }
+                }
+            }
+            Ok(Reply::Count(count))
         }
         Command::JobIncident { key, error, note } => {
             tx::job_incident(conn, key, error, now).await?;

@@ -11,7 +11,13 @@
 //! curl -X DELETE localhost:9090/faults
 //! ```
 //!
-//! `config/connectors.yaml` points every connector at `http://127.0.0.1:9090`.
+//! `config/connectors.yaml` points every connector at `http://127.0.0.1:9090`. For GBD FL on
+//! the asynchronous channel, give it the engine's answers endpoint and the token of its
+//! `gateway_system` account (`qyzmet accounts add … --role gateway_system --token shep`):
+//!
+//! ```sh
+//! QYZMET_SIM_CALLBACK_TOKEN=… cargo run --example gateway-sim -- --callback http://127.0.0.1:8080/gateway/answers
+//! ```
 
 use clap::Parser;
 use qyzmet::gateway::sim::{self, Fault, Sim};
@@ -26,10 +32,13 @@ struct Args {
     /// `connector:latency_ms=N,error_rate=R` (repeat for several connectors).
     #[arg(long = "fault")]
     faults: Vec<String>,
-    /// Post asynchronous answers to this URL instead of keeping them for
-    /// `GET /shep/async/answers`.
+    /// Post asynchronous answers to this URL (the engine's `/gateway/answers`) instead of
+    /// keeping them for `GET /shep/async/answers`.
     #[arg(long)]
     callback: Option<String>,
+    /// The API token of the engine's `gateway_system` account, for the callback.
+    #[arg(long, env = "QYZMET_SIM_CALLBACK_TOKEN")]
+    callback_token: Option<String>,
 }
 
 #[tokio::main]
@@ -53,7 +62,10 @@ async fn main() -> anyhow::Result<()> {
             },
         );
     }
-    state.set_callback(args.callback);
+    state.set_callback(args.callback.map(|url| sim::Callback {
+        url,
+        token: args.callback_token,
+    }));
     let listener = tokio::net::TcpListener::bind(&args.listen).await?;
     tracing::info!(address = %listener.local_addr()?, "the gateway simulator listens");
     sim::serve(listener, state, async {

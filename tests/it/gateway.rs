@@ -520,34 +520,85 @@ async fn a_bad_iin_is_rejected_by_parse_and_never_sent() {
     assert!(gw.sim.received().is_empty());
 }
 
+/// GBD FL on the gateway's asynchronous channel, as `config/connectors.yaml`'s comment says.
+pub(crate) fn asynchronous(text: String) -> String {
+    let sync = "    protocol: soap_sync\n    endpoint: /shep/sync\n    timeout_ms: 3000\n    soap:\n      service_id: GBDFL_PERSON\n";
+    assert!(text.contains(sync), "the shipped GBD FL connector changed");
+    text.replace(
+        sync,
+        "    protocol: soap_async\n    endpoint: /shep/async\n    soap:\n      service_id: GBDFL_PERSON_ASYNC\n",
+    )
+}
+
 #[tokio::test]
-async fn an_asynchronous_answer_becomes_a_message_to_its_case() {
+async fn an_asynchronous_send_is_only_acknowledged_and_its_answer_is_judged_when_it_comes() {
+    // Issue #19: the acknowledgement used to be the job's output, and the step's `output:`
+    // mapping read `{correlation_id, sent_at}` as if it were the person.
     let gw = sim().await;
-    let p = gw.performer(|t| {
-        t.replace(
-            "    protocol: soap_sync\n    endpoint: /shep/sync\n    timeout_ms: 3000\n    soap:\n      service_id: GBDFL_PERSON\n",
-            "    protocol: soap_async\n    message: gbd_fl_person\n    endpoint: /shep/async\n    soap:\n      service_id: GBDFL_PERSON_ASYNC\n",
-        )
-    });
+    let p = gw.performer(asynchronous);
     let sent = p
         .perform(
             "job:42:3:1",
             &request("gbd_fl.person", json!({ "iin": "550404400195" })),
         )
-        .await
-        .unwrap();
-    assert_eq!(sent["correlation_id"], "job:42:3:1");
+        .await;
+    assert_eq!(
+        sent,
+        Err(JobError::Acknowledged {
+            answer_by: gw.clock.now() + Duration::hours(1)
+        }),
+        "no output: the answer is due within the default hour"
+    );
     let answers = gw.sim.take_answers();
     assert_eq!(answers.len(), 1);
-    let answer = p.async_answer(&answers[0]).unwrap();
+    let incoming = p.incoming(&answers[0]).unwrap();
+    assert_eq!(incoming.correlation_id, "job:42:3:1");
+    let answer = p.async_answer(&incoming, "gbd_fl.person").unwrap();
+    let person = answer.outcome.unwrap();
+    assert_eq!(person["last_name"], "Ермекова");
+    assert_eq!(person["birth_date"], "1955-04-04");
+
+    // A person GBD FL does not know: an `ERROR`, which is the request's failure, said plainly.
+    p.perform(
+        "job:42:3:2",
+        &request("gbd_fl.person", json!({ "iin": "850315301813" })),
+    )
+    .await
+    .unwrap_err();
+    let error = p
+        .async_answer(
+            &p.incoming(&gw.sim.take_answers()[0]).unwrap(),
+            "gbd_fl.person",
+        )
+        .unwrap();
     assert_eq!(
-        (answer.case_id, answer.message.as_str()),
-        (42, "gbd_fl_person")
+        error.outcome,
+        Err(
+            "gbd_fl.person: the system answered with an error: ERR_NOT_FOUND no such person".into()
+        )
     );
-    assert_eq!(answer.correlation_id, "job:42:3:1");
-    assert_eq!(answer.payload["last_name"], "Ермекова");
-    assert_eq!(answer.payload["birth_date"], "1955-04-04");
-    assert!(p.async_answer("<not-soap/>").is_err());
+
+    // Not an answer; an answer judged against a connector that sent no such request.
+    assert!(p.incoming("<not-soap/>").is_err());
+    assert!(p.async_answer(&incoming, "bank.account").is_err());
+    // A connector's own timeout for the answer.
+    let quick = gw.performer(|t| {
+        asynchronous(t).replace(
+            "    protocol: soap_async\n",
+            "    protocol: soap_async\n    answer_timeout_seconds: 600\n",
+        )
+    });
+    assert_eq!(
+        quick
+            .perform(
+                "job:42:3:3",
+                &request("gbd_fl.person", json!({ "iin": "550404400195" })),
+            )
+            .await,
+        Err(JobError::Acknowledged {
+            answer_by: gw.clock.now() + Duration::minutes(10)
+        })
+    );
 }
 
 /// `(file, line, column, message fragment)` of each problem, in order.
@@ -611,6 +662,42 @@ connectors:
         "connectors:\n  bank.account:\n    protocol: xml\n    endpoint: /b\n",
         &no_env,
         &[(3, 15, "unknown variant `xml`")],
+    );
+    // The asynchronous channel (issue #19): what used to route its answer is refused with
+    // the reason, and so is a mapping that would refuse every answer, whichever channel.
+    check(
+        "\
+base_url: http://127.0.0.1:9090
+connectors:
+  gbd_fl.person:
+    protocol: soap_async
+    endpoint: /shep/async
+    soap: { service_id: GBDFL_PERSON_ASYNC, sender_id: qyzmet }
+    message: gbd_fl_person
+    answer_timeout_seconds: 0
+    response:
+      fields:
+        last_name: /surname
+  bank.account:
+    protocol: json
+    endpoint: /bank
+    answer_timeout_seconds: 60
+",
+        &no_env,
+        &[
+            (7, 14, "`message` is no longer used"),
+            (8, 29, "an answer needs at least 1 second"),
+            (
+                11,
+                9,
+                "every answer would be refused: no source for `first_name`, `birth_date`",
+            ),
+            (
+                15,
+                29,
+                "`answer_timeout_seconds` is for the `soap_async` protocol",
+            ),
+        ],
     );
     // The shipped file is clean against the catalog.
     let shipped =

@@ -1,5 +1,6 @@
 mod access;
 mod accounts;
+mod answers;
 mod api;
 mod audit;
 mod browser;

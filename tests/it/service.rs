@@ -393,7 +393,7 @@ async fn the_citizen_is_told_each_step_once_in_kazakh_through_an_smtp_outage_and
             matches!(&j.work, Work::Notify { template, .. } if template == "provisional_refusal")
         })
         .expect("the provisional-refusal job");
-    assert_eq!(notice.status, "pending");
+    assert_eq!(notice.status, qyzmet::store::JobStatus::Pending);
     {
         use qyzmet::worker::jobs::Performer;
         r.svc()
