@@ -87,6 +87,21 @@ pub struct FileConfig {
     /// The prefix of registration numbers.
     #[serde(default)]
     pub number_prefix: Option<String>,
+    /// The database.
+    #[serde(default)]
+    pub database: DatabaseSection,
+}
+
+/// The `database:` section.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSection {
+    /// How long a command waits, in milliseconds, while another program holds the database's
+    /// write lock (a backup tool, the `sqlite3` shell) before it is answered 503
+    /// `unavailable`; by default 30000. Every command waits behind it: the engine has one
+    /// writer.
+    #[serde(default)]
+    pub lock_wait_ms: Option<u64>,
 }
 
 /// The `gateway:` section.
@@ -132,6 +147,7 @@ impl FileConfig {
                 simulator: true,
             },
             number_prefix: None,
+            database: DatabaseSection::default(),
         }
     }
 }
@@ -271,7 +287,12 @@ impl Service {
         };
         let accounts = Arc::new(AccountsPerformer::new());
         notify.set_credentials(accounts.clone());
-        let engine = Engine::start(worker::Config {
+        let lock_wait = options
+            .config
+            .database
+            .lock_wait_ms
+            .map_or(crate::store::Store::LOCK_WAIT, StdDuration::from_millis);
+        let engine_config = worker::Config {
             database: options.data_dir.join("qyzmet.db"),
             workflows: options.workflows,
             calendars: options.calendars,
@@ -286,8 +307,10 @@ impl Service {
                 rest: notify.clone(),
             }),
             number_prefix: options.config.number_prefix.unwrap_or_else(|| "QZ".into()),
-        })
-        .await?;
+        };
+        let engine = Engine::start_with(engine_config, lock_wait).await?;
+        let counted = metrics.clone();
+        engine.watch_unavailable(Arc::new(move |why| counted.database_unavailable(why)));
         // An asynchronous connector whose answers nobody may post would fail every case
         // that uses it: refuse to start (`GatewayConfig::unanswerable` says what is assumed).
         let answerable = crate::store::accounts::role_holds_api_token(

@@ -61,7 +61,8 @@ pub enum ApiError {
     TooLarge(String),
     /// 415: the body is not of a type the endpoint takes.
     UnsupportedMediaType(String),
-    /// 503: the engine is stopping.
+    /// 503: the engine is stopping, or its database cannot be written just now (locked by
+    /// another program past the lock wait, the disk full); nothing was done.
     Unavailable,
     /// 500: details logged, never sent.
     Internal,

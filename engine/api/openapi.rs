@@ -128,7 +128,9 @@ fn finish(mut doc: OpenApi) -> OpenApi {
         ),
         (
             "Unavailable",
-            "The engine is stopping; try again (`unavailable`)",
+            "The engine is stopping, or its database cannot be written just now (locked by \
+             another program, the disk full); nothing of the request was done: try again \
+             (`unavailable`)",
         ),
         (
             "PayloadTooLarge",

@@ -1,6 +1,6 @@
 //! Prometheus metrics: the gateway's requests, latency, failures and open circuit breakers;
-//! the stage feed; and, read at scrape time, the outbox depth, the open incidents and the
-//! cases per service and status.
+//! the stage feed; the commands the database refused for a while (locked, full); and, read
+//! at scrape time, the outbox depth, the open incidents and the cases per service and status.
 //!
 //! **Why `prometheus-client`.** It is the Prometheus project's own Rust client, maintained
 //! with the OpenMetrics specification it implements; its registry is a value we own and
@@ -20,6 +20,7 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
 use super::ledger::Ledger;
+use crate::store::Unavailable;
 
 /// The content type of [`Metrics::render`]'s text.
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
@@ -44,6 +45,11 @@ struct ConnectorLabel {
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct FeedOutcome {
     outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct UnavailableLabel {
+    reason: String,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -73,6 +79,7 @@ pub struct Metrics {
     circuit_open: Family<ConnectorLabel, Gauge>,
     feed_posts: Family<FeedOutcome, Counter>,
     feed_latency: Histogram,
+    database_unavailable: Family<UnavailableLabel, Counter>,
     jobs: Family<JobLabel, Gauge>,
     incidents: Gauge,
     cases: Family<CaseLabel, Gauge>,
@@ -131,6 +138,20 @@ impl Metrics {
             "Time a stage report's post took",
             feed_latency.clone(),
         );
+        // Nothing else shows an administrator that clerks and channels are being turned away
+        // with 503 while another program holds the database or the disk is full: the job loop
+        // only waits, and no incident is opened. Two reasons, so two series, both from zero.
+        let database_unavailable = Family::<UnavailableLabel, Counter>::default();
+        r.register(
+            "database_unavailable",
+            "Engine commands answered 503 unavailable because the database could not be written, by reason (locked: another program held its write lock past the lock wait; full: the disk is full)",
+            database_unavailable.clone(),
+        );
+        for reason in [Unavailable::Locked, Unavailable::Full] {
+            drop(database_unavailable.get_or_create(&UnavailableLabel {
+                reason: reason.label().into(),
+            }));
+        }
         let jobs = Family::<JobLabel, Gauge>::default();
         r.register(
             "outbox_jobs",
@@ -157,6 +178,7 @@ impl Metrics {
             circuit_open,
             feed_posts,
             feed_latency,
+            database_unavailable,
             jobs,
             incidents,
             cases,
@@ -207,6 +229,16 @@ impl Metrics {
         if let Some(took) = took {
             self.feed_latency.observe(took.as_secs_f64());
         }
+    }
+
+    /// Counts a command the database refused for a while (the engine's
+    /// [`crate::worker::UnavailableWatch`]).
+    pub fn database_unavailable(&self, why: Unavailable) {
+        self.database_unavailable
+            .get_or_create(&UnavailableLabel {
+                reason: why.label().into(),
+            })
+            .inc();
     }
 
     /// The text exposition of every metric (OpenMetrics, which Prometheus reads).

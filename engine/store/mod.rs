@@ -62,6 +62,47 @@ pub enum Error {
     },
 }
 
+/// Why the database could not be written just now, though nothing is wrong with what was
+/// written: the condition passes (the lock is released, space is freed) and the same command
+/// then succeeds. The writer answers such a refusal [`crate::worker::Error::Unavailable`]
+/// (the API's 503 `unavailable`), never as a failure of ours (500).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unavailable {
+    /// Another program held the database's write lock past the lock wait (`SQLITE_BUSY`,
+    /// `SQLITE_LOCKED`): a backup tool, the `sqlite3` shell, a migration run by hand.
+    Locked,
+    /// The database file could not grow (`SQLITE_FULL`): the disk is full.
+    Full,
+}
+
+impl Unavailable {
+    /// The label of the metric that counts them (`locked`, `full`).
+    pub fn label(self) -> &'static str {
+        match self {
+            Unavailable::Locked => "locked",
+            Unavailable::Full => "full",
+        }
+    }
+}
+
+impl Error {
+    /// Whether this is the database refusing for a while ([`Unavailable`]) rather than a
+    /// statement that is wrong; by SQLite's primary result code.
+    pub fn unavailable(&self) -> Option<Unavailable> {
+        let Error::Database(sqlx::Error::Database(e)) = self else {
+            return None;
+        };
+        let code: i32 = e.code()?.parse().ok()?;
+        // SQLITE_BUSY (5), SQLITE_LOCKED (6), SQLITE_FULL (13); extended codes keep the
+        // primary one in their low byte (SQLITE_BUSY_SNAPSHOT is 517).
+        match code & 0xff {
+            5 | 6 => Some(Unavailable::Locked),
+            13 => Some(Unavailable::Full),
+            _ => None,
+        }
+    }
+}
+
 /// Timestamps are stored as fixed-width UTC text, so text order is time order.
 pub fn ts(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Micros, true)
@@ -318,9 +359,19 @@ pub struct JobRow {
 }
 
 impl Store {
+    /// How long a statement waits for a lock another program holds on the database before
+    /// it fails ([`Unavailable::Locked`]), unless the installation says otherwise.
+    pub const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
     /// Opens (creating if needed) the database file and applies the migrations; fails
     /// with [`Error::InUse`] while another process has it open.
     pub async fn open(path: &Path) -> Result<Store, Error> {
+        Self::open_with(path, Self::LOCK_WAIT).await
+    }
+
+    /// [`Store::open`], with statements waiting at most `lock_wait` for a lock another
+    /// program holds on the database (SQLite's busy timeout).
+    pub async fn open_with(path: &Path, lock_wait: std::time::Duration) -> Result<Store, Error> {
         let owner = Arc::new(lock(path)?);
         let options = SqliteConnectOptions::new()
             .filename(path)
@@ -328,7 +379,7 @@ impl Store {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
-            .busy_timeout(std::time::Duration::from_secs(30));
+            .busy_timeout(lock_wait);
         // One connection first: it turns a new file to WAL mode. Connections opening at once
         // on a new file race to change its journal mode, and the loser is told "database is
         // locked" without waiting for its busy timeout.
@@ -363,6 +414,13 @@ impl Store {
     pub async fn writer(&self) -> Result<SqliteConnection, Error> {
         use sqlx::ConnectOptions;
         Ok(self.options.connect().await?)
+    }
+
+    /// What [`Store::writer`] connects with, for the writer to open a fresh connection when
+    /// SQLite has ended a transaction by itself. The options, not a store: the lock on
+    /// `<database>.lock` goes with the last store, and must not wait for the writer's task.
+    pub fn writer_options(&self) -> SqliteConnectOptions {
+        self.options.clone()
     }
 
     /// A case by its registration number.

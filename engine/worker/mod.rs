@@ -50,7 +50,9 @@ pub enum Error {
     /// The idempotency key opened a case for another application.
     #[error("the idempotency key `{0}` was used for another application")]
     IdempotencyKeyReused(String),
-    /// The engine is stopping or its writer failed.
+    /// The engine is stopping, its writer failed, or the database refused for a while
+    /// (`store::Unavailable`: locked by another program past the lock wait, the disk full);
+    /// nothing of the command was written.
     #[error("the engine is unavailable: {0}")]
     Unavailable(String),
     /// The definitions or calendars could not be loaded.
@@ -100,7 +102,14 @@ pub struct Shared {
     /// Who tells the organisations of a version deployed through the API (the service's
     /// notifier); unset, nobody is told.
     pub announcer: OnceLock<Arc<dyn announce::Announcer>>,
+    /// Told of each command the writer answers [`Error::Unavailable`] because the database
+    /// could not be written (the service counts them on `/metrics`); unset, nobody is told.
+    pub unavailable: OnceLock<UnavailableWatch>,
 }
+
+/// Told of a command the database refused for a while ([`store::Unavailable`]: locked by
+/// another program, the disk full), once per command answered 503.
+pub type UnavailableWatch = Arc<dyn Fn(store::Unavailable) + Send + Sync>;
 
 impl Shared {
     /// `QZ-2026-000123`: readable, unique (the case id), and dated by the year of acceptance.
@@ -231,6 +240,16 @@ impl Engine {
     /// Loads the definitions and calendars, opens the store, deploys the versions, and
     /// starts the writer. The loops are started by [`Engine::spawn_loops`].
     pub async fn start(config: Config) -> Result<Engine, Error> {
+        Self::start_with(config, Store::LOCK_WAIT).await
+    }
+
+    /// [`Engine::start`], with a command waiting at most `lock_wait` for the database while
+    /// another program holds its write lock; past it, the command is answered
+    /// [`Error::Unavailable`] and nothing of it is written.
+    pub async fn start_with(
+        config: Config,
+        lock_wait: std::time::Duration,
+    ) -> Result<Engine, Error> {
         let report = definition::load(
             std::slice::from_ref(&config.workflows),
             &definition::Options::default(),
@@ -251,7 +270,7 @@ impl Engine {
                 calendars.insert(def.calendar.clone(), cal);
             }
         }
-        let store = Store::open(&config.database).await?;
+        let store = Store::open_with(&config.database, lock_wait).await?;
         deploy(&store, &library, config.clock.now()).await?;
         recover(&store).await?;
         let definitions = library
@@ -277,10 +296,16 @@ impl Engine {
             number_prefix: config.number_prefix,
             workflows: config.workflows,
             announcer: OnceLock::new(),
+            unavailable: OnceLock::new(),
         });
         let (tx, rx) = mpsc::channel(4 * writer::MAX_BATCH);
         let conn = store.writer().await?;
-        tokio::spawn(writer::run(shared.clone(), conn, rx));
+        tokio::spawn(writer::run(
+            shared.clone(),
+            store.writer_options(),
+            conn,
+            rx,
+        ));
         Ok(Engine {
             shared,
             store,
@@ -510,6 +535,12 @@ impl Engine {
     /// ignored). See [`announce`].
     pub fn set_announcer(&self, announcer: Arc<dyn announce::Announcer>) {
         let _ = self.shared.announcer.set(announcer);
+    }
+
+    /// Hands over who is told of commands the database refused for a while (once; later
+    /// calls are ignored). See [`UnavailableWatch`].
+    pub fn watch_unavailable(&self, watch: UnavailableWatch) {
+        let _ = self.shared.unavailable.set(watch);
     }
 
     /// A handle that transacts without keeping the engine alive (see [`WeakEngine`]).

@@ -13,11 +13,21 @@
 //! cost two round trips to the connection's thread per command, so the common case goes
 //! without them.
 //!
+//! The transaction takes the database's write lock at its start (`begin immediate`), so a
+//! lock another program holds (a backup tool, the `sqlite3` shell) is waited for, up to the
+//! store's lock wait, before anything is read. A transaction that began by reading would be
+//! refused at its first write at once, without waiting: SQLite cannot let a reader become a
+//! writer while another writer may have changed what it read. A batch whose lock does not
+//! come, or a command the database refuses because the disk is full, is answered
+//! [`Error::Unavailable`] (`store::Unavailable`): nothing of it is written, and the same
+//! command succeeds once the lock is released or space is freed.
+//!
 //! **Architecture Invariant:** nothing is sent from inside a transaction. The writer
 //! writes outbox rows; the job workers perform them after commit.
 
 use chrono::{DateTime, Duration, Utc};
 use serde_json::Value;
+use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{Acquire, SqliteConnection};
 use tokio::sync::{mpsc, oneshot};
 
@@ -203,9 +213,11 @@ pub struct Envelope {
     pub reply: oneshot::Sender<Result<Reply, Error>>,
 }
 
-/// Runs the writer until the channel closes.
+/// Runs the writer until the channel closes. `reconnect` opens a fresh connection when SQLite
+/// has ended a transaction by itself (see [`renew`]).
 pub async fn run(
     shared: std::sync::Arc<Shared>,
+    reconnect: SqliteConnectOptions,
     mut writer: SqliteConnection,
     mut rx: mpsc::Receiver<Envelope>,
 ) {
@@ -228,17 +240,71 @@ pub async fn run(
         match outcome {
             Ok(results) => {
                 for (reply, result) in replies.into_iter().zip(results.into_iter().flatten()) {
-                    let _ = reply.send(result);
+                    let _ = reply.send(result.map_err(|e| refused(&shared, e)));
                 }
                 shared.work_ready.notify_waiters();
             }
             Err(e) => {
                 tracing::error!(error = %e, "a batch failed to commit; every command in it is answered with the error");
+                let why = e.unavailable();
                 for reply in replies {
+                    if let Some(why) = why {
+                        tell(&shared, why);
+                    }
                     let _ = reply.send(Err(Error::Unavailable(e.to_string())));
                 }
+                renew(&reconnect, conn).await;
             }
         }
+    }
+}
+
+/// After a batch that failed: when the connection still counts a transaction, SQLite ended it
+/// by itself (it does after `SQLITE_FULL`, an I/O error or running out of memory) and the
+/// driver's `rollback` found nothing to roll back, so the driver would refuse every later
+/// `begin` and no command could be written again. The writer starts over on a fresh
+/// connection; nothing is lost, since nothing of the failed batch was acknowledged.
+async fn renew(reconnect: &SqliteConnectOptions, conn: &mut SqliteConnection) {
+    use sqlx::{ConnectOptions, Connection};
+    // The ping waits for the driver to finish the rollback it was handed when the batch's
+    // transaction was dropped.
+    if conn.ping().await.is_ok() && !conn.is_in_transaction() {
+        return;
+    }
+    match reconnect.connect().await {
+        Ok(fresh) => {
+            tracing::warn!(
+                "the database ended a transaction by itself; the writer continues on a fresh connection"
+            );
+            let _ = std::mem::replace(conn, fresh).close().await;
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "the writer could not open a fresh connection; it goes on with the old one")
+        }
+    }
+}
+
+/// A command the database refused for a while (locked, full: [`store::Unavailable`]) is
+/// answered [`Error::Unavailable`], the API's 503: nothing of it was written, and the same
+/// command succeeds once the condition passes, so the caller is told to try again rather
+/// than that something failed on our side. Any other error is answered as it is.
+fn refused(shared: &Shared, e: Error) -> Error {
+    match &e {
+        Error::Store(s) => match s.unavailable() {
+            Some(why) => {
+                tell(shared, why);
+                Error::Unavailable(s.to_string())
+            }
+            None => e,
+        },
+        _ => e,
+    }
+}
+
+/// Tells the service's watch (the metrics) of one command answered unavailable.
+fn tell(shared: &Shared, why: store::Unavailable) {
+    if let Some(watch) = shared.unavailable.get() {
+        watch(why);
     }
 }
 
@@ -261,16 +327,21 @@ async fn transaction(
     now: DateTime<Utc>,
     isolation: Isolation,
 ) -> Result<Option<Vec<Result<Reply, Error>>>, store::Error> {
-    let mut tx = conn.begin().await?;
+    // The write lock first: see the module's documentation.
+    let mut tx = sqlx::Connection::begin_with(&mut *conn, "begin immediate").await?;
     let mut results = Vec::with_capacity(commands.len());
     for command in commands {
         let result = match isolation {
             Isolation::Shared => {
                 let result = handle(shared, &mut tx, command, now, isolation).await;
-                if let Err(Error::Store(e)) = &result {
+                if let Err(Error::Store(e)) = result {
                     tracing::warn!(error = %e, "a command failed in the database; its batch runs again, each command in a savepoint");
-                    tx.rollback().await?;
-                    return Ok(None);
+                    // A rollback that finds no transaction: SQLite ended it itself (a full
+                    // disk, an I/O error), and the batch fails with what ended it.
+                    return match tx.rollback().await {
+                        Ok(()) => Ok(None),
+                        Err(_) => Err(e),
+                    };
                 }
                 result
             }
@@ -279,8 +350,12 @@ async fn transaction(
                 let result = handle(shared, &mut sp, command, now, isolation).await;
                 if result.is_ok() {
                     sp.commit().await?;
-                } else {
-                    sp.rollback().await?;
+                } else if let Err(gone) = sp.rollback().await {
+                    // As above: the whole transaction is gone, the batch with it.
+                    return Err(match result {
+                        Err(Error::Store(e)) => e,
+                        _ => gone.into(),
+                    });
                 }
                 result
             }

@@ -8,6 +8,7 @@ mod calendar;
 mod crash;
 mod definition;
 mod engine;
+mod faults;
 mod gateway;
 mod input;
 mod integrations;

@@ -131,8 +131,38 @@ async fn start(data: &Path, config: &Path, clock: Arc<ManualClock>) -> Service {
 }
 
 pub(crate) async fn running(smtp_port: u16, sms_base: &str, now: DateTime<Utc>) -> Running {
+    running_with(smtp_port, sms_base, now, Tweaks::default()).await
+}
+
+/// What a test changes in the installation [`config_file`] writes.
+#[derive(Default)]
+pub(crate) struct Tweaks {
+    /// The text of the connectors file (`gateway.connectors`); `config/connectors.yaml` when
+    /// none.
+    pub(crate) connectors: Option<String>,
+    /// `database.lock_wait_ms`.
+    pub(crate) lock_wait_ms: Option<u64>,
+}
+
+pub(crate) async fn running_with(
+    smtp_port: u16,
+    sms_base: &str,
+    now: DateTime<Utc>,
+    tweaks: Tweaks,
+) -> Running {
     let data = tempfile::tempdir().unwrap();
     let config = config_file(data.path(), smtp_port, sms_base);
+    let mut text = std::fs::read_to_string(&config).unwrap();
+    if let Some(connectors) = &tweaks.connectors {
+        let file = data.path().join("connectors.yaml");
+        std::fs::write(&file, connectors).unwrap();
+        // The last section of the file is `gateway:`.
+        text.push_str(&format!("  connectors: {}\n", file.display()));
+    }
+    if let Some(ms) = tweaks.lock_wait_ms {
+        text.push_str(&format!("database:\n  lock_wait_ms: {ms}\n"));
+    }
+    std::fs::write(&config, text).unwrap();
     let clock = Arc::new(ManualClock::new(now));
     let service = start(&data.path().join("data"), &config, clock.clone()).await;
     Running {
@@ -231,7 +261,7 @@ impl Running {
     }
 
     /// The details of the case's history lines of `kind`, oldest first.
-    async fn notes(&self, number: &str, kind: &str) -> Vec<Value> {
+    pub(crate) async fn notes(&self, number: &str, kind: &str) -> Vec<Value> {
         self.history_kinds(number)
             .await
             .into_iter()
@@ -271,8 +301,8 @@ pub(crate) fn mail_to(inbox: &Inbox, to: &str) -> Vec<(String, String, String)> 
 }
 
 pub(crate) const IIN: &str = "520315400126"; // Абенова Айгүл Серікқызы in the simulator
-const EMAIL: &str = "abenova@example.kz";
-const PHONE: &str = "+77017654321";
+pub(crate) const EMAIL: &str = "abenova@example.kz";
+pub(crate) const PHONE: &str = "+77017654321";
 
 pub(crate) fn acceptance_form() -> Value {
     json!({
@@ -480,7 +510,7 @@ async fn the_citizen_is_told_each_step_once_in_kazakh_through_an_smtp_outage_and
 }
 
 /// The stages the simulator's monitoring receiver kept for a case, as (sequence, stage).
-fn stages_of(service: &Service, number: &str) -> Vec<(u64, String)> {
+pub(crate) fn stages_of(service: &Service, number: &str) -> Vec<(u64, String)> {
     let (_, sim) = service.simulator.as_ref().expect("the simulator runs");
     sim.monitor()
         .stages
