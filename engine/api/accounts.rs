@@ -172,7 +172,8 @@ async fn block(
     source: Source,
     p: Principal,
 ) -> ApiResult<StatusCode> {
-    p.require(&[Role::Administrator])?;
+    p.require(&[Role::Administrator])
+        .map_err(|e| e.on(&login))?;
     let by = p.login().to_string();
     let source = source.0;
     let done = engine
@@ -226,7 +227,8 @@ async fn reactivate(
     source: Source,
     p: Principal,
 ) -> ApiResult<Json<Reactivated>> {
-    p.require(&[Role::Administrator])?;
+    p.require(&[Role::Administrator])
+        .map_err(|e| e.on(&login))?;
     let by = p.login().to_string();
     let source = source.0;
     let who = login.clone();
@@ -280,7 +282,8 @@ async fn token(
     p: Principal,
     Body(body): Body<TokenBody>,
 ) -> ApiResult<(StatusCode, Json<Token>)> {
-    p.require(&[Role::Administrator])?;
+    p.require(&[Role::Administrator])
+        .map_err(|e| e.on(&login))?;
     let account = store::accounts::account_by_login(
         &engine.store().pool,
         &accounts::normalize_login(&login).map_err(account_error)?,

@@ -26,6 +26,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::denial::{Denial, Why};
 use super::{ApiError, ApiResult, Body, ErrorBody, Source};
 use crate::accounts::{self, Account, Role, Session, SignIn};
 use crate::store;
@@ -56,31 +57,29 @@ impl Principal {
         &self.account.login
     }
 
-    /// Refuses with 403 unless the account has one of `roles`.
+    /// Refuses with 403 unless the account has one of `roles`; the refusal is journalled
+    /// by the router's layer ([`super::denial`]).
     pub fn require(&self, roles: &[Role]) -> Result<(), ApiError> {
         if roles.iter().any(|r| self.account.has_role(*r)) {
             Ok(())
         } else {
-            Err(ApiError::Forbidden(format!(
-                "this needs the role {}",
-                roles
-                    .iter()
-                    .map(|r| r.as_str())
-                    .collect::<Vec<_>>()
-                    .join(" or ")
-            )))
+            Err(self.denied(Why::Role(roles.to_vec())))
         }
     }
 
-    /// Refuses with 403 unless the account works in `region`.
+    /// Refuses with 403 unless the account works in `region`; journalled as
+    /// [`Principal::require`]'s.
     pub fn require_region(&self, region: &str) -> Result<(), ApiError> {
         if self.account.covers_region(region) {
             Ok(())
         } else {
-            Err(ApiError::Forbidden(format!(
-                "this belongs to region `{region}`, not to yours"
-            )))
+            Err(self.denied(Why::Region(region.to_string())))
         }
+    }
+
+    /// The refusal of this principal, for `why`.
+    pub fn denied(&self, why: Why) -> ApiError {
+        Denial::new(self.login(), why).into()
     }
 }
 
@@ -141,9 +140,7 @@ where
                 .map(str::to_string)
                 .or_else(|| parts.extensions.get::<FormCsrf>().map(|f| f.0.clone()));
             if sent.as_deref() != Some(session.csrf_token.as_str()) {
-                return Err(ApiError::Forbidden(
-                    "the request lacks this session's CSRF token".into(),
-                ));
+                return Err(Denial::new(&account.login, Why::Csrf).into());
             }
         }
         if now - session.last_seen_at >= TOUCH_EVERY {
@@ -172,7 +169,7 @@ where
         let Signed(p) = Signed::from_request_parts(parts, state).await?;
         // A person with the temporary password; a system's token has no password to change.
         if p.session.is_some() && p.account.must_change_password {
-            return Err(ApiError::PasswordChangeRequired);
+            return Err(p.denied(Why::PasswordChangeRequired));
         }
         Ok(p)
     }

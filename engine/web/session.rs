@@ -12,6 +12,7 @@ use super::text::{self, Lang};
 use super::{Ctx, Fields, PageResult, Person, WebError, view};
 use crate::accounts::{self, Refusal, SignIn};
 use crate::api::auth::{self, Principal, Signed};
+use crate::api::{Denial, Why};
 use crate::service::Service;
 
 /// Whoever holds a live session, if anyone: the sign-in page sends them on.
@@ -93,12 +94,15 @@ pub async fn sign_in(
     let paired = auth::cookie(&headers, SIGN_IN_COOKIE)
         .is_some_and(|c| !c.is_empty() && form.get("csrf") == Some(c.as_str()));
     if !paired {
-        return Ok(sign_in_form(
+        // Journalled like any refusal, as nobody's: no one is signed in yet, and the login
+        // typed is not to be trusted (nor kept: people type passwords into it).
+        let form = sign_in_form(
             &ctx,
             StatusCode::FORBIDDEN,
             &login,
             text::get(ctx.lang, "sign_in_expired").map(str::to_string),
-        ));
+        );
+        return Ok(Denial::new(crate::audit::ANONYMOUS, Why::Csrf).attach(form));
     }
     let outcome = auth::signing_in(
         &service.engine,

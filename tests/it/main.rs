@@ -12,6 +12,7 @@ mod input;
 mod integrations;
 mod notices;
 mod notify;
+mod refusals;
 mod runtime;
 mod scenarios;
 mod schedule;

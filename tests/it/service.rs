@@ -827,7 +827,7 @@ async fn a_fresh_installation_has_one_administrator_and_every_clerk_action_is_jo
         post_json(r.svc(), &operator1, &claim, json!({})).await,
         StatusCode::NO_CONTENT
     );
-    // A refused action leaves no record: the task is claimed already.
+    // Another clerk's task: refused, and the refusal is journalled (issue #19), not a claim.
     assert_eq!(
         post_json(r.svc(), &operator2, &claim, json!({})).await,
         StatusCode::CONFLICT
@@ -847,7 +847,7 @@ async fn a_fresh_installation_has_one_administrator_and_every_clerk_action_is_jo
     let (code, list, err) = audit_cli(&["list"], &r.data_dir());
     assert_eq!(code, 0, "{err}");
     let lines: Vec<&str> = list.lines().collect();
-    assert_eq!(lines.len(), 5, "{list}");
+    assert_eq!(lines.len(), 6, "{list}");
     assert!(
         lines[0].contains(" system account_created admin "),
         "{list}"
@@ -859,14 +859,19 @@ async fn a_fresh_installation_has_one_administrator_and_every_clerk_action_is_jo
         "{list}"
     );
     assert!(
-        lines[4].contains(&format!(" operator1 task_completed {key} "))
-            && lines[4].contains(r#""outcome":"complete""#),
+        lines[4].contains(&format!(" operator2 access_denied {key} "))
+            && lines[4].contains(r#""reason":"another_clerks_task""#),
+        "{list}"
+    );
+    assert!(
+        lines[5].contains(&format!(" operator1 task_completed {key} "))
+            && lines[5].contains(r#""outcome":"complete""#),
         "{list}"
     );
     assert!(!list.contains(IIN), "no personal data in the journal");
     let (code, out, err) = audit_cli(&["verify"], &r.data_dir());
     assert_eq!(code, 0, "{err}");
-    assert!(out.starts_with("audit journal intact: 5 records"), "{out}");
+    assert!(out.starts_with("audit journal intact: 6 records"), "{out}");
 
     // Nobody signs in as `admin` for more than 30 calendar days: the sweep blocks it
     // (seeds/003 item 28), and says so in the journal.
