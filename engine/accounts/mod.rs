@@ -33,7 +33,6 @@ pub mod token;
 pub mod unused;
 
 use std::fmt;
-use std::sync::OnceLock;
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -466,47 +465,30 @@ pub enum SignIn {
         /// The temporary password is still in use.
         must_change_password: bool,
     },
-    /// Refused.
-    Refused(Refusal),
+    /// Refused, for a reason the journal keeps (`sign_in_failed`, `reason`: `unknown_login`,
+    /// `wrong_password`, `locked`, `blocked`) and the person signing in is not told: a wrong
+    /// password, an unknown login, a source locked out and a blocked account get the same
+    /// answer, so that it does not say which logins exist, nor which are locked or blocked
+    /// (issue #19). What the one answer says is the pages' and the API's to word.
+    Refused,
 }
 
-/// Why a sign-in was refused, as the person signing in may be told.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Refusal {
-    /// No such login, or the wrong password: the two are not told apart.
-    WrongLoginOrPassword,
-    /// Too many wrong passwords from where the attempt came: try again later (or from
-    /// another place).
-    Locked {
-        /// From when.
-        until: DateTime<Utc>,
-    },
-    /// The account is blocked; a new access request unblocks it (seeds/003 item 29).
-    Blocked(BlockReason),
-}
-
-impl fmt::Display for Refusal {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Refusal::WrongLoginOrPassword => f.write_str("wrong login or password"),
-            Refusal::Locked { until } => write!(
-                f,
-                "too many wrong passwords: try again after {}",
-                until.with_timezone(&crate::clock::ZONE).format("%H:%M")
-            ),
-            Refusal::Blocked(reason) => write!(
-                f,
-                "the account is blocked ({reason}): submit a new access request to the administrator"
-            ),
-        }
+/// The account a sign-in's `login` names, if any (a login that is not one names none): what
+/// [`sign_in::check`] checks the password against.
+pub async fn sign_in_account<'e, E>(db: E, login: &str) -> Result<Option<Account>, Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
+{
+    match normalize_login(login) {
+        Ok(l) => Ok(store::accounts::account_by_login(db, &l).await?),
+        Err(_) => Ok(None),
     }
 }
 
-/// A sign-in attempt from `source` (the client's address): decides it
-/// ([`sign_in::decide`]), writes what it changes (the account's and the source's failure
-/// counts, the source's lock, the block, the last sign-in, a new session) and journals it.
-/// An unknown login costs the same time as a known one, so response times do not tell
-/// which logins exist.
+/// A sign-in attempt from `source` (the client's address) on one connection: the account
+/// read, the password checked ([`sign_in::check`]) and the attempt applied
+/// ([`sign_in_checked`]). The API does the same in three steps, the check on a blocking thread
+/// outside the writer's transaction.
 pub async fn sign_in(
     conn: &mut SqliteConnection,
     login: &str,
@@ -514,12 +496,26 @@ pub async fn sign_in(
     source: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<SignIn, Error> {
-    let found = match normalize_login(login) {
-        Ok(l) => store::accounts::account_by_login(&mut *conn, &l).await?,
-        Err(_) => None,
+    let account = sign_in_account(&mut *conn, login).await?;
+    let checked = sign_in::check(account, password)?;
+    sign_in_checked(conn, &checked, source, now).await
+}
+
+/// Applies a sign-in attempt whose password is `checked`: decides it ([`sign_in::decide`]),
+/// writes what it changes (the account's and the source's failure counts, the source's lock,
+/// the block, the last sign-in, a new session) and journals it with its true reason.
+pub async fn sign_in_checked(
+    conn: &mut SqliteConnection,
+    checked: &sign_in::Checked,
+    source: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<SignIn, Error> {
+    // The account again, inside the transaction: the counts and the status are as of now.
+    let found = match &checked.account {
+        Some(read) => store::accounts::account_by_id(&mut *conn, read.id).await?,
+        None => None,
     };
     let Some(account) = found else {
-        verify_password(password, dummy_hash())?;
         journal(
             conn,
             Entry::new(audit::ANONYMOUS, Action::SignInFailed)
@@ -528,18 +524,19 @@ pub async fn sign_in(
             now,
         )
         .await?;
-        return Ok(SignIn::Refused(Refusal::WrongLoginOrPassword));
+        return Ok(SignIn::Refused);
     };
-    let failed = |reason: &str| {
+    let failed = |details: serde_json::Value| {
         Entry::new(&account.login, Action::SignInFailed)
             .source(source)
             .object(&account.login)
-            .details(json!({ "reason": reason }))
+            .details(details)
     };
     let key = sign_in::source_key(source);
     let attempts = store::accounts::attempts(&mut *conn, account.id, &key).await?;
     let spared = spared(conn, &account).await?;
-    match sign_in::decide(&account, &attempts, spared, password, now)? {
+    let matches = checked.matches_now(&account)?;
+    match sign_in::decide(&account, &attempts, spared, matches, now) {
         Decision::SignedIn {
             must_change_password,
         } => {
@@ -578,12 +575,14 @@ pub async fn sign_in(
                 store::accounts::block(conn, &account.login, reason, now).await?;
                 journal_block(conn, &account.login, reason, audit::SYSTEM, None, now).await?;
             }
-            journal(conn, failed("blocked"), now).await?;
-            Ok(SignIn::Refused(Refusal::Blocked(reason)))
+            let details = json!({ "reason": "blocked", "blocked": reason });
+            journal(conn, failed(details), now).await?;
+            Ok(SignIn::Refused)
         }
         Decision::Locked { until } => {
-            journal(conn, failed("locked"), now).await?;
-            Ok(SignIn::Refused(Refusal::Locked { until }))
+            let details = json!({ "reason": "locked", "locked_until": until });
+            journal(conn, failed(details), now).await?;
+            Ok(SignIn::Refused)
         }
         Decision::WrongPassword {
             failed_sign_ins,
@@ -601,22 +600,20 @@ pub async fn sign_in(
                 now,
             )
             .await?;
-            journal(
-                conn,
-                failed("wrong_password").details(json!({
-                    "reason": "wrong_password",
-                    "failed_sign_ins": failed_sign_ins,
-                    "source_failures": source_failures,
-                })),
-                now,
-            )
-            .await?;
+            let mut details = json!({
+                "reason": "wrong_password",
+                "failed_sign_ins": failed_sign_ins,
+                "source_failures": source_failures,
+            });
+            if let Some(until) = locked_until {
+                details["locked_until"] = json!(until);
+            }
+            journal(conn, failed(details), now).await?;
             match violation {
                 Some(Violation::Block) => {
                     let reason = BlockReason::SecurityViolation;
                     store::accounts::block(conn, &account.login, reason, now).await?;
                     journal_block(conn, &account.login, reason, audit::SYSTEM, None, now).await?;
-                    return Ok(SignIn::Refused(Refusal::Blocked(reason)));
                 }
                 Some(Violation::Spared(why)) => {
                     // The account stays active: an administrator must look. Who guessed and
@@ -643,10 +640,7 @@ pub async fn sign_in(
                 }
                 None => {}
             }
-            Ok(SignIn::Refused(match locked_until {
-                Some(until) => Refusal::Locked { until },
-                None => Refusal::WrongLoginOrPassword,
-            }))
+            Ok(SignIn::Refused)
         }
     }
 }
@@ -661,15 +655,6 @@ async fn spared(conn: &mut SqliteConnection, account: &Account) -> Result<Option
         return Ok(Some(Spared::SystemAccount));
     }
     Ok(None)
-}
-
-/// A hash to verify against when the login does not exist, so that case takes as long as
-/// a wrong password.
-fn dummy_hash() -> &'static str {
-    static HASH: OnceLock<String> = OnceLock::new();
-    HASH.get_or_init(|| {
-        hash_password(&generate_temporary_password()).expect("hashing a random password works")
-    })
 }
 
 /// Replaces the password of account `account_id`: the current one must be given, the new

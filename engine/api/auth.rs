@@ -286,19 +286,29 @@ struct Me {
     csrf_token: Option<String>,
 }
 
-/// Signs in; what the page and the API share.
+/// Signs in; what the page and the API share. The password is checked first, on a blocking
+/// thread and outside the writer's transaction: every attempt costs one Argon2 verification
+/// whatever it comes to (`accounts::sign_in::check`), so neither the answer nor its time
+/// says why a sign-in was refused, and the one writer is not held while Argon2 runs.
 pub async fn signing_in(
     engine: &Engine,
     login: &str,
     password: &str,
     source: Option<String>,
 ) -> Result<SignIn, ApiError> {
-    let (login, password) = (login.to_string(), password.to_string());
+    let account = accounts::sign_in_account(&engine.store().pool, login)
+        .await
+        .map_err(account_error)?;
+    let password = password.to_string();
+    let checked = tokio::task::spawn_blocking(move || accounts::sign_in::check(account, &password))
+        .await
+        .map_err(internal)?
+        .map_err(|e| account_error(e.into()))?;
     engine
         .transact(move |conn, now| {
-            let (login, password, source) = (login.clone(), password.clone(), source.clone());
+            let (checked, source) = (checked.clone(), source.clone());
             Box::pin(async move {
-                accounts::sign_in(conn, &login, &password, source.as_deref(), now).await
+                accounts::sign_in_checked(conn, &checked, source.as_deref(), now).await
             })
         })
         .await?
@@ -310,7 +320,9 @@ pub async fn signing_in(
 /// of the account for 15 minutes (the owner signs in from elsewhere meanwhile); ten in a row
 /// from anywhere block the account as a security violation, except the last active
 /// administrator and a system's account with API tokens, which stay active (the violation
-/// is journalled as `security_violation`).
+/// is journalled as `security_violation`). Every refusal is the same answer — a wrong
+/// password, an unknown login, a locked address, a blocked account — in the same time; the
+/// journal keeps the reason (`sign_in_failed`).
 #[utoipa::path(
     post,
     path = "/session",
@@ -320,7 +332,7 @@ pub async fn signing_in(
     responses(
         (status = 200, description = "Signed in; the `Set-Cookie` header carries the session", body = Me,
             headers(("set-cookie" = String, description = "`qyzmet_session=…; HttpOnly; Secure; SameSite=Strict`"))),
-        (status = 401, description = "Wrong login or password, locked or blocked (`sign_in_refused`)", body = ErrorBody),
+        (status = 401, description = "Refused (`sign_in_refused`): one answer, whether the login is unknown, the password wrong, the address locked out or the account blocked", body = ErrorBody),
         (status = 422, description = "The body is wrong", body = ErrorBody),
     ),
 )]
@@ -351,7 +363,7 @@ async fn sign_in(
             }),
         )
             .into_response()),
-        SignIn::Refused(why) => Err(ApiError::SignInRefused(why.to_string())),
+        SignIn::Refused => Err(ApiError::SignInRefused),
     }
 }
 

@@ -40,8 +40,9 @@ pub use openapi::{ErrorBody, openapi};
 pub enum ApiError {
     /// 401: no session or token, or one that no longer signs anybody in.
     Unauthenticated,
-    /// 401: the login and password did not sign in, with why (wrong, locked, blocked).
-    SignInRefused(String),
+    /// 401 `sign_in_refused`: the login and password did not sign in. One answer whatever
+    /// the reason (wrong, unknown, locked, blocked): [`SIGN_IN_REFUSED`].
+    SignInRefused,
     /// 403 (409 for a task another clerk holds): signed in, but this is not the account's to
     /// do — a role or region it lacks, no CSRF token, the temporary password still to change
     /// (`password_change_required`). Journalled as `access_denied` by the router's
@@ -79,9 +80,12 @@ impl IntoResponse for ApiError {
                 "sign in, or send an API token as `Authorization: Bearer …`".into(),
                 Value::Null,
             ),
-            ApiError::SignInRefused(m) => {
-                (StatusCode::UNAUTHORIZED, "sign_in_refused", m, Value::Null)
-            }
+            ApiError::SignInRefused => (
+                StatusCode::UNAUTHORIZED,
+                "sign_in_refused",
+                SIGN_IN_REFUSED.into(),
+                Value::Null,
+            ),
             ApiError::Denied(d) => {
                 let (status, code, message) = d.answer();
                 let mut response = (
@@ -178,6 +182,15 @@ impl From<worker::Error> for ApiError {
         }
     }
 }
+
+/// What a refused sign-in is told, whatever the reason: it must not say whether the login
+/// exists, nor whether the account is locked or blocked (issue #19). What a person needs is
+/// in it all the same: a lock ends by itself after 15 minutes, and a block only by a new
+/// access request, which the head of department files (seeds/003 item 29). The pages say the
+/// same in Kazakh and Russian (`web::text`, `refused`).
+pub const SIGN_IN_REFUSED: &str = "wrong login or password, or the account is locked or blocked. \
+     After several wrong passwords, wait 15 minutes and try again; if signing in still fails, \
+     ask your head of department to file an access request";
 
 pub(crate) type ApiResult<T> = Result<T, ApiError>;
 

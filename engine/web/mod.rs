@@ -259,7 +259,7 @@ impl IntoResponse for WebError {
                     (StatusCode::FORBIDDEN, "forbidden_title", "forbidden_text")
                 }
             },
-            WebError::Api(ApiError::SignInRefused(_)) => {
+            WebError::Api(ApiError::SignInRefused) => {
                 (StatusCode::FORBIDDEN, "forbidden_title", "forbidden_text")
             }
             WebError::Api(ApiError::NotFound(_)) => {

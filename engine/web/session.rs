@@ -8,9 +8,9 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect};
 use serde_json::json;
 
-use super::text::{self, Lang};
-use super::{Ctx, Fields, PageResult, Person, WebError, view};
-use crate::accounts::{self, Refusal, SignIn};
+use super::text;
+use super::{Ctx, Fields, PageResult, Person, WebError};
+use crate::accounts::{self, SignIn};
 use crate::api::auth::{self, Principal, Signed};
 use crate::api::{Denial, Why};
 use crate::service::Service;
@@ -128,27 +128,13 @@ pub async fn sign_in(
             )
                 .into_response())
         }
-        SignIn::Refused(why) => Ok(sign_in_form(
+        // One answer whatever the reason, as the API's: the journal keeps why.
+        SignIn::Refused => Ok(sign_in_form(
             &ctx,
             StatusCode::UNPROCESSABLE_ENTITY,
             &login,
-            Some(refusal(why, ctx.lang)),
+            text::get(ctx.lang, "refused").map(str::to_string),
         )),
-    }
-}
-
-/// Why a sign-in was refused, in `lang`.
-fn refusal(why: Refusal, lang: Lang) -> String {
-    let t = |key| text::get(lang, key).unwrap_or_default();
-    match why {
-        Refusal::WrongLoginOrPassword => t("refused_wrong").to_string(),
-        Refusal::Locked { until } => {
-            text::fill(t("refused_locked"), &[("time", &view::clock(until))])
-        }
-        Refusal::Blocked(reason) => text::fill(
-            t("refused_blocked"),
-            &[("reason", t(&format!("block_{}", reason.as_str())))],
-        ),
     }
 }
 

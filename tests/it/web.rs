@@ -255,7 +255,9 @@ async fn the_sign_in_page_speaks_kazakh_by_default_and_russian_when_asked() {
     let refused = sign_in_post(s, None, "admin", "not-the-password-1").await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
-        refused.html.contains("Логин немесе құпиясөз қате."),
+        refused
+            .html
+            .contains(text::get(Lang::Kk, "refused").unwrap()),
         "{}",
         refused.html
     );
@@ -267,7 +269,9 @@ async fn the_sign_in_page_speaks_kazakh_by_default_and_russian_when_asked() {
     );
     let refused = sign_in_post(s, Some("lang=ru"), "admin", "not-the-password-1").await;
     assert!(
-        refused.html.contains("Неверный логин или пароль."),
+        refused
+            .html
+            .contains("Неверный логин или пароль, либо учётная запись"),
         "{}",
         refused.html
     );
@@ -278,6 +282,103 @@ async fn the_sign_in_page_speaks_kazakh_by_default_and_russian_when_asked() {
         (queue.status, queue.location.as_deref()),
         (StatusCode::SEE_OTHER, Some("/"))
     );
+}
+
+/// The sign-in page's refusal paragraph.
+fn refusal(html: &str) -> &str {
+    let start = html
+        .find(r#"<p class="alert" id="refusal""#)
+        .unwrap_or_else(|| panic!("no refusal on the page:\n{html}"));
+    let end = html[start..].find("</p>").unwrap() + start;
+    &html[start..end]
+}
+
+#[tokio::test]
+async fn the_sign_in_page_refuses_in_one_text_whatever_the_reason_and_the_journal_keeps_it() {
+    // Issue #19: the page said "locked until 10:15" or "blocked", and so which logins exist.
+    let r = service().await;
+    let s = r.svc();
+    for login in ["b.wrong", "c.locked", "d.blocked"] {
+        clerk(&r, login, &["provider_specialist"], "almaty").await;
+    }
+    for _ in 0..5 {
+        sign_in_post(s, None, "c.locked", "not-the-password-1").await;
+    }
+    s.engine
+        .transact(|conn, now| {
+            Box::pin(async move {
+                use qyzmet::accounts::{BlockReason, block};
+                block(
+                    conn,
+                    "d.blocked",
+                    BlockReason::Administrator,
+                    "admin",
+                    None,
+                    now,
+                )
+                .await
+            })
+        })
+        .await
+        .unwrap()
+        .unwrap();
+
+    for lang in ["kk", "ru"] {
+        let cookie = format!("lang={lang}");
+        let mut seen = Vec::new();
+        for (login, password) in [
+            ("nobody.here", "Qyzmet-clerk-2026"),
+            ("b.wrong", "not-the-password-2"),
+            ("c.locked", "Qyzmet-clerk-2026"),
+            ("d.blocked", "Qyzmet-clerk-2026"),
+        ] {
+            let answer = sign_in_post(s, Some(&cookie), login, password).await;
+            assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY, "{login}");
+            assert!(
+                answer
+                    .cookies
+                    .iter()
+                    .all(|c| !c.starts_with("qyzmet_session")),
+                "{login}"
+            );
+            seen.push(refusal(&answer.html).to_string());
+        }
+        assert!(seen.iter().all(|t| *t == seen[0]), "{seen:#?}");
+        let lang = Lang::parse(lang).unwrap();
+        assert!(
+            seen[0].ends_with(text::get(lang, "refused").unwrap()),
+            "{}",
+            seen[0]
+        );
+    }
+    // What a blocked clerk needs to hear is in the one text.
+    assert!(
+        text::get(Lang::Ru, "refused")
+            .unwrap()
+            .contains("попросите руководителя отдела подать заявку на доступ")
+    );
+    assert!(
+        text::get(Lang::Kk, "refused")
+            .unwrap()
+            .contains("бөлім басшысынан қолжетімділікке өтінім беруін сұраңыз")
+    );
+
+    // The journal keeps why each was refused.
+    let (_, list, _) = audit_cli(&["list"], &r.data_dir());
+    let reasons: Vec<&str> = list
+        .lines()
+        .filter(|l| l.contains(" sign_in_failed "))
+        .rev()
+        .take(4)
+        .collect();
+    for (line, reason) in
+        reasons
+            .iter()
+            .rev()
+            .zip(["unknown_login", "wrong_password", "locked", "blocked"])
+    {
+        assert!(line.contains(&format!(r#""reason":"{reason}""#)), "{line}");
+    }
 }
 
 #[tokio::test]
