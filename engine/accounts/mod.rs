@@ -661,14 +661,22 @@ async fn spared(conn: &mut SqliteConnection, account: &Account) -> Result<Option
 /// one must meet the policy and differ from the current one (at first sign-in, the temporary
 /// one: seeds/003 item 24). Clears `must_change_password`, which completes the user's
 /// registration (item 24), and journals it.
+///
+/// Ends every other session of the account: a person changes a password because someone
+/// else may know the old one, and what was opened with it must not outlive it. The session
+/// the change is made in (`session`, its id) goes on, renewed: a new token, returned for the
+/// cookie, with the same CSRF token and lifetime — so a copy of its old cookie opens nothing
+/// either, and the person carries on without signing in again. (With an API token there is
+/// no session: every session ends.)
 pub async fn change_password(
     conn: &mut SqliteConnection,
     account_id: i64,
     current: &str,
     new: &str,
+    session: Option<&str>,
     source: Option<&str>,
     now: DateTime<Utc>,
-) -> Result<(), Error> {
+) -> Result<Option<String>, Error> {
     let account = store::accounts::account_by_id(&mut *conn, account_id)
         .await?
         .ok_or_else(|| Error::NotFound(format!("#{account_id}")))?;
@@ -688,15 +696,29 @@ pub async fn change_password(
     }
     let hash = hash_password(new)?;
     store::accounts::set_password(conn, account.id, &hash, false, now).await?;
+    let (ended, renewed) = match session {
+        Some(id) => (
+            store::accounts::delete_other_sessions(conn, account.id, id).await?,
+            store::accounts::renew_session(conn, id).await?,
+        ),
+        None => (
+            store::accounts::delete_sessions_of(conn, account.id).await?,
+            None,
+        ),
+    };
     journal(
         conn,
         Entry::new(&account.login, Action::PasswordChanged)
             .source(source)
             .object(&account.login)
-            .details(json!({ "was_temporary": account.must_change_password })),
+            .details(json!({
+                "was_temporary": account.must_change_password,
+                "other_sessions_ended": ended,
+            })),
         now,
     )
-    .await
+    .await?;
+    Ok(renewed)
 }
 
 /// Blocks `login` for `reason` on the word of `by` (an administrator), ends its sessions and

@@ -442,49 +442,76 @@ struct PasswordBody {
     new: String,
 }
 
-/// Changes the principal's password; what the API says of it.
+/// Changes the principal's password; what the API says of it: the `Set-Cookie` value of
+/// the renewed session, when the change was made in one (see [`password_change`]).
 pub async fn changing_password(
     engine: &Engine,
     p: &Principal,
     current: &str,
     new: &str,
     source: Option<String>,
-) -> Result<(), ApiError> {
+) -> Result<Option<HeaderValue>, ApiError> {
     password_change(engine, p, current, new, source)
         .await?
         .map_err(account_error)
 }
 
-/// Changes the principal's password; the inner error is the account's refusal (a wrong
-/// current password, the policy's rules broken) kept whole, for the page to say it in the
-/// clerk's language beside its field. The outer one is the engine's failure.
+/// Changes the principal's password. Every other session of the account ends, and the one
+/// the change is made in is renewed (`accounts::change_password`): the answer is the
+/// `Set-Cookie` value of its new token — the old cookie opens nothing any more, the CSRF
+/// token stays. The inner error is the account's refusal (a wrong current password, the
+/// policy's rules broken) kept whole, for the page to say it in the clerk's language beside
+/// its field. The outer one is the engine's failure.
 pub async fn password_change(
     engine: &Engine,
     p: &Principal,
     current: &str,
     new: &str,
     source: Option<String>,
-) -> Result<Result<(), accounts::Error>, ApiError> {
+) -> Result<Result<Option<HeaderValue>, accounts::Error>, ApiError> {
     let (id, current, new) = (p.account.id, current.to_string(), new.to_string());
-    Ok(engine
+    let session = p.session.as_ref().map(|s| s.id.clone());
+    let renewed = engine
         .transact(move |conn, now| {
-            let (current, new, source) = (current.clone(), new.clone(), source.clone());
+            let (current, new, session, source) = (
+                current.clone(),
+                new.clone(),
+                session.clone(),
+                source.clone(),
+            );
             Box::pin(async move {
-                accounts::change_password(conn, id, &current, &new, source.as_deref(), now).await
+                accounts::change_password(
+                    conn,
+                    id,
+                    &current,
+                    &new,
+                    session.as_deref(),
+                    source.as_deref(),
+                    now,
+                )
+                .await
             })
         })
-        .await?)
+        .await?;
+    let now = engine.shared().clock.now();
+    Ok(renewed.map(|token| {
+        token
+            .zip(p.session.as_ref())
+            .map(|(token, session)| session_cookie(&token, session.expires_at, now))
+    }))
 }
 
 /// Changes the principal's password; what a session with the temporary password must do
-/// first.
+/// first. Ends every other session of the account (and with an API token, every one); the
+/// session it is made in goes on under a new cookie (`Set-Cookie`), with the same CSRF token.
 #[utoipa::path(
     post,
     path = "/session/password",
     tag = "session",
     request_body = PasswordBody,
     responses(
-        (status = 204, description = "Changed"),
+        (status = 204, description = "Changed; every other session of the account is ended",
+            headers(("set-cookie" = String, description = "With a session: its new token, `qyzmet_session=…` (the old one no longer signs in); the CSRF token is unchanged"))),
         (status = 422, description = "The current password is wrong, or the new one breaks the policy; `fields` says which", body = ErrorBody),
     ),
 )]
@@ -493,9 +520,13 @@ async fn change_password(
     source: Source,
     Signed(p): Signed,
     Body(body): Body<PasswordBody>,
-) -> ApiResult<StatusCode> {
-    changing_password(&engine, &p, &body.current, &body.new, source.0).await?;
-    Ok(StatusCode::NO_CONTENT)
+) -> ApiResult<Response> {
+    let cookie = changing_password(&engine, &p, &body.current, &body.new, source.0).await?;
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    if let Some(cookie) = cookie {
+        response.headers_mut().insert(header::SET_COOKIE, cookie);
+    }
+    Ok(response)
 }
 
 /// An account operation's refusal as the API says it.

@@ -441,7 +441,36 @@ pub async fn delete_session(conn: &mut SqliteConnection, id: &str) -> Result<(),
     Ok(())
 }
 
-/// Ends every session of an account (blocked, reactivated, or its password changed).
+/// Ends every session of account `account_id` but `keep` (the one its password was just
+/// changed in); returns how many ended.
+pub async fn delete_other_sessions(
+    conn: &mut SqliteConnection,
+    account_id: i64,
+    keep: &str,
+) -> Result<u64, Error> {
+    let done = sqlx::query("delete from sessions where account_id = ? and id <> ?")
+        .bind(account_id)
+        .bind(keep)
+        .execute(&mut *conn)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+/// Gives session `id` a new token, keeping everything else (its CSRF token, its lifetime):
+/// returns the token for the cookie, or `None` when there is no such session. The old token
+/// opens nothing from then on.
+pub async fn renew_session(conn: &mut SqliteConnection, id: &str) -> Result<Option<String>, Error> {
+    let token = new_token();
+    let done = sqlx::query("update sessions set id = ? where id = ?")
+        .bind(token_hash(&token))
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok((done.rows_affected() == 1).then_some(token))
+}
+
+/// Ends every session of an account (blocked, reactivated, its rights changed, a temporary
+/// password issued).
 pub async fn delete_sessions_of(
     conn: &mut SqliteConnection,
     account_id: i64,

@@ -161,7 +161,9 @@ fn password_form(
     )
 }
 
-/// `POST /password`: changes the password; each mistake is said beside its field.
+/// `POST /password`: changes the password; each mistake is said beside its field. The
+/// clerk's other sessions end (another browser is sent to the sign-in form), and this one
+/// goes on under a new cookie.
 pub async fn change_password(
     State(service): State<Service>,
     ctx: Ctx,
@@ -181,7 +183,14 @@ pub async fn change_password(
     let errors = match auth::password_change(&service.engine, &p, &current, &new, ctx.source_ip())
         .await?
     {
-        Ok(()) => return Ok(Redirect::to("/queue").into_response()),
+        // The session goes on under a new cookie; every other one of the account has ended.
+        Ok(cookie) => {
+            let mut response = Redirect::to("/queue").into_response();
+            if let Some(cookie) = cookie {
+                response.headers_mut().insert(header::SET_COOKIE, cookie);
+            }
+            return Ok(response);
+        }
         Err(accounts::Error::WrongPassword) => json!({ "current": t("password_wrong_current") }),
         Err(accounts::Error::Policy(rules)) => {
             let broken: Vec<String> = rules.iter().map(|r| t(rule_key(*r)).to_string()).collect();

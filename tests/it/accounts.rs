@@ -186,26 +186,36 @@ async fn a_new_account_must_replace_its_temporary_password_at_first_sign_in() {
     assert_eq!(session.ip.as_deref(), Some("10.0.0.7"));
 
     // The temporary password cannot be kept, nor a weak one chosen.
-    let again = accounts::change_password(&mut db.conn, id, &temporary, &temporary, None, at).await;
+    let again =
+        accounts::change_password(&mut db.conn, id, &temporary, &temporary, None, None, at).await;
     assert!(
         matches!(&again, Err(Error::Policy(rules)) if rules == &[Rule::SameAsTemporary]),
         "{again:?}"
     );
-    let weak = accounts::change_password(&mut db.conn, id, &temporary, "qwerty", None, at)
+    let weak = accounts::change_password(&mut db.conn, id, &temporary, "qwerty", None, None, at)
         .await
         .unwrap_err();
     assert_eq!(
         weak.to_string(),
         "the new password is refused: shorter than 12 characters; has no digit"
     );
-    let wrong = accounts::change_password(&mut db.conn, id, "not-it", "Saryarka2026!", None, at)
-        .await
-        .unwrap_err();
+    let wrong =
+        accounts::change_password(&mut db.conn, id, "not-it", "Saryarka2026!", None, None, at)
+            .await
+            .unwrap_err();
     assert_eq!(wrong.to_string(), "the current password is wrong");
 
-    accounts::change_password(&mut db.conn, id, &temporary, "Saryarka2026!", None, at)
-        .await
-        .unwrap();
+    accounts::change_password(
+        &mut db.conn,
+        id,
+        &temporary,
+        "Saryarka2026!",
+        None,
+        None,
+        at,
+    )
+    .await
+    .unwrap();
     assert!(!account(&db, "a.saparova").await.must_change_password);
 
     let later = at + Duration::hours(1);
@@ -944,9 +954,17 @@ async fn a_temporary_password_is_issued_only_until_the_user_chooses_their_own() 
         sign_in(&mut db, "d.nurlanov", &second, at).await
     ));
     let id = account(&db, "d.nurlanov").await.id;
-    accounts::change_password(&mut db.conn, id, &second, "Nurlanov-2026-own", None, at)
-        .await
-        .unwrap();
+    accounts::change_password(
+        &mut db.conn,
+        id,
+        &second,
+        "Nurlanov-2026-own",
+        None,
+        None,
+        at,
+    )
+    .await
+    .unwrap();
     assert_eq!(
         request::issue_temporary_password(&mut db.conn, "d.nurlanov", None, at)
             .await

@@ -17,4 +17,5 @@ mod runtime;
 mod scenarios;
 mod schedule;
 mod service;
+mod sessions;
 mod web;

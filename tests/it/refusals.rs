@@ -15,9 +15,9 @@ use crate::notify::{free_port, smtp_server};
 use crate::service::{Running, acceptance_form, aggregator, almaty, audit_cli, call, running};
 
 /// The password every person here chooses after their temporary one.
-const PASSWORD: &str = "Qyzmet-refusal-2026";
+pub(crate) const PASSWORD: &str = "Qyzmet-refusal-2026";
 
-async fn service() -> Running {
+pub(crate) async fn service() -> Running {
     let smtp_port = free_port();
     let _inbox = smtp_server(std::net::TcpListener::bind(("127.0.0.1", smtp_port)).unwrap());
     let (_sms, sms_base) = aggregator().await;
@@ -26,7 +26,7 @@ async fn service() -> Running {
 
 /// A person's account with roles in region; with `own_password`, the temporary password is
 /// replaced by [`PASSWORD`] first. Signed in through the API: the cookie and CSRF token.
-async fn person(
+pub(crate) async fn person(
     r: &Running,
     login: &str,
     roles: &[&str],
@@ -54,7 +54,7 @@ async fn person(
                     return Ok(temporary);
                 }
                 qyzmet::accounts::change_password(
-                    conn, account.id, &temporary, PASSWORD, None, now,
+                    conn, account.id, &temporary, PASSWORD, None, None, now,
                 )
                 .await
                 .map_err(|e| e.to_string())?;

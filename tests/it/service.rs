@@ -915,6 +915,17 @@ pub(crate) async fn call(
     (status, cookie, body)
 }
 
+/// The cookie header a `Set-Cookie` value (the renewed session of a password change) says to
+/// send from then on.
+pub(crate) fn cookie_of(set_cookie: Option<String>) -> String {
+    set_cookie
+        .expect("a Set-Cookie")
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
 /// Signs in; the cookie header to send and the CSRF token.
 pub(crate) async fn sign_in(
     service: &Service,
@@ -985,7 +996,7 @@ async fn staff_sign_in_change_the_temporary_password_and_only_administrators_man
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["fields"][0]["field"], "new", "{body}");
-    let (status, _, _) = call(
+    let (status, renewed, _) = call(
         s,
         "POST",
         "/session/password",
@@ -994,6 +1005,7 @@ async fn staff_sign_in_change_the_temporary_password_and_only_administrators_man
     )
     .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
+    let cookie = cookie_of(renewed);
 
     // The administrator grants an access request: a clerk of Almaty, with a temporary password.
     let (status, _, created) = call(
@@ -1028,7 +1040,7 @@ async fn staff_sign_in_change_the_temporary_password_and_only_administrators_man
 
     // The clerk signs in, changes the password, and may not manage accounts.
     let (clerk, clerk_csrf, _) = sign_in(s, "a.seitova", &clerk_temporary).await;
-    let (status, _, _) = call(
+    let (status, renewed, _) = call(
         s,
         "POST",
         "/session/password",
@@ -1037,6 +1049,7 @@ async fn staff_sign_in_change_the_temporary_password_and_only_administrators_man
     )
     .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
+    let clerk = cookie_of(renewed);
     let (status, _, body) = call(s, "GET", "/accounts", &[("cookie", &clerk)], None).await;
     assert_eq!(
         (status, body["code"].as_str()),

@@ -154,8 +154,8 @@ async fn signed_in(service: &Service, login: &str, password: &str) -> String {
     answer.session()
 }
 
-/// Changes the temporary password on the page.
-async fn change_password(service: &Service, cookie: &str, current: &str, new: &str) {
+/// Changes the temporary password on the page: the cookie header of the renewed session.
+async fn change_password(service: &Service, cookie: &str, current: &str, new: &str) -> String {
     let form = page(service, "GET", "/password", Some(cookie), &[]).await;
     let csrf = form.csrf();
     let done = page(
@@ -173,6 +173,9 @@ async fn change_password(service: &Service, cookie: &str, current: &str, new: &s
     .await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.html);
     assert_eq!(done.location.as_deref(), Some("/queue"));
+    let renewed = done.session();
+    assert_ne!(renewed, cookie, "the session goes on under a new cookie");
+    renewed
 }
 
 /// A staff account made as an administrator would, signed in on the page with its own
@@ -202,8 +205,7 @@ async fn clerk(r: &Running, login: &str, roles: &[&str], region: &str) -> String
         .unwrap()
         .unwrap();
     let cookie = signed_in(r.svc(), login, &temporary).await;
-    change_password(r.svc(), &cookie, &temporary, "Qyzmet-clerk-2026").await;
-    cookie
+    change_password(r.svc(), &cookie, &temporary, "Qyzmet-clerk-2026").await
 }
 
 #[tokio::test]
@@ -489,15 +491,39 @@ async fn the_temporary_password_leads_to_its_change_and_a_form_without_its_csrf_
     );
     assert!(weak.html.contains(r#"id="error-new""#));
 
-    change_password(s, &cookie, &temporary, new).await;
+    let old_cookie = cookie;
+    let cookie = change_password(s, &old_cookie, &temporary, new).await;
     let queue = page(s, "GET", "/queue", Some(&cookie), &[]).await;
     assert_eq!(queue.status, StatusCode::OK, "{}", queue.html);
+    // The cookie the password was changed with opens nothing any more.
+    let stale = page(s, "GET", "/queue", Some(&old_cookie), &[]).await;
+    assert_eq!(stale.location.as_deref(), Some("/"));
 
     // Signing out ends the session.
     let out = page(s, "POST", "/signout", Some(&cookie), &[("csrf", &csrf)]).await;
     assert_eq!(out.location.as_deref(), Some("/"));
     let queue = page(s, "GET", "/queue", Some(&cookie), &[]).await;
     assert_eq!(queue.location.as_deref(), Some("/"));
+}
+
+#[tokio::test]
+async fn a_password_changed_on_the_page_signs_the_clerks_other_browser_out() {
+    let r = service().await;
+    let s = r.svc();
+    let desk = clerk(&r, "a.seitova", &["front_office_operator"], "almaty").await;
+    let laptop = signed_in(s, "a.seitova", "Qyzmet-clerk-2026").await;
+    let queue = page(s, "GET", "/queue", Some(&laptop), &[]).await;
+    assert_eq!(queue.status, StatusCode::OK);
+
+    let desk = change_password(s, &desk, "Qyzmet-clerk-2026", "Seitova-own-2027").await;
+    let queue = page(s, "GET", "/queue", Some(&laptop), &[]).await;
+    assert_eq!(
+        (queue.status, queue.location.as_deref()),
+        (StatusCode::SEE_OTHER, Some("/")),
+        "the other browser is sent to the sign-in form"
+    );
+    let queue = page(s, "GET", "/queue", Some(&desk), &[]).await;
+    assert_eq!(queue.status, StatusCode::OK, "{}", queue.html);
 }
 
 /// The `<tr>` of the queue page for case `number`.
@@ -739,7 +765,7 @@ async fn an_administrator_creates_a_clerk_and_sees_the_temporary_password_once()
     let s = r.svc();
     let temporary = s.first_administrator().await.unwrap().unwrap();
     let admin = signed_in(s, "admin", &temporary).await;
-    change_password(s, &admin, &temporary, "Qyzmet-2026-admin").await;
+    let admin = change_password(s, &admin, &temporary, "Qyzmet-2026-admin").await;
 
     let accounts = page(s, "GET", "/admin/accounts", Some(&admin), &[]).await;
     assert_eq!(accounts.status, StatusCode::OK, "{}", accounts.html);
