@@ -88,6 +88,9 @@ pub enum Error {
         "`{0}` is the last active administrator: make another administrator first, or nobody could unblock an account again"
     )]
     LastAdministrator(String),
+    /// The account has no API token with this id.
+    #[error("`{0}` has no API token {1}")]
+    NoSuchToken(String, i64),
     /// The current password given is wrong.
     #[error("the current password is wrong")]
     WrongPassword,
@@ -325,6 +328,8 @@ impl Session {
 /// A system's API token, as stored (the token itself is not: `hash` is its SHA-256).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiToken {
+    /// What it is listed and revoked by: the token itself is shown once and never again.
+    pub id: i64,
     /// The SHA-256 of the token, in hex.
     pub hash: String,
     /// What it is for (`egov-portal`, `contact-centre`).
@@ -334,7 +339,10 @@ pub struct ApiToken {
     pub account_id: i64,
     /// When it was issued.
     pub created_at: DateTime<Utc>,
-    /// When it was revoked.
+    /// When it was last used, to the hour (a write per request would queue every call
+    /// behind the one writer); `None`: never.
+    pub last_used_at: Option<DateTime<Utc>>,
+    /// When it was revoked: it opens nothing from then on.
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
@@ -839,17 +847,50 @@ pub async fn issue_token(
     source: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<String, Error> {
-    let (token, _) = store::accounts::create_api_token(conn, account.id, name, now).await?;
+    let (token, issued) = store::accounts::create_api_token(conn, account.id, name, now).await?;
     journal(
         conn,
         Entry::new(by, Action::TokenIssued)
             .source(source)
             .object(&account.login)
-            .details(json!({ "name": name })),
+            .details(json!({ "token": issued.id, "name": name })),
         now,
     )
     .await?;
     Ok(token)
+}
+
+/// Revokes API token `id` of `login` on the word of `by` and journals it (`token_revoked`,
+/// with the token's id and name): the token opens nothing from the next request on. `false`
+/// when it was revoked already (nothing is journalled then).
+pub async fn revoke_token(
+    conn: &mut SqliteConnection,
+    login: &str,
+    id: i64,
+    by: &str,
+    source: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<bool, Error> {
+    let login = normalize_login(login)?;
+    let Some(account) = store::accounts::account_by_login(&mut *conn, &login).await? else {
+        return Err(Error::NotFound(login));
+    };
+    let Some(token) = store::accounts::api_token_of(&mut *conn, account.id, id).await? else {
+        return Err(Error::NoSuchToken(login, id));
+    };
+    if !store::accounts::revoke_api_token(conn, token.id, now).await? {
+        return Ok(false);
+    }
+    journal(
+        conn,
+        Entry::new(by, Action::TokenRevoked)
+            .source(source)
+            .object(&login)
+            .details(json!({ "token": token.id, "name": token.name })),
+        now,
+    )
+    .await?;
+    Ok(true)
 }
 
 async fn journal_block(

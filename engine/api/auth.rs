@@ -106,15 +106,17 @@ where
                 return Err(ApiError::Unauthenticated);
             };
             let account = active(pool, t.account_id).await?;
-            // A token's use counts as use, written at most hourly (a write per request would
-            // queue every call behind the one writer).
-            if account
-                .last_sign_in_at
+            // A token's use counts as the account's use, and is the token's "last used",
+            // written at most hourly (a write per request would queue every call behind the
+            // one writer).
+            if t.last_used_at
                 .is_none_or(|at| now - at >= Duration::hours(1))
             {
-                let id = account.id;
+                let (account_id, token_id) = (account.id, t.id);
                 best_effort(&engine, "a token's use", move |conn, now| {
-                    Box::pin(async move { store::accounts::record_token_use(conn, id, now).await })
+                    Box::pin(async move {
+                        store::accounts::record_token_use(conn, account_id, token_id, now).await
+                    })
                 })
                 .await;
             }
@@ -545,7 +547,7 @@ pub fn account_error(e: accounts::Error) -> ApiError {
             e.to_string(),
             json!([{ "field": "new", "message": e.to_string() }]),
         ),
-        E::NotFound(_) => ApiError::NotFound(e.to_string()),
+        E::NotFound(_) | E::NoSuchToken(..) => ApiError::NotFound(e.to_string()),
         E::LastAdministrator(_) => ApiError::LastAdministrator(e.to_string()),
         other => {
             tracing::error!(error = %other, "an account operation failed");

@@ -99,11 +99,14 @@ pub enum Action {
     DeliveryReported,
     /// An administrator sent a date range of the stage feed to the monitoring system again.
     MonitoringReplayed,
+    /// An API token was revoked (by an administrator, or its own account): it opens nothing
+    /// from then on. `details` name it by id and name, never by the token.
+    TokenRevoked,
 }
 
 impl Action {
     /// Every action, in the order above.
-    pub const ALL: [Action; 23] = [
+    pub const ALL: [Action; 24] = [
         Action::SignIn,
         Action::SignInFailed,
         Action::SignOut,
@@ -127,6 +130,7 @@ impl Action {
         Action::SecurityViolation,
         Action::DeliveryReported,
         Action::MonitoringReplayed,
+        Action::TokenRevoked,
     ];
 
     /// The stored name.
@@ -155,6 +159,7 @@ impl Action {
             Action::SecurityViolation => "security_violation",
             Action::DeliveryReported => "delivery_reported",
             Action::MonitoringReplayed => "monitoring_replayed",
+            Action::TokenRevoked => "token_revoked",
         }
     }
 }

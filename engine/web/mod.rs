@@ -75,6 +75,10 @@ pub fn router(service: Service) -> Router {
         .route("/admin/incidents", get(admin::incidents))
         .route("/admin/incidents/{key}/retry", post(admin::retry))
         .route("/admin/accounts", get(admin::accounts).post(admin::create))
+        .route(
+            "/admin/accounts/{login}/tokens/{id}/revoke",
+            post(admin::revoke_token),
+        )
         // Inside `frame`, which renders a failure's page afresh: the journal reads the
         // refusal off the handler's own answer.
         .layer(middleware::from_fn_with_state(

@@ -726,7 +726,7 @@ async fn api_tokens_open_nothing_once_revoked() {
     assert_eq!(found, issued);
     assert_eq!(found.account_id, system.id);
     assert!(
-        store::accounts::revoke_api_token(&mut db.conn, &issued.hash, t0())
+        store::accounts::revoke_api_token(&mut db.conn, issued.id, t0())
             .await
             .unwrap()
     );

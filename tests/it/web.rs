@@ -760,6 +760,71 @@ async fn a_clerk_of_another_region_may_not_open_the_case_page() {
 }
 
 #[tokio::test]
+async fn an_administrator_sees_the_systems_tokens_and_revokes_one_on_the_accounts_page() {
+    let r = service().await;
+    let s = r.svc();
+    let temporary = s.first_administrator().await.unwrap().unwrap();
+    let portal = r
+        .token("egov-portal", &["front_office_operator"], "kz")
+        .await;
+    let bearer = format!("Bearer {portal}");
+    let whoami = || async {
+        crate::service::call(s, "GET", "/session", &[("authorization", &bearer)], None)
+            .await
+            .0
+    };
+    assert_eq!(whoami().await, StatusCode::OK);
+    let admin = signed_in(s, "admin", &temporary).await;
+    let admin = change_password(s, &admin, &temporary, "Qyzmet-2026-admin").await;
+
+    let accounts = page(s, "GET", "/admin/accounts?lang=ru", Some(&admin), &[]).await;
+    assert_eq!(accounts.status, StatusCode::OK, "{}", accounts.html);
+    let row = {
+        let start = accounts.html.find("<tr data-token=").expect("a token row");
+        let end = accounts.html[start..].find("</tr>").unwrap() + start;
+        accounts.html[start..end].to_string()
+    };
+    for needed in [
+        "egov-portal",
+        "test",
+        "23.11.2026 10:00",
+        "Действует",
+        "Отозвать",
+    ] {
+        assert!(row.contains(needed), "{needed} not in {row}");
+    }
+    assert!(
+        !accounts.html.contains(&portal),
+        "the token itself is never shown"
+    );
+    let action = regex::Regex::new(r#"action="(/admin/accounts/egov-portal/tokens/\d+/revoke)""#)
+        .unwrap()
+        .captures(&row)
+        .expect("a revoke form")[1]
+        .to_string();
+
+    // Without the session's token the button does nothing; with it, the token is revoked.
+    let forged = page(s, "POST", &action, Some(&admin), &[]).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert_eq!(whoami().await, StatusCode::OK);
+    let csrf = accounts.csrf();
+    let done = page(s, "POST", &action, Some(&admin), &[("csrf", &csrf)]).await;
+    assert_eq!(
+        done.location.as_deref(),
+        Some("/admin/accounts"),
+        "{}",
+        done.html
+    );
+    assert_eq!(whoami().await, StatusCode::UNAUTHORIZED);
+
+    let kk = page(s, "GET", "/admin/accounts?lang=kk", Some(&admin), &[]).await;
+    assert!(kk.html.contains("Күші жойылған"), "{}", kk.html);
+    assert!(!kk.html.contains(&action), "no button for a revoked token");
+    let (_, list, _) = audit_cli(&["list"], &r.data_dir());
+    assert!(list.contains("admin token_revoked egov-portal"), "{list}");
+}
+
+#[tokio::test]
 async fn an_administrator_creates_a_clerk_and_sees_the_temporary_password_once() {
     let r = service().await;
     let s = r.svc();
