@@ -1442,7 +1442,7 @@ async fn a_refused_sign_in_is_the_same_answer_in_the_same_time_whatever_the_reas
     let mut fastest = Vec::new();
     for (reason, from, login, password) in cases {
         let mut times = Vec::new();
-        for _ in 0..3 {
+        for _ in 0..5 {
             let started = std::time::Instant::now();
             let (status, body) = a
                 .call(
@@ -1468,11 +1468,12 @@ async fn a_refused_sign_in_is_the_same_answer_in_the_same_time_whatever_the_reas
         fastest.push((reason, times.into_iter().min().unwrap()));
     }
     // Each costs one Argon2 verification: none comes back in a fraction of another's time.
-    // (A refusal decided before the password was checked took well under a tenth.)
+    // (A refusal decided before the password was checked took about a fifteenth; the fastest
+    // of five tries each keeps a busy machine's noise out of the comparison.)
     let slowest = fastest.iter().map(|(_, t)| *t).max().unwrap();
     for (reason, t) in &fastest {
         assert!(
-            *t * 4 >= slowest,
+            *t * 5 >= slowest,
             "{reason} answered in {t:?}, the slowest in {slowest:?}: {fastest:?}"
         );
     }
