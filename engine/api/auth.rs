@@ -288,6 +288,13 @@ struct Me {
     csrf_token: Option<String>,
 }
 
+/// How many sign-in passwords are checked at once. Each Argon2 check holds 19 MiB for tens of
+/// milliseconds on a blocking thread: without a bound, a flood of sign-ins would take as many
+/// threads and as much memory as it likes (inside the writer, where the check used to run, the
+/// flood stalled every write instead). More at once would not run faster on a small server;
+/// the others wait their turn, whatever their reason, so the wait tells nothing either.
+static PASSWORD_CHECKS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
+
 /// Signs in; what the page and the API share. The password is checked first, on a blocking
 /// thread and outside the writer's transaction: every attempt costs one Argon2 verification
 /// whatever it comes to (`accounts::sign_in::check`), so neither the answer nor its time
@@ -302,6 +309,7 @@ pub async fn signing_in(
         .await
         .map_err(account_error)?;
     let password = password.to_string();
+    let _turn = PASSWORD_CHECKS.acquire().await.map_err(internal)?;
     let checked = tokio::task::spawn_blocking(move || accounts::sign_in::check(account, &password))
         .await
         .map_err(internal)?
