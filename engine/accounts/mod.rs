@@ -33,7 +33,6 @@ pub mod token;
 pub mod unused;
 
 use std::fmt;
-use std::sync::OnceLock;
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -89,6 +88,9 @@ pub enum Error {
         "`{0}` is the last active administrator: make another administrator first, or nobody could unblock an account again"
     )]
     LastAdministrator(String),
+    /// The account has no API token with this id.
+    #[error("`{0}` has no API token {1}")]
+    NoSuchToken(String, i64),
     /// The current password given is wrong.
     #[error("the current password is wrong")]
     WrongPassword,
@@ -326,6 +328,8 @@ impl Session {
 /// A system's API token, as stored (the token itself is not: `hash` is its SHA-256).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiToken {
+    /// What it is listed and revoked by: the token itself is shown once and never again.
+    pub id: i64,
     /// The SHA-256 of the token, in hex.
     pub hash: String,
     /// What it is for (`egov-portal`, `contact-centre`).
@@ -335,7 +339,10 @@ pub struct ApiToken {
     pub account_id: i64,
     /// When it was issued.
     pub created_at: DateTime<Utc>,
-    /// When it was revoked.
+    /// When it was last used, to the hour (a write per request would queue every call
+    /// behind the one writer); `None`: never.
+    pub last_used_at: Option<DateTime<Utc>>,
+    /// When it was revoked: it opens nothing from then on.
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
@@ -466,47 +473,30 @@ pub enum SignIn {
         /// The temporary password is still in use.
         must_change_password: bool,
     },
-    /// Refused.
-    Refused(Refusal),
+    /// Refused, for a reason the journal keeps (`sign_in_failed`, `reason`: `unknown_login`,
+    /// `wrong_password`, `locked`, `blocked`) and the person signing in is not told: a wrong
+    /// password, an unknown login, a source locked out and a blocked account get the same
+    /// answer, so that it does not say which logins exist, nor which are locked or blocked
+    /// (issue #19). What the one answer says is the pages' and the API's to word.
+    Refused,
 }
 
-/// Why a sign-in was refused, as the person signing in may be told.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Refusal {
-    /// No such login, or the wrong password: the two are not told apart.
-    WrongLoginOrPassword,
-    /// Too many wrong passwords from where the attempt came: try again later (or from
-    /// another place).
-    Locked {
-        /// From when.
-        until: DateTime<Utc>,
-    },
-    /// The account is blocked; a new access request unblocks it (seeds/003 item 29).
-    Blocked(BlockReason),
-}
-
-impl fmt::Display for Refusal {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Refusal::WrongLoginOrPassword => f.write_str("wrong login or password"),
-            Refusal::Locked { until } => write!(
-                f,
-                "too many wrong passwords: try again after {}",
-                until.with_timezone(&crate::clock::ZONE).format("%H:%M")
-            ),
-            Refusal::Blocked(reason) => write!(
-                f,
-                "the account is blocked ({reason}): submit a new access request to the administrator"
-            ),
-        }
+/// The account a sign-in's `login` names, if any (a login that is not one names none): what
+/// [`sign_in::check`] checks the password against.
+pub async fn sign_in_account<'e, E>(db: E, login: &str) -> Result<Option<Account>, Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
+{
+    match normalize_login(login) {
+        Ok(l) => Ok(store::accounts::account_by_login(db, &l).await?),
+        Err(_) => Ok(None),
     }
 }
 
-/// A sign-in attempt from `source` (the client's address): decides it
-/// ([`sign_in::decide`]), writes what it changes (the account's and the source's failure
-/// counts, the source's lock, the block, the last sign-in, a new session) and journals it.
-/// An unknown login costs the same time as a known one, so response times do not tell
-/// which logins exist.
+/// A sign-in attempt from `source` (the client's address) on one connection: the account
+/// read, the password checked ([`sign_in::check`]) and the attempt applied
+/// ([`sign_in_checked`]). The API does the same in three steps, the check on a blocking thread
+/// outside the writer's transaction.
 pub async fn sign_in(
     conn: &mut SqliteConnection,
     login: &str,
@@ -514,12 +504,26 @@ pub async fn sign_in(
     source: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<SignIn, Error> {
-    let found = match normalize_login(login) {
-        Ok(l) => store::accounts::account_by_login(&mut *conn, &l).await?,
-        Err(_) => None,
+    let account = sign_in_account(&mut *conn, login).await?;
+    let checked = sign_in::check(account, password)?;
+    sign_in_checked(conn, &checked, source, now).await
+}
+
+/// Applies a sign-in attempt whose password is `checked`: decides it ([`sign_in::decide`]),
+/// writes what it changes (the account's and the source's failure counts, the source's lock,
+/// the block, the last sign-in, a new session) and journals it with its true reason.
+pub async fn sign_in_checked(
+    conn: &mut SqliteConnection,
+    checked: &sign_in::Checked,
+    source: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<SignIn, Error> {
+    // The account again, inside the transaction: the counts and the status are as of now.
+    let found = match &checked.account {
+        Some(read) => store::accounts::account_by_id(&mut *conn, read.id).await?,
+        None => None,
     };
     let Some(account) = found else {
-        verify_password(password, dummy_hash())?;
         journal(
             conn,
             Entry::new(audit::ANONYMOUS, Action::SignInFailed)
@@ -528,18 +532,19 @@ pub async fn sign_in(
             now,
         )
         .await?;
-        return Ok(SignIn::Refused(Refusal::WrongLoginOrPassword));
+        return Ok(SignIn::Refused);
     };
-    let failed = |reason: &str| {
+    let failed = |details: serde_json::Value| {
         Entry::new(&account.login, Action::SignInFailed)
             .source(source)
             .object(&account.login)
-            .details(json!({ "reason": reason }))
+            .details(details)
     };
     let key = sign_in::source_key(source);
     let attempts = store::accounts::attempts(&mut *conn, account.id, &key).await?;
     let spared = spared(conn, &account).await?;
-    match sign_in::decide(&account, &attempts, spared, password, now)? {
+    let matches = checked.matches_now(&account)?;
+    match sign_in::decide(&account, &attempts, spared, matches, now) {
         Decision::SignedIn {
             must_change_password,
         } => {
@@ -578,12 +583,14 @@ pub async fn sign_in(
                 store::accounts::block(conn, &account.login, reason, now).await?;
                 journal_block(conn, &account.login, reason, audit::SYSTEM, None, now).await?;
             }
-            journal(conn, failed("blocked"), now).await?;
-            Ok(SignIn::Refused(Refusal::Blocked(reason)))
+            let details = json!({ "reason": "blocked", "blocked": reason });
+            journal(conn, failed(details), now).await?;
+            Ok(SignIn::Refused)
         }
         Decision::Locked { until } => {
-            journal(conn, failed("locked"), now).await?;
-            Ok(SignIn::Refused(Refusal::Locked { until }))
+            let details = json!({ "reason": "locked", "locked_until": until });
+            journal(conn, failed(details), now).await?;
+            Ok(SignIn::Refused)
         }
         Decision::WrongPassword {
             failed_sign_ins,
@@ -601,22 +608,20 @@ pub async fn sign_in(
                 now,
             )
             .await?;
-            journal(
-                conn,
-                failed("wrong_password").details(json!({
-                    "reason": "wrong_password",
-                    "failed_sign_ins": failed_sign_ins,
-                    "source_failures": source_failures,
-                })),
-                now,
-            )
-            .await?;
+            let mut details = json!({
+                "reason": "wrong_password",
+                "failed_sign_ins": failed_sign_ins,
+                "source_failures": source_failures,
+            });
+            if let Some(until) = locked_until {
+                details["locked_until"] = json!(until);
+            }
+            journal(conn, failed(details), now).await?;
             match violation {
                 Some(Violation::Block) => {
                     let reason = BlockReason::SecurityViolation;
                     store::accounts::block(conn, &account.login, reason, now).await?;
                     journal_block(conn, &account.login, reason, audit::SYSTEM, None, now).await?;
-                    return Ok(SignIn::Refused(Refusal::Blocked(reason)));
                 }
                 Some(Violation::Spared(why)) => {
                     // The account stays active: an administrator must look. Who guessed and
@@ -643,10 +648,7 @@ pub async fn sign_in(
                 }
                 None => {}
             }
-            Ok(SignIn::Refused(match locked_until {
-                Some(until) => Refusal::Locked { until },
-                None => Refusal::WrongLoginOrPassword,
-            }))
+            Ok(SignIn::Refused)
         }
     }
 }
@@ -663,27 +665,26 @@ async fn spared(conn: &mut SqliteConnection, account: &Account) -> Result<Option
     Ok(None)
 }
 
-/// A hash to verify against when the login does not exist, so that case takes as long as
-/// a wrong password.
-fn dummy_hash() -> &'static str {
-    static HASH: OnceLock<String> = OnceLock::new();
-    HASH.get_or_init(|| {
-        hash_password(&generate_temporary_password()).expect("hashing a random password works")
-    })
-}
-
 /// Replaces the password of account `account_id`: the current one must be given, the new
 /// one must meet the policy and differ from the current one (at first sign-in, the temporary
 /// one: seeds/003 item 24). Clears `must_change_password`, which completes the user's
 /// registration (item 24), and journals it.
+///
+/// Ends every other session of the account: a person changes a password because someone
+/// else may know the old one, and what was opened with it must not outlive it. The session
+/// the change is made in (`session`, its id) goes on, renewed: a new token, returned for the
+/// cookie, with the same CSRF token and lifetime — so a copy of its old cookie opens nothing
+/// either, and the person carries on without signing in again. (With an API token there is
+/// no session: every session ends.)
 pub async fn change_password(
     conn: &mut SqliteConnection,
     account_id: i64,
     current: &str,
     new: &str,
+    session: Option<&str>,
     source: Option<&str>,
     now: DateTime<Utc>,
-) -> Result<(), Error> {
+) -> Result<Option<String>, Error> {
     let account = store::accounts::account_by_id(&mut *conn, account_id)
         .await?
         .ok_or_else(|| Error::NotFound(format!("#{account_id}")))?;
@@ -703,15 +704,29 @@ pub async fn change_password(
     }
     let hash = hash_password(new)?;
     store::accounts::set_password(conn, account.id, &hash, false, now).await?;
+    let (ended, renewed) = match session {
+        Some(id) => (
+            store::accounts::delete_other_sessions(conn, account.id, id).await?,
+            store::accounts::renew_session(conn, id).await?,
+        ),
+        None => (
+            store::accounts::delete_sessions_of(conn, account.id).await?,
+            None,
+        ),
+    };
     journal(
         conn,
         Entry::new(&account.login, Action::PasswordChanged)
             .source(source)
             .object(&account.login)
-            .details(json!({ "was_temporary": account.must_change_password })),
+            .details(json!({
+                "was_temporary": account.must_change_password,
+                "other_sessions_ended": ended,
+            })),
         now,
     )
-    .await
+    .await?;
+    Ok(renewed)
 }
 
 /// Blocks `login` for `reason` on the word of `by` (an administrator), ends its sessions and
@@ -832,17 +847,50 @@ pub async fn issue_token(
     source: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<String, Error> {
-    let (token, _) = store::accounts::create_api_token(conn, account.id, name, now).await?;
+    let (token, issued) = store::accounts::create_api_token(conn, account.id, name, now).await?;
     journal(
         conn,
         Entry::new(by, Action::TokenIssued)
             .source(source)
             .object(&account.login)
-            .details(json!({ "name": name })),
+            .details(json!({ "token": issued.id, "name": name })),
         now,
     )
     .await?;
     Ok(token)
+}
+
+/// Revokes API token `id` of `login` on the word of `by` and journals it (`token_revoked`,
+/// with the token's id and name): the token opens nothing from the next request on. `false`
+/// when it was revoked already (nothing is journalled then).
+pub async fn revoke_token(
+    conn: &mut SqliteConnection,
+    login: &str,
+    id: i64,
+    by: &str,
+    source: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<bool, Error> {
+    let login = normalize_login(login)?;
+    let Some(account) = store::accounts::account_by_login(&mut *conn, &login).await? else {
+        return Err(Error::NotFound(login));
+    };
+    let Some(token) = store::accounts::api_token_of(&mut *conn, account.id, id).await? else {
+        return Err(Error::NoSuchToken(login, id));
+    };
+    if !store::accounts::revoke_api_token(conn, token.id, now).await? {
+        return Ok(false);
+    }
+    journal(
+        conn,
+        Entry::new(by, Action::TokenRevoked)
+            .source(source)
+            .object(&login)
+            .details(json!({ "token": token.id, "name": token.name })),
+        now,
+    )
+    .await?;
+    Ok(true)
 }
 
 async fn journal_block(

@@ -288,6 +288,8 @@ pub async fn issue_temporary_password(
     let temporary = generate_temporary_password();
     let hash = hash_password(&temporary)?;
     store::accounts::set_password(conn, account.id, &hash, true, now).await?;
+    // A password set for the user ends what the one before opened, as a change does.
+    store::accounts::delete_sessions_of(conn, account.id).await?;
     journal(
         conn,
         Entry::new(audit::SYSTEM, Action::TemporaryPasswordIssued)

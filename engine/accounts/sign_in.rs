@@ -1,6 +1,14 @@
 //! The sign-in decision: a pure function of the account as stored, the record of the source
-//! the attempt comes from, the password given and the time, so every rule of it is tested
-//! without a database or a clock.
+//! the attempt comes from, whether the password matched, and the time, so every rule of it is
+//! tested without a database or a clock.
+//!
+//! **The check comes first, and always** ([`check`]): every attempt costs one Argon2
+//! verification — against the account's hash, or a dummy's for a login that does not exist —
+//! whatever the decision then makes of it. A blocked account or a locked source used to be
+//! refused before the password was looked at, so those answers came back in a fraction of the
+//! time and told an attacker which logins exist and which are locked (issue #19). The check is
+//! also what takes the time, so the API runs it on a blocking thread before the writer's
+//! transaction, which then only reads the counts, decides and writes.
 //!
 //! Two counts, kept apart (issue #19):
 //!
@@ -23,12 +31,75 @@
 //! write it, and a forged one would give each guess a fresh source.
 
 use std::net::IpAddr;
+use std::sync::OnceLock;
 
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
 use super::password;
 use super::{Account, BlockReason, Status};
+
+/// A sign-in's password, checked against the account its login names before anything is
+/// decided ([`check`]).
+#[derive(Clone)]
+pub struct Checked {
+    /// The account the login names, as read for the check; `None`: no such login.
+    pub account: Option<Account>,
+    /// Whether the password is that account's (always `false` without one).
+    pub matches: bool,
+    /// The password, to check again should the account's hash have changed between the
+    /// check and the decision (a password change in between). Never printed.
+    password: String,
+}
+
+impl std::fmt::Debug for Checked {
+    /// Without the password, nor the account's name and e-mail.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Checked")
+            .field("account", &self.account.as_ref().map(|a| &a.login))
+            .field("matches", &self.matches)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Checked {
+    /// Whether the password is `account`'s as it is now: the check made, when the hash is
+    /// the one checked against; else a check again (rare: the password changed meanwhile).
+    pub fn matches_now(&self, account: &Account) -> Result<bool, password::Error> {
+        match &self.account {
+            Some(read) if read.password_hash == account.password_hash => Ok(self.matches),
+            _ => password::verify_password(&self.password, &account.password_hash),
+        }
+    }
+}
+
+/// Checks `password` against `account`'s hash, or against a dummy hash when the login names
+/// no account, so that every attempt costs the same one Argon2 verification (the module's
+/// doc). CPU-heavy: call it outside the writer's transaction.
+pub fn check(account: Option<Account>, password: &str) -> Result<Checked, password::Error> {
+    let matches = match &account {
+        Some(a) => password::verify_password(password, &a.password_hash)?,
+        None => {
+            password::verify_password(password, dummy_hash())?;
+            false
+        }
+    };
+    Ok(Checked {
+        account,
+        matches,
+        password: password.to_string(),
+    })
+}
+
+/// A hash to verify against when the login does not exist, so that case takes as long as
+/// any other.
+fn dummy_hash() -> &'static str {
+    static HASH: OnceLock<String> = OnceLock::new();
+    HASH.get_or_init(|| {
+        password::hash_password(&password::generate_temporary_password())
+            .expect("hashing a random password works")
+    })
+}
 
 /// Consecutive wrong passwords from one source after which that source is locked out of the
 /// account for [`LOCK_FOR`]: a person who mistyped waits a quarter of an hour, a script
@@ -140,7 +211,7 @@ pub enum Decision {
         /// The temporary password is still in use.
         must_change_password: bool,
     },
-    /// The account is blocked; the password was not checked. `newly` when it is this
+    /// The account is blocked, whatever the password. `newly` when it is this
     /// attempt that finds it unused for more than 30 days (the daily sweep had not run yet):
     /// the caller writes the block.
     Blocked {
@@ -149,8 +220,8 @@ pub enum Decision {
         /// The block is to be written now.
         newly: bool,
     },
-    /// Too many wrong passwords from this source lately; the password was not checked and
-    /// the attempt does not count.
+    /// Too many wrong passwords from this source lately; the password, right or wrong, does
+    /// not count, nor does the attempt.
     Locked {
         /// Until when.
         until: DateTime<Utc>,
@@ -168,43 +239,43 @@ pub enum Decision {
     },
 }
 
-/// Decides a sign-in attempt on `account` from a source with record `attempts`, with
-/// `password`, at `now`; `spared` says whether the account may be blocked for wrong
-/// passwords.
+/// Decides a sign-in attempt on `account` from a source with record `attempts`, whose
+/// password did or did not match ([`check`]), at `now`; `spared` says whether the account
+/// may be blocked for wrong passwords.
 ///
 /// In order: a blocked account is refused whatever the password; an account unused for
 /// more than 30 days is blocked now; a locked source is refused until its lock ends; then
-/// the password is checked. Every [`LOCK_AFTER`]th consecutive failure from the source
+/// the password counts. Every [`LOCK_AFTER`]th consecutive failure from the source
 /// locks it for [`LOCK_FOR`]; the [`BLOCK_AFTER`]th consecutive failure of the account
 /// blocks it, unless it is spared. The right password clears the counts.
 pub fn decide(
     account: &Account,
     attempts: &Attempts,
     spared: Option<Spared>,
-    password: &str,
+    password_matches: bool,
     now: DateTime<Utc>,
-) -> Result<Decision, password::Error> {
+) -> Decision {
     if let Status::Blocked { reason, .. } = account.status {
-        return Ok(Decision::Blocked {
+        return Decision::Blocked {
             reason,
             newly: false,
-        });
+        };
     }
     if account.last_used() < unused_since(now) {
-        return Ok(Decision::Blocked {
+        return Decision::Blocked {
             reason: BlockReason::Unused30Days,
             newly: true,
-        });
+        };
     }
     if let Some(until) = attempts.locked_until
         && until > now
     {
-        return Ok(Decision::Locked { until });
+        return Decision::Locked { until };
     }
-    if password::verify_password(password, &account.password_hash)? {
-        return Ok(Decision::SignedIn {
+    if password_matches {
+        return Decision::SignedIn {
             must_change_password: account.must_change_password,
-        });
+        };
     }
     let failed_sign_ins = account.failed_sign_ins.saturating_add(1);
     let earlier = match attempts.last_failure_at {
@@ -222,12 +293,12 @@ pub fn decide(
     let blocked = violation == Some(Violation::Block);
     let locked_until =
         (!blocked && source_failures.is_multiple_of(LOCK_AFTER)).then(|| now + LOCK_FOR);
-    Ok(Decision::WrongPassword {
+    Decision::WrongPassword {
         failed_sign_ins,
         source_failures,
         locked_until,
         violation,
-    })
+    }
 }
 
 #[cfg(test)]
@@ -276,21 +347,21 @@ mod tests {
     fn the_count_that_would_block_a_spared_account_is_journalled_not_applied() {
         let now = Utc.with_ymd_and_hms(2026, 4, 14, 4, 0, 0).unwrap();
         let fresh = Attempts::default();
-        let decide = |failed, spared| decide(&account(failed), &fresh, spared, "wrong", now);
+        let decide = |failed, spared| decide(&account(failed), &fresh, spared, false, now);
         let violation = |d: Decision| match d {
             Decision::WrongPassword { violation, .. } => violation,
             other => panic!("{other:?}"),
         };
-        assert_eq!(violation(decide(8, None).unwrap()), None);
-        assert_eq!(violation(decide(9, None).unwrap()), Some(Violation::Block));
+        assert_eq!(violation(decide(8, None)), None);
+        assert_eq!(violation(decide(9, None)), Some(Violation::Block));
         let admin = Some(Spared::LastAdministrator);
         assert_eq!(
-            violation(decide(9, admin).unwrap()),
+            violation(decide(9, admin)),
             Some(Violation::Spared(Spared::LastAdministrator))
         );
-        assert_eq!(violation(decide(10, admin).unwrap()), None);
+        assert_eq!(violation(decide(10, admin)), None);
         assert_eq!(
-            violation(decide(19, admin).unwrap()),
+            violation(decide(19, admin)),
             Some(Violation::Spared(Spared::LastAdministrator))
         );
     }
@@ -307,7 +378,7 @@ mod tests {
             last_failure_at: Some(now - FORGET_AFTER + Duration::seconds(1)),
             ..yesterday
         };
-        let lock = |a: &Attempts| match decide(&account(0), a, None, "wrong", now).unwrap() {
+        let lock = |a: &Attempts| match decide(&account(0), a, None, false, now) {
             Decision::WrongPassword {
                 source_failures,
                 locked_until,

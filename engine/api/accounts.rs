@@ -1,10 +1,12 @@
 //! The administrator's accounts: list, create on an access request, block, reactivate on a
-//! new request, and API tokens for systems (seeds/003 items 19-29). Every change is made by
-//! `crate::accounts`, which journals it in the same transaction.
+//! new request, and API tokens for systems — issued, listed without their secret, revoked
+//! (seeds/003 items 19-29; issue #19). Every change is made by `crate::accounts`, which
+//! journals it in the same transaction.
 
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -23,7 +25,8 @@ pub(crate) fn routes() -> OpenApiRouter<Engine> {
         .routes(routes!(list, create))
         .routes(routes!(block))
         .routes(routes!(reactivate))
-        .routes(routes!(token))
+        .routes(routes!(tokens, token))
+        .routes(routes!(revoke))
 }
 
 /// Every account, without password hashes; the administrator's.
@@ -172,7 +175,8 @@ async fn block(
     source: Source,
     p: Principal,
 ) -> ApiResult<StatusCode> {
-    p.require(&[Role::Administrator])?;
+    p.require(&[Role::Administrator])
+        .map_err(|e| e.on(&login))?;
     let by = p.login().to_string();
     let source = source.0;
     let done = engine
@@ -226,7 +230,8 @@ async fn reactivate(
     source: Source,
     p: Principal,
 ) -> ApiResult<Json<Reactivated>> {
-    p.require(&[Role::Administrator])?;
+    p.require(&[Role::Administrator])
+        .map_err(|e| e.on(&login))?;
     let by = p.login().to_string();
     let source = source.0;
     let who = login.clone();
@@ -280,17 +285,9 @@ async fn token(
     p: Principal,
     Body(body): Body<TokenBody>,
 ) -> ApiResult<(StatusCode, Json<Token>)> {
-    p.require(&[Role::Administrator])?;
-    let account = store::accounts::account_by_login(
-        &engine.store().pool,
-        &accounts::normalize_login(&login).map_err(account_error)?,
-    )
-    .await
-    .map_err(|e| {
-        tracing::error!(error = %e, "reading an account failed");
-        ApiError::Internal
-    })?
-    .ok_or_else(|| ApiError::NotFound(format!("account {login}")))?;
+    p.require(&[Role::Administrator])
+        .map_err(|e| e.on(&login))?;
+    let account = account_named(&engine, &login).await?;
     let (name, by, source) = (body.name, p.login().to_string(), source.0);
     let token = engine
         .transact(move |conn, now| {
@@ -303,4 +300,161 @@ async fn token(
         .await?
         .map_err(account_error)?;
     Ok((StatusCode::CREATED, Json(Token { token })))
+}
+
+/// An API token as listed: what it is and how it is used, never the token itself (only its
+/// hash is kept, and that is not shown either).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenInfo {
+    /// What it is revoked by (`DELETE /accounts/{login}/tokens/{id}`).
+    pub id: i64,
+    /// What it is for.
+    pub name: String,
+    /// When it was issued.
+    pub created_at: DateTime<Utc>,
+    /// When it was last used, to the hour; `null`: never.
+    pub last_used_at: Option<DateTime<Utc>>,
+    /// When it was revoked; `null`: it is in force.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl From<accounts::ApiToken> for TokenInfo {
+    fn from(t: accounts::ApiToken) -> TokenInfo {
+        TokenInfo {
+            id: t.id,
+            name: t.name,
+            created_at: t.created_at,
+            last_used_at: t.last_used_at,
+            revoked_at: t.revoked_at,
+        }
+    }
+}
+
+/// Who may list and revoke `login`'s tokens: an administrator, and the account itself — a
+/// system that finds its token leaked stops it at once, without waiting for an administrator
+/// (issuing one stays an administrator's). Anyone else is refused, and the refusal
+/// journalled.
+fn may_manage_tokens(p: &Principal, login: &str) -> Result<(), ApiError> {
+    if accounts::normalize_login(login).is_ok_and(|l| l == p.login()) {
+        return Ok(());
+    }
+    p.require(&[Role::Administrator]).map_err(|e| e.on(login))
+}
+
+async fn account_named(engine: &Engine, login: &str) -> ApiResult<accounts::Account> {
+    store::accounts::account_by_login(
+        &engine.store().pool,
+        &accounts::normalize_login(login).map_err(account_error)?,
+    )
+    .await
+    .map_err(|e| {
+        tracing::error!(error = %e, "reading an account failed");
+        ApiError::Internal
+    })?
+    .ok_or_else(|| ApiError::NotFound(format!("account {login}")))
+}
+
+/// The API tokens of `login` (of every account: `None`), revoked ones too; what `GET
+/// /accounts/{login}/tokens` and the accounts page list. For `None`, an administrator's
+/// only.
+pub async fn token_listing(
+    engine: &Engine,
+    p: &Principal,
+    login: Option<&str>,
+) -> ApiResult<Vec<accounts::ApiToken>> {
+    let account_id = match login {
+        Some(login) => {
+            may_manage_tokens(p, login)?;
+            Some(account_named(engine, login).await?.id)
+        }
+        None => {
+            p.require(&[Role::Administrator])?;
+            None
+        }
+    };
+    store::accounts::api_tokens(&engine.store().pool, account_id)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "listing API tokens failed");
+            ApiError::Internal
+        })
+}
+
+/// The account's API tokens, revoked ones too, without their secret; an administrator's, or
+/// the account's own.
+#[utoipa::path(
+    get,
+    path = "/accounts/{login}/tokens",
+    tag = "accounts",
+    params(("login" = String, Path, description = "The account's login")),
+    responses(
+        (status = 200, description = "Its tokens, in the order issued", body = Vec<TokenInfo>),
+        (status = 404, description = "No such account", body = ErrorBody),
+        (status = 422, description = "The login is malformed", body = ErrorBody),
+    ),
+)]
+async fn tokens(
+    State(engine): State<Engine>,
+    Path(login): Path<String>,
+    p: Principal,
+) -> ApiResult<Json<Vec<TokenInfo>>> {
+    let tokens = token_listing(&engine, &p, Some(&login)).await?;
+    Ok(Json(tokens.into_iter().map(TokenInfo::from).collect()))
+}
+
+/// `p` revokes token `id` of `login`: journalled (`token_revoked`) in the same transaction;
+/// `false` when it was revoked already. What `DELETE /accounts/{login}/tokens/{id}` and the
+/// accounts page's button do.
+pub async fn revoking(
+    engine: &Engine,
+    p: &Principal,
+    login: &str,
+    id: i64,
+    source: Option<String>,
+) -> ApiResult<bool> {
+    may_manage_tokens(p, login)?;
+    let (login, by) = (login.to_string(), p.login().to_string());
+    engine
+        .transact(move |conn, now| {
+            let (login, by, source) = (login.clone(), by.clone(), source.clone());
+            Box::pin(async move {
+                accounts::revoke_token(conn, &login, id, &by, source.as_deref(), now).await
+            })
+        })
+        .await?
+        .map_err(account_error)
+}
+
+/// Revokes an API token: it opens nothing from the next request on (401). An
+/// administrator's, or the account's own; journalled (`token_revoked`).
+#[utoipa::path(
+    delete,
+    path = "/accounts/{login}/tokens/{id}",
+    tag = "accounts",
+    params(
+        ("login" = String, Path, description = "The account's login"),
+        ("id" = i64, Path, description = "The token's id (`GET /accounts/{login}/tokens`)"),
+    ),
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 200, description = "It was revoked already"),
+        (status = 404, description = "No such account, or no such token of it", body = ErrorBody),
+        (status = 422, description = "The login is malformed", body = ErrorBody),
+    ),
+)]
+async fn revoke(
+    State(engine): State<Engine>,
+    Path((login, id)): Path<(String, String)>,
+    source: Source,
+    p: Principal,
+) -> ApiResult<StatusCode> {
+    // Not a number is no token of the account: the API's 404, not the router's plain 400.
+    let id = id
+        .parse::<i64>()
+        .map_err(|_| ApiError::NotFound(format!("`{login}` has no API token {id}")))?;
+    Ok(if revoking(&engine, &p, &login, id, source.0).await? {
+        StatusCode::NO_CONTENT
+    } else {
+        StatusCode::OK
+    })
 }

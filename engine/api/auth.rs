@@ -26,6 +26,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::denial::{Denial, Why};
 use super::{ApiError, ApiResult, Body, ErrorBody, Source};
 use crate::accounts::{self, Account, Role, Session, SignIn};
 use crate::store;
@@ -56,31 +57,29 @@ impl Principal {
         &self.account.login
     }
 
-    /// Refuses with 403 unless the account has one of `roles`.
+    /// Refuses with 403 unless the account has one of `roles`; the refusal is journalled
+    /// by the router's layer ([`super::denial`]).
     pub fn require(&self, roles: &[Role]) -> Result<(), ApiError> {
         if roles.iter().any(|r| self.account.has_role(*r)) {
             Ok(())
         } else {
-            Err(ApiError::Forbidden(format!(
-                "this needs the role {}",
-                roles
-                    .iter()
-                    .map(|r| r.as_str())
-                    .collect::<Vec<_>>()
-                    .join(" or ")
-            )))
+            Err(self.denied(Why::Role(roles.to_vec())))
         }
     }
 
-    /// Refuses with 403 unless the account works in `region`.
+    /// Refuses with 403 unless the account works in `region`; journalled as
+    /// [`Principal::require`]'s.
     pub fn require_region(&self, region: &str) -> Result<(), ApiError> {
         if self.account.covers_region(region) {
             Ok(())
         } else {
-            Err(ApiError::Forbidden(format!(
-                "this belongs to region `{region}`, not to yours"
-            )))
+            Err(self.denied(Why::Region(region.to_string())))
         }
+    }
+
+    /// The refusal of this principal, for `why`.
+    pub fn denied(&self, why: Why) -> ApiError {
+        Denial::new(self.login(), why).into()
     }
 }
 
@@ -107,15 +106,17 @@ where
                 return Err(ApiError::Unauthenticated);
             };
             let account = active(pool, t.account_id).await?;
-            // A token's use counts as use, written at most hourly (a write per request would
-            // queue every call behind the one writer).
-            if account
-                .last_sign_in_at
+            // A token's use counts as the account's use, and is the token's "last used",
+            // written at most hourly (a write per request would queue every call behind the
+            // one writer).
+            if t.last_used_at
                 .is_none_or(|at| now - at >= Duration::hours(1))
             {
-                let id = account.id;
+                let (account_id, token_id) = (account.id, t.id);
                 best_effort(&engine, "a token's use", move |conn, now| {
-                    Box::pin(async move { store::accounts::record_token_use(conn, id, now).await })
+                    Box::pin(async move {
+                        store::accounts::record_token_use(conn, account_id, token_id, now).await
+                    })
                 })
                 .await;
             }
@@ -141,9 +142,7 @@ where
                 .map(str::to_string)
                 .or_else(|| parts.extensions.get::<FormCsrf>().map(|f| f.0.clone()));
             if sent.as_deref() != Some(session.csrf_token.as_str()) {
-                return Err(ApiError::Forbidden(
-                    "the request lacks this session's CSRF token".into(),
-                ));
+                return Err(Denial::new(&account.login, Why::Csrf).into());
             }
         }
         if now - session.last_seen_at >= TOUCH_EVERY {
@@ -172,7 +171,7 @@ where
         let Signed(p) = Signed::from_request_parts(parts, state).await?;
         // A person with the temporary password; a system's token has no password to change.
         if p.session.is_some() && p.account.must_change_password {
-            return Err(ApiError::PasswordChangeRequired);
+            return Err(p.denied(Why::PasswordChangeRequired));
         }
         Ok(p)
     }
@@ -289,19 +288,37 @@ struct Me {
     csrf_token: Option<String>,
 }
 
-/// Signs in; what the page and the API share.
+/// How many sign-in passwords are checked at once. Each Argon2 check holds 19 MiB for tens of
+/// milliseconds on a blocking thread: without a bound, a flood of sign-ins would take as many
+/// threads and as much memory as it likes (inside the writer, where the check used to run, the
+/// flood stalled every write instead). More at once would not run faster on a small server;
+/// the others wait their turn, whatever their reason, so the wait tells nothing either.
+static PASSWORD_CHECKS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
+
+/// Signs in; what the page and the API share. The password is checked first, on a blocking
+/// thread and outside the writer's transaction: every attempt costs one Argon2 verification
+/// whatever it comes to (`accounts::sign_in::check`), so neither the answer nor its time
+/// says why a sign-in was refused, and the one writer is not held while Argon2 runs.
 pub async fn signing_in(
     engine: &Engine,
     login: &str,
     password: &str,
     source: Option<String>,
 ) -> Result<SignIn, ApiError> {
-    let (login, password) = (login.to_string(), password.to_string());
+    let account = accounts::sign_in_account(&engine.store().pool, login)
+        .await
+        .map_err(account_error)?;
+    let password = password.to_string();
+    let _turn = PASSWORD_CHECKS.acquire().await.map_err(internal)?;
+    let checked = tokio::task::spawn_blocking(move || accounts::sign_in::check(account, &password))
+        .await
+        .map_err(internal)?
+        .map_err(|e| account_error(e.into()))?;
     engine
         .transact(move |conn, now| {
-            let (login, password, source) = (login.clone(), password.clone(), source.clone());
+            let (checked, source) = (checked.clone(), source.clone());
             Box::pin(async move {
-                accounts::sign_in(conn, &login, &password, source.as_deref(), now).await
+                accounts::sign_in_checked(conn, &checked, source.as_deref(), now).await
             })
         })
         .await?
@@ -313,7 +330,9 @@ pub async fn signing_in(
 /// of the account for 15 minutes (the owner signs in from elsewhere meanwhile); ten in a row
 /// from anywhere block the account as a security violation, except the last active
 /// administrator and a system's account with API tokens, which stay active (the violation
-/// is journalled as `security_violation`).
+/// is journalled as `security_violation`). Every refusal is the same answer — a wrong
+/// password, an unknown login, a locked address, a blocked account — in the same time; the
+/// journal keeps the reason (`sign_in_failed`).
 #[utoipa::path(
     post,
     path = "/session",
@@ -323,7 +342,7 @@ pub async fn signing_in(
     responses(
         (status = 200, description = "Signed in; the `Set-Cookie` header carries the session", body = Me,
             headers(("set-cookie" = String, description = "`qyzmet_session=…; HttpOnly; Secure; SameSite=Strict`"))),
-        (status = 401, description = "Wrong login or password, locked or blocked (`sign_in_refused`)", body = ErrorBody),
+        (status = 401, description = "Refused (`sign_in_refused`): one answer, whether the login is unknown, the password wrong, the address locked out or the account blocked", body = ErrorBody),
         (status = 422, description = "The body is wrong", body = ErrorBody),
     ),
 )]
@@ -354,7 +373,7 @@ async fn sign_in(
             }),
         )
             .into_response()),
-        SignIn::Refused(why) => Err(ApiError::SignInRefused(why.to_string())),
+        SignIn::Refused => Err(ApiError::SignInRefused),
     }
 }
 
@@ -433,49 +452,76 @@ struct PasswordBody {
     new: String,
 }
 
-/// Changes the principal's password; what the API says of it.
+/// Changes the principal's password; what the API says of it: the `Set-Cookie` value of
+/// the renewed session, when the change was made in one (see [`password_change`]).
 pub async fn changing_password(
     engine: &Engine,
     p: &Principal,
     current: &str,
     new: &str,
     source: Option<String>,
-) -> Result<(), ApiError> {
+) -> Result<Option<HeaderValue>, ApiError> {
     password_change(engine, p, current, new, source)
         .await?
         .map_err(account_error)
 }
 
-/// Changes the principal's password; the inner error is the account's refusal (a wrong
-/// current password, the policy's rules broken) kept whole, for the page to say it in the
-/// clerk's language beside its field. The outer one is the engine's failure.
+/// Changes the principal's password. Every other session of the account ends, and the one
+/// the change is made in is renewed (`accounts::change_password`): the answer is the
+/// `Set-Cookie` value of its new token — the old cookie opens nothing any more, the CSRF
+/// token stays. The inner error is the account's refusal (a wrong current password, the
+/// policy's rules broken) kept whole, for the page to say it in the clerk's language beside
+/// its field. The outer one is the engine's failure.
 pub async fn password_change(
     engine: &Engine,
     p: &Principal,
     current: &str,
     new: &str,
     source: Option<String>,
-) -> Result<Result<(), accounts::Error>, ApiError> {
+) -> Result<Result<Option<HeaderValue>, accounts::Error>, ApiError> {
     let (id, current, new) = (p.account.id, current.to_string(), new.to_string());
-    Ok(engine
+    let session = p.session.as_ref().map(|s| s.id.clone());
+    let renewed = engine
         .transact(move |conn, now| {
-            let (current, new, source) = (current.clone(), new.clone(), source.clone());
+            let (current, new, session, source) = (
+                current.clone(),
+                new.clone(),
+                session.clone(),
+                source.clone(),
+            );
             Box::pin(async move {
-                accounts::change_password(conn, id, &current, &new, source.as_deref(), now).await
+                accounts::change_password(
+                    conn,
+                    id,
+                    &current,
+                    &new,
+                    session.as_deref(),
+                    source.as_deref(),
+                    now,
+                )
+                .await
             })
         })
-        .await?)
+        .await?;
+    let now = engine.shared().clock.now();
+    Ok(renewed.map(|token| {
+        token
+            .zip(p.session.as_ref())
+            .map(|(token, session)| session_cookie(&token, session.expires_at, now))
+    }))
 }
 
 /// Changes the principal's password; what a session with the temporary password must do
-/// first.
+/// first. Ends every other session of the account (and with an API token, every one); the
+/// session it is made in goes on under a new cookie (`Set-Cookie`), with the same CSRF token.
 #[utoipa::path(
     post,
     path = "/session/password",
     tag = "session",
     request_body = PasswordBody,
     responses(
-        (status = 204, description = "Changed"),
+        (status = 204, description = "Changed; every other session of the account is ended",
+            headers(("set-cookie" = String, description = "With a session: its new token, `qyzmet_session=…` (the old one no longer signs in); the CSRF token is unchanged"))),
         (status = 422, description = "The current password is wrong, or the new one breaks the policy; `fields` says which", body = ErrorBody),
     ),
 )]
@@ -484,9 +530,13 @@ async fn change_password(
     source: Source,
     Signed(p): Signed,
     Body(body): Body<PasswordBody>,
-) -> ApiResult<StatusCode> {
-    changing_password(&engine, &p, &body.current, &body.new, source.0).await?;
-    Ok(StatusCode::NO_CONTENT)
+) -> ApiResult<Response> {
+    let cookie = changing_password(&engine, &p, &body.current, &body.new, source.0).await?;
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    if let Some(cookie) = cookie {
+        response.headers_mut().insert(header::SET_COOKIE, cookie);
+    }
+    Ok(response)
 }
 
 /// An account operation's refusal as the API says it.
@@ -505,7 +555,7 @@ pub fn account_error(e: accounts::Error) -> ApiError {
             e.to_string(),
             json!([{ "field": "new", "message": e.to_string() }]),
         ),
-        E::NotFound(_) => ApiError::NotFound(e.to_string()),
+        E::NotFound(_) | E::NoSuchToken(..) => ApiError::NotFound(e.to_string()),
         E::LastAdministrator(_) => ApiError::LastAdministrator(e.to_string()),
         other => {
             tracing::error!(error = %other, "an account operation failed");

@@ -34,16 +34,25 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::auth::Principal;
-use super::{ApiError, ApiResult, Body, ErrorBody, Source, allowed, record};
+use super::{ApiError, ApiResult, Body, ErrorBody, Source, Why, allowed, record};
 use crate::accounts::Role;
 use crate::audit::Action;
 use crate::runtime::Work;
 use crate::service::Service;
 use crate::worker::{self, writer::Note};
 
-/// The integration endpoints over a running service.
+/// The integration endpoints over a running service; every refusal they answer is
+/// journalled ([`super::denial::journal`]).
 pub fn router(service: Service) -> Router {
-    routes().with_state(service).split_for_parts().0
+    let engine = service.engine.clone();
+    routes()
+        .with_state(service)
+        .split_for_parts()
+        .0
+        .layer(axum::middleware::from_fn_with_state(
+            engine,
+            super::denial::journal,
+        ))
 }
 
 /// Every route of [`router`], each registered with its documentation.
@@ -62,12 +71,8 @@ pub(crate) fn routes() -> OpenApiRouter<Service> {
     tag = "integrations",
     responses((status = 200, description = "Requests per connector, latency, failures, open circuit breakers, outbox depth, open incidents, cases per service and state", body = String, content_type = "application/openmetrics-text")),
 )]
-async fn metrics(
-    State(s): State<Service>,
-    source: Source,
-    p: Principal,
-) -> ApiResult<impl IntoResponse> {
-    administrator(&s, &p, "GET /metrics", &source).await?;
+async fn metrics(State(s): State<Service>, p: Principal) -> ApiResult<impl IntoResponse> {
+    administrator(&p)?;
     let text = s.metrics.render(&*s.ledger).await;
     Ok((
         [(
@@ -78,54 +83,19 @@ async fn metrics(
     ))
 }
 
-/// Refuses with 403, journalled as `access_denied` with the endpoint as its object, unless
-/// `p` is an administrator.
-async fn administrator(
-    s: &Service,
-    p: &Principal,
-    endpoint: &str,
-    source: &Source,
-) -> Result<(), ApiError> {
-    if let Err(e) = p.require(&[Role::Administrator]) {
-        s.engine
-            .audit(record(p.login(), Action::AccessDenied, endpoint, source))
-            .await?;
-        return Err(e);
-    }
-    Ok(())
+/// Refuses with 403 unless `p` is an administrator; the refusal is journalled as
+/// `access_denied`, the route its object, by the router's layer (`api::denial`).
+fn administrator(p: &Principal) -> Result<(), ApiError> {
+    p.require(&[Role::Administrator])
 }
 
-/// Refuses with 403, journalled as `access_denied` with the endpoint as its object, unless
-/// `p` is a system account of `role` calling with its API token: a state system's answer or
+/// Refuses with 403, journalled as [`administrator`]'s, unless `p` is a system account of `role` calling with its API token: a state system's answer or
 /// an aggregator's report moves a case, and is no person's to post, nor another system's.
-async fn system_account(
-    s: &Service,
-    p: &Principal,
-    role: Role,
-    endpoint: &str,
-    source: &Source,
-) -> Result<(), ApiError> {
-    let refusal = if p.session.is_some() {
-        Some(format!(
-            "this endpoint is for the account of a system with the role {role}, with its API token"
-        ))
-    } else if !p.account.has_role(role) {
-        Some(format!(
-            "this endpoint is for the account of a system with the role {role}"
-        ))
-    } else {
-        None
-    };
-    let Some(why) = refusal else {
-        return Ok(());
-    };
-    s.engine
-        .audit(
-            record(p.login(), Action::AccessDenied, endpoint, source)
-                .details(json!({ "needs": role })),
-        )
-        .await?;
-    Err(ApiError::Forbidden(why))
+fn system_account(p: &Principal, role: Role) -> Result<(), ApiError> {
+    if p.session.is_some() {
+        return Err(p.denied(Why::TokenRequired(role)));
+    }
+    p.require(&[role])
 }
 
 /// The gateway's asynchronous channel delivers an answer (a SOAP `SendMessage` body) to the
@@ -158,14 +128,7 @@ async fn gateway_answer(
     p: Principal,
     body: String,
 ) -> ApiResult<StatusCode> {
-    system_account(
-        &s,
-        &p,
-        Role::GatewaySystem,
-        "POST /gateway/answers",
-        &source,
-    )
-    .await?;
+    system_account(&p, Role::GatewaySystem)?;
     let incoming = s
         .gateway
         .incoming(&body)
@@ -183,7 +146,7 @@ async fn gateway_answer(
         .await
         .map_err(|e| ApiError::from(worker::Error::from(e)))?
         .ok_or_else(unknown)?;
-    allowed(&s.engine, &p, &region, &number, &source).await?;
+    allowed(&p, &region, &number)?;
     let Work::Request { connector, .. } = &job.work else {
         return Err(ApiError::Conflict(format!(
             "{key} is not a data request: it awaits no answer"
@@ -228,14 +191,7 @@ async fn sms_status(
     p: Principal,
     Body(body): Body<Value>,
 ) -> ApiResult<StatusCode> {
-    system_account(
-        &s,
-        &p,
-        Role::SmsProviderSystem,
-        "POST /notify/sms/status",
-        &source,
-    )
-    .await?;
+    system_account(&p, Role::SmsProviderSystem)?;
     let (id, status) = s.notify.sms_callback(&body).ok_or_else(|| {
         ApiError::Invalid(
             "not a delivery report this SMS provider sends (no message id or status)".into(),
@@ -256,7 +212,7 @@ async fn sms_status(
         .await
         .map_err(|e| ApiError::from(worker::Error::from(e)))?
         .ok_or_else(|| ApiError::NotFound(format!("no SMS we sent has the provider id {id}")))?;
-    allowed(&s.engine, &p, &region, &number, &source).await?;
+    allowed(&p, &region, &number)?;
     let entry = record(p.login(), Action::DeliveryReported, &number, &source)
         .details(json!({ "job": job, "status": status_name(status) }));
     s.engine
@@ -322,7 +278,7 @@ async fn replay(
     p: Principal,
     Body(body): Body<ReplayBody>,
 ) -> ApiResult<Json<Replayed>> {
-    administrator(&s, &p, "POST /monitoring/replay", &source).await?;
+    administrator(&p)?;
     if body.to <= body.from {
         return Err(ApiError::Invalid(
             "`to` must be after `from`".into(),

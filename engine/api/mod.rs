@@ -11,6 +11,7 @@
 pub mod accounts;
 pub mod auth;
 pub mod definitions;
+pub mod denial;
 pub mod integrations;
 pub mod openapi;
 
@@ -31,6 +32,7 @@ use crate::runtime::{self, Actor, Language, Submission};
 use crate::store::{Due, JobRow, TaskQuery, TaskRow, TaskSort, TaskStatus};
 use crate::worker::{self, Engine};
 use auth::Principal;
+pub use denial::{Denial, Why};
 pub use openapi::{ErrorBody, openapi};
 
 /// An API error: its status, its stable code and its message.
@@ -38,12 +40,14 @@ pub use openapi::{ErrorBody, openapi};
 pub enum ApiError {
     /// 401: no session or token, or one that no longer signs anybody in.
     Unauthenticated,
-    /// 401: the login and password did not sign in, with why (wrong, locked, blocked).
-    SignInRefused(String),
-    /// 403: signed in, but this is not the account's to do (role, region, CSRF).
-    Forbidden(String),
-    /// 403: the temporary password must be changed first (seeds/003 item 24).
-    PasswordChangeRequired,
+    /// 401 `sign_in_refused`: the login and password did not sign in. One answer whatever
+    /// the reason (wrong, unknown, locked, blocked): [`SIGN_IN_REFUSED`].
+    SignInRefused,
+    /// 403 (409 for a task another clerk holds): signed in, but this is not the account's to
+    /// do — a role or region it lacks, no CSRF token, the temporary password still to change
+    /// (`password_change_required`). Journalled as `access_denied` by the router's
+    /// [`denial::journal`] layer, once.
+    Denied(Box<Denial>),
     /// 404: no such case, task or incident.
     NotFound(String),
     /// 409: completed twice, claimed by another clerk, the case closed.
@@ -77,16 +81,27 @@ impl IntoResponse for ApiError {
                 "sign in, or send an API token as `Authorization: Bearer …`".into(),
                 Value::Null,
             ),
-            ApiError::SignInRefused(m) => {
-                (StatusCode::UNAUTHORIZED, "sign_in_refused", m, Value::Null)
-            }
-            ApiError::Forbidden(m) => (StatusCode::FORBIDDEN, "forbidden", m, Value::Null),
-            ApiError::PasswordChangeRequired => (
-                StatusCode::FORBIDDEN,
-                "password_change_required",
-                "change the temporary password first (POST /session/password)".into(),
+            ApiError::SignInRefused => (
+                StatusCode::UNAUTHORIZED,
+                "sign_in_refused",
+                SIGN_IN_REFUSED.into(),
                 Value::Null,
             ),
+            ApiError::Denied(d) => {
+                let (status, code, message) = d.answer();
+                let mut response = (
+                    status,
+                    Json(ErrorBody {
+                        code: code.to_string(),
+                        message,
+                        fields: None,
+                    }),
+                )
+                    .into_response();
+                // For the router's journal layer.
+                response.extensions_mut().insert(*d);
+                return response;
+            }
             ApiError::NotFound(m) => (StatusCode::NOT_FOUND, "not_found", m, Value::Null),
             ApiError::Conflict(m) => (StatusCode::CONFLICT, "conflict", m, Value::Null),
             ApiError::LastAdministrator(m) => {
@@ -168,6 +183,15 @@ impl From<worker::Error> for ApiError {
         }
     }
 }
+
+/// What a refused sign-in is told, whatever the reason: it must not say whether the login
+/// exists, nor whether the account is locked or blocked (issue #19). What a person needs is
+/// in it all the same: a lock ends by itself after 15 minutes, and a block only by a new
+/// access request, which the head of department files (seeds/003 item 29). The pages say the
+/// same in Kazakh and Russian (`web::text`, `refused`).
+pub const SIGN_IN_REFUSED: &str = "wrong login or password, or the account is locked or blocked. \
+     After several wrong passwords, wait 15 minutes and try again; if signing in still fails, \
+     ask your head of department to file an access request";
 
 pub(crate) type ApiResult<T> = Result<T, ApiError>;
 
@@ -255,9 +279,16 @@ pub(crate) fn record(actor: &str, action: Action, object: &str, source: &Source)
         .object(object)
 }
 
-/// The API over an engine.
+/// The API over an engine; every refusal it answers is journalled ([`denial::journal`]).
 pub fn router(engine: Engine) -> Router {
-    routes().with_state(engine).split_for_parts().0
+    routes()
+        .with_state(engine.clone())
+        .split_for_parts()
+        .0
+        .layer(axum::middleware::from_fn_with_state(
+            engine,
+            denial::journal,
+        ))
 }
 
 /// Every route of [`router`], each registered with its documentation.
@@ -515,8 +546,9 @@ pub async fn filing(
         Ok((def, _)) => submitters(def),
         Err(_) => vec![Role::FrontOfficeOperator],
     };
-    p.require(&roles)?;
-    p.require_region(&submission.region)?;
+    p.require(&roles).map_err(|e| e.on(service))?;
+    p.require_region(&submission.region)
+        .map_err(|e| e.on(service))?;
     // A bad IIN is refused here, whatever the service declares it as and whatever JSON type
     // it came as, and never reaches the gateway.
     if let Some(iin) = crate::runtime::get_path(
@@ -612,7 +644,7 @@ pub async fn opening(
         .case(number)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("case {number}")))?;
-    allowed(engine, p, &view.case.region, number, source).await?;
+    allowed(p, &view.case.region, number)?;
     engine
         .audit(record(p.login(), Action::CaseOpened, number, source))
         .await?;
@@ -661,9 +693,10 @@ async fn message(
     Body(body): Body<MessageBody>,
 ) -> ApiResult<StatusCode> {
     // The citizen's objection or statement, registered at a front office or by the portal.
-    p.require(&[Role::FrontOfficeOperator])?;
+    p.require(&[Role::FrontOfficeOperator])
+        .map_err(|e| e.on(&number))?;
     let region = case_region(&engine, &number).await?;
-    allowed(&engine, &p, &region, &number, &source).await?;
+    allowed(&p, &region, &number)?;
     let entry = record(p.login(), Action::MessageDelivered, &number, &source)
         .details(json!({ "message": body.name }));
     match engine
@@ -698,9 +731,10 @@ async fn withdraw(
     source: Source,
     p: Principal,
 ) -> ApiResult<StatusCode> {
-    p.require(&[Role::FrontOfficeOperator])?;
+    p.require(&[Role::FrontOfficeOperator])
+        .map_err(|e| e.on(&number))?;
     let region = case_region(&engine, &number).await?;
-    allowed(&engine, &p, &region, &number, &source).await?;
+    allowed(&p, &region, &number)?;
     engine
         .recording(record(p.login(), Action::CaseWithdrawn, &number, &source))
         .withdraw(&number, Actor::Citizen)
@@ -1045,21 +1079,10 @@ pub async fn queue(engine: &Engine, p: &Principal, q: &QueueQuery) -> ApiResult<
     })
 }
 
-/// Refuses with 403 (and journals the refusal) unless `p` works in `region`.
-pub(crate) async fn allowed(
-    engine: &Engine,
-    p: &Principal,
-    region: &str,
-    object: &str,
-    source: &Source,
-) -> Result<(), ApiError> {
-    if let Err(e) = p.require_region(region) {
-        engine
-            .audit(record(p.login(), Action::AccessDenied, object, source))
-            .await?;
-        return Err(e);
-    }
-    Ok(())
+/// Refuses with 403 unless `p` works in `region`: the refusal of `object` (a case's
+/// number, a task's key), journalled by the router's layer.
+pub(crate) fn allowed(p: &Principal, region: &str, object: &str) -> Result<(), ApiError> {
+    p.require_region(region).map_err(|e| e.on(object))
 }
 
 async fn case_region(engine: &Engine, number: &str) -> Result<String, ApiError> {
@@ -1074,12 +1097,7 @@ async fn case_region(engine: &Engine, number: &str) -> Result<String, ApiError> 
 
 /// The task `key`, if `p` may act on it: one of their roles, in their region (a refusal is
 /// journalled as `access_denied`).
-pub async fn task_for(
-    engine: &Engine,
-    p: &Principal,
-    key: &str,
-    source: &Source,
-) -> Result<TaskRow, ApiError> {
+pub async fn task_for(engine: &Engine, p: &Principal, key: &str) -> Result<TaskRow, ApiError> {
     let task = engine
         .store()
         .task(key)
@@ -1088,16 +1106,39 @@ pub async fn task_for(
         .ok_or_else(|| ApiError::NotFound(format!("task {key}")))?;
     let role: Option<Role> = task.role.parse().ok();
     if !role.is_some_and(|r| p.account.has_role(r)) {
-        engine
-            .audit(record(p.login(), Action::AccessDenied, key, source))
-            .await?;
-        return Err(ApiError::Forbidden(format!(
-            "this task is for the role {}",
-            task.role
-        )));
+        return Err(
+            Denial::new(p.login(), Why::Role(role.into_iter().collect()))
+                .on(key)
+                .into(),
+        );
     }
-    allowed(engine, p, &task.region, key, source).await?;
+    allowed(p, &task.region, key)?;
     Ok(task)
+}
+
+/// Refuses `p` a task another clerk has claimed (409, journalled as `access_denied`): it is
+/// that clerk's to complete or to put back. Checked on the row read before the writer is
+/// asked; the writer checks again, atomically ([`held_meanwhile`]).
+fn not_anothers(p: &Principal, task: &TaskRow) -> Result<(), ApiError> {
+    if task.status == "claimed" && task.assignee.as_deref() != Some(p.login()) {
+        return Err(Denial::new(p.login(), Why::AnotherClerksTask)
+            .on(&task.key)
+            .into());
+    }
+    Ok(())
+}
+
+/// The writer's refusal `e` of `p`'s action on task `key`, as the caller is told it: when
+/// another clerk claimed the task between the check and the write, the refusal of
+/// [`not_anothers`] (journalled); anything else as it was.
+async fn held_meanwhile(engine: &Engine, p: &Principal, key: &str, e: worker::Error) -> ApiError {
+    if let worker::Error::Conflict(_) = e
+        && let Ok(Some(task)) = engine.store().task(key).await
+        && let Err(denied) = not_anothers(p, &task)
+    {
+        return denied;
+    }
+    e.into()
 }
 
 /// Takes a task from the queue; the task's role and region must be the principal's.
@@ -1109,7 +1150,7 @@ pub async fn task_for(
     responses(
         (status = 204, description = "Claimed by the principal"),
         (status = 404, description = "No such task", body = ErrorBody),
-        (status = 409, description = "Claimed by someone, or no longer open", body = ErrorBody),
+        (status = 409, description = "Claimed by another clerk (`conflict`, journalled as `access_denied`), or no longer open", body = ErrorBody),
     ),
 )]
 async fn claim(
@@ -1124,12 +1165,16 @@ async fn claim(
 
 /// `p` takes task `key` from the queue; the claim and its audit record commit together.
 pub async fn claiming(engine: &Engine, p: &Principal, key: &str, source: &Source) -> ApiResult<()> {
-    task_for(engine, p, key, source).await?;
-    engine
+    let task = task_for(engine, p, key).await?;
+    not_anothers(p, &task)?;
+    match engine
         .recording(record(p.login(), Action::TaskClaimed, key, source))
         .claim(key, p.login())
-        .await?;
-    Ok(())
+        .await
+    {
+        Ok(()) => Ok(()),
+        Err(e) => Err(held_meanwhile(engine, p, key, e).await),
+    }
 }
 
 /// Puts a task the principal holds back in the queue.
@@ -1141,7 +1186,7 @@ pub async fn claiming(engine: &Engine, p: &Principal, key: &str, source: &Source
     responses(
         (status = 204, description = "Back in the queue"),
         (status = 404, description = "No such task", body = ErrorBody),
-        (status = 409, description = "The principal does not hold it", body = ErrorBody),
+        (status = 409, description = "The principal does not hold it; held by another clerk, the refusal is journalled (`access_denied`)", body = ErrorBody),
     ),
 )]
 async fn unclaim(
@@ -1161,12 +1206,16 @@ pub async fn unclaiming(
     key: &str,
     source: &Source,
 ) -> ApiResult<()> {
-    task_for(engine, p, key, source).await?;
-    engine
+    let task = task_for(engine, p, key).await?;
+    not_anothers(p, &task)?;
+    match engine
         .recording(record(p.login(), Action::TaskUnclaimed, key, source))
         .unclaim(key, p.login())
-        .await?;
-    Ok(())
+        .await
+    {
+        Ok(()) => Ok(()),
+        Err(e) => Err(held_meanwhile(engine, p, key, e).await),
+    }
 }
 
 /// A task's completion.
@@ -1191,7 +1240,7 @@ struct CompleteBody {
     responses(
         (status = 204, description = "Completed"),
         (status = 404, description = "No such task", body = ErrorBody),
-        (status = 409, description = "Completed already, claimed by someone else, or the case is closed", body = ErrorBody),
+        (status = 409, description = "Completed already, claimed by another clerk (journalled as `access_denied`), or the case is closed", body = ErrorBody),
         (status = 422, description = "The outcome or the form has mistakes, one entry per field in `fields`", body = ErrorBody),
     ),
 )]
@@ -1245,7 +1294,8 @@ pub async fn completing(
     form: Value,
     source: &Source,
 ) -> Result<(), Completion> {
-    task_for(engine, p, key, source).await?;
+    let task = task_for(engine, p, key).await?;
+    not_anothers(p, &task)?;
     let entry = record(p.login(), Action::TaskCompleted, key, source)
         .details(json!({ "outcome": outcome }));
     match engine
@@ -1257,7 +1307,7 @@ pub async fn completing(
         Err(worker::Error::Runtime(runtime::Error::Rejected(fields))) => {
             Err(Completion::Rejected(fields))
         }
-        Err(e) => Err(Completion::Refused(e.into())),
+        Err(e) => Err(Completion::Refused(held_meanwhile(engine, p, key, e).await)),
     }
 }
 
@@ -1301,7 +1351,7 @@ async fn retry(
 
 /// An administrator retries incident `key` with a fresh budget, journalled with it.
 pub async fn retrying(engine: &Engine, p: &Principal, key: &str, source: &Source) -> ApiResult<()> {
-    p.require(&[Role::Administrator])?;
+    p.require(&[Role::Administrator]).map_err(|e| e.on(key))?;
     engine
         .recording(record(p.login(), Action::IncidentRetried, key, source))
         .retry_incident(key)

@@ -120,7 +120,8 @@ fn finish(mut doc: OpenApi) -> OpenApi {
         (
             "Forbidden",
             "Not the principal's to do: a role or region it lacks, a missing CSRF token \
-             (`forbidden`), or a temporary password to change first (`password_change_required`)",
+             (`forbidden`), or a temporary password to change first \
+             (`password_change_required`); every refusal is journalled (`access_denied`)",
         ),
         (
             "Internal",

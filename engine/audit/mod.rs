@@ -38,8 +38,9 @@ pub const SYSTEM: &str = "system";
 /// login, and the journal takes no personal data, so the case's number says which one.
 pub const CITIZEN: &str = "citizen";
 
-/// The actor of a sign-in attempt with a login that does not exist. The login typed is not
-/// recorded: people type their password into the login field.
+/// The actor of a sign-in attempt with a login that does not exist, and of a sign-in form
+/// refused for want of its pairing cookie. The login typed is not recorded: people type their
+/// password into the login field.
 pub const ANONYMOUS: &str = "anonymous";
 
 /// What happened. The names are stable: they are stored, hashed into the chain and read by
@@ -79,7 +80,9 @@ pub enum Action {
     AccountBlocked,
     /// A blocked account was reactivated on a new request (seeds/003 item 29).
     AccountReactivated,
-    /// A request was refused for want of a role or region.
+    /// A signed-in caller (or the sign-in form) was refused; `details.reason` says why: `role`,
+    /// `region`, `csrf`, `another_clerks_task`, `password_change_required`, `token_required`
+    /// (`api::denial`).
     AccessDenied,
     /// An API token was issued to a system's account: from then on it acts as that account.
     TokenIssued,
@@ -99,11 +102,14 @@ pub enum Action {
     /// A state system's answer to a data request, through the gateway's asynchronous
     /// channel, was applied to its case (as the request's output, or as its failure).
     AnswerDelivered,
+    /// An API token was revoked (by an administrator, or its own account): it opens nothing
+    /// from then on. `details` name it by id and name, never by the token.
+    TokenRevoked,
 }
 
 impl Action {
     /// Every action, in the order above.
-    pub const ALL: [Action; 24] = [
+    pub const ALL: [Action; 25] = [
         Action::SignIn,
         Action::SignInFailed,
         Action::SignOut,
@@ -128,6 +134,7 @@ impl Action {
         Action::DeliveryReported,
         Action::MonitoringReplayed,
         Action::AnswerDelivered,
+        Action::TokenRevoked,
     ];
 
     /// The stored name.
@@ -157,6 +164,7 @@ impl Action {
             Action::DeliveryReported => "delivery_reported",
             Action::MonitoringReplayed => "monitoring_replayed",
             Action::AnswerDelivered => "answer_delivered",
+            Action::TokenRevoked => "token_revoked",
         }
     }
 }

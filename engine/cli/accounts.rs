@@ -5,7 +5,9 @@
 //! way, with the operator of the machine as `system`.
 //!
 //! It opens the database as its owner, so it refuses while `qyzmet serve` runs on it: then
-//! use the API (`POST /accounts`, `POST /accounts/{login}/tokens`).
+//! use the API (`POST /accounts`, `POST /accounts/{login}/tokens`). A token is revoked the
+//! same way, through the running service (`DELETE /accounts/{login}/tokens/{id}`, or the
+//! accounts page), which is when it is urgent: there is no command for it here.
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -149,22 +149,6 @@ pub async fn record_sign_in_success(
     Ok(())
 }
 
-/// A system's token was used: for the 30-day rule (seeds/003 item 28) an entrance with a
-/// token is an entrance, so a system that works every day is not blocked for never typing
-/// a password. Only the last-use time changes: the failure count is a person's.
-pub async fn record_token_use(
-    conn: &mut SqliteConnection,
-    id: i64,
-    now: DateTime<Utc>,
-) -> Result<(), Error> {
-    sqlx::query("update accounts set last_sign_in_at = ? where id = ?")
-        .bind(ts(now))
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
-}
-
 /// The record of wrong passwords from `source` on account `id` (none yet: the default).
 pub async fn attempts<'e, E>(db: E, id: i64, source: &str) -> Result<Attempts, Error>
 where
@@ -457,7 +441,36 @@ pub async fn delete_session(conn: &mut SqliteConnection, id: &str) -> Result<(),
     Ok(())
 }
 
-/// Ends every session of an account (blocked, reactivated, or its password changed).
+/// Ends every session of account `account_id` but `keep` (the one its password was just
+/// changed in); returns how many ended.
+pub async fn delete_other_sessions(
+    conn: &mut SqliteConnection,
+    account_id: i64,
+    keep: &str,
+) -> Result<u64, Error> {
+    let done = sqlx::query("delete from sessions where account_id = ? and id <> ?")
+        .bind(account_id)
+        .bind(keep)
+        .execute(&mut *conn)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+/// Gives session `id` a new token, keeping everything else (its CSRF token, its lifetime):
+/// returns the token for the cookie, or `None` when there is no such session. The old token
+/// opens nothing from then on.
+pub async fn renew_session(conn: &mut SqliteConnection, id: &str) -> Result<Option<String>, Error> {
+    let token = new_token();
+    let done = sqlx::query("update sessions set id = ? where id = ?")
+        .bind(token_hash(&token))
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok((done.rows_affected() == 1).then_some(token))
+}
+
+/// Ends every session of an account (blocked, reactivated, its rights changed, a temporary
+/// password issued).
 pub async fn delete_sessions_of(
     conn: &mut SqliteConnection,
     account_id: i64,
@@ -478,21 +491,32 @@ pub async fn create_api_token(
     now: DateTime<Utc>,
 ) -> Result<(String, ApiToken), Error> {
     let token = new_token();
-    let row = ApiToken {
-        hash: token_hash(&token),
-        name: name.to_string(),
-        account_id,
-        created_at: parse_ts(&ts(now))?,
-        revoked_at: None,
-    };
-    sqlx::query("insert into api_tokens (hash, name, account_id, created_at) values (?, ?, ?, ?)")
-        .bind(&row.hash)
-        .bind(&row.name)
-        .bind(row.account_id)
-        .bind(ts(row.created_at))
-        .execute(&mut *conn)
-        .await?;
-    Ok((token, row))
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "insert into api_tokens (hash, name, account_id, created_at, updated_at) \
+         values (?1, ?2, ?3, ?4, ?4) returning {TOKEN_COLUMNS}"
+    )))
+    .bind(token_hash(&token))
+    .bind(name)
+    .bind(account_id)
+    .bind(ts(now))
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok((token, api_token_row(&row)?))
+}
+
+const TOKEN_COLUMNS: &str = "id, hash, name, account_id, created_at, last_used_at, revoked_at";
+
+fn api_token_row(r: &SqliteRow) -> Result<ApiToken, Error> {
+    let optional_ts = |i: usize| r.get::<Option<&str>, _>(i).map(parse_ts).transpose();
+    Ok(ApiToken {
+        id: r.get(0),
+        hash: r.get(1),
+        name: r.get(2),
+        account_id: r.get(3),
+        created_at: parse_ts(r.get(4))?,
+        last_used_at: optional_ts(5)?,
+        revoked_at: optional_ts(6)?,
+    })
 }
 
 /// The unrevoked API token `token` is, if any.
@@ -500,36 +524,80 @@ pub async fn api_token<'e, E>(db: E, token: &str) -> Result<Option<ApiToken>, Er
 where
     E: Executor<'e, Database = Sqlite>,
 {
-    let row = sqlx::query(
-        "select hash, name, account_id, created_at, revoked_at from api_tokens where hash = ? and revoked_at is null",
-    )
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "select {TOKEN_COLUMNS} from api_tokens where hash = ? and revoked_at is null"
+    )))
     .bind(token_hash(token))
     .fetch_optional(db)
     .await?;
-    row.map(|r| {
-        Ok(ApiToken {
-            hash: r.get(0),
-            name: r.get(1),
-            account_id: r.get(2),
-            created_at: parse_ts(r.get(3))?,
-            revoked_at: r.get::<Option<&str>, _>(4).map(parse_ts).transpose()?,
-        })
-    })
-    .transpose()
+    row.as_ref().map(api_token_row).transpose()
 }
 
-/// Revokes the API token with hash `hash`; `false` when there is none or it was revoked.
+/// The API tokens of account `account_id` (of every account: `None`), revoked ones too, in
+/// the order issued.
+pub async fn api_tokens<'e, E>(db: E, account_id: Option<i64>) -> Result<Vec<ApiToken>, Error>
+where
+    E: Executor<'e, Database = Sqlite>,
+{
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "select {TOKEN_COLUMNS} from api_tokens where ?1 is null or account_id = ?1 order by id"
+    )))
+    .bind(account_id)
+    .fetch_all(db)
+    .await?;
+    rows.iter().map(api_token_row).collect()
+}
+
+/// Token `id` of account `account_id`, revoked or not.
+pub async fn api_token_of<'e, E>(db: E, account_id: i64, id: i64) -> Result<Option<ApiToken>, Error>
+where
+    E: Executor<'e, Database = Sqlite>,
+{
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "select {TOKEN_COLUMNS} from api_tokens where id = ? and account_id = ?"
+    )))
+    .bind(id)
+    .bind(account_id)
+    .fetch_optional(db)
+    .await?;
+    row.as_ref().map(api_token_row).transpose()
+}
+
+/// A system's token was used: for the 30-day rule (seeds/003 item 28) an entrance with a
+/// token is an entrance, so the account's last-use time is the token's. Only the times
+/// change: the failure count is a person's.
+pub async fn record_token_use(
+    conn: &mut SqliteConnection,
+    account_id: i64,
+    token_id: i64,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    sqlx::query("update accounts set last_sign_in_at = ? where id = ?")
+        .bind(ts(now))
+        .bind(account_id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("update api_tokens set last_used_at = ?1, updated_at = ?1 where id = ?2")
+        .bind(ts(now))
+        .bind(token_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Revokes API token `id`; `false` when there is none or it was revoked already.
 pub async fn revoke_api_token(
     conn: &mut SqliteConnection,
-    hash: &str,
+    id: i64,
     now: DateTime<Utc>,
 ) -> Result<bool, Error> {
-    let done =
-        sqlx::query("update api_tokens set revoked_at = ? where hash = ? and revoked_at is null")
-            .bind(ts(now))
-            .bind(hash)
-            .execute(&mut *conn)
-            .await?;
+    let done = sqlx::query(
+        "update api_tokens set revoked_at = ?1, updated_at = ?1 where id = ?2 and revoked_at is null",
+    )
+    .bind(ts(now))
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
     Ok(done.rows_affected() == 1)
 }
 

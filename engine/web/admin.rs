@@ -1,7 +1,8 @@
 //! The administrator's pages: incidents with a retry, and accounts created on an access
-//! request (seeds/003 items 19-22), the temporary password shown once on the answer.
-//! The same operations as `GET /incidents`, `POST /incidents/{key}/retry`, `GET /accounts`
-//! and `POST /accounts`.
+//! request (seeds/003 items 19-22), the temporary password shown once on the answer, with
+//! the systems' API tokens and a button that revokes one. The same operations as `GET
+//! /incidents`, `POST /incidents/{key}/retry`, `GET /accounts`, `POST /accounts`, `GET
+//! /accounts/{login}/tokens` and `DELETE /accounts/{login}/tokens/{id}`.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -11,7 +12,8 @@ use serde_json::{Value, json};
 use super::text::{self, Lang};
 use super::{Clerk, Ctx, Fields, PageResult, WebError, csrf, view};
 use crate::accounts::{self, Role, Status};
-use crate::api::accounts::{CreateBody, listing, registering};
+use crate::api::ApiError;
+use crate::api::accounts::{CreateBody, listing, registering, revoking, token_listing};
 use crate::api::auth::{Principal, account_error};
 use crate::api::{listing_incidents, retrying};
 use crate::runtime::Work;
@@ -118,6 +120,23 @@ async fn accounts_page(
             })
         })
         .collect();
+    // The systems' tokens, each by its account's login; never the token itself.
+    let logins: std::collections::HashMap<i64, &str> =
+        all.iter().map(|a| (a.id, a.login.as_str())).collect();
+    let tokens: Vec<Value> = token_listing(&service.engine, p, None)
+        .await?
+        .into_iter()
+        .map(|k| {
+            json!({
+                "id": k.id,
+                "login": logins.get(&k.account_id).copied().unwrap_or_default(),
+                "name": k.name,
+                "created": view::when(k.created_at),
+                "last_used": k.last_used_at.map(view::when),
+                "revoked": k.revoked_at.map(view::when),
+            })
+        })
+        .collect();
     let roles: Vec<Value> = Role::ALL
         .iter()
         .map(|r| {
@@ -135,6 +154,7 @@ async fn accounts_page(
         json!({
             "title": t("accounts_title"),
             "accounts": rows,
+            "tokens": tokens,
             "roles": roles,
             "draft": {
                 "login": draft.login,
@@ -146,6 +166,21 @@ async fn accounts_page(
             "csrf": csrf(p),
         }),
     ))
+}
+
+/// `POST /admin/accounts/{login}/tokens/{id}/revoke`: revokes an API token, then the list
+/// again. A token revoked already is no mistake: the list shows it revoked.
+pub async fn revoke_token(
+    State(service): State<Service>,
+    ctx: Ctx,
+    Clerk(p): Clerk,
+    Path((login, id)): Path<(String, String)>,
+) -> PageResult {
+    let id = id
+        .parse::<i64>()
+        .map_err(|_| ApiError::NotFound(format!("`{login}` has no API token {id}")))?;
+    revoking(&service.engine, &p, &login, id, ctx.source_ip()).await?;
+    Ok(Redirect::to("/admin/accounts").into_response())
 }
 
 /// `POST /admin/accounts`: creates the account and shows its temporary password, once;

@@ -32,7 +32,7 @@ fn service_for<'s>(
     if def.application.is_empty() {
         return Err(ApiError::NotFound(format!("service {id}")));
     }
-    p.require(&api::submitters(def))?;
+    p.require(&api::submitters(def)).map_err(|e| e.on(id))?;
     Ok(def)
 }
 

@@ -43,7 +43,7 @@ use serde_json::{Value, json};
 
 use crate::accounts::Role;
 use crate::api::auth::{self, Principal, Signed};
-use crate::api::{ApiError, Source};
+use crate::api::{ApiError, Source, Why};
 use crate::service::Service;
 pub use text::Lang;
 
@@ -75,6 +75,16 @@ pub fn router(service: Service) -> Router {
         .route("/admin/incidents", get(admin::incidents))
         .route("/admin/incidents/{key}/retry", post(admin::retry))
         .route("/admin/accounts", get(admin::accounts).post(admin::create))
+        .route(
+            "/admin/accounts/{login}/tokens/{id}/revoke",
+            post(admin::revoke_token),
+        )
+        // Inside `frame`, which renders a failure's page afresh: the journal reads the
+        // refusal off the handler's own answer.
+        .layer(middleware::from_fn_with_state(
+            service.engine.clone(),
+            crate::api::denial::journal,
+        ))
         .layer(middleware::from_fn(form_csrf))
         .layer(middleware::from_fn(frame))
         .with_state(service)
@@ -228,15 +238,32 @@ struct Failure {
 
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
+        // A refusal goes on the answer whatever the page makes of it, for the journal layer.
+        let denial = match &self {
+            WebError::Api(ApiError::Denied(d)) => Some((**d).clone()),
+            _ => None,
+        };
+        let answer = |mut response: Response| {
+            if let Some(d) = denial {
+                response = d.attach(response);
+            }
+            response
+        };
         let (status, title, text) = match self {
-            WebError::Api(ApiError::Unauthenticated) => return Redirect::to("/").into_response(),
-            WebError::Api(ApiError::PasswordChangeRequired) => {
-                return Redirect::to("/password").into_response();
+            WebError::Api(ApiError::Unauthenticated) => {
+                return answer(Redirect::to("/").into_response());
             }
-            WebError::Api(ApiError::Forbidden(why)) if why.contains("CSRF") => {
-                (StatusCode::FORBIDDEN, "forbidden_title", "forbidden_csrf")
-            }
-            WebError::Api(ApiError::Forbidden(_) | ApiError::SignInRefused(_)) => {
+            WebError::Api(ApiError::Denied(d)) => match d.why {
+                Why::PasswordChangeRequired => {
+                    return answer(Redirect::to("/password").into_response());
+                }
+                Why::Csrf => (StatusCode::FORBIDDEN, "forbidden_title", "forbidden_csrf"),
+                Why::AnotherClerksTask => (StatusCode::CONFLICT, "conflict_title", "conflict_text"),
+                Why::Role(_) | Why::Region(_) | Why::TokenRequired(_) => {
+                    (StatusCode::FORBIDDEN, "forbidden_title", "forbidden_text")
+                }
+            },
+            WebError::Api(ApiError::SignInRefused) => {
                 (StatusCode::FORBIDDEN, "forbidden_title", "forbidden_text")
             }
             WebError::Api(ApiError::NotFound(_)) => {
@@ -277,7 +304,7 @@ impl IntoResponse for WebError {
         };
         let mut response = status.into_response();
         response.extensions_mut().insert(Failure { title, text });
-        response
+        answer(response)
     }
 }
 

@@ -107,7 +107,7 @@ pub async fn form(
     Clerk(p): Clerk,
     Path(key): Path<String>,
 ) -> PageResult {
-    let task = api::task_for(&service.engine, &p, &key, &ctx.source).await?;
+    let task = api::task_for(&service.engine, &p, &key).await?;
     task_page(&service, &ctx, &p, &task, &Sent::default(), StatusCode::OK).await
 }
 
@@ -347,7 +347,7 @@ pub async fn complete(
     Path(key): Path<String>,
     form: Fields,
 ) -> PageResult {
-    let row = api::task_for(&service.engine, &p, &key, &ctx.source).await?;
+    let row = api::task_for(&service.engine, &p, &key).await?;
     let (_, _, task) = task_step(&service, &row).await?;
     let outcome = form.text("outcome");
     let (values, data) = form.of(&task.form);

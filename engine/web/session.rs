@@ -8,10 +8,11 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect};
 use serde_json::json;
 
-use super::text::{self, Lang};
-use super::{Ctx, Fields, PageResult, Person, WebError, view};
-use crate::accounts::{self, Refusal, SignIn};
+use super::text;
+use super::{Ctx, Fields, PageResult, Person, WebError};
+use crate::accounts::{self, SignIn};
 use crate::api::auth::{self, Principal, Signed};
+use crate::api::{Denial, Why};
 use crate::service::Service;
 
 /// Whoever holds a live session, if anyone: the sign-in page sends them on.
@@ -93,12 +94,15 @@ pub async fn sign_in(
     let paired = auth::cookie(&headers, SIGN_IN_COOKIE)
         .is_some_and(|c| !c.is_empty() && form.get("csrf") == Some(c.as_str()));
     if !paired {
-        return Ok(sign_in_form(
+        // Journalled like any refusal, as nobody's: no one is signed in yet, and the login
+        // typed is not to be trusted (nor kept: people type passwords into it).
+        let form = sign_in_form(
             &ctx,
             StatusCode::FORBIDDEN,
             &login,
             text::get(ctx.lang, "sign_in_expired").map(str::to_string),
-        ));
+        );
+        return Ok(Denial::new(crate::audit::ANONYMOUS, Why::Csrf).attach(form));
     }
     let outcome = auth::signing_in(
         &service.engine,
@@ -124,27 +128,13 @@ pub async fn sign_in(
             )
                 .into_response())
         }
-        SignIn::Refused(why) => Ok(sign_in_form(
+        // One answer whatever the reason, as the API's: the journal keeps why.
+        SignIn::Refused => Ok(sign_in_form(
             &ctx,
             StatusCode::UNPROCESSABLE_ENTITY,
             &login,
-            Some(refusal(why, ctx.lang)),
+            text::get(ctx.lang, "refused").map(str::to_string),
         )),
-    }
-}
-
-/// Why a sign-in was refused, in `lang`.
-fn refusal(why: Refusal, lang: Lang) -> String {
-    let t = |key| text::get(lang, key).unwrap_or_default();
-    match why {
-        Refusal::WrongLoginOrPassword => t("refused_wrong").to_string(),
-        Refusal::Locked { until } => {
-            text::fill(t("refused_locked"), &[("time", &view::clock(until))])
-        }
-        Refusal::Blocked(reason) => text::fill(
-            t("refused_blocked"),
-            &[("reason", t(&format!("block_{}", reason.as_str())))],
-        ),
     }
 }
 
@@ -171,7 +161,9 @@ fn password_form(
     )
 }
 
-/// `POST /password`: changes the password; each mistake is said beside its field.
+/// `POST /password`: changes the password; each mistake is said beside its field. The
+/// clerk's other sessions end (another browser is sent to the sign-in form), and this one
+/// goes on under a new cookie.
 pub async fn change_password(
     State(service): State<Service>,
     ctx: Ctx,
@@ -191,7 +183,14 @@ pub async fn change_password(
     let errors = match auth::password_change(&service.engine, &p, &current, &new, ctx.source_ip())
         .await?
     {
-        Ok(()) => return Ok(Redirect::to("/queue").into_response()),
+        // The session goes on under a new cookie; every other one of the account has ended.
+        Ok(cookie) => {
+            let mut response = Redirect::to("/queue").into_response();
+            if let Some(cookie) = cookie {
+                response.headers_mut().insert(header::SET_COOKIE, cookie);
+            }
+            return Ok(response);
+        }
         Err(accounts::Error::WrongPassword) => json!({ "current": t("password_wrong_current") }),
         Err(accounts::Error::Policy(rules)) => {
             let broken: Vec<String> = rules.iter().map(|r| t(rule_key(*r)).to_string()).collect();

@@ -19,13 +19,6 @@ pub fn when(at: DateTime<Utc>) -> String {
         .to_string()
 }
 
-/// `HH:MM` in Almaty time.
-pub fn clock(at: DateTime<Utc>) -> String {
-    at.with_timezone(&crate::clock::ZONE)
-        .format("%H:%M")
-        .to_string()
-}
-
 /// The date in Almaty of an instant.
 pub fn almaty_date(at: DateTime<Utc>) -> NaiveDate {
     at.with_timezone(&crate::clock::ZONE).date_naive()

@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use serde_json::{Value, json};
 
 use crate::notify::{free_port, smtp_server};
-use crate::service::{aggregator, almaty, audit_cli, call, mail_to, running, sign_in};
+use crate::service::{aggregator, almaty, audit_cli, call, cookie_of, mail_to, running, sign_in};
 
 const HEAD_EMAIL: &str = "b.sadykova@enbek.kz";
 
@@ -180,7 +180,7 @@ async fn an_access_request_is_answered_within_three_working_days_with_a_login_an
     // The new clerk signs in with it, must replace it (item 24), and then works.
     let (cookie, csrf, me) = sign_in(s, "d.nurlanov", &password).await;
     assert_eq!(me["must_change_password"], true, "{me}");
-    let (status, _, _) = call(
+    let (status, renewed, _) = call(
         s,
         "POST",
         "/session/password",
@@ -189,6 +189,7 @@ async fn an_access_request_is_answered_within_three_working_days_with_a_login_an
     )
     .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
+    let cookie = cookie_of(renewed);
     let (status, _, tasks) = call(s, "GET", "/tasks", &[("cookie", &cookie)], None).await;
     assert_eq!(status, StatusCode::OK, "{tasks}");
 

@@ -857,7 +857,7 @@ async fn a_fresh_installation_has_one_administrator_and_every_clerk_action_is_jo
         post_json(r.svc(), &operator1, &claim, json!({})).await,
         StatusCode::NO_CONTENT
     );
-    // A refused action leaves no record: the task is claimed already.
+    // Another clerk's task: refused, and the refusal is journalled (issue #19), not a claim.
     assert_eq!(
         post_json(r.svc(), &operator2, &claim, json!({})).await,
         StatusCode::CONFLICT
@@ -877,7 +877,7 @@ async fn a_fresh_installation_has_one_administrator_and_every_clerk_action_is_jo
     let (code, list, err) = audit_cli(&["list"], &r.data_dir());
     assert_eq!(code, 0, "{err}");
     let lines: Vec<&str> = list.lines().collect();
-    assert_eq!(lines.len(), 5, "{list}");
+    assert_eq!(lines.len(), 6, "{list}");
     assert!(
         lines[0].contains(" system account_created admin "),
         "{list}"
@@ -889,14 +889,19 @@ async fn a_fresh_installation_has_one_administrator_and_every_clerk_action_is_jo
         "{list}"
     );
     assert!(
-        lines[4].contains(&format!(" operator1 task_completed {key} "))
-            && lines[4].contains(r#""outcome":"complete""#),
+        lines[4].contains(&format!(" operator2 access_denied {key} "))
+            && lines[4].contains(r#""reason":"another_clerks_task""#),
+        "{list}"
+    );
+    assert!(
+        lines[5].contains(&format!(" operator1 task_completed {key} "))
+            && lines[5].contains(r#""outcome":"complete""#),
         "{list}"
     );
     assert!(!list.contains(IIN), "no personal data in the journal");
     let (code, out, err) = audit_cli(&["verify"], &r.data_dir());
     assert_eq!(code, 0, "{err}");
-    assert!(out.starts_with("audit journal intact: 5 records"), "{out}");
+    assert!(out.starts_with("audit journal intact: 6 records"), "{out}");
 
     // Nobody signs in as `admin` for more than 30 calendar days: the sweep blocks it
     // (seeds/003 item 28), and says so in the journal.
@@ -938,6 +943,17 @@ pub(crate) async fn call(
         .to_bytes();
     let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
     (status, cookie, body)
+}
+
+/// The cookie header a `Set-Cookie` value (the renewed session of a password change) says to
+/// send from then on.
+pub(crate) fn cookie_of(set_cookie: Option<String>) -> String {
+    set_cookie
+        .expect("a Set-Cookie")
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string()
 }
 
 /// Signs in; the cookie header to send and the CSRF token.
@@ -1010,7 +1026,7 @@ async fn staff_sign_in_change_the_temporary_password_and_only_administrators_man
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["fields"][0]["field"], "new", "{body}");
-    let (status, _, _) = call(
+    let (status, renewed, _) = call(
         s,
         "POST",
         "/session/password",
@@ -1019,6 +1035,7 @@ async fn staff_sign_in_change_the_temporary_password_and_only_administrators_man
     )
     .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
+    let cookie = cookie_of(renewed);
 
     // The administrator grants an access request: a clerk of Almaty, with a temporary password.
     let (status, _, created) = call(
@@ -1053,7 +1070,7 @@ async fn staff_sign_in_change_the_temporary_password_and_only_administrators_man
 
     // The clerk signs in, changes the password, and may not manage accounts.
     let (clerk, clerk_csrf, _) = sign_in(s, "a.seitova", &clerk_temporary).await;
-    let (status, _, _) = call(
+    let (status, renewed, _) = call(
         s,
         "POST",
         "/session/password",
@@ -1062,13 +1079,15 @@ async fn staff_sign_in_change_the_temporary_password_and_only_administrators_man
     )
     .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
+    let clerk = cookie_of(renewed);
     let (status, _, body) = call(s, "GET", "/accounts", &[("cookie", &clerk)], None).await;
     assert_eq!(
         (status, body["code"].as_str()),
         (StatusCode::FORBIDDEN, Some("forbidden"))
     );
 
-    // Wrong passwords: the fifth locks the account for 15 minutes, and it says so.
+    // Wrong passwords: the fifth locks the address out for 15 minutes. The answer is the one
+    // every refused sign-in gets; the journal says it was the lock.
     for _ in 0..5 {
         let (status, _, _) = call(
             s,
@@ -1089,12 +1108,13 @@ async fn staff_sign_in_change_the_temporary_password_and_only_administrators_man
     )
     .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(body["message"], qyzmet::api::SIGN_IN_REFUSED, "{body}");
+    let (_, list, _) = audit_cli(&["list"], &r.data_dir());
     assert!(
-        body["message"]
-            .as_str()
-            .unwrap()
-            .contains("too many wrong passwords"),
-        "{body}"
+        list.lines()
+            .rfind(|l| l.contains("sign_in_failed a.seitova"))
+            .is_some_and(|l| l.contains(r#""reason":"locked""#)),
+        "{list}"
     );
 
     // A system gets a token, and acts as its account without a cookie or a CSRF token.

@@ -154,8 +154,8 @@ async fn signed_in(service: &Service, login: &str, password: &str) -> String {
     answer.session()
 }
 
-/// Changes the temporary password on the page.
-async fn change_password(service: &Service, cookie: &str, current: &str, new: &str) {
+/// Changes the temporary password on the page: the cookie header of the renewed session.
+async fn change_password(service: &Service, cookie: &str, current: &str, new: &str) -> String {
     let form = page(service, "GET", "/password", Some(cookie), &[]).await;
     let csrf = form.csrf();
     let done = page(
@@ -173,6 +173,9 @@ async fn change_password(service: &Service, cookie: &str, current: &str, new: &s
     .await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.html);
     assert_eq!(done.location.as_deref(), Some("/queue"));
+    let renewed = done.session();
+    assert_ne!(renewed, cookie, "the session goes on under a new cookie");
+    renewed
 }
 
 /// A staff account made as an administrator would, signed in on the page with its own
@@ -202,8 +205,7 @@ async fn clerk(r: &Running, login: &str, roles: &[&str], region: &str) -> String
         .unwrap()
         .unwrap();
     let cookie = signed_in(r.svc(), login, &temporary).await;
-    change_password(r.svc(), &cookie, &temporary, "Qyzmet-clerk-2026").await;
-    cookie
+    change_password(r.svc(), &cookie, &temporary, "Qyzmet-clerk-2026").await
 }
 
 #[tokio::test]
@@ -255,7 +257,9 @@ async fn the_sign_in_page_speaks_kazakh_by_default_and_russian_when_asked() {
     let refused = sign_in_post(s, None, "admin", "not-the-password-1").await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
-        refused.html.contains("Логин немесе құпиясөз қате."),
+        refused
+            .html
+            .contains(text::get(Lang::Kk, "refused").unwrap()),
         "{}",
         refused.html
     );
@@ -267,7 +271,9 @@ async fn the_sign_in_page_speaks_kazakh_by_default_and_russian_when_asked() {
     );
     let refused = sign_in_post(s, Some("lang=ru"), "admin", "not-the-password-1").await;
     assert!(
-        refused.html.contains("Неверный логин или пароль."),
+        refused
+            .html
+            .contains("Неверный логин или пароль, либо учётная запись"),
         "{}",
         refused.html
     );
@@ -278,6 +284,103 @@ async fn the_sign_in_page_speaks_kazakh_by_default_and_russian_when_asked() {
         (queue.status, queue.location.as_deref()),
         (StatusCode::SEE_OTHER, Some("/"))
     );
+}
+
+/// The sign-in page's refusal paragraph.
+fn refusal(html: &str) -> &str {
+    let start = html
+        .find(r#"<p class="alert" id="refusal""#)
+        .unwrap_or_else(|| panic!("no refusal on the page:\n{html}"));
+    let end = html[start..].find("</p>").unwrap() + start;
+    &html[start..end]
+}
+
+#[tokio::test]
+async fn the_sign_in_page_refuses_in_one_text_whatever_the_reason_and_the_journal_keeps_it() {
+    // Issue #19: the page said "locked until 10:15" or "blocked", and so which logins exist.
+    let r = service().await;
+    let s = r.svc();
+    for login in ["b.wrong", "c.locked", "d.blocked"] {
+        clerk(&r, login, &["provider_specialist"], "almaty").await;
+    }
+    for _ in 0..5 {
+        sign_in_post(s, None, "c.locked", "not-the-password-1").await;
+    }
+    s.engine
+        .transact(|conn, now| {
+            Box::pin(async move {
+                use qyzmet::accounts::{BlockReason, block};
+                block(
+                    conn,
+                    "d.blocked",
+                    BlockReason::Administrator,
+                    "admin",
+                    None,
+                    now,
+                )
+                .await
+            })
+        })
+        .await
+        .unwrap()
+        .unwrap();
+
+    for lang in ["kk", "ru"] {
+        let cookie = format!("lang={lang}");
+        let mut seen = Vec::new();
+        for (login, password) in [
+            ("nobody.here", "Qyzmet-clerk-2026"),
+            ("b.wrong", "not-the-password-2"),
+            ("c.locked", "Qyzmet-clerk-2026"),
+            ("d.blocked", "Qyzmet-clerk-2026"),
+        ] {
+            let answer = sign_in_post(s, Some(&cookie), login, password).await;
+            assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY, "{login}");
+            assert!(
+                answer
+                    .cookies
+                    .iter()
+                    .all(|c| !c.starts_with("qyzmet_session")),
+                "{login}"
+            );
+            seen.push(refusal(&answer.html).to_string());
+        }
+        assert!(seen.iter().all(|t| *t == seen[0]), "{seen:#?}");
+        let lang = Lang::parse(lang).unwrap();
+        assert!(
+            seen[0].ends_with(text::get(lang, "refused").unwrap()),
+            "{}",
+            seen[0]
+        );
+    }
+    // What a blocked clerk needs to hear is in the one text.
+    assert!(
+        text::get(Lang::Ru, "refused")
+            .unwrap()
+            .contains("попросите руководителя отдела подать заявку на доступ")
+    );
+    assert!(
+        text::get(Lang::Kk, "refused")
+            .unwrap()
+            .contains("бөлім басшысынан қолжетімділікке өтінім беруін сұраңыз")
+    );
+
+    // The journal keeps why each was refused.
+    let (_, list, _) = audit_cli(&["list"], &r.data_dir());
+    let reasons: Vec<&str> = list
+        .lines()
+        .filter(|l| l.contains(" sign_in_failed "))
+        .rev()
+        .take(4)
+        .collect();
+    for (line, reason) in
+        reasons
+            .iter()
+            .rev()
+            .zip(["unknown_login", "wrong_password", "locked", "blocked"])
+    {
+        assert!(line.contains(&format!(r#""reason":"{reason}""#)), "{line}");
+    }
 }
 
 #[tokio::test]
@@ -388,15 +491,39 @@ async fn the_temporary_password_leads_to_its_change_and_a_form_without_its_csrf_
     );
     assert!(weak.html.contains(r#"id="error-new""#));
 
-    change_password(s, &cookie, &temporary, new).await;
+    let old_cookie = cookie;
+    let cookie = change_password(s, &old_cookie, &temporary, new).await;
     let queue = page(s, "GET", "/queue", Some(&cookie), &[]).await;
     assert_eq!(queue.status, StatusCode::OK, "{}", queue.html);
+    // The cookie the password was changed with opens nothing any more.
+    let stale = page(s, "GET", "/queue", Some(&old_cookie), &[]).await;
+    assert_eq!(stale.location.as_deref(), Some("/"));
 
     // Signing out ends the session.
     let out = page(s, "POST", "/signout", Some(&cookie), &[("csrf", &csrf)]).await;
     assert_eq!(out.location.as_deref(), Some("/"));
     let queue = page(s, "GET", "/queue", Some(&cookie), &[]).await;
     assert_eq!(queue.location.as_deref(), Some("/"));
+}
+
+#[tokio::test]
+async fn a_password_changed_on_the_page_signs_the_clerks_other_browser_out() {
+    let r = service().await;
+    let s = r.svc();
+    let desk = clerk(&r, "a.seitova", &["front_office_operator"], "almaty").await;
+    let laptop = signed_in(s, "a.seitova", "Qyzmet-clerk-2026").await;
+    let queue = page(s, "GET", "/queue", Some(&laptop), &[]).await;
+    assert_eq!(queue.status, StatusCode::OK);
+
+    let desk = change_password(s, &desk, "Qyzmet-clerk-2026", "Seitova-own-2027").await;
+    let queue = page(s, "GET", "/queue", Some(&laptop), &[]).await;
+    assert_eq!(
+        (queue.status, queue.location.as_deref()),
+        (StatusCode::SEE_OTHER, Some("/")),
+        "the other browser is sent to the sign-in form"
+    );
+    let queue = page(s, "GET", "/queue", Some(&desk), &[]).await;
+    assert_eq!(queue.status, StatusCode::OK, "{}", queue.html);
 }
 
 /// The `<tr>` of the queue page for case `number`.
@@ -633,12 +760,77 @@ async fn a_clerk_of_another_region_may_not_open_the_case_page() {
 }
 
 #[tokio::test]
+async fn an_administrator_sees_the_systems_tokens_and_revokes_one_on_the_accounts_page() {
+    let r = service().await;
+    let s = r.svc();
+    let temporary = s.first_administrator().await.unwrap().unwrap();
+    let portal = r
+        .token("egov-portal", &["front_office_operator"], "kz")
+        .await;
+    let bearer = format!("Bearer {portal}");
+    let whoami = || async {
+        crate::service::call(s, "GET", "/session", &[("authorization", &bearer)], None)
+            .await
+            .0
+    };
+    assert_eq!(whoami().await, StatusCode::OK);
+    let admin = signed_in(s, "admin", &temporary).await;
+    let admin = change_password(s, &admin, &temporary, "Qyzmet-2026-admin").await;
+
+    let accounts = page(s, "GET", "/admin/accounts?lang=ru", Some(&admin), &[]).await;
+    assert_eq!(accounts.status, StatusCode::OK, "{}", accounts.html);
+    let row = {
+        let start = accounts.html.find("<tr data-token=").expect("a token row");
+        let end = accounts.html[start..].find("</tr>").unwrap() + start;
+        accounts.html[start..end].to_string()
+    };
+    for needed in [
+        "egov-portal",
+        "test",
+        "23.11.2026 10:00",
+        "Действует",
+        "Отозвать",
+    ] {
+        assert!(row.contains(needed), "{needed} not in {row}");
+    }
+    assert!(
+        !accounts.html.contains(&portal),
+        "the token itself is never shown"
+    );
+    let action = regex::Regex::new(r#"action="(/admin/accounts/egov-portal/tokens/\d+/revoke)""#)
+        .unwrap()
+        .captures(&row)
+        .expect("a revoke form")[1]
+        .to_string();
+
+    // Without the session's token the button does nothing; with it, the token is revoked.
+    let forged = page(s, "POST", &action, Some(&admin), &[]).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert_eq!(whoami().await, StatusCode::OK);
+    let csrf = accounts.csrf();
+    let done = page(s, "POST", &action, Some(&admin), &[("csrf", &csrf)]).await;
+    assert_eq!(
+        done.location.as_deref(),
+        Some("/admin/accounts"),
+        "{}",
+        done.html
+    );
+    assert_eq!(whoami().await, StatusCode::UNAUTHORIZED);
+
+    let kk = page(s, "GET", "/admin/accounts?lang=kk", Some(&admin), &[]).await;
+    assert!(kk.html.contains("Күші жойылған"), "{}", kk.html);
+    assert!(!kk.html.contains(&action), "no button for a revoked token");
+    let (_, list, _) = audit_cli(&["list"], &r.data_dir());
+    assert!(list.contains("admin token_revoked egov-portal"), "{list}");
+}
+
+#[tokio::test]
 async fn an_administrator_creates_a_clerk_and_sees_the_temporary_password_once() {
     let r = service().await;
     let s = r.svc();
     let temporary = s.first_administrator().await.unwrap().unwrap();
     let admin = signed_in(s, "admin", &temporary).await;
-    change_password(s, &admin, &temporary, "Qyzmet-2026-admin").await;
+    let admin = change_password(s, &admin, &temporary, "Qyzmet-2026-admin").await;
 
     let accounts = page(s, "GET", "/admin/accounts", Some(&admin), &[]).await;
     assert_eq!(accounts.status, StatusCode::OK, "{}", accounts.html);
