@@ -318,7 +318,11 @@ impl<'a, 'c> Machine<'a, 'c> {
         else {
             return self.local_date();
         };
-        let sms = channels.contains(&NotifyChannel::Sms) && self.state.sms_consent;
+        // As `notify` queues it: an SMS only with the consent and a phone to send it to.
+        let phone = get_path(&self.state.scope(""), "applicant.phone")
+            .and_then(Value::as_str)
+            .is_some_and(|s| !s.trim().is_empty());
+        let sms = channels.contains(&NotifyChannel::Sms) && self.state.sms_consent && phone;
         match crate::notify::quiet::sms_not_before(self.ctx.now) {
             Some(at) if sms && !urgent => at
                 .with_timezone(&self.ctx.calendar.time_zone())
