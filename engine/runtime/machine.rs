@@ -306,23 +306,13 @@ impl<'a, 'c> Machine<'a, 'c> {
         vars
     }
 
-    /// The end of the window the citizen will have next, when the steps ahead of `from`
-    /// (documents and notifications) lead to a `receive`: the objection deadline a notice
-    /// must state (APPK art. 73).
     /// The day a notice the case waits for will go: a citizen's SMS waits for the end of the
     /// quiet hours (`notify::quiet`), and the notifier finishes the job only when it has gone.
-    fn notice_day(&self, kind: &StepKind) -> NaiveDate {
-        let StepKind::Notify {
-            channels, urgent, ..
-        } = kind
-        else {
-            return self.local_date();
-        };
-        // As `notify` queues it: an SMS only with the consent and a phone to send it to.
-        let phone = get_path(&self.state.scope(""), "applicant.phone")
-            .and_then(Value::as_str)
-            .is_some_and(|s| !s.trim().is_empty());
-        let sms = channels.contains(&NotifyChannel::Sms) && self.state.sms_consent && phone;
+    fn notice_day(&self, scope: &str, kind: &StepKind) -> NaiveDate {
+        let urgent = matches!(kind, StepKind::Notify { urgent: true, .. });
+        let sms = self
+            .notice_channels(scope, kind)
+            .contains(&NotifyChannel::Sms);
         match crate::notify::quiet::sms_not_before(self.ctx.now) {
             Some(at) if sms && !urgent => at
                 .with_timezone(&self.ctx.calendar.time_zone())
@@ -331,21 +321,18 @@ impl<'a, 'c> Machine<'a, 'c> {
         }
     }
 
-    /// The end of the window a `receive` ahead of `from` gives when counted from `day`.
-    fn deadline_after(&self, def: &Definition, from: StepId, day: NaiveDate) -> Option<NaiveDate> {
-        match &def.step(from).kind {
-            StepKind::Receive { timeout, .. } => {
-                let (at, _) = self.due_from(day, *timeout).ok()?;
-                Some(
-                    at.with_timezone(&self.ctx.calendar.time_zone())
-                        .date_naive(),
-                )
-            }
-            _ => None,
-        }
-    }
-
-    fn deadline_ahead(&self, def: &Definition, scope: &str, from: StepId) -> Option<NaiveDate> {
+    /// The end of the window the citizen will have next, when the steps ahead of `from`
+    /// (documents and notifications) lead to a `receive`: the objection deadline a notice
+    /// must state (APPK art. 73). A window counted from the day a notice is obtained is
+    /// counted from `obtained` (the day the notice about to go will go), or, that day not
+    /// known yet, as if it were today: the earliest the window can end.
+    fn deadline_ahead(
+        &self,
+        def: &Definition,
+        scope: &str,
+        from: StepId,
+        obtained: Option<NaiveDate>,
+    ) -> Option<NaiveDate> {
         let mut step = from;
         for _ in 0..4 {
             match &def.step(step).kind {
@@ -354,12 +341,12 @@ impl<'a, 'c> Machine<'a, 'c> {
                     counted_from,
                     ..
                 } => {
-                    // Counted from a date not known yet (the day a notice is obtained):
-                    // as if it were obtained today, the earliest the window can end.
-                    let from = counted_from
-                        .as_ref()
-                        .and_then(|e| self.date_of(scope, e).ok())
-                        .unwrap_or_else(|| self.local_date());
+                    let from = match counted_from {
+                        Some(_) if obtained.is_some() => obtained,
+                        Some(e) => self.date_of(scope, e).ok(),
+                        None => None,
+                    }
+                    .unwrap_or_else(|| self.local_date());
                     let (at, _) = self.due_from(from, *timeout).ok()?;
                     return Some(
                         at.with_timezone(&self.ctx.calendar.time_zone())
@@ -484,11 +471,11 @@ impl<'a, 'c> Machine<'a, 'c> {
                     // A notice that starts the term (the acknowledgement of receipt) cites
                     // the deadline it starts: the term starts as it is sent, not after.
                     self.start_term_after(t.calls.is_empty(), step)?;
-                    let ahead = match receipt {
-                        // The window ahead runs from the day the notice will go.
-                        Some(_) => self.deadline_after(def, *next, self.notice_day(&step.kind)),
-                        None => self.deadline_ahead(def, &scope, *next),
-                    };
+                    // A notice the case waits for: the window ahead runs from the day it goes.
+                    let obtained = receipt
+                        .as_ref()
+                        .map(|_| self.notice_day(&scope, &step.kind));
+                    let ahead = self.deadline_ahead(def, &scope, *next, obtained);
                     let job = self.notify(&scope, ahead, &step.kind)?;
                     match (receipt, job) {
                         (None, _) => Some(*next),
@@ -517,7 +504,7 @@ impl<'a, 'c> Machine<'a, 'c> {
                     let key = self.key("job:");
                     let mut vars = self.vars(&scope);
                     if let (Some(d), Value::Object(map)) =
-                        (self.deadline_ahead(def, &scope, *next), &mut vars)
+                        (self.deadline_ahead(def, &scope, *next, None), &mut vars)
                     {
                         map.insert("next_deadline".into(), json!(d.to_string()));
                     }
@@ -1062,7 +1049,6 @@ impl<'a, 'c> Machine<'a, 'c> {
         let StepKind::Notify {
             to,
             template,
-            channels,
             urgent,
             credentials,
             receipt,
@@ -1086,7 +1072,6 @@ impl<'a, 'c> Machine<'a, 'c> {
             None => None,
         };
         let urgent = *urgent;
-        let applicant = matches!(to, Recipient::Citizen | Recipient::Applicant);
         let to = match to {
             Recipient::Citizen => "citizen".to_string(),
             Recipient::Applicant => "applicant".to_string(),
@@ -1094,28 +1079,10 @@ impl<'a, 'c> Machine<'a, 'c> {
             Recipient::SupportEmail => "support_email".to_string(),
             Recipient::Role(r) => format!("role:{r}"),
         };
-        let mut vars = self.vars(scope);
         let awaited = receipt.is_some();
-        // A notice the case waits for goes only by a channel that can reach the citizen: an
-        // address to send it to (the notifier would skip a channel without one).
-        let has = |name: &str| {
-            get_path(&vars, name)
-                .and_then(Value::as_str)
-                .is_some_and(|s| !s.trim().is_empty())
-        };
-        let channels: Vec<String> = channels
-            .iter()
-            .filter(|c| {
-                // No SMS to a citizen who did not consent (seeds/000 appendix 1).
-                !(applicant && **c == NotifyChannel::Sms && !self.state.sms_consent)
-            })
-            .filter(|c| {
-                !awaited
-                    || match c {
-                        NotifyChannel::Sms => has("applicant.phone"),
-                        NotifyChannel::Email => has("applicant.email"),
-                    }
-            })
+        let channels: Vec<String> = self
+            .notice_channels(scope, kind)
+            .into_iter()
             .map(|c| match c {
                 NotifyChannel::Sms => "sms".to_string(),
                 NotifyChannel::Email => "email".to_string(),
@@ -1125,6 +1092,7 @@ impl<'a, 'c> Machine<'a, 'c> {
             return Ok(None);
         }
         let key = self.key("job:");
+        let mut vars = self.vars(scope);
         if let (Some(d), Value::Object(map)) = (ahead, &mut vars) {
             map.insert("next_deadline".into(), json!(d.to_string()));
         }
@@ -1141,6 +1109,41 @@ impl<'a, 'c> Machine<'a, 'c> {
             },
         }));
         Ok(Some(key))
+    }
+
+    /// The channels a notify step's message goes by: no SMS to a citizen who did not consent
+    /// (seeds/000 appendix 1); and a notice the case waits for only by a channel with an
+    /// address to send it to (the notifier would skip one without), so that the case knows
+    /// when none can reach the citizen.
+    fn notice_channels(&self, scope: &str, kind: &StepKind) -> Vec<NotifyChannel> {
+        let StepKind::Notify {
+            to,
+            channels,
+            receipt,
+            ..
+        } = kind
+        else {
+            return Vec::new();
+        };
+        let applicant = matches!(to, Recipient::Citizen | Recipient::Applicant);
+        let vars = self.vars(scope);
+        let has = |name: &str| {
+            get_path(&vars, name)
+                .and_then(Value::as_str)
+                .is_some_and(|s| !s.trim().is_empty())
+        };
+        channels
+            .iter()
+            .copied()
+            .filter(|c| !(applicant && *c == NotifyChannel::Sms && !self.state.sms_consent))
+            .filter(|c| {
+                receipt.is_none()
+                    || match c {
+                        NotifyChannel::Sms => has("applicant.phone"),
+                        NotifyChannel::Email => has("applicant.email"),
+                    }
+            })
+            .collect()
     }
 
     /// A notice the case waited for has gone (`delivered`) or could not: record the day it

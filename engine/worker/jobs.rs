@@ -91,12 +91,12 @@ pub fn record(job: &JobRow, outcome: Result<Value, JobError>, now: DateTime<Utc>
     };
     // A request's answer, and the sending of a notice the case waits for, go back to the
     // case as events; other jobs are only recorded.
-    let is_request = matches!(
+    let to_case = matches!(
         job.work,
         Work::Request { .. } | Work::Notify { awaited: true, .. }
     );
     match outcome {
-        Ok(output) if is_request => Command::Event {
+        Ok(output) if to_case => Command::Event {
             case: CaseRef::Job(job.key.clone()),
             event: Event::JobSucceeded {
                 job: job.key.clone(),
@@ -137,7 +137,7 @@ pub fn record(job: &JobRow, outcome: Result<Value, JobError>, now: DateTime<Utc>
             error,
             note: None,
         },
-        Err(e) if is_request => Command::Event {
+        Err(e) if to_case => Command::Event {
             case: CaseRef::Job(job.key.clone()),
             event: Event::JobFailed {
                 job: job.key.clone(),
