@@ -180,7 +180,9 @@ pub type Env = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
 
 /// Where a service finds its files, and its clock.
 pub struct Options {
-    /// The database, the outbox, the sent-record and the documents.
+    /// The database; `None`: `qyzmet.db` in the data directory.
+    pub database: Option<crate::store::Location>,
+    /// The database (unless `database` says otherwise), the outbox and the documents.
     pub data_dir: PathBuf,
     /// The workflows folder (with `catalog.yaml`).
     pub workflows: PathBuf,
@@ -293,7 +295,10 @@ impl Service {
             .lock_wait_ms
             .map_or(crate::store::Store::LOCK_WAIT, StdDuration::from_millis);
         let engine_config = worker::Config {
-            database: options.data_dir.join("qyzmet.db"),
+            database: options
+                .database
+                .clone()
+                .unwrap_or_else(|| options.data_dir.join("qyzmet.db").into()),
             workflows: options.workflows,
             calendars: options.calendars,
             settings: Settings::default(),
@@ -313,17 +318,25 @@ impl Service {
         engine.watch_unavailable(Arc::new(move |why| counted.database_unavailable(why)));
         // An asynchronous connector whose answers nobody may post would fail every case
         // that uses it: refuse to start (`GatewayConfig::unanswerable` says what is assumed).
-        let answerable = crate::store::accounts::role_holds_api_token(
-            &engine.store().pool,
-            crate::accounts::Role::GatewaySystem,
-        )
-        .await
-        .map_err(|e| Error::Accounts(e.to_string()))?;
+        let answerable = {
+            let mut conn = engine
+                .store()
+                .read()
+                .await
+                .map_err(|e| Error::Accounts(e.to_string()))?;
+            crate::store::accounts::role_holds_api_token(
+                &mut conn,
+                crate::accounts::Role::GatewaySystem,
+            )
+            .await
+            .map_err(|e| Error::Accounts(e.to_string()))?
+        };
         let unanswerable = gateway.config().unanswerable(answerable);
         if !unanswerable.is_empty() {
             return Err(Error::Config(unanswerable));
         }
         accounts.set_engine(&engine);
+        notify.use_store(engine.store().unowned());
         let rules = Arc::new(RulesNotices::new(notify.clone()));
         engine.set_announcer(rules.clone());
         let ledger = Arc::new(StoreLedger::new(engine.store().clone()));

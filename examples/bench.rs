@@ -91,7 +91,7 @@ async fn main() -> anyhow::Result<()> {
     };
     let performer = Arc::new(Timed::new(inner));
     let engine = Engine::start(Config {
-        database: dir.join("qyzmet.db"),
+        database: dir.join("qyzmet.db").into(),
         workflows: PathBuf::from("examples/bench/workflows"),
         calendars: PathBuf::from("calendars"),
         settings: Settings::default(),

@@ -23,6 +23,15 @@
 //! The decisions are pure ([`sign_in::decide`], [`password::check`], [`unused_since`]); the
 //! async functions here apply them through the store and journal each in the same
 //! transaction. They take the writer's connection: call them inside its transaction.
+//!
+//! **Argon2 runs before that transaction, never inside it.** A hash or a verification takes
+//! tens of milliseconds of CPU and 19 MiB, and the writer is the one connection every
+//! commit of the process waits for: one password change inside it would stall every case.
+//! So what needs Argon2 is made first, on a blocking thread ([`argon2`]): a new temporary
+//! password with its hash ([`TemporaryPassword::new`]) for [`register`] and [`reactivate`],
+//! the check of a sign-in ([`sign_in::check`]) and of a password change
+//! ([`check_password_change`]). The functions run in the transaction take what was made and
+//! only check that the account's hash is still the one checked against.
 
 pub mod password;
 pub mod performer;
@@ -34,13 +43,11 @@ pub mod unused;
 
 use std::fmt;
 
+use crate::audit::{self, Action, Entry};
+use crate::store::{self, Conn};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use sqlx::SqliteConnection;
-
-use crate::audit::{self, Action, Entry};
-use crate::store;
 
 pub use password::{Rule, generate_temporary_password, hash_password, verify_password};
 pub use role::Role;
@@ -114,6 +121,75 @@ impl From<store::accounts::Error> for Error {
             store::accounts::Error::LoginTaken(login) => Error::LoginTaken(login),
             other => Error::Store(other),
         }
+    }
+}
+
+impl From<store::Error> for Error {
+    fn from(e: store::Error) -> Self {
+        Error::Store(store::accounts::Error::Store(e))
+    }
+}
+
+/// How many Argon2 computations run at once, whatever they are for (a sign-in's check, a
+/// password change, a temporary password). Each holds 19 MiB for tens of milliseconds on a
+/// blocking thread: without a bound, a flood of sign-ins would take as many threads and as
+/// much memory as it likes. More at once would not run faster on a small server; the others
+/// wait their turn, whatever their reason, so the wait tells nothing either.
+static ARGON2: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
+
+/// Runs `work` — Argon2 hashing or verification — on a blocking thread, at most four at a
+/// time ([`ARGON2`]). Call it before the writer's transaction, not inside it (the module's
+/// doc).
+pub async fn argon2<T, F>(work: F) -> Result<T, Error>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    let failed = |e: &dyn fmt::Display| {
+        Error::Password(password::Error::Hash(format!("the hashing thread: {e}")))
+    };
+    let _turn = ARGON2.acquire().await.map_err(|e| failed(&e))?;
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| failed(&e))
+}
+
+/// A temporary password and its Argon2id hash, made before the writer's transaction
+/// ([`TemporaryPassword::new`]) and handed into it: what [`register`], [`reactivate`] and
+/// [`request::issue_temporary_password`] set. The password is shown once (or, for an access
+/// request's grant, never: the answer's e-mail sets the one the user receives); only the
+/// hash is stored.
+#[derive(Clone)]
+pub struct TemporaryPassword {
+    password: String,
+    hash: String,
+}
+
+impl TemporaryPassword {
+    /// A fresh temporary password ([`generate_temporary_password`]), hashed on a blocking
+    /// thread ([`argon2`]).
+    pub async fn new() -> Result<TemporaryPassword, Error> {
+        let password = generate_temporary_password();
+        let plain = password.clone();
+        let hash = argon2(move || hash_password(&plain)).await??;
+        Ok(TemporaryPassword { password, hash })
+    }
+
+    /// The password, to tell the user once.
+    pub fn password(&self) -> &str {
+        &self.password
+    }
+
+    /// Its Argon2id PHC string, to store.
+    pub fn hash(&self) -> &str {
+        &self.hash
+    }
+}
+
+impl fmt::Debug for TemporaryPassword {
+    /// Without the password.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TemporaryPassword").finish_non_exhaustive()
     }
 }
 
@@ -378,22 +454,25 @@ pub fn normalize_region(region: &str) -> Result<String, Error> {
 /// Creates the account an access request asks for, with a temporary password that must be
 /// changed at first sign-in (seeds/003 items 19, 20, 24), and journals it. Returns the
 /// account and the temporary password, which goes to the corporate e-mail of the request
-/// (item 22) and is not kept anywhere.
+/// (item 22) and is not kept anywhere. `temporary` is made before the writer's transaction
+/// ([`TemporaryPassword::new`]): hashing it is not the writer's work.
 pub async fn register(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     new: &NewAccount,
+    temporary: &TemporaryPassword,
     source: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<(Account, String), Error> {
-    let temporary = generate_temporary_password();
-    let account = create(conn, new, &temporary, source, now).await?;
-    Ok((account, temporary))
+    let account = create(conn, new, temporary.hash(), source, now).await?;
+    Ok((account, temporary.password().to_string()))
 }
 
+/// Creates an account with the password whose Argon2id hash is `password_hash`, to be
+/// changed at first sign-in, and journals it.
 async fn create(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     new: &NewAccount,
-    password: &str,
+    password_hash: &str,
     source: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<Account, Error> {
@@ -409,8 +488,7 @@ async fn create(
         roles,
         ..new.clone()
     };
-    let hash = hash_password(password)?;
-    let account = store::accounts::create_account(conn, &new, &hash, true, now).await?;
+    let account = store::accounts::create_account(conn, &new, password_hash, true, now).await?;
     store::audit::append(
         conn,
         &Entry::new(&new.created_by, Action::AccountCreated)
@@ -427,9 +505,11 @@ async fn create(
 /// `admin`, role administrator, region `kz`, with `password` (from the operator's
 /// environment, read by the caller) or a generated temporary one, to be changed at first
 /// sign-in all the same. Returns the password for the caller to print once; `None` when any
-/// account exists (so it is safe to call at every start).
+/// account exists (so it is safe to call at every start). The one password hashed inside the
+/// writer's transaction: once in an installation's life, at its first start, and only after
+/// the count found no account.
 pub async fn first_administrator(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     password: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<Option<String>, Error> {
@@ -454,7 +534,8 @@ pub async fn first_administrator(
         region: REPUBLIC.into(),
         created_by: audit::SYSTEM.into(),
     };
-    create(conn, &new, &password, None, now).await?;
+    let hash = hash_password(&password)?;
+    create(conn, &new, &hash, None, now).await?;
     Ok(Some(password))
 }
 
@@ -483,12 +564,9 @@ pub enum SignIn {
 
 /// The account a sign-in's `login` names, if any (a login that is not one names none): what
 /// [`sign_in::check`] checks the password against.
-pub async fn sign_in_account<'e, E>(db: E, login: &str) -> Result<Option<Account>, Error>
-where
-    E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
-{
+pub async fn sign_in_account(conn: &mut Conn, login: &str) -> Result<Option<Account>, Error> {
     match normalize_login(login) {
-        Ok(l) => Ok(store::accounts::account_by_login(db, &l).await?),
+        Ok(l) => Ok(store::accounts::account_by_login(conn, &l).await?),
         Err(_) => Ok(None),
     }
 }
@@ -498,7 +576,7 @@ where
 /// ([`sign_in_checked`]). The API does the same in three steps, the check on a blocking thread
 /// outside the writer's transaction.
 pub async fn sign_in(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     login: &str,
     password: &str,
     source: Option<&str>,
@@ -513,7 +591,7 @@ pub async fn sign_in(
 /// writes what it changes (the account's and the source's failure counts, the source's lock,
 /// the block, the last sign-in, a new session) and journals it with its true reason.
 pub async fn sign_in_checked(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     checked: &sign_in::Checked,
     source: Option<&str>,
     now: DateTime<Utc>,
@@ -655,7 +733,7 @@ pub async fn sign_in_checked(
 
 /// Whether wrong passwords may block `account`: not when it is the last active
 /// administrator, nor when it is a system's with API tokens ([`Spared`]).
-async fn spared(conn: &mut SqliteConnection, account: &Account) -> Result<Option<Spared>, Error> {
+async fn spared(conn: &mut Conn, account: &Account) -> Result<Option<Spared>, Error> {
     if is_last_administrator(conn, account).await? {
         return Ok(Some(Spared::LastAdministrator));
     }
@@ -665,10 +743,79 @@ async fn spared(conn: &mut SqliteConnection, account: &Account) -> Result<Option
     Ok(None)
 }
 
-/// Replaces the password of account `account_id`: the current one must be given, the new
-/// one must meet the policy and differ from the current one (at first sign-in, the temporary
-/// one: seeds/003 item 24). Clears `must_change_password`, which completes the user's
-/// registration (item 24), and journals it.
+/// A password change checked before the writer's transaction ([`check_password_change`]):
+/// the current password verified against the account's hash as read then, the new one
+/// found to meet the policy and hashed. [`change_password`] applies it.
+#[derive(Clone)]
+pub struct PasswordChange {
+    account_id: i64,
+    /// The hash the current password was verified against.
+    verified: String,
+    /// The new password's Argon2id PHC string.
+    hash: String,
+}
+
+impl fmt::Debug for PasswordChange {
+    /// Without the hashes.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PasswordChange")
+            .field("account_id", &self.account_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Checks a change of `account`'s password from `current` to `new`, on a blocking thread
+/// ([`argon2`]): the current password must be the account's ([`Error::WrongPassword`]), the
+/// new one must meet the policy and differ from the current one (at first sign-in, the
+/// temporary one: seeds/003 item 24) ([`Error::Policy`]); then it is hashed. Two Argon2
+/// computations: call it before the writer's transaction, with the account as read outside
+/// it, and hand what it returns to [`change_password`] inside.
+pub async fn check_password_change(
+    account: &Account,
+    current: &str,
+    new: &str,
+) -> Result<PasswordChange, Error> {
+    let (account_id, login, verified, temporary) = (
+        account.id,
+        account.login.clone(),
+        account.password_hash.clone(),
+        account.must_change_password,
+    );
+    let (current, new) = (current.to_string(), new.to_string());
+    argon2(move || {
+        if !verify_password(&current, &verified)? {
+            return Err(Error::WrongPassword);
+        }
+        let mut broken = password::check(&new, &login);
+        if new == current {
+            broken.push(if temporary {
+                Rule::SameAsTemporary
+            } else {
+                Rule::SameAsCurrent
+            });
+        }
+        if !broken.is_empty() {
+            return Err(Error::Policy(broken));
+        }
+        let hash = hash_password(&new)?;
+        Ok(PasswordChange {
+            account_id,
+            verified,
+            hash,
+        })
+    })
+    .await?
+}
+
+/// Replaces the password of the account `change` was checked for
+/// ([`check_password_change`], before the transaction). Clears `must_change_password`,
+/// which completes the user's registration (seeds/003 item 24), and journals it.
+///
+/// The account's hash must still be the one the current password was verified against: if
+/// the password was changed (or a temporary one issued) since the check, the current
+/// password given is not the current one any more, and the answer is
+/// [`Error::WrongPassword`] — what verifying it now would answer — rather than a change
+/// that overwrites the other.
 ///
 /// Ends every other session of the account: a person changes a password because someone
 /// else may know the old one, and what was opened with it must not outlive it. The session
@@ -677,33 +824,19 @@ async fn spared(conn: &mut SqliteConnection, account: &Account) -> Result<Option
 /// either, and the person carries on without signing in again. (With an API token there is
 /// no session: every session ends.)
 pub async fn change_password(
-    conn: &mut SqliteConnection,
-    account_id: i64,
-    current: &str,
-    new: &str,
+    conn: &mut Conn,
+    change: &PasswordChange,
     session: Option<&str>,
     source: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<Option<String>, Error> {
-    let account = store::accounts::account_by_id(&mut *conn, account_id)
+    let account = store::accounts::account_by_id(&mut *conn, change.account_id)
         .await?
-        .ok_or_else(|| Error::NotFound(format!("#{account_id}")))?;
-    if !verify_password(current, &account.password_hash)? {
+        .ok_or_else(|| Error::NotFound(format!("#{}", change.account_id)))?;
+    if account.password_hash != change.verified {
         return Err(Error::WrongPassword);
     }
-    let mut broken = password::check(new, &account.login);
-    if new == current {
-        broken.push(if account.must_change_password {
-            Rule::SameAsTemporary
-        } else {
-            Rule::SameAsCurrent
-        });
-    }
-    if !broken.is_empty() {
-        return Err(Error::Policy(broken));
-    }
-    let hash = hash_password(new)?;
-    store::accounts::set_password(conn, account.id, &hash, false, now).await?;
+    store::accounts::set_password(conn, account.id, &change.hash, false, now).await?;
     let (ended, renewed) = match session {
         Some(id) => (
             store::accounts::delete_other_sessions(conn, account.id, id).await?,
@@ -733,7 +866,7 @@ pub async fn change_password(
 /// journals it; `false` when it was blocked already. The last active administrator is not
 /// blocked ([`Error::LastAdministrator`]): nobody would be left to unblock anyone.
 pub async fn block(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     login: &str,
     reason: BlockReason,
     by: &str,
@@ -756,7 +889,7 @@ pub async fn block(
 
 /// Whether `account` is the last active administrator.
 pub(crate) async fn is_last_administrator(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     account: &Account,
 ) -> Result<bool, Error> {
     Ok(account.is_active()
@@ -767,10 +900,7 @@ pub(crate) async fn is_last_administrator(
 /// Forgets the wrong passwords of sources quiet for [`sign_in::FORGET_AFTER`] (the decision
 /// ignores them already, and their locks are long over; the table need not keep them). Part
 /// of the hourly sweep; returns how many records went.
-pub async fn forget_attempts(
-    conn: &mut SqliteConnection,
-    now: DateTime<Utc>,
-) -> Result<u64, Error> {
+pub async fn forget_attempts(conn: &mut Conn, now: DateTime<Utc>) -> Result<u64, Error> {
     Ok(store::accounts::forget_attempts(conn, now - sign_in::FORGET_AFTER).await?)
 }
 
@@ -778,16 +908,13 @@ pub async fn forget_attempts(
 /// calendar days at `now` ([`unused_since`]), ends their sessions, journals each block, and
 /// returns the logins blocked. The administrators hear of them in the next nightly report
 /// ([`unused::block_and_report`]).
-pub async fn block_unused(
-    conn: &mut SqliteConnection,
-    now: DateTime<Utc>,
-) -> Result<Vec<String>, Error> {
+pub async fn block_unused(conn: &mut Conn, now: DateTime<Utc>) -> Result<Vec<String>, Error> {
     sweep(conn, None, now).await
 }
 
 /// [`block_unused`], journalled with `source` (the nightly report's registration number).
 async fn sweep(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     source: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<Vec<String>, Error> {
@@ -810,19 +937,19 @@ async fn sweep(
 /// lost password or a compromised one): the account is active again, with a new temporary
 /// password to be changed at first sign-in, no failures, no source locked out, its old
 /// sessions ended,
-/// and 30 days from now to be used. Returns the temporary password. The only way a blocked
-/// account becomes active.
+/// and 30 days from now to be used. Returns the temporary password, `temporary`, made before
+/// the writer's transaction ([`TemporaryPassword::new`]). The only way a blocked account
+/// becomes active.
 pub async fn reactivate(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     login: &str,
     by: &str,
+    temporary: &TemporaryPassword,
     source: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<String, Error> {
     let login = normalize_login(login)?;
-    let temporary = generate_temporary_password();
-    let hash = hash_password(&temporary)?;
-    if !store::accounts::reactivate(conn, &login, &hash, now).await? {
+    if !store::accounts::reactivate(conn, &login, temporary.hash(), now).await? {
         return Err(Error::NotFound(login));
     }
     journal(
@@ -833,14 +960,14 @@ pub async fn reactivate(
         now,
     )
     .await?;
-    Ok(temporary)
+    Ok(temporary.password().to_string())
 }
 
 /// Issues an API token for a system's account, journalled: the token acts as the account
 /// from then on, so who gave it and when belongs in the journal. Returns the token, which
 /// is stored only as its hash and shown once.
 pub async fn issue_token(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     account: &Account,
     name: &str,
     by: &str,
@@ -864,7 +991,7 @@ pub async fn issue_token(
 /// with the token's id and name): the token opens nothing from the next request on. `false`
 /// when it was revoked already (nothing is journalled then).
 pub async fn revoke_token(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     login: &str,
     id: i64,
     by: &str,
@@ -894,7 +1021,7 @@ pub async fn revoke_token(
 }
 
 async fn journal_block(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     login: &str,
     reason: BlockReason,
     by: &str,
@@ -912,11 +1039,7 @@ async fn journal_block(
     .await
 }
 
-async fn journal(
-    conn: &mut SqliteConnection,
-    entry: Entry,
-    now: DateTime<Utc>,
-) -> Result<(), Error> {
+async fn journal(conn: &mut Conn, entry: Entry, now: DateTime<Utc>) -> Result<(), Error> {
     store::audit::append(conn, &entry, now).await?;
     Ok(())
 }

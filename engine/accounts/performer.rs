@@ -18,7 +18,7 @@ use std::sync::OnceLock;
 use serde_json::{Value, json};
 
 use super::request::{self, Kind, Request};
-use super::unused;
+use super::{TemporaryPassword, unused};
 use crate::notify::Credentials;
 use crate::runtime::Work;
 use crate::store;
@@ -91,16 +91,19 @@ impl AccountsPerformer {
         };
         let login = request.login.clone();
         let key = key.to_string();
-        let applied = self
-            .engine()?
+        let engine = self.engine()?;
+        // The password a grant or a reactivation sets, hashed here: not in the writer's
+        // transaction, which every commit waits for.
+        let temporary = temporary().await?;
+        let applied = engine
             .transact(move |conn, now| {
-                let (key, request) = (key.clone(), request.clone());
+                let (key, request, temporary) = (key.clone(), request.clone(), temporary.clone());
                 Box::pin(async move {
                     let request = Request {
                         basis: request_number(conn, &key).await?,
                         ..request
                     };
-                    request::apply(conn, &request, now)
+                    request::apply(conn, &request, &temporary, now)
                         .await
                         .map_err(|e| e.to_string())
                 })
@@ -144,8 +147,16 @@ impl AccountsPerformer {
     }
 }
 
+/// A temporary password, hashed on a blocking thread before the writer's transaction; a
+/// failure is retried with the job.
+async fn temporary() -> Result<TemporaryPassword, JobError> {
+    TemporaryPassword::new()
+        .await
+        .map_err(|e| JobError::Retryable(e.to_string()))
+}
+
 /// The registration number of the case whose job `key` is: the basis of what the job does.
-async fn request_number(conn: &mut sqlx::SqliteConnection, key: &str) -> Result<String, String> {
+async fn request_number(conn: &mut store::Conn, key: &str) -> Result<String, String> {
     store::accounts::case_number_of_job(conn, key)
         .await
         .map_err(|e| e.to_string())?
@@ -182,15 +193,22 @@ impl Credentials for AccountsPerformer {
     ) -> BoxFuture<'a, Result<String, JobError>> {
         Box::pin(async move {
             let (login, key) = (login.to_string(), key.to_string());
-            let issued = self
-                .engine()?
+            let engine = self.engine()?;
+            let temporary = temporary().await?;
+            let issued = engine
                 .transact(move |conn, now| {
-                    let (login, key) = (login.clone(), key.clone());
+                    let (login, key, temporary) = (login.clone(), key.clone(), temporary.clone());
                     Box::pin(async move {
                         let basis = request_number(conn, &key).await?;
-                        request::issue_temporary_password(conn, &login, Some(&basis), now)
-                            .await
-                            .map_err(|e| e.to_string())
+                        request::issue_temporary_password(
+                            conn,
+                            &login,
+                            Some(&basis),
+                            &temporary,
+                            now,
+                        )
+                        .await
+                        .map_err(|e| e.to_string())
                     })
                 })
                 .await

@@ -12,16 +12,13 @@
 //! unknown role) is an answer, not an error: the case goes back to the administrator with
 //! the problem named. Only the database failing is an error, and the job is retried.
 
-use chrono::{DateTime, Utc};
-use serde_json::json;
-use sqlx::SqliteConnection;
-
 use super::{
-    Account, Error, NewAccount, Role, generate_temporary_password, hash_password, journal,
-    normalize_login, normalize_region,
+    Account, Error, NewAccount, Role, TemporaryPassword, journal, normalize_login, normalize_region,
 };
 use crate::audit::{self, Action, Entry};
-use crate::store;
+use crate::store::{self, Conn};
+use chrono::{DateTime, Utc};
+use serde_json::json;
 
 /// What a request asks for (the first line of the form of seeds/003 appendix 2:
 /// "provide access, block, change the user's rights").
@@ -109,10 +106,13 @@ impl Applied {
 }
 
 /// Carries out `request` and journals it under the engine's name with the request's number;
-/// see the module's note on repeats.
+/// see the module's note on repeats. `temporary` is the password a grant or a reactivation
+/// sets, made before the writer's transaction ([`TemporaryPassword::new`]); it is never told:
+/// the answer's e-mail sets the one the user receives ([`issue_temporary_password`]).
 pub async fn apply(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     request: &Request,
+    temporary: &TemporaryPassword,
     now: DateTime<Utc>,
 ) -> Result<Applied, Error> {
     let login = match normalize_login(&request.login) {
@@ -128,7 +128,7 @@ pub async fn apply(
     }
     match (request.kind, existing) {
         (Kind::Grant, Some(_)) => Ok(Applied::LoginTaken),
-        (Kind::Grant, None) => grant(conn, request, &login, now).await,
+        (Kind::Grant, None) => grant(conn, request, &login, temporary, now).await,
         (_, None) => Ok(Applied::NoSuchLogin),
         (Kind::Change, Some(account)) => change(conn, request, &account, now).await,
         (Kind::Block, Some(account)) => {
@@ -150,9 +150,17 @@ pub async fn apply(
             Ok(Applied::Done)
         }
         (Kind::Reactivate, Some(account)) => {
-            // The temporary password made here is dropped: the answer's e-mail sets the one
+            // The temporary password set here is never told: the answer's e-mail sets the one
             // the user receives ([`issue_temporary_password`]).
-            super::reactivate(conn, &login, audit::SYSTEM, Some(&request.basis), now).await?;
+            super::reactivate(
+                conn,
+                &login,
+                audit::SYSTEM,
+                temporary,
+                Some(&request.basis),
+                now,
+            )
+            .await?;
             store::accounts::set_basis(conn, account.id, &request.basis).await?;
             Ok(Applied::Done)
         }
@@ -174,9 +182,10 @@ fn roles(list: &str) -> Result<Vec<Role>, String> {
 }
 
 async fn grant(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     request: &Request,
     login: &str,
+    temporary: &TemporaryPassword,
     now: DateTime<Utc>,
 ) -> Result<Applied, Error> {
     let roles = match roles(&request.roles) {
@@ -192,15 +201,7 @@ async fn grant(
         created_by: audit::SYSTEM.to_string(),
     };
     // The temporary password is the answer e-mail's to set; this one is never told.
-    match super::create(
-        conn,
-        &new,
-        &generate_temporary_password(),
-        Some(&request.basis),
-        now,
-    )
-    .await
-    {
+    match super::create(conn, &new, temporary.hash(), Some(&request.basis), now).await {
         Ok(account) => {
             store::accounts::set_basis(conn, account.id, &request.basis).await?;
             Ok(Applied::Done)
@@ -212,7 +213,7 @@ async fn grant(
 }
 
 async fn change(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     request: &Request,
     account: &Account,
     now: DateTime<Utc>,
@@ -268,11 +269,13 @@ pub enum Refused {
 /// Sets a fresh temporary password on `login` and journals it (without the password);
 /// returns the password for the answer's e-mail (seeds/003 items 20, 22). Only while the
 /// account is active and its temporary password has not yet been replaced (item 24), so a
-/// repeated e-mail can never take away a password the user chose.
+/// repeated e-mail can never take away a password the user chose. `temporary` is made before
+/// the writer's transaction ([`TemporaryPassword::new`]).
 pub async fn issue_temporary_password(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     login: &str,
     basis: Option<&str>,
+    temporary: &TemporaryPassword,
     now: DateTime<Utc>,
 ) -> Result<Result<String, Refused>, Error> {
     let login = normalize_login(login)?;
@@ -285,9 +288,7 @@ pub async fn issue_temporary_password(
     if !account.must_change_password {
         return Ok(Err(Refused::NotTemporary(login)));
     }
-    let temporary = generate_temporary_password();
-    let hash = hash_password(&temporary)?;
-    store::accounts::set_password(conn, account.id, &hash, true, now).await?;
+    store::accounts::set_password(conn, account.id, temporary.hash(), true, now).await?;
     // A password set for the user ends what the one before opened, as a change does.
     store::accounts::delete_sessions_of(conn, account.id).await?;
     journal(
@@ -298,5 +299,5 @@ pub async fn issue_temporary_password(
         now,
     )
     .await?;
-    Ok(Ok(temporary))
+    Ok(Ok(temporary.password().to_string()))
 }

@@ -15,18 +15,16 @@
 //! The answer lists people by name: personal data. It goes into the case and the
 //! administrators' e-mail, never into a log (only the count is logged).
 
-use chrono::{DateTime, Utc};
-use sqlx::SqliteConnection;
-
 use super::{Account, Error, Status};
 use crate::clock::ZONE;
-use crate::store;
+use crate::store::{self, Conn};
+use chrono::{DateTime, Utc};
 
 /// Blocks every account unused for more than 30 calendar days at `now`, journalled with
 /// `report` as the source, then marks every block not told yet as told by `report` and
 /// returns the accounts `report` tells, by login. Call it inside the writer's transaction.
 pub async fn block_and_report(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     report: &str,
     now: DateTime<Utc>,
 ) -> Result<Vec<Account>, Error> {

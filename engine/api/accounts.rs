@@ -44,12 +44,14 @@ async fn list(State(engine): State<Engine>, p: Principal) -> ApiResult<Json<Valu
 /// Every account; the administrator's only.
 pub async fn listing(engine: &Engine, p: &Principal) -> ApiResult<Vec<accounts::Account>> {
     p.require(&[Role::Administrator])?;
-    store::accounts::list_accounts(&engine.store().pool)
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "listing accounts failed");
-            ApiError::Internal
-        })
+    let listed = match engine.store().read().await {
+        Ok(mut conn) => store::accounts::list_accounts(&mut conn).await,
+        Err(e) => Err(e.into()),
+    };
+    listed.map_err(|e| {
+        tracing::error!(error = %e, "listing accounts failed");
+        ApiError::Internal
+    })
 }
 
 /// An access request granted (seeds/003 item 19, appendix 2).
@@ -102,10 +104,17 @@ pub async fn registering(
         region: body.region,
         created_by: p.login().to_string(),
     };
+    // Hashed here, not in the writer's transaction, which every commit waits for.
+    let temporary = match accounts::TemporaryPassword::new().await {
+        Ok(t) => t,
+        Err(e) => return Ok(Err(e)),
+    };
     Ok(engine
         .transact(move |conn, now| {
-            let (new, source) = (new.clone(), source.clone());
-            Box::pin(async move { accounts::register(conn, &new, source.as_deref(), now).await })
+            let (new, temporary, source) = (new.clone(), temporary.clone(), source.clone());
+            Box::pin(async move {
+                accounts::register(conn, &new, &temporary, source.as_deref(), now).await
+            })
         })
         .await?)
 }
@@ -235,11 +244,16 @@ async fn reactivate(
     let by = p.login().to_string();
     let source = source.0;
     let who = login.clone();
+    // Hashed here, not in the writer's transaction, which every commit waits for.
+    let temporary = accounts::TemporaryPassword::new()
+        .await
+        .map_err(account_error)?;
     let temporary = engine
         .transact(move |conn, now| {
-            let (login, by, source) = (login.clone(), by.clone(), source.clone());
+            let (login, by, temporary, source) =
+                (login.clone(), by.clone(), temporary.clone(), source.clone());
             Box::pin(async move {
-                accounts::reactivate(conn, &login, &by, source.as_deref(), now).await
+                accounts::reactivate(conn, &login, &by, &temporary, source.as_deref(), now).await
             })
         })
         .await?
@@ -342,16 +356,17 @@ fn may_manage_tokens(p: &Principal, login: &str) -> Result<(), ApiError> {
 }
 
 async fn account_named(engine: &Engine, login: &str) -> ApiResult<accounts::Account> {
-    store::accounts::account_by_login(
-        &engine.store().pool,
-        &accounts::normalize_login(login).map_err(account_error)?,
-    )
-    .await
-    .map_err(|e| {
-        tracing::error!(error = %e, "reading an account failed");
-        ApiError::Internal
-    })?
-    .ok_or_else(|| ApiError::NotFound(format!("account {login}")))
+    let login_as_stored = accounts::normalize_login(login).map_err(account_error)?;
+    let found = match engine.store().read().await {
+        Ok(mut conn) => store::accounts::account_by_login(&mut conn, &login_as_stored).await,
+        Err(e) => Err(e.into()),
+    };
+    found
+        .map_err(|e| {
+            tracing::error!(error = %e, "reading an account failed");
+            ApiError::Internal
+        })?
+        .ok_or_else(|| ApiError::NotFound(format!("account {login}")))
 }
 
 /// The API tokens of `login` (of every account: `None`), revoked ones too; what `GET
@@ -372,12 +387,14 @@ pub async fn token_listing(
             None
         }
     };
-    store::accounts::api_tokens(&engine.store().pool, account_id)
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "listing API tokens failed");
-            ApiError::Internal
-        })
+    let listed = match engine.store().read().await {
+        Ok(mut conn) => store::accounts::api_tokens(&mut conn, account_id).await,
+        Err(e) => Err(e.into()),
+    };
+    listed.map_err(|e| {
+        tracing::error!(error = %e, "listing API tokens failed");
+        ApiError::Internal
+    })
 }
 
 /// The account's API tokens, revoked ones too, without their secret; an administrator's, or

@@ -97,15 +97,17 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
         let engine = Engine::from_ref(state);
         let now = engine.shared().clock.now();
-        let pool = &engine.store().pool;
+        // A reader from the pool for the look-ups, given back before anything is written.
+        let mut conn = engine.store().read().await.map_err(internal)?;
         if let Some(token) = bearer(&parts.headers) {
-            let found = store::accounts::api_token(pool, &token)
+            let found = store::accounts::api_token(&mut conn, &token)
                 .await
                 .map_err(internal)?;
             let Some(t) = found else {
                 return Err(ApiError::Unauthenticated);
             };
-            let account = active(pool, t.account_id).await?;
+            let account = active(&mut conn, t.account_id).await?;
+            drop(conn);
             // A token's use counts as the account's use, and is the token's "last used",
             // written at most hourly (a write per request would queue every call behind the
             // one writer).
@@ -128,12 +130,13 @@ where
         let Some(token) = cookie(&parts.headers, COOKIE) else {
             return Err(ApiError::Unauthenticated);
         };
-        let session = store::accounts::session_by_token(pool, &token)
+        let session = store::accounts::session_by_token(&mut conn, &token)
             .await
             .map_err(internal)?
             .filter(|s| s.is_live(now))
             .ok_or(ApiError::Unauthenticated)?;
-        let account = active(pool, session.account_id).await?;
+        let account = active(&mut conn, session.account_id).await?;
+        drop(conn);
         if parts.method != Method::GET && parts.method != Method::HEAD {
             let sent = parts
                 .headers
@@ -182,7 +185,7 @@ where
 async fn best_effort<F>(engine: &Engine, what: &'static str, f: F)
 where
     F: for<'c> Fn(
-            &'c mut sqlx::SqliteConnection,
+            &'c mut store::Conn,
             DateTime<Utc>,
         )
             -> crate::worker::jobs::BoxFuture<'c, Result<(), store::accounts::Error>>
@@ -202,8 +205,8 @@ where
 #[derive(Debug, Clone)]
 pub struct FormCsrf(pub String);
 
-async fn active(pool: &sqlx::SqlitePool, id: i64) -> Result<Account, ApiError> {
-    store::accounts::account_by_id(pool, id)
+async fn active(conn: &mut store::Conn, id: i64) -> Result<Account, ApiError> {
+    store::accounts::account_by_id(conn, id)
         .await
         .map_err(internal)?
         .filter(Account::is_active)
@@ -288,13 +291,6 @@ struct Me {
     csrf_token: Option<String>,
 }
 
-/// How many sign-in passwords are checked at once. Each Argon2 check holds 19 MiB for tens of
-/// milliseconds on a blocking thread: without a bound, a flood of sign-ins would take as many
-/// threads and as much memory as it likes (inside the writer, where the check used to run, the
-/// flood stalled every write instead). More at once would not run faster on a small server;
-/// the others wait their turn, whatever their reason, so the wait tells nothing either.
-static PASSWORD_CHECKS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
-
 /// Signs in; what the page and the API share. The password is checked first, on a blocking
 /// thread and outside the writer's transaction: every attempt costs one Argon2 verification
 /// whatever it comes to (`accounts::sign_in::check`), so neither the answer nor its time
@@ -305,14 +301,18 @@ pub async fn signing_in(
     password: &str,
     source: Option<String>,
 ) -> Result<SignIn, ApiError> {
-    let account = accounts::sign_in_account(&engine.store().pool, login)
-        .await
-        .map_err(account_error)?;
+    let account = {
+        let mut conn = engine.store().read().await.map_err(internal)?;
+        accounts::sign_in_account(&mut conn, login)
+            .await
+            .map_err(account_error)?
+    };
     let password = password.to_string();
-    let _turn = PASSWORD_CHECKS.acquire().await.map_err(internal)?;
-    let checked = tokio::task::spawn_blocking(move || accounts::sign_in::check(account, &password))
+    // At most a few at once (`accounts::argon2`): a flood of sign-ins waits its turn rather
+    // than take every thread and its memory; the wait tells nothing of why either.
+    let checked = accounts::argon2(move || accounts::sign_in::check(account, &password))
         .await
-        .map_err(internal)?
+        .map_err(account_error)?
         .map_err(|e| account_error(e.into()))?;
     engine
         .transact(move |conn, now| {
@@ -479,27 +479,20 @@ pub async fn password_change(
     new: &str,
     source: Option<String>,
 ) -> Result<Result<Option<HeaderValue>, accounts::Error>, ApiError> {
-    let (id, current, new) = (p.account.id, current.to_string(), new.to_string());
+    // Both Argon2 computations (the current password verified, the new one hashed) before
+    // the writer's transaction, against the account as the request read it; the
+    // transaction checks that its hash is still the one verified.
+    let change = match accounts::check_password_change(&p.account, current, new).await {
+        Ok(change) => change,
+        Err(refused) => return Ok(Err(refused)),
+    };
     let session = p.session.as_ref().map(|s| s.id.clone());
     let renewed = engine
         .transact(move |conn, now| {
-            let (current, new, session, source) = (
-                current.clone(),
-                new.clone(),
-                session.clone(),
-                source.clone(),
-            );
+            let (change, session, source) = (change.clone(), session.clone(), source.clone());
             Box::pin(async move {
-                accounts::change_password(
-                    conn,
-                    id,
-                    &current,
-                    &new,
-                    session.as_deref(),
-                    source.as_deref(),
-                    now,
-                )
-                .await
+                accounts::change_password(conn, &change, session.as_deref(), source.as_deref(), now)
+                    .await
             })
         })
         .await?;

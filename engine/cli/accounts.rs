@@ -12,9 +12,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use sqlx::Connection;
-
-use crate::accounts::{self, NewAccount, Role};
+use crate::accounts::{self, NewAccount, Role, TemporaryPassword};
 use crate::store::Store;
 
 /// Arguments of `qyzmet accounts`.
@@ -86,8 +84,10 @@ async fn add_account(args: AddArgs) -> Result<(), String> {
     let store = Store::open(&args.data_dir.join("qyzmet.db"))
         .await
         .map_err(|e| e.to_string())?;
+    // Hashed before the transaction, as everywhere (`accounts`' module doc).
+    let temporary = TemporaryPassword::new().await.map_err(|e| e.to_string())?;
     let mut conn = store.writer().await.map_err(|e| e.to_string())?;
-    let mut tx = conn.begin().await.map_err(|e| e.to_string())?;
+    conn.begin().await.map_err(|e| e.to_string())?;
     let now = {
         use crate::clock::Clock;
         crate::clock::SystemClock.now()
@@ -100,13 +100,13 @@ async fn add_account(args: AddArgs) -> Result<(), String> {
         region: args.region,
         created_by: crate::audit::SYSTEM.into(),
     };
-    let (account, temporary) = accounts::register(&mut tx, &new, Some("cli"), now)
+    let (account, temporary) = accounts::register(&mut conn, &new, &temporary, Some("cli"), now)
         .await
         .map_err(|e| e.to_string())?;
     let token = match &args.token {
         Some(name) => Some(
             accounts::issue_token(
-                &mut tx,
+                &mut conn,
                 &account,
                 name,
                 crate::audit::SYSTEM,
@@ -118,7 +118,7 @@ async fn add_account(args: AddArgs) -> Result<(), String> {
         ),
         None => None,
     };
-    tx.commit().await.map_err(|e| e.to_string())?;
+    conn.commit().await.map_err(|e| e.to_string())?;
     println!(
         "account {} created; temporary password: {temporary}",
         account.login

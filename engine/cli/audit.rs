@@ -1,18 +1,18 @@
 //! `qyzmet audit verify|list`: check the audit journal's hash chain, or print its records.
 //!
-//! Both read the database file read-only and without the owner's lock, so they run beside
-//! a live `qyzmet serve`. `verify` exits 0 with `audit journal intact: N records, last hash
+//! Both read an SQLite file read-only and without the owner's lock, so they run beside
+//! a live `qyzmet serve` (a PostgreSQL database is read like any other client would). `verify` exits 0 with `audit journal intact: N records, last hash
 //! <16 hex>` on stdout; 1 with `audit journal broken at record SEQ (AT, ACTION): REASON` on
 //! stderr; 2 with one line on stderr when there is no database or it cannot be read.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::audit::{Broken, Record, Verifier};
 use crate::store::audit::{self as journal, Filter};
-use crate::store::ts;
+use crate::store::{self, ts};
 
 /// Arguments of `qyzmet audit`.
 #[derive(Debug, clap::Args)]
@@ -35,6 +35,16 @@ struct Location {
     /// The data directory of `qyzmet serve` (the database is `qyzmet.db` in it).
     #[arg(long, default_value = "data", env = "QYZMET_DATA_DIR")]
     data_dir: PathBuf,
+    /// The database, when it is not `qyzmet.db` in the data directory: a PostgreSQL URL
+    /// (`postgres://user@host/db`) or an SQLite file.
+    #[arg(long, env = "DATABASE_URL")]
+    database: Option<String>,
+}
+
+impl Location {
+    fn resolve(&self) -> store::Location {
+        super::database_location(&self.data_dir, self.database.as_deref())
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -78,37 +88,37 @@ pub fn run(args: Args) -> ExitCode {
     };
     runtime.block_on(async {
         match args.command {
-            Command::Verify(location) => verify(&location.data_dir).await,
+            Command::Verify(location) => verify(&location.resolve()).await,
             Command::List(list_args) => list(list_args).await,
         }
     })
 }
 
-async fn open(data_dir: &Path) -> Result<sqlx::SqliteConnection, ExitCode> {
-    let database = data_dir.join("qyzmet.db");
-    if !database.is_file() {
-        eprintln!("error: no database at {}", database.display());
+async fn open(database: &store::Location) -> Result<store::Conn, ExitCode> {
+    if let store::Location::Sqlite(file) = database
+        && !file.is_file()
+    {
+        eprintln!("error: no database at {}", file.display());
         return Err(ExitCode::from(2));
     }
-    journal::open_read_only(&database).await.map_err(|e| {
-        eprintln!("error: cannot read {}: {e}", database.display());
+    journal::open_read_only(database).await.map_err(|e| {
+        eprintln!("error: cannot read {}: {e}", database.describe());
         ExitCode::from(2)
     })
 }
 
-async fn verify(data_dir: &Path) -> ExitCode {
-    let mut conn = match open(data_dir).await {
+async fn verify(database: &store::Location) -> ExitCode {
+    let mut conn = match open(database).await {
         Ok(c) => c,
         Err(code) => return code,
     };
-    let database = data_dir.join("qyzmet.db");
     let mut verifier = Verifier::new();
     let mut after = 0;
     loop {
         let rows = match journal::page(&mut conn, after, PAGE).await {
             Ok(rows) => rows,
             Err(e) => {
-                eprintln!("error: cannot read {}: {e}", database.display());
+                eprintln!("error: cannot read {}: {e}", database.describe());
                 return ExitCode::from(2);
             }
         };
@@ -139,7 +149,7 @@ async fn verify(data_dir: &Path) -> ExitCode {
 }
 
 async fn list(args: ListArgs) -> ExitCode {
-    let mut conn = match open(&args.location.data_dir).await {
+    let mut conn = match open(&args.location.resolve()).await {
         Ok(c) => c,
         Err(code) => return code,
     };

@@ -34,7 +34,8 @@ enum Command {
     Schema(schema::Args),
     /// Print the process diagram of a workflow (Mermaid or DOT).
     Graph(graph::Args),
-    /// Run the HTTP API and the workers on the embedded default (SQLite, file outbox).
+    /// Run the HTTP API and the workers: on the embedded default (SQLite, file outbox), or
+    /// one of several processes on a shared PostgreSQL (`--database postgres://…`).
     Serve(serve::Args),
     /// Run one scenario against the runtime with a simulated clock, and print its trace.
     Simulate(simulate::Args),
@@ -44,6 +45,18 @@ enum Command {
     Audit(audit::Args),
     /// Create an account (and a system's API token) before the service starts.
     Accounts(accounts::Args),
+}
+
+/// The database a command works on: `--database` (or `DATABASE_URL`) when given — a
+/// PostgreSQL URL or an SQLite file —, else `qyzmet.db` in the data directory.
+pub fn database_location(
+    data_dir: &std::path::Path,
+    database: Option<&str>,
+) -> crate::store::Location {
+    match database {
+        Some(text) if !text.trim().is_empty() => crate::store::Location::parse(text.trim()),
+        _ => crate::store::Location::Sqlite(data_dir.join("qyzmet.db")),
+    }
 }
 
 /// Parses the command line and runs the chosen command.

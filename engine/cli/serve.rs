@@ -25,6 +25,11 @@ pub struct Args {
     /// Where the database, the outbox and the documents live.
     #[arg(long, default_value = "data", env = "QYZMET_DATA_DIR")]
     pub data_dir: PathBuf,
+    /// The database, when it is not `qyzmet.db` in the data directory: a PostgreSQL URL
+    /// (`postgres://user@host:5432/db`), which several `serve` processes may share, or an
+    /// SQLite file, which one process owns.
+    #[arg(long, env = "DATABASE_URL")]
+    pub database: Option<String>,
     /// The address to listen on (port 0 picks a free port, printed at start).
     #[arg(long, default_value = "127.0.0.1:8080", env = "QYZMET_LISTEN")]
     pub listen: SocketAddr,
@@ -72,7 +77,10 @@ async fn serve(args: Args) -> anyhow::Result<()> {
         Some(path) => FileConfig::load(path)?,
         None => FileConfig::embedded(),
     };
+    let database = super::database_location(&args.data_dir, args.database.as_deref());
+    tracing::info!(database = %database.describe(), "opening the database");
     let service = Service::start(Options {
+        database: Some(database),
         data_dir: args.data_dir.clone(),
         workflows: args.workflows,
         calendars: args.calendars,

@@ -6,20 +6,17 @@
 //! counts of cases and jobs. These are read-only questions, put behind the [`Ledger`] trait
 //! so the feed can be tested against any source and so the SQL can move.
 //!
-//! **Where the SQL lives.** The engine keeps every SQL statement in `engine/store/`; these
-//! three read-only statements are here only because that module is being changed by another
-//! hand at the moment. They belong in `store` as `Store::stage_jobs_of_case`,
-//! `Store::stage_jobs_between` and `Store::case_counts`, and [`StoreLedger`] should then call
-//! those. They read `jobs` by primary-key range (`job:{case}:` … `job:{case};`), so the
+//! The statements are the store's (`Store::stage_jobs_of_case`,
+//! `Store::stage_jobs_between_seconds`, `Store::metric_counts`); [`StoreLedger`] asks them.
+//! A case's stage jobs are read by primary-key range (`job:{case}:` … `job:{case};`), so the
 //! per-report question costs an index range scan, not a table scan.
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Duration, SecondsFormat, Utc};
-use sqlx::Row;
+use chrono::{DateTime, Duration, Utc};
 
 use crate::runtime::Work;
-use crate::store::Store;
+use crate::store::{StageJobRow, Store};
 use crate::worker::jobs::BoxFuture;
 
 /// Why a ledger question failed.
@@ -93,21 +90,20 @@ impl StoreLedger {
     }
 }
 
-fn stage_job(r: &sqlx::sqlite::SqliteRow) -> Result<Option<StageJob>, Error> {
-    let work: Work = serde_json::from_str(r.get::<&str, _>(2)).map_err(|e| Error(e.to_string()))?;
-    let Work::Stage { stage, step, at } = work else {
-        return Ok(None);
+fn stage_job(r: StageJobRow) -> Option<StageJob> {
+    let Work::Stage { stage, step, at } = r.work else {
+        return None;
     };
-    Ok(Some(StageJob {
-        key: r.get(0),
-        case_id: r.get(1),
-        status: r.get(3),
-        number: r.get(4),
-        service: r.get(5),
+    Some(StageJob {
+        key: r.key,
+        case_id: r.case_id,
+        status: r.status,
+        number: r.number,
+        service: r.service,
         stage,
         step,
         at,
-    }))
+    })
 }
 
 fn sorted(mut jobs: Vec<StageJob>) -> Vec<StageJob> {
@@ -115,34 +111,15 @@ fn sorted(mut jobs: Vec<StageJob>) -> Vec<StageJob> {
     jobs
 }
 
-/// A timestamp cut to the second, as the prefix of the stored RFC 3339 text.
-fn second(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(SecondsFormat::Secs, true)
-        .trim_end_matches('Z')
-        .to_string()
-}
-
 impl Ledger for StoreLedger {
     fn stage_jobs_of_case(&self, case_id: i64) -> BoxFuture<'_, Result<Vec<StageJob>, Error>> {
         Box::pin(async move {
-            let rows = sqlx::query(
-                "select j.key, j.case_id, j.work, j.status, c.number, c.service \
-                 from jobs j join cases c on c.id = j.case_id \
-                 where j.key >= ? and j.key < ? and j.kind = 'stage'",
-            )
-            .bind(format!("job:{case_id}:"))
-            .bind(format!("job:{case_id};"))
-            .fetch_all(&self.store.pool)
-            .await
-            .map_err(|e| Error(e.to_string()))?;
-            let jobs: Vec<StageJob> = rows
-                .iter()
-                .map(stage_job)
-                .collect::<Result<Vec<_>, _>>()?
-                .into_iter()
-                .flatten()
-                .collect();
-            Ok(sorted(jobs))
+            let rows = self
+                .store
+                .stage_jobs_of_case(case_id)
+                .await
+                .map_err(|e| Error(e.to_string()))?;
+            Ok(sorted(rows.into_iter().filter_map(stage_job).collect()))
         })
     }
 
@@ -153,50 +130,32 @@ impl Ledger for StoreLedger {
     ) -> BoxFuture<'_, Result<Vec<StageJob>, Error>> {
         Box::pin(async move {
             // The stored `at` is RFC 3339 in UTC with a varying fraction, so text order is
-            // time order only to the second: the SQL narrows by whole seconds, Rust cuts exactly.
-            let rows = sqlx::query(
-                "select j.key, j.case_id, j.work, j.status, c.number, c.service \
-                 from jobs j join cases c on c.id = j.case_id \
-                 where j.kind = 'stage' \
-                 and json_extract(j.work, '$.at') >= ? and json_extract(j.work, '$.at') < ?",
-            )
-            .bind(second(from))
-            .bind(second(to + Duration::seconds(1)))
-            .fetch_all(&self.store.pool)
-            .await
-            .map_err(|e| Error(e.to_string()))?;
-            let jobs: Vec<StageJob> = rows
-                .iter()
-                .map(stage_job)
-                .collect::<Result<Vec<_>, _>>()?
-                .into_iter()
-                .flatten()
-                .filter(|j| from <= j.at && j.at < to)
-                .collect();
-            Ok(sorted(jobs))
+            // time order only to the second: the store narrows by whole seconds, this cuts
+            // exactly.
+            let rows = self
+                .store
+                .stage_jobs_between_seconds(from, to + Duration::seconds(1))
+                .await
+                .map_err(|e| Error(e.to_string()))?;
+            Ok(sorted(
+                rows.into_iter()
+                    .filter_map(stage_job)
+                    .filter(|j| from <= j.at && j.at < to)
+                    .collect(),
+            ))
         })
     }
 
     fn counts(&self) -> BoxFuture<'_, Result<Counts, Error>> {
         Box::pin(async move {
-            let e = |e: sqlx::Error| Error(e.to_string());
-            let cases =
-                sqlx::query("select service, status, count(*) from cases group by service, status")
-                    .fetch_all(&self.store.pool)
-                    .await
-                    .map_err(e)?;
-            let jobs = sqlx::query("select kind, status, count(*) from jobs group by kind, status")
-                .fetch_all(&self.store.pool)
+            let counts = self
+                .store
+                .metric_counts()
                 .await
-                .map_err(e)?;
-            let rows = |rows: &[sqlx::sqlite::SqliteRow]| {
-                rows.iter()
-                    .map(|r| (r.get(0), r.get(1), r.get(2)))
-                    .collect()
-            };
+                .map_err(|e| Error(e.to_string()))?;
             Ok(Counts {
-                cases: rows(&cases),
-                jobs: rows(&jobs),
+                cases: counts.cases,
+                jobs: counts.jobs,
             })
         })
     }

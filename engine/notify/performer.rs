@@ -131,6 +131,12 @@ impl NotifyPerformer {
         }
     }
 
+    /// Keeps the sent-record in the engine's database from now on (see
+    /// [`SentRecord`]): what the service does once the engine has opened it.
+    pub fn use_store(&self, store: crate::store::Store) {
+        self.sent.use_store(store);
+    }
+
     /// Gives the notifier the accounts' issuer of temporary passwords (once; later calls
     /// are ignored). Without it, an e-mail that carries credentials fails as an incident.
     pub fn set_credentials(&self, issuer: Arc<dyn Credentials>) {
@@ -160,7 +166,7 @@ impl NotifyPerformer {
         previous: Option<&Definition>,
     ) -> Result<Value, JobError> {
         let key = super::rules::key(new);
-        if let Some(done) = self.sent.get(&key, "email") {
+        if let Some(done) = self.sent.get(&key, "email").await? {
             return Ok(repeat(done));
         }
         let today = self
@@ -184,7 +190,7 @@ impl NotifyPerformer {
         }
         self.parts.mailer.send(&email).await?;
         let outcome = json!({ "status": "sent", "recipients": email.to.len(), "id": email.id });
-        self.sent.put(&key, "email", &outcome)?;
+        self.sent.put(&key, "email", &outcome).await?;
         Ok(outcome)
     }
 
@@ -206,7 +212,7 @@ impl NotifyPerformer {
         let mut fatal: Option<String> = None;
         let mut deferred: Option<DateTime<Utc>> = None;
         for channel in channels {
-            if let Some(done) = self.sent.get(key, channel) {
+            if let Some(done) = self.sent.get(key, channel).await? {
                 outcomes.insert(channel.clone(), repeat(done));
                 continue;
             }
@@ -220,7 +226,7 @@ impl NotifyPerformer {
             };
             match result {
                 Ok(Outcome::Done(outcome)) => {
-                    self.sent.put(key, channel, &outcome)?;
+                    self.sent.put(key, channel, &outcome).await?;
                     outcomes.insert(channel.clone(), outcome);
                 }
                 Ok(Outcome::Deferred(at)) => {

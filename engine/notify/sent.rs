@@ -7,14 +7,13 @@
 //! that window the message carries an id derived from the key (the e-mail's `Message-ID`,
 //! the SMS's client id), so a repeat is recognisable downstream.
 //!
-//! **Why files and not a table.** The markers live beside the file outbox under the data
-//! directory: written whole or not at all (write aside, then hard-link into place, which fails
-//! if the name exists — the file outbox's way), no migration, no transaction held across a
-//! network call, and readable by a person. The lease makes one performer at a time run a
-//! key, so two processes never race on one marker. When several engine processes on
-//! different machines share one PostgreSQL, the directory must be shared too, or the
-//! record move to a table (`notification_sent(key, channel, outcome, created_at)`, written
-//! after the send in its own short transaction): that is the store's to add.
+//! **Where it is kept.** Once the engine runs, in the database (`notification_sent`, read
+//! and written through the store, each in its own short statement, never across a network
+//! call): several engine processes sharing one PostgreSQL share it, so a job another
+//! process takes over after its lease expired finds what was sent. Before the store is
+//! handed over ([`SentRecord::use_store`]) — a notifier used on its own, as in its tests —
+//! the record is one small file per (key, channel) under the data directory, written whole
+//! or not at all (write aside, then hard-link into place, which fails if the name exists).
 
 use std::path::{Path, PathBuf};
 
@@ -22,32 +21,55 @@ use serde_json::Value;
 
 use crate::worker::jobs::JobError;
 
-/// The markers of what was sent, under one folder.
-#[derive(Debug, Clone)]
+/// What was sent: in the database once the store is handed over, else under one folder.
 pub struct SentRecord {
     dir: PathBuf,
+    store: std::sync::OnceLock<crate::store::Store>,
 }
 
 impl SentRecord {
-    /// A record in `dir` (created on first use).
+    /// A record in `dir` (created on first use) until a store is handed over.
     pub fn new(dir: PathBuf) -> Self {
-        SentRecord { dir }
+        SentRecord {
+            dir,
+            store: std::sync::OnceLock::new(),
+        }
     }
 
-    /// The folder.
+    /// Keeps the record in the database from now on (once; later calls are ignored).
+    pub fn use_store(&self, store: crate::store::Store) {
+        let _ = self.store.set(store);
+    }
+
+    /// The folder of the files, before a store is handed over.
     pub fn dir(&self) -> &Path {
         &self.dir
     }
 
-    /// What was recorded for (key, channel), if it was performed.
-    pub fn get(&self, key: &str, channel: &str) -> Option<Value> {
-        let text = std::fs::read_to_string(self.path(key, channel)).ok()?;
-        serde_json::from_str(&text).ok()
+    /// What was recorded for (key, channel), if it was performed. A record that cannot be
+    /// read is an error to retry on: sending without knowing could send twice.
+    pub async fn get(&self, key: &str, channel: &str) -> Result<Option<Value>, JobError> {
+        if let Some(store) = self.store.get() {
+            return store
+                .sent(key, channel)
+                .await
+                .map_err(|e| JobError::Retryable(format!("reading the sent-record: {e}")));
+        }
+        let Ok(text) = std::fs::read_to_string(self.path(key, channel)) else {
+            return Ok(None);
+        };
+        Ok(serde_json::from_str(&text).ok())
     }
 
     /// Records that (key, channel) was performed, with its outcome. A record that exists
     /// already is left as it was.
-    pub fn put(&self, key: &str, channel: &str, outcome: &Value) -> Result<(), JobError> {
+    pub async fn put(&self, key: &str, channel: &str, outcome: &Value) -> Result<(), JobError> {
+        if let Some(store) = self.store.get() {
+            return store
+                .record_sent(key, channel, outcome, chrono::Utc::now())
+                .await
+                .map_err(|e| JobError::Retryable(format!("writing the sent-record: {e}")));
+        }
         let name = file_key(key, channel);
         place(
             &self.dir,

@@ -1,21 +1,29 @@
 //! Persistence: every SQL statement of the engine, and nothing else.
 //!
-//! The embedded default is one SQLite file under the data directory, in WAL mode with
-//! `synchronous=FULL`: a transition reported as committed survives a power cut. Reads go
-//! through a small pool; **all writes go through one connection, owned by the worker's
-//! writer** (see `worker::writer`), which is how SQLite wants to be written and how several
-//! transitions share one commit (group commit).
+//! Two backends, chosen by [`Location`]: one SQLite file under the data directory (the
+//! embedded default: WAL mode, `synchronous=FULL`, one engine process), or a PostgreSQL
+//! server that several engine processes share. Each statement is written once and compiled
+//! for both (`backend`'s [`on!`](backend::on)); nothing outside this module names a
+//! database type, which a test checks (`tests/it/store.rs`).
 //!
-//! The file belongs to one process at a time: [`Store::open`] takes an exclusive lock on
-//! `<database>.lock` and holds it while the store lives (the operating system drops it when
-//! the process dies, however it dies). So whatever the database says is leased at start-up
-//! was leased by a run that is gone.
+//! Reads go through a small pool; **all writes of a process go through one connection,
+//! owned by the worker's writer** (see `worker::writer`), which is how several transitions
+//! share one commit (group commit).
+//!
+//! An SQLite file belongs to one process at a time: [`Store::open`] takes an exclusive lock
+//! on `<database>.lock` and holds it while the store lives (the operating system drops it
+//! when the process dies, however it dies). So whatever the file says is leased at start-up
+//! was leased by a run that is gone. A PostgreSQL database is shared: each process leases
+//! jobs in its own name ([`Store::process`]) until a time, takes due timers and jobs with
+//! `for update skip locked`, and locks a case's row when it loads it to change it; a lease
+//! another process left is taken over only when it has expired.
 //!
 //! **Architecture Invariant:** the store knows rows, not rules. It never decides what a
 //! case does next; it writes what the runtime core returned, in one transaction.
 
 pub mod accounts;
 pub mod audit;
+pub mod backend;
 pub mod idempotency;
 pub mod schedule;
 
@@ -24,8 +32,9 @@ use std::sync::Arc;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde_json::Value;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Row, SqliteConnection, SqlitePool};
+
+pub use backend::{Backend, Conn, Location};
+use backend::{Connector, Pool, on};
 
 use crate::runtime::{CaseState, Effect, HistoryEntry, Transition, Work};
 
@@ -63,35 +72,62 @@ pub enum Error {
 }
 
 /// Why the database could not be written just now, though nothing is wrong with what was
-/// written: the condition passes (the lock is released, space is freed) and the same command
-/// then succeeds. The writer answers such a refusal [`crate::worker::Error::Unavailable`]
-/// (the API's 503 `unavailable`), never as a failure of ours (500).
+/// written: the condition passes (the lock is released, space is freed, the server is back)
+/// and the same command then succeeds. The writer answers such a refusal
+/// [`crate::worker::Error::Unavailable`] (the API's 503 `unavailable`), never as a failure
+/// of ours (500).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Unavailable {
     /// Another program held the database's write lock past the lock wait (`SQLITE_BUSY`,
-    /// `SQLITE_LOCKED`): a backup tool, the `sqlite3` shell, a migration run by hand.
+    /// `SQLITE_LOCKED`): a backup tool, the `sqlite3` shell, a migration run by hand; or
+    /// PostgreSQL's lock wait ran out.
     Locked,
-    /// The database file could not grow (`SQLITE_FULL`): the disk is full.
+    /// The database could not grow (`SQLITE_FULL`, PostgreSQL's `disk_full`).
     Full,
+    /// The database server could not be reached, or is shutting down.
+    Unreachable,
 }
 
 impl Unavailable {
-    /// The label of the metric that counts them (`locked`, `full`).
+    /// The label of the metric that counts them (`locked`, `full`, `unreachable`).
     pub fn label(self) -> &'static str {
         match self {
             Unavailable::Locked => "locked",
             Unavailable::Full => "full",
+            Unavailable::Unreachable => "unreachable",
         }
     }
 }
 
 impl Error {
     /// Whether this is the database refusing for a while ([`Unavailable`]) rather than a
-    /// statement that is wrong; by SQLite's primary result code.
+    /// statement that is wrong; by SQLite's primary result code or PostgreSQL's SQLSTATE.
     pub fn unavailable(&self) -> Option<Unavailable> {
-        let Error::Database(sqlx::Error::Database(e)) = self else {
+        let Error::Database(e) = self else {
             return None;
         };
+        match e {
+            sqlx::Error::Io(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Tls(_) => return Some(Unavailable::Unreachable),
+            sqlx::Error::Database(_) => {}
+            _ => return None,
+        }
+        let sqlx::Error::Database(e) = e else {
+            return None;
+        };
+        if let Some(pg) = e.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
+            let code = pg.code();
+            return match code {
+                "53100" => Some(Unavailable::Full),
+                "55P03" => Some(Unavailable::Locked),
+                _ if code.starts_with("08") || code.starts_with("57P") => {
+                    Some(Unavailable::Unreachable)
+                }
+                _ => None,
+            };
+        }
         let code: i32 = e.code()?.parse().ok()?;
         // SQLITE_BUSY (5), SQLITE_LOCKED (6), SQLITE_FULL (13); extended codes keep the
         // primary one in their low byte (SQLITE_BUSY_SNAPSHOT is 517).
@@ -101,9 +137,21 @@ impl Error {
             _ => None,
         }
     }
+
+    /// Whether another process's transaction got in the way of this one and the same work,
+    /// run again, succeeds: PostgreSQL's `serialization_failure` (40001), a deadlock
+    /// detected (40P01), or a unique key another process inserted first (23505) where the
+    /// statement looked for it before inserting.
+    pub fn contended(&self) -> bool {
+        let Error::Database(sqlx::Error::Database(e)) = self else {
+            return matches!(self, Error::Conflict(_));
+        };
+        e.try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+            .is_some_and(|pg| matches!(pg.code(), "40001" | "40P01" | "23505"))
+    }
 }
 
-/// Timestamps are stored as fixed-width UTC text, so text order is time order.
+/// Timestamps are stored as fixed-width UTC text in SQLite, so text order is time order.
 pub fn ts(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
@@ -118,10 +166,6 @@ pub fn parse_ts(text: &str) -> Result<DateTime<Utc>, Error> {
         })
 }
 
-fn json<T: serde::Serialize>(v: &T) -> String {
-    serde_json::to_string(v).expect("engine values serialise")
-}
-
 fn parse<T: serde::de::DeserializeOwned>(what: &'static str, text: &str) -> Result<T, Error> {
     serde_json::from_str(text).map_err(|e| Error::Corrupt {
         what,
@@ -129,15 +173,18 @@ fn parse<T: serde::de::DeserializeOwned>(what: &'static str, text: &str) -> Resu
     })
 }
 
-/// The database: a pool for reads, and the writer's connection options.
+/// The database: a pool for reads, and how the writer connects.
 #[derive(Clone)]
 pub struct Store {
-    /// Readers (and, during start-up, the migrator).
-    pub pool: SqlitePool,
-    options: SqliteConnectOptions,
-    /// The locked `<database>.lock`, held while any clone of the store lives: the sign
-    /// that this process owns the database.
-    _owner: Arc<std::fs::File>,
+    pool: Pool,
+    connector: Connector,
+    location: Location,
+    /// This process's name on the leases it takes: host, process id and a random part, so
+    /// a restarted process with a reused id does not pass for the one that died.
+    process: Arc<str>,
+    /// The locked `<database>.lock` of an SQLite file, held while any clone of the store
+    /// lives: the sign that this process owns the database.
+    _owner: Option<Arc<std::fs::File>>,
 }
 
 /// An open task as the queues show it.
@@ -358,20 +405,176 @@ pub struct JobRow {
     pub last_error: Option<String>,
 }
 
+/// A task row (`key, number, step, role, region, status, assignee, due_at, created_at`),
+/// inside an [`on!`] body.
+macro_rules! task_row {
+    ($r:expr) => {{
+        let r = $r;
+        Ok::<TaskRow, Error>(TaskRow {
+            key: r.try_get(0)?,
+            number: r.try_get(1)?,
+            step: r.try_get(2)?,
+            role: r.try_get(3)?,
+            region: r.try_get(4)?,
+            status: r.try_get(5)?,
+            assignee: r.try_get(6)?,
+            due_at: read_ts_opt(r, 7)?,
+            created_at: read_ts(r, 8)?,
+        })
+    }};
+}
+
+/// A job row (`key, case_id, work, status, attempts, last_error`), inside an [`on!`] body.
+macro_rules! job_row {
+    ($r:expr) => {{
+        let r = $r;
+        Ok::<JobRow, Error>(JobRow {
+            key: r.try_get(0)?,
+            case_id: r.try_get(1)?,
+            work: read_json(r, 2, "job")?,
+            status: JobStatus::parse(r.try_get(3)?)?,
+            attempts: r.try_get::<i64, _>(4)? as u32,
+            last_error: r.try_get(5)?,
+        })
+    }};
+}
+
+/// A stage-report job as stored, with its case's number and service.
+#[derive(Debug, Clone)]
+pub struct StageJobRow {
+    /// The idempotency key, `job:{case}:{seq}:{n}`.
+    pub key: String,
+    /// The case's id.
+    pub case_id: i64,
+    /// The work (a `Work::Stage`).
+    pub work: Work,
+    /// Where the job stands.
+    pub status: String,
+    /// The case's registration number.
+    pub number: String,
+    /// The service.
+    pub service: String,
+}
+
+/// Cases by (service, status) and jobs by (kind, status), with their counts.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MetricCounts {
+    /// (service, status, cases).
+    pub cases: Vec<(String, String, i64)>,
+    /// (kind, status, jobs).
+    pub jobs: Vec<(String, String, i64)>,
+}
+
+/// A stage-job row (`key, case_id, work, status, number, service`), inside an [`on!`] body.
+macro_rules! stage_job_row {
+    ($r:expr) => {{
+        let r = $r;
+        Ok::<StageJobRow, Error>(StageJobRow {
+            key: r.try_get(0)?,
+            case_id: r.try_get(1)?,
+            work: read_json(r, 2, "job")?,
+            status: r.try_get(3)?,
+            number: r.try_get(4)?,
+            service: r.try_get(5)?,
+        })
+    }};
+}
+
+/// A value a task filter binds.
+enum Bound {
+    Text(String),
+    Time(DateTime<Utc>),
+}
+
+/// The `where` clause of a task query and its bound values, in order. It names only the
+/// filters given, so each can use its index: a queue by `tasks_queue` (status, role, region,
+/// due_at), a case's tasks by `tasks_by_case`. (`?1 is null or role = ?1` would read the whole
+/// table, closed tasks and all, on every look at a queue.)
+fn task_filter(query: &TaskQuery) -> (String, Vec<Bound>) {
+    let mut sql = String::new();
+    let mut binds = Vec::new();
+    match query.status {
+        Some(status) => {
+            sql.push_str("status = ?");
+            binds.push(Bound::Text(status.as_str().to_string()));
+        }
+        None => sql.push_str("status in ('open', 'claimed')"),
+    }
+    if let Some(roles) = &query.roles {
+        let marks = vec!["?"; roles.len()].join(", ");
+        sql.push_str(&format!(" and role in ({marks})"));
+        binds.extend(roles.iter().cloned().map(Bound::Text));
+    }
+    if let Some(region) = &query.region {
+        sql.push_str(" and region = ?");
+        binds.push(Bound::Text(region.clone()));
+    }
+    if let Some(case) = &query.case {
+        sql.push_str(" and case_id = (select id from cases where number = ?)");
+        binds.push(Bound::Text(case.clone()));
+    }
+    if let Some(assignee) = &query.assignee {
+        sql.push_str(" and assignee = ?");
+        binds.push(Bound::Text(assignee.clone()));
+    }
+    match query.due {
+        Due::Any => {}
+        Due::Before(t) => {
+            sql.push_str(" and due_at < ?");
+            binds.push(Bound::Time(t));
+        }
+        Due::NotBefore(t) => {
+            sql.push_str(" and (due_at is null or due_at >= ?)");
+            binds.push(Bound::Time(t));
+        }
+        Due::Window { from, to } => {
+            if let Some(from) = from {
+                sql.push_str(" and due_at >= ?");
+                binds.push(Bound::Time(from));
+            }
+            sql.push_str(" and due_at <= ?");
+            binds.push(Bound::Time(to));
+        }
+    }
+    (sql, binds)
+}
+
+/// History lines per insert statement: 11 values each, well under SQLite's limit of
+/// 32,766 bound values and PostgreSQL's 65,535.
+const HISTORY_ROWS_PER_STATEMENT: usize = 500;
+
 impl Store {
     /// How long a statement waits for a lock another program holds on the database before
     /// it fails ([`Unavailable::Locked`]), unless the installation says otherwise.
     pub const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 
-    /// Opens (creating if needed) the database file and applies the migrations; fails
-    /// with [`Error::InUse`] while another process has it open.
-    pub async fn open(path: &Path) -> Result<Store, Error> {
-        Self::open_with(path, Self::LOCK_WAIT).await
+    /// Opens the database and applies the migrations. An SQLite file is created if missing,
+    /// and refused with [`Error::InUse`] while another process has it open.
+    pub async fn open(location: impl Into<Location>) -> Result<Store, Error> {
+        Self::open_with(location, Self::LOCK_WAIT).await
     }
 
     /// [`Store::open`], with statements waiting at most `lock_wait` for a lock another
-    /// program holds on the database (SQLite's busy timeout).
-    pub async fn open_with(path: &Path, lock_wait: std::time::Duration) -> Result<Store, Error> {
+    /// program or process holds (SQLite's busy timeout, PostgreSQL's `lock_timeout`).
+    pub async fn open_with(
+        location: impl Into<Location>,
+        lock_wait: std::time::Duration,
+    ) -> Result<Store, Error> {
+        let location = location.into();
+        match &location {
+            Location::Sqlite(path) => Self::open_sqlite(path, lock_wait).await,
+            Location::Postgres(url) => Self::open_postgres(url, lock_wait).await,
+        }
+        .map(|mut store| {
+            store.location = location;
+            store
+        })
+    }
+
+    async fn open_sqlite(path: &Path, lock_wait: std::time::Duration) -> Result<Store, Error> {
+        use sqlx::sqlite::{
+            SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
+        };
         let owner = Arc::new(lock(path)?);
         let options = SqliteConnectOptions::new()
             .filename(path)
@@ -387,16 +590,8 @@ impl Store {
             use sqlx::{ConnectOptions, Connection};
             options.connect().await?.close().await?;
         }
-        Self::with_options(options, 4, owner).await
-    }
-
-    async fn with_options(
-        options: SqliteConnectOptions,
-        readers: u32,
-        owner: Arc<std::fs::File>,
-    ) -> Result<Store, Error> {
         let pool = SqlitePoolOptions::new()
-            .max_connections(readers)
+            .max_connections(4)
             .min_connections(1)
             .idle_timeout(None)
             .max_lifetime(None)
@@ -404,104 +599,195 @@ impl Store {
             .await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
         Ok(Store {
-            pool,
-            options,
-            _owner: owner,
+            pool: Pool::Sqlite(pool),
+            connector: Connector::sqlite(options),
+            location: Location::Sqlite(path.to_path_buf()),
+            process: process_name(),
+            _owner: Some(owner),
         })
     }
 
-    /// The writer's own connection: the only one that writes.
-    pub async fn writer(&self) -> Result<SqliteConnection, Error> {
+    async fn open_postgres(url: &str, lock_wait: std::time::Duration) -> Result<Store, Error> {
         use sqlx::ConnectOptions;
-        Ok(self.options.connect().await?)
+        use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+        let options: PgConnectOptions = url.parse()?;
+        let options = options
+            .application_name("qyzmet")
+            .options([("lock_timeout", format!("{}ms", lock_wait.as_millis()))])
+            .log_statements(tracing::log::LevelFilter::Trace);
+        let pool = PgPoolOptions::new()
+            .max_connections(8)
+            .min_connections(1)
+            .acquire_timeout(lock_wait.max(std::time::Duration::from_secs(5)))
+            .connect_with(options.clone())
+            .await?;
+        // The migrator takes an advisory lock: processes starting together apply each
+        // migration once.
+        sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+        Ok(Store {
+            pool: Pool::Postgres(pool),
+            connector: Connector::postgres(options),
+            location: Location::Postgres(url.to_string()),
+            process: process_name(),
+            _owner: None,
+        })
     }
 
-    /// What [`Store::writer`] connects with, for the writer to open a fresh connection when
-    /// SQLite has ended a transaction by itself. The options, not a store: the lock on
-    /// `<database>.lock` goes with the last store, and must not wait for the writer's task.
-    pub fn writer_options(&self) -> SqliteConnectOptions {
-        self.options.clone()
+    /// The same database without the owner's lock on an SQLite file: for a reader that
+    /// lives beside the engine (the notifier's sent-record), whose handle must not keep the
+    /// file locked once the engine that owns it has stopped.
+    pub fn unowned(&self) -> Store {
+        Store {
+            _owner: None,
+            ..self.clone()
+        }
+    }
+
+    /// Where the database is.
+    pub fn location(&self) -> &Location {
+        &self.location
+    }
+
+    /// Which database it is.
+    pub fn backend(&self) -> Backend {
+        self.location.backend()
+    }
+
+    /// This process's name on the job leases it holds.
+    pub fn process(&self) -> &str {
+        &self.process
+    }
+
+    /// A reading connection from the pool, for the store functions that take one.
+    pub async fn read(&self) -> Result<Conn, Error> {
+        self.pool.acquire().await
+    }
+
+    /// The writer's own connection: the only one of this process that writes.
+    pub async fn writer(&self) -> Result<Conn, Error> {
+        self.connector.connect().await
+    }
+
+    /// Opens a fresh writer connection; the writer's way back when the database ended a
+    /// transaction by itself or the server went away. Holds no store: the lock on an SQLite
+    /// file goes with the last store, and must not wait for the writer's task.
+    pub fn reconnect(&self) -> Connector {
+        self.connector.clone()
+    }
+
+    /// Closes the readers' pool (the writer's connection closes with the writer).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Whether the jobs leased by runs that stopped may be handed back at start: only
+    /// where this process owns the database (an SQLite file, under its lock). A shared
+    /// database's leases lapse at their time instead.
+    pub fn owns_database(&self) -> bool {
+        self._owner.is_some()
+    }
+
+    /// The readers' pool of an SQLite store, for the tests that act as a person holding the
+    /// file would (editing the journal with its triggers dropped, a row no code writes).
+    /// Nothing in the engine uses it: the engine asks the store's functions.
+    #[doc(hidden)]
+    pub fn sqlite_pool(&self) -> Option<&sqlx::SqlitePool> {
+        match &self.pool {
+            Pool::Sqlite(p) => Some(p),
+            Pool::Postgres(_) => None,
+        }
     }
 
     /// A case by its registration number.
     pub async fn case_by_number(&self, number: &str) -> Result<Option<CaseState>, Error> {
-        let row = sqlx::query("select state from cases where number = ?")
-            .bind(number)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map(|r| parse("case state", r.get::<&str, _>(0)))
-            .transpose()
+        on!(self.pool, |p| {
+            let row = sqlx::query(sql("select state from cases where number = ?"))
+                .bind(number)
+                .fetch_optional(p)
+                .await?;
+            row.map(|r| read_json(&r, 0, "case state")).transpose()
+        })
     }
 
     /// A case's history, oldest first.
     pub async fn history(&self, case_id: i64) -> Result<Vec<HistoryEntry>, Error> {
-        let rows = sqlx::query("select at, actor, kind, step, detail, evidence from history where case_id = ? order by seq, n")
-            .bind(case_id)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(HistoryEntry {
-                    at: parse_ts(r.get(0))?,
-                    actor: parse("actor", r.get(1))?,
-                    kind: r.get(2),
-                    step: r.get(3),
-                    detail: parse("history detail", r.get(4))?,
-                    evidence: r
-                        .get::<Option<&str>, _>(5)
-                        .map(|e| parse("evidence", e))
-                        .transpose()?,
+        on!(self.pool, |p| {
+            let rows = sqlx::query(sql("select at, actor, kind, step, detail, evidence from history where case_id = ? order by seq, n"))
+                .bind(case_id)
+                .fetch_all(p)
+                .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(HistoryEntry {
+                        at: read_ts(r, 0)?,
+                        actor: read_json(r, 1, "actor")?,
+                        kind: r.try_get(2)?,
+                        step: r.try_get(3)?,
+                        detail: read_json(r, 4, "history detail")?,
+                        evidence: read_json_opt(r, 5, "evidence")?,
+                    })
                 })
-            })
-            .collect()
+                .collect()
+        })
     }
 
     /// A case's outbox jobs in the order they were created: what was sent, asked and
     /// reported for it, and what still waits.
     pub async fn jobs_of_case(&self, case_id: i64) -> Result<Vec<JobRow>, Error> {
-        let rows = sqlx::query(
-            "select key, case_id, work, status, attempts, last_error from jobs where case_id = ? order by created_at, rowid",
-        )
-        .bind(case_id)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(job_row).collect()
+        on!(self.pool, |p| {
+            let rows = sqlx::query(pick(
+                "select key, case_id, work, status, attempts, last_error from jobs where case_id = ? order by created_at, rowid",
+                "select key, case_id, work, status, attempts, last_error from jobs where case_id = ? order by created_at, id",
+            ))
+            .bind(case_id)
+            .fetch_all(p)
+            .await?;
+            rows.iter().map(|r| job_row!(r)).collect()
+        })
     }
 
     /// The registration number and the region of the case job `key` belongs to: what an
     /// integration endpoint checks before a system's report or answer reaches the case.
     pub async fn case_of_job(&self, key: &str) -> Result<Option<(String, String)>, Error> {
-        let row = sqlx::query(
-            "select c.number, c.region from jobs j join cases c on c.id = j.case_id where j.key = ?",
-        )
-        .bind(key)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.map(|r| (r.get(0), r.get(1))))
+        on!(self.pool, |p| {
+            let row = sqlx::query(sql(
+                "select c.number, c.region from jobs j join cases c on c.id = j.case_id where j.key = ?",
+            ))
+            .bind(key)
+            .fetch_optional(p)
+            .await?;
+            row.map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).transpose()
+        })
     }
 
     /// One outbox job, whatever its status.
     pub async fn job(&self, key: &str) -> Result<Option<JobRow>, Error> {
-        let row = sqlx::query(
-            "select key, case_id, work, status, attempts, last_error from jobs where key = ?",
-        )
-        .bind(key)
-        .fetch_optional(&self.pool)
-        .await?;
-        row.as_ref().map(job_row).transpose()
+        on!(self.pool, |p| {
+            let row = sqlx::query(sql(
+                "select key, case_id, work, status, attempts, last_error from jobs where key = ?",
+            ))
+            .bind(key)
+            .fetch_optional(p)
+            .await?;
+            row.map(|r| job_row!(&r)).transpose()
+        })
     }
 
     /// The notification job whose SMS the provider knows by `provider_id` (a delivery
     /// report names only its own id): the job's key and case.
     pub async fn job_by_sms_id(&self, provider_id: &str) -> Result<Option<(String, i64)>, Error> {
-        let row = sqlx::query(
-            "select key, case_id from jobs where kind = 'notify' and status = 'done' \
-             and json_extract(output, '$.channels.sms.provider_id') = ?",
-        )
-        .bind(provider_id)
-        .fetch_optional(&self.pool)
-        .await?;
-        Ok(row.map(|r| (r.get(0), r.get(1))))
+        on!(self.pool, |p| {
+            let row = sqlx::query(pick(
+                "select key, case_id from jobs where kind = 'notify' and status = 'done' \
+                 and json_extract(output, '$.channels.sms.provider_id') = ?",
+                "select key, case_id from jobs where kind = 'notify' and status = 'done' \
+                 and output #>> '{channels,sms,provider_id}' = ?",
+            ))
+            .bind(provider_id)
+            .fetch_optional(p)
+            .await?;
+            row.map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).transpose()
+        })
     }
 
     /// Open and claimed tasks, most urgent first, optionally for a role and a region (at
@@ -540,100 +826,264 @@ impl Store {
         };
         // The total rides on every row (a window over the filtered rows), so one statement
         // answers both; only a page past the end, which has no row to carry it, asks again.
-        let sql = format!(
+        let page_sql = format!(
             "select key, number, step, role, region, status, assignee, due_at, created_at, \
              count(*) over () from tasks where {filter} order by {order} limit ? offset ?"
         );
-        let mut page = sqlx::query(sqlx::AssertSqlSafe(sql));
-        for value in &binds {
-            page = page.bind(value.as_str());
-        }
-        let rows = page
-            .bind(i64::from(query.limit))
-            .bind(i64::from(query.offset))
-            .fetch_all(&self.pool)
-            .await?;
-        let total = match rows.first() {
-            Some(r) => r.get::<i64, _>(9) as u64,
-            None if query.offset == 0 && query.limit > 0 => 0,
-            None => {
-                let sql = format!("select count(*) from tasks where {filter}");
-                let mut count = sqlx::query(sqlx::AssertSqlSafe(sql));
-                for value in &binds {
-                    count = count.bind(value.as_str());
-                }
-                count.fetch_one(&self.pool).await?.get::<i64, _>(0) as u64
+        let count_sql = format!("select count(*) from tasks where {filter}");
+        on!(self.pool, |p| {
+            let mut page = sqlx::query(sql_owned(page_sql));
+            for value in &binds {
+                page = match value {
+                    Bound::Text(t) => page.bind(t.as_str()),
+                    Bound::Time(t) => page.bind(bind_ts(*t)),
+                };
             }
-        };
-        let tasks = rows.iter().map(task_row).collect::<Result<_, _>>()?;
-        Ok((tasks, total))
+            let rows = page
+                .bind(i64::from(query.limit))
+                .bind(i64::from(query.offset))
+                .fetch_all(p)
+                .await?;
+            let total = match rows.first() {
+                Some(r) => r.try_get::<i64, _>(9)? as u64,
+                None if query.offset == 0 && query.limit > 0 => 0,
+                None => {
+                    let mut count = sqlx::query(sql_owned(count_sql));
+                    for value in &binds {
+                        count = match value {
+                            Bound::Text(t) => count.bind(t.as_str()),
+                            Bound::Time(t) => count.bind(bind_ts(*t)),
+                        };
+                    }
+                    count.fetch_one(p).await?.try_get::<i64, _>(0)? as u64
+                }
+            };
+            let tasks = rows
+                .iter()
+                .map(|r| task_row!(r))
+                .collect::<Result<_, Error>>()?;
+            Ok((tasks, total))
+        })
     }
 
     /// One task, whatever its status.
     pub async fn task(&self, key: &str) -> Result<Option<TaskRow>, Error> {
-        let row = sqlx::query("select key, number, step, role, region, status, assignee, due_at, created_at from tasks where key = ?")
-            .bind(key)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(task_row).transpose()
+        on!(self.pool, |p| {
+            let row = sqlx::query(sql("select key, number, step, role, region, status, assignee, due_at, created_at from tasks where key = ?"))
+                .bind(key)
+                .fetch_optional(p)
+                .await?;
+            row.map(|r| task_row!(&r)).transpose()
+        })
     }
 
     /// Jobs that exhausted their retries and wait for an administrator.
     pub async fn incidents(&self) -> Result<Vec<JobRow>, Error> {
-        let rows = sqlx::query("select key, case_id, work, status, attempts, last_error from jobs where status = 'incident' order by updated_at")
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(job_row).collect()
+        on!(self.pool, |p| {
+            let rows = sqlx::query(sql("select key, case_id, work, status, attempts, last_error from jobs where status = 'incident' order by updated_at"))
+                .fetch_all(p)
+                .await?;
+            rows.iter().map(|r| job_row!(r)).collect()
+        })
     }
 
     /// The definition versions deployed (every version a start loaded, and those deployed
     /// through the API for the next start), of one service or all, by service and version.
     pub async fn definitions(&self, service: Option<&str>) -> Result<Vec<DefinitionRow>, Error> {
-        let rows = match service {
-            Some(service) => sqlx::query(
-                "select service, version, hash, source, created_at from definitions where service = ? order by service, version",
-            )
-            .bind(service)
-            .fetch_all(&self.pool)
-            .await?,
-            None => sqlx::query(
-                "select service, version, hash, source, created_at from definitions order by service, version",
-            )
-            .fetch_all(&self.pool)
-            .await?,
-        };
-        rows.iter()
-            .map(|r| {
-                Ok(DefinitionRow {
-                    service: r.get(0),
-                    version: r.get(1),
-                    hash: r.get(2),
-                    source: r.get(3),
-                    deployed_at: parse_ts(r.get(4))?,
+        on!(self.pool, |p| {
+            let rows = match service {
+                Some(service) => sqlx::query(sql(
+                    "select service, version, hash, source, created_at from definitions where service = ? order by service, version",
+                ))
+                .bind(service)
+                .fetch_all(p)
+                .await?,
+                None => sqlx::query(sql(
+                    "select service, version, hash, source, created_at from definitions order by service, version",
+                ))
+                .fetch_all(p)
+                .await?,
+            };
+            rows.iter()
+                .map(|r| {
+                    Ok(DefinitionRow {
+                        service: r.try_get(0)?,
+                        version: r.try_get(1)?,
+                        hash: r.try_get(2)?,
+                        source: r.try_get(3)?,
+                        deployed_at: read_ts(r, 4)?,
+                    })
                 })
-            })
-            .collect()
+                .collect()
+        })
     }
 
     /// Counts for the health page and the tests: cases by status, jobs by status.
     pub async fn counts(&self) -> Result<Value, Error> {
-        let cases = sqlx::query("select status, count(*) from cases group by status")
-            .fetch_all(&self.pool)
+        let cases = self
+            .grouped("select status, count(*) from cases group by status")
             .await?;
-        let jobs = sqlx::query("select status, count(*) from jobs group by status")
-            .fetch_all(&self.pool)
+        let jobs = self
+            .grouped("select status, count(*) from jobs group by status")
             .await?;
-        let timers: i64 = sqlx::query("select count(*) from timers")
-            .fetch_one(&self.pool)
-            .await?
-            .get(0);
-        let to_map = |rows: &[sqlx::sqlite::SqliteRow]| {
-            rows.iter()
-                .map(|r| (r.get::<String, _>(0), Value::from(r.get::<i64, _>(1))))
+        let timers = self.count("select count(*) from timers").await?;
+        let to_map = |rows: Vec<(Vec<String>, i64)>| {
+            rows.into_iter()
+                .map(|(k, n)| (k.concat(), Value::from(n)))
                 .collect::<serde_json::Map<_, _>>()
         };
-        Ok(serde_json::json!({ "cases": to_map(&cases), "jobs": to_map(&jobs), "timers": timers }))
+        Ok(serde_json::json!({ "cases": to_map(cases), "jobs": to_map(jobs), "timers": timers }))
     }
+
+    /// What the notifier recorded as performed for a notification's (key, channel).
+    pub async fn sent(&self, key: &str, channel: &str) -> Result<Option<Value>, Error> {
+        on!(self.pool, |p| {
+            let row = sqlx::query(sql(
+                "select outcome from notification_sent where key = ? and channel = ?",
+            ))
+            .bind(key)
+            .bind(channel)
+            .fetch_optional(p)
+            .await?;
+            row.map(|r| read_json(&r, 0, "sent outcome")).transpose()
+        })
+    }
+
+    /// Records that a notification's (key, channel) was performed, after the provider
+    /// accepted it, in its own statement; a record already there is left as it was.
+    pub async fn record_sent(
+        &self,
+        key: &str,
+        channel: &str,
+        outcome: &Value,
+        now: DateTime<Utc>,
+    ) -> Result<(), Error> {
+        on!(self.pool, |p| {
+            sqlx::query(sql(
+                "insert into notification_sent (key, channel, outcome, created_at) values (?, ?, ?, ?) \
+                 on conflict (key, channel) do nothing",
+            ))
+            .bind(key)
+            .bind(channel)
+            .bind(bind_json(outcome))
+            .bind(bind_ts(now))
+            .execute(p)
+            .await?;
+            Ok(())
+        })
+    }
+
+    /// Every stage-report job of a case (`kind = 'stage'`), in no particular order: read
+    /// by primary-key range (`job:{case}:` … `job:{case};`), an index range scan.
+    pub async fn stage_jobs_of_case(&self, case_id: i64) -> Result<Vec<StageJobRow>, Error> {
+        on!(self.pool, |p| {
+            let rows = sqlx::query(sql(
+                "select j.key, j.case_id, j.work, j.status, c.number, c.service \
+                 from jobs j join cases c on c.id = j.case_id \
+                 where j.key >= ? and j.key < ? and j.kind = 'stage'",
+            ))
+            .bind(format!("job:{case_id}:"))
+            .bind(format!("job:{case_id};"))
+            .fetch_all(p)
+            .await?;
+            rows.iter().map(|r| stage_job_row!(r)).collect()
+        })
+    }
+
+    /// The stage-report jobs whose stage was entered from the second of `from` up to the
+    /// second of `to` (whole seconds, as the stored text orders; the caller cuts exactly).
+    pub async fn stage_jobs_between_seconds(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<StageJobRow>, Error> {
+        let second = |at: DateTime<Utc>| {
+            at.to_rfc3339_opts(SecondsFormat::Secs, true)
+                .trim_end_matches('Z')
+                .to_string()
+        };
+        on!(self.pool, |p| {
+            let rows = sqlx::query(pick(
+                "select j.key, j.case_id, j.work, j.status, c.number, c.service \
+                 from jobs j join cases c on c.id = j.case_id \
+                 where j.kind = 'stage' \
+                 and json_extract(j.work, '$.at') >= ? and json_extract(j.work, '$.at') < ?",
+                "select j.key, j.case_id, j.work, j.status, c.number, c.service \
+                 from jobs j join cases c on c.id = j.case_id \
+                 where j.kind = 'stage' and j.work ->> 'at' >= ? and j.work ->> 'at' < ?",
+            ))
+            .bind(second(from))
+            .bind(second(to))
+            .fetch_all(p)
+            .await?;
+            rows.iter().map(|r| stage_job_row!(r)).collect()
+        })
+    }
+
+    /// Cases by service and status, and jobs by kind and status, for `/metrics`.
+    pub async fn metric_counts(&self) -> Result<MetricCounts, Error> {
+        let triples = |rows: Vec<(Vec<String>, i64)>| {
+            rows.into_iter()
+                .map(|(mut k, n)| {
+                    let b = k.pop().unwrap_or_default();
+                    let a = k.pop().unwrap_or_default();
+                    (a, b, n)
+                })
+                .collect()
+        };
+        Ok(MetricCounts {
+            cases: triples(
+                self.grouped(
+                    "select service, status, count(*) from cases group by service, status",
+                )
+                .await?,
+            ),
+            jobs: triples(
+                self.grouped("select kind, status, count(*) from jobs group by kind, status")
+                    .await?,
+            ),
+        })
+    }
+
+    /// The rows of a `select <text columns…>, count(*) … group by …` of the store's own:
+    /// each row's keys and its count.
+    pub(crate) async fn grouped(
+        &self,
+        statement: &'static str,
+    ) -> Result<Vec<(Vec<String>, i64)>, Error> {
+        on!(self.pool, |p| {
+            let rows = sqlx::query(sql(statement)).fetch_all(p).await?;
+            rows.iter()
+                .map(|r| {
+                    let n = r.len() - 1;
+                    let keys = (0..n)
+                        .map(|i| r.try_get::<String, _>(i))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    Ok((keys, r.try_get::<i64, _>(n)?))
+                })
+                .collect()
+        })
+    }
+
+    /// The one number a `select count(*) …` of the store's own answers.
+    pub(crate) async fn count(&self, statement: &'static str) -> Result<i64, Error> {
+        on!(self.pool, |p| {
+            Ok(sqlx::query(sql(statement))
+                .fetch_one(p)
+                .await?
+                .try_get::<i64, _>(0)?)
+        })
+    }
+}
+
+/// A process name for leases: host, process id, and a random part.
+fn process_name() -> Arc<str> {
+    use rand::Rng;
+    let host = std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "host".into());
+    let tag: u32 = rand::rng().random();
+    format!("{host}:{}:{tag:08x}", std::process::id()).into()
 }
 
 /// Takes the exclusive lock that makes this process the database's owner.
@@ -657,154 +1107,96 @@ fn lock(database: &Path) -> Result<std::fs::File, Error> {
     }
 }
 
-fn task_row(r: &sqlx::sqlite::SqliteRow) -> Result<TaskRow, Error> {
-    Ok(TaskRow {
-        key: r.get(0),
-        number: r.get(1),
-        step: r.get(2),
-        role: r.get(3),
-        region: r.get(4),
-        status: r.get(5),
-        assignee: r.get(6),
-        due_at: r.get::<Option<&str>, _>(7).map(parse_ts).transpose()?,
-        created_at: parse_ts(r.get(8))?,
-    })
-}
-
-/// The `where` clause of a task query and its bound values, in order. It names only the
-/// filters given, so each can use its index: a queue by `tasks_queue` (status, role, region,
-/// due_at), a case's tasks by `tasks_by_case`. (`?1 is null or role = ?1` would read the whole
-/// table, closed tasks and all, on every look at a queue.)
-fn task_filter(query: &TaskQuery) -> (String, Vec<String>) {
-    let mut sql = String::new();
-    let mut binds = Vec::new();
-    match query.status {
-        Some(status) => {
-            sql.push_str("status = ?");
-            binds.push(status.as_str().to_string());
-        }
-        None => sql.push_str("status in ('open', 'claimed')"),
-    }
-    if let Some(roles) = &query.roles {
-        let marks = vec!["?"; roles.len()].join(", ");
-        sql.push_str(&format!(" and role in ({marks})"));
-        binds.extend(roles.iter().cloned());
-    }
-    if let Some(region) = &query.region {
-        sql.push_str(" and region = ?");
-        binds.push(region.clone());
-    }
-    if let Some(case) = &query.case {
-        sql.push_str(" and case_id = (select id from cases where number = ?)");
-        binds.push(case.clone());
-    }
-    if let Some(assignee) = &query.assignee {
-        sql.push_str(" and assignee = ?");
-        binds.push(assignee.clone());
-    }
-    match query.due {
-        Due::Any => {}
-        Due::Before(t) => {
-            sql.push_str(" and due_at < ?");
-            binds.push(ts(t));
-        }
-        Due::NotBefore(t) => {
-            sql.push_str(" and (due_at is null or due_at >= ?)");
-            binds.push(ts(t));
-        }
-        Due::Window { from, to } => {
-            if let Some(from) = from {
-                sql.push_str(" and due_at >= ?");
-                binds.push(ts(from));
-            }
-            sql.push_str(" and due_at <= ?");
-            binds.push(ts(to));
-        }
-    }
-    (sql, binds)
-}
-
-fn job_row(r: &sqlx::sqlite::SqliteRow) -> Result<JobRow, Error> {
-    Ok(JobRow {
-        key: r.get(0),
-        case_id: r.get(1),
-        work: parse("job", r.get(2))?,
-        status: JobStatus::parse(r.get(3))?,
-        attempts: r.get::<i64, _>(4) as u32,
-        last_error: r.get(5),
-    })
-}
-
-/// History lines per insert statement: 11 values each, well under SQLite's limit of
-/// 32,766 bound values.
-const HISTORY_ROWS_PER_STATEMENT: usize = 500;
-
 /// Statements inside the writer's transaction.
 pub mod tx {
     use super::*;
 
-    /// Loads a case for update.
-    pub async fn case(conn: &mut SqliteConnection, id: i64) -> Result<Option<CaseState>, Error> {
-        let row = sqlx::query("select state from cases where id = ?")
+    /// Loads a case to change it. On a shared database the case's row stays locked until
+    /// the transaction ends: another process's change of the same case waits, then reads
+    /// what this one wrote.
+    pub async fn case(conn: &mut Conn, id: i64) -> Result<Option<CaseState>, Error> {
+        on!(conn, |c| {
+            let row = sqlx::query(pick(
+                "select state from cases where id = ?",
+                "select state from cases where id = ? for update",
+            ))
             .bind(id)
-            .fetch_optional(&mut *conn)
+            .fetch_optional(&mut *c)
             .await?;
-        row.map(|r| parse("case state", r.get::<&str, _>(0)))
-            .transpose()
+            row.map(|r| read_json(&r, 0, "case state")).transpose()
+        })
     }
 
     /// The id of a case by number.
-    pub async fn case_id(conn: &mut SqliteConnection, number: &str) -> Result<Option<i64>, Error> {
-        let row = sqlx::query("select id from cases where number = ?")
-            .bind(number)
-            .fetch_optional(&mut *conn)
-            .await?;
-        Ok(row.map(|r| r.get(0)))
+    pub async fn case_id(conn: &mut Conn, number: &str) -> Result<Option<i64>, Error> {
+        on!(conn, |c| {
+            let row = sqlx::query(sql("select id from cases where number = ?"))
+                .bind(number)
+                .fetch_optional(&mut *c)
+                .await?;
+            row.map(|r| r.try_get(0)).transpose().map_err(Error::from)
+        })
     }
 
     /// The case a task belongs to.
     pub async fn task_case(
-        conn: &mut SqliteConnection,
+        conn: &mut Conn,
         key: &str,
     ) -> Result<Option<(i64, String, Option<String>)>, Error> {
-        let row = sqlx::query("select case_id, status, assignee from tasks where key = ?")
+        on!(conn, |c| {
+            let row = sqlx::query(sql(
+                "select case_id, status, assignee from tasks where key = ?",
+            ))
             .bind(key)
-            .fetch_optional(&mut *conn)
+            .fetch_optional(&mut *c)
             .await?;
-        Ok(row.map(|r| (r.get(0), r.get(1), r.get(2))))
+            row.map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+                .transpose()
+        })
     }
 
     /// The case a job belongs to, the job's status and the attempts made.
     pub async fn job_case(
-        conn: &mut SqliteConnection,
+        conn: &mut Conn,
         key: &str,
     ) -> Result<Option<(i64, JobStatus, u32)>, Error> {
-        let row = sqlx::query("select case_id, status, attempts from jobs where key = ?")
-            .bind(key)
-            .fetch_optional(&mut *conn)
-            .await?;
-        row.map(|r| {
-            Ok((
-                r.get(0),
-                JobStatus::parse(r.get(1))?,
-                r.get::<i64, _>(2) as u32,
+        on!(conn, |c| {
+            let row = sqlx::query(sql(
+                "select case_id, status, attempts from jobs where key = ?",
             ))
+            .bind(key)
+            .fetch_optional(&mut *c)
+            .await?;
+            row.map(|r| {
+                Ok((
+                    r.try_get(0)?,
+                    JobStatus::parse(r.try_get(1)?)?,
+                    r.try_get::<i64, _>(2)? as u32,
+                ))
+            })
+            .transpose()
         })
-        .transpose()
     }
 
-    /// The next case id (the registration number is made from it).
-    pub async fn next_case_id(conn: &mut SqliteConnection) -> Result<i64, Error> {
-        let row = sqlx::query("select coalesce(max(id), 0) + 1 from cases")
-            .fetch_one(&mut *conn)
+    /// The next case id (the registration number is made from it): one more than the
+    /// highest in a file only this process writes; from the sequence on a shared database,
+    /// where two processes must never take the same.
+    pub async fn next_case_id(conn: &mut Conn) -> Result<i64, Error> {
+        on!(conn, |c| {
+            let row = sqlx::query(pick(
+                "select coalesce(max(id), 0) + 1 from cases",
+                "select nextval(pg_get_serial_sequence('cases', 'id'))",
+            ))
+            .fetch_one(&mut *c)
             .await?;
-        Ok(row.get(0))
+            Ok(row.try_get::<i64, _>(0)?)
+        })
     }
 
     /// Writes a transition: the case state, its history, and every effect's rows.
     /// `previous_seq` is `None` for a new case.
     pub async fn write(
-        conn: &mut SqliteConnection,
+        conn: &mut Conn,
         t: &Transition,
         previous_seq: Option<u64>,
         now: DateTime<Utc>,
@@ -815,237 +1207,264 @@ pub mod tx {
             crate::runtime::Status::Completed => "completed",
             crate::runtime::Status::Withdrawn => "withdrawn",
         };
-        let now_s = ts(now);
-        match previous_seq {
-            None => {
-                sqlx::query(
-                    "insert into cases (id, number, service, version, status, result, region, state, seq, created_at, updated_at) \
-                     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                )
-                .bind(s.id)
-                .bind(&s.number)
-                .bind(&s.service)
-                .bind(&s.version)
-                .bind(status)
-                .bind(&s.result)
-                .bind(&s.region)
-                .bind(json(s))
-                .bind(s.seq as i64)
-                .bind(&now_s)
-                .bind(&now_s)
-                .execute(&mut *conn)
-                .await?;
-            }
-            Some(prev) => {
-                let done = sqlx::query("update cases set status = ?, result = ?, state = ?, seq = ?, updated_at = ? where id = ? and seq = ?")
+        on!(conn, |c| {
+            let now_b = || bind_ts(now);
+            match previous_seq {
+                None => {
+                    sqlx::query(sql(
+                        "insert into cases (id, number, service, version, status, result, region, state, seq, created_at, updated_at) \
+                         values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    ))
+                    .bind(s.id)
+                    .bind(&s.number)
+                    .bind(&s.service)
+                    .bind(&s.version)
                     .bind(status)
                     .bind(&s.result)
-                    .bind(json(s))
+                    .bind(&s.region)
+                    .bind(bind_json(s))
                     .bind(s.seq as i64)
-                    .bind(&now_s)
-                    .bind(s.id)
-                    .bind(prev as i64)
-                    .execute(&mut *conn)
+                    .bind(now_b())
+                    .bind(now_b())
+                    .execute(&mut *c)
                     .await?;
-                if done.rows_affected() != 1 {
-                    return Err(Error::Conflict(s.id));
+                }
+                Some(prev) => {
+                    let done = sqlx::query(sql("update cases set status = ?, result = ?, state = ?, seq = ?, updated_at = ? where id = ? and seq = ?"))
+                        .bind(status)
+                        .bind(&s.result)
+                        .bind(bind_json(s))
+                        .bind(s.seq as i64)
+                        .bind(now_b())
+                        .bind(s.id)
+                        .bind(prev as i64)
+                        .execute(&mut *c)
+                        .await?;
+                    if done.rows_affected() != 1 {
+                        return Err(Error::Conflict(s.id));
+                    }
                 }
             }
-        }
-        // A transition's history lines go in one statement (a dozen lines is common): each
-        // statement is a round trip to the connection's thread, and the writer is the one
-        // thread every transition waits for.
-        let lines: Vec<(usize, &HistoryEntry)> = t.history.iter().enumerate().collect();
-        for chunk in lines.chunks(HISTORY_ROWS_PER_STATEMENT) {
-            let mut insert = sqlx::QueryBuilder::new(
-                "insert into history (case_id, seq, n, at, actor, kind, step, detail, evidence, created_at, updated_at) ",
-            );
-            insert.push_values(chunk, |mut row, (n, h)| {
-                row.push_bind(s.id)
-                    .push_bind(s.seq as i64)
-                    .push_bind(*n as i64)
-                    .push_bind(ts(h.at))
-                    .push_bind(json(&h.actor))
-                    .push_bind(h.kind.clone())
-                    .push_bind(h.step.clone())
-                    .push_bind(json(&h.detail))
-                    .push_bind(h.evidence.as_ref().map(json))
-                    .push_bind(now_s.clone())
-                    .push_bind(now_s.clone());
-            });
-            insert.build().execute(&mut *conn).await?;
-        }
-        for effect in &t.effects {
-            match effect {
-                Effect::CreateTask {
-                    key,
-                    step,
-                    role,
-                    due_at,
-                    evidence,
-                } => {
-                    sqlx::query("insert into tasks (key, case_id, number, step, role, region, status, due_at, evidence, created_at, updated_at) values (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?)")
+            // A transition's history lines go in one statement (a dozen lines is common):
+            // each statement is a round trip, and the writer is the one task every
+            // transition waits for.
+            let lines: Vec<(usize, &HistoryEntry)> = t.history.iter().enumerate().collect();
+            for chunk in lines.chunks(HISTORY_ROWS_PER_STATEMENT) {
+                let mut insert = sqlx::QueryBuilder::<Db>::new(
+                    "insert into history (case_id, seq, n, at, actor, kind, step, detail, evidence, created_at, updated_at) ",
+                );
+                insert.push_values(chunk, |mut row, (n, h)| {
+                    row.push_bind(s.id)
+                        .push_bind(s.seq as i64)
+                        .push_bind(*n as i64)
+                        .push_bind(bind_ts(h.at))
+                        .push_bind(bind_json(&h.actor))
+                        .push_bind(h.kind.clone())
+                        .push_bind(h.step.clone())
+                        .push_bind(bind_json(&h.detail))
+                        .push_bind(bind_json_opt(h.evidence.as_ref()))
+                        .push_bind(now_b())
+                        .push_bind(now_b());
+                });
+                insert.build().execute(&mut *c).await?;
+            }
+            for effect in &t.effects {
+                match effect {
+                    Effect::CreateTask {
+                        key,
+                        step,
+                        role,
+                        due_at,
+                        evidence,
+                    } => {
+                        sqlx::query(sql("insert into tasks (key, case_id, number, step, role, region, status, due_at, evidence, created_at, updated_at) values (?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?)"))
+                            .bind(key)
+                            .bind(s.id)
+                            .bind(&s.number)
+                            .bind(step)
+                            .bind(role)
+                            .bind(&s.region)
+                            .bind(bind_ts_opt(*due_at))
+                            .bind(bind_json_opt(evidence.as_ref()))
+                            .bind(now_b())
+                            .bind(now_b())
+                            .execute(&mut *c)
+                            .await?;
+                    }
+                    Effect::CloseTask { key } => {
+                        sqlx::query(sql(
+                            "update tasks set status = 'closed', updated_at = ? where key = ?",
+                        ))
+                        .bind(now_b())
                         .bind(key)
-                        .bind(s.id)
-                        .bind(&s.number)
-                        .bind(step)
-                        .bind(role)
-                        .bind(&s.region)
-                        .bind(due_at.map(ts))
-                        .bind(evidence.as_ref().map(json))
-                        .bind(&now_s)
-                        .bind(&now_s)
-                        .execute(&mut *conn)
+                        .execute(&mut *c)
                         .await?;
-                }
-                Effect::CloseTask { key } => {
-                    sqlx::query("update tasks set status = 'closed', updated_at = ? where key = ?")
-                        .bind(&now_s)
-                        .bind(key)
-                        .execute(&mut *conn)
-                        .await?;
-                }
-                Effect::ReassignTask { key, role } => {
-                    sqlx::query("update tasks set role = ?, status = 'open', assignee = null, updated_at = ? where key = ? and status != 'closed'")
-                        .bind(role)
-                        .bind(&now_s)
-                        .bind(key)
-                        .execute(&mut *conn)
-                        .await?;
-                }
-                Effect::SetTimer {
-                    key,
-                    due_at,
-                    purpose,
-                } => {
-                    sqlx::query("insert into timers (key, case_id, due_at, purpose, created_at, updated_at) values (?, ?, ?, ?, ?, ?)")
-                        .bind(key)
-                        .bind(s.id)
-                        .bind(ts(*due_at))
-                        .bind(json(purpose))
-                        .bind(&now_s)
-                        .bind(&now_s)
-                        .execute(&mut *conn)
-                        .await?;
-                }
-                Effect::CancelTimer { key } => {
-                    sqlx::query("delete from timers where key = ?")
-                        .bind(key)
-                        .execute(&mut *conn)
-                        .await?;
-                }
-                Effect::Job(job) => {
-                    let kind = match &job.work {
-                        Work::Request { .. } => "request",
-                        Work::Notify { .. } => "notify",
-                        Work::Document { .. } => "document",
-                        Work::Stage { .. } => "stage",
-                    };
-                    sqlx::query("insert into jobs (key, case_id, kind, work, status, next_at, created_at, updated_at) values (?, ?, ?, ?, 'pending', ?, ?, ?)")
-                        .bind(&job.key)
-                        .bind(s.id)
-                        .bind(kind)
-                        .bind(json(&job.work))
-                        .bind(&now_s)
-                        .bind(&now_s)
-                        .bind(&now_s)
-                        .execute(&mut *conn)
-                        .await?;
+                    }
+                    Effect::ReassignTask { key, role } => {
+                        sqlx::query(sql("update tasks set role = ?, status = 'open', assignee = null, updated_at = ? where key = ? and status != 'closed'"))
+                            .bind(role)
+                            .bind(now_b())
+                            .bind(key)
+                            .execute(&mut *c)
+                            .await?;
+                    }
+                    Effect::SetTimer {
+                        key,
+                        due_at,
+                        purpose,
+                    } => {
+                        sqlx::query(sql("insert into timers (key, case_id, due_at, purpose, created_at, updated_at) values (?, ?, ?, ?, ?, ?)"))
+                            .bind(key)
+                            .bind(s.id)
+                            .bind(bind_ts(*due_at))
+                            .bind(bind_json(purpose))
+                            .bind(now_b())
+                            .bind(now_b())
+                            .execute(&mut *c)
+                            .await?;
+                    }
+                    Effect::CancelTimer { key } => {
+                        sqlx::query(sql("delete from timers where key = ?"))
+                            .bind(key)
+                            .execute(&mut *c)
+                            .await?;
+                    }
+                    Effect::Job(job) => {
+                        let kind = match &job.work {
+                            Work::Request { .. } => "request",
+                            Work::Notify { .. } => "notify",
+                            Work::Document { .. } => "document",
+                            Work::Stage { .. } => "stage",
+                        };
+                        sqlx::query(sql("insert into jobs (key, case_id, kind, work, status, next_at, created_at, updated_at) values (?, ?, ?, ?, 'pending', ?, ?, ?)"))
+                            .bind(&job.key)
+                            .bind(s.id)
+                            .bind(kind)
+                            .bind(bind_json(&job.work))
+                            .bind(now_b())
+                            .bind(now_b())
+                            .bind(now_b())
+                            .execute(&mut *c)
+                            .await?;
+                    }
                 }
             }
-        }
-        Ok(())
+            Ok(())
+        })
     }
 
     /// Claims a task for a clerk; `false` when it is not open.
     pub async fn claim(
-        conn: &mut SqliteConnection,
+        conn: &mut Conn,
         key: &str,
         by: &str,
         now: DateTime<Utc>,
     ) -> Result<bool, Error> {
-        let done = sqlx::query("update tasks set status = 'claimed', assignee = ?, updated_at = ? where key = ? and status = 'open'")
-            .bind(by)
-            .bind(ts(now))
-            .bind(key)
-            .execute(&mut *conn)
-            .await?;
-        Ok(done.rows_affected() == 1)
+        on!(conn, |c| {
+            let done = sqlx::query(sql("update tasks set status = 'claimed', assignee = ?, updated_at = ? where key = ? and status = 'open'"))
+                .bind(by)
+                .bind(bind_ts(now))
+                .bind(key)
+                .execute(&mut *c)
+                .await?;
+            Ok(done.rows_affected() == 1)
+        })
     }
 
     /// Puts a claimed task back in the queue; `false` when `by` does not hold it.
     pub async fn unclaim(
-        conn: &mut SqliteConnection,
+        conn: &mut Conn,
         key: &str,
         by: &str,
         now: DateTime<Utc>,
     ) -> Result<bool, Error> {
-        let done = sqlx::query("update tasks set status = 'open', assignee = null, updated_at = ? where key = ? and status = 'claimed' and assignee = ?")
-            .bind(ts(now))
-            .bind(key)
-            .bind(by)
-            .execute(&mut *conn)
-            .await?;
-        Ok(done.rows_affected() == 1)
+        on!(conn, |c| {
+            let done = sqlx::query(sql("update tasks set status = 'open', assignee = null, updated_at = ? where key = ? and status = 'claimed' and assignee = ?"))
+                .bind(bind_ts(now))
+                .bind(key)
+                .bind(by)
+                .execute(&mut *c)
+                .await?;
+            Ok(done.rows_affected() == 1)
+        })
     }
 
-    /// Due timers, oldest first. Each is deleted by the transition that fires it.
+    /// Due timers, oldest first. Each is deleted by the transition that fires it; on a
+    /// shared database each is locked until then, and another process's look passes over it.
     pub async fn due_timers(
-        conn: &mut SqliteConnection,
+        conn: &mut Conn,
         now: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<TimerRow>, Error> {
-        let rows = sqlx::query("select key, case_id, due_at, purpose from timers where due_at <= ? order by due_at limit ?")
-            .bind(ts(now))
+        on!(conn, |c| {
+            let rows = sqlx::query(pick(
+                "select key, case_id, due_at, purpose from timers where due_at <= ? order by due_at limit ?",
+                "select key, case_id, due_at, purpose from timers where due_at <= ? order by due_at limit ? for update skip locked",
+            ))
+            .bind(bind_ts(now))
             .bind(limit as i64)
-            .fetch_all(&mut *conn)
+            .fetch_all(&mut *c)
             .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(TimerRow {
-                    key: r.get(0),
-                    case_id: r.get(1),
-                    due_at: parse_ts(r.get(2))?,
-                    purpose: parse("timer purpose", r.get(3))?,
+            rows.iter()
+                .map(|r| {
+                    Ok(TimerRow {
+                        key: r.try_get(0)?,
+                        case_id: r.try_get(1)?,
+                        due_at: read_ts(r, 2)?,
+                        purpose: read_json(r, 3, "timer purpose")?,
+                    })
                 })
-            })
-            .collect()
+                .collect()
+        })
     }
 
     /// Deletes a timer (fired, or found stale).
-    pub async fn delete_timer(conn: &mut SqliteConnection, key: &str) -> Result<(), Error> {
-        sqlx::query("delete from timers where key = ?")
-            .bind(key)
-            .execute(&mut *conn)
-            .await?;
-        Ok(())
+    pub async fn delete_timer(conn: &mut Conn, key: &str) -> Result<(), Error> {
+        on!(conn, |c| {
+            sqlx::query(sql("delete from timers where key = ?"))
+                .bind(key)
+                .execute(&mut *c)
+                .await?;
+            Ok(())
+        })
     }
 
-    /// Leases up to `limit` ready jobs until `lease_until`; each lease counts an attempt.
+    /// Leases up to `limit` ready jobs to process `by` until `lease_until`; each lease
+    /// counts an attempt. A job leased by a process that stopped is ready again once its
+    /// lease has expired; on a shared database the jobs another process is leasing at this
+    /// moment are passed over, not waited for.
     pub async fn lease_jobs(
-        conn: &mut SqliteConnection,
+        conn: &mut Conn,
+        by: &str,
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<JobRow>, Error> {
-        let now_s = ts(now);
-        let rows = sqlx::query(
-            "update jobs set lease_until = ?1, attempts = attempts + 1, updated_at = ?2 \
-             where key in (select key from jobs where status = 'pending' and next_at <= ?2 \
-                           and (lease_until is null or lease_until < ?2) order by next_at limit ?3) \
-             returning key, case_id, work, status, attempts, last_error",
-        )
-        .bind(ts(lease_until))
-        .bind(&now_s)
-        .bind(limit as i64)
-        .fetch_all(&mut *conn)
-        .await?;
-        rows.iter().map(job_row).collect()
+        on!(conn, |c| {
+            let rows = sqlx::query(pick(
+                "update jobs set lease_until = ?1, leased_by = ?4, attempts = attempts + 1, updated_at = ?2 \
+                 where key in (select key from jobs where status = 'pending' and next_at <= ?2 \
+                               and (lease_until is null or lease_until < ?2) order by next_at limit ?3) \
+                 returning key, case_id, work, status, attempts, last_error",
+                "update jobs set lease_until = ?1, leased_by = ?4, attempts = attempts + 1, updated_at = ?2 \
+                 where key in (select key from jobs where status = 'pending' and next_at <= ?2 \
+                               and (lease_until is null or lease_until < ?2) order by next_at limit ?3 \
+                               for update skip locked) \
+                 returning key, case_id, work, status, attempts, last_error",
+            ))
+            .bind(bind_ts(lease_until))
+            .bind(bind_ts(now))
+            .bind(limit as i64)
+            .bind(by)
+            .fetch_all(&mut *c)
+            .await?;
+            rows.iter().map(|r| job_row!(r)).collect()
+        })
     }
 
     /// Marks a job done, with its output.
     pub async fn job_done(
-        conn: &mut SqliteConnection,
+        conn: &mut Conn,
         key: &str,
         output: &Value,
         now: DateTime<Utc>,
@@ -1056,7 +1475,7 @@ pub mod tx {
     /// Marks a data request whose retries ran out as failed (its case took the failure
     /// path), with the last error.
     pub async fn job_failed(
-        conn: &mut SqliteConnection,
+        conn: &mut Conn,
         key: &str,
         error: &str,
         now: DateTime<Utc>,
@@ -1075,99 +1494,108 @@ pub mod tx {
     /// as it is: a record that comes late (an acknowledgement after its answer, the outcome
     /// of a send after an earlier send's answer was applied) must not undo what happened.
     async fn job_finished(
-        conn: &mut SqliteConnection,
+        conn: &mut Conn,
         key: &str,
         status: JobStatus,
         output: &Value,
         now: DateTime<Utc>,
     ) -> Result<(), Error> {
-        sqlx::query("update jobs set status = ?, lease_until = null, output = ?, updated_at = ? where key = ? and status in ('pending', 'awaiting_answer')")
-            .bind(status.as_str())
-            .bind(json(output))
-            .bind(ts(now))
-            .bind(key)
-            .execute(&mut *conn)
-            .await?;
-        Ok(())
+        on!(conn, |c| {
+            sqlx::query(sql("update jobs set status = ?, lease_until = null, leased_by = null, output = ?, updated_at = ? where key = ? and status in ('pending', 'awaiting_answer')"))
+                .bind(status.as_str())
+                .bind(bind_json(output))
+                .bind(bind_ts(now))
+                .bind(key)
+                .execute(&mut *c)
+                .await?;
+            Ok(())
+        })
     }
 
     /// Puts a job back to wait until `at` without counting the attempt it was leased for:
     /// waiting for the morning is not a failure.
     pub async fn job_defer(
-        conn: &mut SqliteConnection,
+        conn: &mut Conn,
         key: &str,
         at: DateTime<Utc>,
         reason: &str,
         now: DateTime<Utc>,
     ) -> Result<(), Error> {
-        sqlx::query("update jobs set lease_until = null, attempts = max(attempts - 1, 0), next_at = ?, last_error = ?, updated_at = ? where key = ? and status = 'pending'")
-            .bind(ts(at))
-            .bind(reason)
-            .bind(ts(now))
-            .bind(key)
-            .execute(&mut *conn)
-            .await?;
-        Ok(())
+        on!(conn, |c| {
+            sqlx::query(sql("update jobs set lease_until = null, leased_by = null, attempts = case when attempts > 0 then attempts - 1 else 0 end, next_at = ?, last_error = ?, updated_at = ? where key = ? and status = 'pending'"))
+                .bind(bind_ts(at))
+                .bind(reason)
+                .bind(bind_ts(now))
+                .bind(key)
+                .execute(&mut *c)
+                .await?;
+            Ok(())
+        })
     }
 
     /// Appends a line to a case's history outside a transition (a job's outcome), after the
     /// lines of the case's latest transition, so the history stays in the order things
     /// happened.
     pub async fn note(
-        conn: &mut SqliteConnection,
+        conn: &mut Conn,
         case_id: i64,
         actor: &crate::runtime::Actor,
         kind: &str,
         detail: &Value,
         now: DateTime<Utc>,
     ) -> Result<(), Error> {
-        let now_s = ts(now);
-        sqlx::query(
-            "insert into history (case_id, seq, n, at, actor, kind, step, detail, evidence, created_at, updated_at) \
-             select c.id, c.seq, coalesce((select max(n) + 1 from history h where h.case_id = c.id and h.seq = c.seq), 0), \
-                    ?2, ?3, ?4, null, ?5, null, ?2, ?2 from cases c where c.id = ?1",
-        )
-        .bind(case_id)
-        .bind(&now_s)
-        .bind(json(actor))
-        .bind(kind)
-        .bind(json(detail))
-        .execute(&mut *conn)
-        .await?;
-        Ok(())
+        on!(conn, |c| {
+            sqlx::query(sql(
+                "insert into history (case_id, seq, n, at, actor, kind, step, detail, evidence, created_at, updated_at) \
+                 select c.id, c.seq, coalesce((select max(n) + 1 from history h where h.case_id = c.id and h.seq = c.seq), 0), \
+                        ?2, ?3, ?4, null, ?5, null, ?2, ?2 from cases c where c.id = ?1",
+            ))
+            .bind(case_id)
+            .bind(bind_ts(now))
+            .bind(bind_json(actor))
+            .bind(kind)
+            .bind(bind_json(detail))
+            .execute(&mut *c)
+            .await?;
+            Ok(())
+        })
     }
 
     /// Moves a timer later (one its case could not take yet).
     pub async fn postpone_timer(
-        conn: &mut SqliteConnection,
+        conn: &mut Conn,
         key: &str,
         due_at: DateTime<Utc>,
     ) -> Result<(), Error> {
-        sqlx::query("update timers set due_at = ? where key = ?")
-            .bind(ts(due_at))
-            .bind(key)
-            .execute(&mut *conn)
-            .await?;
-        Ok(())
+        on!(conn, |c| {
+            sqlx::query(sql("update timers set due_at = ? where key = ?"))
+                .bind(bind_ts(due_at))
+                .bind(key)
+                .execute(&mut *c)
+                .await?;
+            Ok(())
+        })
     }
 
     /// Schedules another attempt: of a job whose attempt failed, or of a request whose
     /// answer did not come by its deadline.
     pub async fn job_retry(
-        conn: &mut SqliteConnection,
+        conn: &mut Conn,
         key: &str,
         next_at: DateTime<Utc>,
         error: &str,
         now: DateTime<Utc>,
     ) -> Result<(), Error> {
-        sqlx::query("update jobs set status = 'pending', lease_until = null, next_at = ?, last_error = ?, updated_at = ? where key = ? and status in ('pending', 'awaiting_answer')")
-            .bind(ts(next_at))
-            .bind(error)
-            .bind(ts(now))
-            .bind(key)
-            .execute(&mut *conn)
-            .await?;
-        Ok(())
+        on!(conn, |c| {
+            sqlx::query(sql("update jobs set status = 'pending', lease_until = null, leased_by = null, next_at = ?, last_error = ?, updated_at = ? where key = ? and status in ('pending', 'awaiting_answer')"))
+                .bind(bind_ts(next_at))
+                .bind(error)
+                .bind(bind_ts(now))
+                .bind(key)
+                .execute(&mut *c)
+                .await?;
+            Ok(())
+        })
     }
 
     /// A request the gateway acknowledged: it waits for its answer until `answer_by`, and
@@ -1175,123 +1603,144 @@ pub mod tx {
     /// answer came first (the far side can be quicker than this record), or a later record
     /// finished it.
     pub async fn job_await(
-        conn: &mut SqliteConnection,
+        conn: &mut Conn,
         key: &str,
         answer_by: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<bool, Error> {
-        let done = sqlx::query("update jobs set status = 'awaiting_answer', acknowledged_at = ?1, next_at = ?2, lease_until = null, updated_at = ?1 where key = ?3 and status = 'pending'")
-            .bind(ts(now))
-            .bind(ts(answer_by))
-            .bind(key)
-            .execute(&mut *conn)
-            .await?;
-        Ok(done.rows_affected() == 1)
+        on!(conn, |c| {
+            let done = sqlx::query(sql("update jobs set status = 'awaiting_answer', acknowledged_at = ?1, next_at = ?2, lease_until = null, leased_by = null, updated_at = ?1 where key = ?3 and status = 'pending'"))
+                .bind(bind_ts(now))
+                .bind(bind_ts(answer_by))
+                .bind(key)
+                .execute(&mut *c)
+                .await?;
+            Ok(done.rows_affected() == 1)
+        })
     }
 
     /// Up to `limit` requests whose answer was due by `now` and did not come, the longest
-    /// overdue first.
+    /// overdue first; on a shared database each locked until the transaction ends.
     pub async fn unanswered(
-        conn: &mut SqliteConnection,
+        conn: &mut Conn,
         now: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<Unanswered>, Error> {
-        let rows = sqlx::query(
-            "select key, case_id, work, status, attempts, last_error, acknowledged_at, next_at \
-             from jobs where status = 'awaiting_answer' and next_at <= ? order by next_at limit ?",
-        )
-        .bind(ts(now))
-        .bind(limit as i64)
-        .fetch_all(&mut *conn)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Unanswered {
-                    job: job_row(r)?,
-                    acknowledged_at: parse_ts(r.get(6))?,
-                    due_at: parse_ts(r.get(7))?,
+        on!(conn, |c| {
+            let rows = sqlx::query(pick(
+                "select key, case_id, work, status, attempts, last_error, acknowledged_at, next_at \
+                 from jobs where status = 'awaiting_answer' and next_at <= ? order by next_at limit ?",
+                "select key, case_id, work, status, attempts, last_error, acknowledged_at, next_at \
+                 from jobs where status = 'awaiting_answer' and next_at <= ? order by next_at limit ? \
+                 for update skip locked",
+            ))
+            .bind(bind_ts(now))
+            .bind(limit as i64)
+            .fetch_all(&mut *c)
+            .await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(Unanswered {
+                        job: job_row!(r)?,
+                        acknowledged_at: read_ts(r, 6)?,
+                        due_at: read_ts(r, 7)?,
+                    })
                 })
-            })
-            .collect()
+                .collect()
+        })
     }
 
     /// Moves a job to the incidents, for an administrator.
     pub async fn job_incident(
-        conn: &mut SqliteConnection,
+        conn: &mut Conn,
         key: &str,
         error: &str,
         now: DateTime<Utc>,
     ) -> Result<(), Error> {
-        sqlx::query("update jobs set status = 'incident', lease_until = null, last_error = ?, updated_at = ? where key = ? and status in ('pending', 'awaiting_answer')")
-            .bind(error)
-            .bind(ts(now))
-            .bind(key)
-            .execute(&mut *conn)
-            .await?;
-        Ok(())
+        on!(conn, |c| {
+            sqlx::query(sql("update jobs set status = 'incident', lease_until = null, leased_by = null, last_error = ?, updated_at = ? where key = ? and status in ('pending', 'awaiting_answer')"))
+                .bind(error)
+                .bind(bind_ts(now))
+                .bind(key)
+                .execute(&mut *c)
+                .await?;
+            Ok(())
+        })
     }
 
     /// An administrator's retry of an incident: a fresh budget, due now.
     pub async fn retry_incident(
-        conn: &mut SqliteConnection,
+        conn: &mut Conn,
         key: &str,
         now: DateTime<Utc>,
     ) -> Result<bool, Error> {
-        let done = sqlx::query("update jobs set status = 'pending', attempts = 0, next_at = ?, lease_until = null, updated_at = ? where key = ? and status = 'incident'")
-            .bind(ts(now))
-            .bind(ts(now))
-            .bind(key)
-            .execute(&mut *conn)
-            .await?;
-        Ok(done.rows_affected() == 1)
+        on!(conn, |c| {
+            let done = sqlx::query(sql("update jobs set status = 'pending', attempts = 0, next_at = ?1, lease_until = null, leased_by = null, updated_at = ?1 where key = ?2 and status = 'incident'"))
+                .bind(bind_ts(now))
+                .bind(key)
+                .execute(&mut *c)
+                .await?;
+            Ok(done.rows_affected() == 1)
+        })
     }
 
-    /// Releases every lease (a clean shutdown hands leased work back at once).
-    pub async fn release_leases(conn: &mut SqliteConnection) -> Result<u64, Error> {
-        let done = sqlx::query("update jobs set lease_until = null, attempts = max(attempts - 1, 0) where lease_until is not null and status = 'pending'")
-            .execute(&mut *conn)
-            .await?;
-        Ok(done.rows_affected())
+    /// Releases the leases process `by` holds (a clean shutdown hands its leased work back
+    /// at once, uncounted).
+    pub async fn release_leases(conn: &mut Conn, by: &str) -> Result<u64, Error> {
+        on!(conn, |c| {
+            let done = sqlx::query(sql("update jobs set lease_until = null, leased_by = null, attempts = case when attempts > 0 then attempts - 1 else 0 end where leased_by = ? and status = 'pending'"))
+                .bind(by)
+                .execute(&mut *c)
+                .await?;
+            Ok(done.rows_affected())
+        })
     }
 
-    /// Hands back the leases of a run that died (start-up, under the owner's lock: no live
-    /// process holds one). The attempt stays counted: it may have been performed, and a
-    /// job that kills the process must not be retried for ever.
-    pub async fn recover_leases(conn: &mut SqliteConnection) -> Result<u64, Error> {
-        let done = sqlx::query(
-            "update jobs set lease_until = null where lease_until is not null and status = 'pending'",
-        )
-        .execute(&mut *conn)
-        .await?;
-        Ok(done.rows_affected())
+    /// Hands back every lease of a run that died: at start, only where this process owns
+    /// the database ([`Store::owns_database`]: no live process holds one). The attempt stays
+    /// counted: it may have been performed, and a job that kills the process must not be
+    /// retried for ever.
+    pub async fn recover_leases(conn: &mut Conn) -> Result<u64, Error> {
+        on!(conn, |c| {
+            let done = sqlx::query(sql(
+                "update jobs set lease_until = null, leased_by = null where lease_until is not null and status = 'pending'",
+            ))
+            .execute(&mut *c)
+            .await?;
+            Ok(done.rows_affected())
+        })
     }
 
     /// Records a definition version deployed; returns the stored hash if one was there.
+    /// Processes starting together on a shared database record each version once.
     pub async fn deploy(
-        conn: &mut SqliteConnection,
+        conn: &mut Conn,
         service: &str,
         version: &str,
         hash: &str,
         source: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<String>, Error> {
-        let row = sqlx::query("select hash from definitions where service = ? and version = ?")
+        on!(conn, |c| {
+            let done = sqlx::query(sql("insert into definitions (service, version, hash, source, created_at, updated_at) values (?1, ?2, ?3, ?4, ?5, ?5) on conflict (service, version) do nothing"))
+                .bind(service)
+                .bind(version)
+                .bind(hash)
+                .bind(source)
+                .bind(bind_ts(now))
+                .execute(&mut *c)
+                .await?;
+            if done.rows_affected() == 1 {
+                return Ok(None);
+            }
+            let row = sqlx::query(sql(
+                "select hash from definitions where service = ? and version = ?",
+            ))
             .bind(service)
             .bind(version)
-            .fetch_optional(&mut *conn)
+            .fetch_one(&mut *c)
             .await?;
-        if let Some(r) = row {
-            return Ok(Some(r.get(0)));
-        }
-        sqlx::query("insert into definitions (service, version, hash, source, created_at, updated_at) values (?, ?, ?, ?, ?, ?)")
-            .bind(service)
-            .bind(version)
-            .bind(hash)
-            .bind(source)
-            .bind(ts(now))
-            .bind(ts(now))
-            .execute(&mut *conn)
-            .await?;
-        Ok(None)
+            Ok(Some(row.try_get(0)?))
+        })
     }
 }

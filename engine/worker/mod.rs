@@ -62,8 +62,8 @@ pub enum Error {
 
 /// What the engine needs to start.
 pub struct Config {
-    /// The database file (created if missing).
-    pub database: PathBuf,
+    /// The database: an SQLite file (created if missing) or a shared PostgreSQL.
+    pub database: store::Location,
     /// The workflows folder.
     pub workflows: PathBuf,
     /// The calendars folder.
@@ -105,6 +105,8 @@ pub struct Shared {
     /// Told of each command the writer answers [`Error::Unavailable`] because the database
     /// could not be written (the service counts them on `/metrics`); unset, nobody is told.
     pub unavailable: OnceLock<UnavailableWatch>,
+    /// This process's name on the job leases it takes ([`Store::process`]).
+    pub process: String,
 }
 
 /// Told of a command the database refused for a while ([`store::Unavailable`]: locked by
@@ -189,10 +191,7 @@ impl WeakEngine {
     where
         T: Send + 'static,
         E: Send + 'static,
-        F: for<'c> Fn(
-                &'c mut sqlx::SqliteConnection,
-                DateTime<Utc>,
-            ) -> jobs::BoxFuture<'c, Result<T, E>>
+        F: for<'c> Fn(&'c mut store::Conn, DateTime<Utc>) -> jobs::BoxFuture<'c, Result<T, E>>
             + Send
             + Sync
             + 'static,
@@ -250,18 +249,13 @@ impl Engine {
         config: Config,
         lock_wait: std::time::Duration,
     ) -> Result<Engine, Error> {
-        let report = definition::load(
-            std::slice::from_ref(&config.workflows),
-            &definition::Options::default(),
-        );
-        if !report.diagnostics.is_empty() {
-            let text: Vec<String> = report.diagnostics.iter().map(ToString::to_string).collect();
-            return Err(Error::Setup(format!(
-                "the workflows have problems:\n{}",
-                text.join("\n")
-            )));
+        let store = Store::open_with(&config.database, lock_wait).await?;
+        let mut library = load_library(&config.workflows)?;
+        // Versions another process deployed through the API since this folder was copied:
+        // written into it as that process wrote them, then loaded with the rest.
+        if fetch_deployed(&store, &library, &config.workflows).await? > 0 {
+            library = load_library(&config.workflows)?;
         }
-        let library = report.library;
         let mut calendars = HashMap::new();
         for def in &library.definitions {
             if !calendars.contains_key(&def.calendar) {
@@ -270,7 +264,6 @@ impl Engine {
                 calendars.insert(def.calendar.clone(), cal);
             }
         }
-        let store = Store::open_with(&config.database, lock_wait).await?;
         deploy(&store, &library, config.clock.now()).await?;
         recover(&store).await?;
         let definitions = library
@@ -297,15 +290,11 @@ impl Engine {
             workflows: config.workflows,
             announcer: OnceLock::new(),
             unavailable: OnceLock::new(),
+            process: store.process().to_string(),
         });
         let (tx, rx) = mpsc::channel(4 * writer::MAX_BATCH);
         let conn = store.writer().await?;
-        tokio::spawn(writer::run(
-            shared.clone(),
-            store.writer_options(),
-            conn,
-            rx,
-        ));
+        tokio::spawn(writer::run(shared.clone(), store.reconnect(), conn, rx));
         Ok(Engine {
             shared,
             store,
@@ -520,10 +509,7 @@ impl Engine {
     where
         T: Send + 'static,
         E: Send + 'static,
-        F: for<'c> Fn(
-                &'c mut sqlx::SqliteConnection,
-                DateTime<Utc>,
-            ) -> jobs::BoxFuture<'c, Result<T, E>>
+        F: for<'c> Fn(&'c mut store::Conn, DateTime<Utc>) -> jobs::BoxFuture<'c, Result<T, E>>
             + Send
             + Sync
             + 'static,
@@ -755,10 +741,65 @@ impl Engine {
     }
 }
 
+/// Every definition under the workflows folder, or every problem found in it.
+fn load_library(workflows: &std::path::Path) -> Result<Library, Error> {
+    let report = definition::load(&[workflows.to_path_buf()], &definition::Options::default());
+    if !report.diagnostics.is_empty() {
+        let text: Vec<String> = report.diagnostics.iter().map(ToString::to_string).collect();
+        return Err(Error::Setup(format!(
+            "the workflows have problems:\n{}",
+            text.join("\n")
+        )));
+    }
+    Ok(report.library)
+}
+
+/// Writes into the workflows folder each version of a service it holds that the database
+/// has and the folder does not (`<service>/<version>.yaml`, as `POST /definitions` writes
+/// it): on a shared database, a version deployed through one process reaches every other
+/// at its next start. A file already at that place is left alone (the start then refuses a
+/// text that differs from the one deployed). Returns how many were written.
+async fn fetch_deployed(
+    store: &Store,
+    library: &Library,
+    workflows: &std::path::Path,
+) -> Result<usize, Error> {
+    let loaded: std::collections::HashSet<(&str, &str)> = library
+        .definitions
+        .iter()
+        .map(|d| (d.id.as_str(), d.version.as_str()))
+        .collect();
+    let services: std::collections::HashSet<&str> = library
+        .definitions
+        .iter()
+        .filter(|d| d.kind == Kind::Service)
+        .map(|d| d.id.as_str())
+        .collect();
+    let mut written = 0;
+    for row in store.definitions(None).await? {
+        if loaded.contains(&(row.service.as_str(), row.version.as_str()))
+            || !services.contains(row.service.as_str())
+        {
+            continue;
+        }
+        let target = workflows
+            .join(&row.service)
+            .join(format!("{}.yaml", row.version));
+        if target.exists() {
+            continue;
+        }
+        std::fs::write(&target, &row.source)
+            .map_err(|e| Error::Setup(format!("{}: {e}", target.display())))?;
+        tracing::info!(service = %row.service, version = %row.version, "a version deployed through another process is taken into the workflows folder");
+        written += 1;
+    }
+    Ok(written)
+}
+
 /// Records every loaded version in the database; a version whose text changed since it was
 /// deployed is refused, because running cases are pinned to what was deployed.
 async fn deploy(store: &Store, library: &Library, now: DateTime<Utc>) -> Result<(), Error> {
-    let mut conn = store.pool.acquire().await.map_err(store::Error::from)?;
+    let mut conn = store.read().await?;
     for def in &library.definitions {
         let source = std::fs::read_to_string(&def.file)
             .map_err(|e| Error::Setup(format!("{}: {e}", def.file.display())))?;
@@ -780,9 +821,14 @@ async fn deploy(store: &Store, library: &Library, now: DateTime<Utc>) -> Result<
 
 /// Hands back the jobs a previous run leased and never recorded: it was killed, or lost
 /// power. Without this they would wait for their leases to lapse before anyone ran them.
-/// The store's lock makes this safe: no other live process can hold a lease.
+/// Only where this process owns the database (an SQLite file, under its lock): no other live
+/// process can hold a lease. On a shared database a lease lapses at its time, and only then
+/// does another process take the job.
 async fn recover(store: &Store) -> Result<(), Error> {
-    let mut conn = store.pool.acquire().await.map_err(store::Error::from)?;
+    if !store.owns_database() {
+        return Ok(());
+    }
+    let mut conn = store.read().await?;
     let recovered = store::tx::recover_leases(&mut conn).await?;
     if recovered > 0 {
         tracing::warn!(

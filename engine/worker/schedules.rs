@@ -6,9 +6,9 @@
 //! last one fired (or since the service was first deployed) fires on start, each once, in
 //! order; the case records when it was due.
 
+use crate::store::Conn;
 use chrono::{DateTime, Utc};
 use serde_json::json;
-use sqlx::SqliteConnection;
 
 use super::{Error, Shared};
 use crate::definition::Kind;
@@ -18,7 +18,7 @@ use crate::store::{self, tx};
 /// Opens the cases of every occurrence due by `now` and not fired yet; returns how many.
 pub async fn fire_due(
     shared: &Shared,
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     now: DateTime<Utc>,
 ) -> Result<usize, Error> {
     let mut opened = 0;

@@ -27,13 +27,11 @@
 
 use chrono::{DateTime, Duration, Utc};
 use serde_json::Value;
-use sqlx::sqlite::SqliteConnectOptions;
-use sqlx::{Acquire, SqliteConnection};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{Error, Shared};
 use crate::runtime::{self, Actor, Event, Submission};
-use crate::store::{self, JobRow, TimerRow, tx};
+use crate::store::{self, Conn, JobRow, TimerRow, tx};
 
 /// The most commands one transaction takes.
 pub const MAX_BATCH: usize = 256;
@@ -163,9 +161,7 @@ pub enum Command {
 /// to keep what it wrote, `false` to roll it back. It may run twice (the batch is retried
 /// with savepoints after a store error), so it must not consume what it captures.
 pub type Txn = Box<
-    dyn for<'c> Fn(&'c mut SqliteConnection, DateTime<Utc>) -> super::jobs::BoxFuture<'c, bool>
-        + Send
-        + Sync,
+    dyn for<'c> Fn(&'c mut Conn, DateTime<Utc>) -> super::jobs::BoxFuture<'c, bool> + Send + Sync,
 >;
 
 /// A line for a case's history that is not a transition: what became of a job after the
@@ -213,34 +209,71 @@ pub struct Envelope {
     pub reply: oneshot::Sender<Result<Reply, Error>>,
 }
 
-/// Runs the writer until the channel closes. `reconnect` opens a fresh connection when SQLite
-/// has ended a transaction by itself (see [`renew`]).
+/// How often a command another process's transaction got in the way of is run again
+/// before its caller is told the database is unavailable (a shared database only: see
+/// [`store::Error::contended`]).
+const CONTENDED_RETRIES: u8 = 8;
+
+/// Runs the writer until the channel closes. `reconnect` opens a fresh connection when the
+/// connection no longer works (the server went away).
 pub async fn run(
     shared: std::sync::Arc<Shared>,
-    reconnect: SqliteConnectOptions,
-    mut writer: SqliteConnection,
+    reconnect: store::backend::Connector,
+    mut conn: Conn,
     mut rx: mpsc::Receiver<Envelope>,
 ) {
-    let conn = &mut writer;
-    while let Some(first) = rx.recv().await {
-        let mut batch = vec![first];
+    // Commands another process's transaction got in the way of, with their tries so far:
+    // they go first in the next batch.
+    let mut again: Vec<(Envelope, u8)> = Vec::new();
+    loop {
+        let mut batch = std::mem::take(&mut again);
+        if batch.is_empty() {
+            match rx.recv().await {
+                Some(first) => batch.push((first, 0)),
+                None => break,
+            }
+        }
         while batch.len() < MAX_BATCH {
             match rx.try_recv() {
-                Ok(e) => batch.push(e),
+                Ok(e) => batch.push((e, 0)),
                 Err(_) => break,
             }
         }
         let now = shared.clock.now();
+        let (envelopes, tries): (Vec<Envelope>, Vec<u8>) = batch.into_iter().unzip();
         let (commands, replies): (Vec<Command>, Vec<_>) =
-            batch.into_iter().map(|e| (e.command, e.reply)).unzip();
-        let outcome = match transaction(&shared, conn, &commands, now, Isolation::Shared).await {
-            Ok(None) => transaction(&shared, conn, &commands, now, Isolation::Savepoints).await,
-            other => other,
-        };
+            envelopes.into_iter().map(|e| (e.command, e.reply)).unzip();
+        let mut outcome = Err(store::Error::Conflict(0));
+        for attempt in 0..CONTENDED_RETRIES {
+            outcome = match transaction(&shared, &mut conn, &commands, now, Isolation::Shared).await
+            {
+                Ok(None) => {
+                    transaction(&shared, &mut conn, &commands, now, Isolation::Savepoints).await
+                }
+                other => other,
+            };
+            match &outcome {
+                Err(e) if e.contended() && attempt + 1 < CONTENDED_RETRIES => {
+                    tracing::debug!(error = %e, "a batch met another process's transaction; it runs again");
+                    conn.recover().await;
+                }
+                _ => break,
+            }
+        }
         match outcome {
             Ok(results) => {
-                for (reply, result) in replies.into_iter().zip(results.into_iter().flatten()) {
-                    let _ = reply.send(result.map_err(|e| refused(&shared, e)));
+                let results = results.into_iter().flatten();
+                for (((command, reply), result), tried) in
+                    commands.into_iter().zip(replies).zip(results).zip(tries)
+                {
+                    match result {
+                        Err(Error::Store(e)) if e.contended() && tried + 1 < CONTENDED_RETRIES => {
+                            again.push((Envelope { command, reply }, tried + 1));
+                        }
+                        result => {
+                            let _ = reply.send(result.map_err(|e| refused(&shared, e)));
+                        }
+                    }
                 }
                 shared.work_ready.notify_waiters();
             }
@@ -253,30 +286,27 @@ pub async fn run(
                     }
                     let _ = reply.send(Err(Error::Unavailable(e.to_string())));
                 }
-                renew(&reconnect, conn).await;
+                renew(&reconnect, &mut conn).await;
             }
         }
     }
+    conn.close().await;
 }
 
-/// After a batch that failed: when the connection still counts a transaction, SQLite ended it
-/// by itself (it does after `SQLITE_FULL`, an I/O error or running out of memory) and the
-/// driver's `rollback` found nothing to roll back, so the driver would refuse every later
-/// `begin` and no command could be written again. The writer starts over on a fresh
-/// connection; nothing is lost, since nothing of the failed batch was acknowledged.
-async fn renew(reconnect: &SqliteConnectOptions, conn: &mut SqliteConnection) {
-    use sqlx::{ConnectOptions, Connection};
-    // The ping waits for the driver to finish the rollback it was handed when the batch's
-    // transaction was dropped.
-    if conn.ping().await.is_ok() && !conn.is_in_transaction() {
+/// After a batch that failed: whatever transaction is left is ended (the database may have
+/// ended it by itself: SQLite does after `SQLITE_FULL`, an I/O error or running out of
+/// memory), and when the connection no longer answers, the writer starts over on a fresh
+/// one; nothing is lost, since nothing of the failed batch was acknowledged.
+async fn renew(reconnect: &store::backend::Connector, conn: &mut Conn) {
+    if conn.recover().await {
         return;
     }
     match reconnect.connect().await {
         Ok(fresh) => {
             tracing::warn!(
-                "the database ended a transaction by itself; the writer continues on a fresh connection"
+                "the database ended the writer's transaction by itself, or stopped answering; the writer continues on a fresh connection"
             );
-            let _ = std::mem::replace(conn, fresh).close().await;
+            std::mem::replace(conn, fresh).close().await;
         }
         Err(e) => {
             tracing::error!(error = %e, "the writer could not open a fresh connection; it goes on with the old one")
@@ -322,23 +352,23 @@ enum Isolation {
 /// attempt without savepoints, and the batch must run again with them.
 async fn transaction(
     shared: &Shared,
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     commands: &[Command],
     now: DateTime<Utc>,
     isolation: Isolation,
 ) -> Result<Option<Vec<Result<Reply, Error>>>, store::Error> {
     // The write lock first: see the module's documentation.
-    let mut tx = sqlx::Connection::begin_with(&mut *conn, "begin immediate").await?;
+    conn.begin().await?;
     let mut results = Vec::with_capacity(commands.len());
     for command in commands {
         let result = match isolation {
             Isolation::Shared => {
-                let result = handle(shared, &mut tx, command, now, isolation).await;
+                let result = handle(shared, conn, command, now, isolation).await;
                 if let Err(Error::Store(e)) = result {
                     tracing::warn!(error = %e, "a command failed in the database; its batch runs again, each command in a savepoint");
                     // A rollback that finds no transaction: SQLite ended it itself (a full
                     // disk, an I/O error), and the batch fails with what ended it.
-                    return match tx.rollback().await {
+                    return match conn.rollback().await {
                         Ok(()) => Ok(None),
                         Err(_) => Err(e),
                     };
@@ -346,15 +376,15 @@ async fn transaction(
                 result
             }
             Isolation::Savepoints => {
-                let mut sp = tx.begin().await?;
-                let result = handle(shared, &mut sp, command, now, isolation).await;
+                conn.begin().await?;
+                let result = handle(shared, conn, command, now, isolation).await;
                 if result.is_ok() {
-                    sp.commit().await?;
-                } else if let Err(gone) = sp.rollback().await {
+                    conn.commit().await?;
+                } else if let Err(gone) = conn.rollback().await {
                     // As above: the whole transaction is gone, the batch with it.
                     return Err(match result {
                         Err(Error::Store(e)) => e,
-                        _ => gone.into(),
+                        _ => gone,
                     });
                 }
                 result
@@ -362,7 +392,7 @@ async fn transaction(
         };
         results.push(result);
     }
-    tx.commit().await?;
+    conn.commit().await?;
     Ok(Some(results))
 }
 
@@ -370,7 +400,7 @@ async fn transaction(
 /// with anything but [`Error::Store`], it has written nothing.
 async fn handle(
     shared: &Shared,
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     command: &Command,
     now: DateTime<Utc>,
     isolation: Isolation,
@@ -485,12 +515,12 @@ async fn handle(
                     },
                     // Each timer apart, so one the database refuses does not hold back the rest.
                     Isolation::Savepoints => {
-                        let mut sp = conn.begin().await.map_err(store::Error::from)?;
-                        let outcome = fire(shared, &mut sp, &timer, now).await;
+                        conn.begin().await?;
+                        let outcome = fire(shared, conn, &timer, now).await;
                         if outcome.is_ok() {
-                            sp.commit().await.map_err(store::Error::from)?;
+                            conn.commit().await?;
                         } else {
-                            sp.rollback().await.map_err(store::Error::from)?;
+                            conn.rollback().await?;
                         }
                         outcome
                     }
@@ -505,7 +535,7 @@ async fn handle(
             Ok(Reply::Count(count))
         }
         Command::LeaseJobs { limit, lease } => Ok(Reply::Jobs(
-            tx::lease_jobs(conn, now, now + *lease, *limit).await?,
+            tx::lease_jobs(conn, &shared.process, now, now + *lease, *limit).await?,
         )),
         Command::JobDone { key, output, note } => {
             tx::job_done(conn, key, output, now).await?;
@@ -557,13 +587,13 @@ async fn handle(
                     }
                     // Each apart, so one the database refuses does not hold back the rest.
                     Isolation::Savepoints => {
-                        let mut sp = conn.begin().await.map_err(store::Error::from)?;
+                        conn.begin().await?;
                         let outcome =
-                            Box::pin(handle(shared, &mut sp, &command, now, isolation)).await;
+                            Box::pin(handle(shared, conn, &command, now, isolation)).await;
                         if outcome.is_ok() {
-                            sp.commit().await.map_err(store::Error::from)?;
+                            conn.commit().await?;
                         } else {
-                            sp.rollback().await.map_err(store::Error::from)?;
+                            conn.rollback().await?;
                         }
                         outcome
                     }
@@ -624,15 +654,17 @@ async fn handle(
             Ok(Reply::Done)
         }
         Command::Transact(f) => {
-            let mut sp = conn.begin().await.map_err(store::Error::from)?;
-            if f(&mut sp, now).await {
-                sp.commit().await.map_err(store::Error::from)?;
+            conn.begin().await?;
+            if f(conn, now).await {
+                conn.commit().await?;
             } else {
-                sp.rollback().await.map_err(store::Error::from)?;
+                conn.rollback().await?;
             }
             Ok(Reply::Done)
         }
-        Command::ReleaseLeases => Ok(Reply::Count(tx::release_leases(conn).await? as usize)),
+        Command::ReleaseLeases => Ok(Reply::Count(
+            tx::release_leases(conn, &shared.process).await? as usize,
+        )),
         Command::FireSchedules => Ok(Reply::Count(
             super::schedules::fire_due(shared, conn, now).await?,
         )),
@@ -640,7 +672,7 @@ async fn handle(
 }
 
 async fn append_audit(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     entry: &crate::audit::Entry,
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
@@ -648,16 +680,12 @@ async fn append_audit(
         .await
         .map(|_| ())
         .map_err(|e| match e {
-            store::audit::Error::Database(e) => Error::Store(store::Error::Database(e)),
+            store::audit::Error::Database(e) => Error::Store(e),
             other => Error::Unavailable(format!("the audit journal: {other}")),
         })
 }
 
-async fn write_note(
-    conn: &mut SqliteConnection,
-    note: Option<&Note>,
-    now: DateTime<Utc>,
-) -> Result<(), Error> {
+async fn write_note(conn: &mut Conn, note: Option<&Note>, now: DateTime<Utc>) -> Result<(), Error> {
     if let Some(n) = note {
         tx::note(
             conn,
@@ -676,7 +704,7 @@ async fn write_note(
 /// anything but a store error, it has written nothing.
 async fn fire(
     shared: &Shared,
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     timer: &TimerRow,
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
@@ -697,7 +725,7 @@ async fn fire(
 /// Loads a case, applies the event with the pure core, writes the transition.
 async fn apply(
     shared: &Shared,
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     id: i64,
     event: &Event,
     now: DateTime<Utc>,

@@ -7,8 +7,8 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use qyzmet::accounts::{
     self, Account, BlockReason, Error, NewAccount, Role, Rule, SignIn, Status, password, request,
 };
-use qyzmet::store::{self, Store};
-use sqlx::{Row, SqliteConnection};
+use qyzmet::store::{self, Conn, Store};
+use sqlx::Row;
 
 /// 13 April 2026, 09:00 in Almaty (UTC+5).
 fn t0() -> DateTime<Utc> {
@@ -17,7 +17,7 @@ fn t0() -> DateTime<Utc> {
 
 struct Db {
     store: Store,
-    conn: SqliteConnection,
+    conn: Conn,
     _dir: tempfile::TempDir,
 }
 
@@ -43,11 +43,18 @@ fn request(login: &str, roles: &[Role], region: &str) -> NewAccount {
     }
 }
 
+/// A fresh temporary password with its hash, made (as the engine makes it) before the
+/// writer's transaction.
+async fn temporary() -> accounts::TemporaryPassword {
+    accounts::TemporaryPassword::new().await.unwrap()
+}
+
 /// A provider specialist in Almaty, created at `at`, with their temporary password.
 async fn specialist(db: &mut Db, login: &str, at: DateTime<Utc>) -> (Account, String) {
     accounts::register(
         &mut db.conn,
         &request(login, &[Role::ProviderSpecialist], "almaty"),
+        &temporary().await,
         Some("10.0.0.1"),
         at,
     )
@@ -76,7 +83,7 @@ async fn refusal(outcome: SignIn, db: &Db) -> String {
 
 /// The details of the journal's `sign_in_failed` records, oldest first.
 async fn failures(db: &Db) -> Vec<serde_json::Value> {
-    store::audit::page(&db.store.pool, 0, 1000)
+    store::audit::page(&mut db.store.read().await.unwrap(), 0, 1000)
         .await
         .unwrap()
         .into_iter()
@@ -84,6 +91,22 @@ async fn failures(db: &Db) -> Vec<serde_json::Value> {
         .filter(|r| r.action == qyzmet::audit::Action::SignInFailed)
         .map(|r| r.details)
         .collect()
+}
+
+/// A password change as the API makes it: checked (Argon2) before the writer's
+/// transaction, against the account as read then, and applied on the writer's connection.
+async fn change_password(
+    db: &mut Db,
+    id: i64,
+    current: &str,
+    new: &str,
+    at: DateTime<Utc>,
+) -> Result<Option<String>, Error> {
+    let account = store::accounts::account_by_id(&mut db.store.read().await.unwrap(), id)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("#{id}")))?;
+    let change = accounts::check_password_change(&account, current, new).await?;
+    accounts::change_password(&mut db.conn, &change, None, None, at).await
 }
 
 fn must_change(outcome: SignIn) -> bool {
@@ -97,7 +120,7 @@ fn must_change(outcome: SignIn) -> bool {
 }
 
 async fn account(db: &Db, login: &str) -> Account {
-    store::accounts::account_by_login(&db.store.pool, login)
+    store::accounts::account_by_login(&mut db.store.read().await.unwrap(), login)
         .await
         .unwrap()
         .unwrap()
@@ -105,7 +128,7 @@ async fn account(db: &Db, login: &str) -> Account {
 
 /// The journal as `ACTOR ACTION OBJECT` lines.
 async fn journal(db: &Db) -> Vec<String> {
-    store::audit::page(&db.store.pool, 0, 1000)
+    store::audit::page(&mut db.store.read().await.unwrap(), 0, 1000)
         .await
         .unwrap()
         .into_iter()
@@ -186,36 +209,26 @@ async fn a_new_account_must_replace_its_temporary_password_at_first_sign_in() {
     assert_eq!(session.ip.as_deref(), Some("10.0.0.7"));
 
     // The temporary password cannot be kept, nor a weak one chosen.
-    let again =
-        accounts::change_password(&mut db.conn, id, &temporary, &temporary, None, None, at).await;
+    let again = change_password(&mut db, id, &temporary, &temporary, at).await;
     assert!(
         matches!(&again, Err(Error::Policy(rules)) if rules == &[Rule::SameAsTemporary]),
         "{again:?}"
     );
-    let weak = accounts::change_password(&mut db.conn, id, &temporary, "qwerty", None, None, at)
+    let weak = change_password(&mut db, id, &temporary, "qwerty", at)
         .await
         .unwrap_err();
     assert_eq!(
         weak.to_string(),
         "the new password is refused: shorter than 12 characters; has no digit"
     );
-    let wrong =
-        accounts::change_password(&mut db.conn, id, "not-it", "Saryarka2026!", None, None, at)
-            .await
-            .unwrap_err();
+    let wrong = change_password(&mut db, id, "not-it", "Saryarka2026!", at)
+        .await
+        .unwrap_err();
     assert_eq!(wrong.to_string(), "the current password is wrong");
 
-    accounts::change_password(
-        &mut db.conn,
-        id,
-        &temporary,
-        "Saryarka2026!",
-        None,
-        None,
-        at,
-    )
-    .await
-    .unwrap();
+    change_password(&mut db, id, &temporary, "Saryarka2026!", at)
+        .await
+        .unwrap();
     assert!(!account(&db, "a.saparova").await.must_change_password);
 
     let later = at + Duration::hours(1);
@@ -257,12 +270,11 @@ async fn passwords_are_stored_as_argon2id_phc_strings_only() {
     assert_ne!(a, b);
 
     // The password itself is nowhere in the database.
-    let rows = sqlx::query("select password_hash from accounts")
-        .fetch_all(&db.store.pool)
+    let rows = store::accounts::list_accounts(&mut db.store.read().await.unwrap())
         .await
         .unwrap();
     for r in rows {
-        assert!(!r.get::<String, _>(0).contains(&temporary));
+        assert!(!r.password_hash.contains(&temporary));
     }
     // A hash that is not a PHC string is an error, not a wrong password.
     assert!(password::verify_password("x", "not a hash").is_err());
@@ -505,7 +517,7 @@ async fn a_blocked_account_signs_in_again_only_after_a_new_request() {
         .unwrap()
     );
     assert!(
-        store::accounts::session_by_token(&db.store.pool, &token)
+        store::accounts::session_by_token(&mut db.store.read().await.unwrap(), &token)
             .await
             .unwrap()
             .is_none(),
@@ -522,9 +534,16 @@ async fn a_blocked_account_signs_in_again_only_after_a_new_request() {
 
     // The new request: a new temporary password, to be changed again.
     let reactivated_at = at + Duration::days(40);
-    let temporary = accounts::reactivate(&mut db.conn, "h.ermekova", "admin", None, reactivated_at)
-        .await
-        .unwrap();
+    let temporary = accounts::reactivate(
+        &mut db.conn,
+        "h.ermekova",
+        "admin",
+        &self::temporary().await,
+        None,
+        reactivated_at,
+    )
+    .await
+    .unwrap();
     assert_ne!(temporary, password);
     let a = account(&db, "h.ermekova").await;
     assert_eq!(a.status, Status::Active);
@@ -548,7 +567,15 @@ async fn a_blocked_account_signs_in_again_only_after_a_new_request() {
         sign_in(&mut db, "h.ermekova", &temporary, after).await
     ));
     assert!(matches!(
-        accounts::reactivate(&mut db.conn, "nobody", "admin", None, after).await,
+        accounts::reactivate(
+            &mut db.conn,
+            "nobody",
+            "admin",
+            &self::temporary().await,
+            None,
+            after
+        )
+        .await,
         Err(Error::NotFound(_))
     ));
 }
@@ -561,6 +588,7 @@ async fn a_login_belongs_to_one_person_in_any_case() {
     let again = accounts::register(
         &mut db.conn,
         &request("I.Tulegenova", &[Role::HeadOfDepartment], "astana"),
+        &temporary().await,
         None,
         t0(),
     )
@@ -580,18 +608,25 @@ async fn a_login_belongs_to_one_person_in_any_case() {
     let bad = accounts::register(
         &mut db.conn,
         &request("1abc", &[Role::Methodologist], "kz"),
+        &temporary().await,
         None,
         t0(),
     )
     .await
     .unwrap_err();
     assert!(matches!(bad, Error::InvalidLogin(_)), "{bad}");
-    let none = accounts::register(&mut db.conn, &request("j.kairatov", &[], "kz"), None, t0())
-        .await
-        .unwrap_err();
+    let none = accounts::register(
+        &mut db.conn,
+        &request("j.kairatov", &[], "kz"),
+        &temporary().await,
+        None,
+        t0(),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(none.to_string(), "an account needs at least one role");
     assert_eq!(
-        store::accounts::list_accounts(&db.store.pool)
+        store::accounts::list_accounts(&mut db.store.read().await.unwrap())
             .await
             .unwrap()
             .len(),
@@ -660,14 +695,14 @@ async fn sessions_keep_only_the_hash_of_their_token() {
     assert_eq!(session.account_id, created.id);
     assert_eq!(session.expires_at, at + accounts::SESSION_LIFETIME);
 
-    let found = store::accounts::session_by_token(&db.store.pool, &token)
+    let found = store::accounts::session_by_token(&mut db.store.read().await.unwrap(), &token)
         .await
         .unwrap()
         .unwrap();
     assert_eq!(found, session);
     let raw: i64 = sqlx::query("select count(*) from sessions where id = ?1 or csrf_token = ?1")
         .bind(&token)
-        .fetch_one(&db.store.pool)
+        .fetch_one(db.store.sqlite_pool().unwrap())
         .await
         .unwrap()
         .get(0);
@@ -680,7 +715,7 @@ async fn sessions_keep_only_the_hash_of_their_token() {
     store::accounts::touch(&mut db.conn, &session.id, seen)
         .await
         .unwrap();
-    let touched = store::accounts::session_by_token(&db.store.pool, &token)
+    let touched = store::accounts::session_by_token(&mut db.store.read().await.unwrap(), &token)
         .await
         .unwrap()
         .unwrap();
@@ -691,13 +726,13 @@ async fn sessions_keep_only_the_hash_of_their_token() {
         .await
         .unwrap();
     assert!(
-        store::accounts::session_by_token(&db.store.pool, &token)
+        store::accounts::session_by_token(&mut db.store.read().await.unwrap(), &token)
             .await
             .unwrap()
             .is_none()
     );
     assert!(
-        store::accounts::session_by_token(&db.store.pool, "forged")
+        store::accounts::session_by_token(&mut db.store.read().await.unwrap(), "forged")
             .await
             .unwrap()
             .is_none()
@@ -710,6 +745,7 @@ async fn api_tokens_open_nothing_once_revoked() {
     let (system, _) = accounts::register(
         &mut db.conn,
         &request("egov-portal", &[Role::FrontOfficeOperator], "kz"),
+        &temporary().await,
         None,
         t0(),
     )
@@ -719,7 +755,7 @@ async fn api_tokens_open_nothing_once_revoked() {
         store::accounts::create_api_token(&mut db.conn, system.id, "egov-portal", t0())
             .await
             .unwrap();
-    let found = store::accounts::api_token(&db.store.pool, &token)
+    let found = store::accounts::api_token(&mut db.store.read().await.unwrap(), &token)
         .await
         .unwrap()
         .unwrap();
@@ -731,7 +767,7 @@ async fn api_tokens_open_nothing_once_revoked() {
             .unwrap()
     );
     assert!(
-        store::accounts::api_token(&db.store.pool, &token)
+        store::accounts::api_token(&mut db.store.read().await.unwrap(), &token)
             .await
             .unwrap()
             .is_none()
@@ -756,12 +792,11 @@ async fn an_unknown_login_is_refused_like_a_wrong_password_and_not_recorded() {
     );
     let lines = journal(&db).await;
     assert_eq!(lines[1], "anonymous sign_in_failed -");
-    let text: Vec<String> = sqlx::query("select details from audit")
-        .fetch_all(&db.store.pool)
+    let text: Vec<String> = store::audit::page(&mut db.store.read().await.unwrap(), 0, 1000)
         .await
         .unwrap()
-        .iter()
-        .map(|r| r.get(0))
+        .into_iter()
+        .map(|r| r.unwrap().details.to_string())
         .collect();
     assert!(!text.join(" ").contains("my-secret-password1"));
 }
@@ -783,18 +818,29 @@ async fn the_journal_of_account_actions_holds_no_personal_data() {
     )
     .await
     .unwrap();
-    accounts::reactivate(&mut db.conn, "m.abenova", "admin", None, t0())
-        .await
-        .unwrap();
-    let rows = sqlx::query(
-        "select actor, coalesce(source, ''), action, coalesce(object, ''), details from audit",
+    accounts::reactivate(
+        &mut db.conn,
+        "m.abenova",
+        "admin",
+        &temporary().await,
+        None,
+        t0(),
     )
-    .fetch_all(&db.store.pool)
     .await
     .unwrap();
+    let rows = store::audit::page(&mut db.store.read().await.unwrap(), 0, 1000)
+        .await
+        .unwrap();
     assert_eq!(rows.len(), 5);
     for r in rows {
-        let line: Vec<String> = (0..5).map(|i| r.get::<String, _>(i)).collect();
+        let r = r.unwrap();
+        let line = [
+            r.actor,
+            r.source.unwrap_or_default(),
+            r.action.to_string(),
+            r.object.unwrap_or_default(),
+            r.details.to_string(),
+        ];
         let line = line.join(" ");
         for personal in ["Айгерим", "Сапарова", "a.saparova@example.kz", &password] {
             assert!(!line.contains(personal), "{line}");
@@ -834,7 +880,9 @@ async fn an_access_request_is_carried_out_once_and_names_what_the_administrator_
     );
     for _ in 0..2 {
         assert_eq!(
-            request::apply(&mut db.conn, &grant, t0()).await.unwrap(),
+            request::apply(&mut db.conn, &grant, &temporary().await, t0())
+                .await
+                .unwrap(),
             Applied::Done
         );
     }
@@ -855,7 +903,9 @@ async fn an_access_request_is_carried_out_once_and_names_what_the_administrator_
         "provider_specialist",
         "QZ-2026-000008",
     );
-    let taken = request::apply(&mut db.conn, &other, t0()).await.unwrap();
+    let taken = request::apply(&mut db.conn, &other, &temporary().await, t0())
+        .await
+        .unwrap();
     assert_eq!(taken, Applied::LoginTaken);
     assert!(
         taken
@@ -864,7 +914,9 @@ async fn an_access_request_is_carried_out_once_and_names_what_the_administrator_
             .contains("another account")
     );
     let unknown = access(Kind::Grant, "a.kim", "clerk", "QZ-2026-000009");
-    let invalid = request::apply(&mut db.conn, &unknown, t0()).await.unwrap();
+    let invalid = request::apply(&mut db.conn, &unknown, &temporary().await, t0())
+        .await
+        .unwrap();
     assert!(
         matches!(&invalid, Applied::Invalid(why) if why.contains("`clerk` is not a role")),
         "{invalid:?}"
@@ -873,6 +925,7 @@ async fn an_access_request_is_carried_out_once_and_names_what_the_administrator_
         request::apply(
             &mut db.conn,
             &access(Kind::Block, "nobody", "", "QZ-2026-000010"),
+            &temporary().await,
             t0()
         )
         .await
@@ -888,7 +941,9 @@ async fn an_access_request_is_carried_out_once_and_names_what_the_administrator_
         "QZ-2026-000011",
     );
     assert_eq!(
-        request::apply(&mut db.conn, &change, t0()).await.unwrap(),
+        request::apply(&mut db.conn, &change, &temporary().await, t0())
+            .await
+            .unwrap(),
         Applied::Done
     );
     let a = account(&db, "d.nurlanov").await;
@@ -900,14 +955,18 @@ async fn an_access_request_is_carried_out_once_and_names_what_the_administrator_
     // A dismissal blocks; a new request reactivates, once (items 27, 29).
     let block = access(Kind::Block, "d.nurlanov", "", "QZ-2026-000012");
     assert_eq!(
-        request::apply(&mut db.conn, &block, t0()).await.unwrap(),
+        request::apply(&mut db.conn, &block, &temporary().await, t0())
+            .await
+            .unwrap(),
         Applied::Done
     );
     assert!(!account(&db, "d.nurlanov").await.is_active());
     let again = access(Kind::Reactivate, "d.nurlanov", "", "QZ-2026-000013");
     for _ in 0..2 {
         assert_eq!(
-            request::apply(&mut db.conn, &again, t0()).await.unwrap(),
+            request::apply(&mut db.conn, &again, &temporary().await, t0())
+                .await
+                .unwrap(),
             Applied::Done
         );
     }
@@ -934,15 +993,29 @@ async fn a_temporary_password_is_issued_only_until_the_user_chooses_their_own() 
         "provider_specialist",
         "QZ-2026-000007",
     );
-    request::apply(&mut db.conn, &grant, t0()).await.unwrap();
-    let first = request::issue_temporary_password(&mut db.conn, "d.nurlanov", None, t0())
+    request::apply(&mut db.conn, &grant, &temporary().await, t0())
         .await
-        .unwrap()
         .unwrap();
-    let second = request::issue_temporary_password(&mut db.conn, "d.nurlanov", None, t0())
-        .await
-        .unwrap()
-        .unwrap();
+    let first = request::issue_temporary_password(
+        &mut db.conn,
+        "d.nurlanov",
+        None,
+        &temporary().await,
+        t0(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let second = request::issue_temporary_password(
+        &mut db.conn,
+        "d.nurlanov",
+        None,
+        &temporary().await,
+        t0(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
     assert_ne!(first, second);
     let at = t0() + Duration::hours(1);
     assert_eq!(
@@ -954,19 +1027,11 @@ async fn a_temporary_password_is_issued_only_until_the_user_chooses_their_own() 
         sign_in(&mut db, "d.nurlanov", &second, at).await
     ));
     let id = account(&db, "d.nurlanov").await.id;
-    accounts::change_password(
-        &mut db.conn,
-        id,
-        &second,
-        "Nurlanov-2026-own",
-        None,
-        None,
-        at,
-    )
-    .await
-    .unwrap();
+    change_password(&mut db, id, &second, "Nurlanov-2026-own", at)
+        .await
+        .unwrap();
     assert_eq!(
-        request::issue_temporary_password(&mut db.conn, "d.nurlanov", None, at)
+        request::issue_temporary_password(&mut db.conn, "d.nurlanov", None, &temporary().await, at)
             .await
             .unwrap(),
         Err(request::Refused::NotTemporary("d.nurlanov".into()))
@@ -1002,7 +1067,7 @@ async fn api() -> Api {
     let dir = tempfile::tempdir().unwrap();
     let clock = std::sync::Arc::new(qyzmet::clock::ManualClock::new(t0()));
     let engine = qyzmet::worker::Engine::start(qyzmet::worker::Config {
-        database: dir.path().join("qyzmet.db"),
+        database: dir.path().join("qyzmet.db").into(),
         workflows: "tests/fixtures/definitions/valid".into(),
         calendars: "calendars".into(),
         settings: qyzmet::runtime::Settings::default(),
@@ -1112,10 +1177,11 @@ impl Api {
     /// An account with `roles` in `region`, with its temporary password.
     async fn account(&self, login: &str, roles: &[Role], region: &str) -> String {
         let new = request(login, roles, region);
+        let temporary = temporary().await;
         self.engine
             .transact(move |conn, now| {
-                let new = new.clone();
-                Box::pin(async move { accounts::register(conn, &new, None, now).await })
+                let (new, temporary) = (new.clone(), temporary.clone());
+                Box::pin(async move { accounts::register(conn, &new, &temporary, None, now).await })
             })
             .await
             .unwrap()
@@ -1145,7 +1211,7 @@ impl Api {
 
     /// The reason of the journal's last `sign_in_failed` record.
     async fn last_failure(&self) -> String {
-        store::audit::page(&self.engine.store().pool, 0, 10_000)
+        store::audit::page(&mut self.engine.store().read().await.unwrap(), 0, 10_000)
             .await
             .unwrap()
             .into_iter()
@@ -1156,7 +1222,7 @@ impl Api {
     }
 
     async fn status_of(&self, login: &str) -> Status {
-        store::accounts::account_by_login(&self.engine.store().pool, login)
+        store::accounts::account_by_login(&mut self.engine.store().read().await.unwrap(), login)
             .await
             .unwrap()
             .unwrap()
@@ -1165,7 +1231,7 @@ impl Api {
 
     /// The journal as `ACTOR ACTION OBJECT` lines.
     async fn journal(&self) -> Vec<String> {
-        store::audit::page(&self.engine.store().pool, 0, 10_000)
+        store::audit::page(&mut self.engine.store().read().await.unwrap(), 0, 10_000)
             .await
             .unwrap()
             .into_iter()
@@ -1339,11 +1405,12 @@ async fn the_last_administrator_cannot_be_blocked() {
         (request::Kind::Change, "methodologist"),
     ] {
         let asked = access(kind, "admin", roles, "QZ-2026-000042");
+        let temporary = temporary().await;
         let applied = a
             .engine
             .transact(move |conn, now| {
-                let asked = asked.clone();
-                Box::pin(async move { request::apply(conn, &asked, now).await })
+                let (asked, temporary) = (asked.clone(), temporary.clone());
+                Box::pin(async move { request::apply(conn, &asked, &temporary, now).await })
             })
             .await
             .unwrap()
@@ -1376,7 +1443,7 @@ async fn a_sources_record_of_wrong_passwords_is_forgotten_after_a_quiet_day() {
         refusal(sign_in(&mut db, "n.ospanova", "wrong", t0()).await, &db).await;
     }
     let rows = |db: &Db| {
-        let pool = db.store.pool.clone();
+        let pool = db.store.sqlite_pool().unwrap().clone();
         async move {
             sqlx::query("select count(*) from sign_in_throttle")
                 .fetch_one(&pool)

@@ -52,6 +52,7 @@ pub(crate) async fn gateway_account(data: &Path, login: &str) -> String {
             region: "kz".into(),
             created_by: "system".into(),
         },
+        &qyzmet::accounts::TemporaryPassword::new().await.unwrap(),
         Some("cli"),
         now,
     )
@@ -89,6 +90,7 @@ pub(crate) fn asynchronous_installation(dir: &Path, smtp_port: u16, sms_base: &s
 
 pub(crate) fn options(dir: &Path, config: FileConfig, clock: Arc<ManualClock>) -> Options {
     Options {
+        database: None,
         data_dir: dir.join("data"),
         workflows: "workflows".into(),
         calendars: "calendars".into(),
@@ -296,9 +298,10 @@ async fn the_answer_on_the_asynchronous_channel_lands_in_the_case_as_a_synchrono
     assert!(kinds(&history).contains(&"data_received"), "{history:#?}");
     assert!(!kinds(&history).contains(&"request_failed"), "{history:#?}");
     assert!(a.support_mail().is_empty(), "nothing for support");
-    let journal = qyzmet::store::audit::page(&a.service.engine.store().pool, 0, 1000)
-        .await
-        .unwrap();
+    let journal =
+        qyzmet::store::audit::page(&mut a.service.engine.store().read().await.unwrap(), 0, 1000)
+            .await
+            .unwrap();
     assert!(
         journal.iter().any(|r| {
             let r = r.as_ref().unwrap();
@@ -441,9 +444,9 @@ async fn a_repeated_answer_is_refused_and_the_case_is_unchanged() {
     assert!(a.task(&number, "review").await.is_some());
     let before = a.service.engine.case(&number).await.unwrap().unwrap();
     let journal = |a: &Async| {
-        let pool = a.service.engine.store().pool.clone();
+        let store = a.service.engine.store().clone();
         async move {
-            qyzmet::store::audit::page(&pool, 0, 1000)
+            qyzmet::store::audit::page(&mut store.read().await.unwrap(), 0, 1000)
                 .await
                 .unwrap()
                 .len()

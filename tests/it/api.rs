@@ -35,7 +35,7 @@ async fn engine(
 ) -> Engine {
     std::fs::create_dir_all(data).unwrap();
     Engine::start(Config {
-        database: data.join("qyzmet.db"),
+        database: data.join("qyzmet.db").into(),
         workflows: workflows.to_path_buf(),
         calendars: calendars.to_path_buf(),
         settings: Settings::default(),
@@ -160,7 +160,7 @@ async fn the_task_list_filters_by_status_due_time_and_assignee_sorts_and_pages()
     )
     .bind("2026-11-23T05:05:00.000000Z")
     .bind(&accept[1].0)
-    .execute(&e.store().pool)
+    .execute(e.store().sqlite_pool().unwrap())
     .await
     .unwrap();
     let [b, c, d] = [&accept[1].1, &accept[2].1, &accept[3].1].map(String::clone);
@@ -560,7 +560,7 @@ async fn a_new_version_is_checked_as_a_start_would_written_and_in_force_after_th
         "select count(*) from audit where action = 'definition_deployed' and actor = 'method' \
          and object = 'rehabilitated-person-certificate/2027-02-01'",
     )
-    .fetch_one(&e.store().pool)
+    .fetch_one(e.store().sqlite_pool().unwrap())
     .await
     .unwrap();
     assert_eq!(journalled, 1, "one deployment, one record");
@@ -725,6 +725,7 @@ fn refs(value: &Value, out: &mut Vec<String>) {
 async fn the_openapi_document_describes_exactly_the_routes_served() {
     let dir = tempfile::tempdir().unwrap();
     let service = Service::start(Options {
+        database: None,
         data_dir: dir.path().join("data"),
         workflows: "workflows".into(),
         calendars: "calendars".into(),

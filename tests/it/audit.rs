@@ -58,16 +58,16 @@ async fn journal() -> (Journal, Vec<Record>) {
     let mut conn = store.writer().await.unwrap();
     let mut records = Vec::new();
     for (n, entry) in entries().iter().enumerate() {
-        let mut tx = conn.begin().await.unwrap();
+        conn.begin().await.unwrap();
         let at = t0() + Duration::minutes(n as i64);
-        records.push(store::audit::append(&mut tx, entry, at).await.unwrap());
-        tx.commit().await.unwrap();
+        records.push(store::audit::append(&mut conn, entry, at).await.unwrap());
+        conn.commit().await.unwrap();
     }
     (Journal { store, dir }, records)
 }
 
 async fn stored(store: &Store) -> Vec<Record> {
-    store::audit::page(&store.pool, 0, 1000)
+    store::audit::page(&mut store.read().await.unwrap(), 0, 1000)
         .await
         .unwrap()
         .into_iter()
@@ -91,7 +91,10 @@ async fn tamper(database: &Path) -> SqliteConnection {
 
 async fn verify_stored(store: &Store) -> Result<audit::Verified, Broken> {
     let mut verifier = audit::Verifier::new();
-    for row in store::audit::page(&store.pool, 0, 1000).await.unwrap() {
+    for row in store::audit::page(&mut store.read().await.unwrap(), 0, 1000)
+        .await
+        .unwrap()
+    {
         match row {
             Ok(record) => verifier.push(&record)?,
             Err(unreadable) => return Err(verifier.unreadable(&unreadable)),
@@ -171,7 +174,10 @@ async fn the_database_refuses_to_change_or_remove_a_record() {
         "delete from audit where seq = 5",
         "delete from audit",
     ] {
-        let e = sqlx::query(sql).execute(&j.store.pool).await.unwrap_err();
+        let e = sqlx::query(sql)
+            .execute(j.store.sqlite_pool().unwrap())
+            .await
+            .unwrap_err();
         assert!(
             e.to_string().contains("the audit journal is append-only"),
             "{sql}: {e}"
@@ -346,7 +352,7 @@ async fn audit_verify_names_the_first_broken_record_and_exits_1() {
         raw.close().await.unwrap();
     }
     // No process holds the database now: the command reads a closed file as well.
-    j.store.pool.close().await;
+    j.store.close().await;
     let (code, stdout, stderr) = qyzmet(&["audit", "verify"], j.dir.path());
     assert_eq!(code, 1, "{stdout}{stderr}");
     assert_eq!(stdout, "");

@@ -10,8 +10,11 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 use http_body_util::BodyExt;
 use qyzmet::clock::ManualClock;
 use qyzmet::runtime::{Actor, Language, Settings, Status, Submission};
+use qyzmet::store::Location;
 use qyzmet::worker::outbox::FileOutbox;
 use qyzmet::worker::{self, Config, Engine};
+
+use crate::backends;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
@@ -33,7 +36,7 @@ const FIXTURES: &str = "tests/fixtures/definitions/valid";
 /// An engine on `workflows` as `qyzmet serve` builds it, with a manual clock and a file outbox.
 async fn start(
     workflows: &str,
-    database: PathBuf,
+    database: Location,
     clock: Arc<ManualClock>,
     outbox: Arc<FileOutbox>,
 ) -> Engine {
@@ -50,8 +53,19 @@ async fn start(
     .unwrap_or_else(|e| panic!("the engine starts on {workflows}: {e}"))
 }
 
-async fn harness(database: Option<PathBuf>, dir: tempfile::TempDir, at: DateTime<Utc>) -> Harness {
-    let database = database.unwrap_or_else(|| dir.path().join("qyzmet.db"));
+/// The database of a test: the SQLite file in `dir`, or a scratch PostgreSQL database when
+/// the run is on PostgreSQL (`backends::under_test`).
+async fn database(dir: &std::path::Path) -> Location {
+    backends::database(dir)
+        .await
+        .unwrap_or_else(|| dir.join("qyzmet.db").into())
+}
+
+async fn harness(database: Option<Location>, dir: tempfile::TempDir, at: DateTime<Utc>) -> Harness {
+    let database = match database {
+        Some(d) => d,
+        None => self::database(dir.path()).await,
+    };
     let clock = Arc::new(ManualClock::new(at));
     let outbox = Arc::new(FileOutbox::new(dir.path().join("outbox")));
     let engine = start(FIXTURES, database, clock.clone(), outbox.clone()).await;
@@ -182,7 +196,7 @@ async fn a_case_runs_end_to_end_and_every_effect_is_done_once() {
 #[tokio::test]
 async fn work_committed_before_a_restart_goes_on_after_it() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("qyzmet.db");
+    let db = database(dir.path()).await;
     let outbox_dir = dir.path().join("outbox");
     let number = {
         let h = harness(
@@ -298,11 +312,12 @@ pub(crate) async fn api_token(
         region: region.into(),
         created_by: "system".into(),
     };
+    let temporary = qyzmet::accounts::TemporaryPassword::new().await.unwrap();
     engine
         .transact(move |conn, now| {
-            let new = new.clone();
+            let (new, temporary) = (new.clone(), temporary.clone());
             Box::pin(async move {
-                let (account, _) = qyzmet::accounts::register(conn, &new, None, now)
+                let (account, _) = qyzmet::accounts::register(conn, &new, &temporary, None, now)
                     .await
                     .map_err(|e| e.to_string())?;
                 qyzmet::store::accounts::create_api_token(conn, account.id, "test", now)
@@ -622,24 +637,21 @@ async fn every_endpoint_refuses_the_anonymous_and_other_regions_and_roles() {
 }
 
 async fn cases_by_service(engine: &Engine) -> Vec<(String, i64)> {
-    use sqlx::Row;
-    sqlx::query("select service, count(*) from cases group by service order by service")
-        .fetch_all(&engine.store().pool)
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| (r.get(0), r.get(1)))
-        .collect()
+    let mut by_service = std::collections::BTreeMap::new();
+    for (service, _, n) in engine.store().metric_counts().await.unwrap().cases {
+        *by_service.entry(service).or_insert(0) += n;
+    }
+    by_service.into_iter().collect()
 }
 
-async fn real_engine(db: PathBuf, outbox: PathBuf, clock: Arc<ManualClock>) -> Engine {
+async fn real_engine(db: Location, outbox: PathBuf, clock: Arc<ManualClock>) -> Engine {
     start("workflows", db, clock, Arc::new(FileOutbox::new(outbox))).await
 }
 
 #[tokio::test]
 async fn scheduled_services_start_once_per_occurrence_and_catch_up_after_downtime() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("qyzmet.db");
+    let db = database(dir.path()).await;
     // Deployed on Monday 28 December 2026; the engine is then down until Wednesday 6 January.
     let clock = Arc::new(ManualClock::new(almaty(2026, 12, 28, 10, 0)));
     let engine = real_engine(db.clone(), dir.path().join("outbox"), clock.clone()).await;

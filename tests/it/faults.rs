@@ -1212,27 +1212,7 @@ async fn with_the_database_locked_a_command_waits_and_past_the_wait_is_answered_
 async fn cap_database(r: &Running, cap: Option<i64>) -> i64 {
     r.svc()
         .engine
-        .transact(move |conn, _| {
-            Box::pin(async move {
-                let pages: i64 = match cap {
-                    Some(pages) => pages,
-                    None => sqlx::query("pragma page_count")
-                        .fetch_one(&mut *conn)
-                        .await?
-                        .get(0),
-                };
-                let before: i64 = sqlx::query("pragma max_page_count")
-                    .fetch_one(&mut *conn)
-                    .await?
-                    .get(0);
-                sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "pragma max_page_count = {pages}"
-                )))
-                .execute(&mut *conn)
-                .await?;
-                Ok::<i64, sqlx::Error>(before)
-            })
-        })
+        .transact(move |conn, _| Box::pin(async move { conn.sqlite_cap_pages(cap).await }))
         .await
         .unwrap()
         .unwrap()

@@ -730,7 +730,7 @@ async fn engine(edit: impl FnOnce(String) -> String) -> Running {
     let slot = Arc::new(Deferred::default());
     let feed = Arc::new(StagePerformer::new(monitoring, slot.clone(), gw.metrics.clone()).unwrap());
     let engine = Engine::start(Config {
-        database: dir.path().join("qyzmet.db"),
+        database: dir.path().join("qyzmet.db").into(),
         workflows: PathBuf::from("workflows"),
         calendars: PathBuf::from("calendars"),
         settings: Settings::default(),

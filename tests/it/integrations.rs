@@ -60,7 +60,7 @@ async fn call(app: &axum::Router, token: &str, uri: &str, body: Value) -> (Statu
 
 /// The journal of `service` as `ACTOR ACTION OBJECT` lines.
 async fn journal(service: &Service) -> Vec<String> {
-    qyzmet::store::audit::page(&service.engine.store().pool, 0, 1000)
+    qyzmet::store::audit::page(&mut service.engine.store().read().await.unwrap(), 0, 1000)
         .await
         .unwrap()
         .into_iter()
@@ -102,6 +102,7 @@ async fn a_state_systems_answer_is_posted_only_by_the_gateways_account_of_the_ca
     // not start; the test's accounts are made beside it.
     crate::answers::gateway_account(&dir.path().join("data"), "shep").await;
     let service = Service::start(Options {
+        database: None,
         data_dir: dir.path().join("data"),
         workflows: "workflows".into(),
         calendars: "calendars".into(),

@@ -38,11 +38,12 @@ async fn account(engine: &Engine, login: &str, full_name: &str) -> String {
         region: "almaty".into(),
         created_by: "admin".into(),
     };
+    let temporary = accounts::TemporaryPassword::new().await.unwrap();
     engine
         .transact(move |conn, now| {
-            let new = new.clone();
+            let (new, temporary) = (new.clone(), temporary.clone());
             Box::pin(async move {
-                accounts::register(conn, &new, None, now)
+                accounts::register(conn, &new, &temporary, None, now)
                     .await
                     .map(|(_, password)| password)
                     .map_err(|e| e.to_string())
@@ -143,10 +144,13 @@ async fn accounts_unused_for_31_days_are_blocked_and_the_administrators_told_of_
     }
     assert!(!body.contains("d.omarova"), "in use: {body}");
     for login in ["a.seitova", "t.kassymov"] {
-        let blocked = qyzmet::store::accounts::account_by_login(&engine.store().pool, login)
-            .await
-            .unwrap()
-            .unwrap();
+        let blocked = qyzmet::store::accounts::account_by_login(
+            &mut engine.store().read().await.unwrap(),
+            login,
+        )
+        .await
+        .unwrap()
+        .unwrap();
         assert!(
             matches!(
                 blocked.status,
@@ -164,7 +168,7 @@ async fn accounts_unused_for_31_days_are_blocked_and_the_administrators_told_of_
     let (case_id, number): (i64, String) = sqlx::query_as(
         "select id, number from cases where service = 'block-unused-accounts' order by id desc limit 1",
     )
-    .fetch_one(&engine.store().pool)
+    .fetch_one(engine.store().sqlite_pool().unwrap())
     .await
     .unwrap();
     let job = engine
@@ -182,7 +186,7 @@ async fn accounts_unused_for_31_days_are_blocked_and_the_administrators_told_of_
     let blocks: i64 = sqlx::query_scalar(
         "select count(*) from audit where action = 'account_blocked' and object in ('a.seitova', 't.kassymov')",
     )
-    .fetch_one(&engine.store().pool)
+    .fetch_one(engine.store().sqlite_pool().unwrap())
     .await
     .unwrap();
     assert_eq!(blocks, 2, "each account blocked once");
@@ -202,6 +206,7 @@ async fn a_version_deployed_through_the_api_is_told_at_once_and_not_again_after_
     let clock = Arc::new(ManualClock::new(almaty(2026, 11, 23, 10, 0)));
     let start = || async {
         Service::start(Options {
+            database: None,
             data_dir: dir.path().join("data"),
             workflows: workflows.clone(),
             calendars: "calendars".into(),

@@ -41,29 +41,45 @@ pub(crate) async fn person(
         region: region.into(),
         created_by: "admin".into(),
     };
-    let password = r
-        .svc()
-        .engine
-        .transact(move |conn, now| {
-            let new = new.clone();
-            Box::pin(async move {
-                let (account, temporary) = qyzmet::accounts::register(conn, &new, None, now)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                if !own_password {
-                    return Ok(temporary);
-                }
-                qyzmet::accounts::change_password(
-                    conn, account.id, &temporary, PASSWORD, None, None, now,
-                )
-                .await
-                .map_err(|e| e.to_string())?;
-                Ok::<_, String>(PASSWORD.to_string())
+    let temporary = qyzmet::accounts::TemporaryPassword::new().await.unwrap();
+    let engine = r.svc().engine.clone();
+    let account = {
+        let (new, temporary) = (new.clone(), temporary.clone());
+        engine
+            .transact(move |conn, now| {
+                let (new, temporary) = (new.clone(), temporary.clone());
+                Box::pin(async move {
+                    qyzmet::accounts::register(conn, &new, &temporary, None, now)
+                        .await
+                        .map(|(account, _)| account)
+                        .map_err(|e| e.to_string())
+                })
             })
-        })
-        .await
-        .unwrap()
-        .unwrap();
+            .await
+            .unwrap()
+            .unwrap()
+    };
+    let password = if own_password {
+        let change =
+            qyzmet::accounts::check_password_change(&account, temporary.password(), PASSWORD)
+                .await
+                .unwrap();
+        engine
+            .transact(move |conn, now| {
+                let change = change.clone();
+                Box::pin(async move {
+                    qyzmet::accounts::change_password(conn, &change, None, None, now)
+                        .await
+                        .map_err(|e| e.to_string())
+                })
+            })
+            .await
+            .unwrap()
+            .unwrap();
+        PASSWORD.to_string()
+    } else {
+        temporary.password().to_string()
+    };
     let (cookie, csrf, _) = crate::service::sign_in(r.svc(), login, &password).await;
     (cookie, csrf)
 }
@@ -114,7 +130,7 @@ async fn denials(r: &Running) -> Vec<String> {
     assert_eq!(code, 0, "{out}{err}");
     let (_, list, _) = audit_cli(&["list"], &r.data_dir());
     assert!(!list.contains(crate::service::IIN), "{list}");
-    qyzmet::store::audit::page(&r.svc().engine.store().pool, 0, 10_000)
+    qyzmet::store::audit::page(&mut r.svc().engine.store().read().await.unwrap(), 0, 10_000)
         .await
         .unwrap()
         .into_iter()

@@ -118,6 +118,7 @@ pub(crate) struct Running {
 
 async fn start(data: &Path, config: &Path, clock: Arc<ManualClock>) -> Service {
     Service::start(Options {
+        database: None,
         data_dir: data.to_path_buf(),
         workflows: "workflows".into(),
         calendars: "calendars".into(),

@@ -299,12 +299,25 @@ async fn a_token_issued_before_migration_0008_keeps_working_and_gets_an_id() {
             region: "kz".into(),
             created_by: "system".into(),
         };
-        let account = qyzmet::store::accounts::create_account(&mut conn, &new, "x", false, issued)
-            .await
-            .unwrap();
+        // The account as the schema before 0008 holds it.
+        let account_id: i64 = sqlx::query_scalar(
+            "insert into accounts (login, full_name, email, roles, region, password_hash, \
+             must_change_password, status, created_at, created_by, failed_sign_ins, password_changed_at) \
+             values (?1, ?2, ?3, ?4, ?5, 'x', 0, 'active', ?6, ?7, 0, ?6) returning id",
+        )
+        .bind(&new.login)
+        .bind(&new.full_name)
+        .bind(&new.email)
+        .bind(serde_json::to_string(&new.roles).unwrap())
+        .bind(&new.region)
+        .bind(issued.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
+        .bind(&new.created_by)
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
         sqlx::query("insert into api_tokens (hash, name, account_id, created_at) values (?, 'portal', ?, ?)")
             .bind(qyzmet::accounts::token::token_hash(&token))
-            .bind(account.id)
+            .bind(account_id)
             .bind("2026-11-02T04:00:00.000000Z")
             .execute(&mut conn)
             .await
@@ -312,7 +325,7 @@ async fn a_token_issued_before_migration_0008_keeps_working_and_gets_an_id() {
     }
 
     let store = qyzmet::store::Store::open(&database).await.unwrap();
-    let found = qyzmet::store::accounts::api_token(&store.pool, &token)
+    let found = qyzmet::store::accounts::api_token(&mut store.read().await.unwrap(), &token)
         .await
         .unwrap()
         .expect("the token signs in after the migration");

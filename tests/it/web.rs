@@ -189,13 +189,14 @@ async fn clerk(r: &Running, login: &str, roles: &[&str], region: &str) -> String
         region: region.into(),
         created_by: "admin".into(),
     };
+    let temporary = qyzmet::accounts::TemporaryPassword::new().await.unwrap();
     let temporary = r
         .svc()
         .engine
         .transact(move |conn, now| {
-            let new = new.clone();
+            let (new, temporary) = (new.clone(), temporary.clone());
             Box::pin(async move {
-                qyzmet::accounts::register(conn, &new, None, now)
+                qyzmet::accounts::register(conn, &new, &temporary, None, now)
                     .await
                     .map(|(_, t)| t)
                     .map_err(|e| e.to_string())

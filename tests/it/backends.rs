@@ -1,0 +1,73 @@
+//! The databases the tests run on: SQLite files in temporary folders, and scratch databases
+//! on the machine's PostgreSQL server (`tests/run` starts it when it is down).
+//!
+//! `QYZMET_TEST_POSTGRES` is the server's administrative URL (by default
+//! `postgres://postgres@127.0.0.1:5432/postgres`: trust authentication, user `postgres`).
+//! `QYZMET_TEST_BACKEND=postgres` runs the service tests that ask [`database`] on
+//! PostgreSQL instead of SQLite: `tests/run` runs them a second time so.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use qyzmet::store::{Backend, Location};
+use sqlx::Connection;
+
+/// The PostgreSQL server's administrative URL.
+pub fn postgres_admin() -> String {
+    std::env::var("QYZMET_TEST_POSTGRES")
+        .ok()
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+/// The backend the service tests run on in this run.
+pub fn under_test() -> Backend {
+    match std::env::var("QYZMET_TEST_BACKEND").as_deref() {
+        Ok("postgres") => Backend::Postgres,
+        _ => Backend::Sqlite,
+    }
+}
+
+/// The database a service test's engine opens: `None` (the SQLite file in `dir`, the
+/// embedded default) or, when the run is on PostgreSQL, a scratch database of its own.
+pub async fn database(_dir: &Path) -> Option<Location> {
+    match under_test() {
+        Backend::Sqlite => None,
+        Backend::Postgres => Some(scratch_postgres().await),
+    }
+}
+
+/// A new, empty database on the PostgreSQL server, named for this test process and a
+/// counter (`qz_t_<pid>_<n>`). `tests/run` drops those of earlier runs.
+pub async fn scratch_postgres() -> Location {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let name = format!(
+        "qz_t_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    );
+    let admin = postgres_admin();
+    let mut conn = sqlx::PgConnection::connect(&admin)
+        .await
+        .unwrap_or_else(|e| {
+            panic!("the tests need the PostgreSQL server at {admin} (tests/run starts it): {e}")
+        });
+    sqlx::query(sqlx::AssertSqlSafe(format!("create database {name}")))
+        .execute(&mut conn)
+        .await
+        .unwrap_or_else(|e| panic!("creating the scratch database {name}: {e}"));
+    let _ = conn.close().await;
+    let base = admin
+        .rsplit_once('/')
+        .map(|(base, _)| base.to_string())
+        .unwrap_or(admin);
+    Location::Postgres(format!("{base}/{name}"))
+}
+
+/// Both backends: an SQLite file in `dir`, and a scratch PostgreSQL database.
+pub async fn both(dir: &Path) -> [Location; 2] {
+    [
+        Location::Sqlite(dir.join("qyzmet.db")),
+        scratch_postgres().await,
+    ]
+}
