@@ -1076,6 +1076,45 @@ impl Store {
     }
 }
 
+/// Wake-ups from other engine processes: on a shared PostgreSQL, a process that commits new
+/// work (a job, a timer) says so (`NOTIFY qyzmet_work`, sent at its commit), and every
+/// process listening wakes its idle job loop at once rather than at its next poll. An SQLite
+/// file has one process, which wakes itself; there [`Wakeups::next`] never returns.
+pub struct Wakeups(Option<sqlx::postgres::PgListener>);
+
+/// The channel of the wake-ups.
+const WORK_CHANNEL: &str = "qyzmet_work";
+
+impl Wakeups {
+    /// Waits for the next wake-up. A lost connection is reopened by the listener; the loop
+    /// polls meanwhile, so nothing waits on it.
+    pub async fn next(&mut self) {
+        match &mut self.0 {
+            Some(listener) => {
+                if listener.recv().await.is_err() {
+                    // Reconnecting: a poll's worth of quiet, not a busy loop.
+                    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                }
+            }
+            None => std::future::pending().await,
+        }
+    }
+}
+
+impl Store {
+    /// This process's wake-ups (see [`Wakeups`]).
+    pub async fn wakeups(&self) -> Result<Wakeups, Error> {
+        match &self.pool {
+            Pool::Sqlite(_) => Ok(Wakeups(None)),
+            Pool::Postgres(p) => {
+                let mut listener = sqlx::postgres::PgListener::connect_with(p).await?;
+                listener.listen(WORK_CHANNEL).await?;
+                Ok(Wakeups(Some(listener)))
+            }
+        }
+    }
+}
+
 /// A process name for leases: host, process id, and a random part.
 fn process_name() -> Arc<str> {
     use rand::Rng;
@@ -1708,6 +1747,21 @@ pub mod tx {
             .execute(&mut *c)
             .await?;
             Ok(done.rows_affected())
+        })
+    }
+
+    /// Tells the other processes on a shared database that this transaction made work: the
+    /// notice goes at commit, and not at all if it rolls back ([`Wakeups`]). Nothing on
+    /// SQLite.
+    pub async fn announce_work(conn: &mut Conn) -> Result<(), Error> {
+        on!(conn, |c| {
+            if POSTGRES {
+                sqlx::query(sql("select pg_notify(?, '')"))
+                    .bind(WORK_CHANNEL)
+                    .execute(&mut *c)
+                    .await?;
+            }
+            Ok(())
         })
     }
 

@@ -726,6 +726,15 @@ impl Engine {
     }
 
     async fn job_loop(self, shutdown: CancellationToken) {
+        // Other processes' commits wake this loop on a shared database; without them (or
+        // while the listener reconnects) it polls.
+        let mut wakeups = match self.store.wakeups().await {
+            Ok(w) => Some(w),
+            Err(e) => {
+                tracing::warn!(error = %e, "listening for other processes' work failed; the job loop polls");
+                None
+            }
+        };
         while !shutdown.is_cancelled() {
             match self.run_jobs_once(64).await {
                 Ok(64) => continue,
@@ -735,6 +744,12 @@ impl Engine {
             tokio::select! {
                 _ = shutdown.cancelled() => break,
                 _ = self.shared.work_ready.notified() => {}
+                _ = async {
+                    match wakeups.as_mut() {
+                        Some(w) => w.next().await,
+                        None => std::future::pending().await,
+                    }
+                } => {}
                 _ = tokio::time::sleep(std::time::Duration::from_millis(500)) => {}
             }
         }

@@ -392,6 +392,7 @@ async fn transaction(
         };
         results.push(result);
     }
+    tx::announce_work(conn).await?;
     conn.commit().await?;
     Ok(Some(results))
 }
