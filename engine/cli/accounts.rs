@@ -33,6 +33,10 @@ struct AddArgs {
     /// The data directory (the database is `qyzmet.db` in it).
     #[arg(long, default_value = "data", env = "QYZMET_DATA_DIR")]
     data_dir: PathBuf,
+    /// The database, when it is not `qyzmet.db` in the data directory: a PostgreSQL URL or an
+    /// SQLite file (as `serve --database`).
+    #[arg(long, env = "DATABASE_URL")]
+    database: Option<String>,
     /// The login.
     #[arg(long)]
     login: String,
@@ -81,9 +85,12 @@ pub fn run(args: Args) -> ExitCode {
 async fn add_account(args: AddArgs) -> Result<(), String> {
     std::fs::create_dir_all(&args.data_dir)
         .map_err(|e| format!("{}: {e}", args.data_dir.display()))?;
-    let store = Store::open(&args.data_dir.join("qyzmet.db"))
-        .await
-        .map_err(|e| e.to_string())?;
+    let store = Store::open(super::database_location(
+        &args.data_dir,
+        args.database.as_deref(),
+    ))
+    .await
+    .map_err(|e| e.to_string())?;
     // Hashed before the transaction, as everywhere (`accounts`' module doc).
     let temporary = TemporaryPassword::new().await.map_err(|e| e.to_string())?;
     let mut conn = store.writer().await.map_err(|e| e.to_string())?;
