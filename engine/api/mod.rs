@@ -1120,7 +1120,7 @@ pub async fn task_for(engine: &Engine, p: &Principal, key: &str) -> Result<TaskR
 /// that clerk's to complete or to put back. Checked on the row read before the writer is
 /// asked; the writer checks again, atomically ([`held_meanwhile`]).
 fn not_anothers(p: &Principal, task: &TaskRow) -> Result<(), ApiError> {
-    if task.status == "claimed" && task.assignee.as_deref() != Some(p.login()) {
+    if task.status == TaskStatus::Claimed && task.assignee.as_deref() != Some(p.login()) {
         return Err(Denial::new(p.login(), Why::AnotherClerksTask)
             .on(&task.key)
             .into());

@@ -200,8 +200,8 @@ pub struct TaskRow {
     pub role: String,
     /// The region.
     pub region: String,
-    /// `open` or `claimed`.
-    pub status: String,
+    /// Where it stands.
+    pub status: TaskStatus,
     /// Who claimed it.
     pub assignee: Option<String>,
     /// When it is due.
@@ -210,22 +210,40 @@ pub struct TaskRow {
     pub created_at: DateTime<Utc>,
 }
 
-/// A task's status as a queue filters by it (closed tasks are in no queue).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Where a task stands: stored by [`TaskStatus::as_str`]. Closed tasks are in no queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
 pub enum TaskStatus {
     /// Waiting in the queue.
     Open,
     /// Taken by a clerk.
     Claimed,
+    /// Completed, or closed with its case.
+    Closed,
 }
 
 impl TaskStatus {
+    /// Every status, in the order above.
+    pub const ALL: [TaskStatus; 3] = [TaskStatus::Open, TaskStatus::Claimed, TaskStatus::Closed];
+
     /// The stored name.
     pub fn as_str(self) -> &'static str {
         match self {
             TaskStatus::Open => "open",
             TaskStatus::Claimed => "claimed",
+            TaskStatus::Closed => "closed",
         }
+    }
+
+    /// Reads a stored name.
+    pub fn parse(text: &str) -> Result<TaskStatus, Error> {
+        TaskStatus::ALL
+            .into_iter()
+            .find(|s| s.as_str() == text)
+            .ok_or_else(|| Error::Corrupt {
+                what: "task status",
+                message: format!("`{text}` is not a task status"),
+            })
     }
 }
 
@@ -416,7 +434,7 @@ macro_rules! task_row {
             step: r.try_get(2)?,
             role: r.try_get(3)?,
             region: r.try_get(4)?,
-            status: r.try_get(5)?,
+            status: TaskStatus::parse(r.try_get(5)?)?,
             assignee: r.try_get(6)?,
             due_at: read_ts_opt(r, 7)?,
             created_at: read_ts(r, 8)?,
@@ -1181,7 +1199,7 @@ pub mod tx {
     pub async fn task_case(
         conn: &mut Conn,
         key: &str,
-    ) -> Result<Option<(i64, String, Option<String>)>, Error> {
+    ) -> Result<Option<(i64, TaskStatus, Option<String>)>, Error> {
         on!(conn, |c| {
             let row = sqlx::query(sql(
                 "select case_id, status, assignee from tasks where key = ?",
@@ -1189,8 +1207,14 @@ pub mod tx {
             .bind(key)
             .fetch_optional(&mut *c)
             .await?;
-            row.map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
-                .transpose()
+            row.map(|r| {
+                Ok((
+                    r.try_get(0)?,
+                    TaskStatus::parse(r.try_get(1)?)?,
+                    r.try_get(2)?,
+                ))
+            })
+            .transpose()
         })
     }
 

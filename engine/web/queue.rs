@@ -18,6 +18,7 @@ use crate::definition::model::{Definition, FieldDef, FormField, StepKind, Task};
 use crate::runtime::{CaseState, FieldError};
 use crate::service::Service;
 use crate::store::TaskRow;
+use crate::store::TaskStatus;
 use crate::worker;
 
 /// `GET /queue`: the clerk's queue, most urgent first.
@@ -71,7 +72,7 @@ pub async fn list(State(service): State<Service>, ctx: Ctx, Clerk(p): Clerk) -> 
             "days_left": days_left,
             "overdue": overdue,
             "assignee": row.assignee,
-            "claimable": row.status == "open",
+            "claimable": row.status == TaskStatus::Open,
             "mine": row.assignee.as_deref() == Some(p.login()),
         }));
     }
@@ -147,7 +148,7 @@ async fn task_page(
     sent: &Sent,
     status: StatusCode,
 ) -> PageResult {
-    if row.status == "closed" {
+    if row.status == TaskStatus::Closed {
         return Err(WebError::Api(ApiError::Conflict(format!(
             "task {} is completed",
             row.key
@@ -187,7 +188,7 @@ async fn task_page(
         .keys()
         .map(|o| json!({ "code": o, "label": text::outcome(lang, o) }))
         .collect();
-    let mine = row.status == "claimed" && row.assignee.as_deref() == Some(p.login());
+    let mine = row.status == TaskStatus::Claimed && row.assignee.as_deref() == Some(p.login());
     Ok(ctx.page(
         status,
         Some(p),
@@ -199,7 +200,7 @@ async fn task_page(
             "service": lang.pick(&service_def.title),
             "due": row.due_at.map(view::when),
             "mine": mine,
-            "claimable": row.status == "open",
+            "claimable": row.status == TaskStatus::Open,
             "other": if mine { None } else { row.assignee.clone() },
             "fields": fields,
             "outcomes": outcomes,

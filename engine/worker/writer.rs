@@ -442,7 +442,7 @@ async fn handle(
                     let (id, status, assignee) = tx::task_case(conn, key)
                         .await?
                         .ok_or_else(|| Error::NotFound(format!("task {key}")))?;
-                    if status == "closed" {
+                    if status == store::TaskStatus::Closed {
                         return Err(Error::Conflict(format!("task {key} is already completed")));
                     }
                     if let (
