@@ -7,7 +7,9 @@ use axum::http::StatusCode;
 use serde_json::{Value, json};
 
 use crate::notify::{free_port, smtp_server};
-use crate::service::{aggregator, almaty, audit_cli, call, cookie_of, mail_to, running, sign_in};
+use crate::service::{
+    aggregator, almaty, audit_cli_on, call, cookie_of, mail_to, running, sign_in,
+};
 
 const HEAD_EMAIL: &str = "b.sadykova@enbek.kz";
 
@@ -195,7 +197,7 @@ async fn an_access_request_is_answered_within_three_working_days_with_a_login_an
 
     // The journal shows the account made on the request, and the password issued, by
     // number; and it is intact.
-    let (code, list, err) = audit_cli(&["list"], &r.data_dir());
+    let (code, list, err) = audit_cli_on(&["list"], &r.data_dir(), r.database.as_ref());
     assert_eq!(code, 0, "{err}");
     let created = list
         .lines()
@@ -207,7 +209,7 @@ async fn an_access_request_is_answered_within_three_working_days_with_a_login_an
         "{list}"
     );
     assert!(!list.contains(&password));
-    let (code, out, err) = audit_cli(&["verify"], &r.data_dir());
+    let (code, out, err) = audit_cli_on(&["verify"], &r.data_dir(), r.database.as_ref());
     assert_eq!(code, 0, "{out}{err}");
 }
 

@@ -12,7 +12,7 @@ use qyzmet::runtime::Language;
 use qyzmet::service::Service;
 
 use crate::notify::{free_port, smtp_server};
-use crate::service::{Running, acceptance_form, aggregator, almaty, audit_cli, call, running};
+use crate::service::{Running, acceptance_form, aggregator, almaty, audit_cli_on, call, running};
 
 /// The password every person here chooses after their temporary one.
 pub(crate) const PASSWORD: &str = "Qyzmet-refusal-2026";
@@ -126,9 +126,9 @@ fn bearer(token: &str) -> String {
 /// the chain verifies (`qyzmet audit verify`) and that no record carries the applicant's
 /// personal data.
 async fn denials(r: &Running) -> Vec<String> {
-    let (code, out, err) = audit_cli(&["verify"], &r.data_dir());
+    let (code, out, err) = audit_cli_on(&["verify"], &r.data_dir(), r.database.as_ref());
     assert_eq!(code, 0, "{out}{err}");
-    let (_, list, _) = audit_cli(&["list"], &r.data_dir());
+    let (_, list, _) = audit_cli_on(&["list"], &r.data_dir(), r.database.as_ref());
     assert!(!list.contains(crate::service::IIN), "{list}");
     qyzmet::store::audit::page(&mut r.svc().engine.store().read().await.unwrap(), 0, 10_000)
         .await
@@ -194,7 +194,7 @@ async fn a_role_the_account_lacks_is_refused_and_journalled_once() {
             "a.seitova GET /admin/accounts role GET /admin/accounts",
         ]
     );
-    let (_, list, _) = audit_cli(&["list"], &r.data_dir());
+    let (_, list, _) = audit_cli_on(&["list"], &r.data_dir(), r.database.as_ref());
     assert!(list.contains(r#""needs":["administrator"]"#), "{list}");
 }
 
@@ -238,7 +238,7 @@ async fn a_region_not_the_accounts_is_refused_and_journalled_once() {
             format!("operator7 {number} region POST /cases/{{number}}/withdraw"),
         ]
     );
-    let (_, list, _) = audit_cli(&["list"], &r.data_dir());
+    let (_, list, _) = audit_cli_on(&["list"], &r.data_dir(), r.database.as_ref());
     assert!(list.contains(r#""region":"almaty""#), "{list}");
 }
 
@@ -301,7 +301,7 @@ async fn a_request_without_the_sessions_csrf_token_is_refused_and_journalled_onc
             "anonymous POST / csrf POST /".to_string(),
         ]
     );
-    let (_, list, _) = audit_cli(&["list"], &r.data_dir());
+    let (_, list, _) = audit_cli_on(&["list"], &r.data_dir(), r.database.as_ref());
     assert!(!list.contains(PASSWORD), "{list}");
 }
 

@@ -114,11 +114,19 @@ pub(crate) struct Running {
     pub(crate) clock: Arc<ManualClock>,
     data: tempfile::TempDir,
     config: PathBuf,
+    /// The database when it is not the SQLite file in the data directory (a run on
+    /// PostgreSQL: `backends::under_test`).
+    pub(crate) database: Option<qyzmet::store::Location>,
 }
 
-async fn start(data: &Path, config: &Path, clock: Arc<ManualClock>) -> Service {
+async fn start(
+    data: &Path,
+    database: Option<qyzmet::store::Location>,
+    config: &Path,
+    clock: Arc<ManualClock>,
+) -> Service {
     Service::start(Options {
-        database: None,
+        database,
         data_dir: data.to_path_buf(),
         workflows: "workflows".into(),
         calendars: "calendars".into(),
@@ -165,12 +173,20 @@ pub(crate) async fn running_with(
     }
     std::fs::write(&config, text).unwrap();
     let clock = Arc::new(ManualClock::new(now));
-    let service = start(&data.path().join("data"), &config, clock.clone()).await;
+    let database = crate::backends::database(data.path()).await;
+    let service = start(
+        &data.path().join("data"),
+        database.clone(),
+        &config,
+        clock.clone(),
+    )
+    .await;
     Running {
         service: Some(service),
         clock,
         data,
         config,
+        database,
     }
 }
 
@@ -183,7 +199,15 @@ impl Running {
     /// data directory, as after a crash.
     async fn restart(&mut self) {
         self.service = None;
-        self.service = Some(start(&self.data_dir(), &self.config, self.clock.clone()).await);
+        self.service = Some(
+            start(
+                &self.data_dir(),
+                self.database.clone(),
+                &self.config,
+                self.clock.clone(),
+            )
+            .await,
+        );
     }
 
     pub(crate) fn data_dir(&self) -> PathBuf {
@@ -782,21 +806,29 @@ async fn an_sms_due_at_night_waits_for_the_morning_without_spending_its_attempts
     );
 }
 
-/// Runs `qyzmet audit <args> --data-dir <dir>`: (exit code, stdout, stderr).
-pub(crate) fn audit_cli(args: &[&str], dir: &Path) -> (i32, String, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_qyzmet"))
-        .arg("audit")
-        .args(args)
-        .arg("--data-dir")
-        .arg(dir)
-        .stdin(std::process::Stdio::null())
-        .output()
-        .unwrap();
+/// Runs `qyzmet audit <args> --data-dir <dir>` (and `--database` when `database` is not the
+/// SQLite file there): (exit code, stdout, stderr).
+pub(crate) fn audit_cli_on(
+    args: &[&str],
+    dir: &Path,
+    database: Option<&qyzmet::store::Location>,
+) -> (i32, String, String) {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_qyzmet"));
+    command.arg("audit").args(args).arg("--data-dir").arg(dir);
+    if let Some(qyzmet::store::Location::Postgres(url)) = database {
+        command.arg("--database").arg(url);
+    }
+    let out = command.stdin(std::process::Stdio::null()).output().unwrap();
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// Runs `qyzmet audit <args> --data-dir <dir>` on the SQLite file there.
+pub(crate) fn audit_cli(args: &[&str], dir: &Path) -> (i32, String, String) {
+    audit_cli_on(args, dir, None)
 }
 
 async fn post_json(service: &Service, token: &str, uri: &str, body: Value) -> StatusCode {
@@ -875,7 +907,7 @@ async fn a_fresh_installation_has_one_administrator_and_every_clerk_action_is_jo
     );
 
     // The journal, read by the command an auditor runs while the service holds the database.
-    let (code, list, err) = audit_cli(&["list"], &r.data_dir());
+    let (code, list, err) = audit_cli_on(&["list"], &r.data_dir(), r.database.as_ref());
     assert_eq!(code, 0, "{err}");
     let lines: Vec<&str> = list.lines().collect();
     assert_eq!(lines.len(), 6, "{list}");
@@ -900,7 +932,7 @@ async fn a_fresh_installation_has_one_administrator_and_every_clerk_action_is_jo
         "{list}"
     );
     assert!(!list.contains(IIN), "no personal data in the journal");
-    let (code, out, err) = audit_cli(&["verify"], &r.data_dir());
+    let (code, out, err) = audit_cli_on(&["verify"], &r.data_dir(), r.database.as_ref());
     assert_eq!(code, 0, "{err}");
     assert!(out.starts_with("audit journal intact: 6 records"), "{out}");
 
@@ -909,7 +941,7 @@ async fn a_fresh_installation_has_one_administrator_and_every_clerk_action_is_jo
     r.clock.advance(Duration::days(30) + Duration::seconds(1));
     let blocked = r.svc().block_unused_accounts().await.unwrap();
     assert!(blocked.contains(&"admin".to_string()), "{blocked:?}");
-    let (_, list, _) = audit_cli(&["list"], &r.data_dir());
+    let (_, list, _) = audit_cli_on(&["list"], &r.data_dir(), r.database.as_ref());
     assert!(list.contains("account_blocked admin"), "{list}");
 }
 
@@ -1110,7 +1142,7 @@ async fn staff_sign_in_change_the_temporary_password_and_only_administrators_man
     .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(body["message"], qyzmet::api::SIGN_IN_REFUSED, "{body}");
-    let (_, list, _) = audit_cli(&["list"], &r.data_dir());
+    let (_, list, _) = audit_cli_on(&["list"], &r.data_dir(), r.database.as_ref());
     assert!(
         list.lines()
             .rfind(|l| l.contains("sign_in_failed a.seitova"))
@@ -1136,7 +1168,7 @@ async fn staff_sign_in_change_the_temporary_password_and_only_administrators_man
     );
 
     // Every step is in the journal, without the names or e-mails, and the chain holds.
-    let (code, list, err) = audit_cli(&["list"], &r.data_dir());
+    let (code, list, err) = audit_cli_on(&["list"], &r.data_dir(), r.database.as_ref());
     assert_eq!(code, 0, "{err}");
     for needed in [
         "token_issued a.seitova",
@@ -1165,6 +1197,6 @@ async fn staff_sign_in_change_the_temporary_password_and_only_administrators_man
     r.clock.advance(Duration::days(2));
     let blocked = s.block_unused_accounts().await.unwrap();
     assert_eq!(blocked, ["admin"], "{blocked:?}");
-    let (code, _, err) = audit_cli(&["verify"], &r.data_dir());
+    let (code, _, err) = audit_cli_on(&["verify"], &r.data_dir(), r.database.as_ref());
     assert_eq!(code, 0, "{err}");
 }

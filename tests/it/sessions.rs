@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use serde_json::json;
 
 use crate::refusals::{PASSWORD, person, service};
-use crate::service::{Running, audit_cli, call, cookie_of};
+use crate::service::{Running, audit_cli_on, call, cookie_of};
 
 /// Whether `cookie` still signs anybody in.
 async fn signs_in(r: &Running, cookie: &str) -> bool {
@@ -59,7 +59,7 @@ async fn changing_the_password_ends_every_other_session_and_renews_this_one() {
     .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
 
-    let (_, list, _) = audit_cli(&["list"], &r.data_dir());
+    let (_, list, _) = audit_cli_on(&["list"], &r.data_dir(), r.database.as_ref());
     let changed = list
         .lines()
         .rfind(|l| l.contains("password_changed a.seitova"))
@@ -232,9 +232,9 @@ async fn a_revoked_api_token_opens_nothing_from_the_next_request_on() {
     );
 
     // Journalled, by id and name; the chain holds.
-    let (code, out, err) = audit_cli(&["verify"], &r.data_dir());
+    let (code, out, err) = audit_cli_on(&["verify"], &r.data_dir(), r.database.as_ref());
     assert_eq!(code, 0, "{out}{err}");
-    let (_, list, _) = audit_cli(&["list"], &r.data_dir());
+    let (_, list, _) = audit_cli_on(&["list"], &r.data_dir(), r.database.as_ref());
     let revoked: Vec<&str> = list
         .lines()
         .filter(|l| l.contains("token_revoked"))

@@ -21,7 +21,7 @@ use qyzmet::web::text::{self, Lang};
 
 use crate::browser::Browser;
 use crate::notify::{free_port, smtp_server};
-use crate::service::{IIN, Running, acceptance_form, aggregator, almaty, audit_cli, running};
+use crate::service::{IIN, Running, acceptance_form, aggregator, almaty, audit_cli_on, running};
 
 /// A page's answer: status, where it redirects, the cookies it sets, its headers and HTML.
 struct Answer {
@@ -367,7 +367,7 @@ async fn the_sign_in_page_refuses_in_one_text_whatever_the_reason_and_the_journa
     );
 
     // The journal keeps why each was refused.
-    let (_, list, _) = audit_cli(&["list"], &r.data_dir());
+    let (_, list, _) = audit_cli_on(&["list"], &r.data_dir(), r.database.as_ref());
     let reasons: Vec<&str> = list
         .lines()
         .filter(|l| l.contains(" sign_in_failed "))
@@ -719,7 +719,7 @@ async fn a_clerk_works_the_acceptance_task_from_the_queue_to_the_case_page() {
     assert!(!case.html.contains("<?xml"));
 
     // Every page action is in the journal, as the API's are.
-    let (code, list, err) = audit_cli(&["list"], &r.data_dir());
+    let (code, list, err) = audit_cli_on(&["list"], &r.data_dir(), r.database.as_ref());
     assert_eq!(code, 0, "{err}");
     for needed in [
         format!("operator1 task_claimed {key}"),
@@ -750,7 +750,7 @@ async fn a_clerk_of_another_region_may_not_open_the_case_page() {
     let key = r.task(&number, "accept_documents").await;
     let form = page(s, "GET", &format!("/queue/{key}"), Some(&astana), &[]).await;
     assert_eq!(form.status, StatusCode::FORBIDDEN);
-    let (_, list, _) = audit_cli(&["list"], &r.data_dir());
+    let (_, list, _) = audit_cli_on(&["list"], &r.data_dir(), r.database.as_ref());
     assert!(
         list.contains(&format!("operator7 access_denied {number}")),
         "{list}"
@@ -821,7 +821,7 @@ async fn an_administrator_sees_the_systems_tokens_and_revokes_one_on_the_account
     let kk = page(s, "GET", "/admin/accounts?lang=kk", Some(&admin), &[]).await;
     assert!(kk.html.contains("Күші жойылған"), "{}", kk.html);
     assert!(!kk.html.contains(&action), "no button for a revoked token");
-    let (_, list, _) = audit_cli(&["list"], &r.data_dir());
+    let (_, list, _) = audit_cli_on(&["list"], &r.data_dir(), r.database.as_ref());
     assert!(list.contains("admin token_revoked egov-portal"), "{list}");
 }
 
@@ -897,7 +897,7 @@ async fn an_administrator_creates_a_clerk_and_sees_the_temporary_password_once()
         incidents.html
     );
 
-    let (_, journal, _) = audit_cli(&["list"], &r.data_dir());
+    let (_, journal, _) = audit_cli_on(&["list"], &r.data_dir(), r.database.as_ref());
     assert!(
         journal.contains("admin account_created a.seitova"),
         "{journal}"
@@ -1141,9 +1141,9 @@ async fn a_newcomer_signs_in_creates_a_clerk_and_the_clerk_takes_a_case_through_
     browser.screenshot(shots.join("case-page-ru.png")).await;
 
     // The journal holds every step, and its chain is intact.
-    let (code, out, err) = audit_cli(&["verify"], &r.data_dir());
+    let (code, out, err) = audit_cli_on(&["verify"], &r.data_dir(), r.database.as_ref());
     assert_eq!(code, 0, "{out}{err}");
-    let (_, list, _) = audit_cli(&["list"], &r.data_dir());
+    let (_, list, _) = audit_cli_on(&["list"], &r.data_dir(), r.database.as_ref());
     for needed in [
         "sign_in admin",
         "password_changed admin",
