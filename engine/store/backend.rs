@@ -62,15 +62,19 @@ impl Location {
     pub fn describe(&self) -> String {
         match self {
             Location::Sqlite(path) => path.display().to_string(),
-            Location::Postgres(url) => match url.split_once('@') {
-                Some((user, rest)) => match user.rsplit_once(':') {
-                    Some((scheme_user, _)) if !scheme_user.ends_with('/') => {
-                        format!("{scheme_user}:***@{rest}")
-                    }
-                    _ => url.clone(),
-                },
-                None => url.clone(),
-            },
+            Location::Postgres(url) => {
+                // scheme://user:password@host/…: the password, if any, is what is hidden.
+                let Some((scheme, rest)) = url.split_once("://") else {
+                    return url.clone();
+                };
+                match rest.split_once('@') {
+                    Some((user, host)) => match user.split_once(':') {
+                        Some((name, _)) => format!("{scheme}://{name}:***@{host}"),
+                        None => url.clone(),
+                    },
+                    None => url.clone(),
+                }
+            }
         }
     }
 }
