@@ -10,6 +10,7 @@ pub mod accounts;
 pub mod audit;
 pub mod calendar;
 pub mod graph;
+pub mod migrate;
 pub mod schema;
 pub mod serve;
 pub mod simulate;
@@ -45,6 +46,9 @@ enum Command {
     Audit(audit::Args),
     /// Create an account (and a system's API token) before the service starts.
     Accounts(accounts::Args),
+    /// Copy an installation's database into an empty one: SQLite to PostgreSQL, back, or
+    /// same to same (stop `serve` first: a database in use is refused).
+    Migrate(migrate::Args),
 }
 
 /// The database a command works on: `--database` (or `DATABASE_URL`) when given — a
@@ -72,5 +76,6 @@ pub fn main() -> ExitCode {
         Command::Test(args) => test::run(args),
         Command::Audit(args) => audit::run(args),
         Command::Accounts(args) => accounts::run(args),
+        Command::Migrate(args) => migrate::run(args),
     }
 }

@@ -26,6 +26,7 @@ pub mod audit;
 pub mod backend;
 pub mod idempotency;
 pub mod schedule;
+pub mod transfer;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -13,6 +13,7 @@ mod faults;
 mod gateway;
 mod input;
 mod integrations;
+mod migrate;
 mod notices;
 mod notify;
 mod refusals;
