@@ -63,17 +63,34 @@ impl Location {
         match self {
             Location::Sqlite(path) => path.display().to_string(),
             Location::Postgres(url) => {
-                // scheme://user:password@host/…: the password, if any, is what is hidden.
-                let Some((scheme, rest)) = url.split_once("://") else {
-                    return url.clone();
+                // scheme://user:password@host/…?password=…: the password, in either place,
+                // is what is hidden.
+                let (address, query) = match url.split_once('?') {
+                    Some((a, q)) => (a, Some(q)),
+                    None => (url.as_str(), None),
                 };
-                match rest.split_once('@') {
-                    Some((user, host)) => match user.split_once(':') {
-                        Some((name, _)) => format!("{scheme}://{name}:***@{host}"),
-                        None => url.clone(),
+                let mut shown = match address.split_once("://") {
+                    Some((scheme, rest)) => match rest.split_once('@') {
+                        Some((user, host)) => match user.split_once(':') {
+                            Some((name, _)) => format!("{scheme}://{name}:***@{host}"),
+                            None => address.to_string(),
+                        },
+                        None => address.to_string(),
                     },
-                    None => url.clone(),
+                    None => address.to_string(),
+                };
+                if let Some(query) = query {
+                    let pairs: Vec<String> = query
+                        .split('&')
+                        .map(|pair| match pair.split_once('=') {
+                            Some(("password", _)) => "password=***".to_string(),
+                            _ => pair.to_string(),
+                        })
+                        .collect();
+                    shown.push('?');
+                    shown.push_str(&pairs.join("&"));
                 }
+                shown
             }
         }
     }

@@ -432,6 +432,10 @@ fn a_database_location_reads_as_a_url_or_a_file_and_prints_without_its_password(
         "postgres://qz:***@db.local:5432/qyzmet"
     );
     assert_eq!(
+        Location::parse("postgres://qz@db.local/qyzmet?sslmode=require&password=secret").describe(),
+        "postgres://qz@db.local/qyzmet?sslmode=require&password=***"
+    );
+    assert_eq!(
         Location::parse("postgres://postgres@127.0.0.1:5432/qz").describe(),
         "postgres://postgres@127.0.0.1:5432/qz"
     );
