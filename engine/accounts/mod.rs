@@ -535,8 +535,13 @@ pub async fn first_administrator(
         created_by: audit::SYSTEM.into(),
     };
     let hash = hash_password(&password)?;
-    create(conn, &new, &hash, None, now).await?;
-    Ok(Some(password))
+    match create(conn, &new, &hash, None, now).await {
+        Ok(_) => Ok(Some(password)),
+        // Another process sharing the database made it between the count and the insert
+        // (several `serve` starting at once on a new database): it is there, once.
+        Err(Error::LoginTaken(_)) => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 /// What a sign-in attempt gave.

@@ -6,6 +6,7 @@ mod audit;
 mod backends;
 mod browser;
 mod calendar;
+mod cluster;
 mod crash;
 mod definition;
 mod engine;

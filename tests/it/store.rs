@@ -469,3 +469,32 @@ async fn a_commit_that_makes_work_wakes_the_other_processes_on_postgres() {
         .await
         .expect("the other process is woken at the commit");
 }
+
+#[tokio::test]
+async fn processes_starting_together_on_a_new_postgres_make_one_first_administrator() {
+    let database = backends::scratch_postgres().await;
+    let mut running = tokio::task::JoinSet::new();
+    for _ in 0..3 {
+        let database = database.clone();
+        running.spawn(async move {
+            let s = Store::open(&database).await.unwrap();
+            let mut w = s.writer().await.unwrap();
+            w.begin().await.unwrap();
+            let made = qyzmet::accounts::first_administrator(&mut w, None, Utc::now())
+                .await
+                .unwrap();
+            w.commit().await.unwrap();
+            made.is_some()
+        });
+    }
+    let mut made = 0;
+    while let Some(done) = running.join_next().await {
+        made += usize::from(done.unwrap());
+    }
+    assert_eq!(made, 1, "one administrator, one temporary password printed");
+    let s = Store::open(&database).await.unwrap();
+    let accounts = store::accounts::list_accounts(&mut s.read().await.unwrap())
+        .await
+        .unwrap();
+    assert_eq!(accounts.len(), 1);
+}
