@@ -1,66 +1,127 @@
-//! The engine's throughput, latency and memory, measured in process.
+//! The engine's throughput, latency and memory, measured in process; `examples/bench/run`
+//! runs every scenario and writes the tables of `BENCHMARKS.md`.
 //!
 //! ```sh
-//! cargo run --release --example bench -- --cases 5000     # complete six-step cases
-//! cargo run --release --example bench -- --open 1000000   # cases left waiting at a task
+//! bench=target/release/examples/bench      # cargo build --release --example bench
+//! $bench --rate 400 --seconds 16           # open loop, SQLite in a temporary folder
+//! $bench --rate 400 --processes 2 --database postgres://postgres@127.0.0.1/qz_bench
+//! $bench --storm 100000                    # timers due at the same instant
+//! $bench --open 1000000                    # cases left open; then a restart on them
+//! $bench --ceiling                         # the same statements without the engine
+//! $bench --cases 5000                      # the closed loop, with a manual clock
 //! ```
 //!
-//! The engine runs as `qyzmet serve` runs it — a SQLite file in WAL mode with
-//! `synchronous=FULL`, one writer with group commit, every reply after its commit — with a
-//! manual clock and, by default, the file outbox (every notification is a file; the stub
-//! gateway answers the data requests). `--performer count` answers the requests the same
-//! way but only counts notifications, to measure the engine without the file system. The
-//! workflow is `examples/bench/workflows`: an acceptance task, two
-//! data requests in parallel, a one-day timer, a decision task, a notification.
+//! The engine runs as `qyzmet serve` runs it — by default an SQLite file in a temporary
+//! folder in WAL mode with `synchronous=FULL`, or the PostgreSQL database `--database`
+//! names; one writer with group commit, every reply after its commit. The workflows are
+//! `examples/bench/workflows`: an acceptance task, two data requests in parallel (answered
+//! by the stub gateway), a timer, a decision task, a notification (counted, not sent).
 //!
-//! `--cases` plays the people and loops around the engine at once, as in production:
-//! clients submit and accept cases, clerks work the decision queue, a job worker runs the
-//! outbox, and a ticker moves the clock a day at a time and fires due timers. It reports
-//! complete cases per second (from the first submission to the last notification written),
-//! the latency of each engine call, and the process's peak memory.
+//! - `--rate R --seconds S [--processes N]` (`bench/open_loop.rs`): arrivals at a fixed rate
+//!   whatever the completions; complete cases per second, the backlog (bounded or growing),
+//!   the latency of each engine call, the timer's lateness, memory, bytes per case.
+//! - `--storm N` (`bench/storm.rs`): N timers due at the same instant; fires per second.
+//! - `--open N`: N cases left waiting at their acceptance task; memory, the database's size,
+//!   and the restart: a fresh process opens the engine on the database and reads the queue.
+//! - `--ceiling [--connections N]` (`bench/ceiling.rs`): the statements of a case run
+//!   directly with sqlx, without the engine: the database's own limit on this machine.
+//! - `--cases N`: the closed loop of before: N cases at once, a manual clock that a ticker
+//!   moves a day every 100 ms.
 //!
-//! `--open` submits cases that stop at their acceptance task and reports the time taken,
-//! the database's size and the process's memory afterwards: the engine keeps no case in
-//! memory, so this is the memory of the process.
+//! Each prints what it measured on standard error and one line of JSON on standard output.
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+#[path = "bench/ceiling.rs"]
+mod ceiling;
+#[path = "bench/db.rs"]
+mod db;
+#[path = "bench/open_loop.rs"]
+mod open_loop;
+#[path = "bench/stats.rs"]
+mod stats;
+#[path = "bench/storm.rs"]
+mod storm;
+
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use chrono::{TimeZone, Utc};
 use clap::Parser;
 use qyzmet::clock::ManualClock;
 use qyzmet::runtime::{Language, Settings, Submission, Work};
+use qyzmet::store::Location;
 use qyzmet::worker::jobs::{BoxFuture, JobError, Performer};
 use qyzmet::worker::outbox::{FileOutbox, stub_answer};
 use qyzmet::worker::{Config, Engine};
 use serde_json::{Value, json};
 
+use stats::{Latencies, memory_mb, round};
+
+/// The closed loop's and the open cases' service: the six steps with a one-day wait.
 const SERVICE: &str = "bench-six-steps";
+
+/// The benchmark's workflows, catalog and templates.
+const WORKFLOWS: &str = "examples/bench/workflows";
 
 /// Measures the engine.
 #[derive(Debug, Parser)]
 struct Args {
-    /// Complete this many six-step cases.
-    #[arg(long, default_value_t = 5000)]
-    cases: usize,
-    /// Instead, open this many cases that wait at their acceptance task.
+    /// The database: a `postgres://` URL, or an SQLite file (default: `qyzmet.db` in a
+    /// temporary folder, or in `--dir`). A PostgreSQL database is used as it is: give an
+    /// empty one.
+    #[arg(long)]
+    database: Option<String>,
+    /// Open loop: this many new cases a second, whatever the engine does with them.
+    #[arg(long)]
+    rate: Option<f64>,
+    /// Open loop: for this many seconds.
+    #[arg(long, default_value_t = 20.0)]
+    seconds: f64,
+    /// Open loop, PostgreSQL: this many engine processes on the database (this one and N-1
+    /// copies of it), each with its share of the arrivals and of the queue.
+    #[arg(long, default_value_t = 1)]
+    processes: usize,
+    /// Open loop: how many times as fast as the system clock the engine's clock runs (the
+    /// wait, one working minute, lasts 60/speed seconds).
+    #[arg(long, default_value_t = 20.0)]
+    speed: f64,
+    /// This many timers due at the same instant, fired by the engine's timer loop.
+    #[arg(long)]
+    storm: Option<usize>,
+    /// Open this many cases that wait at their acceptance task; then restart on them.
     #[arg(long)]
     open: Option<usize>,
-    /// Clients submitting and accepting cases at once.
+    /// The database's ceiling for a case's statements, without the engine.
+    #[arg(long)]
+    ceiling: bool,
+    /// The ceiling: connections replaying at once (PostgreSQL; SQLite has one writer).
+    #[arg(long, default_value_t = 1)]
+    connections: usize,
+    /// Closed loop: complete this many six-step cases.
+    #[arg(long, default_value_t = 5000)]
+    cases: usize,
+    /// Clients submitting (and, closed loop, accepting) cases at once.
     #[arg(long, default_value_t = 64)]
     clients: usize,
-    /// Clerks working the decision queue at once.
+    /// Closed loop: clerks working the decision queue at once.
     #[arg(long, default_value_t = 4)]
     clerks: usize,
-    /// Who performs the outbox jobs: `file` (the embedded default) or `count`.
+    /// Closed loop: who performs the outbox jobs, `file` (the embedded default) or `count`.
     #[arg(long, value_enum, default_value_t = Outbox::File)]
     performer: Outbox,
-    /// Keep the data here (it must not hold a database yet) instead of a temporary folder.
+    /// Keep the SQLite file and the outbox here (it must not hold a database yet) instead
+    /// of a temporary folder.
     #[arg(long)]
     dir: Option<PathBuf>,
+    /// One engine process of an open-loop run its parent leads (internal).
+    #[arg(long, hide = true)]
+    child: Option<usize>,
+    /// The system clock's milliseconds at which the paced clock starts (internal).
+    #[arg(long, hide = true)]
+    origin_ms: Option<i64>,
+    /// Open the engine on an existing database and time until it answers (internal).
+    #[arg(long, hide = true)]
+    restart_check: bool,
 }
 
 /// Who performs the outbox jobs.
@@ -81,18 +142,52 @@ async fn main() -> anyhow::Result<()> {
         .clone()
         .unwrap_or_else(|| temp.path().to_path_buf());
     std::fs::create_dir_all(&dir)?;
+    let location = match &args.database {
+        Some(text) => Location::parse(text),
+        None => Location::Sqlite(dir.join("qyzmet.db")),
+    };
+    let plan = || open_loop::Plan {
+        database: location.clone(),
+        rate: args.rate.unwrap_or(0.0),
+        seconds: args.seconds,
+        processes: args.processes.max(1),
+        speed: args.speed,
+        origin_ms: args.origin_ms.unwrap_or_else(stats::unix_ms),
+    };
+    if let Some(index) = args.child {
+        return open_loop::child(plan(), index).await;
+    }
+    if args.restart_check {
+        return restart_check(location).await;
+    }
+    eprintln!("{}", machine());
+    let result = if args.rate.is_some() {
+        open_loop::run(plan()).await?
+    } else if let Some(n) = args.storm {
+        storm::run(location, n, args.clients).await?
+    } else if args.ceiling {
+        ceiling::run(location, args.seconds, args.connections).await?
+    } else if let Some(n) = args.open {
+        open(location, n, args.clients).await?
+    } else {
+        complete(&args, location, &dir).await?
+    };
+    println!("{result}");
+    Ok(())
+}
+
+/// `--cases`: N cases from submission to the last notification, with a manual clock.
+async fn complete(args: &Args, location: Location, dir: &std::path::Path) -> anyhow::Result<Value> {
     // Monday 5 January 2026, 10:00 in Almaty: a working day, in office hours.
-    let clock = Arc::new(ManualClock::new(
-        Utc.with_ymd_and_hms(2026, 1, 5, 5, 0, 0).unwrap(),
-    ));
+    let clock = Arc::new(ManualClock::new(open_loop::monday_morning()));
     let inner: Box<dyn Performer> = match args.performer {
         Outbox::File => Box::new(FileOutbox::new(dir.join("outbox"))),
         Outbox::Count => Box::new(Counting),
     };
     let performer = Arc::new(Timed::new(inner));
     let engine = Engine::start(Config {
-        database: dir.join("qyzmet.db").into(),
-        workflows: PathBuf::from("examples/bench/workflows"),
+        database: location,
+        workflows: PathBuf::from(WORKFLOWS),
         calendars: PathBuf::from("calendars"),
         settings: Settings::default(),
         clock: clock.clone(),
@@ -100,23 +195,7 @@ async fn main() -> anyhow::Result<()> {
         number_prefix: "QZ".into(),
     })
     .await?;
-    println!("{}", machine());
     let latencies = Latencies::default();
-    match args.open {
-        Some(n) => open(&engine, &args, n, &dir, &latencies).await?,
-        None => complete(&engine, &args, &clock, &performer, &latencies).await?,
-    }
-    Ok(())
-}
-
-/// `--cases`: N cases from submission to the last notification.
-async fn complete(
-    engine: &Engine,
-    args: &Args,
-    clock: &Arc<ManualClock>,
-    performer: &Arc<Timed>,
-    latencies: &Latencies,
-) -> anyhow::Result<()> {
     let n = args.cases;
     let started = Instant::now();
     let next = Arc::new(AtomicUsize::new(0));
@@ -260,59 +339,71 @@ async fn complete(
         done??;
     }
 
-    println!(
+    eprintln!(
         "\n{n} complete six-step cases, {} clients, {} clerks, outbox: {:?}",
         args.clients, args.clerks, args.performer
     );
-    println!(
-        "  {:<34} {:>12.0}",
-        "cases per second",
-        n as f64 / elapsed.as_secs_f64()
-    );
-    println!("  {:<34} {:>12.2?}", "wall time", elapsed);
+    let per_s = n as f64 / elapsed.as_secs_f64();
+    eprintln!("  {:<34} {:>12.0}", "cases per second", per_s);
+    eprintln!("  {:<34} {:>12.2?}", "wall time", elapsed);
     latencies.print();
-    println!("{}", memory());
-    Ok(())
+    let (rss, peak) = memory_mb();
+    eprintln!("\n  memory: resident {rss:.0} MB now, {peak:.0} MB at the peak (VmRSS, VmHWM)");
+    Ok(json!({
+        "mode": "cases",
+        "cases": n,
+        "cases_per_s": round(per_s),
+        "latency_ms": stats::summaries(&latencies.snapshot()),
+        "peak_rss_mb": round(peak),
+    }))
 }
 
-/// `--open N`: N cases left waiting at their acceptance task.
-async fn open(
-    engine: &Engine,
-    args: &Args,
-    n: usize,
-    dir: &Path,
-    latencies: &Latencies,
-) -> anyhow::Result<()> {
+/// `--open N`: N cases left waiting at their acceptance task, then a restart on them.
+async fn open(location: Location, n: usize, clients: usize) -> anyhow::Result<Value> {
+    let clock = Arc::new(ManualClock::new(open_loop::monday_morning()));
+    let engine = Engine::start(Config {
+        database: location.clone(),
+        workflows: PathBuf::from(WORKFLOWS),
+        calendars: PathBuf::from("calendars"),
+        settings: Settings::default(),
+        clock,
+        performer: Arc::new(Counting),
+        number_prefix: "QZ".into(),
+    })
+    .await?;
+    let mut db = db::Db::open(&location).await?;
+    let database = db.describe().await?;
+    let size_before = db.size().await?;
+    let latencies = Latencies::default();
     let started = Instant::now();
     let next = Arc::new(AtomicUsize::new(0));
-    let mut clients = tokio::task::JoinSet::new();
-    for client in 0..args.clients {
+    let mut openers = tokio::task::JoinSet::new();
+    for client in 0..clients {
         let (engine, next, lat) = (engine.clone(), next.clone(), latencies.clone());
-        clients.spawn(async move {
+        openers.spawn(async move {
             loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 if i >= n {
                     return anyhow::Ok(());
                 }
                 if i > 0 && i.is_multiple_of(100_000) {
-                    eprintln!("  {i} cases open after {:.0?}", started.elapsed());
+                    let (rss, _) = memory_mb();
+                    eprintln!(
+                        "  {i} cases open after {:.0?}, resident {rss:.0} MB",
+                        started.elapsed()
+                    );
                 }
                 lat.time("submit", engine.submit(SERVICE, submission(client)))
                     .await?;
             }
         });
     }
-    while let Some(done) = clients.join_next().await {
+    while let Some(done) = openers.join_next().await {
         done??;
     }
     let elapsed = started.elapsed();
-    let size = |name: &str| {
-        std::fs::metadata(dir.join(name))
-            .map(|m| m.len())
-            .unwrap_or(0)
-    };
     // A clerk opening the queue: the first 1000 of every case waiting, most urgent first.
-    let open_tasks = latencies
+    let queue = latencies
         .time(
             "read: the acceptance queue",
             engine
@@ -321,35 +412,98 @@ async fn open(
         )
         .await?
         .len();
-    println!(
-        "\n{n} cases opened, waiting at their acceptance task ({} clients)",
-        args.clients
+    let (rss, peak) = memory_mb();
+    engine.store().close().await;
+    drop(engine);
+    let size = db.size().await?;
+    db.close().await;
+    let per_s = n as f64 / elapsed.as_secs_f64();
+    eprintln!(
+        "\n{n} cases opened, waiting at their acceptance task ({clients} clients), {database}"
     );
-    println!("  {:<34} {:>12.2?}", "time", elapsed);
-    println!(
-        "  {:<34} {:>12.0}",
-        "cases opened per second",
-        n as f64 / elapsed.as_secs_f64()
+    eprintln!("  {:<34} {:>12.2?}", "time", elapsed);
+    eprintln!("  {:<34} {:>12.0}", "cases opened per second", per_s);
+    eprintln!(
+        "  {:<34} {:>9.1} MB ({:.0} bytes a case)",
+        "database",
+        size as f64 / 1e6,
+        size.saturating_sub(size_before) as f64 / n as f64
     );
-    println!(
-        "  {:<34} {:>9.1} MB",
-        "database file",
-        size("qyzmet.db") as f64 / 1e6
-    );
-    println!(
-        "  {:<34} {:>9.1} MB",
-        "write-ahead log",
-        size("qyzmet.db-wal") as f64 / 1e6
-    );
-    println!("  {:<34} {:>12}", "queue read (first 1000)", open_tasks);
+    eprintln!("  {:<34} {:>12}", "queue read (first 1000)", queue);
     latencies.print();
-    println!("{}", memory());
+    eprintln!("\n  memory: resident {rss:.0} MB now, {peak:.0} MB at the peak (VmRSS, VmHWM)");
+
+    // The restart: a fresh process opens the engine on the database and reads the queue.
+    let database_arg = match &location {
+        Location::Sqlite(p) => p.display().to_string(),
+        Location::Postgres(url) => url.clone(),
+    };
+    let output = std::process::Command::new(std::env::current_exe()?)
+        .args(["--restart-check", "--database", &database_arg])
+        .stderr(std::process::Stdio::inherit())
+        .output()?;
+    anyhow::ensure!(output.status.success(), "the restart failed");
+    let restart: Value = serde_json::from_slice(&output.stdout)?;
+    Ok(json!({
+        "mode": "open",
+        "database": database,
+        "backend": location.backend().name(),
+        "cases": n,
+        "seconds": round(elapsed.as_secs_f64()),
+        "opened_per_s": round(per_s),
+        "database_mb": round(size as f64 / 1e6),
+        "bytes_per_case": round(size.saturating_sub(size_before) as f64 / n as f64),
+        "rss_mb": round(rss),
+        "peak_rss_mb": round(peak),
+        "latency_ms": stats::summaries(&latencies.snapshot()),
+        "restart": restart,
+    }))
+}
+
+/// `--restart-check`: the engine opened on a database that holds cases, timed until it
+/// answers a clerk's queue; the memory of the fresh process.
+async fn restart_check(location: Location) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let engine = Engine::start(Config {
+        database: location,
+        workflows: PathBuf::from(WORKFLOWS),
+        calendars: PathBuf::from("calendars"),
+        settings: Settings::default(),
+        clock: Arc::new(ManualClock::new(open_loop::monday_morning())),
+        performer: Arc::new(Counting),
+        number_prefix: "QZ".into(),
+    })
+    .await?;
+    let ready = started.elapsed();
+    let queue = engine
+        .store()
+        .tasks(Some("front_office_operator"), None, None)
+        .await?
+        .len();
+    let answered = started.elapsed();
+    let (rss, peak) = memory_mb();
+    eprintln!(
+        "  restart: the engine started in {ready:.2?}, answered the queue ({queue} tasks) \
+         after {answered:.2?}; resident {rss:.0} MB, peak {peak:.0} MB"
+    );
+    println!(
+        "{}",
+        json!({
+            "start_ms": round(ready.as_secs_f64() * 1e3),
+            "answered_ms": round(answered.as_secs_f64() * 1e3),
+            "rss_mb": round(rss),
+            "peak_rss_mb": round(peak),
+        })
+    );
     Ok(())
 }
 
 fn submission(client: usize) -> Submission {
     Submission {
-        data: json!({ "applicant.iin": "850315300128", "applicant.account": format!("KZ{client:04}") }),
+        data: json!({
+            "applicant.iin": "850315300128",
+            "applicant.account": format!("KZ{:04}", client % 10_000),
+        }),
         channel: "state_corporation".into(),
         language: if client.is_multiple_of(2) {
             Language::Kk
@@ -410,64 +564,6 @@ impl Performer for Timed {
     }
 }
 
-/// Durations by what was measured.
-#[derive(Clone, Default)]
-struct Latencies(Arc<Mutex<BTreeMap<&'static str, Vec<Duration>>>>);
-
-impl Latencies {
-    async fn time<T, E>(
-        &self,
-        what: &'static str,
-        call: impl Future<Output = Result<T, E>>,
-    ) -> Result<T, E> {
-        let start = Instant::now();
-        let out = call.await;
-        self.record(what, start.elapsed());
-        out
-    }
-
-    fn record(&self, what: &'static str, took: Duration) {
-        self.0.lock().unwrap().entry(what).or_default().push(took);
-    }
-
-    fn print(&self) {
-        println!(
-            "\n  {:<34} {:>9} {:>9} {:>9} {:>9} {:>9}",
-            "latency", "count", "p50", "p95", "p99", "max"
-        );
-        for (what, all) in self.0.lock().unwrap().iter_mut() {
-            all.sort();
-            let at = |q: f64| all[((all.len() as f64 * q) as usize).min(all.len() - 1)];
-            let ms = |d: Duration| format!("{:.2}ms", d.as_secs_f64() * 1e3);
-            println!(
-                "  {what:<34} {:>9} {:>9} {:>9} {:>9} {:>9}",
-                all.len(),
-                ms(at(0.50)),
-                ms(at(0.95)),
-                ms(at(0.99)),
-                ms(*all.last().unwrap())
-            );
-        }
-    }
-}
-
-/// The process's resident memory now and at its peak.
-fn memory() -> String {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix(name))
-            .map(|v| v.trim().to_string())
-            .unwrap_or_else(|| "?".into())
-    };
-    format!(
-        "\n  memory: resident {} now, {} at the peak (VmRSS, VmHWM)",
-        field("VmRSS:"),
-        field("VmHWM:")
-    )
-}
-
 /// What the numbers were measured on.
 fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
@@ -492,7 +588,7 @@ fn machine() -> String {
         .and_then(|kb| kb.parse::<f64>().ok())
         .map(|kb| format!("{:.1} GB", kb / 1e6))
         .unwrap_or_else(|| "?".into());
-    format!("machine: {cores} cores, {cpu}, {memory} memory; SQLite WAL, synchronous=FULL")
+    format!("machine: {cores} cores, {cpu}, {memory} memory")
 }
 
 /// Spreads task keys over clerks.
