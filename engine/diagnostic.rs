@@ -6,6 +6,24 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use crate::definition::messages::{Lang, text};
+
+/// How much a problem matters.
+///
+/// An error makes a file invalid: it is not loaded, served or deployed. A warning breaks
+/// one of the guide's "always" rules (every step has a title and a source; every SMS
+/// carries the registration number) that the engine can run without: it is printed as
+/// `warning:` and fails `validate` and `test` only with `--deny-warnings`, which CI uses.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// The file is invalid.
+    #[default]
+    Error,
+    /// The file works, but breaks a rule of the guide.
+    Warning,
+}
+
 /// One problem found in a source file, with the place it was found and what to do about it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 pub struct Diagnostic {
@@ -19,6 +37,8 @@ pub struct Diagnostic {
     pub message: String,
     /// How to put it right, when we can tell (e.g. "did you mean `fetch_person`?").
     pub hint: Option<String>,
+    /// An error, or a warning (last, so that sorting still goes by file and position).
+    pub severity: Severity,
 }
 
 impl Diagnostic {
@@ -35,7 +55,35 @@ impl Diagnostic {
             column,
             message: message.into(),
             hint: None,
+            severity: Severity::Error,
         }
+    }
+
+    /// The same diagnostic, as a warning: see [`Severity::Warning`].
+    pub fn as_warning(mut self) -> Self {
+        self.severity = Severity::Warning;
+        self
+    }
+
+    /// Whether this is a warning.
+    pub fn is_warning(&self) -> bool {
+        self.severity == Severity::Warning
+    }
+
+    /// The diagnostic as the command line prints it in `lang`: `file:line:column: message`
+    /// (`warning: message` for a warning), then the indented hint. The words `warning` and
+    /// `hint` are in `lang` too: a methodologist reading Kazakh reads no English.
+    pub fn display_in(&self, lang: Lang) -> String {
+        let mut out = format!("{}:{}:{}: ", self.file.display(), self.line, self.column);
+        if self.is_warning() {
+            out.push_str(text("word.warning", lang));
+            out.push_str(": ");
+        }
+        out.push_str(&self.message);
+        if let Some(hint) = &self.hint {
+            out.push_str(&format!("\n  {}: {hint}", text("word.hint", lang)));
+        }
+        out
     }
 
     /// Adds a hint; an empty hint is ignored so callers can pass computed suggestions.
@@ -50,18 +98,7 @@ impl Diagnostic {
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}:{}:{}: {}",
-            self.file.display(),
-            self.line,
-            self.column,
-            self.message
-        )?;
-        if let Some(hint) = &self.hint {
-            write!(f, "\n  hint: {hint}")?;
-        }
-        Ok(())
+        f.write_str(&self.display_in(Lang::En))
     }
 }
 

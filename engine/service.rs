@@ -289,6 +289,15 @@ impl Service {
         };
         let accounts = Arc::new(AccountsPerformer::new());
         notify.set_credentials(accounts.clone());
+        // A clerk's position on documents: the catalog's title of the account's first role
+        // where the case names no role for the task the clerk completed.
+        notify.set_role_titles(
+            catalog
+                .roles
+                .iter()
+                .map(|(id, role)| (id.clone(), role.title.clone()))
+                .collect(),
+        );
         let lock_wait = options
             .config
             .database

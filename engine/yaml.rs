@@ -159,6 +159,18 @@ impl Document {
         &self.value
     }
 
+    /// The same document with other data at the same positions: a check that completes a
+    /// part (a text missing a language, reported already) checks the rest of the shape on
+    /// it. A node the original has keeps its position; a node it lacks takes its parent's.
+    pub fn with_value(&self, value: Value) -> Document {
+        Document {
+            file: self.file.clone(),
+            value,
+            places: self.places.clone(),
+            lines: self.lines.clone(),
+        }
+    }
+
     /// Where the node at `pointer` (RFC 6901) starts; for a mapping entry, where its key starts.
     ///
     /// A pointer into something that does not exist (a missing field) resolves to the
@@ -323,8 +335,13 @@ pub fn parse_in(file: &Path, text: &str, lang: Lang) -> Result<Document, Vec<Dia
             Err(err) => {
                 let m = err.marker();
                 builder.errors.push(
-                    Diagnostic::new(file, m.line(), m.col() + 1, format!("YAML syntax error: {}", err.info()))
-                        .with_hint("check the indentation and the `:` after each key on this line and the one above"),
+                    Diagnostic::new(
+                        file,
+                        m.line(),
+                        m.col() + 1,
+                        msg!("yaml.syntax", detail = err.info()).render(lang),
+                    )
+                    .with_hint(msg!("yaml.syntax_hint").render(lang)),
                 );
                 return Err(builder.errors);
             }
@@ -357,7 +374,7 @@ pub fn read_in(file: &Path, lang: Lang) -> Result<Document, Vec<Diagnostic>> {
             file,
             1,
             1,
-            format!("cannot read the file: {e}"),
+            msg!("yaml.unreadable", detail = e).render(lang),
         )]
     };
     let size = std::fs::metadata(file).map_err(unreadable)?.len();
@@ -486,9 +503,9 @@ impl Builder {
                             &self.file,
                             pos.line,
                             pos.column,
-                            "more than one YAML document in the file",
+                            msg!("yaml.many_documents").render(self.lang),
                         )
-                        .with_hint("keep one definition per file; remove the `---` line"),
+                        .with_hint(msg!("yaml.many_documents_hint").render(self.lang)),
                     );
                 }
             }
@@ -656,19 +673,16 @@ impl Builder {
         if let Some(Frame::Map { place, entries, .. }) = self.stack.last()
             && entries.contains_key(&key)
         {
-            let first = place
+            let message = match place
                 .and_then(|p| self.places.child(p, &key))
                 .and_then(|p| p.key)
-                .map(|p| format!(" (first at line {})", p.line))
-                .unwrap_or_default();
+            {
+                Some(first) => msg!("yaml.duplicate_key_at", key = key, line = first.line),
+                None => msg!("yaml.duplicate_key", key = key),
+            };
             self.errors.push(
-                Diagnostic::new(
-                    &self.file,
-                    pos.line,
-                    pos.column,
-                    format!("duplicate key `{key}`{first}"),
-                )
-                .with_hint("each key may appear once in a mapping: rename or merge the two"),
+                Diagnostic::new(&self.file, pos.line, pos.column, message.render(self.lang))
+                    .with_hint(msg!("yaml.duplicate_key_hint").render(self.lang)),
             );
         }
         if let Some(frame @ Frame::Map { .. }) = self.stack.last_mut() {
@@ -686,9 +700,9 @@ impl Builder {
                 &self.file,
                 pos.line,
                 pos.column,
-                "a mapping key must be a plain string",
+                msg!("yaml.key_not_string").render(self.lang),
             )
-            .with_hint("write the key as a word, e.g. `accept:`"),
+            .with_hint(msg!("yaml.key_not_string_hint").render(self.lang)),
         );
     }
 

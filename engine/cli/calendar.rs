@@ -39,12 +39,14 @@ enum Command {
         #[command(flatten)]
         source: Source,
     },
-    /// The Nth working day strictly after a date (the date itself is not counted).
+    /// The Nth working day strictly after a date (the date itself is not counted); with a
+    /// negative N (`--working-days -4`), the Nth working day strictly before it, for "no later
+    /// than N working days before".
     Add {
         /// The date counted from (required).
         #[arg(long, value_name = "YYYY-MM-DD", allow_hyphen_values = true)]
         from: Option<String>,
-        /// How many working days, 0 or more (required).
+        /// How many working days: 0 or more counts forward, -N counts back (required).
         #[arg(long, value_name = "N", allow_hyphen_values = true)]
         working_days: Option<String>,
         /// Print the evidence below the date: every day skipped and counted, and why.
@@ -161,7 +163,12 @@ fn execute(command: Command) -> Result<Output, Failure> {
             let from = parse_date("--from", &required("--from", from)?)?;
             let n = parse_count("--working-days", &required("--working-days", working_days)?)?;
             let cal = source.load()?;
-            let deadline = cal.add_working_days(from, n)?;
+            // "-0" is read as 0 forward: the first day that could count, the same either way
+            // when `from` is a working day.
+            let deadline = match n {
+                Count::Forward(n) => cal.add_working_days(from, n)?,
+                Count::Back(n) => cal.subtract_working_days(from, n)?,
+            };
             let mut stdout = format!("{}\n", deadline.result);
             if explain {
                 stdout.push_str(&format!("{deadline}\n"));
@@ -243,17 +250,45 @@ fn parse_year(text: &str) -> Result<i32, Failure> {
     })
 }
 
-fn parse_count(flag: &str, text: &str) -> Result<u32, Failure> {
-    if text.starts_with('-') && text[1..].bytes().all(|b| b.is_ascii_digit()) && text.len() > 1 {
+/// A count of working days on the command line: `N` counts forward, `-N` back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Count {
+    Forward(u32),
+    Back(u32),
+}
+
+fn parse_count(flag: &str, text: &str) -> Result<Count, Failure> {
+    let (back, digits) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return Err(Failure::Input(format!(
-            "{flag}: \"{text}\" is negative (expected a whole number, 0 or more)"
+            "{flag}: \"{text}\" is not a whole number (expected N to count forward, -N to count back)"
         )));
     }
-    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(Failure::Input(format!(
-            "{flag}: \"{text}\" is not a whole number (expected 0 or more)"
-        )));
+    let n = digits
+        .parse()
+        .map_err(|_| Failure::Input(format!("{flag}: \"{text}\" is too large")))?;
+    Ok(match (back, n) {
+        (true, n) if n > 0 => Count::Back(n),
+        (_, n) => Count::Forward(n),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_read_forward_and_back() {
+        let ok = |t: &str| parse_count("--working-days", t).ok();
+        assert_eq!(ok("4"), Some(Count::Forward(4)));
+        assert_eq!(ok("-4"), Some(Count::Back(4)));
+        assert_eq!(ok("0"), Some(Count::Forward(0)));
+        assert_eq!(ok("-0"), Some(Count::Forward(0)));
+        for bad in ["", "-", "five", "--4", "4.5", "+4", "99999999999"] {
+            assert!(ok(bad).is_none(), "{bad}");
+        }
     }
-    text.parse()
-        .map_err(|_| Failure::Input(format!("{flag}: \"{text}\" is too large")))
 }

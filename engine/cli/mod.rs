@@ -9,7 +9,9 @@ use clap::{Parser, Subcommand};
 pub mod accounts;
 pub mod audit;
 pub mod calendar;
+pub mod dry_run;
 pub mod graph;
+pub mod iin;
 pub mod migrate;
 pub mod schema;
 pub mod serve;
@@ -33,12 +35,15 @@ enum Command {
     Validate(validate::Args),
     /// Print the JSON Schema of the workflow format, for editors.
     Schema(schema::Args),
-    /// Print the process diagram of a workflow (Mermaid or DOT).
+    /// Print the process diagram of a workflow (Mermaid, DOT, or SVG and HTML to read offline).
     Graph(graph::Args),
+    /// Make valid fictional IINs for scenarios and tests (serials 9000-9999 mark test data).
+    Iin(iin::Args),
     /// Run the HTTP API and the workers: on the embedded default (SQLite, file outbox), or
     /// one of several processes on a shared PostgreSQL (`--database postgres://…`).
     Serve(serve::Args),
-    /// Run one scenario against the runtime with a simulated clock, and print its trace.
+    /// Run one scenario against the runtime with a simulated clock, and print its trace; or,
+    /// with `--dry-run SERVICE --accepted TIME`, print the service's dates for that acceptance.
     Simulate(simulate::Args),
     /// Check the definitions and run every scenario under a folder (default `workflows/`).
     Test(test::Args),
@@ -71,6 +76,7 @@ pub fn main() -> ExitCode {
         Command::Validate(args) => validate::run(args),
         Command::Schema(args) => schema::run(args),
         Command::Graph(args) => graph::run(args),
+        Command::Iin(args) => iin::run(args),
         Command::Serve(args) => serve::run(args),
         Command::Simulate(args) => simulate::run(args),
         Command::Test(args) => test::run(args),

@@ -29,6 +29,15 @@
 //! date or with a literal ISO date, and [`eval`] rejects case data whose declared dates are
 //! not ISO dates, so a malformed date can never be compared silently.
 //!
+//! # Numbers and money
+//!
+//! `decimal` and `money` are exact: the `cel` interpreter's numbers with a fraction are `f64`,
+//! so [`check`] rewrites every operation it typed as decimal or money into calls that compute
+//! with `rust_decimal` ([`exact`]). Money goes with money or with a number written out
+//! (`amount > 100000`); times or divided by a number it is money rounded to the tiyn, half
+//! away from zero; divided by money it is a decimal. Mixing it with a decimal or an integer
+//! name is a type error with a hint to write `money(x)`, as int and decimal do not mix.
+//!
 //! # Absent values
 //!
 //! A JSON `null` in case data counts as absent: `has(applicant.email)` is false for
@@ -39,12 +48,16 @@
 //! ([`Expr::may_be_absent`]).
 
 mod checker;
+mod exact;
 mod presence;
 mod runtime;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::sync::Arc;
+
+use super::messages::Msg;
+use crate::msg;
 
 /// The types a methodologist declares for case data (`data:` section of a workflow).
 ///
@@ -57,8 +70,11 @@ pub enum Type {
     String,
     /// A whole number (CEL `int`).
     Int,
-    /// A number with a fraction (CEL `double`).
+    /// A number with a fraction, exact (base 10, see [`crate::money`]); a CEL `double` in
+    /// the text of an expression (`1.5`), never a binary float when it runs.
     Decimal,
+    /// An amount in tenge with exactly two digits of tiyn (see [`crate::money::Money`]).
+    Money,
     /// True or false.
     Bool,
     /// An ISO `YYYY-MM-DD` string in data, comparable with other dates and with
@@ -91,44 +107,51 @@ impl Type {
         )
     }
 
-    /// Whether the value is a number at run time.
+    /// Whether the value is a number at run time (money is one).
     fn is_number(&self) -> bool {
-        matches!(self, Type::Int | Type::Decimal)
+        matches!(self, Type::Int | Type::Decimal | Type::Money)
     }
 
     /// The type with an article, for messages: "a string", "an integer".
     fn describe(&self) -> String {
+        self.describe_msg().to_string()
+    }
+
+    /// [`Type::describe`] as a message, for the methodologist's language.
+    fn describe_msg(&self) -> Msg {
         match self {
-            Type::String => "a string".into(),
-            Type::Int => "an integer".into(),
-            Type::Decimal => "a decimal number".into(),
-            Type::Bool => "a yes/no value".into(),
-            Type::Date => "a date".into(),
-            Type::Iin => "an IIN".into(),
-            Type::Phone => "a phone number".into(),
-            Type::Email => "an email address".into(),
-            Type::Enum(values) => format!("one of ({})", values.join(", ")),
-            Type::List(item) => format!("a list of {}", item.plural()),
-            Type::Map => "an object".into(),
-            Type::Any => "any value".into(),
+            Type::String => msg!("expr.type.string"),
+            Type::Int => msg!("expr.type.int"),
+            Type::Decimal => msg!("expr.type.decimal"),
+            Type::Money => msg!("expr.type.money"),
+            Type::Bool => msg!("expr.type.bool"),
+            Type::Date => msg!("expr.type.date"),
+            Type::Iin => msg!("expr.type.iin"),
+            Type::Phone => msg!("expr.type.phone"),
+            Type::Email => msg!("expr.type.email"),
+            Type::Enum(values) => msg!("expr.type.enum", values = values.join(", ")),
+            Type::List(item) => msg!("expr.type.list").with_msg("items", item.plural()),
+            Type::Map => msg!("expr.type.map"),
+            Type::Any => msg!("expr.type.any"),
         }
     }
 
     /// The plural, for "a list of …".
-    fn plural(&self) -> String {
+    fn plural(&self) -> Msg {
         match self {
-            Type::String => "strings".into(),
-            Type::Int => "integers".into(),
-            Type::Decimal => "decimal numbers".into(),
-            Type::Bool => "yes/no values".into(),
-            Type::Date => "dates".into(),
-            Type::Iin => "IINs".into(),
-            Type::Phone => "phone numbers".into(),
-            Type::Email => "email addresses".into(),
-            Type::Enum(values) => format!("values from ({})", values.join(", ")),
-            Type::List(_) => "lists".into(),
-            Type::Map => "objects".into(),
-            Type::Any => "values".into(),
+            Type::String => msg!("expr.types.string"),
+            Type::Int => msg!("expr.types.int"),
+            Type::Decimal => msg!("expr.types.decimal"),
+            Type::Money => msg!("expr.types.money"),
+            Type::Bool => msg!("expr.types.bool"),
+            Type::Date => msg!("expr.types.date"),
+            Type::Iin => msg!("expr.types.iin"),
+            Type::Phone => msg!("expr.types.phone"),
+            Type::Email => msg!("expr.types.email"),
+            Type::Enum(values) => msg!("expr.types.enum", values = values.join(", ")),
+            Type::List(_) => msg!("expr.types.list"),
+            Type::Map => msg!("expr.types.map"),
+            Type::Any => msg!("expr.types.any"),
         }
     }
 }
@@ -140,6 +163,7 @@ impl fmt::Display for Type {
             Type::String => f.write_str("string"),
             Type::Int => f.write_str("int"),
             Type::Decimal => f.write_str("decimal"),
+            Type::Money => f.write_str("money"),
             Type::Bool => f.write_str("bool"),
             Type::Date => f.write_str("date"),
             Type::Iin => f.write_str("iin"),
@@ -229,8 +253,14 @@ impl Env {
 pub struct Expr {
     /// The text as written, for messages and the case history.
     source: String,
-    /// The compiled program the `cel` interpreter runs.
+    /// The program as parsed: what the checks of presence walk, and where each node was written.
     program: Arc<cel::Program>,
+    /// The tree the `cel` interpreter runs: the program with its decimal and money operations
+    /// made exact ([`exact`]).
+    exact: Arc<cel::common::ast::IdedExpr>,
+    /// The type the context requires, given to [`check`]: [`eval`] gives a result of it in the
+    /// form the case keeps (a whole number computed for a `money` field as its text).
+    target: Option<Type>,
     /// The type of the result, as inferred by the checker.
     ty: Type,
     /// The dotted names the expression reads, sorted.
@@ -288,24 +318,25 @@ pub use presence::UnguardedRead;
 pub struct ExprError {
     /// 0-based character (not byte) offset into the expression text.
     pub offset: usize,
-    /// What is wrong, in one English sentence.
-    pub message: String,
+    /// What is wrong, in one sentence: a message the caller renders in the methodologist's
+    /// language (English through `Display`).
+    pub message: Msg,
     /// How to put it right, when we can tell (e.g. "did you mean `applicant.iin`?").
-    pub hint: Option<String>,
+    pub hint: Option<Msg>,
 }
 
 impl ExprError {
     /// An error at `offset` with no hint.
-    fn new(offset: usize, message: impl Into<String>) -> Self {
+    fn new(offset: usize, message: Msg) -> Self {
         Self {
             offset,
-            message: message.into(),
+            message,
             hint: None,
         }
     }
 
     /// Adds a hint.
-    fn with_hint(mut self, hint: Option<String>) -> Self {
+    fn with_hint(mut self, hint: Option<Msg>) -> Self {
         self.hint = hint;
         self
     }
@@ -314,7 +345,7 @@ impl ExprError {
 /// The message only: the offset and the hint are for the caller to place.
 impl fmt::Display for ExprError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
+        write!(f, "{}", self.message)
     }
 }
 
@@ -366,9 +397,12 @@ pub fn check(source: &str, env: &Env, expected: Option<&Type>) -> Result<Expr, V
             types.insert(name.clone(), ty.clone());
         }
     }
+    let exact = exact::rewrite(program.expression(), &outcome.types);
     Ok(Expr {
         source: source.to_string(),
         program: Arc::new(program),
+        exact: Arc::new(exact),
+        target: expected.cloned(),
         ty: outcome.ty,
         variables: outcome.variables,
         types: Arc::new(types),
@@ -379,7 +413,7 @@ pub fn check(source: &str, env: &Env, expected: Option<&Type>) -> Result<Expr, V
 /// (`{"applicant": {"iin": "…"}}` for `applicant.iin`).
 ///
 /// Only the top-level keys the expression reads are converted. Dates come back as ISO
-/// strings, decimals as JSON numbers.
+/// strings, decimals as JSON numbers, money as its canonical text (see [`crate::money`]).
 pub fn eval(expr: &Expr, data: &serde_json::Value) -> Result<serde_json::Value, EvalError> {
     runtime::eval(expr, data)
 }
@@ -387,16 +421,13 @@ pub fn eval(expr: &Expr, data: &serde_json::Value) -> Result<serde_json::Value, 
 /// Parses with the `cel` parser, turning its errors into [`ExprError`]s.
 fn parse(source: &str) -> Result<cel::Program, Vec<ExprError>> {
     if source.trim().is_empty() {
-        return Err(vec![ExprError::new(0, "the expression is empty")]);
+        return Err(vec![ExprError::new(0, msg!("expr.empty"))]);
     }
     let len = source.chars().count();
     if len > MAX_LEN {
         return Err(vec![
-            ExprError::new(
-                0,
-                format!("the expression is too long ({len} characters, at most {MAX_LEN})"),
-            )
-            .with_hint(Some("split it into several steps".into())),
+            ExprError::new(0, msg!("expr.too_long", len = len, max = MAX_LEN))
+                .with_hint(Some(msg!("expr.hint.split"))),
         ]);
     }
     // The parser is generated code with `unreachable!` and `expect` in places; a panic in it
@@ -415,10 +446,7 @@ fn parse(source: &str) -> Result<cel::Program, Vec<ExprError>> {
                     .with_hint(hint),
             ])
         }
-        Err(_) => Err(vec![ExprError::new(
-            0,
-            "the expression could not be parsed",
-        )]),
+        Err(_) => Err(vec![ExprError::new(0, msg!("expr.unparsable"))]),
     }
 }
 
@@ -436,7 +464,7 @@ fn line_column_to_offset(source: &str, line: isize, column: isize) -> usize {
 
 /// Rewrites an ANTLR message ("mismatched input ')' expecting {…}") for a person who has
 /// never seen a grammar, with a hint from the text when it shows a usual slip.
-fn syntax_message(raw: &str, source: &str) -> (String, Option<String>) {
+fn syntax_message(raw: &str, source: &str) -> (Msg, Option<Msg>) {
     let msg = raw.strip_prefix("Syntax error: ").unwrap_or(raw);
     // ANTLR quotes the token: `mismatched input 'X' expecting …`, where X may hold quotes.
     let quoted = |after: &str| -> Option<String> {
@@ -450,26 +478,21 @@ fn syntax_message(raw: &str, source: &str) -> (String, Option<String>) {
     };
     let hint = syntax_hint(source);
     if msg.contains("Recursion limit") {
-        return (
-            "the expression is nested too deeply".into(),
-            Some("split it into several steps".into()),
-        );
+        return (msg!("expr.too_deep"), Some(msg!("expr.hint.split")));
     }
     if let Some(token) = quoted("mismatched input ").or_else(|| quoted("extraneous input ")) {
         if token == "<EOF>" {
-            let hint = hint.or(Some(
-                "something is missing at the end, such as a value or a `)`".into(),
-            ));
-            return ("the expression ends too early".into(), hint);
+            let hint = hint.or(Some(msg!("expr.hint.missing_at_end")));
+            return (msg!("expr.ends_early"), hint);
         }
-        return (format!("unexpected `{token}`"), hint);
+        return (msg!("expr.unexpected", token = token), hint);
     }
     if let Some(missing) = msg
         .strip_prefix("missing ")
         .and_then(|rest| rest.split(" at ").next())
     {
         let missing = missing.trim_matches('\'');
-        return (format!("a `{missing}` is missing"), hint);
+        return (msg!("expr.missing_token", token = missing), hint);
     }
     if let Some(input) = quoted("no viable alternative at input ") {
         let last = input
@@ -477,37 +500,34 @@ fn syntax_message(raw: &str, source: &str) -> (String, Option<String>) {
             .last()
             .unwrap_or(&input)
             .to_string();
-        return (format!("unexpected `{last}`"), hint);
+        return (msg!("expr.unexpected", token = last), hint);
     }
     if let Some(text) = quoted("token recognition error at: ") {
         let hint = hint.or_else(|| {
             (text.starts_with('"') || text.starts_with('\''))
-                .then(|| "a text in quotes is not closed, or has a bad `\\` escape".to_string())
+                .then(|| msg!("expr.hint.unclosed_quote"))
         });
-        return (format!("cannot read `{}`", text.trim()), hint);
+        return (msg!("expr.cannot_read", text = text.trim()), hint);
     }
     if let Some(word) = msg.strip_prefix("reserved identifier: ") {
-        return (format!("`{word}` is a reserved word"), hint);
+        return (msg!("expr.reserved", word = word), hint);
     }
     match msg {
-        "invalid argument to has() macro" => (
-            "has() takes a field".into(),
-            Some("write it as `has(applicant.email)`".into()),
-        ),
-        "argument must be a simple name" => (
-            "the first argument of all, exists, exists_one, map and filter must be a name".into(),
-            Some("write it as `list.exists(x, x > 0)`".into()),
-        ),
-        _ => (msg.to_string(), hint),
+        "invalid argument to has() macro" => (msg!("expr.has_field"), Some(msg!("expr.hint.has"))),
+        "argument must be a simple name" => {
+            (msg!("expr.macro_name"), Some(msg!("expr.hint.macro_name")))
+        }
+        // The parser's own words, which we have not met yet: shown as they are.
+        _ => (msg!("expr.parser", text = msg), hint),
     }
 }
 
 /// A hint for the slips people make when they write their first expressions: words or
 /// symbols from other languages (`and`, `=`, `≥`), typographic quotes pasted from a word
 /// processor, names in Cyrillic.
-fn syntax_hint(source: &str) -> Option<String> {
+fn syntax_hint(source: &str) -> Option<Msg> {
     if source.contains(['“', '”', '«', '»', '‘', '’', '„']) {
-        return Some("use straight quotes \"…\" instead of “…” or «…»".into());
+        return Some(msg!("expr.hint.quotes"));
     }
     // The text outside quotes, where the operators are.
     let mut code = String::new();
@@ -532,21 +552,19 @@ fn syntax_hint(source: &str) -> Option<String> {
         .collect();
     let has_word = |w: &str| words.iter().any(|x| x.eq_ignore_ascii_case(w));
     if has_word("and") {
-        return Some("write `&&` for “and”".into());
+        return Some(msg!("expr.hint.and"));
     }
     if has_word("or") {
-        return Some("write `||` for “or”".into());
+        return Some(msg!("expr.hint.or"));
     }
     if has_word("not") {
-        return Some("write `!` for “not”, as in `!person.rehabilitated`".into());
+        return Some(msg!("expr.hint.not"));
     }
     if has_word("if") || has_word("then") || has_word("else") {
-        return Some(
-            "to choose between two values, write `condition ? value : other_value`".into(),
-        );
+        return Some(msg!("expr.hint.if"));
     }
     if code.contains("=>") || code.contains("=<") {
-        return Some("write `>=` and `<=`, with the `=` second".into());
+        return Some(msg!("expr.hint.equals_second"));
     }
     let lone_equals = code.match_indices('=').any(|(i, _)| {
         let before = code[..i].chars().next_back();
@@ -554,19 +572,16 @@ fn syntax_hint(source: &str) -> Option<String> {
         !matches!(before, Some('=' | '!' | '<' | '>')) && after != Some('=')
     });
     if lone_equals {
-        return Some("write `==` to compare".into());
+        return Some(msg!("expr.hint.double_equals"));
     }
     if code.contains(['≥', '≤', '≠']) {
-        return Some("write `>=`, `<=` and `!=`".into());
+        return Some(msg!("expr.hint.ascii_operators"));
     }
     if code.chars().any(|c| c.is_alphabetic() && !c.is_ascii()) {
-        return Some(
-            "names are written in Latin letters, as declared in `data:`; text in another alphabet goes in quotes"
-                .into(),
-        );
+        return Some(msg!("expr.hint.latin"));
     }
     if code.contains(';') {
-        return Some("an expression has no `;`".into());
+        return Some(msg!("expr.hint.semicolon"));
     }
     None
 }
@@ -611,7 +626,7 @@ mod tests {
             Ok(e) => panic!("`{src}` passed, of type {}", e.ty()),
             Err(errors) => errors
                 .iter()
-                .find(|e| e.message == expected_message)
+                .find(|e| e.message.to_string() == expected_message)
                 .cloned()
                 .unwrap_or_else(|| panic!("`{src}`: wanted {expected_message:?}, got {errors:#?}")),
         }
@@ -905,7 +920,11 @@ mod tests {
         ];
         for (src, message, hint) in cases {
             let e = check_err(src, message);
-            assert_eq!(e.hint.as_deref(), Some(*hint), "{src}");
+            assert_eq!(
+                e.hint.as_ref().map(ToString::to_string).as_deref(),
+                Some(*hint),
+                "{src}"
+            );
         }
     }
 
@@ -1202,11 +1221,146 @@ mod tests {
             eval(&e, &json!({"applicant": {"age": 1}})),
             Err(EvalError::Failed(_))
         ));
+        // Decimals are exact: dividing by zero is the same error as for integers, not an
+        // infinity that cannot be stored.
         let e = check_ok("applicant.income / 0.0", None);
-        assert!(matches!(
+        assert_eq!(
             eval(&e, &json!({"applicant": {"income": 1}})),
-            Err(EvalError::NotJson(_))
+            Err(EvalError::Failed("division by zero".into()))
+        );
+    }
+
+    /// The environment of [`env`] with amounts of money.
+    fn money_env() -> Env {
+        let mut env = env();
+        env.declare("payment.amount", Type::Money);
+        env.declare("payment.paid", Type::Money);
+        env.declare("payment.rate", Type::Decimal);
+        env.declare("payment.months", Type::Int);
+        env
+    }
+
+    /// `(source, data, result)`: decimals and money compute exactly, money rounds to the tiyn
+    /// half away from zero, and money is kept as its canonical text.
+    #[test]
+    fn decimals_and_money_compute_exactly() {
+        let data = json!({
+            "applicant": {"income": 1000000.10, "age": 3},
+            "payment": {"amount": "1850000.50", "paid": 432500, "rate": 0.015, "months": 3}
+        });
+        let cases: &[(&str, serde_json::Value)] = &[
+            ("applicant.income - 999999.90", json!(0.2)),
+            ("applicant.income - 999999.90 == 0.2", json!(true)),
+            ("0.1 + 0.2 == 0.3", json!(true)),
+            ("payment.amount + payment.paid", json!("2282500.50")),
+            ("payment.amount - payment.paid", json!("1417500.50")),
+            ("payment.amount * payment.rate", json!("27750.01")),
+            ("payment.amount * payment.months", json!("5550001.50")),
+            ("payment.amount / 3", json!("616666.83")),
+            ("payment.amount / payment.paid > 4.2", json!(true)),
+            ("money(\"0.01\") * 0.5", json!("0.01")),
+            ("money(\"-0.01\") * 0.5", json!("-0.01")),
+            ("payment.amount > 1000000", json!(true)),
+            ("payment.paid == 432500", json!(true)),
+            ("payment.paid == money(\"432 500,00\")", json!(true)),
+            ("payment.paid in [432500, 1]", json!(true)),
+            ("-payment.paid", json!("-432500.00")),
+            ("string(payment.paid)", json!("432500.00")),
+            ("int(payment.amount)", json!(1850000)),
+            ("double(payment.amount) * 2.0", json!(3700001.0)),
+            ("money(payment.rate)", json!("0.02")),
+            (
+                "payment.months > 2 ? payment.amount : 0",
+                json!("1850000.50"),
+            ),
+            ("payment.months > 5 ? payment.amount : 0", json!("0.00")),
+        ];
+        for (src, want) in cases {
+            let e = check(src, &money_env(), None).unwrap_or_else(|e| panic!("`{src}`: {e:#?}"));
+            assert_eq!(eval(&e, &data).as_ref(), Ok(want), "{src}");
+        }
+        // A whole number written for a money field is kept as money.
+        let e = check("432500", &money_env(), Some(&Type::Money)).unwrap();
+        assert_eq!(eval(&e, &data), Ok(json!("432500.00")));
+        // Data that is not an amount is refused as any other mistyped datum.
+        let e = check("payment.amount > 1", &money_env(), None).unwrap();
+        assert!(matches!(
+            eval(&e, &json!({"payment": {"amount": "много"}})),
+            Err(EvalError::BadData { .. })
         ));
+    }
+
+    #[test]
+    fn money_mixes_only_with_money_and_numbers_written_out() {
+        // (source, expected type, message, hint)
+        let cases: &[(&str, Option<Type>, &str, Option<&str>)] = &[
+            (
+                "payment.amount + payment.rate",
+                None,
+                "`+` cannot mix an amount of money (`payment.amount`) and a decimal number (`payment.rate`)",
+                Some("turn the number into money with money(payment.rate)"),
+            ),
+            (
+                "payment.amount > payment.rate",
+                Some(Type::Bool),
+                "cannot compare `payment.amount` (an amount of money) with `payment.rate` (a decimal number)",
+                Some("turn the number into money with money(payment.rate)"),
+            ),
+            (
+                "payment.amount * payment.paid",
+                None,
+                "two amounts of money cannot be multiplied",
+                Some("multiply an amount by a number: `amount * 2` or `amount * 0.5`"),
+            ),
+            (
+                "payment.rate",
+                Some(Type::Money),
+                "the value must be an amount of money, but this is a decimal number",
+                Some("turn the number into money with money(…)"),
+            ),
+            (
+                "1.505",
+                Some(Type::Money),
+                "the value must be an amount of money, but this is a decimal number",
+                Some("an amount has at most two digits of tiyn"),
+            ),
+            (
+                "payment.amount % 2",
+                None,
+                "`%` needs integers, but `payment.amount` is an amount of money",
+                None,
+            ),
+            (
+                "money(\"1 000 тг\")",
+                None,
+                "`1 000 тг` is not a number: write digits, with a comma or a dot before the fraction",
+                Some("write an amount such as money(\"1850000.50\")"),
+            ),
+        ];
+        for (src, expected, message, hint) in cases {
+            let errors = check(src, &money_env(), expected.as_ref())
+                .err()
+                .unwrap_or_else(|| panic!("`{src}` passed"));
+            let found = errors
+                .iter()
+                .find(|e| e.message.to_string() == *message)
+                .unwrap_or_else(|| panic!("`{src}`: wanted {message:?}, got {errors:#?}"));
+            assert_eq!(
+                found.hint.as_ref().map(ToString::to_string).as_deref(),
+                *hint,
+                "{src}"
+            );
+        }
+        for (src, ty) in [
+            ("payment.amount - payment.paid", Type::Money),
+            ("payment.amount * 0.5", Type::Money),
+            ("payment.amount / payment.paid", Type::Decimal),
+            ("money(\"1850000.50\")", Type::Money),
+            ("payment.amount + 100", Type::Money),
+        ] {
+            let e = check(src, &money_env(), None).unwrap_or_else(|e| panic!("`{src}`: {e:#?}"));
+            assert_eq!(e.ty(), &ty, "{src}");
+        }
     }
 
     /// `(source, the optional names it reads unprotected, in order)`: the reads a `has()`

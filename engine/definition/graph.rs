@@ -5,12 +5,16 @@
 //! The `highlight` steps (a case's current steps: more than one while a fork's branches run)
 //! are drawn emphasised. For a clerk's page ([`Options::clerk`]) a step shows its title alone
 //! and an edge the name the page gives it in the reader's language, since a clerk reads
-//! neither role codes nor expressions.
+//! neither role codes nor expressions. For a methodologist reading a service offline,
+//! [`nested`] adds each step's due time, stage and source item, and draws each called
+//! sub-workflow inside its call step.
 
 use std::fmt::Write;
 
+use indexmap::IndexMap;
+
 use super::messages::Lang;
-use super::model::{Definition, Step, StepKind};
+use super::model::{Definition, Due, Length, Step, StepKind, WaitFor};
 
 /// The diagram formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,6 +94,81 @@ pub fn render(def: &Definition, format: Format, options: &Options<'_>) -> String
     }
 }
 
+/// A diagram whose call steps hold the sub-workflows they call: the DOT of this level, in
+/// which each such call is a box labelled with [`Inner::placeholder`], and the drawings to
+/// put inside those boxes. Graphviz draws clusters, but the pure-Rust layout the SVG is made
+/// with does not, so the SVG writer (`web::diagram::svg_nested`) lays each level out on its
+/// own and sets it into its call's box.
+#[derive(Debug, Clone)]
+pub struct Drawing {
+    /// The DOT of this level.
+    pub dot: String,
+    /// The called sub-workflows, each to be drawn inside its call's box.
+    pub inner: Vec<Inner>,
+}
+
+/// A sub-workflow drawn inside its call step.
+#[derive(Debug, Clone)]
+pub struct Inner {
+    /// The call box's label in the outer DOT, unique in it.
+    pub placeholder: String,
+    /// The call step's own label, drawn at the top of the box.
+    pub title: String,
+    /// The sub-workflow.
+    pub drawing: Drawing,
+}
+
+/// Draws `def` for a methodologist: every node with its due time (a task's, a window's, a
+/// timer's), the stage code it reports and the item of its legal source, and every call to
+/// one of `subworkflows` holding that sub-workflow's diagram (to any depth; a sub-workflow
+/// already being drawn is not drawn again inside itself).
+pub fn nested(
+    def: &Definition,
+    options: &Options<'_>,
+    subworkflows: &IndexMap<String, Definition>,
+) -> Drawing {
+    nested_in(def, options, subworkflows, &mut vec![def.id.clone()])
+}
+
+fn nested_in(
+    def: &Definition,
+    options: &Options<'_>,
+    subs: &IndexMap<String, Definition>,
+    open: &mut Vec<String>,
+) -> Drawing {
+    let mut inner = Vec::new();
+    for step in &def.steps {
+        let StepKind::Call { workflow, .. } = &step.kind else {
+            continue;
+        };
+        let Some(sub) = subs.get(workflow) else {
+            continue;
+        };
+        if open.contains(workflow) {
+            continue;
+        }
+        open.push(workflow.clone());
+        let inner_options = Options {
+            highlight: Vec::new(),
+            ..options.clone()
+        };
+        inner.push(Inner {
+            placeholder: placeholder(&step.name),
+            title: details(step, options.lang),
+            drawing: nested_in(sub, &inner_options, subs, open),
+        });
+        open.pop();
+    }
+    let nest: Vec<&str> = inner.iter().map(|i| i.placeholder.as_str()).collect();
+    let dot = dot_nesting(def, options, &nest, true);
+    Drawing { dot, inner }
+}
+
+/// The label a call box carries in the DOT until its sub-workflow is set into it.
+fn placeholder(step: &str) -> String {
+    format!("\u{27e6}{step}\u{27e7}")
+}
+
 /// The step's title in `lang`; its id, spaced, in English or when it has none.
 pub fn title(step: &Step, lang: Lang) -> String {
     match (&step.title, lang) {
@@ -100,13 +179,96 @@ pub fn title(step: &Step, lang: Lang) -> String {
 }
 
 fn label(step: &Step, lang: Lang) -> String {
-    let title = title(step, lang);
+    label_with(step, title(step, lang))
+}
+
+/// The label around a title already chosen (and perhaps wrapped).
+fn label_with(step: &Step, title: String) -> String {
     match &step.kind {
         StepKind::Task(task) => format!("{title}\n[{}]", task.role),
         StepKind::Request(r) => format!("{title}\n⇄ {}", r.connector),
         StepKind::Call { workflow, .. } => format!("{title}\n▶ {workflow}"),
         StepKind::End { result } => format!("{title}\n■ {result}"),
         _ => title,
+    }
+}
+
+/// The label with what a methodologist checks: the due time, the stage, the source item.
+fn details(step: &Step, lang: Lang) -> String {
+    // An end is drawn as a circle as wide as its text: narrower lines keep it small.
+    let width = match step.kind {
+        StepKind::End { .. } => 18,
+        _ => 36,
+    };
+    let mut out = label_with(step, wrap(&title(step, lang), width));
+    if let Some(due) = due_text(step, lang) {
+        out.push_str(&format!("\n⏱ {due}"));
+    }
+    if let Some(stage) = &step.stage {
+        out.push_str(&format!("\n◆ {stage}"));
+    }
+    if let Some(source) = &step.source {
+        out.push_str(&format!(
+            "\n§ {}",
+            wrap(&source.item, if width < 36 { 24 } else { 40 }).replace('\n', "\n   ")
+        ));
+    }
+    out
+}
+
+/// A length in `lang`'s short units: `4 working hours`, `4 жұм. сағ`, `4 раб. ч`.
+pub fn length_text(length: Length, lang: Lang) -> String {
+    let (days, cal_days, hours, minutes) = match lang {
+        Lang::En => (
+            "working days",
+            "calendar days",
+            "working hours",
+            "working minutes",
+        ),
+        Lang::Kk => ("жұм. күн", "күнт. күн", "жұм. сағ", "жұм. мин"),
+        Lang::Ru => ("раб. дн.", "кал. дн.", "раб. ч", "раб. мин"),
+    };
+    match length {
+        Length::WorkingDays(n) => format!("{n} {days}"),
+        Length::CalendarDays(n) => format!("{n} {cal_days}"),
+        Length::WorkingMinutes(m) if m.is_multiple_of(60) => format!("{} {hours}", m / 60),
+        Length::WorkingMinutes(m) => format!("{m} {minutes}"),
+    }
+}
+
+/// How long a step may take, in `lang`: a task's due time, a window, a timer, a request's
+/// attempts.
+fn due_text(step: &Step, lang: Lang) -> Option<String> {
+    match &step.kind {
+        StepKind::Task(t) => match t.due? {
+            Due::After(l) => Some(length_text(l, lang)),
+            Due::BeforeTermEnd(n) => Some(match lang {
+                Lang::En => format!("{n} working days before the term ends"),
+                Lang::Kk => format!("мерзім бітуіне {n} жұм. күн қалғанда"),
+                Lang::Ru => format!("за {n} раб. дн. до конца срока"),
+            }),
+        },
+        StepKind::Receive {
+            timeout,
+            counted_from,
+            ..
+        } => Some(match counted_from {
+            Some(from) => format!("{} ({})", length_text(*timeout, lang), from.source().trim()),
+            None => length_text(*timeout, lang),
+        }),
+        StepKind::Wait { until, .. } => match until {
+            WaitFor::Length(l) => Some(length_text(*l, lang)),
+            WaitFor::WorkingDayAfter { days, after } => Some(match lang {
+                Lang::En => format!("working day {days} after {}", after.source().trim()),
+                Lang::Kk => format!("{} кейінгі {days}-жұмыс күні", after.source().trim()),
+                Lang::Ru => format!("{days}-й раб. день после {}", after.source().trim()),
+            }),
+            WaitFor::Until(e) => Some(e.source().trim().to_string()),
+        },
+        StepKind::Request(r) => r
+            .timeout
+            .map(|t| format!("{} × {}", r.retry.attempts, length_text(t, lang))),
+        _ => None,
     }
 }
 
@@ -169,6 +331,13 @@ fn dot_text(s: &str) -> String {
 }
 
 fn dot(def: &Definition, options: &Options<'_>) -> String {
+    dot_nesting(def, options, &[], false)
+}
+
+/// The DOT of `def`; the call steps whose placeholders are in `nest` are plain boxes
+/// labelled with the placeholder, to be filled with their sub-workflow. With `detailed`,
+/// each node shows its due time, stage and source item.
+fn dot_nesting(def: &Definition, options: &Options<'_>, nest: &[&str], detailed: bool) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "digraph \"{}\" {{", dot_text(&def.id));
     let _ = writeln!(out, "    rankdir=TB;");
@@ -190,11 +359,19 @@ fn dot(def: &Definition, options: &Options<'_>) -> String {
         } else {
             ""
         };
+        let holder = placeholder(&step.name);
+        let (shape, text) = if nest.contains(&holder.as_str()) {
+            ("box", holder)
+        } else if detailed {
+            (shape, details(step, options.lang))
+        } else {
+            (shape, options.node(step))
+        };
         let _ = writeln!(
             out,
             "    {} [shape={shape}, label=\"{}\"{style}];",
             step.name,
-            dot_text(&options.node(step))
+            dot_text(&text)
         );
     }
     for step in &def.steps {

@@ -25,6 +25,8 @@ pub mod model;
 pub mod raw;
 pub mod schema;
 mod term;
+mod texts;
+pub mod timeline;
 pub mod validate;
 
 use std::collections::BTreeMap;
@@ -66,6 +68,15 @@ pub struct Library {
 }
 
 impl Library {
+    /// The sub-workflows, by id, as the runtime, the diagrams and the timeline take them.
+    pub fn subworkflows(&self) -> IndexMap<String, Definition> {
+        self.definitions
+            .iter()
+            .filter(|d| d.kind == Kind::Subworkflow)
+            .map(|d| (d.id.clone(), d.clone()))
+            .collect()
+    }
+
     /// The version of `service` in force for a case accepted on `date`.
     pub fn in_force(&self, service: &str, date: NaiveDate) -> Option<&Definition> {
         self.definitions
@@ -86,10 +97,18 @@ impl Library {
 pub struct Report {
     /// The definitions without problems.
     pub library: Library,
-    /// Every problem found.
+    /// Every problem found: the errors, which keep a definition from loading.
     pub diagnostics: Vec<Diagnostic>,
+    /// What breaks the guide's "always" rules (a step without a title or a source, an SMS
+    /// without the registration number): the definitions load all the same; `validate` and
+    /// `test` fail on them only with `--deny-warnings`. Apart from `diagnostics`, so that
+    /// everything that loads definitions (the service, a deployment) is not stopped by them.
+    pub warnings: Vec<Diagnostic>,
     /// How many workflow files were read.
     pub files: usize,
+    /// The services whose only problems are term overruns, compiled all the same: they
+    /// never run a case, but a dry run lays their dates out so the overrun can be seen.
+    pub drafts: Vec<Definition>,
 }
 
 /// A file that passed the shape check, on its way to compilation.
@@ -152,10 +171,12 @@ fn load_inner(paths: &[PathBuf], options: &Options, extra: Option<(&Path, &str)>
         .ok()
         .and_then(|r| r.parent().map(relative_to_cwd))
         .unwrap_or_else(|| root.join(".."));
-    let templates = options
-        .templates
-        .clone()
-        .unwrap_or_else(|| base.join("templates"));
+    let templates = without_dot(
+        &options
+            .templates
+            .clone()
+            .unwrap_or_else(|| base.join("templates")),
+    );
     let calendar_dir = options
         .calendars
         .clone()
@@ -191,7 +212,15 @@ fn load_inner(paths: &[PathBuf], options: &Options, extra: Option<(&Path, &str)>
         }
         let text = extra.filter(|(f, _)| *f == file).map(|(_, t)| t);
         match parse_file(&file, text, options.lang) {
-            Ok(p) => parsed.push(Parsed { requested, ..p }),
+            Ok(p) => {
+                if requested {
+                    let warnings = render(&p.doc, validate::warnings(&p.raw), options.lang);
+                    report
+                        .warnings
+                        .extend(warnings.into_iter().map(Diagnostic::as_warning));
+                }
+                parsed.push(Parsed { requested, ..p })
+            }
             Err(diags) => report.diagnostics.extend(diags),
         }
     }
@@ -199,13 +228,27 @@ fn load_inner(paths: &[PathBuf], options: &Options, extra: Option<(&Path, &str)>
     // The templates' variables and SMS budgets are checked against each step (issue #5: "at
     // definition load … otherwise a validation error with file:line"). A folder that does
     // not load is reported once; the missing-folder case is the validator's own message.
+    // A template that does not compile is reported at its own file, line and column, in
+    // plain words (`notify::syntax`); the folder's error is left only for what that does not
+    // explain (a file that cannot be read).
     let loaded_templates = if templates.is_dir() {
         match crate::notify::Templates::load(&templates) {
             Ok(t) => Some(t),
             Err(e) => {
-                report
-                    .diagnostics
-                    .push(Diagnostic::new(&templates, 1, 1, e.to_string()));
+                let syntax = crate::notify::syntax::check_dir(&templates);
+                if syntax.is_empty() {
+                    report
+                        .diagnostics
+                        .push(Diagnostic::new(&templates, 1, 1, e.to_string()));
+                }
+                report.diagnostics.extend(syntax.into_iter().map(|p| {
+                    let d =
+                        Diagnostic::new(&p.file, p.line, p.column, p.message.render(options.lang));
+                    match p.hint {
+                        Some(h) => d.with_hint(h.render(options.lang)),
+                        None => d,
+                    }
+                }));
                 None
             }
         }
@@ -256,12 +299,10 @@ fn load_inner(paths: &[PathBuf], options: &Options, extra: Option<(&Path, &str)>
                 .diagnostics
                 .extend(render(&p.doc, problems, options.lang));
             if let Some(def) = def {
-                report.diagnostics.extend(template_problems(
-                    loaded_templates.as_ref(),
-                    &p.doc,
-                    &def,
-                    options.lang,
-                ));
+                let (errors, warnings) =
+                    template_problems(loaded_templates.as_ref(), &p.doc, &def, options.lang);
+                report.diagnostics.extend(errors);
+                report.warnings.extend(warnings);
                 compiled.push(def);
             }
         }
@@ -278,19 +319,23 @@ fn load_inner(paths: &[PathBuf], options: &Options, extra: Option<(&Path, &str)>
 
     let mut defs: Vec<(Definition, &Document)> = Vec::new();
     for p in services {
-        let (def, problems) = validate::compile(p.doc.file(), &p.raw, &context, &subworkflows);
+        let (def, draft, problems) =
+            validate::compile_draft(p.doc.file(), &p.raw, &context, &subworkflows);
         report
             .diagnostics
             .extend(render(&p.doc, problems, options.lang));
+        if let Some(draft) = draft
+            && p.requested
+        {
+            report.drafts.push(draft);
+        }
         if let Some(def) = def
             && p.requested
         {
-            report.diagnostics.extend(template_problems(
-                loaded_templates.as_ref(),
-                &p.doc,
-                &def,
-                options.lang,
-            ));
+            let (errors, warnings) =
+                template_problems(loaded_templates.as_ref(), &p.doc, &def, options.lang);
+            report.diagnostics.extend(errors);
+            report.warnings.extend(warnings);
             defs.push((def, &p.doc));
         }
     }
@@ -306,7 +351,22 @@ fn load_inner(paths: &[PathBuf], options: &Options, extra: Option<(&Path, &str)>
         .extend(subworkflows.into_values());
     report.diagnostics.sort();
     report.diagnostics.dedup();
+    report.warnings.sort();
+    report.warnings.dedup();
     report
+}
+
+/// `./templates` → `templates`: the paths in messages as a person would type them.
+fn without_dot(path: &Path) -> PathBuf {
+    let rest: PathBuf = path
+        .components()
+        .skip_while(|c| matches!(c, std::path::Component::CurDir))
+        .collect();
+    if rest.as_os_str().is_empty() {
+        path.to_path_buf()
+    } else {
+        rest
+    }
 }
 
 /// Gives a version without `effective_until` the day before its service's next version
@@ -331,18 +391,22 @@ fn close_open_ended(definitions: &mut [Definition]) {
     }
 }
 
-/// The notifier's checks of the templates a definition uses, placed where the definition
-/// names the template; the message names the template file and line.
+/// The notifier's checks of the templates a definition uses: the errors and the warnings.
+/// What depends on the step (the variables it provides, the paths to it) is placed where
+/// the definition names the template, the message naming the template file and line; what
+/// is wrong with a file on its own (a helper, the `variables:` header, an SMS without the
+/// registration number) is placed in that file, at its line and column.
 fn template_problems(
     templates: Option<&crate::notify::Templates>,
     doc: &Document,
     def: &Definition,
     lang: Lang,
-) -> Vec<Diagnostic> {
+) -> (Vec<Diagnostic>, Vec<Diagnostic>) {
     let Some(templates) = templates else {
-        return Vec::new();
+        return (Vec::new(), Vec::new());
     };
-    crate::notify::check_definition(templates, def)
+    let (problems, lints) = crate::notify::check::check_definition_all(templates, def);
+    let mut errors: Vec<Diagnostic> = problems
         .into_iter()
         .map(|p| {
             let d = doc.value_diagnostic(&p.pointer, p.message.render(lang));
@@ -351,7 +415,26 @@ fn template_problems(
                 None => d,
             }
         })
-        .collect()
+        .collect();
+    let mut warnings = Vec::new();
+    for lint in lints {
+        let d = Diagnostic::new(
+            &lint.file,
+            lint.line,
+            lint.column,
+            lint.message.render(lang),
+        );
+        let d = match lint.hint {
+            Some(h) => d.with_hint(h.render(lang)),
+            None => d,
+        };
+        if lint.warning {
+            warnings.push(d.as_warning());
+        } else {
+            errors.push(d);
+        }
+    }
+    (errors, warnings)
 }
 
 /// Parses one file (or `text` given for it) and checks its shape.
@@ -360,8 +443,7 @@ fn parse_file(file: &Path, text: Option<&str>, lang: Lang) -> Result<Parsed, Vec
         Some(text) => yaml::parse_in(file, text, lang)?,
         None => yaml::read_in(file, lang)?,
     };
-    let mut problems = Problems::default();
-    schema::check_shape(&doc, schema::workflow(), &mut problems);
+    let problems = check_shape(&doc, schema::workflow());
     if !problems.0.is_empty() {
         return Err(render(&doc, problems, lang));
     }
@@ -376,12 +458,54 @@ fn parse_file(file: &Path, text: Option<&str>, lang: Lang) -> Result<Parsed, Vec
 /// Reads `catalog.yaml`.
 pub fn load_catalog(file: &Path, lang: Lang) -> Result<catalog::Catalog, Vec<Diagnostic>> {
     let doc = yaml::read_in(file, lang)?;
-    let mut problems = Problems::default();
-    schema::check_shape(&doc, schema::catalog(), &mut problems);
+    let problems = check_shape(&doc, schema::catalog());
     if !problems.0.is_empty() {
         return Err(render(&doc, problems, lang));
     }
     doc.deserialize().map_err(|d| vec![d])
+}
+
+/// The shape check: first every text that lacks a language ([`texts`]), then the rest of
+/// the shape, on the document with those texts completed so nothing is said twice.
+fn check_shape(doc: &Document, schema: &'static serde_json::Value) -> Problems {
+    let mut problems = Problems::default();
+    match texts::check(schema, doc.value(), &mut problems) {
+        Some(completed) => schema::check_shape(&doc.with_value(completed), schema, &mut problems),
+        None => schema::check_shape(doc, schema, &mut problems),
+    }
+    problems
+}
+
+/// The kinds of value the shape check names in English (`schema::describe_type`), in
+/// `lang`: "a whole number" → "бүтін сан". Anything else stays as it is.
+fn kinds_in(expected: &str, lang: Lang) -> String {
+    const KINDS: [(&str, &str); 6] = [
+        ("a mapping (key: value)", "schema.type.object"),
+        ("a list", "schema.type.array"),
+        ("text", "schema.type.string"),
+        ("a whole number", "schema.type.integer"),
+        ("a number", "schema.type.number"),
+        ("true or false", "schema.type.boolean"),
+    ];
+    let words: Option<Vec<&str>> = expected
+        .split(" or ")
+        .map(|kind| {
+            KINDS
+                .iter()
+                .find(|(en, _)| *en == kind)
+                .map(|(_, key)| messages::text(key, lang))
+        })
+        .collect();
+    let Some(mut words) = words.filter(|w| !w.is_empty()) else {
+        return expected.to_string();
+    };
+    let mut out = words.remove(0).to_string();
+    for word in words {
+        out = messages::text("schema.type.or", lang)
+            .replace("{a}", &out)
+            .replace("{b}", word);
+    }
+    out
 }
 
 /// Turns problems into positioned diagnostics in `lang`.
@@ -389,7 +513,14 @@ fn render(doc: &Document, problems: Problems, lang: Lang) -> Vec<Diagnostic> {
     problems
         .0
         .into_iter()
-        .map(|p| {
+        .map(|mut p| {
+            if p.msg.key == "schema.wrong_type" {
+                for (name, value) in p.msg.args.iter_mut() {
+                    if *name == "expected" {
+                        *value = kinds_in(value, lang);
+                    }
+                }
+            }
             let d = if let Some(offset) = p.offset {
                 let pos = doc.position_in_scalar(&p.pointer, offset);
                 Diagnostic::new(doc.file(), pos.line, pos.column, p.msg.render(lang))

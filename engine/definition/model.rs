@@ -58,6 +58,8 @@ pub struct Definition {
     pub effective_until: Option<NaiveDate>,
     /// The service's name.
     pub title: Text,
+    /// The name SMS texts and e-mail subjects print: `short_title`, else `title`.
+    pub short_title: Text,
     /// The statutory term; `None` for sub-workflows.
     pub term: Option<Term>,
     /// The working-day calendar id.

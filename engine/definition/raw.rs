@@ -44,6 +44,10 @@ pub struct Workflow {
     pub effective_until: Option<String>,
     /// The service's name as the register of state services gives it.
     pub title: Text,
+    /// A short name for what has little room: SMS texts and e-mail subjects (at most
+    /// 40 characters in each language), e.g. `{ kk: "Ақталған адамның куәлігі", ru:
+    /// "Удостоверение реабилитированного" }`. Without it they print `title`.
+    pub short_title: Option<Text>,
     /// The legal acts this definition follows, by a short id steps refer to in `source`.
     #[serde(default)]
     pub basis: IndexMap<String, Act>,
@@ -181,8 +185,11 @@ pub enum TypeName {
     Text,
     /// A whole number.
     Int,
-    /// A number with a fraction (amounts).
+    /// A number with a fraction, exact (a rate, a coefficient); for amounts, `money`.
     Decimal,
+    /// An amount in tenge, with two digits of tiyn: typed `1 850 000,50`, printed with
+    /// `{{money x}}`.
+    Money,
     /// Yes or no.
     Bool,
     /// A date, YYYY-MM-DD.

@@ -134,6 +134,7 @@ pub fn field_type(field: &raw::Field) -> Type {
         raw::TypeName::String | raw::TypeName::Text => Type::String,
         raw::TypeName::Int => Type::Int,
         raw::TypeName::Decimal => Type::Decimal,
+        raw::TypeName::Money => Type::Money,
         raw::TypeName::Bool => Type::Bool,
         raw::TypeName::Date => Type::Date,
         raw::TypeName::Iin => Type::Iin,
@@ -165,6 +166,25 @@ fn is_email(s: &str) -> bool {
         && !s.chars().any(char::is_whitespace)
 }
 
+/// The guide's "always" rules a definition can run without (workflows/README.md, Steps and
+/// Sources): every step has a `title` and a `source`. Reported as warnings, so a draft still
+/// loads and runs its scenarios while CI (`--deny-warnings`) keeps them from shipping.
+pub fn warnings(raw: &raw::Workflow) -> Problems {
+    let mut p = Problems::default();
+    for (name, step) in &raw.steps {
+        let at = ptr(&["steps", name]);
+        if step.title.is_none() {
+            p.at(&at, msg!("step.no_title", step = name))
+                .hint(msg!("hint.step_title"));
+        }
+        if step.source.is_none() {
+            p.at(&at, msg!("step.no_source", step = name))
+                .hint(msg!("hint.step_source"));
+        }
+    }
+    p
+}
+
 /// Compiles one workflow file. Returns the definition only when there are no problems.
 /// `subworkflows` are those already compiled, by id, for the `call` steps.
 pub fn compile(
@@ -173,6 +193,23 @@ pub fn compile(
     ctx: &Context<'_>,
     subworkflows: &IndexMap<String, Definition>,
 ) -> (Option<Definition>, Problems) {
+    let (def, _draft, problems) = compile_draft(file, raw, ctx, subworkflows);
+    (def, problems)
+}
+
+/// The problems that only say the term does not hold on some path: a definition with these
+/// alone is whole, and a dry run may still lay its dates out, which is what the
+/// methodologist needs to see to mend it.
+const TERM_OVERRUNS: [&str; 2] = ["term.exceeded", "term.before_end"];
+
+/// Like [`compile`], and also the definition whose only problems are term overruns (a
+/// draft): it never runs a case, but `qyzmet simulate --dry-run` shows its dates.
+pub fn compile_draft(
+    file: &Path,
+    raw: &raw::Workflow,
+    ctx: &Context<'_>,
+    subworkflows: &IndexMap<String, Definition>,
+) -> (Option<Definition>, Option<Definition>, Problems) {
     let mut c = Compiler {
         raw,
         ctx,
@@ -190,9 +227,15 @@ pub fn compile(
     let def = c.definition(file.to_path_buf());
     let problems = c.p;
     if problems.0.is_empty() {
-        (Some(def), problems)
+        (Some(def), None, problems)
+    } else if problems
+        .0
+        .iter()
+        .all(|p| TERM_OVERRUNS.contains(&p.msg.key))
+    {
+        (None, Some(def), problems)
     } else {
-        (None, problems)
+        (None, None, problems)
     }
 }
 
@@ -208,7 +251,35 @@ struct Compiler<'a> {
     unchecked_edges: Vec<(StepId, StepId)>,
 }
 
+/// The most a `short_title` may take in each language: an e-mail subject of a few words
+/// around it stays readable on a phone, and an SMS keeps room for the number and the date.
+pub const SHORT_TITLE_CHARS: usize = 40;
+
 impl Compiler<'_> {
+    /// `short_title`, each language at most [`SHORT_TITLE_CHARS`]; `title` when not given.
+    fn short_title(&mut self) -> Text {
+        let Some(short) = &self.raw.short_title else {
+            return self.raw.title.clone();
+        };
+        for (lang, text) in [("kk", &short.kk), ("ru", &short.ru)] {
+            let chars = text.chars().count();
+            if chars > SHORT_TITLE_CHARS {
+                self.p
+                    .at_value(
+                        ptr(&["short_title", lang]),
+                        msg!(
+                            "file.short_title_long",
+                            lang = lang,
+                            chars = chars,
+                            max = SHORT_TITLE_CHARS
+                        ),
+                    )
+                    .hint(msg!("hint.short_title"));
+            }
+        }
+        short.clone()
+    }
+
     fn definition(&mut self, file: PathBuf) -> Definition {
         let raw = self.raw;
         let (kind, id) = match (&raw.service, &raw.subworkflow) {
@@ -295,6 +366,7 @@ impl Compiler<'_> {
             effective_from,
             effective_until,
             title: raw.title.clone(),
+            short_title: self.short_title(),
             term,
             calendar: raw.calendar.clone(),
             channels: raw.channels.clone(),
@@ -806,12 +878,13 @@ impl Compiler<'_> {
             Ok(e) => Some(e),
             Err(errors) => {
                 for e in errors {
-                    let p = self
-                        .p
-                        .at_value(at, msg!("expr.at", source = source, detail = e.message));
+                    let p = self.p.at_value(
+                        at,
+                        msg!("expr.at", source = source).with_msg("detail", e.message),
+                    );
                     p.offset = Some(e.offset);
                     if let Some(hint) = e.hint {
-                        p.hint(msg!("expr.error", detail = hint));
+                        p.hint(hint);
                     }
                 }
                 None
@@ -838,9 +911,13 @@ impl Compiler<'_> {
             }
             // The checker words a non-boolean as a condition; here it is a value.
             for p in &mut self.p.0[before..] {
-                for (_, detail) in p.msg.args.iter_mut().filter(|(k, _)| *k == "detail") {
-                    if let Some(rest) = detail.strip_prefix("condition must be true or false") {
-                        *detail = format!("`{target}` must be true or false{rest}");
+                for (_, details, _) in p.msg.lists.iter_mut().filter(|(k, ..)| *k == "detail") {
+                    for detail in details
+                        .iter_mut()
+                        .filter(|m| m.key == "expr.condition_bool")
+                    {
+                        detail.key = "expr.target_bool";
+                        detail.args.push(("target", target.clone()));
                     }
                 }
             }

@@ -177,6 +177,7 @@ fn describe(ty: &FieldType) -> String {
         TypeName::Bool => "yes or no".into(),
         TypeName::Int => "a whole number".into(),
         TypeName::Decimal => "a number".into(),
+        TypeName::Money => "an amount".into(),
         TypeName::Iin => "an IIN".into(),
         _ => "a text".into(),
     }
@@ -234,6 +235,9 @@ pub fn coerce(ty: &FieldType, raw: &Value, format: Option<&str>) -> Option<Value
             }
             _ => None,
         },
+        TypeName::Money => crate::money::Money::from_json(raw)
+            .ok()
+            .map(|m| m.to_json()),
         TypeName::Date => {
             let s = raw.as_str()?.trim();
             date(s, format).map(|d| Value::String(d.format("%Y-%m-%d").to_string()))

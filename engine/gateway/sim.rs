@@ -92,7 +92,9 @@ pub struct Register {
 }
 
 /// The seeded people. Every IIN is valid (the tests check it); one needs the second pass of
-/// the control digit (850315301801).
+/// the control digit (850315301801). `workflows/README.md` lists them ("People the gateway
+/// simulator knows"), with what each system answers; a test keeps the two the same, so add a
+/// person in both places.
 pub fn people() -> Vec<Person> {
     vec![
         Person {
@@ -212,8 +214,29 @@ pub fn people() -> Vec<Person> {
             enpf: Some((3_905_100.0, false)),
             register: Register::default(),
         },
+        // The man of the scenario `no-patronymic-bank-account-not-found`: no patronymic, no
+        // account the bank finds, nothing on record.
+        Person {
+            iin: "381117300234",
+            last_name: "Тәжібаев",
+            first_name: "Болат",
+            middle_name: None,
+            birth_date: "1938-11-17",
+            address: "Қарағанды облысы, Теміртау қ., Республика даңғылы, 14, 8-пәтер",
+            document_number: "043219876",
+            document_issued_on: "2020-10-05",
+            document_valid_until: "2030-10-04",
+            bank: None,
+            disability: None,
+            enpf: None,
+            register: Register::default(),
+        },
     ]
 }
+
+/// A valid IIN (a man born 1950-01-01, test serial 9001) that no simulated system knows:
+/// every connector answers it `404 no such person`, GBD FL's SOAP channels a fault.
+pub const UNKNOWN_IIN: &str = "500101390019";
 
 /// Faults of one connector.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -1000,6 +1023,8 @@ mod tests {
                 p.iin
             );
         }
+        let unknown = Iin::parse(UNKNOWN_IIN).unwrap();
+        assert!(people().iter().all(|p| p.iin != unknown.as_str()));
     }
 
     #[test]

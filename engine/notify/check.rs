@@ -64,8 +64,8 @@ pub const STANDARD: &[(&str, Option<usize>)] = &[
 
 /// Variables the notifier adds when the case does not hold them: the office from the
 /// configuration; the time of rendering (`dd.mm.yyyy HH:MM`, Asia/Almaty); and the clerk's
-/// name and position, which the engine does not know yet (accounts come later), as a blank
-/// line to fill in by hand on the printed form.
+/// name and position, from the account that completed the case's last task (a blank line to
+/// fill in by hand on the printed form when no clerk has acted yet).
 pub const NOTIFIER: &[(&str, Option<usize>)] = &[
     ("office.name", None),
     ("office.address", None),
@@ -83,6 +83,7 @@ pub const NOTIFIER: &[(&str, Option<usize>)] = &[
 pub const TECHNICAL_FAILURE: &[(&str, Option<usize>)] = &[
     ("applicant.iin", Some(12)),
     ("failed_step", None),
+    ("failed_step_title", None),
     ("connector", None),
     ("error", None),
     ("attempts", Some(3)),
@@ -96,7 +97,8 @@ pub const TECHNICAL_FAILURE: &[(&str, Option<usize>)] = &[
 ];
 
 /// An escalation rung's own variables: the step (or `term`) and the share of time elapsed.
-pub const ESCALATION: &[(&str, Option<usize>)] = &[("step", None), ("percent", Some(3))];
+pub const ESCALATION: &[(&str, Option<usize>)] =
+    &[("step", None), ("step_title", None), ("percent", Some(3))];
 
 /// The change-of-rules notice's variables (seeds/004 item 20); see [`super::rules`].
 pub const RULES_CHANGED: &[(&str, Option<usize>)] = &[
@@ -129,6 +131,7 @@ pub const ENGINE_TEMPLATES: &[&str] = &[
 /// | date | 10 | `2026-04-20` or, through `date`, `20.04.2026` |
 /// | int | 12 | amounts in tenge below a trillion |
 /// | decimal | 16 | the same with a fraction |
+/// | money | 16 | `999999999999.99`, its canonical text |
 /// | bool | 5 | `false` |
 /// | enum | its longest value | |
 /// | string | 40 | a name part, a number, a short label |
@@ -144,6 +147,7 @@ pub fn max_chars(ty: &Type) -> Option<usize> {
         Type::Date => Some(10),
         Type::Int => Some(12),
         Type::Decimal => Some(16),
+        Type::Money => Some(16),
         Type::Bool => Some(5),
         Type::Enum(values) => values.iter().map(|v| v.chars().count()).max(),
         Type::String => Some(40),
@@ -196,9 +200,18 @@ pub fn check_templates(dir: &Path, def: &Definition) -> Vec<Problem> {
 
 /// Checks every template `def` uses against loaded templates.
 pub fn check_definition(templates: &Templates, def: &Definition) -> Vec<Problem> {
+    check_definition_all(templates, def).0
+}
+
+/// Checks every template `def` uses, as [`check_definition`] does, and also each template
+/// file on its own ([`Lint`]): helpers, the `variables:` header, the registration number in
+/// an SMS. The definition loader calls this one.
+pub fn check_definition_all(templates: &Templates, def: &Definition) -> (Vec<Problem>, Vec<Lint>) {
     let mut c = Checker {
         templates,
         problems: Vec::new(),
+        lints: Some(Vec::new()),
+        types: types(def),
     };
     let base = provided(def);
     let assigned = Assigned::of(def);
@@ -293,7 +306,10 @@ pub fn check_definition(templates: &Templates, def: &Definition) -> Vec<Problem>
             _ => {}
         }
     }
-    c.problems
+    let mut lints = c.lints.unwrap_or_default();
+    lints.sort();
+    lints.dedup();
+    (c.problems, lints)
 }
 
 /// Checks the templates the engine sends by itself (see [`ENGINE_TEMPLATES`]) against the
@@ -302,6 +318,8 @@ pub fn check_engine_templates(templates: &Templates) -> Vec<Problem> {
     let mut c = Checker {
         templates,
         problems: Vec::new(),
+        lints: None,
+        types: BTreeMap::new(),
     };
     let mut base = own(STANDARD);
     base.insert("service_title".into(), None);
@@ -368,6 +386,11 @@ fn provided(def: &Definition) -> Vars {
         .map(|t| t.chars().count())
         .max();
     vars.insert("service_title".into(), title);
+    let short = [&def.short_title.kk, &def.short_title.ru]
+        .iter()
+        .map(|t| t.chars().count())
+        .max();
+    vars.insert("service_short_title".into(), short);
     for (name, field) in def.parameters.iter().chain(def.data.iter()) {
         vars.insert(name.clone(), max_chars(&field.ty));
     }
@@ -395,6 +418,10 @@ fn escape(s: &str) -> String {
 struct Checker<'a> {
     templates: &'a Templates,
     problems: Vec<Problem>,
+    /// The problems of each file on its own, when asked for ([`check_definition_all`]).
+    lints: Option<Vec<Lint>>,
+    /// The type of each name whose type is known, for the helpers' arguments.
+    types: BTreeMap<String, Type>,
 }
 
 impl Checker<'_> {
@@ -499,16 +526,18 @@ impl Checker<'_> {
             for &part in &parts {
                 let file = dir.join(file_name(lang, part));
                 let Some(source) = self.templates.source(template, lang, part) else {
-                    self.problems.push(Problem::english(
-                        at,
-                        Some(file.clone()),
-                        None,
-                        format!(
-                            "template `{template}` has no {} ({}): every message exists in Kazakh and Russian",
-                            file_name(lang, part),
-                            file.display()
+                    self.problems.push(Problem {
+                        pointer: at.to_string(),
+                        file: Some(file.clone()),
+                        line: None,
+                        message: msg!(
+                            "template.no_part",
+                            template = template,
+                            name = file_name(lang, part),
+                            file = file.display()
                         ),
-                    ));
+                        hint: None,
+                    });
                     continue;
                 };
                 self.source(at, lang, part, &file, source, vars);
@@ -529,55 +558,75 @@ impl Checker<'_> {
             // `Templates::load` compiled every file already.
             return;
         };
+        self.lint(lang, part, file, source, &compiled);
         let mut uses = Vec::new();
         collect(self.templates, lang, &compiled, &At::top(), &mut uses, 0);
         for u in uses {
             if is_provided(&u.name, vars) {
                 continue;
             }
-            let hint = strsim_closest(&u.name, vars.keys())
-                .map(|s| format!("; did you mean `{s}`?"))
-                .unwrap_or_else(|| {
-                    "; declare it under `data:` or remove it from the template".to_string()
-                });
-            self.problems.push(Problem::english(
-                at,
-                Some(file.to_path_buf()),
-                u.line,
-                format!(
-                    "{}{}: `{{{{{}}}}}` is not a variable this step provides{hint}",
-                    file.display(),
-                    u.line.map(|l| format!(":{l}")).unwrap_or_default(),
-                    u.name
+            let place = format!(
+                "{}{}",
+                file.display(),
+                u.line.map(|l| format!(":{l}")).unwrap_or_default()
+            );
+            let message = match strsim_closest(&u.name, vars.keys()) {
+                Some(like) => msg!(
+                    "template.not_provided_like",
+                    file = place,
+                    name = u.name,
+                    like = like
                 ),
-            ));
+                None => msg!("template.not_provided", file = place, name = u.name),
+            };
+            self.problems.push(Problem {
+                pointer: at.to_string(),
+                file: Some(file.to_path_buf()),
+                line: u.line,
+                message,
+                hint: None,
+            });
         }
         if part == Part::Sms {
             let budget = declared_segments(source).unwrap_or(DEFAULT_SEGMENTS);
             match bound(self.templates, lang, &compiled, vars, 0) {
-                Err(culprit) => self.problems.push(Problem::english(
-                    at,
-                    Some(file.to_path_buf()),
-                    None,
-                    format!(
-                        "{}: the SMS cites `{culprit}`, whose length has no bound, so it may exceed its budget of {budget} segment(s); cite a shorter value or move it to the e-mail",
-                        file.display()
+                Err(culprit) => self.problems.push(Problem {
+                    pointer: at.to_string(),
+                    file: Some(file.to_path_buf()),
+                    line: None,
+                    message: msg!(
+                        "template.sms_unbounded",
+                        file = file.display(),
+                        name = culprit,
+                        budget = budget
                     ),
-                )),
+                    hint: None,
+                }),
                 Ok(b) => {
                     let worst = b.worst_segments();
                     if worst > budget {
-                        self.problems.push(Problem::english(
-                            at,
-                            Some(file.to_path_buf()),
-                            None,
-                            format!(
-                                "{}: the SMS can take {worst} segments ({} characters at worst, {}), over its budget of {budget}; shorten it or declare `{{{{!-- segments: {worst} --}}}}`",
-                                file.display(),
-                                if b.literal_non_gsm || b.var_non_gsm { b.units } else { b.septets },
-                                if b.literal_non_gsm || b.var_non_gsm { "UCS-2: 70 a message, 67 a segment" } else { "GSM-7: 160 a message, 153 a segment" },
+                        let ucs2 = b.literal_non_gsm || b.var_non_gsm;
+                        self.problems.push(Problem {
+                            pointer: at.to_string(),
+                            file: Some(file.to_path_buf()),
+                            line: None,
+                            message: msg!(
+                                "template.sms_over",
+                                file = file.display(),
+                                worst = worst,
+                                chars = if ucs2 { b.units } else { b.septets },
+                                budget = budget
+                            )
+                            .with_msg(
+                                "encoding",
+                                if ucs2 {
+                                    msg!("sms.ucs2")
+                                } else {
+                                    msg!("sms.gsm7")
+                                },
                             ),
-                        ));
+                            hint: None,
+                        });
                     }
                 }
             }
@@ -630,7 +679,7 @@ impl Use {
 /// Helpers with a meaning of their own (not variables).
 const HELPERS: &[&str] = &[
     "if", "unless", "each", "with", "lookup", "log", "eq", "ne", "gt", "gte", "lt", "lte", "and",
-    "or", "not", "len", "date",
+    "or", "not", "len", "date", "money", "number",
 ];
 
 /// The variable a path names, as the root context sees it; `None` for locals (`@index`),
@@ -905,6 +954,11 @@ fn bound(
                 let name = ht.name.as_name().unwrap_or_default();
                 if name == "date" {
                     Bound::variable(10, false)
+                } else if name == "money" {
+                    // `999 999 999 999,99 теңге`: amounts below a trillion.
+                    Bound::variable(24, true)
+                } else if name == "number" {
+                    Bound::variable(24, false)
                 } else if ht.params.is_empty() && ht.hash.is_empty() && !HELPERS.contains(&name) {
                     let name = root_name(name, false).unwrap_or_default();
                     let chars = vars.get(&name).copied().flatten().ok_or(name.clone())?;
@@ -956,4 +1010,445 @@ pub fn worst_case_segments(
         .ok_or_else(|| format!("no {}", file_name(lang, Part::Sms)))?;
     let t = Template::compile(source).map_err(|e| e.to_string())?;
     bound(templates, lang, &t, &own(bounds), 0).map(Bound::worst_segments)
+}
+
+// ── Each file on its own: helpers, the `variables:` header, the registration number ─────────
+
+/// A problem of one template file on its own, at its own line and column: an unknown
+/// helper, a helper given a value of the wrong type, a `variables:` header that disagrees
+/// with what the file prints (errors), an SMS without the registration number (a warning).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lint {
+    /// The template file.
+    pub file: PathBuf,
+    /// 1-based line in the file.
+    pub line: usize,
+    /// 1-based column, in characters.
+    pub column: usize,
+    /// What is wrong.
+    pub message: Msg,
+    /// How to put it right.
+    pub hint: Option<Msg>,
+    /// A rule of the guide rather than a mistake: see `Severity::Warning`.
+    pub warning: bool,
+}
+
+impl PartialOrd for Lint {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Lint {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (&self.file, self.line, self.column, self.message.to_string()).cmp(&(
+            &other.file,
+            other.line,
+            other.column,
+            other.message.to_string(),
+        ))
+    }
+}
+
+/// The types the helpers' arguments are checked against: the definition's data and
+/// parameters, and the standard variables whose type is fixed. `now` and `accepted_at` are
+/// printed already (`dd.mm.yyyy HH:MM`): text, not dates.
+fn types(def: &Definition) -> BTreeMap<String, Type> {
+    let mut out = standard_types();
+    for (name, field) in def.parameters.iter().chain(def.data.iter()) {
+        out.insert(name.clone(), field.ty.clone());
+    }
+    out
+}
+
+/// The types of the standard variables whose type is fixed.
+fn standard_types() -> BTreeMap<String, Type> {
+    let mut out = BTreeMap::new();
+    for name in ["today", "deadline", "next_deadline"] {
+        out.insert(name.to_string(), Type::Date);
+    }
+    for name in ["now", "accepted_at", "registration_number"] {
+        out.insert(name.to_string(), Type::String);
+    }
+    out
+}
+
+/// The checks of each file on its own ([`Lint`]) for every template of the folder, whether
+/// a definition uses it or not, the standard variables' types alone known: what every
+/// template must keep, the engine's own (`rules_changed`) too.
+pub fn lint_all(templates: &Templates) -> Vec<Lint> {
+    let mut c = Checker {
+        templates,
+        problems: Vec::new(),
+        lints: Some(Vec::new()),
+        types: standard_types(),
+    };
+    for id in crate::definition::subfolders(templates.dir()) {
+        if id == PARTIALS {
+            continue;
+        }
+        for lang in LANGUAGES {
+            for part in [Part::Sms, Part::Subject, Part::Text, Part::Html] {
+                let Some(source) = templates.source(&id, lang, part) else {
+                    continue;
+                };
+                let file = templates.dir().join(&id).join(file_name(lang, part));
+                if let Ok(t) = Template::compile(source) {
+                    c.lint(lang, part, &file, source, &t);
+                }
+            }
+        }
+    }
+    let mut lints = c.lints.unwrap_or_default();
+    lints.sort();
+    lints.dedup();
+    lints
+}
+
+/// Whether a value of a type is one a helper takes.
+type TypeTest = fn(&Type) -> bool;
+
+/// What a formatting helper prints (a message key) and whether it takes a value of a type:
+/// `{{date x}}` a date, `{{money x}}` an amount of money, `{{number x}}` any number.
+fn helper_takes(helper: &str) -> Option<(&'static str, TypeTest)> {
+    match helper {
+        "date" => Some(("type.date", |t| matches!(t, Type::Date))),
+        "money" => Some(("type.money", |t| matches!(t, Type::Money))),
+        "number" => Some(("type.number", |t| {
+            matches!(t, Type::Int | Type::Decimal | Type::Money)
+        })),
+        _ => None,
+    }
+}
+
+/// The words for a type, as a message key.
+fn type_words(ty: &Type) -> &'static str {
+    match ty {
+        Type::Date => "type.date",
+        Type::Money => "type.money",
+        Type::String => "type.string",
+        Type::Int => "type.int",
+        Type::Decimal => "type.decimal",
+        Type::Bool => "type.bool",
+        Type::Iin => "type.iin",
+        Type::Phone => "type.phone",
+        Type::Email => "type.email",
+        Type::Enum(_) => "type.enum",
+        Type::List(_) => "type.list",
+        _ => "type.other",
+    }
+}
+
+/// A name a file prints, or a helper it calls, where.
+#[derive(Debug, Clone)]
+struct Seen {
+    name: String,
+    line: usize,
+    column: usize,
+}
+
+/// What one file cites itself, its partials not expanded.
+#[derive(Debug, Default)]
+struct Cited {
+    /// The case's names it prints or tests (not the names inside `each`/`with`).
+    names: Vec<Seen>,
+    /// The helpers it calls.
+    helpers: Vec<Seen>,
+    /// A formatting helper's argument: the helper and the name given to it.
+    typed: Vec<(Seen, String)>,
+    /// The partials it includes.
+    partials: Vec<String>,
+}
+
+impl Cited {
+    fn of(t: &Template) -> Cited {
+        let mut out = Cited::default();
+        out.walk(t, false, (1, 1));
+        out
+    }
+
+    fn walk(&mut self, t: &Template, scoped: bool, at: (usize, usize)) {
+        for (i, e) in t.elements.iter().enumerate() {
+            let at = t.mapping.get(i).map_or(at, |m| (m.0, m.1));
+            self.element(e, scoped, at);
+        }
+    }
+
+    fn seen(name: &str, at: (usize, usize)) -> Seen {
+        Seen {
+            name: name.to_string(),
+            line: at.0,
+            column: at.1,
+        }
+    }
+
+    fn param(&mut self, p: &Parameter, scoped: bool, at: (usize, usize)) {
+        match p {
+            Parameter::Name(_) | Parameter::Path(_) => {
+                if let Some(name) = tested(p, scoped) {
+                    self.names.push(Self::seen(&name, at));
+                }
+            }
+            Parameter::Subexpression(s) => self.element(&s.element, scoped, at),
+            _ => {}
+        }
+    }
+
+    fn call(
+        &mut self,
+        ht: &handlebars::template::HelperTemplate,
+        scoped: bool,
+        at: (usize, usize),
+    ) {
+        let name = ht.name.as_name().unwrap_or_default();
+        self.helpers.push(Self::seen(name, at));
+        if helper_takes(name).is_some()
+            && let Some(arg) = ht.params.first().and_then(|p| tested(p, scoped))
+        {
+            self.typed.push((Self::seen(name, at), arg));
+        }
+        for p in ht.params.iter().chain(ht.hash.values()) {
+            self.param(p, scoped, at);
+        }
+    }
+
+    fn element(&mut self, e: &TemplateElement, scoped: bool, at: (usize, usize)) {
+        match e {
+            TemplateElement::Expression(ht) | TemplateElement::HtmlExpression(ht) => {
+                let name = ht.name.as_name().unwrap_or_default();
+                if ht.params.is_empty() && ht.hash.is_empty() && !HELPERS.contains(&name) {
+                    self.param(&ht.name, scoped, at);
+                } else {
+                    self.call(ht, scoped, at);
+                }
+            }
+            TemplateElement::HelperBlock(ht) => {
+                let name = ht.name.as_name().unwrap_or_default();
+                self.call(ht, scoped, at);
+                let inner = scoped || matches!(name, "each" | "with");
+                if let Some(body) = &ht.template {
+                    self.walk(body, inner, at);
+                }
+                if let Some(inverse) = &ht.inverse {
+                    self.walk(inverse, scoped, at);
+                }
+            }
+            TemplateElement::PartialExpression(dt) | TemplateElement::PartialBlock(dt) => {
+                self.partials
+                    .push(dt.name.as_name().unwrap_or_default().to_string());
+                for p in dt.params.iter().chain(dt.hash.values()) {
+                    self.param(p, scoped, at);
+                }
+                if let Some(body) = &dt.template {
+                    self.walk(body, scoped, at);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The names the partials a file includes print, partials of partials too.
+fn partial_names(
+    templates: &Templates,
+    lang: Language,
+    cited: &Cited,
+    depth: usize,
+) -> Vec<String> {
+    let mut out = Vec::new();
+    if depth >= 8 {
+        return out;
+    }
+    for name in &cited.partials {
+        if let Some(t) = templates
+            .partial(lang, name)
+            .and_then(|s| Template::compile(s).ok())
+        {
+            let inner = Cited::of(&t);
+            out.extend(inner.names.iter().map(|s| s.name.clone()));
+            out.extend(partial_names(templates, lang, &inner, depth + 1));
+        }
+    }
+    out
+}
+
+/// The `{{!-- variables: a, b --}}` header: each name listed with its byte offset, and the
+/// offset of the comment. The first comment that says `variables:` is the header.
+fn header(source: &str) -> Option<(usize, Vec<(String, usize)>)> {
+    let mut at = 0;
+    while let Some(found) = source[at..].find("{{") {
+        let start = at + found;
+        let rest = &source[start..];
+        let body = rest
+            .strip_prefix("{{~")
+            .unwrap_or(&rest[2..])
+            .strip_prefix('!')?;
+        let body_offset = start + (rest.len() - body.len());
+        let end = body.find("}}").unwrap_or(body.len());
+        let comment = body[..end]
+            .trim_end_matches('~')
+            .trim_end_matches("--")
+            .trim_end_matches('~');
+        if let Some(i) = comment.find("variables:") {
+            let list_offset = body_offset + i + "variables:".len();
+            let mut names = Vec::new();
+            let mut offset = list_offset;
+            for item in comment[i + "variables:".len()..].split(',') {
+                let trimmed = item.trim();
+                if !trimmed.is_empty() {
+                    let lead = item.len() - item.trim_start().len();
+                    names.push((trimmed.to_string(), offset + lead));
+                }
+                offset += item.len() + 1;
+            }
+            return Some((start, names));
+        }
+        // Only comments are looked at: the header comes before the text.
+        at = body_offset + end;
+    }
+    None
+}
+
+/// Whether a listed name and a printed one are the same value: equal, or one holds the
+/// other (`{{#if applicant}}` beside `applicant.full_name`).
+fn covers(listed: &str, printed: &str) -> bool {
+    listed == printed
+        || printed.starts_with(&format!("{listed}."))
+        || listed.starts_with(&format!("{printed}."))
+}
+
+/// The 1-based line and column (in characters) of a byte offset.
+fn line_column(source: &str, offset: usize) -> (usize, usize) {
+    let before = &source[..offset.min(source.len())];
+    let line = before.matches('\n').count() + 1;
+    let start = before.rfind('\n').map_or(0, |i| i + 1);
+    (line, before[start..].chars().count() + 1)
+}
+
+impl Checker<'_> {
+    /// The checks of one file on its own (see [`Lint`]), when they are asked for.
+    fn lint(&mut self, lang: Language, part: Part, file: &Path, source: &str, t: &Template) {
+        let Some(lints) = self.lints.as_mut() else {
+            return;
+        };
+        // The one syntax mistake that compiles: a `{{!--` comment never closed.
+        if let Some(p) = super::syntax::check_source(file, source) {
+            lints.push(Lint {
+                file: file.to_path_buf(),
+                line: p.line,
+                column: p.column,
+                message: p.message,
+                hint: p.hint,
+                warning: false,
+            });
+        }
+        let cited = Cited::of(t);
+        let through_partials = partial_names(self.templates, lang, &cited, 0);
+        let mut push = |line: usize, column: usize, message: Msg, hint: Option<Msg>, warning| {
+            lints.push(Lint {
+                file: file.to_path_buf(),
+                line,
+                column,
+                message,
+                hint,
+                warning,
+            })
+        };
+        for h in &cited.helpers {
+            if !HELPERS.contains(&h.name.as_str()) {
+                let hint = match crate::diagnostic::did_you_mean(&h.name, HELPERS.iter().copied()) {
+                    Some(like) => msg!("hint.did_you_mean", name = like),
+                    None => msg!("hint.helpers", names = HELPERS.join(", ")),
+                };
+                push(
+                    h.line,
+                    h.column,
+                    msg!("hbs.unknown_helper", name = h.name),
+                    Some(hint),
+                    false,
+                );
+            }
+        }
+        for (helper, arg) in &cited.typed {
+            let (Some((expected, takes)), Some(ty)) =
+                (helper_takes(&helper.name), self.types.get(arg))
+            else {
+                continue;
+            };
+            if matches!(ty, Type::Any) || takes(ty) {
+                continue;
+            }
+            let actual = type_words(ty);
+            push(
+                helper.line,
+                helper.column,
+                msg!("hbs.helper_type", helper = helper.name, name = arg)
+                    .with_msg("expected", msg_key(expected))
+                    .with_msg("actual", msg_key(actual)),
+                Some(msg!("hint.helper_type", name = arg).with_msg("actual", msg_key(actual))),
+                false,
+            );
+        }
+        if let Some((at, listed)) = header(source) {
+            let (header_line, _) = line_column(source, at);
+            let mut reported = BTreeSet::new();
+            for seen in &cited.names {
+                if !listed.iter().any(|(l, _)| covers(l, &seen.name))
+                    && reported.insert(seen.name.clone())
+                {
+                    push(
+                        seen.line,
+                        seen.column,
+                        msg!("hbs.unlisted", name = seen.name, line = header_line),
+                        Some(msg!("hint.unlisted", name = seen.name)),
+                        false,
+                    );
+                }
+            }
+            for (name, offset) in &listed {
+                let printed = cited
+                    .names
+                    .iter()
+                    .map(|s| &s.name)
+                    .chain(through_partials.iter())
+                    .any(|p| covers(name, p));
+                if !printed {
+                    let (line, column) = line_column(source, *offset);
+                    push(
+                        line,
+                        column,
+                        msg!("hbs.unused", name = name),
+                        Some(msg!("hint.unused")),
+                        false,
+                    );
+                }
+            }
+        }
+        if part == Part::Sms {
+            let carries = cited
+                .names
+                .iter()
+                .map(|s| &s.name)
+                .chain(through_partials.iter())
+                .any(|n| n == "registration_number");
+            if !carries {
+                push(
+                    1,
+                    1,
+                    msg!("sms.no_registration_number"),
+                    Some(msg!("hint.sms_registration_number")),
+                    true,
+                );
+            }
+        }
+    }
+}
+
+/// A message of a key chosen at run time, with no placeholders.
+fn msg_key(key: &'static str) -> Msg {
+    Msg {
+        key,
+        args: Vec::new(),
+        lists: Vec::new(),
+    }
 }

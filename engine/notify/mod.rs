@@ -30,12 +30,15 @@ pub mod check;
 pub mod config;
 pub mod email;
 pub mod performer;
+pub mod preview;
 pub mod quiet;
 pub mod render;
 pub mod rules;
 pub mod segments;
 pub mod sent;
 pub mod sms;
+pub mod syntax;
+pub mod vars;
 
 use std::fmt;
 use std::path::PathBuf;

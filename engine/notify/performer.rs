@@ -2,8 +2,12 @@
 //!
 //! For a notification, each channel in turn: skipped if the sent-record has it (a repeat
 //! after a crash); otherwise the recipient resolved, the template rendered in the case's
-//! language, the message sent, and the sent-record written. A channel that fails does not
-//! undo one that went: the job is retried and only the missing channel is tried again.
+//! language, the message sent, and the sent-record written. Before rendering, the case's
+//! variables get the office, `now` and the clerk who completed the last task, named by their
+//! account ([`super::vars::enrich`]); who gets an e-mail and which channel is skipped are
+//! decided in [`super::preview`], which the scenarios' previews share, so a preview cannot
+//! drift from what is sent. A channel that fails does not undo one that went: the job is
+//! retried and only the missing channel is tried again.
 //!
 //! An SMS to a citizen in quiet hours is not sent: the job answers `JobError::NotBefore`
 //! with the first allowed instant (08:00 Almaty time), which spends no attempt, and the
@@ -22,12 +26,15 @@ use super::config::{
     EmailTransport, NotifyConfig, Office, RulesChangeRecipients, SmsTransport, StaffAddresses,
 };
 use super::email::{Email, FileMailer, Mailer, SmtpMailer};
+use super::preview::{Recipients, email_recipients, render_email, sms_recipient};
 use super::render::{Part, Templates, lang_code, parse_lang};
 use super::sent::{SentRecord, file_key, place_file};
 use super::sms::{FileSms, HttpSms, Sms, SmsProvider};
+use super::vars::{Clerk, clerk_login, enrich};
 use super::{Error, quiet, segments};
 use crate::clock::Clock;
 use crate::definition::Definition;
+use crate::definition::model::Text;
 use crate::runtime::{Language, Work};
 use crate::worker::jobs::{BoxFuture, JobError, Performer};
 
@@ -58,6 +65,11 @@ pub struct NotifyPerformer {
     sent: SentRecord,
     documents: PathBuf,
     credentials: OnceLock<Arc<dyn Credentials>>,
+    /// The engine's database, once it is open: the accounts the clerks' names come from.
+    store: OnceLock<crate::store::Store>,
+    /// The catalog's role titles, once given: a clerk's position when the case names no
+    /// role for the task they completed.
+    role_titles: OnceLock<indexmap::IndexMap<String, Text>>,
 }
 
 /// Sets a fresh temporary password on an account and returns it, for the e-mail that
@@ -73,8 +85,7 @@ pub trait Credentials: Send + Sync {
     -> BoxFuture<'a, Result<String, JobError>>;
 }
 
-/// A line to fill in by hand, where the engine does not know a value (the clerk's name).
-pub const BLANK: &str = "____________";
+pub use super::vars::BLANK;
 
 /// What became of one channel.
 enum Outcome {
@@ -128,13 +139,24 @@ impl NotifyPerformer {
             documents: parts.data_dir.join("documents"),
             parts,
             credentials: OnceLock::new(),
+            store: OnceLock::new(),
+            role_titles: OnceLock::new(),
         }
     }
 
-    /// Keeps the sent-record in the engine's database from now on (see
-    /// [`SentRecord`]): what the service does once the engine has opened it.
+    /// Keeps the sent-record in the engine's database from now on (see [`SentRecord`]), and
+    /// reads the clerks' names for documents and messages from its accounts: what the
+    /// service does once the engine has opened it.
     pub fn use_store(&self, store: crate::store::Store) {
-        self.sent.use_store(store);
+        self.sent.use_store(store.clone());
+        let _ = self.store.set(store);
+    }
+
+    /// Gives the notifier the catalog's role titles (once; later calls are ignored): a
+    /// clerk's position is then the title of the account's first role where the case names
+    /// no role for the task the clerk completed.
+    pub fn set_role_titles(&self, titles: indexmap::IndexMap<String, Text>) {
+        let _ = self.role_titles.set(titles);
     }
 
     /// Gives the notifier the accounts' issuer of temporary passwords (once; later calls
@@ -206,7 +228,7 @@ impl NotifyPerformer {
         vars: &Value,
     ) -> Result<Value, JobError> {
         let lang = language(vars)?;
-        let vars = self.enrich(vars, lang);
+        let vars = self.enrich(vars, lang).await?;
         let mut outcomes = Map::new();
         let mut retry: Option<String> = None;
         let mut fatal: Option<String> = None;
@@ -268,42 +290,43 @@ impl NotifyPerformer {
         Ok(json!({ "to": to, "template": template, "channels": outcomes }))
     }
 
-    /// The case's variables plus what the notifier adds where they are absent: the office
-    /// (from configuration, in the case's language), the clerk (a blank line) and `now`.
-    fn enrich(&self, vars: &Value, lang: Language) -> Value {
-        let mut vars = vars.clone();
-        if let Value::Object(map) = &mut vars {
-            if let Some(office) = &self.parts.office
-                && !map.contains_key("office")
-            {
-                let pick = |t: &super::config::Localized| match lang {
-                    Language::Kk => t.kk.clone(),
-                    Language::Ru => t.ru.clone(),
-                };
-                map.insert(
-                    "office".into(),
-                    json!({
-                        "name": pick(&office.name),
-                        "address": pick(&office.address),
-                        "phone": office.phone,
-                    }),
-                );
+    /// The case's variables plus what the notifier adds ([`enrich`]): the office from
+    /// configuration, the clerk who completed the last task by their account (full name;
+    /// position from the role the task was for), and `now`. A database that cannot be read
+    /// now is a retry: a document must not print a blank where the name was only late.
+    async fn enrich(&self, vars: &Value, lang: Language) -> Result<Value, JobError> {
+        let clerk = match (clerk_login(vars), self.store.get()) {
+            (Some(login), Some(store)) => {
+                let mut conn = store.read().await.map_err(|e| {
+                    JobError::Retryable(format!("reading the clerk's account: {e}"))
+                })?;
+                let account = crate::store::accounts::account_by_login(&mut conn, login)
+                    .await
+                    .map_err(|e| {
+                        JobError::Retryable(format!("reading the clerk's account: {e}"))
+                    })?;
+                account.map_or_else(Clerk::default, |a| Clerk {
+                    full_name: Some(a.full_name),
+                    position: None,
+                    first_role_title: a
+                        .roles
+                        .first()
+                        .and_then(|r| self.role_titles.get()?.get(r.as_str()))
+                        .map(|t| match lang {
+                            Language::Kk => t.kk.clone(),
+                            Language::Ru => t.ru.clone(),
+                        }),
+                })
             }
-            if !map.contains_key("clerk") {
-                map.insert(
-                    "clerk".into(),
-                    json!({ "full_name": BLANK, "position": BLANK }),
-                );
-            }
-            if !map.contains_key("now") {
-                let now = self.parts.clock.now().with_timezone(&crate::clock::ZONE);
-                map.insert(
-                    "now".into(),
-                    json!(now.format("%d.%m.%Y %H:%M").to_string()),
-                );
-            }
-        }
-        vars
+            _ => Clerk::default(),
+        };
+        Ok(enrich(
+            vars,
+            lang,
+            self.parts.office.as_ref(),
+            &clerk,
+            self.parts.clock.now(),
+        ))
     }
 
     fn render(
@@ -330,49 +353,15 @@ impl NotifyPerformer {
         credentials: Option<&str>,
         vars: &Value,
     ) -> Result<Outcome, JobError> {
-        let recipients = match to {
-            "citizen" | "applicant" => match text_at(vars, "/applicant/email") {
-                // An address that does not parse will not parse on a retry either, and it is
-                // the citizen's, not a fault an administrator can mend: the e-mail is not sent,
-                // as when there is no address, and the job's other channels go on. (Submissions
-                // refuse such an address; a case opened before they did may still carry one.)
-                Some(a) if crate::domain::Email::parse(&a).is_err() => {
-                    return Ok(Outcome::Done(
-                        json!({ "status": "skipped", "reason": "the address is not valid" }),
-                    ));
-                }
-                Some(a) => vec![a],
-                None => {
-                    return Ok(Outcome::Done(
-                        json!({ "status": "skipped", "reason": "the application gives no e-mail address" }),
-                    ));
-                }
-            },
-            "support_email" => match text_at(vars, "/support_email") {
-                Some(a) => vec![a],
-                None => {
-                    return Err(JobError::Fatal(
-                        "the service has no support e-mail address".into(),
-                    ));
-                }
-            },
-            "assignee" => self.parts.staff.assignee.clone(),
-            other => match other.strip_prefix("role:") {
-                Some(role) => self
-                    .parts
-                    .staff
-                    .roles
-                    .get(role)
-                    .cloned()
-                    .unwrap_or_default(),
-                None => return Err(JobError::Fatal(format!("unknown recipient `{other}`"))),
-            },
+        let recipients = match email_recipients(to, vars, &self.parts.staff) {
+            Ok(Recipients::To(r)) => r,
+            Ok(Recipients::Skipped(reason)) => {
+                return Ok(Outcome::Done(
+                    json!({ "status": "skipped", "reason": reason }),
+                ));
+            }
+            Err(e) => return Err(JobError::Fatal(e)),
         };
-        if recipients.is_empty() {
-            return Err(JobError::Fatal(format!(
-                "no e-mail address is configured for `{to}` (staff.roles / staff.assignee)"
-            )));
-        }
         // Asked for only now, when the e-mail goes: a password set earlier would be one
         // nobody received if this attempt failed.
         let with_password;
@@ -391,13 +380,9 @@ impl NotifyPerformer {
             }
             None => vars,
         };
-        let subject = self.render(template, lang, Part::Subject, vars)?;
-        let text = self.render(template, lang, Part::Text, vars)?;
-        let html = if self.parts.templates.has(template, lang, Part::Html) {
-            Some(self.render(template, lang, Part::Html, vars)?)
-        } else {
-            None
-        };
+        // A template that does not render will not render on a retry either.
+        let (subject, text, html) = render_email(&self.parts.templates, template, lang, vars)
+            .map_err(|e| JobError::Fatal(e.to_string()))?;
         let email = Email {
             to: recipients,
             subject,
@@ -422,15 +407,13 @@ impl NotifyPerformer {
         urgent: bool,
         vars: &Value,
     ) -> Result<Outcome, JobError> {
-        if to != "citizen" && to != "applicant" {
-            return Ok(Outcome::Done(
-                json!({ "status": "skipped", "reason": "staff phone numbers are not configured" }),
-            ));
-        }
-        let Some(phone) = text_at(vars, "/applicant/phone") else {
-            return Ok(Outcome::Done(
-                json!({ "status": "skipped", "reason": "the application gives no phone number" }),
-            ));
+        let phone = match sms_recipient(to, vars) {
+            Ok(phone) => phone,
+            Err(reason) => {
+                return Ok(Outcome::Done(
+                    json!({ "status": "skipped", "reason": reason }),
+                ));
+            }
         };
         if !urgent && let Some(at) = quiet::sms_not_before(self.parts.clock.now()) {
             return Ok(Outcome::Deferred(at));
@@ -462,7 +445,7 @@ impl NotifyPerformer {
         vars: &Value,
     ) -> Result<Value, JobError> {
         let lang = language(vars)?;
-        let vars = self.enrich(vars, lang);
+        let vars = self.enrich(vars, lang).await?;
         let html = self.render(template, lang, Part::Html, &vars)?;
         let dir = self.documents.clone();
         let file = format!("{}.html", file_key(key, ""));
@@ -533,13 +516,4 @@ fn language(vars: &Value) -> Result<Language, JobError> {
         .and_then(Value::as_str)
         .and_then(parse_lang)
         .ok_or_else(|| JobError::Fatal("the variables give no language (kk or ru)".into()))
-}
-
-/// A non-empty string at a JSON pointer.
-fn text_at(vars: &Value, pointer: &str) -> Option<String> {
-    vars.pointer(pointer)
-        .and_then(Value::as_str)
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
 }

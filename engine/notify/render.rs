@@ -8,19 +8,22 @@
 //! Two registries per language: plain text (SMS, subject, text body) is rendered without
 //! HTML escaping — a citizen's SMS must not read `&quot;` — and HTML (documents, an e-mail's
 //! HTML body) with it. Strict mode: a variable the data do not hold is an error, never an
-//! empty gap in a letter. Dates print as `dd.mm.yyyy` through the `date` helper.
+//! empty gap in a letter. Dates print as `dd.mm.yyyy` through the `date` helper, amounts as
+//! `1 850 000,50 тенге` through `money` (in the registry's language) and decimals as
+//! `1 850 000,5` through `number`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, NaiveDate};
 use handlebars::{
-    Context, Handlebars, Helper, HelperResult, Output, RenderContext, RenderError,
+    Context, Handlebars, Helper, HelperDef, HelperResult, Output, RenderContext, RenderError,
     RenderErrorReason,
 };
 use serde_json::Value;
 
 use super::Error;
+use crate::money::{Money, decimal_from_json, number_text};
 use crate::runtime::Language;
 
 /// The folder of shared partials inside the templates folder.
@@ -103,7 +106,10 @@ impl Templates {
     pub fn load(dir: &Path) -> Result<Templates, Error> {
         let mut registries = BTreeMap::new();
         for lang in LANGUAGES {
-            registries.insert(lang_code(lang), (registry(false), registry(true)));
+            registries.insert(
+                lang_code(lang),
+                (registry(lang, false), registry(lang, true)),
+            );
         }
         let mut sources = BTreeMap::new();
         let mut partials = BTreeMap::new();
@@ -236,14 +242,71 @@ fn key(template: &str, part: Part) -> String {
     format!("{template}/{}", part.name())
 }
 
-fn registry(html: bool) -> Handlebars<'static> {
+fn registry(lang: Language, html: bool) -> Handlebars<'static> {
     let mut r = Handlebars::new();
     r.set_strict_mode(true);
     if !html {
         r.register_escape_fn(handlebars::no_escape);
     }
     r.register_helper("date", Box::new(date_helper));
+    r.register_helper("money", Box::new(NumberHelper::Money(lang, html)));
+    r.register_helper("number", Box::new(NumberHelper::Number(html)));
     r
+}
+
+/// `{{money x}}`: an amount as a citizen reads it, `1 850 000,50 тенге` (ru) or
+/// `1 850 000,50 теңге` (kk), rounded to the tiyn; `{{number x}}`: a decimal with its
+/// thousands grouped and a comma, `1 850 000,5`. In SMS and e-mail text the groups are split
+/// by a plain space: every phone shows it, and GSM-7 has no no-break space. In HTML (documents,
+/// e-mail bodies) by a no-break space, so that a printed decision never splits an amount
+/// across lines (`599 700,00` / `тенге`). A missing value is an error, as in strict mode;
+/// null prints nothing.
+enum NumberHelper {
+    /// `money`, in the registry's language; whether the registry is HTML's.
+    Money(Language, bool),
+    /// `number`; whether the registry is HTML's.
+    Number(bool),
+}
+
+impl HelperDef for NumberHelper {
+    fn call<'reg: 'rc, 'rc>(
+        &self,
+        h: &Helper<'rc>,
+        _: &'reg Handlebars<'reg>,
+        _: &'rc Context,
+        _: &mut RenderContext<'reg, 'rc>,
+        out: &mut dyn Output,
+    ) -> HelperResult {
+        let name = match self {
+            NumberHelper::Money(..) => "money",
+            NumberHelper::Number(_) => "number",
+        };
+        let param = h
+            .param(0)
+            .ok_or(RenderErrorReason::ParamNotFoundForIndex(name, 0))?;
+        if param.is_value_missing() {
+            return Err(RenderErrorReason::MissingVariable(
+                param.relative_path().map(|p| p.to_string()),
+            )
+            .into());
+        }
+        if param.value().is_null() {
+            return Ok(());
+        }
+        let value = decimal_from_json(param.value()).map_err(|_| {
+            RenderErrorReason::Other(format!("`{}` is not a number", param.value()))
+        })?;
+        let (text, html) = match self {
+            NumberHelper::Money(lang, html) => (Money::from_decimal(value).display(*lang), *html),
+            NumberHelper::Number(html) => (number_text(value), *html),
+        };
+        let text = if html {
+            text.replace(' ', "\u{a0}")
+        } else {
+            text
+        };
+        out.write(&text).map_err(RenderError::from)
+    }
 }
 
 /// `{{date x}}`: an ISO date (`2026-04-20`) or an RFC 3339 instant, printed `20.04.2026`
@@ -301,4 +364,67 @@ fn file_stem(path: &Path) -> String {
     path.file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// `(template, vars, ru, kk)`: what `money` and `number` print in each language.
+    #[test]
+    fn amounts_and_numbers_print_as_people_read_them() {
+        let cases = [
+            (
+                "{{money a}}",
+                json!({"a": "1850000.50"}),
+                "1 850 000,50 тенге",
+                "1 850 000,50 теңге",
+            ),
+            (
+                "{{money a}}",
+                json!({"a": 432500.0}),
+                "432 500,00 тенге",
+                "432 500,00 теңге",
+            ),
+            (
+                "{{money a}}",
+                json!({"a": 0.125}),
+                "0,13 тенге",
+                "0,13 теңге",
+            ),
+            ("{{money a}}", json!({"a": null}), "", ""),
+            (
+                "{{number a}}",
+                json!({"a": 1850000.5}),
+                "1 850 000,5",
+                "1 850 000,5",
+            ),
+            ("{{number a}}", json!({"a": "0.20"}), "0,2", "0,2"),
+        ];
+        for (template, vars, ru, kk) in cases {
+            for (lang, want) in [(Language::Ru, ru), (Language::Kk, kk)] {
+                let plain = registry(lang, false)
+                    .render_template(template, &vars)
+                    .unwrap();
+                assert_eq!(plain, want, "{template} {vars} {lang:?}");
+                // A printed amount never splits across lines: no-break spaces in HTML.
+                let html = registry(lang, true)
+                    .render_template(template, &vars)
+                    .unwrap();
+                assert_eq!(
+                    html,
+                    want.replace(' ', "\u{a0}"),
+                    "{template} {vars} {lang:?}"
+                );
+            }
+        }
+        let r = registry(Language::Ru, false);
+        let missing = r.render_template("{{money a}}", &json!({})).unwrap_err();
+        assert!(missing.to_string().contains("a"), "{missing}");
+        let text = r
+            .render_template("{{money a}}", &json!({"a": "много"}))
+            .unwrap_err();
+        assert!(text.to_string().contains("is not a number"), "{text}");
+    }
 }

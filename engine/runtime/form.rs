@@ -9,6 +9,8 @@ use super::{Error, FieldError};
 use crate::definition::expr::Type;
 use crate::definition::model::{Definition, FieldDef, FormField, Task};
 use crate::domain::{Email, Iin};
+use crate::money::{Error as MoneyError, Money, decimal_from_json, decimal_to_json};
+use rust_decimal::prelude::ToPrimitive;
 
 /// Checks the form of `task` completed with `outcome` against the case's data (`data`, for
 /// the fields `required_when` a condition holds); returns the values to record.
@@ -203,13 +205,21 @@ pub fn check_value(decl: &FieldDef, value: &Value) -> Result<Value, String> {
             in_range(decl, n as f64)?;
             Value::from(n)
         }
+        // Exact: the text typed is read as a decimal, never through a float (`crate::money`).
         Type::Decimal => {
-            let n = value
-                .as_f64()
-                .or_else(|| text.and_then(|t| t.replace(',', ".").parse().ok()))
-                .ok_or("must be a number")?;
-            in_range(decl, n)?;
-            Value::from(n)
+            let n = decimal_from_json(value).map_err(|_| "must be a number")?;
+            in_range(decl, n.to_f64().unwrap_or(f64::NAN))?;
+            decimal_to_json(n)
+        }
+        // As a clerk types it (`1 850 000,50`, `1850000.50`, `1850000`) or a channel sends
+        // it (`1850000.5`); kept as its canonical text, `"1850000.50"`.
+        Type::Money => {
+            let m = Money::from_json(value).map_err(|e| match e {
+                MoneyError::TooPrecise(_) => MONEY_TIYN,
+                _ => NOT_MONEY,
+            })?;
+            in_range(decl, m.amount().to_f64().unwrap_or(f64::NAN))?;
+            m.to_json()
         }
         Type::Date => {
             let t = text.ok_or("must be a date")?;
@@ -264,6 +274,13 @@ pub fn iin(value: &Value) -> Result<String, String> {
         _ => Err("must be an IIN: 12 digits, as text".into()),
     }
 }
+
+/// The refusal of a value that is not an amount of money.
+pub const NOT_MONEY: &str = "must be an amount in tenge, such as 1 850 000,50 or 1850000.50";
+
+/// The refusal of an amount with more than two digits after the comma.
+pub const MONEY_TIYN: &str =
+    "must be an amount in tenge with at most two digits of tiyn, such as 1 850 000,50";
 
 /// The refusal of an IIN sent as a JSON number.
 pub const NOT_TEXT_IIN: &str = "must be an IIN written as text (\"611201300230\"), not a number: a number loses the leading zeros an IIN may have";

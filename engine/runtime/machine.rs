@@ -44,6 +44,7 @@ pub fn start(
         inbox: Vec::new(),
         term: None,
         stage: None,
+        last_clerk: None,
         seq: 0,
         opened_at: ctx.now,
         closed_at: None,
@@ -282,14 +283,29 @@ impl<'a, 'c> Machine<'a, 'c> {
         }
         if let Value::Object(map) = &mut vars {
             let def = self.ctx.definition;
-            let title = match self.state.language {
-                Language::Kk => &def.title.kk,
-                Language::Ru => &def.title.ru,
+            let (title, short) = match self.state.language {
+                Language::Kk => (&def.title.kk, &def.short_title.kk),
+                Language::Ru => (&def.title.ru, &def.short_title.ru),
             };
             map.insert("registration_number".into(), json!(self.state.number));
             map.insert("service_title".into(), json!(title));
+            map.insert("service_short_title".into(), json!(short));
             map.insert("language".into(), json!(self.state.language));
             map.insert("today".into(), json!(self.local_date().to_string()));
+            // Who acted last: the notifier adds the account's full name and the position
+            // (`notify::vars::enrich`); the role's title travels here, as the support
+            // e-mail's does, because the runtime has the catalog's titles and the notifier
+            // does not.
+            if let Some(clerk) = &self.state.last_clerk {
+                let mut c = json!({ "login": clerk.login, "role": clerk.role });
+                if let Some(title) = def.roles.get(&clerk.role) {
+                    c["role_title"] = json!(match self.state.language {
+                        Language::Kk => &title.kk,
+                        Language::Ru => &title.ru,
+                    });
+                }
+                map.insert("clerk".into(), c);
+            }
             if let Some(term) = &self.state.term {
                 map.insert("deadline".into(), json!(term.due_on.to_string()));
                 // The date and time of acceptance the receipt prints (seeds/004 item 5), not
@@ -1345,8 +1361,12 @@ impl<'a, 'c> Machine<'a, 'c> {
                     // Seeds/001 items 13, 14, 17: the service name, the registration number,
                     // the IIN, the steps that led to the error, the error.
                     let mut vars = self.vars(&scope);
+                    let failed_title = self.title_in_case_language(step);
                     if let Value::Object(map) = &mut vars {
                         map.insert("failed_step".into(), json!(path));
+                        if let Some(title) = failed_title {
+                            map.insert("failed_step_title".into(), json!(title));
+                        }
                         map.insert("connector".into(), json!(r.connector));
                         map.insert("error".into(), json!(error));
                         map.insert("attempts".into(), json!(attempts));
@@ -1451,6 +1471,15 @@ impl<'a, 'c> Machine<'a, 'c> {
     }
 
     /// The steps the case has been through, for the support e-mail.
+    /// A step's title in the case's language, for what staff read (a support request, an
+    /// escalation): the id alone says little to a support engineer or a head of department.
+    fn title_in_case_language(&self, step: &Step) -> Option<String> {
+        step.title.as_ref().map(|t| match self.state.language {
+            Language::Kk => t.kk.clone(),
+            Language::Ru => t.ru.clone(),
+        })
+    }
+
     fn steps_so_far(&self) -> Vec<String> {
         self.state
             .tokens
@@ -1515,6 +1544,12 @@ impl<'a, 'c> Machine<'a, 'c> {
             }
         }
         self.assign(&scope, &transition.set, None)?;
+        if let Actor::Clerk(login) = by {
+            self.state.last_clerk = Some(LastClerk {
+                login: login.clone(),
+                role: open.role.clone(),
+            });
+        }
         self.state.tasks.remove(key);
         self.effects.push(Effect::CloseTask {
             key: key.to_string(),
@@ -1617,12 +1652,13 @@ impl<'a, 'c> Machine<'a, 'c> {
                 };
                 let scope = self.scope_of(&t.calls)?;
                 let moved = moved_from.map(|from| (from, due_at));
+                let title = self.title_in_case_language(def.step(t.step));
                 self.escalate(
                     &scope,
                     &r.action,
                     Some(task),
                     r.at_percent,
-                    &open.step,
+                    (&open.step, title),
                     moved,
                 )
             }
@@ -1644,7 +1680,7 @@ impl<'a, 'c> Machine<'a, 'c> {
                     return Err(Error::Internal("an escalation rung out of range"));
                 };
                 let moved = moved_from.map(|from| (from, due_at));
-                self.escalate("", &r.action, None, r.at_percent, "term", moved)
+                self.escalate("", &r.action, None, r.at_percent, ("term", None), moved)
             }
         }
     }
@@ -1657,12 +1693,15 @@ impl<'a, 'c> Machine<'a, 'c> {
         action: &RungAction,
         task: Option<&String>,
         percent: u8,
-        step: &str,
+        (step, title): (&str, Option<String>),
         moved: Option<(DateTime<Utc>, DateTime<Utc>)>,
     ) -> Result<(), Error> {
         let mut vars = self.vars(scope);
         if let Value::Object(map) = &mut vars {
             map.insert("step".into(), json!(step));
+            if let Some(title) = title {
+                map.insert("step_title".into(), json!(title));
+            }
             map.insert("percent".into(), json!(percent));
         }
         let (to, template) = match action {

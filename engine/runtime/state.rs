@@ -77,6 +77,12 @@ pub struct CaseState {
     /// The monitoring stage last reported: a stage is reported when it changes, once.
     #[serde(default)]
     pub stage: Option<String>,
+    /// The clerk who completed the case's most recent task: documents and messages name
+    /// the clerk who acted (the receipt's "the worker who accepted the application",
+    /// seeds/004 item 5). Absent in cases stored before it was kept, and until a clerk
+    /// completes a task.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_clerk: Option<LastClerk>,
     /// Transitions applied so far: the history's sequence and the effects' key space.
     pub seq: u64,
     /// When the case was opened.
@@ -103,6 +109,16 @@ impl CaseState {
     pub fn is_closed(&self) -> bool {
         self.status != Status::Active
     }
+}
+
+/// Who completed a task: the account and the role the task was for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LastClerk {
+    /// The account's login.
+    pub login: String,
+    /// The role whose queue the task was in when it was completed: the clerk's position on
+    /// a document is this role's title, whatever other roles the account holds.
+    pub role: String,
 }
 
 /// A position in the process.

@@ -7,11 +7,14 @@ use serde_json::{Map, Value};
 
 use super::raw::{self, DocumentExpect};
 use super::{Scenario, Setup};
+use crate::definition::messages::{Lang, Msg};
 use crate::definition::model::{FieldDef, Task};
 use crate::definition::raw::Channel;
 use crate::definition::{Definition, Step, StepKind};
 use crate::diagnostic::{Diagnostic, did_you_mean};
-use crate::runtime::{Actor, Status, Submission, form};
+use crate::msg;
+use crate::notify::render::{LANGUAGES, Part};
+use crate::runtime::{Actor, Language, Status, Submission, form};
 use crate::yaml::escape;
 
 /// Templates the engine sends by itself, not from a `notify` step.
@@ -34,6 +37,8 @@ pub struct Plan<'s> {
     pub steps: Vec<PlanStep>,
     /// The names the definition offers.
     pub names: Names<'s>,
+    /// The people behind the clerks' logins, by login.
+    pub staff: &'s IndexMap<String, raw::Staff>,
 }
 
 /// One step, with where it is written.
@@ -173,6 +178,23 @@ pub enum What {
     },
     /// A data value: scope (`""` or a call path), dotted name, value (`null`: not set).
     Data(String, String, Value),
+    /// A phrase the texts a template rendered so far contain (or, `present: false`, do not).
+    Rendered(RenderedPhrase),
+}
+
+/// A phrase to look for in what a template rendered.
+#[derive(Debug, Clone)]
+pub struct RenderedPhrase {
+    /// The template.
+    pub template: String,
+    /// The phrase, its whitespace collapsed.
+    pub phrase: String,
+    /// Whether it must be there (`contains`) or must not (`not_contains`).
+    pub present: bool,
+    /// Only the texts in this language.
+    pub lang: Option<Language>,
+    /// Only this part.
+    pub part: Option<Part>,
 }
 
 /// A notification or document expected.
@@ -347,32 +369,57 @@ fn parse_when(text: &str) -> Option<When> {
 struct Compiler<'s> {
     scenario: &'s Scenario,
     problems: Vec<Diagnostic>,
+    /// The language the problems are said in.
+    lang: Lang,
 }
 
 impl Compiler<'_> {
-    fn at(&mut self, pointer: &str, message: impl Into<String>) {
+    fn at(&mut self, pointer: &str, message: Msg) {
+        let message = message.render(self.lang);
         self.problems
             .push(self.scenario.doc.diagnostic(pointer, message));
     }
 
-    fn at_value(&mut self, pointer: &str, message: impl Into<String>) {
+    fn at_value(&mut self, pointer: &str, message: Msg) {
+        let message = message.render(self.lang);
         self.problems
             .push(self.scenario.doc.value_diagnostic(pointer, message));
+    }
+
+    /// A problem at the key `pointer`, with "did you mean" among `names` when one is close.
+    fn unknown<'a>(
+        &mut self,
+        pointer: &str,
+        message: Msg,
+        word: &str,
+        names: impl IntoIterator<Item = &'a str>,
+    ) {
+        let mut d = self
+            .scenario
+            .doc
+            .diagnostic(pointer, message.render(self.lang));
+        if let Some(best) = did_you_mean(word, names) {
+            d = d.with_hint(msg!("hint.did_you_mean", name = best).render(self.lang));
+        }
+        self.problems.push(d);
     }
 
     fn suggest<'a>(
         &mut self,
         pointer: &str,
-        message: impl Into<String>,
+        message: Msg,
         word: &str,
         candidates: impl IntoIterator<Item = &'a str> + Clone,
     ) {
-        let mut d = self.scenario.doc.value_diagnostic(pointer, message);
+        let mut d = self
+            .scenario
+            .doc
+            .value_diagnostic(pointer, message.render(self.lang));
         let list: Vec<&str> = candidates.clone().into_iter().collect();
         if let Some(best) = did_you_mean(word, candidates) {
-            d = d.with_hint(format!("did you mean `{best}`?"));
+            d = d.with_hint(msg!("hint.did_you_mean", name = best).render(self.lang));
         } else if !list.is_empty() && list.len() <= 12 {
-            d = d.with_hint(format!("one of: {}", list.join(", ")));
+            d = d.with_hint(msg!("scenario.one_of", names = list.join(", ")).render(self.lang));
         }
         self.problems.push(d);
     }
@@ -380,7 +427,7 @@ impl Compiler<'_> {
     fn date(&mut self, pointer: &str, text: &str) -> Option<NaiveDate> {
         let d = crate::calendar::parse_date(text.trim());
         if d.is_none() {
-            self.at_value(pointer, format!("`{text}` is not a date: write YYYY-MM-DD"));
+            self.at_value(pointer, msg!("scenario.file.not_a_date", text = text));
         }
         d
     }
@@ -388,12 +435,7 @@ impl Compiler<'_> {
     fn when(&mut self, pointer: &str, text: &str) -> Option<When> {
         let w = parse_when(text);
         if w.is_none() {
-            self.at_value(
-                pointer,
-                format!(
-                    "`{text}` is not a local date and time: write YYYY-MM-DDTHH:MM (or a date, YYYY-MM-DD)"
-                ),
-            );
+            self.at_value(pointer, msg!("scenario.file.not_a_when", text = text));
         }
         w
     }
@@ -404,7 +446,7 @@ impl Compiler<'_> {
         names: &Names<'_>,
         pointer: &str,
         path: &str,
-        what: &str,
+        what: Msg,
         pred: impl Fn(&StepKind) -> bool + Copy,
     ) -> bool {
         match names.steps.get(path) {
@@ -413,7 +455,12 @@ impl Compiler<'_> {
                 let candidates = names.paths(pred);
                 self.suggest(
                     pointer,
-                    format!("`{path}` is a {} step, not {what}", step.kind.name()),
+                    msg!(
+                        "scenario.file.step_kind",
+                        step = path,
+                        kind = step.kind.name()
+                    )
+                    .with_msg("what", what),
                     path,
                     candidates.iter().copied(),
                 );
@@ -423,7 +470,7 @@ impl Compiler<'_> {
                 let candidates = names.paths(pred);
                 self.suggest(
                     pointer,
-                    format!("there is no step `{path}`"),
+                    msg!("scenario.file.no_step", step = path),
                     path,
                     candidates.iter().copied(),
                 );
@@ -439,7 +486,7 @@ impl Compiler<'_> {
         given: &IndexMap<String, Value>,
         declared: &dyn Fn(&str) -> Option<FieldDef>,
         allowed: &[&str],
-        whose: &str,
+        whose: Msg,
         check_values: bool,
     ) -> Value {
         let mut out = Map::new();
@@ -447,18 +494,20 @@ impl Compiler<'_> {
             let at = format!("{pointer}/{}", escape(name));
             match declared(name) {
                 None => {
-                    let mut d = self
-                        .scenario
-                        .doc
-                        .diagnostic(&at, format!("`{name}` is not {whose}"));
-                    if let Some(best) = did_you_mean(name, allowed.iter().copied()) {
-                        d = d.with_hint(format!("did you mean `{best}`?"));
-                    }
-                    self.problems.push(d);
+                    self.unknown(
+                        &at,
+                        msg!("scenario.file.not_a_field", name = name)
+                            .with_msg("whose", whose.clone()),
+                        name,
+                        allowed.iter().copied(),
+                    );
                 }
                 Some(decl) if check_values && !value.is_null() => {
                     if let Err(message) = form::check_value(&decl, value) {
-                        self.at_value(&at, format!("`{name}`: {message}"));
+                        self.at_value(
+                            &at,
+                            msg!("scenario.file.bad_value", name = name, problem = message),
+                        );
                     }
                 }
                 Some(_) => {}
@@ -487,15 +536,10 @@ pub fn compile<'s>(setup: &'s Setup, scenario: &'s Scenario) -> Result<Plan<'s>,
     let mut c = Compiler {
         scenario,
         problems: Vec::new(),
+        lang: setup.lang,
     };
     let Some(start) = parse_local(&raw.now) else {
-        c.at_value(
-            "/now",
-            format!(
-                "`{}` is not a local date and time: write YYYY-MM-DDTHH:MM",
-                raw.now
-            ),
-        );
+        c.at_value("/now", msg!("scenario.file.not_a_moment", text = raw.now));
         return Err(c.problems);
     };
     let Some(def) = setup.library.in_force(&raw.service, start.date()) else {
@@ -509,19 +553,16 @@ pub fn compile<'s>(setup: &'s Setup, scenario: &'s Scenario) -> Result<Plan<'s>,
         if services.contains(&raw.service.as_str()) {
             c.at_value(
                 "/now",
-                format!(
-                    "no version of `{}` is in force on {}",
-                    raw.service,
-                    start.date()
+                msg!(
+                    "scenario.file.not_in_force",
+                    service = raw.service,
+                    date = start.date()
                 ),
             );
         } else {
             c.suggest(
                 "/service",
-                format!(
-                    "there is no valid definition of the service `{}` here",
-                    raw.service
-                ),
+                msg!("scenario.file.no_service", service = raw.service),
                 &raw.service,
                 services.iter().copied(),
             );
@@ -531,7 +572,7 @@ pub fn compile<'s>(setup: &'s Setup, scenario: &'s Scenario) -> Result<Plan<'s>,
     let names = Names::of(def, setup);
     let mut steps = Vec::new();
     if raw.steps.is_empty() {
-        c.at("/steps", "a scenario needs steps, the first a `submit`");
+        c.at("/steps", msg!("scenario.file.no_steps"));
     }
     let present = |i: usize| -> Vec<&'static str> {
         let value = &scenario.doc.value()["steps"][i];
@@ -549,14 +590,14 @@ pub fn compile<'s>(setup: &'s Setup, scenario: &'s Scenario) -> Result<Plan<'s>,
             [] => {
                 c.at(
                     &base,
-                    format!("a step needs one action: {}", ACTIONS.join(", ")),
+                    msg!("scenario.file.no_action", actions = ACTIONS.join(", ")),
                 );
                 continue;
             }
             [a, b, ..] => {
                 c.at(
                     &format!("{base}/{b}"),
-                    format!("a step has one action, this one has `{a}` and `{b}`: make two steps"),
+                    msg!("scenario.file.two_actions", a = a, b = b),
                 );
                 continue;
             }
@@ -564,19 +605,16 @@ pub fn compile<'s>(setup: &'s Setup, scenario: &'s Scenario) -> Result<Plan<'s>,
         let pointer = format!("{base}/{action}");
         if (i == 0) != (action == "submit") {
             if i == 0 {
-                c.at(
-                    &pointer,
-                    "the first step must be `submit`: the case opens with it",
-                );
+                c.at(&pointer, msg!("scenario.file.submit_first"));
             } else {
-                c.at(&pointer, "`submit` comes once, as the first step");
+                c.at(&pointer, msg!("scenario.file.submit_once"));
             }
             continue;
         }
         if action == "expect" && step.expect_error.is_some() {
             c.at(
                 &format!("{base}/expect_error"),
-                "`expect_error` belongs to a step that does something, not to `expect`",
+                msg!("scenario.file.expect_error"),
             );
         }
         let checked = step.expect_error.is_none();
@@ -623,7 +661,7 @@ pub fn compile<'s>(setup: &'s Setup, scenario: &'s Scenario) -> Result<Plan<'s>,
             "expect" => step
                 .expect
                 .as_ref()
-                .map(|e| Action::Expect(expect(&mut c, def, &names, &pointer, e))),
+                .map(|e| Action::Expect(expect(&mut c, setup, def, &names, &pointer, e))),
             _ => None,
         };
         if let Some(action) = compiled {
@@ -641,6 +679,7 @@ pub fn compile<'s>(setup: &'s Setup, scenario: &'s Scenario) -> Result<Plan<'s>,
             number: raw.number.clone().unwrap_or_else(|| "TEST-000001".into()),
             steps,
             names,
+            staff: &raw.staff,
         })
     } else {
         c.problems.sort();
@@ -666,7 +705,7 @@ fn submit(
             if !channels.contains(ch) {
                 c.suggest(
                     &format!("{pointer}/channel"),
-                    format!("`{}` does not take applications through `{ch}`", def.id),
+                    msg!("scenario.file.channel", service = def.id, channel = ch),
                     ch,
                     channels.iter().map(String::as_str),
                 );
@@ -681,7 +720,7 @@ fn submit(
         &s.data,
         &|name| def.data.get(name).cloned(),
         &allowed,
-        "a data name of the service",
+        msg!("scenario.whose.service"),
         checked,
     );
     Action::Submit(Submission {
@@ -705,7 +744,7 @@ fn complete(
         names,
         &format!("{pointer}/step"),
         &s.step,
-        "a task",
+        msg!("scenario.what.task"),
         is_task,
     ) {
         return None;
@@ -714,7 +753,7 @@ fn complete(
     if !task.outcomes.contains_key(&s.outcome) {
         c.suggest(
             &format!("{pointer}/outcome"),
-            format!("`{}` is not an outcome of the task `{}`", s.outcome, s.step),
+            msg!("scenario.file.outcome", outcome = s.outcome, step = s.step),
             &s.outcome,
             task.outcomes.keys().map(String::as_str),
         );
@@ -736,7 +775,7 @@ fn complete(
                 .flatten()
         },
         &allowed,
-        &format!("a field of the form of `{}`", s.step),
+        msg!("scenario.whose.form", step = s.step),
         checked,
     );
     Some(Action::Complete {
@@ -759,7 +798,7 @@ fn request(
     if !requests.iter().any(|(_, conn)| *conn == connector) {
         c.suggest(
             &format!("{pointer}/connector"),
-            format!("no step of this service requests `{connector}`"),
+            msg!("scenario.file.no_request", connector = connector),
             connector,
             requests.iter().map(|(_, conn)| *conn),
         );
@@ -777,7 +816,11 @@ fn request(
             .collect();
         c.suggest(
             &format!("{pointer}/step"),
-            format!("`{step}` is not a step that requests `{connector}`"),
+            msg!(
+                "scenario.file.not_requesting",
+                step = step,
+                connector = connector
+            ),
             step,
             candidates.iter().copied(),
         );
@@ -797,17 +840,16 @@ fn answer_fields(c: &mut Compiler<'_>, setup: &Setup, pointer: &str, a: &raw::An
         if let Some(contract) = contract
             && !contract.output.contains_key(name)
         {
-            let mut d = c.scenario.doc.diagnostic(
+            c.unknown(
                 &format!("{pointer}/response/{}", escape(name)),
-                format!(
-                    "`{name}` is not a field of the answer of `{}` (see the catalog)",
-                    a.connector
+                msg!(
+                    "scenario.file.answer_field",
+                    name = name,
+                    connector = a.connector
                 ),
+                name,
+                contract.output.keys().map(String::as_str),
             );
-            if let Some(best) = did_you_mean(name, contract.output.keys().map(String::as_str)) {
-                d = d.with_hint(format!("did you mean `{best}`?"));
-            }
-            c.problems.push(d);
         }
         out.insert(name.clone(), value.clone());
     }
@@ -827,20 +869,18 @@ fn answer_fields(c: &mut Compiler<'_>, setup: &Setup, pointer: &str, a: &raw::An
                 .doc
                 .diagnostic(
                     &format!("{pointer}/response"),
-                    format!(
-                        "the answer of `{}` lacks {}, which every answer carries (see the catalog)",
-                        a.connector,
-                        missing
+                    msg!(
+                        "scenario.file.answer_lacks",
+                        connector = a.connector,
+                        fields = missing
                             .iter()
                             .map(|m| format!("`{m}`"))
                             .collect::<Vec<_>>()
                             .join(", ")
-                    ),
+                    )
+                    .render(c.lang),
                 )
-                .with_hint(
-                    "give the field as the system would send it; a field the system may leave out is marked `optional: true` in the catalog"
-                        .to_string(),
-                );
+                .with_hint(msg!("scenario.file.answer_lacks_hint").render(c.lang));
             c.problems.push(d);
         }
     }
@@ -856,10 +896,7 @@ fn advance(c: &mut Compiler<'_>, pointer: &str, a: &raw::Advance) -> Option<Acti
         a.until.is_some(),
     ];
     if given.iter().filter(|g| **g).count() != 1 {
-        c.at(
-            pointer,
-            "`advance` takes one of: working_days, calendar_days, hours, minutes, until",
-        );
+        c.at(pointer, msg!("scenario.file.advance"));
         return None;
     }
     let advance = if let Some(n) = a.working_days {
@@ -875,7 +912,7 @@ fn advance(c: &mut Compiler<'_>, pointer: &str, a: &raw::Advance) -> Option<Acti
         let Some(at) = parse_local(text) else {
             c.at_value(
                 &format!("{pointer}/until"),
-                format!("`{text}` is not a local date and time: write YYYY-MM-DDTHH:MM"),
+                msg!("scenario.file.not_a_moment", text = text),
             );
             return None;
         };
@@ -894,7 +931,7 @@ fn message(
         let known = names.messages();
         c.suggest(
             &format!("{pointer}/name"),
-            format!("no step of this service receives a message `{}`", m.name),
+            msg!("scenario.file.no_message", name = m.name),
             &m.name,
             known.iter().copied(),
         );
@@ -906,7 +943,7 @@ fn message(
         &m.payload,
         &|name| fields.get(name).cloned(),
         &allowed,
-        &format!("a field of the message `{}`", m.name),
+        msg!("scenario.whose.message", name = m.name),
         true,
     );
     Some(Action::Message {
@@ -918,6 +955,7 @@ fn message(
 
 fn expect(
     c: &mut Compiler<'_>,
+    setup: &Setup,
     def: &Definition,
     names: &Names<'_>,
     pointer: &str,
@@ -945,7 +983,7 @@ fn expect(
                     _ => {
                         c.suggest(
                             &at,
-                            format!("`{s}` is not a status"),
+                            msg!("scenario.file.status", status = s),
                             s,
                             ["active", "completed", "withdrawn"],
                         );
@@ -962,7 +1000,7 @@ fn expect(
                 } else {
                     c.suggest(
                         &at,
-                        format!("`{r}` is not a result of `{}`", def.id),
+                        msg!("scenario.file.result", result = r, service = def.id),
                         &r,
                         results.iter().copied(),
                     );
@@ -977,13 +1015,25 @@ fn expect(
                 let paths = e.waiting_at.clone().unwrap_or_default();
                 let mut ok = true;
                 for (j, p) in paths.iter().enumerate() {
-                    ok &= c.step_path(names, &format!("{at}/{j}"), p, "a step", any);
+                    ok &= c.step_path(
+                        names,
+                        &format!("{at}/{j}"),
+                        p,
+                        msg!("scenario.what.step"),
+                        any,
+                    );
                 }
                 ok.then_some(What::WaitingAt(paths))
             }
             "task" => e.task.as_ref().and_then(|t| {
                 let is_task = |k: &StepKind| matches!(k, StepKind::Task(_));
-                let ok = c.step_path(names, &format!("{at}/step"), &t.step, "a task", is_task);
+                let ok = c.step_path(
+                    names,
+                    &format!("{at}/step"),
+                    &t.step,
+                    msg!("scenario.what.task"),
+                    is_task,
+                );
                 let due = match &t.due {
                     Some(d) => Some(c.when(&format!("{at}/due"), d)?),
                     None => None,
@@ -1005,7 +1055,7 @@ fn expect(
                     names,
                     &format!("{at}/step"),
                     &t.step,
-                    "a wait, a receive or a task",
+                    msg!("scenario.what.timed"),
                     timed,
                 );
                 let due = c.when(&format!("{at}/due"), &t.due)?;
@@ -1022,7 +1072,7 @@ fn expect(
                     if !known.contains(&n.template.as_str()) {
                         c.suggest(
                             &format!("{item_at}/template"),
-                            format!("no step of this service sends `{}`", n.template),
+                            msg!("scenario.file.not_sent", template = n.template),
                             &n.template,
                             known.iter().copied(),
                         );
@@ -1074,7 +1124,7 @@ fn expect(
                         };
                         c.suggest(
                             &template_at,
-                            format!("no step of this service renders `{}`", item.template),
+                            msg!("scenario.file.not_rendered", template = item.template),
                             &item.template,
                             known.iter().copied(),
                         );
@@ -1097,7 +1147,7 @@ fn expect(
                         ok = false;
                         c.suggest(
                             &format!("{at}/{j}"),
-                            format!("no step of this service reports the stage `{code}`"),
+                            msg!("scenario.file.stage", stage = code),
                             code,
                             known.iter().copied(),
                         );
@@ -1124,7 +1174,7 @@ fn expect(
                             .collect();
                         c.suggest(
                             &item_at,
-                            format!("`{scope}` is not a step that calls a sub-workflow"),
+                            msg!("scenario.file.scope", scope = scope),
                             scope,
                             scopes.iter().copied(),
                         );
@@ -1138,20 +1188,15 @@ fn expect(
                             .chain(sdef.parameters.keys())
                             .any(|k| k.starts_with(&format!("{field}.")));
                     if !declared {
-                        let mut d = c.scenario.doc.diagnostic(
+                        c.unknown(
                             &item_at,
-                            format!("`{field}` is not a data name of `{}`", sdef.id),
-                        );
-                        if let Some(best) = did_you_mean(
+                            msg!("scenario.file.data_name", name = field, service = sdef.id),
                             field,
                             sdef.data
                                 .keys()
                                 .chain(sdef.parameters.keys())
                                 .map(String::as_str),
-                        ) {
-                            d = d.with_hint(format!("did you mean `{best}`?"));
-                        }
-                        c.problems.push(d);
+                        );
                         continue;
                     }
                     checks.push(Check {
@@ -1161,11 +1206,99 @@ fn expect(
                 }
                 None
             }
+            "rendered" => {
+                if let Some(r) = &e.rendered {
+                    checks.extend(rendered(c, setup, names, &at, r));
+                }
+                None
+            }
             // `exactly` qualifies the lists above; serde has refused any other key.
             _ => None,
         };
         if let Some(what) = what {
             checks.push(Check { pointer: at, what });
+        }
+    }
+    checks
+}
+
+/// A `rendered:` expectation: one check per phrase, each at its own position, so a failing
+/// one points at the phrase that was not found.
+fn rendered(
+    c: &mut Compiler<'_>,
+    setup: &Setup,
+    names: &Names<'_>,
+    pointer: &str,
+    r: &raw::RenderedExpect,
+) -> Vec<Check> {
+    let mut known = names.notify_templates();
+    for t in names.document_templates() {
+        if !known.contains(&t) {
+            known.push(t);
+        }
+    }
+    if !known.contains(&r.template.as_str()) {
+        c.suggest(
+            &format!("{pointer}/template"),
+            msg!("scenario.file.not_sent_or_rendered", template = r.template),
+            &r.template,
+            known.iter().copied(),
+        );
+        return Vec::new();
+    }
+    let part = r.part.map(|p| match p {
+        raw::PartName::Sms => Part::Sms,
+        raw::PartName::Subject => Part::Subject,
+        raw::PartName::Text => Part::Text,
+        raw::PartName::Html => Part::Html,
+    });
+    if let (Some(part), Some(templates)) = (part, setup.templates()) {
+        let langs: Vec<Language> = r.lang.map_or(LANGUAGES.to_vec(), |l| vec![l]);
+        if !langs.iter().any(|l| templates.has(&r.template, *l, part)) {
+            let parts: Vec<&str> = [Part::Sms, Part::Subject, Part::Text, Part::Html]
+                .into_iter()
+                .filter(|p| langs.iter().any(|l| templates.has(&r.template, *l, *p)))
+                .map(Part::name)
+                .collect();
+            c.suggest(
+                &format!("{pointer}/part"),
+                msg!(
+                    "scenario.file.no_part",
+                    template = r.template,
+                    part = part.name()
+                ),
+                part.name(),
+                parts.iter().copied(),
+            );
+            return Vec::new();
+        }
+    }
+    if r.contains.is_empty() && r.not_contains.is_empty() {
+        c.at(pointer, msg!("scenario.file.rendered_empty"));
+        return Vec::new();
+    }
+    let mut checks = Vec::new();
+    for (key, phrases, present) in [
+        ("contains", &r.contains, true),
+        ("not_contains", &r.not_contains, false),
+    ] {
+        for (j, phrase) in phrases.iter().enumerate() {
+            let at = format!("{pointer}/{key}/{j}");
+            let phrase = phrase.split_whitespace().collect::<Vec<_>>().join(" ");
+            if phrase.is_empty() {
+                c.at_value(&at, msg!("scenario.file.empty_phrase"));
+                continue;
+            }
+            checks.push(Check {
+                pointer: at,
+                what: What::Rendered(RenderedPhrase {
+                    template: r.template.clone(),
+                    phrase,
+                    present,
+                    lang: r.lang,
+                    part,
+                }),
+            });
         }
     }
     checks

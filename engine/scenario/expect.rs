@@ -4,45 +4,58 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::compile::{SentExpect, What, When};
-use super::world::{Rendered, Sent, World, compact, listing};
+use super::compile::{RenderedPhrase, SentExpect, What, When};
+use super::words::{self, or_none};
+use super::world::{Rendered, Sent, World, compact};
+use crate::definition::messages::Lang;
+use crate::msg;
+use crate::notify::preview::visible_text;
+use crate::notify::render::{Part, lang_code};
 use crate::runtime::{Status, get_path};
 
-/// Checks one expectation; `Err` says what was expected and what was found.
+/// Checks one expectation; `Err` says what was expected and what was found, in the
+/// methodologist's language.
 pub fn check(w: &World<'_>, what: &What) -> Result<(), String> {
+    let lang = w.lang();
+    let listing = |items: &[String]| words::listing(items, lang);
     match what {
         What::Status(want) => {
             let found = w.state.as_ref().map(|s| s.status);
             if found == Some(*want) {
                 return Ok(());
             }
-            Err(format!(
-                "expected the case to be {}, but it is {}",
-                status_name(*want),
-                describe_case(w)
-            ))
+            Err(msg!(
+                "scenario.expect.status",
+                want = status_name(*want, lang),
+                found = describe_case(w)
+            )
+            .render(lang))
         }
         What::Result(want) => {
             let found = w.state.as_ref().and_then(|s| s.result.as_deref());
             if found == Some(want.as_str()) {
                 return Ok(());
             }
-            Err(format!(
-                "expected the case to end with the result `{want}`, but it is {}",
-                describe_case(w)
-            ))
+            Err(msg!(
+                "scenario.expect.result",
+                want = want,
+                found = describe_case(w)
+            )
+            .render(lang))
         }
         What::TermDue(want) => match w.state.as_ref().and_then(|s| s.term.as_ref()) {
             Some(term) if term.due_on == *want => Ok(()),
-            Some(term) => Err(format!(
-                "expected the term to end on {}, but it ends on {}",
-                want.format("%a %Y-%m-%d"),
-                term.due_on.format("%a %Y-%m-%d")
-            )),
-            None => Err(format!(
-                "expected the term to end on {}, but the term has not started",
-                want.format("%a %Y-%m-%d")
-            )),
+            Some(term) => Err(msg!(
+                "scenario.expect.term",
+                want = words::day(*want, lang),
+                found = words::day(term.due_on, lang)
+            )
+            .render(lang)),
+            None => Err(msg!(
+                "scenario.expect.term_not_started",
+                want = words::day(*want, lang)
+            )
+            .render(lang)),
         },
         What::WaitingAt(want) => {
             let found = w.waiting_at();
@@ -53,56 +66,64 @@ pub fn check(w: &World<'_>, what: &What) -> Result<(), String> {
                 return Ok(());
             }
             let expected = if want.is_empty() {
-                "expected the case to wait nowhere".to_string()
+                msg!("scenario.expect.wait_nowhere")
             } else {
-                format!("expected the case to wait at {}", listing(want))
+                msg!("scenario.expect.wait_at", steps = listing(want))
             };
             let actual = if found.is_empty() {
-                format!("it waits nowhere ({})", describe_case(w))
+                msg!("scenario.found.waits_nowhere", case = describe_case(w))
             } else {
-                format!("it waits at {}", listing(&found))
+                msg!("scenario.found.waits_at", steps = listing(&found))
             };
-            Err(format!("{expected}, but {actual}"))
+            Err(msg!("scenario.but")
+                .with_msg("expected", expected)
+                .with_msg("found", actual)
+                .render(lang))
         }
         What::Task { step, role, due } => {
             let Some(task) = w.tasks.values().find(|t| &t.step == step) else {
                 let open: Vec<String> = w
                     .tasks
                     .values()
-                    .map(|t| format!("`{}` for {}", t.step, t.role))
+                    .map(|t| msg!("scenario.task_for", step = t.step, role = t.role).render(lang))
                     .collect();
-                return Err(format!(
-                    "expected an open task at `{step}`, but there is none (open: {})",
-                    if open.is_empty() {
-                        "none".to_string()
-                    } else {
-                        open.join(", ")
-                    }
-                ));
+                return Err(msg!(
+                    "scenario.expect.task",
+                    step = step,
+                    open = or_none(&open, lang)
+                )
+                .render(lang));
             };
             if let Some(role) = role
                 && &task.role != role
             {
-                return Err(format!(
-                    "expected the task at `{step}` to be in the queue of {role}, but it is in the queue of {}",
-                    task.role
-                ));
+                return Err(msg!(
+                    "scenario.expect.task_role",
+                    step = step,
+                    role = role,
+                    found = task.role
+                )
+                .render(lang));
             }
             if let Some(due) = due {
                 match task.due {
                     Some(at) if matches(w, at, *due) => {}
                     Some(at) => {
-                        return Err(format!(
-                            "expected the task at `{step}` to be due {}, but it is due {}",
-                            show_when(*due),
-                            w.show(at)
-                        ));
+                        return Err(msg!(
+                            "scenario.expect.task_due",
+                            step = step,
+                            want = show_when(*due, lang),
+                            found = w.show(at)
+                        )
+                        .render(lang));
                     }
                     None => {
-                        return Err(format!(
-                            "expected the task at `{step}` to be due {}, but it has no due time",
-                            show_when(*due)
-                        ));
+                        return Err(msg!(
+                            "scenario.expect.task_no_due",
+                            step = step,
+                            want = show_when(*due, lang)
+                        )
+                        .render(lang));
                     }
                 }
             }
@@ -120,49 +141,53 @@ pub fn check(w: &World<'_>, what: &What) -> Result<(), String> {
             }
             set.sort();
             if set.is_empty() {
-                Err(format!(
-                    "expected a timer at `{step}` due {}, but `{step}` has no timer set",
-                    show_when(*due)
-                ))
+                Err(msg!(
+                    "scenario.expect.no_timer",
+                    step = step,
+                    want = show_when(*due, lang)
+                )
+                .render(lang))
             } else {
                 let dues: Vec<String> = set.iter().map(|at| w.show(*at)).collect();
-                Err(format!(
-                    "expected a timer at `{step}` due {}, but its timers are due {}",
-                    show_when(*due),
-                    dues.join(", ")
-                ))
+                Err(msg!(
+                    "scenario.expect.timer",
+                    step = step,
+                    want = show_when(*due, lang),
+                    found = dues.join(", ")
+                )
+                .render(lang))
             }
         }
         What::Notified(want) => {
             let sent: Vec<Shape<'_>> = w.notifications.iter().map(Shape::sent).collect();
-            found_times(want, &sent, "sent")
+            found_times(want, &sent, Verb::Sent, lang)
         }
         What::OnlyNotified(listed) => {
             for s in &w.notifications {
                 let shape = Shape::sent(s);
-                if !listed.iter().any(|l| shape.fits(l).is_ok()) {
-                    return Err(format!(
-                        "expected no notification but those listed, but `{}` was also sent to {} by {}",
-                        s.template,
-                        s.to,
-                        s.channels.join(", ")
-                    ));
+                if !listed.iter().any(|l| shape.fits(l, lang).is_ok()) {
+                    return Err(msg!(
+                        "scenario.expect.only_notified",
+                        template = s.template,
+                        to = s.to,
+                        channels = s.channels.join(", ")
+                    )
+                    .render(lang));
                 }
             }
             Ok(())
         }
         What::Document(want) => {
             let rendered: Vec<Shape<'_>> = w.documents.iter().map(Shape::rendered).collect();
-            found_times(want, &rendered, "rendered")
+            found_times(want, &rendered, Verb::Rendered, lang)
         }
         What::OnlyDocuments(listed) => {
             for d in &w.documents {
                 let shape = Shape::rendered(d);
-                if !listed.iter().any(|l| shape.fits(l).is_ok()) {
-                    return Err(format!(
-                        "expected no document but those listed, but `{}` was also rendered",
-                        d.template
-                    ));
+                if !listed.iter().any(|l| shape.fits(l, lang).is_ok()) {
+                    return Err(
+                        msg!("scenario.expect.only_documents", template = d.template).render(lang),
+                    );
                 }
             }
             Ok(())
@@ -172,29 +197,36 @@ pub fn check(w: &World<'_>, what: &What) -> Result<(), String> {
                 if &w.stages == codes {
                     return Ok(());
                 }
-                return Err(format!(
-                    "expected exactly the stages {}, but the stages reported are {}",
-                    listing(codes),
-                    listing(&w.stages)
-                ));
+                return Err(msg!(
+                    "scenario.expect.stages_exact",
+                    want = listing(codes),
+                    found = listing(&w.stages)
+                )
+                .render(lang));
             }
             let mut rest = w.stages.iter();
             let mut previous: Option<&String> = None;
             for code in codes {
                 if !rest.any(|s| s == code) {
-                    let place = previous
-                        .map(|p| format!(" after `{p}`"))
-                        .unwrap_or_default();
-                    return Err(format!(
-                        "expected the stages {} in this order, but `{code}` was not reported{place} (reported: {})",
-                        listing(codes),
-                        listing(&w.stages)
-                    ));
+                    let key = if previous.is_some() {
+                        "scenario.expect.stages_after"
+                    } else {
+                        "scenario.expect.stages"
+                    };
+                    return Err(msg!(
+                        key,
+                        want = listing(codes),
+                        code = code,
+                        previous = previous.cloned().unwrap_or_default(),
+                        found = listing(&w.stages)
+                    )
+                    .render(lang));
                 }
                 previous = Some(code);
             }
             Ok(())
         }
+        What::Rendered(want) => rendered(w, want),
         What::Data(scope, name, want) => {
             let data = w
                 .state
@@ -210,62 +242,89 @@ pub fn check(w: &World<'_>, what: &What) -> Result<(), String> {
             match (found, want) {
                 (None, Value::Null) => Ok(()),
                 (Some(v), want) if same(v, want) => Ok(()),
-                (None, want) => Err(format!(
-                    "expected `{label}` to be {}, but it is not set",
-                    compact(want)
-                )),
-                (Some(v), Value::Null) => Err(format!(
-                    "expected `{label}` not to be set, but it is {}",
-                    compact(v)
-                )),
-                (Some(v), want) => Err(format!(
-                    "expected `{label}` to be {}, but it is {}",
-                    compact(want),
-                    compact(v)
-                )),
+                (None, want) => Err(msg!(
+                    "scenario.expect.data_unset",
+                    name = label,
+                    want = compact(want)
+                )
+                .render(lang)),
+                (Some(v), Value::Null) => {
+                    Err(
+                        msg!("scenario.expect.data_set", name = label, found = compact(v))
+                            .render(lang),
+                    )
+                }
+                (Some(v), want) => Err(msg!(
+                    "scenario.expect.data",
+                    name = label,
+                    want = compact(want),
+                    found = compact(v)
+                )
+                .render(lang)),
             }
         }
     }
 }
 
-/// Equal, with a number written in the scenario matching the same number as text.
+/// Equal, with a number written in the scenario matching the same number as text, and
+/// numbers compared by value: `90000` is `90000.0` (a decimal) and `"90000.00"` (money, kept
+/// as its canonical text). Text counts as a number only in the canonical form of one
+/// (`-?digits(.digits)?`, no leading zero), so `"007"` is not `7`.
 fn same(found: &Value, want: &Value) -> bool {
     found == want
         || match (found, want) {
             (Value::String(s), Value::Number(n)) | (Value::Number(n), Value::String(s)) => {
-                s == &n.to_string()
+                s == &n.to_string() || same_number(found, want) && is_plain_number(s)
             }
+            (Value::Number(_), Value::Number(_)) => same_number(found, want),
             _ => false,
         }
 }
 
-fn status_name(s: Status) -> &'static str {
+/// Both are numbers of the same value (see [`crate::money`]).
+fn same_number(a: &Value, b: &Value) -> bool {
+    use crate::money::decimal_from_json;
+    matches!((decimal_from_json(a), decimal_from_json(b)), (Ok(x), Ok(y)) if x == y)
+}
+
+/// `-?(0|[1-9][0-9]*)(\.[0-9]+)?`: a number as the engine writes one.
+fn is_plain_number(s: &str) -> bool {
+    let body = s.strip_prefix('-').unwrap_or(s);
+    let (whole, fraction) = body.split_once('.').unwrap_or((body, "0"));
+    let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+    digits(whole) && digits(fraction) && (whole == "0" || !whole.starts_with('0'))
+}
+
+fn status_name(s: Status, lang: Lang) -> String {
     match s {
-        Status::Active => "active",
-        Status::Completed => "completed",
-        Status::Withdrawn => "withdrawn",
+        Status::Active => msg!("scenario.status.active"),
+        Status::Completed => msg!("scenario.status.completed"),
+        Status::Withdrawn => msg!("scenario.status.withdrawn"),
     }
+    .render(lang)
 }
 
 /// The case in a few words: "active, waiting at `review`", "completed with the result `issued`".
 fn describe_case(w: &World<'_>) -> String {
+    let lang = w.lang();
     let Some(state) = &w.state else {
-        return "not open".into();
+        return msg!("scenario.case.not_open").render(lang);
     };
     match state.status {
         Status::Active => {
             let at = w.waiting_at();
             if at.is_empty() {
-                "active".into()
+                status_name(Status::Active, lang)
             } else {
-                format!("active, waiting at {}", listing(&at))
+                msg!("scenario.case.waiting", steps = words::listing(&at, lang)).render(lang)
             }
         }
-        status => format!(
-            "{} with the result `{}`",
-            status_name(status),
-            state.result.as_deref().unwrap_or_default()
-        ),
+        status => msg!(
+            "scenario.case.closed",
+            status = status_name(status, lang),
+            result = state.result.as_deref().unwrap_or_default()
+        )
+        .render(lang),
     }
 }
 
@@ -277,10 +336,10 @@ fn matches(w: &World<'_>, at: DateTime<Utc>, when: When) -> bool {
     }
 }
 
-fn show_when(when: When) -> String {
+fn show_when(when: When, lang: Lang) -> String {
     match when {
-        When::At(t) => t.format("%a %Y-%m-%d %H:%M").to_string(),
-        When::On(d) => d.format("%a %Y-%m-%d").to_string(),
+        When::At(t) => words::moment(t, lang),
+        When::On(d) => words::day(d, lang),
     }
 }
 
@@ -314,15 +373,19 @@ impl<'a> Shape<'a> {
         }
     }
 
-    /// Whether it is what `want` describes; `Err` says how it differs.
-    fn fits(&self, want: &SentExpect) -> Result<(), String> {
+    /// Whether it is what `want` describes; `Err` says how it differs, in `lang`.
+    fn fits(&self, want: &SentExpect, lang: Lang) -> Result<(), String> {
         if self.template != want.template {
-            return Err(format!("it is `{}`", self.template));
+            return Err(msg!("scenario.differs.template", template = self.template).render(lang));
         }
         if let Some(to) = &want.to
             && self.to != Some(to.as_str())
         {
-            return Err(format!("it went to {}", self.to.unwrap_or("nobody")));
+            let to = match self.to {
+                Some(to) => to.to_string(),
+                None => msg!("scenario.nobody").render(lang),
+            };
+            return Err(msg!("scenario.differs.to", to = to).render(lang));
         }
         if let Some(channels) = &want.channels {
             let mut a = channels.clone();
@@ -330,22 +393,27 @@ impl<'a> Shape<'a> {
             a.sort();
             b.sort();
             if a != b {
-                return Err(format!("it went by {}", b.join(", ")));
+                return Err(msg!("scenario.differs.channels", channels = b.join(", ")).render(lang));
             }
         }
         if let Some(kind) = &want.kind
             && self.kind != Some(kind.as_str())
         {
-            return Err(format!(
-                "it is a {}",
-                self.kind.unwrap_or("document of no kind")
-            ));
+            return Err(match self.kind {
+                Some(kind) => msg!("scenario.differs.kind", kind = kind),
+                None => msg!("scenario.differs.no_kind"),
+            }
+            .render(lang));
         }
         for (name, value) in &want.vars {
             match get_path(self.vars, name) {
                 Some(v) if same(v, value) => {}
-                Some(v) => return Err(format!("its `{name}` is {}", compact(v))),
-                None => return Err(format!("it has no `{name}`")),
+                Some(v) => {
+                    return Err(
+                        msg!("scenario.differs.var", name = name, value = compact(v)).render(lang),
+                    );
+                }
+                None => return Err(msg!("scenario.differs.no_var", name = name).render(lang)),
             }
         }
         Ok(())
@@ -353,16 +421,16 @@ impl<'a> Shape<'a> {
 }
 
 /// What `want` describes, after "expected `template` to be sent once": to whom, how, with what.
-fn details(want: &SentExpect) -> String {
+fn details(want: &SentExpect, lang: Lang) -> String {
     let mut out = String::new();
     if let Some(to) = &want.to {
-        out.push_str(&format!(" to {to}"));
+        out.push_str(&msg!("scenario.details.to", to = to).render(lang));
     }
     if let Some(channels) = &want.channels {
-        out.push_str(&format!(" by {}", channels.join(", ")));
+        out.push_str(&msg!("scenario.details.by", channels = channels.join(", ")).render(lang));
     }
     if let Some(kind) = &want.kind {
-        out.push_str(&format!(" as a {kind}"));
+        out.push_str(&msg!("scenario.details.kind", kind = kind).render(lang));
     }
     if !want.vars.is_empty() {
         let vars: Vec<String> = want
@@ -370,45 +438,189 @@ fn details(want: &SentExpect) -> String {
             .iter()
             .map(|(k, v)| format!("{k} = {}", compact(v)))
             .collect();
-        out.push_str(&format!(" with {}", vars.join(", ")));
+        out.push_str(&msg!("scenario.details.vars", vars = vars.join(", ")).render(lang));
     }
     out
 }
 
-fn times(n: usize) -> String {
+fn times(n: usize, lang: Lang) -> String {
     match n {
-        1 => "once".into(),
-        2 => "twice".into(),
-        n => format!("{n} times"),
+        1 => msg!("scenario.once"),
+        2 => msg!("scenario.twice"),
+        n => msg!("scenario.times", n = n),
+    }
+    .render(lang)
+}
+
+/// What happened to a notification or a document.
+#[derive(Clone, Copy)]
+enum Verb {
+    Sent,
+    Rendered,
+}
+
+impl Verb {
+    /// The message keys: expected N times, found M times, found differing, not found.
+    fn keys(self) -> [&'static str; 4] {
+        match self {
+            Verb::Sent => [
+                "scenario.expect.sent",
+                "scenario.found.sent_times",
+                "scenario.found.sent_differs",
+                "scenario.found.not_sent",
+            ],
+            Verb::Rendered => [
+                "scenario.expect.rendered",
+                "scenario.found.rendered_times",
+                "scenario.found.rendered_differs",
+                "scenario.found.not_rendered",
+            ],
+        }
     }
 }
 
 /// `want` found exactly `want.times` times among `done`.
-fn found_times(want: &SentExpect, done: &[Shape<'_>], verb: &str) -> Result<(), String> {
-    let fitting = done.iter().filter(|d| d.fits(want).is_ok()).count();
+fn found_times(
+    want: &SentExpect,
+    done: &[Shape<'_>],
+    verb: Verb,
+    lang: Lang,
+) -> Result<(), String> {
+    let fitting = done.iter().filter(|d| d.fits(want, lang).is_ok()).count();
     if fitting == want.times as usize {
         return Ok(());
     }
-    let expected = format!(
-        "expected `{}` to be {verb} {}{}",
-        want.template,
-        times(want.times as usize),
-        details(want)
+    let [expected_key, times_key, differs_key, none_key] = verb.keys();
+    let expected = msg!(
+        expected_key,
+        template = want.template,
+        times = times(want.times as usize, lang),
+        details = details(want, lang)
     );
     let same_template: Vec<&Shape<'_>> = done
         .iter()
         .filter(|d| d.template == want.template)
         .collect();
-    if fitting > 0 {
-        return Err(format!("{expected}, but it was {verb} {}", times(fitting)));
+    let found = if fitting > 0 {
+        msg!(times_key, times = times(fitting, lang))
+    } else if let Some(near) = same_template.first() {
+        let how = near.fits(want, lang).err().unwrap_or_default();
+        msg!(differs_key, how = how)
+    } else {
+        let so_far: Vec<&str> = done.iter().map(|d| d.template).collect();
+        msg!(none_key, so_far = words::listing(&so_far, lang))
+    };
+    Err(msg!("scenario.but")
+        .with_msg("expected", expected)
+        .with_msg("found", found)
+        .render(lang))
+}
+
+/// How much of a text a failing `rendered:` expectation quotes.
+const QUOTED: usize = 200;
+
+/// A phrase in (or not in) what a template rendered so far.
+fn rendered(w: &World<'_>, want: &RenderedPhrase) -> Result<(), String> {
+    let lang = w.lang();
+    let mut texts: Vec<(String, String)> = Vec::new();
+    for r in w.renditions.iter().filter(|r| r.template == want.template) {
+        if want.lang.is_some_and(|l| l != r.lang) {
+            continue;
+        }
+        for (part, text) in r.body.texts() {
+            if want.part.is_some_and(|p| p != part) {
+                continue;
+            }
+            let seen = match part {
+                Part::Html => visible_text(text),
+                _ => text.split_whitespace().collect::<Vec<_>>().join(" "),
+            };
+            texts.push((format!("{} {}", lang_code(r.lang), part.name()), seen));
+        }
     }
-    if let Some(near) = same_template.first() {
-        let how = near.fits(want).err().unwrap_or_default();
-        return Err(format!("{expected}, but {how}"));
+    let which = match (want.lang, want.part) {
+        (None, None) => String::new(),
+        (lang, part) => {
+            let words: Vec<&str> = [lang.map(lang_code), part.map(Part::name)]
+                .into_iter()
+                .flatten()
+                .collect();
+            format!(" ({})", words.join(", "))
+        }
+    };
+    let phrase = &want.phrase;
+    let template = &want.template;
+    if texts.is_empty() {
+        let so_far: Vec<&str> = w.renditions.iter().map(|r| r.template.as_str()).collect();
+        let mut so_far_unique: Vec<&str> = Vec::new();
+        for t in so_far {
+            if !so_far_unique.contains(&t) {
+                so_far_unique.push(t);
+            }
+        }
+        let key = if want.present {
+            "scenario.expect.phrase_unrendered"
+        } else {
+            "scenario.expect.no_phrase_unrendered"
+        };
+        return Err(msg!(
+            key,
+            template = template,
+            which = which,
+            phrase = phrase,
+            so_far = words::listing(&so_far_unique, lang)
+        )
+        .render(lang));
     }
-    let so_far: Vec<&str> = done.iter().map(|d| d.template).collect();
-    Err(format!(
-        "{expected}, but it was not {verb} ({verb} so far: {})",
-        listing(&so_far)
-    ))
+    match (
+        want.present,
+        texts.iter().find(|(_, t)| t.contains(phrase.as_str())),
+    ) {
+        (true, Some(_)) | (false, None) => Ok(()),
+        (true, None) => {
+            let quoted: Vec<String> = texts
+                .iter()
+                .map(|(what, t)| format!("{what}: \"{}\"", excerpt(t, phrase)))
+                .collect();
+            Err(msg!(
+                "scenario.expect.phrase",
+                template = template,
+                which = which,
+                phrase = phrase,
+                found = quoted.join("; ")
+            )
+            .render(lang))
+        }
+        (false, Some((what, t))) => Err(msg!(
+            "scenario.expect.no_phrase",
+            template = template,
+            which = which,
+            phrase = phrase,
+            what = what,
+            found = excerpt(t, phrase)
+        )
+        .render(lang)),
+    }
+}
+
+/// The part of `text` worth quoting for `phrase`: around the longest beginning of the phrase
+/// (in whole words) that the text has, else its beginning; at most [`QUOTED`] characters.
+fn excerpt(text: &str, phrase: &str) -> String {
+    let words: Vec<&str> = phrase.split(' ').collect();
+    let at = (1..=words.len())
+        .rev()
+        .find_map(|n| text.find(&words[..n].join(" ")))
+        .unwrap_or(0);
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let index = chars.iter().position(|(i, _)| *i >= at).unwrap_or(0);
+    let start = index.saturating_sub(QUOTED / 4);
+    let end = (start + QUOTED).min(chars.len());
+    let mut out: String = chars[start..end].iter().map(|(_, c)| c).collect();
+    if start > 0 {
+        out.insert(0, '…');
+    }
+    if end < chars.len() {
+        out.push('…');
+    }
+    out
 }

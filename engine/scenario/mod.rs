@@ -9,6 +9,12 @@
 //! recording it, and moves an injected clock — so weeks of working days pass in
 //! milliseconds, with no database, no network and no real time.
 //!
+//! Every notification and document is also rendered as the notifier would send it
+//! ([`crate::notify::preview`]: the same templates, the same enrichment, in the case's
+//! language, the clerk named by the scenario's `staff:`), so a template that does not render
+//! fails the scenario at the step that led to it, `expect: { rendered: … }` checks the words a
+//! reader sees, and [`run_to`] writes them as files (`qyzmet simulate --render DIR`).
+//!
 //! Loading is two-phase, like the definitions': the file is read with positions and
 //! deserialised into [`raw`] structs (shape: unknown keys, wrong types), then compiled
 //! against the definition in force (meaning: steps, outcomes, connectors, templates, data
@@ -22,7 +28,9 @@
 
 mod compile;
 mod expect;
+mod files;
 pub mod raw;
+mod words;
 mod world;
 
 use std::collections::HashMap;
@@ -33,10 +41,14 @@ use chrono::NaiveDateTime;
 use indexmap::IndexMap;
 
 use crate::calendar::{self, Calendar};
+use crate::definition::messages::Lang;
 use crate::definition::{self, Definition, Kind, Library, catalog::Catalog};
 use crate::diagnostic::Diagnostic;
+use crate::notify::Templates;
+use crate::notify::config::{EmailTransport, NotifyConfig, Office, StaffAddresses};
 use crate::runtime::Settings;
 use crate::yaml::{self, Document};
+use lettre::message::Mailbox;
 
 /// Why a scenario could not be run at all (as opposed to running and failing).
 #[derive(Debug, thiserror::Error)]
@@ -62,6 +74,28 @@ pub enum Error {
     },
 }
 
+impl Error {
+    /// The error in `lang`: what the command line prints.
+    pub fn render(&self, lang: Lang) -> String {
+        match self {
+            Error::Invalid(diagnostics) => diagnostics
+                .iter()
+                .map(|d| d.display_in(lang))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            Error::NoWorkflows(path) => crate::msg!(
+                "scenario.no_workflows",
+                catalog = definition::CATALOG_FILE,
+                path = path.display()
+            )
+            .render(lang),
+            Error::Calendar { id, source } => {
+                crate::msg!("scenario.calendar", calendar = id, error = source).render(lang)
+            }
+        }
+    }
+}
+
 /// What scenarios run against: the definitions, their catalog and calendars, the settings.
 pub struct Setup {
     /// The definitions that loaded without problems.
@@ -76,6 +110,21 @@ pub struct Setup {
     calendars: HashMap<String, Calendar>,
     /// Installation settings: the defaults.
     settings: Settings,
+    /// What every notification and document is rendered with, when the templates load.
+    preview: Option<PreviewKit>,
+    /// The language of what the methodologist reads: the scenario file's mistakes, the
+    /// failed expectations, the trace (`--lang`, from the definition options).
+    lang: Lang,
+}
+
+/// What a scenario renders its notifications and documents with: the templates the
+/// definitions were checked against, and what the embedded installation (`qyzmet serve`
+/// without a configuration file) sends with — its office, its staff addresses, its sender.
+struct PreviewKit {
+    templates: Templates,
+    office: Option<Office>,
+    staff: StaffAddresses,
+    from: Mailbox,
 }
 
 impl Setup {
@@ -112,6 +161,26 @@ impl Setup {
                 calendars.insert(def.calendar.clone(), calendar);
             }
         }
+        let templates_dir = options.templates.clone().unwrap_or_else(|| {
+            let root = std::path::absolute(&catalog_file).unwrap_or(catalog_file.clone());
+            root.parent()
+                .and_then(Path::parent)
+                .map(|p| p.join("templates"))
+                .unwrap_or_else(|| PathBuf::from("templates"))
+        });
+        // A folder that does not load is one of the definitions' problems already.
+        let preview = Templates::load(&templates_dir).ok().map(|templates| {
+            let demo = NotifyConfig::demo(templates_dir.clone(), PathBuf::new());
+            let EmailTransport::File { from } = &demo.email else {
+                unreachable!("the embedded default writes e-mail to files")
+            };
+            PreviewKit {
+                from: from.parse().expect("the embedded sender is an address"),
+                templates,
+                office: demo.office,
+                staff: demo.staff,
+            }
+        });
         let subworkflows = report
             .library
             .definitions
@@ -126,7 +195,14 @@ impl Setup {
             catalog,
             calendars,
             settings: Settings::default(),
+            preview,
+            lang: options.lang,
         })
+    }
+
+    /// The templates scenarios render with, when they loaded.
+    pub fn templates(&self) -> Option<&Templates> {
+        self.preview.as_ref().map(|p| &p.templates)
     }
 
     /// Loads what the scenarios at `path` run against: for a path inside a `scenarios`
@@ -219,7 +295,12 @@ impl Scenario {
 
 /// Reads a scenario file and checks its shape.
 pub fn load(file: &Path) -> Result<Scenario, Error> {
-    let doc = yaml::read(file).map_err(Error::Invalid)?;
+    load_in(file, Lang::En)
+}
+
+/// [`load`], the file's mistakes said in `lang` as far as the YAML reader says them.
+pub fn load_in(file: &Path, lang: Lang) -> Result<Scenario, Error> {
+    let doc = yaml::read_in(file, lang).map_err(Error::Invalid)?;
     let raw = doc
         .deserialize::<raw::Scenario>()
         .map_err(|d| Error::Invalid(vec![d]))?;
@@ -229,13 +310,42 @@ pub fn load(file: &Path) -> Result<Scenario, Error> {
 /// Checks a scenario against its definition and runs it. `Err` when it cannot run (its
 /// names do not resolve); `Ok` with the trace and, if one, the first divergence.
 pub fn run(setup: &Setup, scenario: &Scenario) -> Result<Run, Error> {
+    run_to(setup, scenario, None)
+}
+
+/// Runs a scenario as [`run`] does and, with `dir`, writes into it every document (HTML
+/// and PDF), e-mail (`.eml`) and SMS (text and segment count) the case produced, named by
+/// order and step (`03-accept_documents-rehabilitated_certificate_receipt.ru.html`). A file
+/// that cannot be written fails the run, if nothing failed before it.
+pub fn run_to(setup: &Setup, scenario: &Scenario, dir: Option<&Path>) -> Result<Run, Error> {
     let plan = compile::compile(setup, scenario).map_err(Error::Invalid)?;
-    Ok(world::run(setup, scenario, &plan))
+    let mut run = world::run(setup, scenario, &plan);
+    if let Some(dir) = dir {
+        match files::write(&run.renditions, dir) {
+            Ok(written) => run.written = written,
+            Err(e) => {
+                if run.failure.is_none() {
+                    run.failure = Some(Diagnostic::new(scenario.file(), 1, 1, e.to_string()));
+                }
+            }
+        }
+    }
+    Ok(run)
+}
+
+/// Where `qyzmet test --render ROOT` writes a scenario's files: `ROOT/<service>/<file stem>`.
+pub fn render_dir(root: &Path, scenario: &Scenario) -> PathBuf {
+    let stem = scenario
+        .file()
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    root.join(scenario.service()).join(stem)
 }
 
 /// Loads and runs one scenario file.
 pub fn run_file(setup: &Setup, file: &Path) -> Result<Run, Error> {
-    run(setup, &load(file)?)
+    run(setup, &load_in(file, setup.lang)?)
 }
 
 /// What a run did and whether it held.
@@ -243,9 +353,28 @@ pub fn run_file(setup: &Setup, file: &Path) -> Result<Run, Error> {
 pub struct Run {
     /// One line per event and per effect, in order.
     pub trace: Vec<Line>,
-    /// The first expectation that did not hold (or the first step the engine refused),
-    /// at its position in the scenario file.
+    /// The first expectation that did not hold (or the first step the engine refused, or
+    /// the first template that did not render), at its position in the scenario file.
     pub failure: Option<Diagnostic>,
+    /// Every notification and document rendered, in order.
+    pub renditions: Vec<Rendition>,
+    /// The files written for them (`run_to` with a folder).
+    pub written: Vec<PathBuf>,
+}
+
+/// A notification or a document as the case's recipient gets it.
+#[derive(Debug, Clone)]
+pub struct Rendition {
+    /// Its place among the case's notifications and documents, from 1.
+    pub order: usize,
+    /// The step that sent or rendered it, by path, when one is known.
+    pub step: Option<String>,
+    /// The template.
+    pub template: String,
+    /// The case's language.
+    pub lang: crate::runtime::Language,
+    /// What was rendered: an SMS, an e-mail, a document.
+    pub body: crate::notify::preview::Body,
 }
 
 impl Run {
@@ -275,6 +404,8 @@ pub struct Line {
     pub text: String,
     /// The workflow step concerned, by path, when there is one.
     pub step: Option<String>,
+    /// The language of its day of the week (the text is in it already).
+    pub lang: Lang,
 }
 
 impl fmt::Display for Line {
@@ -286,7 +417,7 @@ impl fmt::Display for Line {
         write!(
             f,
             "{}  {indent}{}",
-            self.at.format("%a %Y-%m-%d %H:%M"),
+            words::minute(self.at, self.lang),
             self.text
         )?;
         if let Some(step) = &self.step {

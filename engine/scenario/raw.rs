@@ -9,6 +9,7 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
+pub use crate::notify::config::Localized;
 use crate::runtime::Language;
 
 /// A scenario file: `workflows/<service>/scenarios/<name>.yaml`.
@@ -25,8 +26,26 @@ pub struct Scenario {
     /// The registration number the case gets (default `TEST-000001`).
     #[serde(default)]
     pub number: Option<String>,
+    /// The people behind the clerks' logins (`by:`), as documents name them:
+    /// `operator1: { full_name: "Сейітова Айгерім", position: { kk: …, ru: … } }`. A login
+    /// not listed is printed as itself, and a position not given is the title of the role
+    /// the task was for.
+    #[serde(default)]
+    pub staff: IndexMap<String, Staff>,
     /// What happens, in order, and what must hold in between.
     pub steps: Vec<Step>,
+}
+
+/// A clerk of the scenario, as the accounts table would hold them.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Staff {
+    /// The person's full name, as the account holds it.
+    pub full_name: String,
+    /// The position printed under the name, in both languages; by default the title of the
+    /// role the task was for.
+    #[serde(default)]
+    pub position: Option<Localized>,
 }
 
 /// One step of a scenario: exactly one action.
@@ -219,6 +238,9 @@ pub struct Expect {
     /// step (`provisional_refusal_hearing/objection.text`). `null` means not set.
     #[serde(default)]
     pub data: Option<IndexMap<String, Value>>,
+    /// Words the texts of a template rendered so far must (or must not) contain.
+    #[serde(default)]
+    pub rendered: Option<RenderedExpect>,
     /// `notified`, `documents` and `stages` list everything so far, with nothing else.
     #[serde(default)]
     pub exactly: bool,
@@ -293,4 +315,41 @@ pub struct DocumentDetail {
     /// How many times it was rendered (default 1).
     #[serde(default)]
     pub times: Option<u32>,
+}
+
+/// What a template's texts say: every text it rendered so far in this case (each message's
+/// SMS, subject and bodies, each document), HTML read as a reader sees it (without tags,
+/// whitespace collapsed).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RenderedExpect {
+    /// The template.
+    pub template: String,
+    /// Phrases one of its texts must contain, each.
+    #[serde(default)]
+    pub contains: Vec<String>,
+    /// Phrases none of its texts may contain.
+    #[serde(default)]
+    pub not_contains: Vec<String>,
+    /// Only the texts in this language (`kk` or `ru`).
+    #[serde(default)]
+    pub lang: Option<Language>,
+    /// Only this part: `sms`, `subject`, `text` (an e-mail's plain body) or `html` (a
+    /// document, an e-mail's HTML body).
+    #[serde(default)]
+    pub part: Option<PartName>,
+}
+
+/// A part of a template, as a scenario names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PartName {
+    /// The SMS text.
+    Sms,
+    /// The e-mail subject.
+    Subject,
+    /// The e-mail's plain-text body.
+    Text,
+    /// A document, or an e-mail's HTML body.
+    Html,
 }

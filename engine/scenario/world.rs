@@ -9,7 +9,9 @@
 //! - the clock moves only with `advance`, which fires every timer due by the target, in
 //!   due order (then in the order they were set), moving the clock to each first;
 //! - a timer the core finds stale (its step moved on, the case closed) lapses, as the
-//!   shell would let it; any other refusal is a failure unless the step expects it.
+//!   shell would let it; any other refusal is a failure unless the step expects it;
+//! - a notification or a document is rendered as it is recorded, by the channels the
+//!   notifier would use; one that does not render fails the step that led to it.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -19,13 +21,19 @@ use indexmap::IndexMap;
 use serde_json::Value;
 
 use super::compile::{Action, Advance, ENGINE_TEMPLATES, Plan, PlanStep};
-use super::{Line, LineKind, Run, Scenario, Setup};
+use super::words;
+use super::{Line, LineKind, Rendition, Run, Scenario, Setup};
 use crate::calendar::Calendar;
 use crate::definition::StepKind;
+use crate::definition::messages::{Lang, Msg};
 use crate::diagnostic::Diagnostic;
+use crate::msg;
+use crate::notify::preview::{self, Previewer};
+use crate::notify::render::{lang_code, parse_lang};
+use crate::notify::vars::{Clerk, clerk_login, enrich};
 use crate::runtime::{
-    self, Actor, CaseState, Context, Effect, Event, Job, TimerPurpose, Token, Transition, Waiting,
-    Work,
+    self, Actor, CaseState, Context, Effect, Event, Job, Language, TimerPurpose, Token, Transition,
+    Waiting, Work,
 };
 
 /// An open task, as the task queues hold it.
@@ -111,6 +119,11 @@ pub struct World<'s> {
     pub documents: Vec<Rendered>,
     /// Stage codes reported, in order.
     pub stages: Vec<String>,
+    /// Every notification and document, rendered as its recipient gets it, in order.
+    pub renditions: Vec<Rendition>,
+    /// The first template that did not render, said for a methodologist: the step whose
+    /// transition asked for it fails.
+    broken: Option<String>,
     trace: Vec<Line>,
 }
 
@@ -119,10 +132,15 @@ pub fn run<'s>(setup: &'s Setup, scenario: &'s Scenario, plan: &'s Plan<'s>) -> 
     let Some(calendar) = setup.calendars.get(&plan.def.calendar) else {
         return Run {
             trace: Vec::new(),
-            failure: Some(scenario.doc.value_diagnostic(
-                "/service",
-                format!("the calendar `{}` is not loaded", plan.def.calendar),
-            )),
+            failure: Some(
+                scenario.doc.value_diagnostic(
+                    "/service",
+                    msg!("scenario.calendar_not_loaded", calendar = plan.def.calendar)
+                        .render(setup.lang),
+                ),
+            ),
+            renditions: Vec::new(),
+            written: Vec::new(),
         };
     };
     let tz = calendar.time_zone();
@@ -144,11 +162,18 @@ pub fn run<'s>(setup: &'s Setup, scenario: &'s Scenario, plan: &'s Plan<'s>) -> 
         notifications: Vec::new(),
         documents: Vec::new(),
         stages: Vec::new(),
+        renditions: Vec::new(),
+        broken: None,
         trace: Vec::new(),
     };
     let mut failure = None;
     for step in &plan.steps {
-        if let Err(d) = world.step(step) {
+        let done = world.step(step);
+        if let Some(broken) = world.broken.take() {
+            failure = Some(world.fail(&step.pointer, broken));
+            break;
+        }
+        if let Err(d) = done {
             failure = Some(d);
             break;
         }
@@ -156,6 +181,8 @@ pub fn run<'s>(setup: &'s Setup, scenario: &'s Scenario, plan: &'s Plan<'s>) -> 
     Run {
         trace: world.trace,
         failure,
+        renditions: world.renditions,
+        written: Vec::new(),
     }
 }
 
@@ -168,34 +195,29 @@ pub fn to_utc(tz: Tz, local: NaiveDateTime) -> DateTime<Utc> {
 }
 
 /// An actor as the trace names it.
-fn who(actor: &Actor) -> String {
+fn who(actor: &Actor, lang: Lang) -> String {
     match actor {
         Actor::Clerk(login) => login.clone(),
-        Actor::Citizen => "the citizen".into(),
+        Actor::Citizen => msg!("scenario.who.citizen").render(lang),
         Actor::System(s) => s.clone(),
-        Actor::Engine => "the engine".into(),
-    }
-}
-
-/// A list as a sentence: "`a`", "`a` and `b`", "`a`, `b` and `c`".
-pub fn listing<S: AsRef<str>>(items: &[S]) -> String {
-    let quoted: Vec<String> = items.iter().map(|s| format!("`{}`", s.as_ref())).collect();
-    match quoted.as_slice() {
-        [] => "nothing".into(),
-        [one] => one.clone(),
-        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+        Actor::Engine => msg!("scenario.who.engine").render(lang),
     }
 }
 
 impl<'s> World<'s> {
     /// A local time as the trace and the messages show it.
     pub fn show(&self, at: DateTime<Utc>) -> String {
-        let local = at.with_timezone(&self.tz).naive_local();
-        if local.and_utc().timestamp() % 60 == 0 {
-            local.format("%a %Y-%m-%d %H:%M").to_string()
-        } else {
-            local.format("%a %Y-%m-%d %H:%M:%S").to_string()
-        }
+        words::moment(at.with_timezone(&self.tz).naive_local(), self.lang())
+    }
+
+    /// The language of what the methodologist reads (`--lang`).
+    pub fn lang(&self) -> Lang {
+        self.setup.lang
+    }
+
+    /// `message` in the methodologist's language.
+    fn tr(&self, message: Msg) -> String {
+        message.render(self.lang())
     }
 
     /// A local time.
@@ -209,6 +231,7 @@ impl<'s> World<'s> {
             kind,
             text: text.into(),
             step,
+            lang: self.setup.lang,
         });
     }
 
@@ -258,20 +281,19 @@ impl<'s> World<'s> {
             Action::Submit(submission) => {
                 self.line(
                     LineKind::Step,
-                    format!(
-                        "submit: in {}, through {}, region {}, SMS consent {}",
-                        serde_json::to_value(submission.language)
+                    self.tr(msg!(
+                        if submission.sms_consent {
+                            "scenario.trace.submit"
+                        } else {
+                            "scenario.trace.submit_no_sms"
+                        },
+                        language = serde_json::to_value(submission.language)
                             .ok()
                             .and_then(|v| v.as_str().map(str::to_string))
                             .unwrap_or_default(),
-                        submission.channel,
-                        submission.region,
-                        if submission.sms_consent {
-                            "given"
-                        } else {
-                            "not given"
-                        }
-                    ),
+                        channel = submission.channel,
+                        region = submission.region,
+                    )),
                     None,
                 );
                 let result = runtime::start(&self.ctx(), 1, &self.plan.number, submission);
@@ -285,7 +307,11 @@ impl<'s> World<'s> {
             } => {
                 self.line(
                     LineKind::Step,
-                    format!("complete: `{outcome}`, by {}", who(by)),
+                    self.tr(msg!(
+                        "scenario.trace.complete",
+                        outcome = outcome,
+                        by = who(by, self.lang())
+                    )),
                     Some(path.clone()),
                 );
                 let Some(key) = self
@@ -297,10 +323,11 @@ impl<'s> World<'s> {
                     let open: Vec<&str> = self.tasks.values().map(|t| t.step.as_str()).collect();
                     return Err(self.fail(
                         &step.pointer,
-                        format!(
-                            "there is no open task at `{path}`; open tasks: {}",
-                            listing(&open)
-                        ),
+                        self.tr(msg!(
+                            "scenario.fail.no_task",
+                            step = path,
+                            open = words::listing(&open, self.lang())
+                        )),
                     ));
                 };
                 let event = Event::TaskCompleted {
@@ -319,7 +346,11 @@ impl<'s> World<'s> {
                 let (job, path, _) = self.pending(step, connector, at)?;
                 self.line(
                     LineKind::Step,
-                    format!("answer: {connector} answers {}", compact(response)),
+                    self.tr(msg!(
+                        "scenario.trace.answer",
+                        connector = connector,
+                        response = compact(response)
+                    )),
                     Some(path),
                 );
                 let event = Event::JobSucceeded {
@@ -341,7 +372,12 @@ impl<'s> World<'s> {
                 let attempts = attempts.unwrap_or(made);
                 self.line(
                     LineKind::Step,
-                    format!("fail: {connector} fails after {attempts} attempt(s): {error}"),
+                    self.tr(msg!(
+                        "scenario.trace.fail",
+                        connector = connector,
+                        attempts = attempts,
+                        error = error
+                    )),
                     Some(path),
                 );
                 let event = Event::JobFailed {
@@ -358,7 +394,12 @@ impl<'s> World<'s> {
             Action::Message { name, payload, by } => {
                 self.line(
                     LineKind::Step,
-                    format!("message: `{name}` from {}: {}", who(by), compact(payload)),
+                    self.tr(msg!(
+                        "scenario.trace.message",
+                        name = name,
+                        by = who(by, self.lang()),
+                        payload = compact(payload)
+                    )),
                     None,
                 );
                 let event = Event::MessageReceived {
@@ -371,7 +412,7 @@ impl<'s> World<'s> {
             Action::Withdraw { by } => {
                 self.line(
                     LineKind::Step,
-                    format!("withdraw: recorded by {}", who(by)),
+                    self.tr(msg!("scenario.trace.withdraw", by = who(by, self.lang()))),
                     None,
                 );
                 self.apply(step, &Event::Withdrawn { by: by.clone() })
@@ -396,7 +437,7 @@ impl<'s> World<'s> {
                 }
                 self.line(
                     LineKind::Step,
-                    format!("expect: {} hold", keys.join(", ")),
+                    self.tr(msg!("scenario.trace.expect", keys = keys.join(", "))),
                     None,
                 );
                 Ok(())
@@ -423,32 +464,40 @@ impl<'s> World<'s> {
                 let pending: Vec<String> = self
                     .requests
                     .values()
-                    .map(|p| format!("{} at {}", p.connector, p.step))
+                    .map(|p| {
+                        self.tr(msg!(
+                            "scenario.request_at",
+                            connector = p.connector,
+                            step = p.step
+                        ))
+                    })
                     .collect();
-                Err(self.fail(
-                    &step.pointer,
-                    format!(
-                        "no request to `{connector}`{} is pending; pending: {}",
-                        at.as_ref()
-                            .map(|s| format!(" from `{s}`"))
-                            .unwrap_or_default(),
-                        if pending.is_empty() {
-                            "none".to_string()
-                        } else {
-                            pending.join(", ")
-                        }
+                let pending = words::or_none(&pending, self.lang());
+                let message = match at {
+                    Some(from) => msg!(
+                        "scenario.fail.no_request_from",
+                        connector = connector,
+                        step = from,
+                        pending = pending
                     ),
-                ))
+                    None => msg!(
+                        "scenario.fail.no_request",
+                        connector = connector,
+                        pending = pending
+                    ),
+                };
+                Err(self.fail(&step.pointer, self.tr(message)))
             }
             several => {
                 let steps: Vec<&str> = several.iter().map(|(_, p)| p.step.as_str()).collect();
                 Err(self.fail(
                     &step.pointer,
-                    format!(
-                        "{} requests to `{connector}` are pending, from {}: say which with `step:`",
-                        several.len(),
-                        listing(&steps)
-                    ),
+                    self.tr(msg!(
+                        "scenario.fail.several_requests",
+                        count = several.len(),
+                        connector = connector,
+                        steps = words::listing(&steps, self.lang())
+                    )),
                 ))
             }
         }
@@ -458,10 +507,7 @@ impl<'s> World<'s> {
     /// as the step expected.
     fn apply(&mut self, step: &PlanStep, event: &Event) -> Result<bool, Diagnostic> {
         let Some(state) = &self.state else {
-            return Err(self.fail(
-                &step.pointer,
-                "there is no case: the submission did not open one",
-            ));
+            return Err(self.fail(&step.pointer, self.tr(msg!("scenario.fail.no_case"))));
         };
         let result = runtime::apply(&self.ctx(), state, event);
         self.settle(step, result)
@@ -480,27 +526,20 @@ impl<'s> World<'s> {
             }
             (Ok(_), Some(want)) => Err(self.fail(
                 &step.pointer,
-                format!(
-                    "expected the engine to refuse this with an error containing \"{want}\", but it accepted it"
-                ),
+                self.tr(msg!("scenario.fail.accepted", want = want)),
             )),
             (Err(e), None) => Err(self.fail(
                 &step.pointer,
-                format!("the engine refused this: {e}"),
+                self.tr(msg!("scenario.fail.refused", error = e)),
             )),
             (Err(e), Some(want)) if e.to_string().contains(want.as_str()) => {
-                self.line(
-                    LineKind::Effect,
-                    format!("refused, as expected: {e}"),
-                    None,
-                );
+                let text = self.tr(msg!("scenario.trace.refused", error = e));
+                self.line(LineKind::Effect, text, None);
                 Ok(false)
             }
             (Err(e), Some(want)) => Err(self.fail(
                 &step.pointer,
-                format!(
-                    "expected the engine to refuse this with an error containing \"{want}\", but it said: {e}"
-                ),
+                self.tr(msg!("scenario.fail.other_error", want = want, error = e)),
             )),
         }
     }
@@ -512,38 +551,44 @@ impl<'s> World<'s> {
                 let day = self
                     .calendar
                     .add_working_days(local.date(), *n)
-                    .map_err(|e| self.fail(&step.pointer, format!("calendar: {e}")))?;
+                    .map_err(|e| {
+                        self.fail(
+                            &step.pointer,
+                            self.tr(msg!("scenario.fail.calendar", error = e)),
+                        )
+                    })?;
                 (
                     to_utc(self.tz, day.result.and_time(local.time())),
-                    format!("{n} working day(s)"),
+                    self.tr(msg!("scenario.working_days", n = n)),
                 )
             }
             Advance::CalendarDays(n) => (
                 self.now + Duration::days(i64::from(*n)),
-                format!("{n} calendar day(s)"),
+                self.tr(msg!("scenario.calendar_days", n = n)),
             ),
             Advance::Minutes(m) => (
                 self.now + Duration::minutes(*m),
                 if m % 60 == 0 {
-                    format!("{} hour(s)", m / 60)
+                    self.tr(msg!("scenario.hours", n = m / 60))
                 } else {
-                    format!("{m} minute(s)")
+                    self.tr(msg!("scenario.minutes", n = m))
                 },
             ),
-            Advance::Until(at) => (to_utc(self.tz, *at), "until then".to_string()),
+            Advance::Until(at) => (to_utc(self.tz, *at), self.tr(msg!("scenario.until_then"))),
         };
         if target < self.now {
             return Err(self.fail(
                 &step.pointer,
-                format!(
-                    "the clock cannot go back to {}: it is {} already",
-                    self.show(target),
-                    self.show(self.now)
-                ),
+                self.tr(msg!(
+                    "scenario.fail.clock_back",
+                    target = self.show(target),
+                    now = self.show(self.now)
+                )),
             ));
         }
         let shown = self.show(target);
-        self.line(LineKind::Step, format!("advance {said}, to {shown}"), None);
+        let text = self.tr(msg!("scenario.trace.advance", by = said, to = shown));
+        self.line(LineKind::Step, text, None);
         let mut refused = false;
         while let Some((due, seq, key)) = self.queue.first().cloned() {
             if due > target {
@@ -562,11 +607,8 @@ impl<'s> World<'s> {
             if due > self.now {
                 self.now = due;
             }
-            self.line(
-                LineKind::Step,
-                format!("timer fires: {}", timer.what),
-                timer.step.clone(),
-            );
+            let text = self.tr(msg!("scenario.trace.timer_fires", what = timer.what));
+            self.line(LineKind::Step, text, timer.step.clone());
             let Some(state) = &self.state else {
                 continue;
             };
@@ -578,17 +620,23 @@ impl<'s> World<'s> {
             match runtime::apply(&self.ctx(), state, &event) {
                 Ok(t) => self.absorb(t),
                 Err(e @ (runtime::Error::Stale(_) | runtime::Error::Closed { .. })) => {
-                    self.line(LineKind::Effect, format!("lapses: {e}"), None)
+                    let text = self.tr(msg!("scenario.trace.lapses", error = e));
+                    self.line(LineKind::Effect, text, None)
                 }
                 Err(e) => match &step.expect_error {
                     Some(want) if e.to_string().contains(want.as_str()) => {
                         refused = true;
-                        self.line(LineKind::Effect, format!("refused, as expected: {e}"), None);
+                        let text = self.tr(msg!("scenario.trace.refused", error = e));
+                        self.line(LineKind::Effect, text, None);
                     }
                     _ => {
                         return Err(self.fail(
                             &step.pointer,
-                            format!("the engine refused the timer ({}): {e}", timer.what),
+                            self.tr(msg!(
+                                "scenario.fail.timer_refused",
+                                what = timer.what,
+                                error = e
+                            )),
                         ));
                     }
                 },
@@ -600,9 +648,7 @@ impl<'s> World<'s> {
         {
             return Err(self.fail(
                 &step.pointer,
-                format!(
-                    "expected the engine to refuse a timer with an error containing \"{want}\", but no timer was refused"
-                ),
+                self.tr(msg!("scenario.fail.no_timer_refused", want = want)),
             ));
         }
         Ok(())
@@ -617,11 +663,11 @@ impl<'s> World<'s> {
         if self.state.is_none() {
             return Ok(true);
         }
-        self.line(
-            LineKind::Effect,
-            format!("the notice goes by {}", channels.join(", ")),
-            None,
-        );
+        let text = self.tr(msg!(
+            "scenario.trace.notice_goes",
+            channels = channels.join(", ")
+        ));
+        self.line(LineKind::Effect, text, None);
         let Some(state) = &self.state else {
             return Ok(true);
         };
@@ -635,7 +681,10 @@ impl<'s> World<'s> {
         };
         match runtime::apply(&self.ctx(), state, &event) {
             Ok(t) => self.absorb(t),
-            Err(e) => self.line(LineKind::Effect, format!("lapses: {e}"), None),
+            Err(e) => {
+                let text = self.tr(msg!("scenario.trace.lapses", error = e));
+                self.line(LineKind::Effect, text, None)
+            }
         }
         Ok(true)
     }
@@ -664,27 +713,28 @@ impl<'s> World<'s> {
         }
         for h in &t.history {
             let text = match h.kind.as_str() {
-                "term_started" => format!(
-                    "the term starts: accepted on {}, due {}",
-                    h.detail["accepted_on"].as_str().unwrap_or_default(),
-                    h.detail["due_on"].as_str().unwrap_or_default()
+                "term_started" => msg!(
+                    "scenario.trace.term_started",
+                    accepted = h.detail["accepted_on"].as_str().unwrap_or_default(),
+                    due = h.detail["due_on"].as_str().unwrap_or_default()
                 ),
-                "term_paused" => "the term pauses".to_string(),
-                "term_resumed" => format!(
-                    "the term resumes after {} paused working day(s): due {}",
-                    h.detail["paused_working_days"],
-                    h.detail["due_on"].as_str().unwrap_or_default()
+                "term_paused" => msg!("scenario.trace.term_paused"),
+                "term_resumed" => msg!(
+                    "scenario.trace.term_resumed",
+                    days = h.detail["paused_working_days"],
+                    due = h.detail["due_on"].as_str().unwrap_or_default()
                 ),
-                "message_kept" => format!(
-                    "the message is kept until a step waits for it: `{}`",
-                    h.detail["message"].as_str().unwrap_or_default()
+                "message_kept" => msg!(
+                    "scenario.trace.message_kept",
+                    message = h.detail["message"].as_str().unwrap_or_default()
                 ),
-                "closed" => format!(
-                    "the case closes: {}",
-                    h.detail["result"].as_str().unwrap_or_default()
+                "closed" => msg!(
+                    "scenario.trace.closed",
+                    result = h.detail["result"].as_str().unwrap_or_default()
                 ),
                 _ => continue,
             };
+            let text = self.tr(text);
             self.line(LineKind::Effect, text, h.step.clone());
         }
     }
@@ -698,14 +748,12 @@ impl<'s> World<'s> {
                 due_at,
                 ..
             } => {
-                let due = due_at
-                    .map(|d| format!(", due {}", self.show(d)))
-                    .unwrap_or_default();
-                self.line(
-                    LineKind::Effect,
-                    format!("task opened for {role}{due}"),
-                    Some(step.clone()),
-                );
+                let text = match due_at {
+                    Some(d) => msg!("scenario.trace.task_due", role = role, due = self.show(d)),
+                    None => msg!("scenario.trace.task", role = role),
+                };
+                let text = self.tr(text);
+                self.line(LineKind::Effect, text, Some(step.clone()));
                 self.tasks.insert(
                     key,
                     OpenTask {
@@ -716,19 +764,22 @@ impl<'s> World<'s> {
                 );
             }
             Effect::CloseTask { key } => match self.tasks.remove(&key) {
-                Some(task) => self.line(LineKind::Effect, "task closed", Some(task.step)),
-                None => self.line(
-                    LineKind::Effect,
-                    format!("task {key} closed, but no such task was open"),
-                    None,
-                ),
+                Some(task) => {
+                    let text = self.tr(msg!("scenario.trace.task_closed"));
+                    self.line(LineKind::Effect, text, Some(task.step))
+                }
+                None => {
+                    let text = self.tr(msg!("scenario.trace.no_such_task", key = key));
+                    self.line(LineKind::Effect, text, None)
+                }
             },
             Effect::ReassignTask { key, role } => {
                 let step = self.tasks.get_mut(&key).map(|t| {
                     t.role = role.clone();
                     t.step.clone()
                 });
-                self.line(LineKind::Effect, format!("task moved to {role}"), step);
+                let text = self.tr(msg!("scenario.trace.task_moved", role = role));
+                self.line(LineKind::Effect, text, step);
             }
             Effect::SetTimer {
                 key,
@@ -744,14 +795,20 @@ impl<'s> World<'s> {
                     | TimerPurpose::TermRung {
                         moved_from: Some(from),
                         ..
-                    } => format!(" (moved from {}: outside office hours)", self.show(*from)),
-                    _ => String::new(),
+                    } => Some(self.show(*from)),
+                    _ => None,
                 };
-                self.line(
-                    LineKind::Effect,
-                    format!("timer set for {}{moved}: {what}", self.show(due_at)),
-                    step.clone(),
-                );
+                let text = match moved {
+                    Some(from) => msg!(
+                        "scenario.trace.timer_moved",
+                        due = self.show(due_at),
+                        from = from,
+                        what = what
+                    ),
+                    None => msg!("scenario.trace.timer", due = self.show(due_at), what = what),
+                };
+                let text = self.tr(text);
+                self.line(LineKind::Effect, text, step.clone());
                 let seq = self.next_timer;
                 self.next_timer += 1;
                 self.queue.insert((due_at, seq, key.clone()));
@@ -769,11 +826,8 @@ impl<'s> World<'s> {
             Effect::CancelTimer { key } => {
                 if let Some(timer) = self.timers.remove(&key) {
                     self.queue.remove(&(timer.due, timer.seq, key));
-                    self.line(
-                        LineKind::Effect,
-                        format!("timer cancelled: {}", timer.what),
-                        timer.step,
-                    );
+                    let text = self.tr(msg!("scenario.trace.timer_cancelled", what = timer.what));
+                    self.line(LineKind::Effect, text, timer.step);
                 }
             }
             Effect::Job(Job { key, work }) => self.job(key, work),
@@ -795,11 +849,12 @@ impl<'s> World<'s> {
                     .find(|t| matches!(&t.waiting, Waiting::Job { key: k } if *k == key))
                     .map(|t| self.token_path(t))
                     .unwrap_or_default();
-                self.line(
-                    LineKind::Effect,
-                    format!("request to {connector}: {}", compact(&input)),
-                    Some(step.clone()),
-                );
+                let text = self.tr(msg!(
+                    "scenario.trace.request",
+                    connector = connector,
+                    input = compact(&input)
+                ));
+                self.line(LineKind::Effect, text, Some(step.clone()));
                 self.requests.insert(
                     key,
                     Pending {
@@ -816,7 +871,7 @@ impl<'s> World<'s> {
                 vars,
                 awaited,
                 urgent,
-                ..
+                credentials,
             } => {
                 if awaited {
                     // Quiet hours hold a citizen's SMS until the morning, and the notice with
@@ -830,23 +885,30 @@ impl<'s> World<'s> {
                         let seq = self.next_timer;
                         self.next_timer += 1;
                         self.queue.insert((at, seq, key.clone()));
-                        self.line(
-                            LineKind::Effect,
-                            format!(
-                                "the notice waits for the end of quiet hours: {}",
-                                self.show(at)
-                            ),
-                            None,
-                        );
+                        let text = self.tr(msg!("scenario.trace.quiet_hours", at = self.show(at)));
+                        self.line(LineKind::Effect, text, None);
                     }
                     self.sends.insert(key.clone(), (at, channels.clone()));
                 }
                 let step = self.sender(&template, &vars);
-                self.line(
-                    LineKind::Effect,
-                    format!("notify {to}: `{template}` by {}", channels.join(", ")),
-                    step,
-                );
+                let text = self.tr(msg!(
+                    "scenario.trace.notify",
+                    to = to,
+                    template = template,
+                    channels = channels.join(", ")
+                ));
+                self.line(LineKind::Effect, text, step.clone());
+                self.render(step, &template, &vars, |p, lang, vars| {
+                    p.notification(
+                        &key,
+                        &to,
+                        &template,
+                        &channels,
+                        credentials.is_some(),
+                        lang,
+                        vars,
+                    )
+                });
                 self.notifications.push(Sent {
                     to,
                     template,
@@ -860,12 +922,19 @@ impl<'s> World<'s> {
                 vars,
             } => {
                 let step = self.sender(&template, &vars);
-                let what = kind.as_ref().map(|k| format!(" ({k})")).unwrap_or_default();
-                self.line(
-                    LineKind::Effect,
-                    format!("document `{template}`{what}"),
-                    step,
-                );
+                let text = match &kind {
+                    Some(kind) => msg!(
+                        "scenario.trace.document_kind",
+                        template = template,
+                        kind = kind
+                    ),
+                    None => msg!("scenario.trace.document", template = template),
+                };
+                let text = self.tr(text);
+                self.line(LineKind::Effect, text, step.clone());
+                self.render(step, &template, &vars, |p, lang, vars| {
+                    p.document(&template, lang, vars).map(|b| vec![b])
+                });
                 self.documents.push(Rendered {
                     template,
                     kind,
@@ -873,8 +942,94 @@ impl<'s> World<'s> {
                 });
             }
             Work::Stage { stage, step, .. } => {
-                self.line(LineKind::Effect, format!("stage `{stage}`"), Some(step));
+                let text = self.tr(msg!("scenario.trace.stage", stage = stage));
+                self.line(LineKind::Effect, text, Some(step));
                 self.stages.push(stage);
+            }
+        }
+    }
+
+    /// Renders a notification or a document as the notifier would, in the case's language,
+    /// with the variables it would add: the office, the clerk (by the scenario's `staff:`,
+    /// else the login, and the title of the role the task was for), `now`. A template that
+    /// does not render is kept to fail the step.
+    fn render(
+        &mut self,
+        step: Option<String>,
+        template: &str,
+        vars: &Value,
+        make: impl FnOnce(
+            &Previewer<'_>,
+            Language,
+            &Value,
+        ) -> Result<Vec<preview::Body>, preview::Error>,
+    ) {
+        let setup = self.setup;
+        let Some(kit) = &setup.preview else {
+            if self.broken.is_none() {
+                self.broken =
+                    Some(self.tr(msg!("scenario.fail.no_templates", template = template)));
+            }
+            return;
+        };
+        let lang = vars
+            .get("language")
+            .and_then(Value::as_str)
+            .and_then(parse_lang)
+            .or(self.state.as_ref().map(|s| s.language))
+            .unwrap_or_default();
+        let clerk = match clerk_login(vars) {
+            Some(login) => {
+                let staff = self.plan.staff.get(login);
+                Clerk {
+                    full_name: Some(
+                        staff.map_or_else(|| login.to_string(), |s| s.full_name.clone()),
+                    ),
+                    position: staff
+                        .and_then(|s| s.position.as_ref())
+                        .map(|p| crate::notify::vars::pick(p, lang)),
+                    first_role_title: None,
+                }
+            }
+            None => Clerk::default(),
+        };
+        let vars = enrich(vars, lang, kit.office.as_ref(), &clerk, self.now);
+        let previewer = Previewer {
+            templates: &kit.templates,
+            staff: &kit.staff,
+            from: &kit.from,
+            now: self.now,
+        };
+        match make(&previewer, lang, &vars) {
+            Ok(bodies) => {
+                let order = self.renditions.last().map_or(1, |r| r.order + 1);
+                for body in bodies {
+                    self.renditions.push(Rendition {
+                        order,
+                        step: step.clone(),
+                        template: template.to_string(),
+                        lang,
+                        body,
+                    });
+                }
+            }
+            Err(e) => {
+                let part = e
+                    .file()
+                    .and_then(|f| f.split('.').nth(1))
+                    .map(|p| self.tr(msg!("scenario.part", part = p)))
+                    .unwrap_or_default();
+                let message = self.tr(msg!(
+                    "scenario.fail.not_rendered",
+                    template = template,
+                    lang = lang_code(lang),
+                    part = part,
+                    error = e
+                ));
+                self.line(LineKind::Effect, message.clone(), step);
+                if self.broken.is_none() {
+                    self.broken = Some(message);
+                }
             }
         }
     }
@@ -900,17 +1055,17 @@ impl<'s> World<'s> {
         match purpose {
             TimerPurpose::Wait { token: id } => (
                 token(*id).map(|t| self.token_path(t)),
-                "the wait ends".into(),
+                self.tr(msg!("scenario.timer.wait")),
             ),
             TimerPurpose::MessageTimeout { token: id } => {
                 let t = token(*id);
                 let message = match t.map(|t| &t.waiting) {
                     Some(Waiting::Message { name, .. }) => name.clone(),
-                    _ => "the message".into(),
+                    _ => self.tr(msg!("scenario.timer.the_message")),
                 };
                 (
                     t.map(|t| self.token_path(t)),
-                    format!("the time for `{message}` runs out"),
+                    self.tr(msg!("scenario.timer.message", message = message)),
                 )
             }
             TimerPurpose::TaskRung { task, rung, .. } => {
@@ -922,10 +1077,10 @@ impl<'s> World<'s> {
                     .map(|r| r.at_percent);
                 (
                     step,
-                    format!(
-                        "escalation at {}% of the task's time",
-                        percent.map(|p| p.to_string()).unwrap_or("?".into())
-                    ),
+                    self.tr(msg!(
+                        "scenario.timer.task_rung",
+                        percent = percent.map(|p| p.to_string()).unwrap_or("?".into())
+                    )),
                 )
             }
             TimerPurpose::TermRung { rung, .. } => {
@@ -938,10 +1093,10 @@ impl<'s> World<'s> {
                     .map(|r| r.at_percent);
                 (
                     None,
-                    format!(
-                        "escalation at {}% of the term",
-                        percent.map(|p| p.to_string()).unwrap_or("?".into())
-                    ),
+                    self.tr(msg!(
+                        "scenario.timer.term_rung",
+                        percent = percent.map(|p| p.to_string()).unwrap_or("?".into())
+                    )),
                 )
             }
         }

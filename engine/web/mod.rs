@@ -23,7 +23,7 @@
 mod admin;
 mod apply;
 mod case;
-mod diagram;
+pub mod diagram;
 mod queue;
 mod session;
 pub mod text;

@@ -328,7 +328,7 @@ fn field_error(decl: Option<&FieldDef>, message: &str, lang: Lang) -> String {
     t(match decl.ty {
         Type::Bool => "err_bool",
         Type::Int => "err_int",
-        Type::Decimal => "err_decimal",
+        Type::Decimal | Type::Money => "err_decimal",
         Type::Date => "err_date",
         Type::Iin => "err_iin",
         Type::Enum(_) => "err_enum",

@@ -71,3 +71,49 @@ pub async fn both(dir: &Path) -> [Location; 2] {
         scratch_postgres().await,
     ]
 }
+
+/// What the store's and the migration's tests run: the fixture services (one step of every
+/// kind) on a database of either backend, with an injected clock.
+pub mod fixture {
+    use std::path::PathBuf;
+    use std::sync::Arc;
+
+    use chrono::{DateTime, Duration, TimeZone, Utc};
+    use qyzmet::clock::ManualClock;
+    use qyzmet::runtime::{Language, Settings, Submission};
+    use qyzmet::store::Location;
+    use qyzmet::worker::outbox::FileOutbox;
+    use qyzmet::worker::{Config, Engine};
+    use serde_json::json;
+
+    /// Almaty local time (UTC+5) as UTC.
+    pub fn almaty(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(y, m, d, h, min, 0).unwrap() - Duration::hours(5)
+    }
+
+    /// An application to the fixture service `all-kinds`.
+    pub fn submission() -> Submission {
+        Submission {
+            data: json!({ "applicant.iin": "850315300128", "applicant.account": "KZ01", "applicant.language": "kk" }),
+            channel: "state_corporation".into(),
+            language: Language::Kk,
+            sms_consent: true,
+            region: "almaty".into(),
+        }
+    }
+
+    /// An engine on the fixture services, writing its outbox to `outbox`.
+    pub async fn engine(database: &Location, clock: Arc<ManualClock>, outbox: PathBuf) -> Engine {
+        Engine::start(Config {
+            database: database.clone(),
+            workflows: PathBuf::from("tests/fixtures/definitions/valid"),
+            calendars: PathBuf::from("calendars"),
+            settings: Settings::default(),
+            clock,
+            performer: Arc::new(FileOutbox::new(outbox)),
+            number_prefix: "QZ".into(),
+        })
+        .await
+        .unwrap_or_else(|e| panic!("the engine starts on {}: {e}", database.describe()))
+    }
+}

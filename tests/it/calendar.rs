@@ -886,12 +886,12 @@ fn cli_bad_input_is_one_line_and_a_failure() {
             r#"error: --from: "2026-13-01" is not a date (expected YYYY-MM-DD)"#,
         ),
         (
-            &["add", "--from", "2026-03-20", "--working-days", "-3"],
-            r#"error: --working-days: "-3" is negative (expected a whole number, 0 or more)"#,
+            &["add", "--from", "2026-03-20", "--working-days", "--3"],
+            r#"error: --working-days: "--3" is not a whole number (expected N to count forward, -N to count back)"#,
         ),
         (
             &["add", "--from", "2026-03-20", "--working-days", "five"],
-            r#"error: --working-days: "five" is not a whole number (expected 0 or more)"#,
+            r#"error: --working-days: "five" is not a whole number (expected N to count forward, -N to count back)"#,
         ),
         (
             &["non-working", "--year", "1999"],

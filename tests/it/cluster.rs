@@ -47,6 +47,8 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use sqlx::{Connection, PgConnection, Row};
 
+use crate::crash::{file_name, names};
+
 /// Cases submitted, unless `QYZMET_CLUSTER_CASES` gives another number.
 const CASES: usize = 2000;
 /// `qyzmet serve` processes on the database.
@@ -1100,29 +1102,4 @@ fn says_repeat(output: &Value) -> bool {
         Value::Array(items) => items.iter().any(says_repeat),
         _ => false,
     }
-}
-
-/// The file a job's effect is written to: the notifier's names for e-mail and documents
-/// (`notify::sent::file_key`), the stub outbox's for stage reports
-/// (`worker::outbox::FileOutbox`).
-fn file_name(kind: &str, key: &str) -> String {
-    use qyzmet::notify::sent::file_key;
-    match kind {
-        "notify" => format!("{}.eml", file_key(&format!("{key}.email"), "")),
-        "document" => format!("{}.html", file_key(key, "")),
-        _ => format!("{}.json", qyzmet::worker::outbox::file_stem(key)),
-    }
-}
-
-/// The visible entries of a folder (a `.tmp` left by a kill mid-write is not an effect).
-fn names(dir: &Path) -> BTreeSet<String> {
-    std::fs::read_dir(dir)
-        .map(|entries| {
-            entries
-                .flatten()
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .filter(|n| !n.starts_with('.'))
-                .collect()
-        })
-        .unwrap_or_default()
 }

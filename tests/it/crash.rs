@@ -839,7 +839,7 @@ async fn scalar(db: &mut sqlx::SqliteConnection, sql: &'static str) -> i64 {
 /// The file a job's effect is written to: the notifier's names for e-mail and documents
 /// (`notify::sent::file_key`), the stub outbox's for stage reports
 /// (`worker::outbox::FileOutbox`).
-fn file_name(kind: &str, key: &str) -> String {
+pub(crate) fn file_name(kind: &str, key: &str) -> String {
     use qyzmet::notify::sent::file_key;
     match kind {
         "notify" => format!("{}.eml", file_key(&format!("{key}.email"), "")),
@@ -849,7 +849,7 @@ fn file_name(kind: &str, key: &str) -> String {
 }
 
 /// The visible entries of a folder (a `.tmp` left by a kill mid-write is not an effect).
-fn names(dir: &Path) -> BTreeSet<String> {
+pub(crate) fn names(dir: &Path) -> BTreeSet<String> {
     std::fs::read_dir(dir)
         .map(|entries| {
             entries

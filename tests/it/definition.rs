@@ -2,9 +2,13 @@
 //! and a hint, the shipped workflows are valid, and the CLI behaves as documented.
 //!
 //! The invalid cases are files: `tests/fixtures/definitions/invalid/<case>.yaml` (or a
-//! folder `<case>/` for mistakes between versions) with the exact expected report beside it
-//! in `<case>.expected`. Adding a case is adding two files. `UPDATE_GOLDEN=1 cargo test`
-//! rewrites the expected files; review the diff before committing it.
+//! folder `<case>/` for mistakes between versions, or with a `templates/` folder of its own
+//! for mistakes in templates) with the exact expected report beside it in `<case>.expected`.
+//! Adding a case is adding two files. A case named `<case>.kk.yaml` or `<case>.ru.yaml` (a
+//! folder `<case>.kk/`) is reported in that language. The reports hold the errors; a case named `warn_…` holds its
+//! warnings too (the other fixtures leave out titles and sources, to stay short).
+//! `UPDATE_GOLDEN=1 cargo test` rewrites the expected files; review the diff before
+//! committing it.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -23,19 +27,65 @@ fn fixture_options(lang: Lang) -> Options {
     }
 }
 
+/// What `validate` prints for `paths`: the errors and the warnings, in file order.
 fn report_text(paths: &[PathBuf], lang: Lang) -> String {
     let report = definition::load(paths, &fixture_options(lang));
-    report
-        .diagnostics
-        .iter()
-        .map(|d| format!("{d}\n"))
+    let mut all: Vec<_> = report.diagnostics.iter().chain(&report.warnings).collect();
+    all.sort();
+    all.iter()
+        .map(|d| format!("{}\n", d.display_in(lang)))
         .collect()
+}
+
+/// The options a case is loaded with: its own `templates/` folder when it has one, and the
+/// language its name gives (`<case>.kk.yaml`).
+fn case_options(case: &Path) -> Options {
+    let name = case.file_name().unwrap().to_string_lossy().to_string();
+    let name = name.strip_suffix(".yaml").unwrap_or(&name);
+    let lang = if name.ends_with(".kk") {
+        Lang::Kk
+    } else if name.ends_with(".ru") {
+        Lang::Ru
+    } else {
+        Lang::En
+    };
+    let mut options = fixture_options(lang);
+    if case.join("templates").is_dir() {
+        options.templates = Some(case.join("templates"));
+    }
+    options
+}
+
+/// The report of one case, as its `.expected` file holds it.
+fn case_report(case: &Path) -> String {
+    let options = case_options(case);
+    let report = definition::load(&[case.to_path_buf()], &options);
+    let with_warnings = case
+        .file_name()
+        .is_some_and(|n| n.to_string_lossy().starts_with("warn_"));
+    let mut all: Vec<_> = report.diagnostics.iter().collect();
+    if with_warnings {
+        all.extend(&report.warnings);
+    }
+    all.sort();
+    all.iter()
+        .map(|d| format!("{}\n", d.display_in(options.lang)))
+        .collect()
+}
+
+/// `<case>.expected` beside a file `<case>.yaml` or a folder `<case>/`.
+fn expected_file(case: &Path) -> PathBuf {
+    if case.is_dir() {
+        PathBuf::from(format!("{}.expected", case.display()))
+    } else {
+        case.with_extension("expected")
+    }
 }
 
 /// Compares the report for `case` with its `.expected` file.
 fn check(case: &Path) {
-    let expected_file = case.with_extension("expected");
-    let actual = report_text(&[case.to_path_buf()], Lang::En);
+    let expected_file = expected_file(case);
+    let actual = case_report(case);
     if std::env::var_os("UPDATE_GOLDEN").is_some() {
         std::fs::write(&expected_file, &actual).unwrap();
         return;
@@ -81,13 +131,13 @@ fn every_invalid_definition_gets_its_expected_report() {
 #[test]
 fn every_reported_problem_has_a_position_in_its_file_and_a_message() {
     for case in invalid_cases() {
-        let report = definition::load(std::slice::from_ref(&case), &fixture_options(Lang::En));
+        let report = definition::load(std::slice::from_ref(&case), &case_options(&case));
         assert!(
-            !report.diagnostics.is_empty(),
+            !report.diagnostics.is_empty() || !report.warnings.is_empty(),
             "{} should be invalid",
             case.display()
         );
-        for d in &report.diagnostics {
+        for d in report.diagnostics.iter().chain(&report.warnings) {
             let text = std::fs::read_to_string(&d.file).unwrap();
             let line = text
                 .lines()
@@ -132,8 +182,10 @@ fn the_fixture_with_every_step_kind_is_valid_and_fits_its_term() {
         .expect("all-kinds is in force");
     let kinds: std::collections::BTreeSet<&str> = def.steps.iter().map(|s| s.kind.name()).collect();
     assert_eq!(kinds.len(), 11, "every step kind appears: {kinds:?}");
-    // review 1 + hearing (objection 2 + hearing 1); the reply window pauses the term.
-    assert_eq!(def.worst_case.in_days(), 4);
+    // The hearing's notice is due 3 working days before the end (the close of day 2, after
+    // the review's day 1), then objection 2 + hearing 1: the whole term of 5, not a day more.
+    // The reply window pauses the term.
+    assert_eq!(def.worst_case.in_days(), 5);
 }
 
 #[test]
@@ -222,9 +274,27 @@ fn validate_json_gives_the_same_problems_as_data() {
     let (code, stdout, _) = qyzmet(&["validate", "--json", &bad]);
     assert_eq!(code, 1);
     let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
-    assert_eq!(v[1]["line"], 37);
-    assert_eq!(v[1]["column"], 11);
-    assert_eq!(v[1]["hint"], "did you mean `tell_accepted`?");
+    let unknown = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["message"] == "unknown step `tell_acepted`")
+        .unwrap_or_else(|| panic!("{stdout}"));
+    assert_eq!(unknown["line"], 37);
+    assert_eq!(unknown["column"], 11);
+    assert_eq!(unknown["hint"], "did you mean `tell_accepted`?");
+    assert_eq!(unknown["severity"], "error");
+    // The fixture leaves out the steps' titles and sources: warnings, marked as such.
+    assert!(
+        v.as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["severity"] == "warning"
+                && d["message"]
+                    .as_str()
+                    .is_some_and(|m| m.starts_with("step `receipt` has no `title`"))),
+        "{stdout}"
+    );
 }
 
 #[test]

@@ -9,49 +9,18 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::sync::Arc;
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::{DateTime, Duration, Utc};
 use qyzmet::accounts::{self, NewAccount, SignIn, TemporaryPassword};
 use qyzmet::audit::{Action, Entry, Verifier};
 use qyzmet::clock::{Clock, ManualClock};
-use qyzmet::runtime::{Language, Settings, Status, Submission};
+use qyzmet::runtime::Status;
 use qyzmet::store::{self, Location, Store, transfer, tx};
 use qyzmet::worker::idempotency::IdempotencyKey;
-use qyzmet::worker::outbox::FileOutbox;
-use qyzmet::worker::{Config, Engine};
 use serde_json::{Value, json};
 use sqlx::Connection;
 
 use crate::backends;
-
-/// Almaty local time (UTC+5) as UTC.
-fn almaty(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(y, m, d, h, min, 0).unwrap() - Duration::hours(5)
-}
-
-fn submission() -> Submission {
-    Submission {
-        data: json!({ "applicant.iin": "850315300128", "applicant.account": "KZ01", "applicant.language": "kk" }),
-        channel: "state_corporation".into(),
-        language: Language::Kk,
-        sms_consent: true,
-        region: "almaty".into(),
-    }
-}
-
-/// An engine on the fixture services (one step of every kind), its outbox in `outbox`.
-async fn engine(database: &Location, clock: Arc<ManualClock>, outbox: PathBuf) -> Engine {
-    Engine::start(Config {
-        database: database.clone(),
-        workflows: PathBuf::from("tests/fixtures/definitions/valid"),
-        calendars: PathBuf::from("calendars"),
-        settings: Settings::default(),
-        clock,
-        performer: Arc::new(FileOutbox::new(outbox)),
-        number_prefix: "QZ".into(),
-    })
-    .await
-    .unwrap_or_else(|e| panic!("the engine starts on {}: {e}", database.describe()))
-}
+use crate::backends::fixture::{almaty, engine, submission};
 
 /// What the installation's users see of it, read through the store.
 #[derive(Debug, PartialEq)]

@@ -104,6 +104,7 @@ fn case_vars(lang: &str) -> Value {
     json!({
         "registration_number": "QZ-2026-000042",
         "service_title": if lang == "kk" { "Ақталған адамға куәлік беру" } else { "Выдача удостоверения реабилитированному лицу" },
+        "service_short_title": if lang == "kk" { "Ақталған адамның куәлігі" } else { "Удостоверение реабилитированного лица" },
         "language": lang,
         "today": "2026-04-14",
         "deadline": "2026-04-21",
@@ -157,7 +158,7 @@ fn templates_render_in_the_case_language_with_dates_and_partials() {
         .unwrap();
     assert_eq!(
         subject,
-        "Өтініш №QZ-2026-000042 қабылданды: Ақталған адамға куәлік беру"
+        "Өтініш №QZ-2026-000042 қабылданды: Ақталған адамның куәлігі"
     );
 }
 
@@ -835,7 +836,7 @@ async fn an_email_arrives_once_with_kazakh_subject_body_and_a_message_id_from_th
         .unwrap();
     assert_eq!(
         mail.subject(),
-        Some("Өтініш №QZ-2026-000042 қабылданды: Ақталған адамға куәлік беру")
+        Some("Өтініш №QZ-2026-000042 қабылданды: Ақталған адамның куәлігі")
     );
     assert_eq!(
         mail.message_id(),

@@ -18,7 +18,9 @@ use cel::common::ast::{
 };
 
 use super::{Env, ExprError, Type};
+use crate::definition::messages::Msg;
 use crate::diagnostic::did_you_mean;
+use crate::msg;
 
 /// Deeper trees are refused: each level is a stack frame here and in the interpreter.
 const MAX_DEPTH: usize = 200;
@@ -38,6 +40,7 @@ const FUNCTIONS: &[&str] = &[
     "date",
     "dyn",
     "has",
+    "money",
     "all",
     "exists",
     "exists_one",
@@ -71,12 +74,12 @@ impl Ty {
         }
     }
 
-    /// With an article, for messages.
-    fn describe(&self) -> String {
+    /// With an article, for messages, in the methodologist's language.
+    fn describe(&self) -> Msg {
         match self {
-            Ty::Data(ty) => ty.describe(),
-            Ty::Object { .. } => "an object".into(),
-            Ty::Null => "null".into(),
+            Ty::Data(ty) => ty.describe_msg(),
+            Ty::Object { .. } => msg!("expr.type.map"),
+            Ty::Null => msg!("expr.type.null"),
         }
     }
 
@@ -103,6 +106,11 @@ impl Ty {
         self.data().is_some_and(Type::is_number)
     }
 
+    /// An amount of money.
+    fn is_money(&self) -> bool {
+        matches!(self, Ty::Data(Type::Money))
+    }
+
     /// An object at run time: a declared prefix or a map.
     fn is_object(&self) -> bool {
         matches!(self, Ty::Object { .. } | Ty::Data(Type::Map))
@@ -125,6 +133,8 @@ pub(super) struct Outcome {
     pub ty: Type,
     /// The dotted names read, sorted.
     pub variables: Vec<String>,
+    /// The type inferred for each node, by id: which operations run on exact numbers.
+    pub types: HashMap<u64, Type>,
 }
 
 impl Outcome {
@@ -168,9 +178,14 @@ pub(super) fn check(
         return Ok(Outcome {
             ty: ty.public(),
             variables: checker.reads.into_iter().collect(),
+            types: checker
+                .types
+                .iter()
+                .map(|(id, ty)| (*id, ty.public()))
+                .collect(),
         });
     }
-    errors.sort_by(|a, b| (a.offset, &a.message).cmp(&(b.offset, &b.message)));
+    errors.sort_by_key(|e| (e.offset, e.message.to_string()));
     errors.dedup();
     Err(errors)
 }
@@ -222,8 +237,8 @@ impl<'e> Checker<'_> {
             if !self.too_deep {
                 self.too_deep = true;
                 self.errors.push(
-                    ExprError::new(0, "the expression is nested too deeply")
-                        .with_hint(Some("split it into several steps".into())),
+                    ExprError::new(0, msg!("expr.too_deep"))
+                        .with_hint(Some(msg!("expr.hint.split"))),
                 );
             }
             return (ANY, None);
@@ -244,8 +259,8 @@ impl<'e> Checker<'_> {
             Node::Struct(s) => {
                 self.error(
                     self.offset(node),
-                    format!("creating a `{}` object is not supported", s.type_name),
-                    Some("write a map instead: `{\"field\": value}`".into()),
+                    msg!("expr.no_struct", name = s.type_name),
+                    Some(msg!("expr.hint.map_instead")),
                 );
                 (ANY, None)
             }
@@ -267,16 +282,16 @@ impl<'e> Checker<'_> {
             LiteralValue::UInt(_) => {
                 self.error(
                     self.offset(node),
-                    "unsigned numbers such as `1u` are not supported",
-                    Some("remove the `u`".into()),
+                    msg!("expr.no_unsigned"),
+                    Some(msg!("expr.hint.remove_u")),
                 );
                 ANY
             }
             LiteralValue::Bytes(_) => {
                 self.error(
                     self.offset(node),
-                    "byte strings such as `b\"…\"` are not supported",
-                    Some("remove the `b` before the quotes".into()),
+                    msg!("expr.no_bytes"),
+                    Some(msg!("expr.hint.remove_b")),
                 );
                 ANY
             }
@@ -301,12 +316,12 @@ impl<'e> Checker<'_> {
         let hint = suggest(name, roots.iter().map(String::as_str)).or_else(|| {
             (!roots.is_empty() && roots.len() <= 12).then(|| {
                 let names: Vec<&str> = roots.iter().map(String::as_str).collect();
-                format!("the variables here are: {}", names.join(", "))
+                msg!("expr.hint.variables", names = names.join(", "))
             })
         });
         self.error(
             self.offset(node),
-            format!("unknown variable `{name}`"),
+            msg!("expr.unknown_variable", name = name),
             hint,
         );
         (ANY, None)
@@ -360,7 +375,8 @@ impl<'e> Checker<'_> {
                 }
                 self.error(
                     at,
-                    format!("{name} is {} and has no field `{field}`", other.describe()),
+                    msg!("expr.no_field", name = name, field = field)
+                        .with_msg("ty", other.describe()),
                     None,
                 );
                 (ANY, None)
@@ -382,10 +398,15 @@ impl<'e> Checker<'_> {
                 .iter()
                 .filter_map(|s| s.rsplit('.').next())
                 .collect();
-            (!fields.is_empty() && fields.len() <= 12)
-                .then(|| format!("`{prefix}` has: {}", fields.join(", ")))
+            (!fields.is_empty() && fields.len() <= 12).then(|| {
+                msg!(
+                    "expr.hint.fields",
+                    prefix = prefix,
+                    fields = fields.join(", ")
+                )
+            })
         });
-        self.error(at, format!("unknown variable `{full}`"), hint);
+        self.error(at, msg!("expr.unknown_variable", name = full), hint);
     }
 
     /// `has(operand.field)`.
@@ -403,11 +424,8 @@ impl<'e> Checker<'_> {
                 let name = self.name(&select.operand, path.as_deref());
                 self.error(
                     at,
-                    format!(
-                        "has() tests a field of an object, but {name} is {}",
-                        other.describe()
-                    ),
-                    Some("write it as `has(applicant.email)`".into()),
+                    msg!("expr.has_not_object", name = name).with_msg("ty", other.describe()),
+                    Some(msg!("expr.hint.has")),
                 );
             }
         }
@@ -419,7 +437,7 @@ impl<'e> Checker<'_> {
         if items.is_empty() {
             return Ty::Data(Type::List(Box::new(Type::Any)));
         }
-        let item = self.unify(&items, "the elements of a list must all have the same type");
+        let item = self.unify(&items, msg!("expr.list_mixed"));
         Ty::Data(Type::List(Box::new(item.public())))
     }
 
@@ -436,10 +454,7 @@ impl<'e> Checker<'_> {
                 let name = self.name(key.node, key.path.as_deref());
                 self.error(
                     self.start(key.node),
-                    format!(
-                        "a map key must be a string, an integer or a yes/no value, but {name} is {}",
-                        key.ty.describe()
-                    ),
+                    msg!("expr.map_key", name = name).with_msg("ty", key.ty.describe()),
                     None,
                 );
             }
@@ -460,8 +475,8 @@ impl<'e> Checker<'_> {
                 let what = self.name(range.node, range.path.as_deref());
                 self.error(
                     self.start(range.node),
-                    format!("{what} is {}, not a list", other.describe()),
-                    Some(format!("`{name}` goes through the elements of a list")),
+                    msg!("expr.not_a_list", name = what).with_msg("ty", other.describe()),
+                    Some(msg!("expr.hint.macro_list", name = name)),
                 );
                 ANY
             }
@@ -510,10 +525,7 @@ impl<'e> Checker<'_> {
                     let what = self.name(arg.node, arg.path.as_deref());
                     self.error(
                         self.start(arg.node),
-                        format!(
-                            "`!` needs true or false, but {what} is {}",
-                            arg.ty.describe()
-                        ),
+                        msg!("expr.not_needs_bool", name = what).with_msg("ty", arg.ty.describe()),
                         None,
                     );
                 }
@@ -527,7 +539,7 @@ impl<'e> Checker<'_> {
                 let what = self.name(arg.node, arg.path.as_deref());
                 self.error(
                     self.offset(node),
-                    format!("`-` needs a number, but {what} is {}", arg.ty.describe()),
+                    msg!("expr.negate_needs_number", name = what).with_msg("ty", arg.ty.describe()),
                     None,
                 );
                 ANY
@@ -545,15 +557,12 @@ impl<'e> Checker<'_> {
                     }
                     let what = self.name(arg.node, arg.path.as_deref());
                     let message = match self.macros.last() {
-                        Some(m) if in_macro => format!(
-                            "the condition of `{m}` must be true or false, but {what} is {}",
-                            arg.ty.describe()
-                        ),
-                        _ => format!(
-                            "`{symbol}` needs true or false on both sides, but {what} is {}",
-                            arg.ty.describe()
-                        ),
-                    };
+                        Some(m) if in_macro => {
+                            msg!("expr.condition_of_bool", of = format!("`{m}`"), name = what)
+                        }
+                        _ => msg!("expr.logic_needs_bool", symbol = symbol, name = what),
+                    }
+                    .with_msg("ty", arg.ty.describe());
                     self.error(self.start(arg.node), message, None);
                 }
                 Ty::Data(Type::Bool)
@@ -592,15 +601,13 @@ impl<'e> Checker<'_> {
                     };
                     self.error(
                         self.start(condition.node),
-                        format!(
-                            "the condition of {of} must be true or false, but {what} is {}",
-                            condition.ty.describe()
-                        ),
+                        msg!("expr.condition_of_bool", of = of, name = what)
+                            .with_msg("ty", condition.ty.describe()),
                         None,
                     );
                 }
                 let branches = [self.operand(then), self.operand(otherwise)];
-                self.unify(&branches, "both branches of `? :` must have the same type")
+                self.unify(&branches, msg!("expr.branches_mixed"))
             }
             (op::INDEX, [operand, index]) => self.index(operand, index),
             (op::IN, [element, collection]) => {
@@ -611,8 +618,8 @@ impl<'e> Checker<'_> {
             (op::OPT_INDEX | op::OPT_SELECT, _) => {
                 self.error(
                     self.offset(node),
-                    "optional access (`.?`, `[?`) is not supported",
-                    Some("test for the field with has() instead".into()),
+                    msg!("expr.no_optional"),
+                    Some(msg!("expr.hint.has_instead")),
                 );
                 ANY
             }
@@ -633,8 +640,8 @@ impl<'e> Checker<'_> {
             let hint = other
                 .path
                 .as_ref()
-                .map(|p| format!("to test whether `{p}` is filled in, write `has({p})`"));
-            self.error(self.start(null.node), "a value is never null", hint);
+                .map(|p| msg!("expr.hint.has_for", path = p));
+            self.error(self.start(null.node), msg!("expr.never_null"), hint);
             return;
         }
         let (l, r) = (&left.ty, &right.ty);
@@ -647,6 +654,9 @@ impl<'e> Checker<'_> {
             (Ty::Data(Type::Date), _) if r.is_text() => return self.date_against(left, right),
             (_, Ty::Data(Type::Date)) if l.is_text() => return self.date_against(right, left),
             (Ty::Data(Type::Date), Ty::Data(Type::Date)) => true,
+            _ if l.is_money() || r.is_money() => {
+                fits_money(left) && fits_money(right) && l.is_number() && r.is_number()
+            }
             _ if l.is_number() && r.is_number() => true,
             (Ty::Data(Type::Bool), Ty::Data(Type::Bool)) => !ordered,
             (Ty::Data(Type::List(_)), Ty::Data(Type::List(_))) => !ordered,
@@ -663,10 +673,12 @@ impl<'e> Checker<'_> {
         };
         let (a, b) = (self.phrase(left), self.phrase(right));
         let message = if verb == "order" {
-            format!("cannot order {a} and {b}")
+            msg!("expr.cannot_order")
         } else {
-            format!("cannot compare {a} with {b}")
-        };
+            msg!("expr.cannot_compare")
+        }
+        .with_msg("a", a)
+        .with_msg("b", b);
         let hint = self
             .compare_hint(left, right)
             .or_else(|| self.compare_hint(right, left));
@@ -674,26 +686,23 @@ impl<'e> Checker<'_> {
     }
 
     /// A hint for comparing `value` with `other` of the wrong type.
-    fn compare_hint(&self, value: &Operand, other: &Operand) -> Option<String> {
+    fn compare_hint(&self, value: &Operand, other: &Operand) -> Option<Msg> {
         let text = string_literal(other.node);
+        if value.ty.is_money() && other.ty.is_number() && !other.ty.is_money() {
+            return Some(self.money_hint(other));
+        }
         match (&value.ty, text) {
             (ty, Some(text)) if ty.is_number() && text.trim().parse::<f64>().is_ok() => {
-                Some(format!("remove the quotes: `{}`", text.trim()))
+                Some(msg!("expr.hint.unquote", text = text.trim()))
             }
             (Ty::Data(Type::Bool), Some(text @ ("true" | "false"))) => {
-                Some(format!("remove the quotes: `{text}`"))
+                Some(msg!("expr.hint.unquote", text = text))
             }
             (ty, None) if ty.is_number() && other.ty.is_text() => {
                 let name = self.name(other.node, other.path.as_deref());
-                Some(format!(
-                    "turn the text into a number with int({}) or double({})",
-                    strip(&name),
-                    strip(&name)
-                ))
+                Some(msg!("expr.hint.to_number", value = strip(&name)))
             }
-            (Ty::Data(Type::Date), _) => {
-                Some("compare a date with a date, such as `date(\"2026-01-01\")`".into())
-            }
+            (Ty::Data(Type::Date), _) => Some(msg!("expr.hint.date_with_date")),
             _ => None,
         }
     }
@@ -709,9 +718,11 @@ impl<'e> Checker<'_> {
                 let hint = suggest(text, values.iter().map(String::as_str));
                 self.error(
                     self.start(other.node),
-                    format!(
-                        "`{text}` is not one of the values of {name} ({})",
-                        values.join(", ")
+                    msg!(
+                        "expr.not_a_value_of",
+                        text = text,
+                        name = name,
+                        values = values.join(", ")
                     ),
                     hint,
                 );
@@ -719,7 +730,7 @@ impl<'e> Checker<'_> {
             Ty::Data(Type::Iin) if !is_iin(text) => {
                 self.error(
                     self.start(other.node),
-                    format!("`{text}` is not an IIN: an IIN has 12 digits"),
+                    msg!("expr.not_iin", text = text),
                     None,
                 );
             }
@@ -733,18 +744,13 @@ impl<'e> Checker<'_> {
             Some(literal) => self.iso_literal(text.node, literal),
             None => {
                 let name = self.name(text.node, text.path.as_deref());
-                let message = format!(
-                    "cannot compare {} with {}",
-                    self.phrase(date),
-                    self.phrase(text)
-                );
+                let message = msg!("expr.cannot_compare")
+                    .with_msg("a", self.phrase(date))
+                    .with_msg("b", self.phrase(text));
                 self.error(
                     self.start(text.node),
                     message,
-                    Some(format!(
-                        "turn the text into a date with date({})",
-                        strip(&name)
-                    )),
+                    Some(msg!("expr.hint.to_date", value = strip(&name))),
                 );
             }
         }
@@ -756,12 +762,12 @@ impl<'e> Checker<'_> {
             return;
         }
         let hint = match dotted_date(literal) {
-            Some(iso) => format!("write dates as YYYY-MM-DD: `{iso}`"),
-            None => "write dates as YYYY-MM-DD, such as `2026-01-31`".into(),
+            Some(iso) => msg!("expr.hint.date_iso", iso = iso),
+            None => msg!("expr.hint.date_form"),
         };
         self.error(
             self.start(node),
-            format!("`{literal}` is not a date"),
+            msg!("expr.not_a_date", text = literal),
             Some(hint),
         );
     }
@@ -772,6 +778,9 @@ impl<'e> Checker<'_> {
             _ if l.is_any() || r.is_any() => ANY,
             (Ty::Data(Type::Int), Ty::Data(Type::Int)) => Ty::Data(Type::Int),
             (Ty::Data(Type::Decimal), Ty::Data(Type::Decimal)) => Ty::Data(Type::Decimal),
+            _ if (l.is_money() || r.is_money()) && l.is_number() && r.is_number() => {
+                self.money_sum(node, "+", left, right)
+            }
             _ if l.is_number() && r.is_number() => self.mixed(node, "+", left, right),
             _ if l.is_text() && r.is_text() => Ty::Data(Type::String),
             (Ty::Data(Type::List(a)), Ty::Data(Type::List(b))) => {
@@ -781,8 +790,8 @@ impl<'e> Checker<'_> {
             (Ty::Data(Type::Date), _) | (_, Ty::Data(Type::Date)) => {
                 self.error(
                     self.offset(node),
-                    "dates cannot be added to",
-                    Some("compare dates with <, <=, >, >= and ==".into()),
+                    msg!("expr.date_add"),
+                    Some(msg!("expr.hint.date_compare")),
                 );
                 ANY
             }
@@ -794,13 +803,10 @@ impl<'e> Checker<'_> {
                 };
                 let name = self.name(bad.node, bad.path.as_deref());
                 let hint = (good.ty.is_text() && bad.ty.is_number())
-                    .then(|| format!("turn the number into text with string({})", strip(&name)));
+                    .then(|| msg!("expr.hint.to_string", value = strip(&name)));
                 self.error(
                     self.offset(node),
-                    format!(
-                        "`+` needs two numbers, two strings or two lists, but {name} is {}",
-                        bad.ty.describe()
-                    ),
+                    msg!("expr.plus_needs", name = name).with_msg("ty", bad.ty.describe()),
                     hint,
                 );
                 ANY
@@ -812,19 +818,23 @@ impl<'e> Checker<'_> {
     fn arithmetic(&mut self, node: &IdedExpr, name: &str, left: &Operand, right: &Operand) -> Ty {
         let symbol = name.trim_matches('_');
         let modulo = name == op::MODULO;
+        if !modulo && (left.ty.is_money() || right.ty.is_money()) {
+            return self.money_arithmetic(node, name, symbol, left, right);
+        }
         for side in [left, right] {
             let ok = side.ty.is_any()
                 || side.ty == Ty::Data(Type::Int)
                 || (!modulo && side.ty == Ty::Data(Type::Decimal));
             if !ok {
                 let what = self.name(side.node, side.path.as_deref());
-                let needs = if modulo { "integers" } else { "numbers" };
+                let key = if modulo {
+                    "expr.needs_integers"
+                } else {
+                    "expr.needs_numbers"
+                };
                 self.error(
                     self.offset(node),
-                    format!(
-                        "`{symbol}` needs {needs}, but {what} is {}",
-                        side.ty.describe()
-                    ),
+                    msg!(key, symbol = symbol, name = what).with_msg("ty", side.ty.describe()),
                     None,
                 );
                 return ANY;
@@ -845,22 +855,87 @@ impl<'e> Checker<'_> {
             right
         };
         let name = self.name(int.node, int.path.as_deref());
-        let message = format!(
-            "`{symbol}` cannot mix {} and {}",
-            self.phrase_first(left),
-            self.phrase_first(right)
-        );
+        let message = msg!("expr.cannot_mix", symbol = symbol)
+            .with_msg("a", self.phrase_first(left))
+            .with_msg("b", self.phrase_first(right));
         let hint = match &int.node.expr {
             Node::Literal(LiteralValue::Int(_)) => {
-                format!("write it as a decimal: `{}.0`", strip(&name))
+                msg!("expr.hint.decimal_literal", value = strip(&name))
             }
-            _ => format!(
-                "turn the integer into a decimal with double({})",
-                strip(&name)
-            ),
+            _ => msg!("expr.hint.to_decimal", value = strip(&name)),
         };
         self.error(self.offset(node), message, Some(hint));
         Ty::Data(Type::Decimal)
+    }
+
+    /// `+` or `-` with money on one side: money and money, or a number written as a literal
+    /// (`amount + 100`), give money; a decimal or an integer that is not written out is
+    /// refused, as int and decimal are, so an amount never silently meets a rate or a count.
+    fn money_sum(&mut self, node: &IdedExpr, symbol: &str, left: &Operand, right: &Operand) -> Ty {
+        let other = if left.ty.is_money() { right } else { left };
+        if other.ty.is_any() || fits_money(other) {
+            return Ty::Data(Type::Money);
+        }
+        let message = msg!("expr.cannot_mix", symbol = symbol)
+            .with_msg("a", self.phrase_first(left))
+            .with_msg("b", self.phrase_first(right));
+        let hint = self.money_hint(other);
+        self.error(self.offset(node), message, Some(hint));
+        Ty::Data(Type::Money)
+    }
+
+    /// `-`, `*` and `/` with money on one side (`%` is for integers).
+    fn money_arithmetic(
+        &mut self,
+        node: &IdedExpr,
+        name: &str,
+        symbol: &str,
+        left: &Operand,
+        right: &Operand,
+    ) -> Ty {
+        for side in [left, right] {
+            if !(side.ty.is_any() || side.ty.is_number()) {
+                let what = self.name(side.node, side.path.as_deref());
+                self.error(
+                    self.offset(node),
+                    msg!("expr.needs_numbers", symbol = symbol, name = what)
+                        .with_msg("ty", side.ty.describe()),
+                    None,
+                );
+                return ANY;
+            }
+        }
+        let (l, r) = (&left.ty, &right.ty);
+        match name {
+            op::SUBSTRACT => self.money_sum(node, symbol, left, right),
+            op::MULTIPLY if l.is_money() && r.is_money() => {
+                self.error(
+                    self.offset(node),
+                    msg!("expr.money_times_money"),
+                    Some(msg!("expr.hint.money_times")),
+                );
+                Ty::Data(Type::Money)
+            }
+            op::MULTIPLY => Ty::Data(Type::Money),
+            op::DIVIDE if l.is_money() && r.is_money() => Ty::Data(Type::Decimal),
+            op::DIVIDE if l.is_money() => Ty::Data(Type::Money),
+            _ => {
+                self.error(
+                    self.offset(node),
+                    msg!("expr.cannot_divide", symbol = symbol)
+                        .with_msg("a", self.phrase_first(left))
+                        .with_msg("b", self.phrase_first(right)),
+                    Some(msg!("expr.hint.money_divide")),
+                );
+                ANY
+            }
+        }
+    }
+
+    /// How to turn a number into money: `money(x)`.
+    fn money_hint(&self, number: &Operand) -> Msg {
+        let name = self.name(number.node, number.path.as_deref());
+        msg!("expr.hint.to_money", value = strip(&name))
     }
 
     fn index(&mut self, operand: &'e IdedExpr, index: &'e IdedExpr) -> Ty {
@@ -886,10 +961,7 @@ impl<'e> Checker<'_> {
                     let what = self.name(key.node, key.path.as_deref());
                     self.error(
                         self.start(key.node),
-                        format!(
-                            "a list is indexed by an integer, but {what} is {}",
-                            key.ty.describe()
-                        ),
+                        msg!("expr.list_index", name = what).with_msg("ty", key.ty.describe()),
                         None,
                     );
                 }
@@ -905,10 +977,7 @@ impl<'e> Checker<'_> {
                     let what = self.name(key.node, key.path.as_deref());
                     self.error(
                         self.start(key.node),
-                        format!(
-                            "an object is indexed by a field name, but {what} is {}",
-                            key.ty.describe()
-                        ),
+                        msg!("expr.object_index", name = what).with_msg("ty", key.ty.describe()),
                         None,
                     );
                 }
@@ -917,10 +986,10 @@ impl<'e> Checker<'_> {
             other => {
                 let what = self.name(operand, path.as_deref());
                 let hint = (other.is_text() || *other == Ty::Data(Type::Date))
-                    .then(|| "use startsWith, endsWith, contains or matches".to_string());
+                    .then(|| msg!("expr.hint.text_functions"));
                 self.error(
                     self.start(key.node),
-                    format!("{what} is {} and cannot be indexed", other.describe()),
+                    msg!("expr.not_indexable", name = what).with_msg("ty", other.describe()),
                     hint,
                 );
                 ANY
@@ -957,25 +1026,19 @@ impl<'e> Checker<'_> {
                     let what = self.name(element.node, element.path.as_deref());
                     self.error(
                         self.start(element.node),
-                        format!(
-                            "`in` looks for a field name in an object, but {what} is {}",
-                            element.ty.describe()
-                        ),
+                        msg!("expr.in_object", name = what).with_msg("ty", element.ty.describe()),
                         None,
                     );
                 }
             }
             other => {
                 let what = self.name(collection.node, collection.path.as_deref());
-                let hint = other.is_text().then(|| {
-                    format!(
-                        "to look for text inside text, write {}.contains(…)",
-                        strip(&what)
-                    )
-                });
+                let hint = other
+                    .is_text()
+                    .then(|| msg!("expr.hint.contains", value = strip(&what)));
                 self.error(
                     self.offset(node),
-                    format!("`in` needs a list, but {what} is {}", other.describe()),
+                    msg!("expr.in_needs_list", name = what).with_msg("ty", other.describe()),
                     hint,
                 );
             }
@@ -1003,7 +1066,7 @@ impl<'e> Checker<'_> {
                         || value.ty.is_object()
                         || matches!(value.ty, Ty::Data(Type::List(_)));
                     if !ok {
-                        self.wrong_argument(name, value, "a string, a list or an object");
+                        self.wrong_argument(name, value, msg!("expr.arg.sized"));
                     }
                 }
                 Ty::Data(Type::Int)
@@ -1018,14 +1081,14 @@ impl<'e> Checker<'_> {
                         let list = self.name(value.node, value.path.as_deref());
                         self.error(
                             at,
-                            "`contains` works on strings; for a list use `in`",
-                            Some(format!("write `x in {}`", strip(&list))),
+                            msg!("expr.contains_list"),
+                            Some(msg!("expr.hint.in_list", list = strip(&list))),
                         );
                         return bool_;
                     }
                     for operand in [value, part] {
                         if !(operand.ty.is_any() || operand.ty.is_text()) {
-                            self.wrong_argument(name, operand, "a string");
+                            self.wrong_argument(name, operand, msg!("expr.arg.string"));
                         }
                     }
                 }
@@ -1035,7 +1098,7 @@ impl<'e> Checker<'_> {
                 if let Some([value, pattern]) = self.arity(at, name, &operands, 2) {
                     for operand in [value, pattern] {
                         if !(operand.ty.is_any() || operand.ty.is_text()) {
-                            self.wrong_argument(name, operand, "a string");
+                            self.wrong_argument(name, operand, msg!("expr.arg.string"));
                         }
                     }
                     if let Some(pattern_text) = string_literal(pattern.node)
@@ -1043,18 +1106,19 @@ impl<'e> Checker<'_> {
                     {
                         self.error(
                             self.start(pattern.node),
-                            format!("`{pattern_text}` is not a valid regular expression"),
-                            Some(problem),
+                            msg!("expr.bad_regex", pattern = pattern_text),
+                            // The regex crate's own words: shown as they are.
+                            Some(en(problem)),
                         );
                     }
                 }
                 bool_
             }
-            "int" | "double" | "string" | "bool" | "date" | "dyn" if member => {
+            "int" | "double" | "string" | "bool" | "date" | "dyn" | "money" if member => {
                 self.error(
                     at,
-                    format!("`{name}` is written before the value"),
-                    Some(format!("write it as `{name}(x)`")),
+                    msg!("expr.written_before", name = name),
+                    Some(msg!("expr.hint.write_before", name = name)),
                 );
                 ANY
             }
@@ -1064,12 +1128,12 @@ impl<'e> Checker<'_> {
                         if text.parse::<i64>().is_err() {
                             self.error(
                                 self.start(value.node),
-                                format!("`{text}` is not a whole number"),
+                                msg!("expr.not_whole", text = text),
                                 None,
                             );
                         }
                     } else if !(value.ty.is_any() || value.ty.is_number() || value.ty.is_text()) {
-                        self.wrong_argument(name, value, "a number or a string");
+                        self.wrong_argument(name, value, msg!("expr.arg.number_or_string"));
                     }
                 }
                 Ty::Data(Type::Int)
@@ -1080,12 +1144,12 @@ impl<'e> Checker<'_> {
                         if text.parse::<f64>().is_err() {
                             self.error(
                                 self.start(value.node),
-                                format!("`{text}` is not a number"),
+                                msg!("expr.not_number", text = text),
                                 None,
                             );
                         }
                     } else if !(value.ty.is_any() || value.ty.is_number() || value.ty.is_text()) {
-                        self.wrong_argument(name, value, "a number or a string");
+                        self.wrong_argument(name, value, msg!("expr.arg.number_or_string"));
                     }
                 }
                 Ty::Data(Type::Decimal)
@@ -1097,11 +1161,7 @@ impl<'e> Checker<'_> {
                         || value.ty.is_text()
                         || matches!(value.ty, Ty::Data(Type::Bool | Type::Date));
                     if !ok {
-                        self.wrong_argument(
-                            name,
-                            value,
-                            "a number, a string, a date or a yes/no value",
-                        );
+                        self.wrong_argument(name, value, msg!("expr.arg.printable"));
                     }
                 }
                 Ty::Data(Type::String)
@@ -1111,7 +1171,7 @@ impl<'e> Checker<'_> {
                     let ok =
                         value.ty.is_any() || value.ty.is_text() || value.ty == Ty::Data(Type::Bool);
                     if !ok {
-                        self.wrong_argument(name, value, "a string");
+                        self.wrong_argument(name, value, msg!("expr.arg.string"));
                     }
                 }
                 bool_
@@ -1124,7 +1184,7 @@ impl<'e> Checker<'_> {
                         || value.ty.is_text()
                         || value.ty == Ty::Data(Type::Date))
                     {
-                        self.wrong_argument(name, value, "a string in the form YYYY-MM-DD");
+                        self.wrong_argument(name, value, msg!("expr.arg.iso_date"));
                     }
                 }
                 Ty::Data(Type::Date)
@@ -1133,12 +1193,25 @@ impl<'e> Checker<'_> {
                 self.arity(at, name, &operands, 1);
                 ANY
             }
+            "money" => {
+                if let Some([value]) = self.arity(at, name, &operands, 1) {
+                    if let Some(text) = string_literal(value.node) {
+                        if let Err(e) = crate::money::Money::parse(text) {
+                            self.error(
+                                self.start(value.node),
+                                // The money parser's own words (crate::money).
+                                en(e.to_string()),
+                                Some(msg!("expr.hint.money_literal")),
+                            );
+                        }
+                    } else if !(value.ty.is_any() || value.ty.is_number() || value.ty.is_text()) {
+                        self.wrong_argument(name, value, msg!("expr.arg.number_or_string"));
+                    }
+                }
+                Ty::Data(Type::Money)
+            }
             "has" => {
-                self.error(
-                    at,
-                    "has() takes one field",
-                    Some("write it as `has(applicant.email)`".into()),
-                );
+                self.error(at, msg!("expr.has_one_field"), Some(msg!("expr.hint.has")));
                 bool_
             }
             "all" | "exists" | "exists_one" | "map" | "filter" => {
@@ -1150,15 +1223,19 @@ impl<'e> Checker<'_> {
                 let example = example.replace("exists", name);
                 self.error(
                     at,
-                    format!("`{name}` needs a name and a condition"),
-                    Some(format!("write it as `{example}`")),
+                    msg!("expr.macro_needs", name = name),
+                    Some(msg!("expr.hint.write_as", example = example)),
                 );
                 ANY
             }
             _ => {
-                let hint = suggest(name, FUNCTIONS.iter().copied())
-                    .or_else(|| Some(format!("the functions are: {}", FUNCTIONS[..11].join(", "))));
-                self.error(at, format!("unknown function `{name}`"), hint);
+                let hint = suggest(name, FUNCTIONS.iter().copied()).or_else(|| {
+                    Some(msg!(
+                        "expr.hint.functions",
+                        names = FUNCTIONS[..11].join(", ")
+                    ))
+                });
+                self.error(at, msg!("expr.unknown_function", name = name), hint);
                 ANY
             }
         }
@@ -1176,24 +1253,23 @@ impl<'e> Checker<'_> {
             return Some(operands);
         }
         let (want, given) = (want, operands.len());
-        let plural = if want == 1 { "argument" } else { "arguments" };
-        let verb = if given == 1 { "is" } else { "are" };
-        self.error(
-            at,
-            format!("`{name}` takes {want} {plural}, but {given} {verb} given"),
-            None,
-        );
+        let key = match (want == 1, given == 1) {
+            (true, true) => "expr.arity.one_one",
+            (true, false) => "expr.arity.one_many",
+            (false, true) => "expr.arity.many_one",
+            (false, false) => "expr.arity.many_many",
+        };
+        self.error(at, msg!(key, name = name, want = want, given = given), None);
         None
     }
 
-    fn wrong_argument(&mut self, function: &str, operand: &Operand, needs: &str) {
+    fn wrong_argument(&mut self, function: &str, operand: &Operand, needs: Msg) {
         let what = self.name(operand.node, operand.path.as_deref());
         self.error(
             self.start(operand.node),
-            format!(
-                "`{function}` needs {needs}, but {what} is {}",
-                operand.ty.describe()
-            ),
+            msg!("expr.function_needs", function = function, name = what)
+                .with_msg("needs", needs)
+                .with_msg("ty", operand.ty.describe()),
             None,
         );
     }
@@ -1201,18 +1277,26 @@ impl<'e> Checker<'_> {
     fn written_after(&mut self, at: usize, name: &str) {
         self.error(
             at,
-            format!("`{name}` is written after the value"),
-            Some(format!("write it as `applicant.name.{name}(\"…\")`")),
+            msg!("expr.written_after", name = name),
+            Some(msg!("expr.hint.write_after", name = name)),
         );
     }
 
     /// The common type of list elements or `? :` branches; reports the first that differs.
-    fn unify(&mut self, items: &[Operand], message: &str) -> Ty {
+    fn unify(&mut self, items: &[Operand], message: Msg) -> Ty {
         let Some(first) = items.first() else {
             return ANY;
         };
         let mut ty = first.ty.clone();
         let mut lit = string_literal(first.node);
+        // A number written out goes with money (`has(x) ? x.amount : 0`).
+        if items.iter().any(|item| item.ty.is_money())
+            && items
+                .iter()
+                .all(|item| item.ty.is_money() || item.ty.is_any() || fits_money(item))
+        {
+            return Ty::Data(Type::Money);
+        }
         for (i, item) in items.iter().enumerate().skip(1) {
             match join(&ty, lit, &item.ty, string_literal(item.node)) {
                 Some(joined) => {
@@ -1225,15 +1309,14 @@ impl<'e> Checker<'_> {
                         self.name(earlier.node, earlier.path.as_deref()),
                         self.name(item.node, item.path.as_deref()),
                     );
-                    let a_is = earlier.ty.describe();
                     let hint = (earlier.ty.is_number() && item.ty.is_number())
-                        .then(|| "write whole numbers as decimals, such as `1.0`".to_string());
+                        .then(|| msg!("expr.hint.whole_as_decimal"));
                     self.error(
                         self.start(item.node),
-                        format!(
-                            "{message}, but {a} is {a_is} and {b} is {}",
-                            item.ty.describe()
-                        ),
+                        msg!("expr.differ", a = a, b = b)
+                            .with_msg("message", message)
+                            .with_msg("a_is", earlier.ty.describe())
+                            .with_msg("b_is", item.ty.describe()),
                         hint,
                     );
                     return ANY;
@@ -1263,10 +1346,7 @@ impl<'e> Checker<'_> {
             if *ty != Ty::Data(Type::Bool) {
                 self.error(
                     self.start(node),
-                    format!(
-                        "condition must be true or false, but this is {}",
-                        ty.describe()
-                    ),
+                    msg!("expr.condition_bool").with_msg("ty", ty.describe()),
                     None,
                 );
             }
@@ -1285,14 +1365,15 @@ impl<'e> Checker<'_> {
             _ if ty.is_any() || *ty == Ty::Null || *expected == Type::Any => true,
             (Ty::Object { .. }, Type::Map) => true,
             (Ty::Data(actual), _) if actual == expected => true,
-            (Ty::Data(Type::Int), Type::Decimal) => true,
+            (Ty::Data(Type::Int | Type::Money), Type::Decimal) => true,
+            // Whole tenge are exact; a decimal only when written out with at most two digits
+            // after the point.
+            (Ty::Data(Type::Int), Type::Money) => true,
+            (Ty::Data(Type::Decimal), Type::Money) if numeric_literal(node) => money_literal(node),
             (_, Type::String) => ty.is_text() || *ty == Ty::Data(Type::Date),
             (Ty::Data(Type::String), Type::Iin) => match literal {
                 Some(text) if !is_iin(text) => {
-                    return Some(ExprError::new(
-                        at,
-                        format!("`{text}` is not an IIN: an IIN has 12 digits"),
-                    ));
+                    return Some(ExprError::new(at, msg!("expr.not_iin", text = text)));
                 }
                 _ => true,
             },
@@ -1302,10 +1383,7 @@ impl<'e> Checker<'_> {
                     return Some(
                         ExprError::new(
                             at,
-                            format!(
-                                "`{text}` is not one of the allowed values ({})",
-                                values.join(", ")
-                            ),
+                            msg!("expr.not_allowed", text = text, values = values.join(", ")),
                         )
                         .with_hint(suggest(text, values.iter().map(String::as_str))),
                     );
@@ -1317,9 +1395,10 @@ impl<'e> Checker<'_> {
                     Some(extra) => {
                         return Some(ExprError::new(
                             at,
-                            format!(
-                                "this can be `{extra}`, which is not one of the allowed values ({})",
-                                values.join(", ")
+                            msg!(
+                                "expr.may_be_other",
+                                text = extra,
+                                values = values.join(", ")
                             ),
                         ));
                     }
@@ -1328,10 +1407,9 @@ impl<'e> Checker<'_> {
             }
             (Ty::Data(Type::String), Type::Date) => match literal {
                 Some(text) if super::runtime::parse_iso_date(text).is_none() => {
-                    let hint =
-                        dotted_date(text).map(|iso| format!("write dates as YYYY-MM-DD: `{iso}`"));
+                    let hint = dotted_date(text).map(|iso| msg!("expr.hint.date_iso", iso = iso));
                     return Some(
-                        ExprError::new(at, format!("`{text}` is not a date")).with_hint(hint),
+                        ExprError::new(at, msg!("expr.not_a_date", text = text)).with_hint(hint),
                     );
                 }
                 Some(_) => true,
@@ -1339,9 +1417,11 @@ impl<'e> Checker<'_> {
                     return Some(
                         ExprError::new(
                             at,
-                            format!("the value must be a date, but this is {}", ty.describe()),
+                            msg!("expr.must_be")
+                                .with_msg("want", Type::Date.describe_msg())
+                                .with_msg("ty", ty.describe()),
                         )
-                        .with_hint(Some("turn the text into a date with date(…)".into())),
+                        .with_hint(Some(msg!("expr.hint.to_date", value = "…"))),
                     );
                 }
             },
@@ -1367,19 +1447,19 @@ impl<'e> Checker<'_> {
             return None;
         }
         let hint = match (ty, expected) {
-            (Ty::Data(Type::Decimal), Type::Int) => {
-                Some("turn it into an integer with int(…)".to_string())
+            (Ty::Data(Type::Decimal | Type::Money), Type::Int) => Some(msg!("expr.hint.to_int")),
+            (Ty::Data(Type::Decimal), Type::Money) if numeric_literal(node) => {
+                Some(msg!("expr.hint.tiyn"))
             }
+            (Ty::Data(Type::Decimal), Type::Money) => Some(msg!("expr.hint.to_money", value = "…")),
             _ => None,
         };
         Some(
             ExprError::new(
                 at,
-                format!(
-                    "the value must be {}, but this is {}",
-                    expected.describe(),
-                    ty.describe()
-                ),
+                msg!("expr.must_be")
+                    .with_msg("want", expected.describe_msg())
+                    .with_msg("ty", ty.describe()),
             )
             .with_hint(hint),
         )
@@ -1388,7 +1468,7 @@ impl<'e> Checker<'_> {
 
 // Positions and names.
 impl Checker<'_> {
-    fn error(&mut self, offset: usize, message: impl Into<String>, hint: Option<String>) {
+    fn error(&mut self, offset: usize, message: Msg, hint: Option<Msg>) {
         self.errors
             .push(ExprError::new(offset, message).with_hint(hint));
     }
@@ -1545,21 +1625,21 @@ impl Checker<'_> {
     }
 
     /// `` `applicant.age` (an integer) ``.
-    fn phrase(&self, operand: &Operand) -> String {
-        format!(
-            "{} ({})",
-            self.name(operand.node, operand.path.as_deref()),
-            operand.ty.describe()
+    fn phrase(&self, operand: &Operand) -> Msg {
+        msg!(
+            "expr.phrase",
+            name = self.name(operand.node, operand.path.as_deref())
         )
+        .with_msg("ty", operand.ty.describe())
     }
 
     /// `` an integer (`applicant.age`) ``.
-    fn phrase_first(&self, operand: &Operand) -> String {
-        format!(
-            "{} ({})",
-            operand.ty.describe(),
-            self.name(operand.node, operand.path.as_deref())
+    fn phrase_first(&self, operand: &Operand) -> Msg {
+        msg!(
+            "expr.phrase_first",
+            name = self.name(operand.node, operand.path.as_deref())
         )
+        .with_msg("ty", operand.ty.describe())
     }
 
     /// The source text of a node, when short and whole (brackets balanced).
@@ -1640,6 +1720,36 @@ fn join_types(a: &Type, b: &Type, a_lit: Option<&str>, b_lit: Option<&str>) -> O
     }
 }
 
+/// A number written out (`100`, `2.5`, `-3`): where money is expected, it is an amount.
+fn numeric_literal(node: &IdedExpr) -> bool {
+    match &node.expr {
+        Node::Literal(LiteralValue::Int(_) | LiteralValue::Double(_)) => true,
+        Node::Call(call) => {
+            call.func_name == op::NEGATE && call.args.len() == 1 && numeric_literal(&call.args[0])
+        }
+        _ => false,
+    }
+}
+
+/// A decimal literal with at most two digits after the point, as f64 prints it shortest.
+fn money_literal(node: &IdedExpr) -> bool {
+    match &node.expr {
+        Node::Literal(LiteralValue::Double(f)) => {
+            crate::money::Money::parse(&format!("{}", f.inner())).is_ok()
+        }
+        Node::Literal(LiteralValue::Int(_)) => true,
+        Node::Call(call) if call.func_name == op::NEGATE && call.args.len() == 1 => {
+            money_literal(&call.args[0])
+        }
+        _ => false,
+    }
+}
+
+/// Whether an operand may meet money: money itself or a number written out.
+fn fits_money(operand: &Operand) -> bool {
+    operand.ty.is_money() || operand.ty.is_any() || numeric_literal(operand.node)
+}
+
 /// The text of a string literal node.
 fn string_literal(node: &IdedExpr) -> Option<&str> {
     match &node.expr {
@@ -1669,7 +1779,7 @@ fn dotted_date(text: &str) -> Option<String> {
 /// `applicant.` does not make every field look like a typo of every other. Short words
 /// (`ry` for `ru`) are too short for Jaro-Winkler: for them, the one candidate a single edit
 /// or a change of case away.
-fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<Msg> {
     let candidates: Vec<&str> = candidates.into_iter().collect();
     // Names are compared whole, but the edits that matter are in the last segment.
     let last = word.rsplit('.').next().unwrap_or(word);
@@ -1684,7 +1794,7 @@ fn suggest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Opt
         let first = near.next()?;
         near.next().is_none().then_some(first)
     })?;
-    Some(format!("did you mean `{best}`?"))
+    Some(msg!("hint.did_you_mean", name = best))
 }
 
 /// The byte offset of `word` as a whole identifier at or after `from`.
@@ -1741,4 +1851,10 @@ fn balance(text: &str) -> i64 {
 /// `` `x` `` → `x`, for putting a name inside a suggested call.
 fn strip(name: &str) -> &str {
     name.trim_matches('`')
+}
+
+/// A message whose words come from elsewhere (the regex crate, the money parser), shown as
+/// they are in every language.
+fn en(text: impl Into<String>) -> Msg {
+    msg!("expr.untranslated", text = text.into())
 }

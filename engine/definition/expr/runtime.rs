@@ -1,8 +1,9 @@
 //! Evaluation: case data in, JSON out, through the `cel` interpreter.
 //!
 //! The crate's `json` feature is not enabled, and conversion needs the declared types anyway
-//! (a decimal field may hold `150000` in JSON, which must become a CEL double, or
-//! `income * 1.5` fails at run time), so JSON is converted here.
+//! (a decimal field may hold `150000` in JSON, which must become an exact decimal, or
+//! `income * 1.5` fails at run time; a money field holds text), so JSON is converted here.
+//! Decimals and money run as [`Number`]s through the functions of [`super::exact`].
 
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, LazyLock};
@@ -12,7 +13,9 @@ use cel::{Context, ExecutionError, Value};
 use chrono::NaiveDate;
 use serde_json::Value as Json;
 
+use super::exact::{self, Number};
 use super::{EvalError, Expr, Type};
+use crate::money::{Money, decimal_from_json};
 
 /// The standard library, built once: building it declares a few hundred overloads.
 static STDLIB: LazyLock<Arc<cel::Env>> = LazyLock::new(|| Arc::new(cel::Env::stdlib()));
@@ -29,6 +32,7 @@ pub(super) fn eval(expr: &Expr, data: &Json) -> Result<Json, EvalError> {
     context
         .add_function("date", date)
         .map_err(|e| EvalError::Failed(e.to_string()))?;
+    exact::declare(&mut context).map_err(|e| EvalError::Failed(e.to_string()))?;
     let roots: std::collections::BTreeSet<&str> = expr
         .variables
         .iter()
@@ -51,12 +55,31 @@ pub(super) fn eval(expr: &Expr, data: &Json) -> Result<Json, EvalError> {
             _ => {}
         }
     }
-    let program = &expr.program;
-    let result = std::panic::catch_unwind(AssertUnwindSafe(|| program.execute(&context)))
+    let tree = &expr.exact;
+    let result = std::panic::catch_unwind(AssertUnwindSafe(|| Value::resolve(tree, &context)))
         .map_err(|_| EvalError::Failed("the expression could not be evaluated".into()))?;
     match result {
-        Ok(value) => to_json(&value, 0),
+        Ok(value) => {
+            to_json(&value, 0).map(|json| as_target(json, expr.target.as_ref().or(Some(&expr.ty))))
+        }
         Err(error) => Err(execution_error(error)),
+    }
+}
+
+/// A result in the form a field of the target type (else of the type inferred) keeps: a number
+/// computed for a `money` field (`set: { amount: 432500 }`, `ok ? amount : 0`) as its canonical
+/// text, money for a `decimal` field as a number. The checker has made sure the value fits.
+fn as_target(json: Json, target: Option<&Type>) -> Json {
+    match (target, &json) {
+        (Some(Type::Money), Json::Number(_)) => match decimal_from_json(&json) {
+            Ok(value) => Money::from_decimal(value).to_json(),
+            Err(_) => json,
+        },
+        (Some(Type::Decimal), Json::String(_)) => match Money::from_json(&json) {
+            Ok(money) => crate::money::decimal_to_json(money.amount()),
+            Err(_) => json,
+        },
+        _ => json,
     }
 }
 
@@ -144,8 +167,11 @@ fn to_cel(
                 _ => return Err(bad(ty)),
             },
         },
-        (Some(ty @ Type::Decimal), Json::Number(n)) => {
-            Value::Float(n.as_f64().ok_or_else(|| bad(ty))?)
+        (Some(ty @ Type::Decimal), Json::Number(_)) => {
+            Number::decimal(decimal_from_json(json).map_err(|_| bad(ty))?)
+        }
+        (Some(ty @ Type::Money), Json::Number(_) | Json::String(_)) => {
+            Number::money(Money::from_json(json).map_err(|_| bad(ty))?)
         }
         (Some(Type::Bool), Json::Bool(b)) => Value::Bool(*b),
         (Some(ty @ Type::Date), Json::String(s)) => match parse_iso_date(s) {
@@ -244,6 +270,11 @@ fn to_json(value: &Value, depth: usize) -> Result<Json, EvalError> {
             }
             Json::Object(object)
         }
+        Value::Opaque(o) if o.downcast_ref::<Number>().is_some() => o
+            .downcast_ref::<Number>()
+            .copied()
+            .map(Number::to_json)
+            .unwrap_or(Json::Null),
         other => return Err(EvalError::NotJson(format!("a {} value", other.type_of()))),
     })
 }
