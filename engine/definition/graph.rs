@@ -202,7 +202,7 @@ fn details(step: &Step, lang: Lang) -> String {
     };
     let mut out = label_with(step, wrap(&title(step, lang), width));
     if let Some(due) = due_text(step, lang) {
-        out.push_str(&format!("\n⏱ {due}"));
+        out.push_str(&format!("\n◷ {due}"));
     }
     if let Some(stage) = &step.stage {
         out.push_str(&format!("\n◆ {stage}"));

@@ -684,13 +684,7 @@ mod tests {
     fn every_path_moves_forward_and_is_listed_once() {
         let report = definition::load(&[PathBuf::from("workflows")], &Options::default());
         assert!(report.diagnostics.is_empty(), "{:?}", report.diagnostics);
-        let subs: IndexMap<String, Definition> = report
-            .library
-            .definitions
-            .iter()
-            .filter(|d| d.kind == Kind::Subworkflow)
-            .map(|d| (d.id.clone(), d.clone()))
-            .collect();
+        let subs: IndexMap<String, Definition> = report.library.subworkflows();
         let calendar = Calendar::load(&PathBuf::from("calendars"), "kz").expect("kz");
         let at = chrono::NaiveDate::from_ymd_opt(2026, 12, 11)
             .and_then(|d| d.and_hms_opt(17, 30, 0))

@@ -42,7 +42,7 @@ use indexmap::IndexMap;
 
 use crate::calendar::{self, Calendar};
 use crate::definition::messages::Lang;
-use crate::definition::{self, Definition, Kind, Library, catalog::Catalog};
+use crate::definition::{self, Definition, Library, catalog::Catalog};
 use crate::diagnostic::Diagnostic;
 use crate::notify::Templates;
 use crate::notify::config::{EmailTransport, NotifyConfig, Office, StaffAddresses};
@@ -181,13 +181,7 @@ impl Setup {
                 staff: demo.staff,
             }
         });
-        let subworkflows = report
-            .library
-            .definitions
-            .iter()
-            .filter(|d| d.kind == Kind::Subworkflow)
-            .map(|d| (d.id.clone(), d.clone()))
-            .collect();
+        let subworkflows = report.library.subworkflows();
         Ok(Setup {
             library: report.library,
             diagnostics: report.diagnostics,

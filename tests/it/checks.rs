@@ -4,21 +4,10 @@
 //! the term's paths and the words `warning`/`hint` in the methodologist's language.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 const DEFINITIONS: &str = "tests/fixtures/definitions";
 
-fn qyzmet(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_qyzmet"))
-        .args(args)
-        .output()
-        .expect("qyzmet runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
-}
+use crate::cli::qyzmet;
 
 /// `validate` of one fixture file against the fixtures' catalog and calendars, with
 /// `templates` and the extra flags.

@@ -11,7 +11,6 @@
 //! committing it.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use chrono::NaiveDate;
 use qyzmet::definition::{self, Options, messages::Lang};
@@ -234,17 +233,7 @@ fn the_shipped_workflows_are_valid() {
     assert!(def.worst_case.in_days() <= 5);
 }
 
-fn qyzmet(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_qyzmet"))
-        .args(args)
-        .output()
-        .expect("qyzmet runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
-}
+use crate::cli::qyzmet;
 
 #[test]
 fn validate_exits_0_1_or_2() {

@@ -9,7 +9,7 @@
 //! that need a running installation's database (`accounts`, `audit`, `migrate`) are left to
 //! their own tests.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 /// The commands the guide shows that this test does not run, with why.
@@ -78,24 +78,11 @@ fn expected_exit(text: &str) -> i32 {
         .unwrap_or(0)
 }
 
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
-
 /// A scratch project: the folders the commands read, and `qyzmet` on the PATH.
 fn scratch() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     for folder in ["workflows", "templates", "calendars", "config"] {
-        copy_tree(&root().join(folder), &dir.path().join(folder));
+        crate::cli::copy_dir(&root().join(folder), &dir.path().join(folder));
     }
     let bin = dir.path().join(".bin");
     std::fs::create_dir_all(&bin).unwrap();

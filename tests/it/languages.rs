@@ -4,36 +4,16 @@
 //! goldens in `tests/fixtures/definitions/invalid/expression_types.{kk,ru}.yaml`.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+
+use crate::cli::copy_dir;
 
 const DEFINITIONS: &str = "tests/fixtures/definitions";
 const SCENARIOS: &str = "tests/fixtures/scenarios";
 
 /// Runs `qyzmet` with `QYZMET_LANG` set to `env_lang` (or unset): exit code, stdout, stderr.
 fn qyzmet(args: &[&str], env_lang: Option<&str>) -> (i32, String, String) {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_qyzmet"));
-    command.args(args).env_remove("QYZMET_LANG");
-    if let Some(lang) = env_lang {
-        command.env("QYZMET_LANG", lang);
-    }
-    let out = command.output().expect("qyzmet runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap().flatten() {
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
+    let out = crate::cli::run_with_lang(args, env_lang);
+    (out.code, out.stdout, out.stderr)
 }
 
 /// A workflows folder of its own: the fixture definition and the given fixture scenarios.

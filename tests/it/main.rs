@@ -7,6 +7,7 @@ mod backends;
 mod browser;
 mod calendar;
 mod checks;
+mod cli;
 mod cluster;
 mod crash;
 mod definition;

@@ -6,7 +6,6 @@
 //! that completed the task.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use chrono::Duration;
 use qyzmet::definition::Options;
@@ -18,17 +17,7 @@ use crate::service::{IIN, acceptance_form, aggregator, almaty, running};
 const ISSUED: &str =
     "workflows/rehabilitated-person-certificate/scenarios/issued-within-the-term.yaml";
 
-fn qyzmet(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_qyzmet"))
-        .args(args)
-        .output()
-        .expect("qyzmet runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use crate::cli::qyzmet;
 
 /// The files of a folder, by name.
 fn names(dir: &Path) -> Vec<String> {

@@ -8,7 +8,6 @@
 //! committing it.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use qyzmet::definition::{Options, messages::Lang};
 use qyzmet::scenario::{self, LineKind, Setup};
@@ -199,17 +198,7 @@ fn a_mistake_in_a_scenario_file_is_reported_at_its_position() {
     assert_eq!((iin.line, iin.column), (6, 67));
 }
 
-fn qyzmet(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_qyzmet"))
-        .args(args)
-        .output()
-        .expect("qyzmet runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
-}
+use crate::cli::qyzmet;
 
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();

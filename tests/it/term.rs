@@ -48,13 +48,7 @@ struct Drawn {
 /// every day of 2026 and 2027 when it is in force: the paths that end after the term.
 fn counterexamples(paths: &[PathBuf], options: &Options) -> Drawn {
     let report = definition::load(paths, options);
-    let subs: IndexMap<String, Definition> = report
-        .library
-        .definitions
-        .iter()
-        .filter(|d| d.kind == Kind::Subworkflow)
-        .map(|d| (d.id.clone(), d.clone()))
-        .collect();
+    let subs: IndexMap<String, Definition> = report.library.subworkflows();
     let calendar = Calendar::load(&PathBuf::from("calendars"), "kz").expect("the kz calendar");
     let settings = Settings::default();
     let passed: Vec<&Definition> = report

@@ -3,7 +3,6 @@
 //! table of the gateway simulator's people in `workflows/README.md`.
 
 use std::path::PathBuf;
-use std::process::Command;
 
 use qyzmet::domain::{Iin, Sex};
 use qyzmet::gateway::sim;
@@ -12,27 +11,7 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-struct Output {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-/// Runs `qyzmet ARGS` in the repository root, as a methodologist would.
-fn qyzmet(args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_qyzmet"))
-        .args(args)
-        .current_dir(root())
-        .env_remove("QYZMET_LANG")
-        .env_remove("QYZMET_CALENDAR_DIR")
-        .output()
-        .expect("qyzmet runs");
-    Output {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8(out.stdout).expect("utf-8"),
-        stderr: String::from_utf8(out.stderr).expect("utf-8"),
-    }
-}
+use crate::cli::run as qyzmet;
 
 /// "No later than 4 working days before Fri 18.12.2026": Thu 17 (1), Wed 16 is Independence
 /// Day (calendars/kz/rules.yaml, 16 December only since 2022), Tue 15 (2), Mon 14 (3),
@@ -331,12 +310,12 @@ fn graph_svg_and_html_show_kazakh_titles_and_details_offline() {
     for expected in [
         // A step of the service, its due time, stage and source.
         ">Құжаттарды қарау: куәлік беру немесе<",
-        "⏱ мерзім бітуіне 4 жұм. күн қалғанда",
+        "◷ мерзім бітуіне 4 жұм. күн қалғанда",
         "◆ under_review",
         "§ appendix 2, rows 3, 7 and 11",
         // The hearing, drawn inside its call.
         "Қарсылықты күту (хабарламаны алған",
-        "⏱ 2 жұм. күн (notice.received_on)",
+        "◷ 2 жұм. күн (notice.received_on)",
         "<svg x=",
         // The legend.
         "мониторинг кезеңінің коды",
