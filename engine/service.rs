@@ -461,3 +461,25 @@ impl Service {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The example an operator copies loads as it is, offices by role and region included.
+    #[test]
+    fn the_example_configuration_loads() {
+        let config = FileConfig::load(Path::new("config/qyzmet.example.yaml"))
+            .unwrap_or_else(|e| panic!("config/qyzmet.example.yaml: {e}"));
+        let notify = config.notify.expect("the example configures the notifier");
+        assert!(notify.office.is_some());
+        assert!(
+            notify
+                .offices
+                .iter()
+                .any(|o| o.serves(&["head_of_department".to_string()], Some("almaty"))),
+            "{:?}",
+            notify.offices
+        );
+    }
+}

@@ -35,6 +35,12 @@ pub struct NotifyConfig {
     /// where the case data do not hold them.
     #[serde(default)]
     pub office: Option<Office>,
+    /// The offices of the accounts that complete tasks, by role and region: a document cites
+    /// the office of the clerk who completed the case's last task (a provider's decision, the
+    /// local executive body; a receipt, the State Corporation's branch); `office` where none
+    /// matches.
+    #[serde(default)]
+    pub offices: Vec<RoleOffice>,
 }
 
 impl NotifyConfig {
@@ -51,6 +57,7 @@ impl NotifyConfig {
             staff: StaffAddresses::default(),
             rules_change: RulesChangeRecipients::default(),
             office: None,
+            offices: Vec::new(),
         }
     }
 
@@ -178,6 +185,58 @@ pub struct Localized {
     pub ru: String,
 }
 
+/// The office of the accounts of some roles, in one region or in all.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleOffice {
+    /// The roles whose accounts work there (`provider_specialist`, …); empty: any.
+    #[serde(default)]
+    pub roles: Vec<String>,
+    /// The accounts' region (`almaty`); none: every region.
+    #[serde(default)]
+    pub region: Option<String>,
+    /// Its name.
+    pub name: Localized,
+    /// Its address.
+    pub address: Localized,
+    /// Its phone.
+    pub phone: String,
+}
+
+impl RoleOffice {
+    /// Whether a clerk of `role` (the task's, else the account's roles) in `region` works here.
+    pub fn serves(&self, roles: &[String], region: Option<&str>) -> bool {
+        (self.roles.is_empty() || roles.iter().any(|r| self.roles.contains(r)))
+            && self
+                .region
+                .as_deref()
+                .is_none_or(|want| region == Some(want))
+    }
+
+    /// The office, as documents cite it.
+    pub fn office(&self) -> Office {
+        Office {
+            name: self.name.clone(),
+            address: self.address.clone(),
+            phone: self.phone.clone(),
+        }
+    }
+}
+
+/// The first of `offices` that serves a clerk of `roles` in `region`, else `default`.
+pub fn office_for(
+    offices: &[RoleOffice],
+    default: Option<&Office>,
+    roles: &[String],
+    region: Option<&str>,
+) -> Option<Office> {
+    offices
+        .iter()
+        .find(|o| o.serves(roles, region))
+        .map(RoleOffice::office)
+        .or_else(|| default.cloned())
+}
+
 /// The office messages and documents cite.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -188,4 +247,58 @@ pub struct Office {
     pub address: Localized,
     /// Its phone.
     pub phone: String,
+}
+
+#[cfg(test)]
+mod office_tests {
+    use super::*;
+
+    fn office(name: &str, roles: &[&str], region: Option<&str>) -> RoleOffice {
+        RoleOffice {
+            roles: roles.iter().map(|r| r.to_string()).collect(),
+            region: region.map(str::to_string),
+            name: Localized {
+                kk: name.into(),
+                ru: name.into(),
+            },
+            address: Localized {
+                kk: String::new(),
+                ru: String::new(),
+            },
+            phone: String::new(),
+        }
+    }
+
+    /// A provider's decision cites the provider's office in the clerk's region, a receipt the
+    /// State Corporation's branch: the office follows the clerk who completed the task.
+    #[test]
+    fn the_office_is_the_clerks_by_role_and_region() {
+        let offices = [
+            office(
+                "Управление занятости города Алматы",
+                &["provider_specialist", "head_of_department"],
+                Some("almaty"),
+            ),
+            office("Управление занятости", &["provider_specialist"], None),
+        ];
+        let default = office("Филиал по городу Алматы", &[], None).office();
+        let name = |roles: &[&str], region: Option<&str>| {
+            let roles: Vec<String> = roles.iter().map(|r| r.to_string()).collect();
+            office_for(&offices, Some(&default), &roles, region).map(|o| o.name.ru)
+        };
+        assert_eq!(
+            name(&["head_of_department"], Some("almaty")).as_deref(),
+            Some("Управление занятости города Алматы")
+        );
+        assert_eq!(
+            name(&["provider_specialist"], Some("astana")).as_deref(),
+            Some("Управление занятости")
+        );
+        assert_eq!(
+            name(&["front_office_operator"], Some("almaty")).as_deref(),
+            Some("Филиал по городу Алматы")
+        );
+        assert_eq!(name(&[], None).as_deref(), Some("Филиал по городу Алматы"));
+        assert!(office_for(&offices, None, &[], None).is_none());
+    }
 }

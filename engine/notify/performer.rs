@@ -51,8 +51,10 @@ pub struct Parts {
     pub data_dir: PathBuf,
     /// Staff addresses by role.
     pub staff: StaffAddresses,
-    /// The office cited as `office.*`.
+    /// The office cited as `office.*` where no office of `offices` serves the clerk.
     pub office: Option<Office>,
+    /// The offices of the clerks, by role and region.
+    pub offices: Vec<super::config::RoleOffice>,
     /// The change-of-rules recipients.
     pub rules_change: RulesChangeRecipients,
     /// The clock (quiet hours, `now`).
@@ -127,6 +129,7 @@ impl NotifyPerformer {
             data_dir: config.data_dir,
             staff: config.staff,
             office: config.office,
+            offices: config.offices,
             rules_change: config.rules_change,
             clock,
         }))
@@ -290,11 +293,17 @@ impl NotifyPerformer {
         Ok(json!({ "to": to, "template": template, "channels": outcomes }))
     }
 
-    /// The case's variables plus what the notifier adds ([`enrich`]): the office from
-    /// configuration, the clerk who completed the last task by their account (full name;
-    /// position from the role the task was for), and `now`. A database that cannot be read
+    /// The case's variables plus what the notifier adds ([`enrich`]): the office of the
+    /// clerk who completed the last task (`offices` by role and region, else `office`), that
+    /// clerk by their account (full name; position from the role the task was for), and
+    /// `now`. A database that cannot be read
     /// now is a retry: a document must not print a blank where the name was only late.
     async fn enrich(&self, vars: &Value, lang: Language) -> Result<Value, JobError> {
+        // The office is the clerk's: the role the task was for (else the account's roles)
+        // and the account's region choose among the configured offices.
+        let task_role = vars.pointer("/clerk/role").and_then(Value::as_str);
+        let mut roles: Vec<String> = task_role.map(str::to_string).into_iter().collect();
+        let mut region = None;
         let clerk = match (clerk_login(vars), self.store.get()) {
             (Some(login), Some(store)) => {
                 let mut conn = store.read().await.map_err(|e| {
@@ -305,25 +314,37 @@ impl NotifyPerformer {
                     .map_err(|e| {
                         JobError::Retryable(format!("reading the clerk's account: {e}"))
                     })?;
-                account.map_or_else(Clerk::default, |a| Clerk {
-                    full_name: Some(a.full_name),
-                    position: None,
-                    first_role_title: a
-                        .roles
-                        .first()
-                        .and_then(|r| self.role_titles.get()?.get(r.as_str()))
-                        .map(|t| match lang {
-                            Language::Kk => t.kk.clone(),
-                            Language::Ru => t.ru.clone(),
-                        }),
+                account.map_or_else(Clerk::default, |a| {
+                    if roles.is_empty() {
+                        roles = a.roles.iter().map(|r| r.as_str().to_string()).collect();
+                    }
+                    region = Some(a.region.clone());
+                    Clerk {
+                        full_name: Some(a.full_name),
+                        position: None,
+                        first_role_title: a
+                            .roles
+                            .first()
+                            .and_then(|r| self.role_titles.get()?.get(r.as_str()))
+                            .map(|t| match lang {
+                                Language::Kk => t.kk.clone(),
+                                Language::Ru => t.ru.clone(),
+                            }),
+                    }
                 })
             }
             _ => Clerk::default(),
         };
+        let office = super::config::office_for(
+            &self.parts.offices,
+            self.parts.office.as_ref(),
+            &roles,
+            region.as_deref(),
+        );
         Ok(enrich(
             vars,
             lang,
-            self.parts.office.as_ref(),
+            office.as_ref(),
             &clerk,
             self.parts.clock.now(),
         ))

@@ -727,6 +727,7 @@ fn setup(mailer: Arc<dyn Mailer>, sms: Arc<dyn SmsProvider>, now: DateTime<Utc>)
     let data = tempfile::tempdir().unwrap();
     let clock = Arc::new(ManualClock::new(now));
     let performer = NotifyPerformer::from_parts(Parts {
+        offices: Vec::new(),
         templates: Arc::new(templates()),
         mailer,
         sms,
