@@ -228,11 +228,16 @@ pub fn length_text(length: Length, lang: Lang) -> String {
         Lang::Kk => ("жұм. күн", "күнт. күн", "жұм. сағ", "жұм. мин"),
         Lang::Ru => ("раб. дн.", "кал. дн.", "раб. ч", "раб. мин"),
     };
+    // English counts one in the singular; the Kazakh and Russian abbreviations serve both.
+    let one = |n: u64, unit: &str| match (lang, n) {
+        (Lang::En, 1) => format!("1 {}", unit.trim_end_matches('s')),
+        _ => format!("{n} {unit}"),
+    };
     match length {
-        Length::WorkingDays(n) => format!("{n} {days}"),
-        Length::CalendarDays(n) => format!("{n} {cal_days}"),
-        Length::WorkingMinutes(m) if m.is_multiple_of(60) => format!("{} {hours}", m / 60),
-        Length::WorkingMinutes(m) => format!("{m} {minutes}"),
+        Length::WorkingDays(n) => one(u64::from(n), days),
+        Length::CalendarDays(n) => one(u64::from(n), cal_days),
+        Length::WorkingMinutes(m) if m.is_multiple_of(60) => one(u64::from(m / 60), hours),
+        Length::WorkingMinutes(m) => one(u64::from(m), minutes),
     }
 }
 
