@@ -1,4 +1,4 @@
-//! The checks as the command line tells them (issue #14): warnings fail `validate` and
+//! The checks as the command line tells them: warnings fail `validate` and
 //! `test` only with `--deny-warnings`; `test`'s last line is the verdict, and says the run
 //! failed when the definitions are broken; `--lang kk|ru` puts the summaries, the units of
 //! the term's paths and the words `warning`/`hint` in the methodologist's language.
@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 const DEFINITIONS: &str = "tests/fixtures/definitions";
 
-use crate::cli::qyzmet;
+use crate::cli::{copy_dir, qyzmet};
 
 /// `validate` of one fixture file against the fixtures' catalog and calendars, with
 /// `templates` and the extra flags.
@@ -93,42 +93,7 @@ fn errors_and_warnings_are_counted_apart() {
 /// A workflows folder of its own: the fixture definition (changed by `edit`), the shared
 /// hearing, the templates, and one scenario that passes against the unchanged definition.
 fn tree(edit: impl Fn(String) -> String) -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().join("workflows");
-    let service = root.join("all-kinds");
-    std::fs::create_dir_all(service.join("scenarios")).unwrap();
-    std::fs::create_dir_all(root.join("_shared")).unwrap();
-    let defs = Path::new(DEFINITIONS);
-    std::fs::copy(defs.join("catalog.yaml"), root.join("catalog.yaml")).unwrap();
-    std::fs::copy(
-        defs.join("_shared/hearing.yaml"),
-        root.join("_shared/hearing.yaml"),
-    )
-    .unwrap();
-    let definition = std::fs::read_to_string(defs.join("valid/all_kinds.yaml")).unwrap();
-    std::fs::write(service.join("2026-04-13.yaml"), edit(definition)).unwrap();
-    std::fs::copy(
-        "tests/fixtures/scenarios/issued.yaml",
-        service.join("scenarios/issued.yaml"),
-    )
-    .unwrap();
-    copy_dir(
-        Path::new("tests/fixtures/templates"),
-        &dir.path().join("templates"),
-    );
-    (dir, root)
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap().flatten() {
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
+    crate::cli::fixture_workflows(edit, &["issued.yaml"])
 }
 
 /// `qyzmet test` of a tree, with the extra flags.

@@ -53,3 +53,40 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// A workflows folder of its own in a scratch directory, as a methodologist sets one up to
+/// try a change: the fixtures' catalog and shared hearing, the fixture service `all-kinds`
+/// (its text passed through `edit`), the fixtures' templates beside it, and the named
+/// fixture scenarios (`tests/fixtures/scenarios/<name>`) in its `scenarios/`. Returns the
+/// directory (dropped: removed) and the workflows folder.
+pub fn fixture_workflows(
+    edit: impl Fn(String) -> String,
+    scenarios: &[&str],
+) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("workflows");
+    let service = root.join("all-kinds");
+    std::fs::create_dir_all(service.join("scenarios")).unwrap();
+    std::fs::create_dir_all(root.join("_shared")).unwrap();
+    let defs = Path::new("tests/fixtures/definitions");
+    std::fs::copy(defs.join("catalog.yaml"), root.join("catalog.yaml")).unwrap();
+    std::fs::copy(
+        defs.join("_shared/hearing.yaml"),
+        root.join("_shared/hearing.yaml"),
+    )
+    .unwrap();
+    let definition = std::fs::read_to_string(defs.join("valid/all_kinds.yaml")).unwrap();
+    std::fs::write(service.join("2026-04-13.yaml"), edit(definition)).unwrap();
+    copy_dir(
+        Path::new("tests/fixtures/templates"),
+        &dir.path().join("templates"),
+    );
+    for name in scenarios {
+        std::fs::copy(
+            Path::new("tests/fixtures/scenarios").join(name),
+            service.join("scenarios").join(name),
+        )
+        .unwrap();
+    }
+    (dir, root)
+}

@@ -1,14 +1,9 @@
 //! `--lang kk|ru` (and `QYZMET_LANG`) reach everything a methodologist reads when scenarios
-//! run (issue #14): `qyzmet test`'s markers and divergences, `simulate`'s trace and last
+//! run: `qyzmet test`'s markers and divergences, `simulate`'s trace and last
 //! line, a scenario file's mistakes. The expression checker's messages in kk and ru are
 //! goldens in `tests/fixtures/definitions/invalid/expression_types.{kk,ru}.yaml`.
 
-use std::path::{Path, PathBuf};
-
-use crate::cli::copy_dir;
-
-const DEFINITIONS: &str = "tests/fixtures/definitions";
-const SCENARIOS: &str = "tests/fixtures/scenarios";
+use std::path::PathBuf;
 
 /// Runs `qyzmet` with `QYZMET_LANG` set to `env_lang` (or unset): exit code, stdout, stderr.
 fn qyzmet(args: &[&str], env_lang: Option<&str>) -> (i32, String, String) {
@@ -18,35 +13,7 @@ fn qyzmet(args: &[&str], env_lang: Option<&str>) -> (i32, String, String) {
 
 /// A workflows folder of its own: the fixture definition and the given fixture scenarios.
 fn tree(scenarios: &[&str]) -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().join("workflows");
-    let service = root.join("all-kinds");
-    std::fs::create_dir_all(service.join("scenarios")).unwrap();
-    std::fs::create_dir_all(root.join("_shared")).unwrap();
-    let defs = Path::new(DEFINITIONS);
-    std::fs::copy(defs.join("catalog.yaml"), root.join("catalog.yaml")).unwrap();
-    std::fs::copy(
-        defs.join("_shared/hearing.yaml"),
-        root.join("_shared/hearing.yaml"),
-    )
-    .unwrap();
-    std::fs::copy(
-        defs.join("valid/all_kinds.yaml"),
-        service.join("2026-04-13.yaml"),
-    )
-    .unwrap();
-    copy_dir(
-        Path::new("tests/fixtures/templates"),
-        &dir.path().join("templates"),
-    );
-    for name in scenarios {
-        std::fs::copy(
-            Path::new(SCENARIOS).join(name),
-            service.join("scenarios").join(name),
-        )
-        .unwrap();
-    }
-    (dir, root)
+    crate::cli::fixture_workflows(|definition| definition, scenarios)
 }
 
 fn calendars() -> String {

@@ -1,4 +1,4 @@
-//! Previews (issue #14): every document and message a scenario's case produces, rendered as
+//! Previews: every document and message a scenario's case produces, rendered as
 //! the engine sends it, and — with `--render DIR` — written as files a methodologist opens:
 //! the receipt with the clerk's name, the e-mail a mail program reads, the SMS with its
 //! segments. A template that does not render fails the scenario; a `rendered:` expectation

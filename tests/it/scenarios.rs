@@ -200,53 +200,16 @@ fn a_mistake_in_a_scenario_file_is_reported_at_its_position() {
 
 use crate::cli::qyzmet;
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap().flatten() {
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
-
 /// A workflows folder of its own: the fixture definition, two scenarios beside it (one that
 /// passes, one that fails) and one pending.
 fn fixture_tree() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().join("workflows");
-    let service = root.join("all-kinds");
-    let scenarios = service.join("scenarios");
-    std::fs::create_dir_all(scenarios.join("pending")).unwrap();
-    std::fs::create_dir_all(root.join("_shared")).unwrap();
-    let defs = Path::new("tests/fixtures/definitions");
-    std::fs::copy(defs.join("catalog.yaml"), root.join("catalog.yaml")).unwrap();
+    let (dir, root) =
+        crate::cli::fixture_workflows(|definition| definition, &["issued.yaml", "wrong_step.yaml"]);
+    let pending = root.join("all-kinds/scenarios/pending");
+    std::fs::create_dir_all(&pending).unwrap();
     std::fs::copy(
-        defs.join("_shared/hearing.yaml"),
-        root.join("_shared/hearing.yaml"),
-    )
-    .unwrap();
-    std::fs::copy(
-        defs.join("valid/all_kinds.yaml"),
-        service.join("2026-04-13.yaml"),
-    )
-    .unwrap();
-    copy_dir(
-        Path::new("tests/fixtures/templates"),
-        &dir.path().join("templates"),
-    );
-    let fixtures = Path::new(FIXTURES);
-    std::fs::copy(fixtures.join("issued.yaml"), scenarios.join("issued.yaml")).unwrap();
-    std::fs::copy(
-        fixtures.join("wrong_step.yaml"),
-        scenarios.join("wrong_step.yaml"),
-    )
-    .unwrap();
-    std::fs::copy(
-        fixtures.join("wrong_step.yaml"),
-        scenarios.join("pending/wrong_step.yaml"),
+        Path::new(FIXTURES).join("wrong_step.yaml"),
+        pending.join("wrong_step.yaml"),
     )
     .unwrap();
     dir
