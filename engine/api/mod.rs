@@ -12,8 +12,10 @@ pub mod accounts;
 pub mod auth;
 pub mod definitions;
 pub mod denial;
+pub mod documents;
 pub mod integrations;
 pub mod openapi;
+pub mod search;
 
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::StatusCode;
@@ -314,6 +316,8 @@ pub(crate) fn routes() -> OpenApiRouter<Engine> {
         .merge(definitions::routes())
         .merge(auth::routes())
         .merge(accounts::routes())
+        .merge(documents::routes())
+        .merge(search::routes())
 }
 
 /// What `GET /health` answers.

@@ -25,7 +25,9 @@ pub mod accounts;
 pub mod audit;
 pub mod backend;
 pub mod idempotency;
+pub mod queue;
 pub mod schedule;
+pub mod search;
 pub mod transfer;
 
 use std::path::{Path, PathBuf};

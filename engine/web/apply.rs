@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use serde_json::{Value, json};
 
-use super::queue::form_input;
+use super::fields::form_input;
 use super::text::Lang;
 use super::{Clerk, Ctx, Fields, PageResult, csrf};
 use crate::api::{self, ApiError, Completion, auth::Principal};

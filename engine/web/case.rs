@@ -11,10 +11,8 @@ use super::text::{self, Lang};
 use super::{Clerk, Ctx, PageResult, diagram, view};
 use crate::api;
 use crate::definition::graph;
-use crate::definition::model::{Definition, StepKind};
-use crate::runtime::{HistoryEntry, Status, Work};
+use crate::runtime::{HistoryEntry, Status};
 use crate::service::Service;
-use crate::worker::{self, Shared};
 
 /// `GET /case/{number}`: the case page, for the staff of the case's region.
 pub async fn page(
@@ -106,22 +104,8 @@ pub async fn page(
         deadlines.push(d);
     }
 
-    let jobs = engine
-        .store()
-        .jobs_of_case(case.id)
-        .await
-        .map_err(worker::Error::from)?;
-    let documents: Vec<Value> = jobs
-        .iter()
-        .filter_map(|j| match &j.work {
-            Work::Document { template, kind, .. } => Some(json!({
-                "title": document_title(shared, def, template, lang),
-                "kind": text::or(lang, &format!("kind_{}", kind.as_deref().unwrap_or("document")), "—"),
-                "status": text::or(lang, &format!("job_{}", j.status), j.status.as_str()),
-            })),
-            _ => None,
-        })
-        .collect();
+    let documents = super::documents::of_case(&service, def, case.id, lang).await?;
+    let case_file = super::case_file::view(&service, &p, case, lang, &ctx.source).await?;
 
     // The current steps, as the service's diagram can show them: a token inside a called
     // sub-workflow is at the call step of the service.
@@ -170,6 +154,7 @@ pub async fn page(
             "timeline": timeline,
             "deadlines": deadlines,
             "documents": documents,
+            "case_file": case_file,
             "svg": svg,
             "steps": steps,
         }),
@@ -195,17 +180,4 @@ fn detail(h: &HistoryEntry, lang: Lang) -> Option<String> {
         );
     }
     (!parts.is_empty()).then(|| parts.join(", "))
-}
-
-/// The title of the document step that renders `template`, in the service or a sub-workflow
-/// it calls; the template's id when none does.
-fn document_title(shared: &Shared, def: &Definition, template: &str, lang: Lang) -> String {
-    std::iter::once(def)
-        .chain(shared.subworkflows.values())
-        .flat_map(|d| d.steps.iter())
-        .find(|s| matches!(&s.kind, StepKind::Document { template: t, .. } if t == template))
-        .map_or_else(
-            || template.to_string(),
-            |s| graph::title(s, lang.definition()),
-        )
 }

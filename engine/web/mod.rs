@@ -23,10 +23,17 @@
 mod admin;
 mod apply;
 mod case;
+mod case_file;
+mod desk;
 pub mod diagram;
+mod documents;
+mod fields;
 mod queue;
+mod search;
 mod session;
+mod task;
 pub mod text;
+mod uploads;
 mod view;
 
 use std::sync::LazyLock;
@@ -67,11 +74,16 @@ pub fn router(service: Service) -> Router {
         )
         .route("/signout", post(session::sign_out))
         .route("/queue", get(queue::list))
-        .route("/queue/{key}", get(queue::form).post(queue::complete))
-        .route("/queue/{key}/claim", post(queue::claim))
-        .route("/queue/{key}/unclaim", post(queue::unclaim))
+        .route("/queue/{key}", get(task::form).post(task::complete))
+        .route("/queue/{key}/claim", post(task::claim))
+        .route("/queue/{key}/unclaim", post(task::unclaim))
         .route("/case/{number}", get(case::page))
         .route("/apply/{service}", get(apply::form).post(apply::file))
+        .merge(case_file::routes())
+        .merge(desk::routes())
+        .merge(documents::routes())
+        .merge(search::routes())
+        .merge(uploads::routes())
         .route("/admin/incidents", get(admin::incidents))
         .route("/admin/incidents/{key}/retry", post(admin::retry))
         .route("/admin/accounts", get(admin::accounts).post(admin::create))
@@ -99,6 +111,10 @@ static PAGES: LazyLock<Handlebars<'static>> = LazyLock::new(|| {
         .expect("the layout compiles");
     h.register_partial("fields", include_str!("pages/fields.hbs"))
         .expect("the form fields compile");
+    h.register_partial("case_file", include_str!("pages/case_file.hbs"))
+        .expect("the case file compiles");
+    h.register_partial("documents", include_str!("pages/documents.hbs"))
+        .expect("the documents list compiles");
     for (name, source) in [
         ("sign_in", include_str!("pages/sign_in.hbs")),
         ("password", include_str!("pages/password.hbs")),
@@ -176,6 +192,9 @@ fn render(
     data.insert("lang".into(), json!(lang.code()));
     data.insert("kk".into(), json!(lang == Lang::Kk));
     data.insert("path".into(), json!(path));
+    // The header's search box shows what was searched for on the search page; elsewhere it
+    // is empty.
+    data.entry("search_q").or_insert(Value::Null);
     data.insert(
         "me".into(),
         match me {

@@ -9,6 +9,32 @@
 
 use serde_json::{Map, Value};
 
+mod case_file;
+mod desk;
+mod documents;
+mod queue;
+mod search;
+mod task;
+mod uploads;
+
+/// Every table: the frame's and the older pages' ([`CORE`]), then one per part of the
+/// workplace, each kept beside the others so that no two parts edit one list.
+const TABLES: &[&[(&str, &str, &str)]] = &[
+    CORE,
+    case_file::TEXT,
+    desk::TEXT,
+    documents::TEXT,
+    queue::TEXT,
+    search::TEXT,
+    task::TEXT,
+    uploads::TEXT,
+];
+
+/// Every row of every table.
+fn rows() -> impl Iterator<Item = &'static (&'static str, &'static str, &'static str)> {
+    TABLES.iter().flat_map(|t| t.iter())
+}
+
 /// A page's language: Kazakh by default, Russian on request (`?lang=ru`, then the cookie).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Lang {
@@ -55,7 +81,7 @@ impl Lang {
 }
 
 /// (key, Kazakh, Russian). Keys are snake_case so that templates can name them.
-const TEXT: &[(&str, &str, &str)] = &[
+const CORE: &[(&str, &str, &str)] = &[
     // The frame of every page.
     (
         "app_name",
@@ -941,7 +967,7 @@ const TEXT: &[(&str, &str, &str)] = &[
 
 /// The text of `key` in `lang`; `None` when the table has no such key.
 pub fn get(lang: Lang, key: &str) -> Option<&'static str> {
-    TEXT.iter()
+    rows()
         .find(|(k, _, _)| *k == key)
         .map(|(_, kk, ru)| match lang {
             Lang::Kk => *kk,
@@ -958,7 +984,7 @@ pub fn or(lang: Lang, key: &str, fallback: &str) -> String {
 /// The whole table in `lang`, as the templates read it (`{{t.key}}`).
 pub fn table(lang: Lang) -> Value {
     let mut map = Map::new();
-    for (key, kk, ru) in TEXT {
+    for (key, kk, ru) in rows() {
         map.insert(
             (*key).to_string(),
             Value::from(match lang {
@@ -972,7 +998,7 @@ pub fn table(lang: Lang) -> Value {
 
 /// Every key of the table (for the test that no key is given twice).
 pub fn keys() -> impl Iterator<Item = &'static str> {
-    TEXT.iter().map(|(k, _, _)| *k)
+    rows().map(|(k, _, _)| *k)
 }
 
 /// The name a clerk reads for an outcome (or another edge of the diagram: `failure`,

@@ -24,17 +24,17 @@ use crate::notify::{free_port, smtp_server};
 use crate::service::{IIN, Running, acceptance_form, aggregator, almaty, audit_cli_on, running};
 
 /// A page's answer: status, where it redirects, the cookies it sets, its headers and HTML.
-struct Answer {
-    status: StatusCode,
-    location: Option<String>,
-    cookies: Vec<String>,
-    headers: axum::http::HeaderMap,
-    html: String,
+pub(crate) struct Answer {
+    pub(crate) status: StatusCode,
+    pub(crate) location: Option<String>,
+    pub(crate) cookies: Vec<String>,
+    pub(crate) headers: axum::http::HeaderMap,
+    pub(crate) html: String,
 }
 
 impl Answer {
     /// The session cookie it set, as the `Cookie` header sends it back.
-    fn session(&self) -> String {
+    pub(crate) fn session(&self) -> String {
         self.cookies
             .iter()
             .find(|c| c.starts_with("qyzmet_session="))
@@ -43,7 +43,7 @@ impl Answer {
     }
 
     /// The CSRF token of the page's forms.
-    fn csrf(&self) -> String {
+    pub(crate) fn csrf(&self) -> String {
         let re = regex::Regex::new(r#"name="csrf" value="([^"]+)""#).unwrap();
         re.captures(&self.html)
             .unwrap_or_else(|| panic!("no csrf field on the page:\n{}", self.html))[1]
@@ -53,7 +53,7 @@ impl Answer {
 
 /// One request through the service's router: a GET, or a POST of `form` as a browser sends
 /// it (`application/x-www-form-urlencoded`), with `cookie` when given.
-async fn page(
+pub(crate) async fn page(
     service: &Service,
     method: &str,
     uri: &str,
@@ -100,7 +100,7 @@ async fn page(
 }
 
 /// A running service with its loopback mail and SMS servers, on a Monday morning.
-async fn service() -> Running {
+pub(crate) async fn service() -> Running {
     let smtp_port = free_port();
     let _inbox = smtp_server(std::net::TcpListener::bind(("127.0.0.1", smtp_port)).unwrap());
     let (_sms, sms_base) = aggregator().await;
@@ -109,7 +109,7 @@ async fn service() -> Running {
 
 /// Posts the sign-in form as a browser does: the form first (its `csrf` field and the cookie
 /// that pairs it with the browser), then the login and password with both.
-async fn sign_in_post(
+pub(crate) async fn sign_in_post(
     service: &Service,
     cookie: Option<&str>,
     login: &str,
@@ -148,14 +148,19 @@ async fn sign_in_post(
 }
 
 /// Signs in on the page; the cookie header to send back.
-async fn signed_in(service: &Service, login: &str, password: &str) -> String {
+pub(crate) async fn signed_in(service: &Service, login: &str, password: &str) -> String {
     let answer = sign_in_post(service, None, login, password).await;
     assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.html);
     answer.session()
 }
 
 /// Changes the temporary password on the page: the cookie header of the renewed session.
-async fn change_password(service: &Service, cookie: &str, current: &str, new: &str) -> String {
+pub(crate) async fn change_password(
+    service: &Service,
+    cookie: &str,
+    current: &str,
+    new: &str,
+) -> String {
     let form = page(service, "GET", "/password", Some(cookie), &[]).await;
     let csrf = form.csrf();
     let done = page(
@@ -180,7 +185,7 @@ async fn change_password(service: &Service, cookie: &str, current: &str, new: &s
 
 /// A staff account made as an administrator would, signed in on the page with its own
 /// password: the cookie header.
-async fn clerk(r: &Running, login: &str, roles: &[&str], region: &str) -> String {
+pub(crate) async fn clerk(r: &Running, login: &str, roles: &[&str], region: &str) -> String {
     let new = qyzmet::accounts::NewAccount {
         login: login.into(),
         full_name: format!("Қызметкер {login}"),

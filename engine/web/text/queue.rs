@@ -1,0 +1,4 @@
+//! The queue: filters, sort, paging, time left.
+
+/// (key, Kazakh, Russian).
+pub const TEXT: &[(&str, &str, &str)] = &[];

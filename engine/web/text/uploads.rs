@@ -1,0 +1,4 @@
+//! Uploaded scans of documents.
+
+/// (key, Kazakh, Russian).
+pub const TEXT: &[(&str, &str, &str)] = &[];
