@@ -21,6 +21,7 @@ pub mod scenario;
 pub mod schedule;
 pub mod service;
 pub mod store;
+pub mod uploads;
 pub mod web;
 pub mod worker;
 pub mod yaml;

@@ -90,6 +90,19 @@ pub struct FileConfig {
     /// The database.
     #[serde(default)]
     pub database: DatabaseSection,
+    /// Scans uploaded on the clerks' pages.
+    #[serde(default)]
+    pub uploads: UploadsSection,
+}
+
+/// The `uploads:` section.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UploadsSection {
+    /// The largest scan a clerk may upload, in bytes; by default 10 MiB
+    /// ([`crate::uploads::DEFAULT_MAX_BYTES`]). A larger file is refused beside its field.
+    #[serde(default)]
+    pub max_file_bytes: Option<u64>,
 }
 
 /// The `database:` section.
@@ -148,6 +161,7 @@ impl FileConfig {
             },
             number_prefix: None,
             database: DatabaseSection::default(),
+            uploads: UploadsSection::default(),
         }
     }
 }
@@ -217,6 +231,8 @@ pub struct Service {
     pub simulator: Option<(String, Arc<gateway::sim::Sim>)>,
     /// The catalog (`workflows/catalog.yaml`): the titles of roles the pages show.
     pub catalog: Arc<definition::catalog::Catalog>,
+    /// The scans clerks upload, under `<data-dir>/uploads`.
+    pub uploads: Arc<crate::uploads::Uploads>,
     /// The change-of-rules notices: at start, and on a deployment through the API.
     rules: Arc<RulesNotices>,
     /// Secrets by environment variable name.
@@ -298,6 +314,14 @@ impl Service {
                 .map(|(id, role)| (id.clone(), role.title.clone()))
                 .collect(),
         );
+        let uploads = Arc::new(crate::uploads::Uploads::new(
+            options.data_dir.join("uploads"),
+            options
+                .config
+                .uploads
+                .max_file_bytes
+                .unwrap_or(crate::uploads::DEFAULT_MAX_BYTES),
+        ));
         let lock_wait = options
             .config
             .database
@@ -359,6 +383,7 @@ impl Service {
             ledger,
             simulator,
             catalog: Arc::new(catalog),
+            uploads,
             rules,
             env: options.env,
         })

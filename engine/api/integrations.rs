@@ -62,6 +62,8 @@ pub(crate) fn routes() -> OpenApiRouter<Service> {
         .routes(routes!(gateway_answer))
         .routes(routes!(sms_status))
         .routes(routes!(replay))
+        // A case's documents: rendered with the service's templates, which the engine lacks.
+        .merge(super::documents::routes())
 }
 
 /// The Prometheus metrics (OpenMetrics text); an administrator's token or session.

@@ -316,7 +316,6 @@ pub(crate) fn routes() -> OpenApiRouter<Engine> {
         .merge(definitions::routes())
         .merge(auth::routes())
         .merge(accounts::routes())
-        .merge(documents::routes())
         .merge(search::routes())
 }
 
@@ -672,7 +671,7 @@ struct MessageBody {
 pub const MESSAGE_LIMIT: usize = 64 * 1024;
 
 /// Delivers the citizen's message (an objection, a statement) to a case; a front-office
-/// operator's, in the case's region. Only a message the case's service (or a sub-workflow it
+/// operator's or the provider's specialist's, in the case's region. Only a message the case's service (or a sub-workflow it
 /// calls) declares is taken, with the fields declared for it, each of its type. A message the
 /// case does not wait for yet waits in its inbox, up to 20 per case.
 #[utoipa::path(
@@ -696,24 +695,47 @@ async fn message(
     p: Principal,
     Body(body): Body<MessageBody>,
 ) -> ApiResult<StatusCode> {
-    // The citizen's objection or statement, registered at a front office or by the portal.
-    p.require(&[Role::FrontOfficeOperator])
-        .map_err(|e| e.on(&number))?;
-    let region = case_region(&engine, &number).await?;
-    allowed(&p, &region, &number)?;
-    let entry = record(p.login(), Action::MessageDelivered, &number, &source)
-        .details(json!({ "message": body.name }));
-    match engine
-        .recording(entry)
-        .message(&number, &body.name, body.payload, Actor::Citizen)
-        .await
-    {
+    match messaging(&engine, &p, &number, &body.name, body.payload, &source).await {
         Ok(()) => Ok(StatusCode::ACCEPTED),
-        Err(worker::Error::Runtime(runtime::Error::Rejected(fields))) => Err(ApiError::Invalid(
+        Err(Completion::Rejected(fields)) => Err(ApiError::Invalid(
             "the message has mistakes".into(),
             to_json(&fields)?,
         )),
-        Err(e) => Err(e.into()),
+        Err(Completion::Refused(e)) => Err(e),
+    }
+}
+
+/// Who registers a citizen's message (an objection, a statement): the front office or the
+/// portal acting as one, or the provider's specialist who received it in writing or orally
+/// (APPK art. 73; the objection's channels in workflows/_shared/hearing.yaml).
+pub const MESSAGE_ROLES: [Role; 2] = [Role::FrontOfficeOperator, Role::ProviderSpecialist];
+
+/// `p` delivers the citizen's message `name` to case `number`: the check `POST
+/// /cases/{number}/messages` and the desk's page (`web::desk`) make, its mistakes by field
+/// (`name`, `payload.<field>`), journalled as `message_delivered`.
+pub async fn messaging(
+    engine: &Engine,
+    p: &Principal,
+    number: &str,
+    name: &str,
+    payload: Value,
+    source: &Source,
+) -> Result<(), Completion> {
+    p.require(&MESSAGE_ROLES).map_err(|e| e.on(number))?;
+    let region = case_region(engine, number).await?;
+    allowed(p, &region, number)?;
+    let entry = record(p.login(), Action::MessageDelivered, number, source)
+        .details(json!({ "message": name }));
+    match engine
+        .recording(entry)
+        .message(number, name, payload, Actor::Citizen)
+        .await
+    {
+        Ok(()) => Ok(()),
+        Err(worker::Error::Runtime(runtime::Error::Rejected(fields))) => {
+            Err(Completion::Rejected(fields))
+        }
+        Err(e) => Err(Completion::Refused(e.into())),
     }
 }
 
@@ -779,11 +801,23 @@ struct TaskParams {
     /// With `overdue=true`, the overdue ones as well: everything due by then.
     #[param(value_type = Option<u32>, minimum = 1, maximum = 8784)]
     due_within_hours: Option<String>,
+    /// `true`: only the tasks nobody has claimed yet (the open ones).
+    #[param(value_type = Option<bool>)]
+    unassigned: Option<String>,
+    /// `true`: only the tasks due today in Almaty, those already past their time today
+    /// included. Not with `overdue` or `due_within_hours`.
+    #[param(value_type = Option<bool>)]
+    due_today: Option<String>,
     /// `me`: only the tasks the principal has claimed.
     #[param(value_type = Option<AssigneeParam>, inline)]
     assignee: Option<String>,
-    /// `due` (the default: the due time, tasks without one last, then the creation time)
-    /// or `created` (the creation time).
+    /// The tasks of cases of this service only (its id).
+    service: Option<String>,
+    /// The tasks at this step only: its path, `review` or `hearing/hold_hearing` inside a
+    /// sub-workflow call.
+    step: Option<String>,
+    /// `due` (the default: the due time, tasks without one last, then the creation time),
+    /// `created` (the creation time) or `number` (the registration number).
     #[param(value_type = Option<SortParam>, inline)]
     sort: Option<String>,
     /// `asc` (the default: soonest or oldest first) or `desc`. Tasks without a due time
@@ -825,6 +859,8 @@ pub enum SortParam {
     Due,
     /// The creation time.
     Created,
+    /// The registration number.
+    Number,
 }
 
 /// Ascending or descending.
@@ -854,8 +890,17 @@ pub struct QueueQuery {
     pub overdue: Option<bool>,
     /// Due within this many hours from now.
     pub due_within_hours: Option<u32>,
+    /// Due today in Almaty (past their time today or not); with neither `overdue` nor
+    /// `due_within_hours`.
+    pub due_today: bool,
     /// The principal's claimed tasks only.
     pub mine: bool,
+    /// Claimed by nobody only.
+    pub unassigned: bool,
+    /// Of cases of this service only.
+    pub service: Option<String>,
+    /// At this step path only.
+    pub step: Option<String>,
     /// The order.
     pub sort: SortParam,
     /// Its direction.
@@ -875,7 +920,11 @@ impl Default for QueueQuery {
             status: None,
             overdue: None,
             due_within_hours: None,
+            due_today: false,
             mine: false,
+            unassigned: false,
+            service: None,
+            step: None,
             sort: SortParam::Due,
             order: OrderParam::Asc,
             limit: DEFAULT_LIMIT,
@@ -904,13 +953,26 @@ fn number_param(name: &str, text: &str, min: u32, max: u32) -> Result<u32, ApiEr
     }
 }
 
+/// `true`, `false` or absent (false), or a refusal naming parameter `name`.
+fn flag_param(name: &str, text: Option<&str>) -> Result<bool, ApiError> {
+    match text {
+        None | Some("false") => Ok(false),
+        Some("true") => Ok(true),
+        Some(t) => Err(bad_param(name, format!("`{t}` is not `true` or `false`"))),
+    }
+}
+
 impl QueueQuery {
     fn parse(q: TaskParams) -> Result<QueueQuery, ApiError> {
         let mut out = QueueQuery {
             region: q.region,
             case: q.case,
+            service: q.service,
+            step: q.step,
             ..QueueQuery::default()
         };
+        out.unassigned = flag_param("unassigned", q.unassigned.as_deref())?;
+        out.due_today = flag_param("due_today", q.due_today.as_deref())?;
         if let Some(r) = q.role {
             out.role = Some(r.parse().map_err(|e: crate::accounts::role::UnknownRole| {
                 bad_param("role", e.to_string())
@@ -958,13 +1020,20 @@ impl QueueQuery {
             out.sort = match s.as_str() {
                 "due" => SortParam::Due,
                 "created" => SortParam::Created,
+                "number" => SortParam::Number,
                 _ => {
                     return Err(bad_param(
                         "sort",
-                        format!("`{s}` is not `due` or `created`"),
+                        format!("`{s}` is not `due`, `created` or `number`"),
                     ));
                 }
             };
+        }
+        if out.due_today && (out.overdue.is_some() || out.due_within_hours.is_some()) {
+            return Err(bad_param(
+                "due_today",
+                "not with `overdue` or `due_within_hours`",
+            ));
         }
         if let Some(o) = q.order {
             out.order = match o.as_str() {
@@ -1040,6 +1109,7 @@ pub async fn queue(engine: &Engine, p: &Principal, q: &QueueQuery) -> ApiResult<
     };
     let now = engine.shared().clock.now();
     let due = match (q.overdue, q.due_within_hours) {
+        _ if q.due_today => today_in_almaty(now),
         (None, None) => Due::Any,
         (Some(true), None) => Due::Before(now),
         (Some(false), None) => Due::NotBefore(now),
@@ -1061,10 +1131,14 @@ pub async fn queue(engine: &Engine, p: &Principal, q: &QueueQuery) -> ApiResult<
             StatusParam::Claimed => TaskStatus::Claimed,
         }),
         assignee: q.mine.then(|| p.login().to_string()),
+        unassigned: q.unassigned,
+        service: q.service.clone(),
+        step: q.step.clone(),
         due,
         sort: match q.sort {
             SortParam::Due => TaskSort::Due,
             SortParam::Created => TaskSort::Created,
+            SortParam::Number => TaskSort::Number,
         },
         descending: q.order == OrderParam::Desc,
         limit: q.limit.min(MAX_LIMIT),
@@ -1081,6 +1155,27 @@ pub async fn queue(engine: &Engine, p: &Principal, q: &QueueQuery) -> ApiResult<
         limit: query.limit,
         offset: query.offset,
     })
+}
+
+/// Due times within the Almaty day of `now`, from its midnight to the last microsecond
+/// before the next: what a clerk means by "due today".
+fn today_in_almaty(now: chrono::DateTime<chrono::Utc>) -> Due {
+    let zone = crate::clock::ZONE;
+    let day = now.with_timezone(&zone).date_naive();
+    let midnight = |d: chrono::NaiveDate| {
+        d.and_hms_opt(0, 0, 0)
+            .and_then(|t| t.and_local_timezone(zone).single())
+            .map(|t| t.with_timezone(&chrono::Utc))
+    };
+    match (midnight(day), day.succ_opt().and_then(midnight)) {
+        (Some(from), Some(next)) => Due::Window {
+            from: Some(from),
+            to: next - Duration::microseconds(1),
+        },
+        // Almaty has had no daylight saving since 2024 and no gap at midnight: unreachable,
+        // but a day without a midnight would keep everything rather than fail the queue.
+        _ => Due::Any,
+    }
 }
 
 /// Refuses with 403 unless `p` works in `region`: the refusal of `object` (a case's

@@ -105,11 +105,25 @@ pub enum Action {
     /// An API token was revoked (by an administrator, or its own account): it opens nothing
     /// from then on. `details` name it by id and name, never by the token.
     TokenRevoked,
+    /// A clerk saw a case's file (the applicant's data, the answers, the documents), on the
+    /// case page or a task's page: who looked at whose case.
+    CaseFileOpened,
+    /// A clerk searched the cases (by number, IIN or surname): who looked for whom. `details`
+    /// hold what was asked and how many cases were found.
+    CasesSearched,
+    /// A generated document of a case was opened or downloaded (HTML or PDF).
+    DocumentOpened,
+    /// A scan of a document was uploaded to a case.
+    DocumentUploaded,
+    /// A clerk at the desk asked a state database, through the gateway, for a person's data
+    /// to fill an application (`application_prefill`): who looked someone up, and where.
+    /// `details` name the service and the connector, never the person.
+    PersonLookedUp,
 }
 
 impl Action {
     /// Every action, in the order above.
-    pub const ALL: [Action; 25] = [
+    pub const ALL: [Action; 30] = [
         Action::SignIn,
         Action::SignInFailed,
         Action::SignOut,
@@ -135,6 +149,11 @@ impl Action {
         Action::MonitoringReplayed,
         Action::AnswerDelivered,
         Action::TokenRevoked,
+        Action::CaseFileOpened,
+        Action::CasesSearched,
+        Action::DocumentOpened,
+        Action::DocumentUploaded,
+        Action::PersonLookedUp,
     ];
 
     /// The stored name.
@@ -165,6 +184,11 @@ impl Action {
             Action::MonitoringReplayed => "monitoring_replayed",
             Action::AnswerDelivered => "answer_delivered",
             Action::TokenRevoked => "token_revoked",
+            Action::CaseFileOpened => "case_file_opened",
+            Action::CasesSearched => "cases_searched",
+            Action::DocumentOpened => "document_opened",
+            Action::DocumentUploaded => "document_uploaded",
+            Action::PersonLookedUp => "person_looked_up",
         }
     }
 }

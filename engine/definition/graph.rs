@@ -30,6 +30,9 @@ pub enum Format {
 pub struct Options<'a> {
     /// The steps to emphasise (a case's current steps).
     pub highlight: Vec<&'a str>,
+    /// The steps a case has passed through: drawn in a quieter colour than `highlight`, so
+    /// that the path taken shows beside where the case stands now.
+    pub visited: Vec<&'a str>,
     /// The language of the titles; English shows the step ids.
     pub lang: Lang,
     /// Drawing for a clerk: each step shows its title alone, wrapped to a readable width, and
@@ -43,6 +46,10 @@ pub struct Options<'a> {
 impl Options<'_> {
     fn highlighted(&self, step: &str) -> bool {
         self.highlight.contains(&step)
+    }
+
+    fn was_visited(&self, step: &str) -> bool {
+        self.visited.contains(&step)
     }
 
     /// An edge's label as drawn: `None` for no label.
@@ -150,6 +157,7 @@ fn nested_in(
         open.push(workflow.clone());
         let inner_options = Options {
             highlight: Vec::new(),
+            visited: Vec::new(),
             ..options.clone()
         };
         inner.push(Inner {
@@ -319,6 +327,19 @@ fn mermaid(def: &Definition, options: &Options<'_>) -> String {
             }
         }
     }
+    let visited: Vec<&str> = options
+        .visited
+        .iter()
+        .copied()
+        .filter(|v| !options.highlighted(v))
+        .collect();
+    if !visited.is_empty() {
+        let _ = writeln!(
+            out,
+            "    classDef visited fill:#c8e6c9,stroke:#2e7d32,stroke-width:2px"
+        );
+        let _ = writeln!(out, "    class {} visited", visited.join(","));
+    }
     if !options.highlight.is_empty() {
         let _ = writeln!(
             out,
@@ -361,6 +382,8 @@ fn dot_nesting(def: &Definition, options: &Options<'_>, nest: &[&str], detailed:
         };
         let style = if options.highlighted(&step.name) {
             ", style=filled, fillcolor=\"#ffd54f\", penwidth=3"
+        } else if options.was_visited(&step.name) {
+            ", style=filled, fillcolor=\"#c8e6c9\", penwidth=2"
         } else {
             ""
         };

@@ -1524,6 +1524,30 @@ pub static TEXTS: &[(&str, &str, &str, &str)] = &[
         "`citizen`, `applicant`, `assignee`, `support_email` или роль: {roles}",
     ),
     (
+        "prefill.not_a_request",
+        "`application_prefill` names step `{step}`, which is not a `request`: name the request step whose connector and output fill the application (e.g. `fetch_person`)",
+        "`application_prefill` `{step}` қадамын көрсетеді, бірақ ол `request` емес: қосқышы мен `output` өтінішті толтыратын сұрау қадамын көрсетіңіз (мысалы, `fetch_person`)",
+        "`application_prefill` указывает шаг `{step}`, который не является `request`: укажите шаг запроса, чей коннектор и `output` заполняют заявление (например, `fetch_person`)",
+    ),
+    (
+        "prefill.no_application",
+        "`application_prefill` needs an `application:` form to fill",
+        "`application_prefill` үшін толтырылатын `application:` нысаны қажет",
+        "для `application_prefill` нужна форма `application:`, которую он заполняет",
+    ),
+    (
+        "prefill.input_not_on_application",
+        "the input `{input}` of step `{step}` reads `{field}`, which is not a field of the application: at the desk only the application's fields are known",
+        "`{step}` қадамының `{input}` кірісі `{field}` мәнін оқиды, бірақ ол өтініштің өрісі емес: қабылдау кезінде тек өтініш өрістері белгілі",
+        "вход `{input}` шага `{step}` читает `{field}`, которого нет в заявлении: при приёме известны только поля заявления",
+    ),
+    (
+        "prefill.fills_nothing",
+        "no output of step `{step}` is a field of the application: the pre-fill would fill nothing",
+        "`{step}` қадамының бірде-бір `output` мәні өтініштің өрісі емес: алдын ала толтыру ештеңе толтырмайды",
+        "ни один `output` шага `{step}` не является полем заявления: предзаполнение ничего не заполнит",
+    ),
+    (
         "application.no_outcomes",
         "an application has no outcomes: write `required: false` for an optional field instead of `for_outcomes`",
         "өтініште нәтижелер жоқ: `for_outcomes` орнына міндетті емес өріс үшін `required: false` жазыңыз",
@@ -1735,6 +1759,12 @@ pub static TEXTS: &[(&str, &str, &str, &str)] = &[
         "`{result}` is not a result of the sub-workflow `{name}`",
         "`{result}` — `{name}` ішкі процесінің нәтижесі емес",
         "`{result}` не является результатом подпроцесса `{name}`",
+    ),
+    (
+        "call.confirm",
+        "`confirm` is for a task's outcome, which a clerk chooses; the result `{result}` of a call is not chosen by anyone: put `confirm: true` on the outcome of the task that leads here",
+        "`confirm` тек қызметкер таңдайтын тапсырма нәтижесіне қойылады; шақырудың `{result}` нәтижесін ешкім таңдамайды: `confirm: true` белгісін осында әкелетін тапсырманың нәтижесіне қойыңыз",
+        "`confirm` ставится только на результат задачи, который выбирает сотрудник; результат вызова `{result}` никто не выбирает: поставьте `confirm: true` на результат задачи, которая ведёт сюда",
     ),
     (
         "call.missing_result",

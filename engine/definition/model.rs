@@ -70,6 +70,10 @@ pub struct Definition {
     pub submitted_by: Vec<String>,
     /// The application's fields, checked at submission; empty: not checked.
     pub application: Vec<FormField>,
+    /// The request step whose connector and output fill the application at the desk
+    /// (`application_prefill`): a `StepKind::Request` whose input reads only application
+    /// fields and whose output names at least one.
+    pub application_prefill: Option<StepId>,
     /// The support address for technical failures.
     pub support_email: Option<String>,
     /// The possible results.
@@ -315,6 +319,8 @@ pub enum StepKind {
         template: String,
         /// What the document is.
         kind: Option<String>,
+        /// How many copies are printed (1 unless the form is made in several).
+        copies: u32,
         /// The next step.
         next: StepId,
     },
@@ -445,6 +451,8 @@ pub struct Transition {
     pub next: StepId,
     /// Data to record.
     pub set: Vec<(String, Expr)>,
+    /// The clerk confirms it before it is taken: it refuses the citizen (`confirm: true`).
+    pub confirm: bool,
 }
 
 /// One rung of an escalation ladder.

@@ -71,6 +71,12 @@ pub struct Workflow {
     /// page with this form. Without it, a submission is taken as sent.
     #[serde(default)]
     pub application: Vec<FormField>,
+    /// The `request` step whose answer fills the application at the desk, e.g.
+    /// `application_prefill: fetch_person`: the clerk types the IIN, presses "Fill from GBD
+    /// FL", and the step's connector is asked with its `input` (which may read only fields of
+    /// the application) and its `output` fills the application's fields still empty (its
+    /// other outputs are left for the step itself, which still runs after acceptance).
+    pub application_prefill: Option<String>,
     /// The service's support address for technical failures of its digital systems
     /// (seeds/001 items 13, 14, 17).
     pub support_email: Option<String>,
@@ -474,6 +480,13 @@ pub struct OutcomeSpec {
     /// Data to record when this outcome is chosen: data name → expression.
     #[serde(default)]
     pub set: IndexMap<String, String>,
+    /// Whether the clerk must confirm this outcome before it is taken: `confirm: true` on
+    /// an outcome that refuses the citizen (a refusal to accept, a provisional refusal, a
+    /// refusal upheld). The task page then shows what was filled in and asks "Yes, refuse" or
+    /// "Back to the form", so that no citizen is refused by a slip of the mouse. Only on a
+    /// task's outcome: a call's result is not chosen by a clerk.
+    #[serde(default)]
+    pub confirm: bool,
 }
 
 /// A data request through the gateway.
@@ -577,6 +590,11 @@ pub struct Document {
     pub template: String,
     /// What the document is, e.g. `receipt`, `decision`.
     pub kind: Option<String>,
+    /// How many copies are printed, when the form says it is made in several (the receipt
+    /// of refusal to accept: "in 2 copies, one for each party", seeds/004 appendix 3). The
+    /// PDF and the print view repeat the document, each copy from a new page; 1 when absent.
+    #[schemars(range(min = 1, max = 10))]
+    pub copies: Option<u32>,
 }
 
 /// A branch of a decision: `- { when: "expression", next: step }`, last `- otherwise: step`.

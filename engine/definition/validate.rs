@@ -357,6 +357,7 @@ impl Compiler<'_> {
             .iter()
             .map(|(name, step)| self.step(name, step, &results))
             .collect();
+        let application_prefill = self.application_prefill(&application, &steps);
 
         let mut def = Definition {
             file,
@@ -372,6 +373,7 @@ impl Compiler<'_> {
             channels: raw.channels.clone(),
             submitted_by,
             application,
+            application_prefill,
             support_email: raw.support_email.clone(),
             results,
             parameters,
@@ -701,6 +703,48 @@ impl Compiler<'_> {
             .at_value(at, msg!("step.unknown", step = name))
             .suggest(name, self.raw.steps.keys().map(String::as_str));
         None
+    }
+
+    /// Checks `application_prefill`: a `request` step of this file, whose input reads only
+    /// fields of the application (the desk has nothing else before the case exists) and
+    /// whose output fills at least one of them (else the button would fill nothing).
+    fn application_prefill(&mut self, application: &[FormField], steps: &[Step]) -> Option<StepId> {
+        let name = self.raw.application_prefill.clone()?;
+        let at = "/application_prefill";
+        let id = self.step_ref(at, &name)?;
+        let StepKind::Request(r) = &steps.get(id.index())?.kind else {
+            self.p
+                .at_value(at, msg!("prefill.not_a_request", step = name));
+            return None;
+        };
+        if application.is_empty() {
+            self.p.at_value(at, msg!("prefill.no_application"));
+            return None;
+        }
+        let on_form = |n: &str| application.iter().any(|f| f.field == n);
+        let mut fits = true;
+        for (input, e) in &r.input {
+            for variable in e.variables() {
+                if !on_form(&variable) {
+                    self.p.at_value(
+                        at,
+                        msg!(
+                            "prefill.input_not_on_application",
+                            step = name,
+                            input = input,
+                            field = variable
+                        ),
+                    );
+                    fits = false;
+                }
+            }
+        }
+        if !r.output.iter().any(|(target, _)| on_form(target)) {
+            self.p
+                .at_value(at, msg!("prefill.fills_nothing", step = name));
+            fits = false;
+        }
+        fits.then_some(id)
     }
 
     /// Checks a form's fields: each declared, none twice, and `for_outcomes` naming the
@@ -1183,6 +1227,8 @@ impl Compiler<'_> {
                 StepKind::Document {
                     template: d.template.clone(),
                     kind: d.kind.clone(),
+                    // The schema keeps it within 1..=10.
+                    copies: d.copies.unwrap_or(1),
                     next: self.next(at, name, s),
                 }
             }
@@ -1463,16 +1509,18 @@ impl Compiler<'_> {
     /// in the data of the step's own workflow (for a call, the caller's, once the
     /// sub-workflow has returned).
     fn transition(&mut self, at: &str, o: &raw::Outcome, env: &Env) -> Transition {
-        let (next, set) = match o {
-            raw::Outcome::Next(next) => (self.step_ref(at, next), vec![]),
+        let (next, set, confirm) = match o {
+            raw::Outcome::Next(next) => (self.step_ref(at, next), vec![], false),
             raw::Outcome::Full(spec) => (
                 self.step_ref(&format!("{at}/next"), &spec.next),
                 self.mapping(&format!("{at}/set"), &spec.set, env),
+                spec.confirm,
             ),
         };
         Transition {
             next: next.unwrap_or(StepId(0)),
             set,
+            confirm,
         }
     }
 
@@ -1729,6 +1777,14 @@ impl Compiler<'_> {
                     )
                     .suggest(result, sub.results.iter().map(String::as_str));
                 continue;
+            }
+            if let raw::Outcome::Full(spec) = o
+                && spec.confirm
+            {
+                self.p.at(
+                    format!("{there}/confirm"),
+                    msg!("call.confirm", result = result),
+                );
             }
             outcomes.insert(result.clone(), self.transition(&there, o, env));
         }

@@ -92,6 +92,8 @@ pub(super) struct Para {
     pub marker: Option<(String, TextStyle)>,
     /// A heading: not left alone at the foot of a page.
     pub keep_with_next: bool,
+    /// Starts a new page (`page-break-before`).
+    pub page_break_before: bool,
     pub inlines: Vec<Inline>,
 }
 
@@ -101,6 +103,8 @@ pub(super) struct Table {
     pub space_before: f32,
     pub indent_left: f32,
     pub indent_right: f32,
+    /// Starts a new page (`page-break-before`).
+    pub page_break_before: bool,
     pub rows: Vec<Vec<Cell>>,
 }
 
@@ -310,6 +314,7 @@ struct Para0 {
     size: f32,
     marker: Option<(String, TextStyle)>,
     keep_with_next: bool,
+    page_break_before: bool,
     flow: Flow,
 }
 
@@ -317,6 +322,7 @@ struct Table0 {
     space_before: f32,
     indent_left: f32,
     indent_right: f32,
+    page_break_before: bool,
     rows: Vec<Vec<Cell0>>,
     /// A cell is open: text goes into the last cell of the last row.
     in_cell: bool,
@@ -337,6 +343,8 @@ struct Reader<'css> {
     table: Option<Table0>,
     /// The collapsed vertical margin waiting above the next block.
     pending_margin: f32,
+    /// A page break waiting before the next block.
+    pending_page_break: bool,
     /// A list item's marker waiting for its first text.
     pending_marker: Option<(String, TextStyle)>,
     title: Option<String>,
@@ -356,6 +364,7 @@ pub(super) fn read(html: &str, width: f32) -> Document {
         para: None,
         table: None,
         pending_margin: 0.0,
+        pending_page_break: false,
         pending_marker: None,
         title: None,
         lang: None,
@@ -541,11 +550,14 @@ impl Reader<'_> {
                 } else {
                     self.flush_para();
                     let space_before = self.take_margin(style.margin[0]);
+                    let page_break_before =
+                        style.page_break_before || std::mem::take(&mut self.pending_page_break);
                     let (indent_left, indent_right) = self.indents();
                     self.table = Some(Table0 {
                         space_before,
                         indent_left,
                         indent_right,
+                        page_break_before,
                         rows: Vec::new(),
                         in_cell: false,
                     });
@@ -703,6 +715,7 @@ impl Reader<'_> {
         }
         self.flush_para();
         self.pending_margin = self.pending_margin.max(style.margin[0]);
+        self.pending_page_break |= style.page_break_before;
     }
 
     fn close_block(&mut self, style: &Style) {
@@ -811,6 +824,7 @@ impl Reader<'_> {
                 size: block.size,
                 marker: self.pending_marker.take(),
                 keep_with_next: heading,
+                page_break_before: std::mem::take(&mut self.pending_page_break),
                 flow: Flow::new(),
             });
         }
@@ -868,6 +882,8 @@ impl Reader<'_> {
         };
         let inlines = p.flow.finish();
         if inlines.is_empty() {
+            // Nothing printed: the page break waits for the block that is.
+            self.pending_page_break |= p.page_break_before;
             return;
         }
         self.blocks.push(Block::Para(Para {
@@ -878,6 +894,7 @@ impl Reader<'_> {
             size: p.size,
             marker: p.marker,
             keep_with_next: p.keep_with_next,
+            page_break_before: p.page_break_before,
             inlines,
         }));
     }
@@ -902,12 +919,14 @@ impl Reader<'_> {
             .filter(|row| !row.is_empty())
             .collect();
         if rows.is_empty() {
+            self.pending_page_break |= t.page_break_before;
             return;
         }
         self.blocks.push(Block::Table(Table {
             space_before: t.space_before,
             indent_left: t.indent_left,
             indent_right: t.indent_right,
+            page_break_before: t.page_break_before,
             rows,
         }));
     }

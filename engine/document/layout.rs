@@ -64,9 +64,19 @@ pub(super) fn lay_out(doc: &Document, faces: &Faces) -> Vec<Page> {
     let shaper = Shaper { faces };
     let mut boxes = Vec::new();
     for block in &doc.blocks {
-        match block {
-            Block::Para(p) => shaper.para(p, &mut boxes),
-            Block::Table(t) => shaper.table(t, &mut boxes),
+        let first = boxes.len();
+        let page_break_before = match block {
+            Block::Para(p) => {
+                shaper.para(p, &mut boxes);
+                p.page_break_before
+            }
+            Block::Table(t) => {
+                shaper.table(t, &mut boxes);
+                t.page_break_before
+            }
+        };
+        if let Some(b) = boxes.get_mut(first) {
+            b.page_break_before = page_break_before;
         }
     }
     paginate(boxes)
@@ -124,6 +134,8 @@ struct Box_ {
     items: Vec<Item>,
     /// Goes on the same page as the box after it.
     keep_with_next: bool,
+    /// Starts a new page (the first box of a block with `page-break-before`).
+    page_break_before: bool,
 }
 
 struct Shaper<'a> {
@@ -385,6 +397,7 @@ impl Shaper<'_> {
                 height: line.height,
                 items,
                 keep_with_next: p.keep_with_next,
+                page_break_before: false,
             });
         }
     }
@@ -459,6 +472,7 @@ impl Shaper<'_> {
                                 height: line.height,
                                 items: self.draw(&line, x0 + BORDER_SPACING, width, cell.align),
                                 keep_with_next: false,
+                                page_break_before: false,
                             });
                             first = false;
                         }
@@ -517,6 +531,7 @@ impl Shaper<'_> {
                     height,
                     items,
                     keep_with_next: false,
+                    page_break_before: false,
                 });
             } else {
                 // Taller than a page: its cells one after the other, line by line.
@@ -528,6 +543,7 @@ impl Shaper<'_> {
                             height: line.height,
                             items: self.draw(line, *x, *width, *align),
                             keep_with_next: false,
+                            page_break_before: false,
                         });
                         first = false;
                     }
@@ -617,8 +633,9 @@ fn cut(segs: Vec<Seg>, width: f32) -> Vec<Vec<Seg>> {
     chunks
 }
 
-/// Stacks the boxes down pages: a new page when the next box does not fit, margins
-/// dropped at the top of a page, a heading moved over with what follows it.
+/// Stacks the boxes down pages: a new page when the next box does not fit or asks for one
+/// (`page-break-before`), margins dropped at the top of a page, a heading moved over with
+/// what follows it.
 fn paginate(boxes: Vec<Box_>) -> Vec<Page> {
     let mut pages = vec![Page::default()];
     let mut y = MARGIN;
@@ -640,7 +657,7 @@ fn paginate(boxes: Vec<Box_>) -> Vec<Page> {
                 needed += chain;
             }
         }
-        if !empty && y + needed > CONTENT_BOTTOM + 0.01 {
+        if !empty && (b.page_break_before || y + needed > CONTENT_BOTTOM + 0.01) {
             pages.push(Page::default());
             y = MARGIN;
             empty = true;
@@ -796,6 +813,31 @@ mod tests {
         let h = t.iter().position(|(_, _, s)| *s == "Заголовок");
         let after = t.iter().position(|(_, _, s)| *s == "Текст после заголовка");
         assert!(h.is_some() && after.is_some(), "{t:?}");
+    }
+
+    #[test]
+    fn a_page_break_before_a_block_starts_a_new_page_but_never_a_blank_one() {
+        let words = |pages: &[Page]| -> Vec<Vec<String>> {
+            pages
+                .iter()
+                .map(|p| texts(p).iter().map(|t| t.2.trim().to_string()).collect())
+                .collect()
+        };
+        let broken = pages(
+            r#"<div><p>Бірінші</p></div>
+               <div style="page-break-before: always"><p>Екінші</p></div>
+               <table style="break-before: page"><tr><td>Үшінші</td></tr></table>
+               <div style="page-break-before: always"><p></p></div><p>Төртінші</p>"#,
+        );
+        assert_eq!(
+            words(&broken),
+            [["Бірінші"], ["Екінші"], ["Үшінші"], ["Төртінші"]],
+            "the break of an empty block waits for the next that prints"
+        );
+        let first = pages(
+            r#"<p style="page-break-before: always">Бір</p><p style="page-break-before: auto">Екі</p>"#,
+        );
+        assert_eq!(words(&first), [["Бір", "Екі"]], "no blank first page");
     }
 
     #[test]

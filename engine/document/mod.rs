@@ -11,4 +11,4 @@ mod layout;
 mod pdf;
 mod style;
 
-pub use pdf::{Error, html_to_pdf};
+pub use pdf::{Error, html_to_pdf, html_to_pdf_copies};

@@ -34,9 +34,18 @@ pub enum Error {
 /// `<title>` and `<html lang>` become the PDF's title and language. The same HTML always
 /// gives the same bytes.
 pub fn html_to_pdf(html: &str) -> Result<Vec<u8>, Error> {
+    html_to_pdf_copies(html, 1)
+}
+
+/// [`html_to_pdf`] for a form made in several copies (a receipt "in 2 copies, one for each
+/// party", seeds/004 appendix 3): the document is laid out once and its pages written
+/// `copies` times, so each copy starts on a new page and every copy is the same to the
+/// point. At least one copy.
+pub fn html_to_pdf_copies(html: &str, copies: u32) -> Result<Vec<u8>, Error> {
     let doc = html::read(html, CONTENT_WIDTH);
     let faces = Faces::load().map_err(|v| Error::Font(v.file()))?;
-    let pages = layout::lay_out(&doc, &faces);
+    let one = layout::lay_out(&doc, &faces);
+    let pages = std::iter::repeat_n(one.iter(), copies.max(1) as usize).flatten();
 
     let fonts = Variant::ALL
         .iter()
@@ -53,7 +62,7 @@ pub fn html_to_pdf(html: &str) -> Result<Vec<u8>, Error> {
     pdf.set_metadata(metadata);
 
     let a4 = PageSettings::from_wh(PAGE_WIDTH, PAGE_HEIGHT).expect("A4 is a valid page size");
-    for page in &pages {
+    for page in pages {
         let mut p = pdf.start_page_with(a4.clone());
         let mut surface = p.surface();
         surface.set_fill(Some(Fill::default()));

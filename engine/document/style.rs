@@ -111,6 +111,9 @@ pub(super) struct Style {
     /// Top, right, bottom, left.
     pub margin: [f32; 4],
     pub padding: [f32; 4],
+    /// `page-break-before: always` (or `break-before: page`): the block starts a new page —
+    /// the second copy of a form made in two.
+    pub page_break_before: bool,
 }
 
 impl Style {
@@ -127,6 +130,7 @@ impl Style {
             display: Display::Block,
             margin: [0.0; 4],
             padding: [0.0; 4],
+            page_break_before: false,
         }
     }
 
@@ -136,6 +140,7 @@ impl Style {
             display: Display::Inline,
             margin: [0.0; 4],
             padding: [0.0; 4],
+            page_break_before: false,
             ..self.clone()
         }
     }
@@ -222,6 +227,13 @@ impl Style {
                     if let Some(s) = list_style(word) {
                         self.list_style = s;
                     }
+                }
+            }
+            "page-break-before" | "break-before" => {
+                self.page_break_before = match value {
+                    "always" | "page" | "left" | "right" | "recto" | "verso" => true,
+                    "auto" | "avoid" | "avoid-page" => false,
+                    _ => self.page_break_before,
                 }
             }
             "display" => {

@@ -14,7 +14,8 @@
 //! e-mail of the same job goes at once; the job comes back in the morning for the SMS only.
 //!
 //! A document is rendered to `documents/<key>.html` under the data directory, placed whole
-//! or not at all; a file that exists is the same job performed before a crash.
+//! or not at all; a file that exists is the same job performed before a crash. Its HTML is
+//! also the job's recorded output (`html`), which is what the clerks open and print.
 
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
@@ -458,6 +459,20 @@ impl NotifyPerformer {
         })))
     }
 
+    /// The HTML of a document job's work: its template rendered in the case's language
+    /// with the variables the case wrote, enriched as for every message ([`enrich`]). What
+    /// the job records when it runs, and what a clerk who opens the document before it ran
+    /// is shown (`api::documents`): one function, so the two cannot differ.
+    pub async fn document_html(&self, template: &str, vars: &Value) -> Result<String, JobError> {
+        let lang = language(vars)?;
+        let vars = self.enrich(vars, lang).await?;
+        self.render(template, lang, Part::Html, &vars)
+    }
+
+    /// Renders the document, writes it to `documents/<key>.html` (a file that exists is the
+    /// same job performed before a crash) and records its HTML in the job's output: the
+    /// file is this process's, the output is the database's, so every engine process on a
+    /// shared database serves the document as it was issued.
     async fn document(
         &self,
         key: &str,
@@ -466,11 +481,11 @@ impl NotifyPerformer {
         vars: &Value,
     ) -> Result<Value, JobError> {
         let lang = language(vars)?;
-        let vars = self.enrich(vars, lang).await?;
-        let html = self.render(template, lang, Part::Html, &vars)?;
+        let html = self.document_html(template, vars).await?;
         let dir = self.documents.clone();
         let file = format!("{}.html", file_key(key, ""));
-        let (path, new) = tokio::task::spawn_blocking(move || place_file(&dir, &file, &html))
+        let content = html.clone();
+        let (path, new) = tokio::task::spawn_blocking(move || place_file(&dir, &file, &content))
             .await
             .map_err(|e| JobError::Retryable(e.to_string()))?
             .map_err(JobError::Retryable)?;
@@ -480,6 +495,7 @@ impl NotifyPerformer {
             "kind": kind,
             "language": lang_code(lang),
             "repeat": !new,
+            "html": html,
         }))
     }
 }

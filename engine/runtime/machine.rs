@@ -516,6 +516,7 @@ impl<'a, 'c> Machine<'a, 'c> {
                     template,
                     kind,
                     next,
+                    ..
                 } => {
                     let key = self.key("job:");
                     let mut vars = self.vars(&scope);

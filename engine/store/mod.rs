@@ -29,6 +29,7 @@ pub mod queue;
 pub mod schedule;
 pub mod search;
 pub mod transfer;
+pub mod uploads;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -277,6 +278,8 @@ pub enum TaskSort {
     Due,
     /// The creation time.
     Created,
+    /// The case's registration number: the order a clerk finds a paper file by.
+    Number,
 }
 
 /// Which open and claimed tasks to list, and which page of them ([`Store::task_page`]).
@@ -292,6 +295,13 @@ pub struct TaskQuery {
     pub status: Option<TaskStatus>,
     /// Claimed by this login only.
     pub assignee: Option<String>,
+    /// Claimed by nobody only (`assignee is null`: the open ones).
+    pub unassigned: bool,
+    /// Of cases of this service only. The task row has no service: the case's row says it,
+    /// looked up by its primary key for each task the other filters keep.
+    pub service: Option<String>,
+    /// At this step path only (`review`, `hearing/hold_hearing`).
+    pub step: Option<String>,
     /// By due time.
     pub due: Due,
     /// The order.
@@ -508,18 +518,18 @@ enum Bound {
 }
 
 /// The `where` clause of a task query and its bound values, in order. It names only the
-/// filters given, so each can use its index: a queue by `tasks_queue` (status, role, region,
-/// due_at), a case's tasks by `tasks_by_case`. (`?1 is null or role = ?1` would read the whole
-/// table, closed tasks and all, on every look at a queue.)
+/// filters given, so each can use its index: a queue by `tasks_open` (migration 0013: the open
+/// and claimed tasks, with every column filtered or sorted by), a case's tasks by
+/// `tasks_by_case`. (`?1 is null or role = ?1` would read the whole table, closed tasks and
+/// all, on every look at a queue.) The clause always says `status in ('open', 'claimed')` as
+/// the partial index does: both databases use a partial index only where the query's own
+/// words imply its condition, and a bound `status = ?` proves nothing.
 fn task_filter(query: &TaskQuery) -> (String, Vec<Bound>) {
-    let mut sql = String::new();
+    let mut sql = String::from("status in ('open', 'claimed')");
     let mut binds = Vec::new();
-    match query.status {
-        Some(status) => {
-            sql.push_str("status = ?");
-            binds.push(Bound::Text(status.as_str().to_string()));
-        }
-        None => sql.push_str("status in ('open', 'claimed')"),
+    if let Some(status) = query.status {
+        sql.push_str(" and status = ?");
+        binds.push(Bound::Text(status.as_str().to_string()));
     }
     if let Some(roles) = &query.roles {
         let marks = vec!["?"; roles.len()].join(", ");
@@ -537,6 +547,24 @@ fn task_filter(query: &TaskQuery) -> (String, Vec<Bound>) {
     if let Some(assignee) = &query.assignee {
         sql.push_str(" and assignee = ?");
         binds.push(Bound::Text(assignee.clone()));
+    }
+    if query.unassigned {
+        sql.push_str(" and assignee is null");
+    }
+    if let Some(step) = &query.step {
+        sql.push_str(" and step = ?");
+        binds.push(Bound::Text(step.clone()));
+    }
+    if let Some(service) = &query.service {
+        // An open task's case is active (a case that ends closes its tasks): the active cases
+        // of the service, by `cases_by_status` (service, status), are made a set once, and
+        // each task the other filters keep looks its `case_id` up in it. The `+` keeps SQLite
+        // from going the other way (each of 100,000 cases' tasks through `tasks_by_case`,
+        // a table row read for each).
+        sql.push_str(
+            " and +case_id in (select id from cases where service = ? and status = 'active')",
+        );
+        binds.push(Bound::Text(service.clone()));
     }
     match query.due {
         Due::Any => {}
@@ -794,6 +822,22 @@ impl Store {
         })
     }
 
+    /// What job `key` recorded when it was done (a document's HTML, a request's answer);
+    /// `None` when there is no such job or it has not finished.
+    pub async fn job_output(&self, key: &str) -> Result<Option<Value>, Error> {
+        on!(self.pool, |p| {
+            let row = sqlx::query(sql(
+                "select output from jobs where key = ? and status = 'done'",
+            ))
+            .bind(key)
+            .fetch_optional(p)
+            .await?;
+            row.map(|r| read_json_opt::<Value>(&r, 0, "job output"))
+                .transpose()
+                .map(Option::flatten)
+        })
+    }
+
     /// The notification job whose SMS the provider knows by `provider_id` (a delivery
     /// report names only its own id): the job's key and case.
     pub async fn job_by_sms_id(&self, provider_id: &str) -> Result<Option<(String, i64)>, Error> {
@@ -831,28 +875,39 @@ impl Store {
 
     /// One page of the open and claimed tasks `query` selects, in its order, and how many
     /// it selects in all.
+    ///
+    /// Two statements, both answered from the `tasks_open` index: the page's keys, chosen and
+    /// ordered inside the index (a top-N sort of the index entries, no table row read for the
+    /// tasks passed over), then the rows of those keys; and the count, skipped when the first
+    /// page is not full. (A `count(*) over ()` riding on the page's rows read and sorted every
+    /// selected row in full: a second and more at 200,000 open tasks.)
     pub async fn task_page(&self, query: &TaskQuery) -> Result<(Vec<TaskRow>, u64), Error> {
         if query.roles.as_ref().is_some_and(Vec::is_empty) {
             return Ok((Vec::new(), 0));
         }
         let (filter, binds) = task_filter(query);
         let direction = if query.descending { "desc" } else { "asc" };
-        // Tasks without a due time come last in either direction; the key breaks ties, so
-        // that pages neither overlap nor skip.
-        let order = match query.sort {
-            TaskSort::Due => format!(
-                "due_at is null, due_at {direction}, created_at {direction}, key {direction}"
-            ),
-            TaskSort::Created => format!("created_at {direction}, key {direction}"),
-        };
-        // The total rides on every row (a window over the filtered rows), so one statement
-        // answers both; only a page past the end, which has no row to carry it, asks again.
-        let page_sql = format!(
-            "select key, number, step, role, region, status, assignee, due_at, created_at, \
-             count(*) over () from tasks where {filter} order by {order} limit ? offset ?"
-        );
-        let count_sql = format!("select count(*) from tasks where {filter}");
         on!(self.pool, |p| {
+            // Tasks without a due time come last in either direction; the key breaks ties, so
+            // that pages neither overlap nor skip. Registration numbers compare byte by byte
+            // on both databases (PostgreSQL's language collations would skip the dashes).
+            let number = if POSTGRES {
+                "number collate \"C\""
+            } else {
+                "number"
+            };
+            let order = match query.sort {
+                TaskSort::Due => format!(
+                    "due_at is null, due_at {direction}, created_at {direction}, key {direction}"
+                ),
+                TaskSort::Created => format!("created_at {direction}, key {direction}"),
+                TaskSort::Number => format!("{number} {direction}, key {direction}"),
+            };
+            let page_sql = format!(
+                "select key, number, step, role, region, status, assignee, due_at, created_at \
+                 from tasks where key in (select key from tasks where {filter} order by {order} \
+                 limit ? offset ?) order by {order}"
+            );
             let mut page = sqlx::query(sql_owned(page_sql));
             for value in &binds {
                 page = match value {
@@ -865,24 +920,24 @@ impl Store {
                 .bind(i64::from(query.offset))
                 .fetch_all(p)
                 .await?;
-            let total = match rows.first() {
-                Some(r) => r.try_get::<i64, _>(9)? as u64,
-                None if query.offset == 0 && query.limit > 0 => 0,
-                None => {
-                    let mut count = sqlx::query(sql_owned(count_sql));
-                    for value in &binds {
-                        count = match value {
-                            Bound::Text(t) => count.bind(t.as_str()),
-                            Bound::Time(t) => count.bind(bind_ts(*t)),
-                        };
-                    }
-                    count.fetch_one(p).await?.try_get::<i64, _>(0)? as u64
-                }
-            };
-            let tasks = rows
+            let tasks: Vec<TaskRow> = rows
                 .iter()
                 .map(|r| task_row!(r))
                 .collect::<Result<_, Error>>()?;
+            let total = if query.offset == 0 && tasks.len() < query.limit as usize {
+                tasks.len() as u64
+            } else {
+                let mut count = sqlx::query(sql_owned(format!(
+                    "select count(*) from tasks where {filter}"
+                )));
+                for value in &binds {
+                    count = match value {
+                        Bound::Text(t) => count.bind(t.as_str()),
+                        Bound::Time(t) => count.bind(bind_ts(*t)),
+                    };
+                }
+                count.fetch_one(p).await?.try_get::<i64, _>(0)? as u64
+            };
             Ok((tasks, total))
         })
     }
@@ -1415,8 +1470,10 @@ pub mod tx {
                     }
                 }
             }
-            Ok(())
-        })
+            Ok::<(), Error>(())
+        })?;
+        // What finds the case (its people, status, result), with the case.
+        search::index(conn, s, now).await
     }
 
     /// Claims a task for a clerk; `false` when it is not open.

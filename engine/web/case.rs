@@ -1,25 +1,32 @@
-//! The case page: who, what and when — the header, the open tasks, the timeline of the
-//! history, every deadline with its evidence, the documents, and the process diagram with the
-//! current steps highlighted. Opened through [`crate::api::opening`], so it is region-checked
-//! and journalled as `case_opened` exactly like `GET /cases/{number}`.
+//! The case page: who, what and when — the header, the case file ([`super::case_file`]), the
+//! open tasks, the timeline of the history, every deadline with its evidence, the documents,
+//! and the process diagram with the current steps highlighted, the path taken beside them and
+//! a text list of the steps (passed ✓, current ▶, not reached). The diagram also opens alone at
+//! its full size (`/case/{number}/diagram.svg`), to zoom without a script. On a phone the
+//! tables become stacked cards (the page's own `<style>`). Opened through
+//! [`crate::api::opening`], so it is region-checked and journalled as `case_opened` exactly
+//! like `GET /cases/{number}`.
 
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::extract::{Path as Param, State};
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
 use serde_json::{Value, json};
 
 use super::text::{self, Lang};
 use super::{Clerk, Ctx, PageResult, diagram, view};
 use crate::api;
 use crate::definition::graph;
-use crate::runtime::{HistoryEntry, Status};
+use crate::definition::model::Definition;
+use crate::runtime::{CaseState, HistoryEntry, Status};
 use crate::service::Service;
+use crate::worker;
 
 /// `GET /case/{number}`: the case page, for the staff of the case's region.
 pub async fn page(
     State(service): State<Service>,
     ctx: Ctx,
     Clerk(p): Clerk,
-    Path(number): Path<String>,
+    Param(number): Param<String>,
 ) -> PageResult {
     let lang = ctx.lang;
     let engine = &service.engine;
@@ -107,36 +114,9 @@ pub async fn page(
     let documents = super::documents::of_case(&service, def, case.id, lang).await?;
     let case_file = super::case_file::view(&service, &p, case, lang, &ctx.source).await?;
 
-    // The current steps, as the service's diagram can show them: a token inside a called
-    // sub-workflow is at the call step of the service.
-    let current: Vec<&str> = case
-        .tokens
-        .iter()
-        .map(|t| {
-            let id = t.calls.first().copied().unwrap_or(t.step);
-            def.step(id).name.as_str()
-        })
-        .collect();
-    let dot = graph::render(
-        def,
-        graph::Format::Dot,
-        &graph::Options {
-            highlight: current.clone(),
-            lang: lang.definition(),
-            clerk: Some(text::edge),
-        },
-    );
-    let svg = diagram::svg(&dot);
-    let steps: Vec<Value> = def
-        .steps
-        .iter()
-        .map(|s| {
-            json!({
-                "title": graph::title(s, lang.definition()),
-                "current": current.contains(&s.name.as_str()),
-            })
-        })
-        .collect();
+    let progress = Progress::of(def, case, &view.history);
+    let svg = diagram::svg(&progress.dot(def, lang));
+    let steps = progress.steps(def, lang);
 
     Ok(ctx.page(
         StatusCode::OK,
@@ -155,8 +135,10 @@ pub async fn page(
             "deadlines": deadlines,
             "documents": documents,
             "case_file": case_file,
+            "desk_offers": super::desk::offers(&service, &p, case, lang),
             "svg": svg,
             "steps": steps,
+            "diagram_href": format!("/case/{}/diagram.svg", case.number),
         }),
     ))
 }
@@ -180,4 +162,108 @@ fn detail(h: &HistoryEntry, lang: Lang) -> Option<String> {
         );
     }
     (!parts.is_empty()).then(|| parts.join(", "))
+}
+
+/// `GET /case/{number}/diagram.svg`: the case's diagram alone, at its full size, for the
+/// staff of the case's region: the browser zooms and scrolls it without a script. It shows
+/// the steps and the path taken, no personal data, so it is not journalled as an opening.
+pub async fn diagram_svg(
+    State(service): State<Service>,
+    ctx: Ctx,
+    Clerk(p): Clerk,
+    Param(number): Param<String>,
+) -> PageResult {
+    let engine = &service.engine;
+    let store = engine.store();
+    let case = store
+        .case_by_number(&number)
+        .await
+        .map_err(worker::Error::from)?
+        .ok_or_else(|| api::ApiError::NotFound(format!("case {number}")))?;
+    api::allowed(&p, &case.region, &number)?;
+    let history = store.history(case.id).await.map_err(worker::Error::from)?;
+    let (def, _) = engine.shared().pinned(&case.service, &case.version)?;
+    let progress = Progress::of(def, &case, &history);
+    let Some(svg) = diagram::svg(&progress.dot(def, ctx.lang)) else {
+        return Err(api::ApiError::NotFound(format!("diagram of {number}")).into());
+    };
+    Ok((
+        [(header::CONTENT_TYPE, "image/svg+xml; charset=utf-8")],
+        svg,
+    )
+        .into_response())
+}
+
+/// Where a case stands and where it has been, by the steps of its service's diagram: a
+/// token or a history line inside a called sub-workflow is at the call step of the service.
+struct Progress<'d> {
+    /// The steps the case is at now.
+    current: Vec<&'d str>,
+    /// The steps the case has entered, in the order first entered.
+    visited: Vec<&'d str>,
+}
+
+impl<'d> Progress<'d> {
+    fn of(def: &'d Definition, case: &CaseState, history: &[HistoryEntry]) -> Progress<'d> {
+        let current: Vec<&str> = case
+            .tokens
+            .iter()
+            .map(|t| {
+                let id = t.calls.first().copied().unwrap_or(t.step);
+                def.step(id).name.as_str()
+            })
+            .collect();
+        let mut visited: Vec<&str> = Vec::new();
+        for h in history.iter().filter(|h| h.kind == "entered") {
+            let Some(first) = h.step.as_deref().and_then(|s| s.split('/').next()) else {
+                continue;
+            };
+            if let Some(id) = def.step_named(first) {
+                let name = def.step(id).name.as_str();
+                if !visited.contains(&name) {
+                    visited.push(name);
+                }
+            }
+        }
+        Progress { current, visited }
+    }
+
+    /// The DOT of the diagram: the current steps highlighted, the path taken beside them.
+    fn dot(&self, def: &Definition, lang: Lang) -> String {
+        graph::render(
+            def,
+            graph::Format::Dot,
+            &graph::Options {
+                highlight: self.current.clone(),
+                visited: self.visited.clone(),
+                lang: lang.definition(),
+                clerk: Some(text::edge),
+            },
+        )
+    }
+
+    /// The text list beside the diagram: every step of the service, in the definition's
+    /// order, marked as passed (✓), current (▶) or not reached.
+    fn steps(&self, def: &Definition, lang: Lang) -> Vec<Value> {
+        def.steps
+            .iter()
+            .map(|s| {
+                let name = s.name.as_str();
+                let (state, mark, key) = if self.current.contains(&name) {
+                    ("current", "▶", "case_file_step_current")
+                } else if self.visited.contains(&name) {
+                    ("visited", "✓", "case_file_step_visited")
+                } else {
+                    ("ahead", "", "case_file_step_not_reached")
+                };
+                json!({
+                    "title": graph::title(s, lang.definition()),
+                    "state": state,
+                    "mark": mark,
+                    "current": state == "current",
+                    "said": text::get(lang, key),
+                })
+            })
+            .collect()
+    }
 }

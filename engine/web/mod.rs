@@ -76,6 +76,7 @@ pub fn router(service: Service) -> Router {
         .route("/queue", get(queue::list))
         .route("/queue/{key}", get(task::form).post(task::complete))
         .route("/queue/{key}/claim", post(task::claim))
+        .route("/queue/{key}/done", get(task::done))
         .route("/queue/{key}/unclaim", post(task::unclaim))
         .route("/case/{number}", get(case::page))
         .route("/apply/{service}", get(apply::form).post(apply::file))
@@ -120,8 +121,11 @@ static PAGES: LazyLock<Handlebars<'static>> = LazyLock::new(|| {
         ("password", include_str!("pages/password.hbs")),
         ("queue", include_str!("pages/queue.hbs")),
         ("task", include_str!("pages/task.hbs")),
+        ("task_done", include_str!("pages/task_done.hbs")),
         ("apply", include_str!("pages/apply.hbs")),
+        ("desk", include_str!("pages/desk.hbs")),
         ("case", include_str!("pages/case.hbs")),
+        ("search", include_str!("pages/search.hbs")),
         ("incidents", include_str!("pages/incidents.hbs")),
         ("accounts", include_str!("pages/accounts.hbs")),
         ("account_created", include_str!("pages/account_created.hbs")),
@@ -133,13 +137,16 @@ static PAGES: LazyLock<Handlebars<'static>> = LazyLock::new(|| {
     h
 });
 
-/// What a page knows of its request: the language, the path (for the language switch),
-/// where it came from (for the journal).
+/// What a page knows of its request: the language, the path and query (for the language
+/// switch), where it came from (for the journal).
 pub struct Ctx {
     /// The page language.
     pub lang: Lang,
     /// The request's path, without the query.
     pub path: String,
+    /// The request's query without `lang`, encoded (empty when none): the language switch
+    /// keeps it, so a filtered queue or a search stays what it was in the other language.
+    pub query: String,
     /// The peer's address, for the audit journal.
     pub source: Source,
 }
@@ -152,6 +159,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Ctx {
         Ok(Ctx {
             lang: parts.extensions.get::<Lang>().copied().unwrap_or_default(),
             path: parts.uri.path().to_string(),
+            query: query_without_lang(parts.uri.query()),
             source,
         })
     }
@@ -167,7 +175,7 @@ impl Ctx {
         name: &str,
         data: Value,
     ) -> Response {
-        render(status, self.lang, &self.path, me, name, data)
+        render(status, self.lang, (&self.path, &self.query), me, name, data)
     }
 
     /// The source's address, owned, as the account operations take it.
@@ -176,10 +184,22 @@ impl Ctx {
     }
 }
 
+/// `query` without its `lang` pairs, encoded again: what the language switch appends.
+fn query_without_lang(query: Option<&str>) -> String {
+    let Some(query) = query else {
+        return String::new();
+    };
+    form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(form_urlencoded::parse(query.as_bytes()).filter(|(k, _)| k != "lang"))
+        .finish()
+}
+
+/// Renders a page; `(path, query)` is where the language switch points, the query without
+/// `lang`.
 fn render(
     status: StatusCode,
     lang: Lang,
-    path: &str,
+    (path, query): (&str, &str),
     me: Option<&Principal>,
     name: &str,
     data: Value,
@@ -192,6 +212,7 @@ fn render(
     data.insert("lang".into(), json!(lang.code()));
     data.insert("kk".into(), json!(lang == Lang::Kk));
     data.insert("path".into(), json!(path));
+    data.insert("lang_query".into(), json!(query));
     // The header's search box shows what was searched for on the search page; elsewhere it
     // is empty.
     data.entry("search_q").or_insert(Value::Null);
@@ -234,6 +255,8 @@ pub enum WebError {
     Api(ApiError),
     /// A form body over [`FORM_LIMIT`], or not a form.
     TooLarge,
+    /// A multipart form past its limit ([`uploads::MAX_FILES`] scans of the largest size).
+    UploadTooLarge,
 }
 
 impl From<ApiError> for WebError {
@@ -320,6 +343,11 @@ impl IntoResponse for WebError {
                 "too_large_title",
                 "too_large_text",
             ),
+            WebError::UploadTooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "uploads_too_large_title",
+                "uploads_too_large_text",
+            ),
         };
         let mut response = status.into_response();
         response.extensions_mut().insert(Failure { title, text });
@@ -354,24 +382,58 @@ impl FromRequestParts<Service> for Person {
     }
 }
 
-/// A form's fields in the order sent (a field may come more than once: checkboxes).
-pub struct Fields(pub Vec<(String, String)>);
+/// A form's fields in the order sent (a field may come more than once: checkboxes), and the
+/// scans it carried (`multipart/form-data`), each stored under its hash or refused.
+///
+/// Read from `application/x-www-form-urlencoded` or `multipart/form-data` alike
+/// ([`uploads::read_multipart`]); a file part streams to disk as it arrives. Two kinds of
+/// hidden pair say how a field was typed (see `pages/fields.hbs`): `date:NAME` marks a date
+/// typed as dd.mm.yyyy, turned into the ISO date the runtime checks; `kept:NAME` carries a
+/// scan received before the form came back with mistakes ([`uploads::KEPT`]).
+pub struct Fields {
+    /// The text fields.
+    pairs: Vec<(String, String)>,
+    /// The files, by field: stored, or why not.
+    files: Vec<(
+        String,
+        Result<crate::uploads::Stored, crate::uploads::Error>,
+    )>,
+}
 
-impl<S: Send + Sync> FromRequest<S> for Fields {
+impl FromRequest<Service> for Fields {
     type Rejection = WebError;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, WebError> {
-        Form::<Vec<(String, String)>>::from_request(req, state)
-            .await
-            .map(|Form(pairs)| Fields(pairs))
-            .map_err(|_| WebError::Api(ApiError::Invalid("not a form".into(), Value::Null)))
+    async fn from_request(req: Request, service: &Service) -> Result<Self, WebError> {
+        let mut fields = match uploads::multipart_boundary(req.headers()) {
+            Some(boundary) => {
+                // Files are written only for a signed-in clerk whose form carried the
+                // session's CSRF token: nobody else may fill the disk.
+                let (mut parts, body) = req.into_parts();
+                let signed = Principal::from_request_parts(&mut parts, service)
+                    .await
+                    .is_ok();
+                let (pairs, files) =
+                    uploads::read_multipart(body, boundary, &service.uploads, signed).await?;
+                Fields { pairs, files }
+            }
+            None => Form::<Vec<(String, String)>>::from_request(req, service)
+                .await
+                .map(|Form(pairs)| Fields {
+                    pairs,
+                    files: Vec::new(),
+                })
+                .map_err(|_| WebError::Api(ApiError::Invalid("not a form".into(), Value::Null)))?,
+        };
+        let kept = uploads::kept(&fields.pairs, &fields.files, &service.uploads).await;
+        fields.files.extend(kept);
+        Ok(fields)
     }
 }
 
 impl Fields {
     /// The first value of `name`.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0
+        self.pairs
             .iter()
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
@@ -389,12 +451,38 @@ impl Fields {
         let mut typed = std::collections::HashMap::new();
         let mut data = serde_json::Map::new();
         for f in fields {
+            // A file sent (or kept) for the field is its value; a refused one leaves it empty
+            // (the refusal comes back beside it: [`Fields::refusals`]).
+            if let Some((_, file)) = self.files.iter().rev().find(|(k, _)| *k == f.field) {
+                if let Ok(stored) = file {
+                    typed.insert(f.field.clone(), uploads::kept_value(stored));
+                    data.insert(f.field.clone(), uploads::document_value(stored, None));
+                }
+                continue;
+            }
             if let Some(v) = self.get(&f.field) {
                 typed.insert(f.field.clone(), v.to_string());
+                let typed_as_day = self.get(&format!("{}{}", fields::DATE_MARK, f.field));
+                let v = match typed_as_day.and_then(|_| fields::iso_date(v)) {
+                    Some(iso) => iso,
+                    None => v.to_string(),
+                };
                 data.insert(f.field.clone(), Value::from(v));
             }
         }
         (typed, data)
+    }
+
+    /// The files this form carried that were not stored, each as a mistake of its field.
+    pub fn refusals(&self) -> Vec<crate::runtime::FieldError> {
+        uploads::refusals(&self.files)
+    }
+
+    /// The files this form carried that were stored (sent now or kept from before), by field.
+    pub fn stored(&self) -> impl Iterator<Item = (&str, &crate::uploads::Stored)> {
+        self.files
+            .iter()
+            .filter_map(|(k, f)| f.as_ref().ok().map(|s| (k.as_str(), s)))
     }
 
     /// The first value of `name`, or empty.
@@ -404,7 +492,7 @@ impl Fields {
 
     /// Every value of `name`.
     pub fn all(&self, name: &str) -> Vec<&str> {
-        self.0
+        self.pairs
             .iter()
             .filter(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
@@ -426,13 +514,14 @@ async fn frame(mut req: Request, next: Next) -> Response {
         .unwrap_or_default();
     req.extensions_mut().insert(lang);
     let path = req.uri().path().to_string();
+    let query = query_without_lang(req.uri().query());
     let mut response = next.run(req).await;
     if let Some(failure) = response.extensions().get::<Failure>().copied() {
         let status = response.status();
         response = render(
             status,
             lang,
-            &path,
+            (&path, &query),
             None,
             "failure",
             json!({
@@ -469,17 +558,31 @@ async fn frame(mut req: Request, next: Next) -> Response {
     response
 }
 
-/// For a posted form (`application/x-www-form-urlencoded`), reads the body (at most
-/// [`FORM_LIMIT`]), hands its `csrf` field to the [`Principal`] extractor as
+/// For a posted form, finds its `csrf` field, hands it to the [`Principal`] extractor as
 /// [`auth::FormCsrf`], and passes the request on with the same body. A page's form cannot
-/// set a header, so this is how its CSRF token reaches the check the API makes.
+/// set a header, so this is how its CSRF token reaches the check the API makes — before the
+/// handler reads the rest of the body, so a forged request stores no file.
+///
+/// An `application/x-www-form-urlencoded` body is read whole (at most [`FORM_LIMIT`]); a
+/// `multipart/form-data` one only as far as its first part, which every page's form makes
+/// the `csrf` field ([`uploads::csrf_of_multipart`]), and the rest streams on to the handler.
 async fn form_csrf(req: Request, next: Next) -> Response {
-    let is_form = req.method() == Method::POST
-        && req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if req.method() != Method::POST {
+        return next.run(req).await;
+    }
+    if let Some(boundary) = uploads::multipart_boundary(req.headers()) {
+        let (mut parts, body) = req.into_parts();
+        let (token, body) = uploads::csrf_of_multipart(body, &boundary).await;
+        if let Some(token) = token {
+            parts.extensions.insert(auth::FormCsrf(token));
+        }
+        return next.run(Request::from_parts(parts, body)).await;
+    }
+    let is_form = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
     if !is_form {
         return next.run(req).await;
     }

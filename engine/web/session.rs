@@ -8,12 +8,14 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect};
 use serde_json::json;
 
+use super::task::drafts;
 use super::text;
 use super::{Ctx, Fields, PageResult, Person, WebError};
 use crate::accounts::{self, SignIn};
 use crate::api::auth::{self, Principal, Signed};
 use crate::api::{Denial, Why};
 use crate::service::Service;
+use crate::store;
 
 /// Whoever holds a live session, if anyone: the sign-in page sends them on.
 pub struct Visitor(Option<Principal>);
@@ -43,12 +45,70 @@ fn start_page(must_change_password: bool) -> &'static str {
     }
 }
 
-/// `GET /`: the sign-in form; someone signed in already goes on to their start page.
-pub async fn sign_in_page(ctx: Ctx, Visitor(visitor): Visitor) -> PageResult {
+/// `GET /`: the sign-in form; someone signed in already goes on to their start page. When a
+/// form waits for its clerk (their session expired as they filled it in), the page says so.
+pub async fn sign_in_page(
+    State(service): State<Service>,
+    ctx: Ctx,
+    headers: header::HeaderMap,
+    Visitor(visitor): Visitor,
+) -> PageResult {
     if let Some(p) = visitor {
         return Ok(Redirect::to(start_page(p.account.must_change_password)).into_response());
     }
-    Ok(sign_in_form(&ctx, StatusCode::OK, "", None))
+    let now = service.engine.shared().clock.now();
+    let expired = auth::cookie(&headers, RESUME_COOKIE).is_some_and(|id| drafts::waits(&id, now));
+    Ok(sign_in_form(&ctx, StatusCode::OK, "", None, expired))
+}
+
+/// The cookie that brings a clerk whose session expired as they filled in a task's form back
+/// to it after signing in: the id of the values kept ([`drafts`]), nothing else — no personal
+/// data leaves the server. It opens nothing by itself: the values go only to the login they
+/// were kept for.
+pub const RESUME_COOKIE: &str = "qyzmet_resume";
+
+/// The `Set-Cookie` value that remembers draft `id` for the sign-in, as long as it is kept.
+pub fn resume_cookie(id: &str) -> header::HeaderValue {
+    header::HeaderValue::from_str(&format!(
+        "{RESUME_COOKIE}={id}; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age={}",
+        drafts::LIFETIME.num_seconds()
+    ))
+    .expect("a draft's id is ASCII")
+}
+
+/// The `Set-Cookie` value that forgets the draft: the clerk is back at the form.
+fn resume_cleared() -> header::HeaderValue {
+    header::HeaderValue::from_str(&format!(
+        "{RESUME_COOKIE}=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0"
+    ))
+    .expect("ASCII")
+}
+
+/// The login of the session cookie `headers` carry when that session has ended (idle too
+/// long, or past its lifetime) and `csrf` is that session's own CSRF token: the form was
+/// filled in in that very session, not posted by another site. `None` otherwise — no cookie,
+/// a live session (then this is not why the request was refused), a session deleted (signed
+/// out, a password changed, an account blocked), another token, an account no longer active.
+pub async fn expired_login(
+    service: &Service,
+    headers: &header::HeaderMap,
+    csrf: Option<&str>,
+) -> Option<String> {
+    let token = auth::cookie(headers, auth::COOKIE)?;
+    let csrf = csrf.filter(|c| !c.is_empty())?;
+    let engine = &service.engine;
+    let now = engine.shared().clock.now();
+    let mut conn = engine.store().read().await.ok()?;
+    let session = store::accounts::session_by_token(&mut conn, &token)
+        .await
+        .ok()??;
+    if session.is_live(now) || session.csrf_token != csrf {
+        return None;
+    }
+    let account = store::accounts::account_by_id(&mut conn, session.account_id)
+        .await
+        .ok()??;
+    account.is_active().then_some(account.login)
 }
 
 /// The cookie that pairs a sign-in form with its browser (a double-submit token): there is
@@ -61,6 +121,7 @@ fn sign_in_form(
     status: StatusCode,
     login: &str,
     refusal: Option<String>,
+    expired: bool,
 ) -> axum::response::Response {
     let token = accounts::token::new_token();
     let mut page = ctx.page(
@@ -71,6 +132,7 @@ fn sign_in_form(
             "title": text::get(ctx.lang, "sign_in_title"),
             "login": login,
             "refusal": refusal,
+            "expired": expired.then(|| text::get(ctx.lang, "task_session_expired")),
             "csrf": token,
         }),
     );
@@ -101,6 +163,7 @@ pub async fn sign_in(
             StatusCode::FORBIDDEN,
             &login,
             text::get(ctx.lang, "sign_in_expired").map(str::to_string),
+            false,
         );
         return Ok(Denial::new(crate::audit::ANONYMOUS, Why::Csrf).attach(form));
     }
@@ -119,14 +182,29 @@ pub async fn sign_in(
             ..
         } => {
             let now = service.engine.shared().clock.now();
-            Ok((
+            let mut response = (
                 [(
                     header::SET_COOKIE,
                     auth::session_cookie(&token, session.expires_at, now),
                 )],
                 Redirect::to(start_page(must_change_password)),
             )
-                .into_response())
+                .into_response();
+            // Back to the form the session expired on, with what was typed, when it is this
+            // login's; the password comes first when it is temporary.
+            let back = auth::cookie(&headers, RESUME_COOKIE).and_then(|id| {
+                drafts::expired_task(&id, login.trim(), now)
+                    .map(|key| format!("/queue/{key}?draft={id}#task-form"))
+            });
+            if let Some(back) = back.filter(|_| !must_change_password) {
+                if let Ok(location) = header::HeaderValue::from_str(&back) {
+                    response.headers_mut().insert(header::LOCATION, location);
+                }
+                response
+                    .headers_mut()
+                    .append(header::SET_COOKIE, resume_cleared());
+            }
+            Ok(response)
         }
         // One answer whatever the reason, as the API's: the journal keeps why.
         SignIn::Refused => Ok(sign_in_form(
@@ -134,6 +212,7 @@ pub async fn sign_in(
             StatusCode::UNPROCESSABLE_ENTITY,
             &login,
             text::get(ctx.lang, "refused").map(str::to_string),
+            false,
         )),
     }
 }

@@ -266,6 +266,8 @@ impl Engine {
         }
         deploy(&store, &library, config.clock.now()).await?;
         recover(&store).await?;
+        // Cases older than the search index (or imported) are found by IIN and name too.
+        store.derive_case_index().await?;
         let definitions = library
             .definitions
             .iter()

@@ -653,6 +653,7 @@ const OPERATIONS: &[&str] = &[
     "GET /health",
     "GET /openapi.json",
     "POST /cases",
+    "GET /cases",
     "GET /cases/{number}",
     "POST /cases/{number}/messages",
     "POST /cases/{number}/withdraw",
@@ -680,6 +681,7 @@ const OPERATIONS: &[&str] = &[
     "POST /gateway/answers",
     "POST /notify/sms/status",
     "POST /monitoring/replay",
+    "GET /cases/{number}/documents/{id}",
 ];
 
 /// The operations anybody may call.

@@ -200,8 +200,22 @@ impl Browser {
         path.to_path_buf()
     }
 
+    /// Resizes the window to `width` × `height` CSS pixels: 1366 for an office screen, 390
+    /// for a phone.
+    pub(crate) async fn resize(&self, width: u32, height: u32) {
+        if let Err(e) = self.client.set_window_size(width, height).await {
+            panic!("cannot resize the window to {width}x{height}: {e}");
+        }
+    }
+
+    /// The fantoccini client, for what the helpers here do not cover (uploading a file into
+    /// an input, reading an attribute, running the page's own navigation).
+    pub(crate) fn client(&self) -> &fantoccini::Client {
+        &self.client
+    }
+
     /// The element at `css`, waiting for it to appear.
-    async fn element(&self, css: &str) -> Element {
+    pub(crate) async fn element(&self, css: &str) -> Element {
         match self.client.wait().for_element(Locator::Css(css)).await {
             Ok(element) => element,
             Err(e) => panic!("no `{css}` on {}: {e}", self.current_url().await),

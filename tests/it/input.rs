@@ -184,22 +184,22 @@ async fn an_iin_sent_as_a_number_is_refused_at_its_field_and_one_starting_with_z
 
 #[tokio::test]
 async fn a_service_without_an_application_form_takes_only_what_is_the_applicants_to_give() {
-    let a = api("workflows").await;
+    let a = api("tests/fixtures/definitions/valid").await;
+    let all_kinds = |data: Value| json!({ "service": "all-kinds", "region": "almaty", "language": "ru", "data": data });
 
-    // What the service finds out for itself (GBD FL's answer, its register, the clerk's
-    // review and decision) and names it does not have, each refused by its place in the body.
+    // What the service finds out for itself (GBD FL's answer, the bank's, the clerk's
+    // review) and names it does not have, each refused by its place in the body.
     let (status, body) = post(
         &a.app,
         &a.desk,
         "/cases",
-        &certificate(json!({
+        &all_kinds(json!({
             "applicant.iin": "520315400126",
             "applicant.inn": "520315400126",
-            "applicant.full_name": "Абенова Айгүл Серікқызы",
-            "register": { "has_certificate": false },
-            "refusal.ground": "non_compliance",
-            "certificate.number": "000123",
-            "application.kind": "passport",
+            "person.last_name": "Абенова",
+            "account": { "open": true },
+            "review.reason": "Құжат жоқ",
+            "applicant.language": "en",
             "status": "issued",
         })),
     )
@@ -211,11 +211,10 @@ async fn a_service_without_an_application_form_takes_only_what_is_the_applicants
         refused,
         [
             "data.applicant.inn",
-            "data.applicant.full_name",
-            "data.register.has_certificate",
-            "data.refusal.ground",
-            "data.certificate.number",
-            "data.application.kind",
+            "data.person.last_name",
+            "data.account.open",
+            "data.review.reason",
+            "data.applicant.language",
             "data.status",
         ],
         "every mistake at once, in the order sent: {body}"
@@ -225,35 +224,98 @@ async fn a_service_without_an_application_form_takes_only_what_is_the_applicants
         "{body}"
     );
     assert!(
-        refusal_of(&body, "data.applicant.full_name").contains("records this itself"),
+        refusal_of(&body, "data.person.last_name").contains("step `fetch_person`"),
         "{body}"
     );
     assert!(
-        refusal_of(&body, "data.register.has_certificate").contains("step `check_register`"),
+        refusal_of(&body, "data.account.open").contains("step `fetch_account`"),
         "{body}"
     );
     assert!(
-        refusal_of(&body, "data.refusal.ground").contains("the clerk's form of step `review`"),
+        refusal_of(&body, "data.review.reason").contains("the clerk's form of step `review`"),
         "{body}"
     );
     assert_eq!(
-        refusal_of(&body, "data.application.kind"),
-        "must be one of: certificate, duplicate"
+        refusal_of(&body, "data.applicant.language"),
+        "must be one of: kk, ru"
     );
     assert_eq!(
         refusal_of(&body, "data.status"),
-        "the service `rehabilitated-person-certificate` has no such field"
+        "the service `all-kinds` has no such field"
     );
     assert_eq!(cases(&a.engine).await, 0, "nothing was opened");
 
-    // What the shipped channels send — the IIN and the contact addresses, and what the
-    // acceptance's form takes — opens the case, each value as its type wants it.
+    // What a channel sends — the IIN and the contact addresses, and the applicant's own
+    // data — opens the case, each value as its type wants it.
+    let (status, body) = post(
+        &a.app,
+        &a.desk,
+        "/cases",
+        &all_kinds(json!({
+            "applicant": { "iin": "520315400126", "phone": "+7 701 123 45 67" },
+            "applicant.email": "abenova@example.kz",
+            "applicant.account": "KZ86125KZT5004100100",
+        })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let number = body["number"].as_str().unwrap();
+    let case = a.engine.case(number).await.unwrap().unwrap().case;
+    assert_eq!(
+        case.data[""],
+        json!({
+            "applicant": {
+                "iin": "520315400126", "phone": "+77011234567", "email": "abenova@example.kz",
+                "account": "KZ86125KZT5004100100",
+            },
+        })
+    );
+}
+
+#[tokio::test]
+async fn a_citizens_application_takes_the_fields_of_its_form_and_no_other() {
+    // The certificate's application (seeds/004 appendix 1) as the desk registers it: what the
+    // service records itself (GBD FL's full name, the register, the review) is not on it.
+    let a = api("workflows").await;
     let (status, body) = post(
         &a.app,
         &a.desk,
         "/cases",
         &certificate(json!({
-            "applicant": { "iin": "520315400126", "phone": "+7 701 123 45 67" },
+            "applicant.iin": "520315400126",
+            "applicant.full_name": "Абенова Айгүл Серікқызы",
+            "register": { "has_certificate": false },
+            "refusal.ground": "non_compliance",
+            "application.kind": "passport",
+        })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let refused = fields(&body);
+    for field in [
+        "data.applicant.full_name",
+        "data.register.has_certificate",
+        "data.refusal.ground",
+    ] {
+        assert!(
+            refused
+                .iter()
+                .any(|(f, m)| f == field && m.contains("not on the application")),
+            "{field}: {body}"
+        );
+    }
+    assert_eq!(
+        refusal_of(&body, "data.application.kind"),
+        "must be one of: certificate, duplicate"
+    );
+    assert_eq!(cases(&a.engine).await, 0, "nothing was opened");
+
+    let (status, body) = post(
+        &a.app,
+        &a.desk,
+        "/cases",
+        &certificate(json!({
+            "applicant": { "iin": "520315400126", "phone": "+7 701 123 45 67", "last_name": "Абенова" },
             "applicant.email": "abenova@example.kz",
             "application.kind": "duplicate",
         })),
@@ -265,7 +327,10 @@ async fn a_service_without_an_application_form_takes_only_what_is_the_applicants
     assert_eq!(
         case.data[""],
         json!({
-            "applicant": { "iin": "520315400126", "phone": "+77011234567", "email": "abenova@example.kz" },
+            "applicant": {
+                "iin": "520315400126", "phone": "+77011234567", "email": "abenova@example.kz",
+                "last_name": "Абенова",
+            },
             "application": { "kind": "duplicate" },
         })
     );

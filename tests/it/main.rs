@@ -41,3 +41,4 @@ mod term;
 mod tools;
 mod uploads;
 mod web;
+mod workplace;
