@@ -103,7 +103,12 @@ pub async fn file(
             .get("language")
             .and_then(Lang::parse)
             .unwrap_or(ctx.lang),
-        sms_consent: sent.get("sms_consent").map(|v| v == "true"),
+        // "Choose…" is no answer: the form shows it again unchosen, not as a "no".
+        sms_consent: match sent.get("sms_consent") {
+            Some("true") => Some(true),
+            Some("false") => Some(false),
+            _ => None,
+        },
         ..Form::default()
     };
     if sent.get("action") == Some("prefill") {
@@ -405,7 +410,7 @@ fn page(
         json!({
             "title": lang.pick(&def.title),
             "service": def.id,
-            "region": p.account.region,
+            "region": text::region(lang, &p.account.region),
             "citizen": citizen,
             "fields": fields,
             "has_errors": !form.errors.is_empty(),
