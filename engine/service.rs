@@ -233,6 +233,8 @@ pub struct Service {
     pub catalog: Arc<definition::catalog::Catalog>,
     /// The scans clerks upload, under `<data-dir>/uploads`.
     pub uploads: Arc<crate::uploads::Uploads>,
+    /// The task forms kept for a clerk across a claim, a confirmation or an expired session.
+    pub drafts: Arc<crate::web::Drafts>,
     /// The change-of-rules notices: at start, and on a deployment through the API.
     rules: Arc<RulesNotices>,
     /// Secrets by environment variable name.
@@ -384,6 +386,7 @@ impl Service {
             simulator,
             catalog: Arc::new(catalog),
             uploads,
+            drafts: Arc::default(),
             rules,
             env: options.env,
         })

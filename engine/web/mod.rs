@@ -52,6 +52,7 @@ use crate::accounts::Role;
 use crate::api::auth::{self, Principal, Signed};
 use crate::api::{ApiError, Source, Why};
 use crate::service::Service;
+pub use task::Drafts;
 pub use text::Lang;
 
 /// The largest form body the pages accept: a task's form is a few kilobytes at most.

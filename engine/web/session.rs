@@ -57,7 +57,8 @@ pub async fn sign_in_page(
         return Ok(Redirect::to(start_page(p.account.must_change_password)).into_response());
     }
     let now = service.engine.shared().clock.now();
-    let expired = auth::cookie(&headers, RESUME_COOKIE).is_some_and(|id| drafts::waits(&id, now));
+    let expired =
+        auth::cookie(&headers, RESUME_COOKIE).is_some_and(|id| service.drafts.waits(&id, now));
     Ok(sign_in_form(&ctx, StatusCode::OK, "", None, expired))
 }
 
@@ -193,7 +194,9 @@ pub async fn sign_in(
             // Back to the form the session expired on, with what was typed, when it is this
             // login's; the password comes first when it is temporary.
             let back = auth::cookie(&headers, RESUME_COOKIE).and_then(|id| {
-                drafts::expired_task(&id, login.trim(), now)
+                service
+                    .drafts
+                    .expired_task(&id, login.trim(), now)
                     .map(|key| format!("/queue/{key}?draft={id}#task-form"))
             });
             if let Some(back) = back.filter(|_| !must_change_password) {

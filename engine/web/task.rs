@@ -42,6 +42,7 @@ use crate::store::TaskRow;
 use crate::store::TaskStatus;
 use crate::worker;
 pub use done::page as done;
+pub use drafts::Drafts;
 use drafts::{Draft, Kept};
 
 /// What the form is drawn with besides the case: the values sent or kept and the mistakes
@@ -88,7 +89,7 @@ pub async fn form(
 /// when it is gone (expired, or not this clerk's).
 fn from_draft(service: &Service, p: &Principal, key: &str, id: &str) -> Sent {
     let now = service.engine.shared().clock.now();
-    match drafts::get(id, p.login(), key, now) {
+    match service.drafts.get(id, p.login(), key, now) {
         Some(d) => Sent {
             values: d.typed,
             notice: match d.kept {
@@ -318,7 +319,7 @@ async fn finish(
 ) -> PageResult {
     match super::uploads::completing(service, p, row, outcome, data, &ctx.source).await {
         Ok(()) => {
-            drafts::forget(p.login(), &row.key);
+            service.drafts.forget(p.login(), &row.key);
             Ok(Redirect::to(&done_path(&row.key)).into_response())
         }
         Err(Completion::Rejected(errors)) => {
@@ -370,7 +371,7 @@ async fn to_confirm(
         return task_page(service, ctx, p, row, &sent, status).await;
     }
     let now = service.engine.shared().clock.now();
-    let id = drafts::keep(
+    let id = service.drafts.keep(
         Draft {
             login: p.login().to_string(),
             key: row.key.clone(),
@@ -399,7 +400,10 @@ async fn confirmed(
     id: &str,
 ) -> PageResult {
     let now = service.engine.shared().clock.now();
-    let kept = drafts::get(id, p.login(), &row.key, now).filter(|d| d.kept == Kept::Confirm);
+    let kept = service
+        .drafts
+        .get(id, p.login(), &row.key, now)
+        .filter(|d| d.kept == Kept::Confirm);
     let Some(Draft {
         typed,
         data,
@@ -475,7 +479,7 @@ async fn keep_posted(
     let now = service.engine.shared().clock.now();
     let confirming = form
         .get("draft")
-        .and_then(|id| drafts::get(id, login, key, now))
+        .and_then(|id| service.drafts.get(id, login, key, now))
         .filter(|d| d.kept == Kept::Confirm && form.get("confirm") == Some("yes"));
     let draft = match confirming {
         Some(d) => Draft {
@@ -494,7 +498,7 @@ async fn keep_posted(
             }
         }
     };
-    Ok(drafts::keep(draft, now))
+    Ok(service.drafts.keep(draft, now))
 }
 
 /// Where a claim or unclaim sends the clerk back to: the task's form when asked from it,
@@ -557,7 +561,7 @@ async fn carried(
         return Ok(Redirect::to(&format!("/queue/{key}")).into_response());
     }
     let now = service.engine.shared().clock.now();
-    let id = drafts::keep(
+    let id = service.drafts.keep(
         Draft {
             login: p.login().to_string(),
             key: key.to_string(),

@@ -381,3 +381,36 @@ async fn a_real_browser_submits_a_form_without_javascript() {
     assert_eq!(browser.current_url().await, format!("{base}/greet"));
     assert!(std::fs::read(&shot).unwrap().starts_with(b"\x89PNG"));
 }
+
+/// Serves `service`'s pages and API on a loopback port, with the peer address the pages
+/// journal, as a browser reaches them: the base URL (`http://127.0.0.1:PORT`).
+pub(crate) async fn serve(service: &qyzmet::service::Service) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let app = service.router();
+    tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .await
+    });
+    base
+}
+
+/// Where a browser test's screenshots go when asked for (`QYZMET_SCREENSHOTS=1`: a new
+/// temporary folder named from `prefix`, kept; any other value: that folder); `None` when not
+/// asked, so CI takes none.
+pub(crate) fn shots_dir(prefix: &str) -> Option<PathBuf> {
+    match std::env::var("QYZMET_SCREENSHOTS").ok()?.as_str() {
+        "" | "0" => None,
+        "1" => Some(
+            tempfile::Builder::new()
+                .prefix(prefix)
+                .tempdir()
+                .unwrap()
+                .keep(),
+        ),
+        dir => Some(PathBuf::from(dir)),
+    }
+}

@@ -5,7 +5,6 @@
 //! Kazakh and Russian; personal data only to the roles that handle the service; every opening
 //! in the journal.
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use axum::http::StatusCode;
@@ -215,26 +214,8 @@ async fn the_hearing_task_shows_the_citizens_objection() {
     let r = service().await;
     let s = r.svc();
     let number = r.submit(Language::Ru, true).await;
-    r.complete(
-        &number,
-        "accept_documents",
-        "complete",
-        acceptance_form(),
-        "operator1",
-    )
-    .await;
-    r.advance_to(almaty(2026, 11, 24, 11, 0)).await;
-    r.complete(
-        &number,
-        "review",
-        "refuse",
-        json!({
-            "refusal.ground": "non_compliance",
-            "refusal.reasons": "Справка о реабилитации выдана другому лицу",
-        }),
-        "specialist1",
-    )
-    .await;
+    r.refused_on_review(&number, "Справка о реабилитации выдана другому лицу")
+        .await;
     r.advance_to(almaty(2026, 11, 24, 15, 30)).await;
     s.engine
         .message(
@@ -430,22 +411,6 @@ async fn the_diagram_draws_the_path_taken_and_opens_full_size_for_the_cases_regi
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
 }
 
-/// Where screenshots go when asked for (`QYZMET_SCREENSHOTS=1`: a new temporary folder,
-/// kept; any other value: that folder); `None` when not asked.
-fn shots_dir() -> Option<PathBuf> {
-    match std::env::var("QYZMET_SCREENSHOTS").ok()?.as_str() {
-        "" | "0" => None,
-        "1" => Some(
-            tempfile::Builder::new()
-                .prefix("qyzmet-case-file-shots-")
-                .tempdir()
-                .unwrap()
-                .keep(),
-        ),
-        dir => Some(PathBuf::from(dir)),
-    }
-}
-
 #[tokio::test]
 async fn the_case_page_and_its_file_fit_an_office_screen_and_a_phone() {
     let r = service().await;
@@ -454,17 +419,8 @@ async fn the_case_page_and_its_file_fit_an_office_screen_and_a_phone() {
     let _ = clerk(&r, "specialist1", &["provider_specialist"], "almaty").await;
     let key = r.task(&number, "review").await;
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let app = s.router();
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-    });
-    let shots = shots_dir();
+    let base = crate::browser::serve(s).await;
+    let shots = crate::browser::shots_dir("qyzmet-case-file-shots-");
     let browser = Browser::start().await;
     browser.resize(1366, 900).await;
     browser.goto(&format!("{base}/?lang=ru")).await;

@@ -7,8 +7,6 @@
 //! compensation's), appendix 2 row 10 item 1 (identification); APPK art. 73(3) and
 //! workflows/_shared/hearing.yaml (the objection, in writing or orally).
 
-use std::net::SocketAddr;
-
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
@@ -16,8 +14,8 @@ use qyzmet::gateway::sim::Fault;
 use qyzmet::runtime::Language;
 
 use crate::browser::Browser;
-use crate::service::{IIN, Running, acceptance_form, almaty, audit_cli_on};
-use crate::web::{clerk, page, service};
+use crate::service::{IIN, Running, audit_cli_on};
+use crate::web::{self, clerk, page, service};
 
 const CERTIFICATE: &str = "/apply/rehabilitated-person-certificate";
 const COMPENSATION: &str = "/apply/repression-victims-compensation";
@@ -46,59 +44,14 @@ async fn multipart(
     uri: &str,
     fields: &[(&str, Part<'_>)],
 ) -> crate::web::Answer {
-    use tower::ServiceExt;
     let form = page(r.svc(), "GET", uri, Some(cookie), &[]).await;
     let csrf = form.csrf();
-    let boundary = "----qyzmet-desk-boundary-4f1c";
-    let mut body = Vec::new();
-    let mut part = |name: &str, file: Option<&str>, bytes: &[u8]| {
-        body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
-        let disposition = match file {
-            Some(f) => format!(
-                "Content-Disposition: form-data; name=\"{name}\"; filename=\"{f}\"\r\n\
-                 Content-Type: application/octet-stream\r\n\r\n"
-            ),
-            None => format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n"),
-        };
-        body.extend_from_slice(disposition.as_bytes());
-        body.extend_from_slice(bytes);
-        body.extend_from_slice(b"\r\n");
-    };
-    part("csrf", None, csrf.as_bytes());
-    for (name, value) in fields {
-        match value {
-            Ok(text) => part(name, None, text.as_bytes()),
-            Err((file, bytes)) => part(name, Some(file), bytes),
-        }
-    }
-    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-    let request = axum::http::Request::builder()
-        .method("POST")
-        .uri(uri)
-        .header("cookie", cookie)
-        .header(
-            "content-type",
-            format!("multipart/form-data; boundary={boundary}"),
-        )
-        .body(axum::body::Body::from(body))
-        .unwrap();
-    let response = r.svc().router().oneshot(request).await.unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    let location = headers
-        .get("location")
-        .map(|v| v.to_str().unwrap().to_string());
-    let bytes = http_body_util::BodyExt::collect(response.into_body())
-        .await
-        .unwrap()
-        .to_bytes();
-    crate::web::Answer {
-        status,
-        location,
-        cookies: Vec::new(),
-        headers,
-        html: String::from_utf8(bytes.to_vec()).unwrap(),
-    }
+    let mut parts = vec![web::Part::Text("csrf", &csrf)];
+    parts.extend(fields.iter().map(|(name, value)| match value {
+        Ok(text) => web::Part::Text(name, text),
+        Err((file, bytes)) => web::Part::File(name, file, bytes),
+    }));
+    web::multipart(r.svc(), uri, cookie, &parts).await
 }
 
 /// The value an input of the page shows, by its id (`f-applicant-last_name`).
@@ -450,26 +403,8 @@ async fn a_head_of_department_cannot_file_a_citizens_application() {
 /// notice went by e-mail, and the case waits for her objection.
 async fn waiting_for_an_objection(r: &Running) -> String {
     let number = r.submit(Language::Ru, false).await;
-    r.complete(
-        &number,
-        "accept_documents",
-        "complete",
-        acceptance_form(),
-        "operator1",
-    )
-    .await;
-    r.advance_to(almaty(2026, 11, 24, 11, 0)).await;
-    r.complete(
-        &number,
-        "review",
-        "refuse",
-        json!({
-            "refusal.ground": "non_compliance",
-            "refusal.reasons": "Ақтау туралы құжат өтініш берушіге қатысты емес",
-        }),
-        "specialist1",
-    )
-    .await;
+    r.refused_on_review(&number, "Ақтау туралы құжат өтініш берушіге қатысты емес")
+        .await;
     let case = r.svc().engine.case(&number).await.unwrap().unwrap().case;
     assert!(
         case.tokens.iter().any(|t| matches!(
@@ -719,16 +654,7 @@ async fn in_a_browser_the_operator_fills_the_application_from_gbd_fl_and_files_i
     let waiting = waiting_for_an_objection(&r).await;
     clerk(&r, "desk1", &["front_office_operator"], "almaty").await;
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let app = s.router();
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-    });
+    let base = crate::browser::serve(s).await;
     let browser = Browser::start().await;
     let shots = std::env::var_os("QYZMET_SCREENSHOTS").map(std::path::PathBuf::from);
 

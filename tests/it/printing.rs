@@ -484,40 +484,15 @@ async fn a_document_opened_before_its_job_ran_is_the_document_the_job_issues() {
     }
 }
 
-/// Where screenshots go when asked for (`QYZMET_SCREENSHOTS=1`: a new temporary folder, kept;
-/// any other value: that folder); `None` when not asked.
-fn shots_dir() -> Option<std::path::PathBuf> {
-    match std::env::var("QYZMET_SCREENSHOTS").ok()?.as_str() {
-        "" | "0" => None,
-        "1" => Some(
-            tempfile::Builder::new()
-                .prefix("qyzmet-printing-shots-")
-                .tempdir()
-                .unwrap()
-                .keep(),
-        ),
-        dir => Some(std::path::PathBuf::from(dir)),
-    }
-}
-
 #[tokio::test]
 async fn in_chromium_the_receipt_opens_from_the_case_page_and_prints_one_copy_a_page() {
     let r = service().await;
     let s = r.svc();
     let cookie = operator(&r).await;
     let number = refused_to_accept(&r, Language::Kk, true).await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let app = s.router();
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .await
-    });
+    let base = crate::browser::serve(s).await;
     let browser = crate::browser::Browser::start().await;
-    let shots = shots_dir();
+    let shots = crate::browser::shots_dir("qyzmet-printing-shots-");
 
     browser.goto(&format!("{base}/")).await;
     browser.fill("#login", "op-almaty").await;

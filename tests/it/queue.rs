@@ -5,7 +5,6 @@
 //! screen's and a phone's width in a real Chromium.
 
 use std::collections::HashSet;
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -535,17 +534,8 @@ async fn the_queue_and_the_accounts_fit_an_office_screen_and_a_phone() {
     let admin = s.first_administrator().await.unwrap().unwrap();
     let _ = clerk(&r, "operator1", &["front_office_operator"], "almaty").await;
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let app = s.router();
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-    });
-    let shots = shots_dir();
+    let base = crate::browser::serve(s).await;
+    let shots = crate::browser::shots_dir("qyzmet-queue-shots-");
 
     let browser = Browser::start().await;
     browser.resize(1366, 900).await;
@@ -639,22 +629,6 @@ async fn page_width(browser: &Browser) -> u64 {
         .unwrap()
         .as_u64()
         .unwrap()
-}
-
-/// Where screenshots go when asked for (`QYZMET_SCREENSHOTS=1`: a new temporary folder,
-/// kept; any other value: that folder); `None` when not asked.
-fn shots_dir() -> Option<PathBuf> {
-    match std::env::var("QYZMET_SCREENSHOTS").ok()?.as_str() {
-        "" | "0" => None,
-        "1" => Some(
-            tempfile::Builder::new()
-                .prefix("qyzmet-queue-shots-")
-                .tempdir()
-                .unwrap()
-                .keep(),
-        ),
-        dir => Some(PathBuf::from(dir)),
-    }
 }
 
 /// A screenshot of the window into `dir`, when asked for, its path printed for looking at.

@@ -934,22 +934,6 @@ async fn who_handles_no_service_may_not_search_and_an_administrator_finds_access
     );
 }
 
-/// Where screenshots go when asked for (`QYZMET_SCREENSHOTS=1`: a new temporary folder,
-/// kept; any other value: that folder); `None` when not asked.
-fn shots_dir() -> Option<std::path::PathBuf> {
-    match std::env::var("QYZMET_SCREENSHOTS").ok()?.as_str() {
-        "" | "0" => None,
-        "1" => Some(
-            tempfile::Builder::new()
-                .prefix("qyzmet-search-shots-")
-                .tempdir()
-                .unwrap()
-                .keep(),
-        ),
-        dir => Some(std::path::PathBuf::from(dir)),
-    }
-}
-
 #[tokio::test]
 async fn in_chromium_the_header_box_finds_a_case_by_iin_in_almaty_and_not_from_astana() {
     use crate::browser::Browser;
@@ -967,18 +951,9 @@ async fn in_chromium_the_header_box_finds_a_case_by_iin_in_almaty_and_not_from_a
     // The accounts, each with its own password (`clerk` sets it), signed in in the browser.
     clerk(&r, "operator1", &["front_office_operator"], "almaty").await;
     clerk(&r, "operator7", &["front_office_operator"], "astana").await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let app = s.router();
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-        )
-        .await
-    });
+    let base = crate::browser::serve(s).await;
     let browser = Browser::start().await;
-    let shots = shots_dir();
+    let shots = crate::browser::shots_dir("qyzmet-search-shots-");
     let sign_in = |login: &'static str| {
         let browser = &browser;
         let base = &base;

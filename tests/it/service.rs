@@ -285,6 +285,32 @@ impl Running {
         self.drain().await;
     }
 
+    /// Case `number` accepted on Monday 23.11 and refused on review on Tuesday 24.11 at 11:00
+    /// for `reasons` (non-compliance): the notice of the provisional refusal goes, and the case
+    /// waits for the citizen's objection.
+    pub(crate) async fn refused_on_review(&self, number: &str, reasons: &str) {
+        self.complete(
+            number,
+            "accept_documents",
+            "complete",
+            acceptance_form(),
+            "operator1",
+        )
+        .await;
+        self.advance_to(almaty(2026, 11, 24, 11, 0)).await;
+        self.complete(
+            number,
+            "review",
+            "refuse",
+            serde_json::json!({
+                "refusal.ground": "non_compliance",
+                "refusal.reasons": reasons,
+            }),
+            "specialist1",
+        )
+        .await;
+    }
+
     /// The details of the case's history lines of `kind`, oldest first.
     pub(crate) async fn notes(&self, number: &str, kind: &str) -> Vec<Value> {
         self.history_kinds(number)

@@ -5,8 +5,6 @@
 //! with the values, submitting nothing by itself. Through the router as a browser posts, and
 //! once in a real headless Chromium.
 
-use std::net::SocketAddr;
-
 use axum::http::StatusCode;
 use fantoccini::Locator;
 
@@ -844,22 +842,6 @@ async fn signed_as(r: &Running, login: &str) -> String {
     crate::web::signed_in(r.svc(), login, PASSWORD).await
 }
 
-/// Where screenshots go when asked for (`QYZMET_SCREENSHOTS=1`: a new temporary folder,
-/// kept; any other value: that folder); `None` when not asked.
-fn shots_dir() -> Option<std::path::PathBuf> {
-    match std::env::var("QYZMET_SCREENSHOTS").ok()?.as_str() {
-        "" | "0" => None,
-        "1" => Some(
-            tempfile::Builder::new()
-                .prefix("qyzmet-task-page-shots-")
-                .tempdir()
-                .unwrap()
-                .keep(),
-        ),
-        dir => Some(std::path::PathBuf::from(dir)),
-    }
-}
-
 #[tokio::test]
 async fn in_a_browser_the_claim_keeps_the_typing_a_refusal_is_confirmed_and_the_next_step_named() {
     let r = service().await;
@@ -867,18 +849,9 @@ async fn in_a_browser_the_claim_keeps_the_typing_a_refusal_is_confirmed_and_the_
     let number = accepted(&r).await;
     let _ = clerk(&r, "specialist1", &["provider_specialist"], "almaty").await;
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let app = s.router();
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-    });
+    let base = crate::browser::serve(s).await;
     let browser = Browser::start().await;
-    let shots = shots_dir();
+    let shots = crate::browser::shots_dir("qyzmet-task-page-shots-");
     browser.goto(&format!("{base}/?lang=ru")).await;
     browser.fill("#login", "specialist1").await;
     browser.fill("#password", PASSWORD).await;

@@ -7,7 +7,6 @@
 //! case's region only, is journalled, and is never half-stored; a wrong file is refused
 //! beside its field in the clerk's language; a form that comes back keeps the scan.
 
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use axum::body::Body;
@@ -20,7 +19,7 @@ use qyzmet::service::Service;
 
 use crate::browser::Browser;
 use crate::service::{IIN, Running, audit_cli_on};
-use crate::web::{Answer, clerk, page, service};
+use crate::web::{Part, answer, clerk, multipart, page, service};
 
 /// A small PDF, as a scanner's first bytes say.
 const PDF: &[u8] = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n";
@@ -28,72 +27,6 @@ const PDF: &[u8] = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n";
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01";
 /// A Windows program's first bytes.
 const EXE: &[u8] = b"MZ\x90\0\x03\0\0\0\x04\0\0\0\xff\xff\0\0program";
-
-/// One part of a multipart form: a text field, or a file with its name.
-enum Part<'a> {
-    Text(&'a str, &'a str),
-    File(&'a str, &'a str, &'a [u8]),
-}
-
-/// POSTs `parts` as a browser sends a form with `enctype="multipart/form-data"`.
-async fn multipart(service: &Service, uri: &str, cookie: &str, parts: &[Part<'_>]) -> Answer {
-    let boundary = "----qyzmet-test-boundary-7MA4YWxkTrZu0gW";
-    let mut body = Vec::new();
-    for part in parts {
-        body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
-        match part {
-            Part::Text(name, value) => {
-                body.extend_from_slice(
-                    format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes(),
-                );
-                body.extend_from_slice(value.as_bytes());
-            }
-            Part::File(name, file, bytes) => {
-                body.extend_from_slice(
-                    format!(
-                        "Content-Disposition: form-data; name=\"{name}\"; filename=\"{file}\"\r\n\
-                         Content-Type: application/octet-stream\r\n\r\n"
-                    )
-                    .as_bytes(),
-                );
-                body.extend_from_slice(bytes);
-            }
-        }
-        body.extend_from_slice(b"\r\n");
-    }
-    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-    let request = Request::builder()
-        .method("POST")
-        .uri(uri)
-        .header("cookie", cookie)
-        .header(
-            "content-type",
-            format!("multipart/form-data; boundary={boundary}"),
-        )
-        .body(Body::from(body))
-        .unwrap();
-    answer(service, request).await
-}
-
-async fn answer(service: &Service, request: Request<Body>) -> Answer {
-    let response = service.router().oneshot(request).await.unwrap();
-    let status = response.status();
-    let headers = response.headers().clone();
-    let location = headers
-        .get("location")
-        .map(|v| v.to_str().unwrap().to_string());
-    let bytes = http_body_util::BodyExt::collect(response.into_body())
-        .await
-        .unwrap()
-        .to_bytes();
-    Answer {
-        status,
-        location,
-        cookies: Vec::new(),
-        headers,
-        html: String::from_utf8_lossy(&bytes).into_owned(),
-    }
-}
 
 /// The raw bytes of a GET.
 async fn download(
@@ -670,27 +603,12 @@ async fn a_date_typed_as_05_12_2026_is_stored_as_2026_12_05() {
     assert_eq!(value(&data, "documents.identity"), "identity-card.pdf");
 }
 
-/// The service on a loopback socket, as `serve` runs it: its base URL.
-async fn serve(service: &Service) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let app = service.router();
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-    });
-    base
-}
-
 #[tokio::test]
 async fn in_chromium_the_operator_attaches_scans_on_the_acceptance_and_opens_one() {
     let r = service().await;
     let s = r.svc();
     let (number, key, operator, _) = at_acceptance(&r).await;
-    let base = serve(s).await;
+    let base = crate::browser::serve(s).await;
     let scans = tempfile::tempdir().unwrap();
     let identity = scans.path().join("жеке-куәлік.pdf");
     let certificate = scans.path().join("анықтама.png");

@@ -7,7 +7,6 @@
 //! deadlines and diagram, and an administrator creating a clerk's account. Every action is
 //! journalled as the API's are.
 
-use std::net::SocketAddr;
 use std::path::Path;
 
 use axum::body::Body;
@@ -75,6 +74,12 @@ pub(crate) async fn page(
         request.body(Body::empty())
     }
     .unwrap();
+    answer(service, request).await
+}
+
+/// The service's answer to `request`, as a browser receives it. A body that is not UTF-8 (a
+/// PDF, a scan) is read lossily: a test of such a body reads the bytes elsewhere.
+pub(crate) async fn answer(service: &Service, request: Request<Body>) -> Answer {
     let response = service.router().oneshot(request).await.unwrap();
     let status = response.status();
     let headers = response.headers().clone();
@@ -95,8 +100,61 @@ pub(crate) async fn page(
         location,
         cookies,
         headers,
-        html: String::from_utf8(bytes.to_vec()).unwrap(),
+        html: String::from_utf8_lossy(&bytes).into_owned(),
     }
+}
+
+/// One part of a multipart form: a text field (name, value), or a file (name, file name,
+/// bytes).
+pub(crate) enum Part<'a> {
+    Text(&'a str, &'a str),
+    File(&'a str, &'a str, &'a [u8]),
+}
+
+/// POSTs `parts`, in their order, as a browser sends a form with
+/// `enctype="multipart/form-data"` (the task and filing forms).
+pub(crate) async fn multipart(
+    service: &Service,
+    uri: &str,
+    cookie: &str,
+    parts: &[Part<'_>],
+) -> Answer {
+    let boundary = "----qyzmet-test-boundary-7MA4YWxkTrZu0gW";
+    let mut body = Vec::new();
+    for part in parts {
+        body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+        match part {
+            Part::Text(name, value) => {
+                body.extend_from_slice(
+                    format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes(),
+                );
+                body.extend_from_slice(value.as_bytes());
+            }
+            Part::File(name, file, bytes) => {
+                body.extend_from_slice(
+                    format!(
+                        "Content-Disposition: form-data; name=\"{name}\"; filename=\"{file}\"\r\n\
+                         Content-Type: application/octet-stream\r\n\r\n"
+                    )
+                    .as_bytes(),
+                );
+                body.extend_from_slice(bytes);
+            }
+        }
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    let request = Request::builder()
+        .method("POST")
+        .uri(uri)
+        .header("cookie", cookie)
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(Body::from(body))
+        .unwrap();
+    answer(service, request).await
 }
 
 /// A running service with its loopback mail and SMS servers, on a Monday morning.
@@ -984,16 +1042,7 @@ async fn a_newcomer_signs_in_creates_a_clerk_and_the_clerk_takes_a_case_through_
     let number = r.submit(Language::Kk, true).await;
 
     // The service on a real socket, as `serve` runs it.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let app = s.router();
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-    });
+    let base = crate::browser::serve(s).await;
 
     let browser = Browser::start().await;
     let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("browser");
@@ -1285,26 +1334,8 @@ async fn a_notice_no_electronic_channel_can_carry_is_handed_over_from_the_specia
         .await
         .unwrap();
     r.drain().await;
-    r.complete(
-        &number,
-        "accept_documents",
-        "complete",
-        acceptance_form(),
-        "operator1",
-    )
-    .await;
-    r.advance_to(almaty(2026, 11, 24, 11, 0)).await;
-    r.complete(
-        &number,
-        "review",
-        "refuse",
-        serde_json::json!({
-            "refusal.ground": "non_compliance",
-            "refusal.reasons": "Документ о реабилитации выдан другому лицу",
-        }),
-        "specialist1",
-    )
-    .await;
+    r.refused_on_review(&number, "Документ о реабилитации выдан другому лицу")
+        .await;
     let key = r
         .task(&number, "provisional_refusal_hearing/hand_over_notice")
         .await;

@@ -22,7 +22,7 @@ use tower::ServiceExt;
 use qyzmet::web::text::{self, Lang};
 
 use crate::service::{IIN, Running, audit_cli_on};
-use crate::web::{Answer, clerk, page, service};
+use crate::web::{self, Answer, clerk, page, service};
 
 /// Ермекова Алия Сабитқызы in the gateway simulator: born 04.04.1955, refused by the
 /// provider's register on 02.10.2024 (engine/gateway/sim.rs `people`).
@@ -126,55 +126,16 @@ impl<'r> Clerk<'r> {
         fields: &[(String, String)],
         files: &[(String, String, Vec<u8>)],
     ) -> Answer {
-        let boundary = "----qyzmet-workplace-boundary-9c2e";
-        let mut body = Vec::new();
-        for (name, value) in fields {
-            body.extend_from_slice(
-                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n")
-                    .as_bytes(),
-            );
-            body.extend_from_slice(value.as_bytes());
-            body.extend_from_slice(b"\r\n");
-        }
-        for (name, file, bytes) in files {
-            body.extend_from_slice(
-                format!(
-                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; \
-                     filename=\"{file}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
-                )
-                .as_bytes(),
-            );
-            body.extend_from_slice(bytes);
-            body.extend_from_slice(b"\r\n");
-        }
-        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-        let request = Request::builder()
-            .method("POST")
-            .uri(uri)
-            .header("cookie", &self.cookie)
-            .header(
-                "content-type",
-                format!("multipart/form-data; boundary={boundary}"),
+        let parts: Vec<web::Part<'_>> = fields
+            .iter()
+            .map(|(name, value)| web::Part::Text(name, value))
+            .chain(
+                files
+                    .iter()
+                    .map(|(name, file, bytes)| web::Part::File(name, file, bytes)),
             )
-            .body(Body::from(body))
-            .unwrap();
-        let response = self.r.svc().router().oneshot(request).await.unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let location = headers
-            .get("location")
-            .map(|v| v.to_str().unwrap().to_string());
-        let bytes = http_body_util::BodyExt::collect(response.into_body())
-            .await
-            .unwrap()
-            .to_bytes();
-        Answer {
-            status,
-            location,
-            cookies: Vec::new(),
-            headers,
-            html: String::from_utf8_lossy(&bytes).into_owned(),
-        }
+            .collect();
+        web::multipart(self.r.svc(), uri, &self.cookie, &parts).await
     }
 
     /// Follows a redirect the browser follows: the page it leads to.

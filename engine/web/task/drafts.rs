@@ -22,7 +22,7 @@
 //! move for another: one process may run several engines, as the tests do).
 
 use std::collections::HashMap;
-use std::sync::{LazyLock, Mutex};
+use std::sync::Mutex;
 use std::time::Instant;
 
 use chrono::{DateTime, Duration, Utc};
@@ -85,85 +85,98 @@ impl Entry {
     }
 }
 
-/// Every draft, by id, oldest first.
-static DRAFTS: LazyLock<Mutex<IndexMap<String, Entry>>> =
-    LazyLock::new(|| Mutex::new(IndexMap::new()));
-
-fn drafts() -> std::sync::MutexGuard<'static, IndexMap<String, Entry>> {
-    // A panic while the lock was held leaves a map that is still whole: take it.
-    DRAFTS.lock().unwrap_or_else(|e| e.into_inner())
-}
-
 /// Drops from memory what has been kept longer than its lifetime.
 fn expire(map: &mut IndexMap<String, Entry>) {
     let lifetime = LIFETIME.to_std().expect("the lifetime is positive");
     map.retain(|_, e| e.since.elapsed() <= lifetime);
 }
 
-/// Keeps `draft` at `now`; the id to find it by. A login's drafts of the same task and
-/// reason replace each other (a clerk who claims twice keeps the last form).
-pub fn keep(draft: Draft, now: DateTime<Utc>) -> String {
-    let id = crate::accounts::token::new_token();
-    let mut map = drafts();
-    expire(&mut map);
-    map.retain(|_, e| {
-        !(e.draft.login == draft.login && e.draft.key == draft.key && e.draft.kept == draft.kept)
-    });
-    let theirs: Vec<String> = map
-        .iter()
-        .filter(|(_, e)| e.draft.login == draft.login)
-        .map(|(id, _)| id.clone())
-        .collect();
-    for old in theirs
-        .iter()
-        .take((theirs.len() + 1).saturating_sub(MAX_PER_LOGIN))
-    {
-        map.shift_remove(old);
+/// The drafts a service keeps, by id, oldest first: one map per [`crate::service::Service`],
+/// so two services in one process (the tests run many) never share or evict each other's.
+#[derive(Default)]
+pub struct Drafts(Mutex<IndexMap<String, Entry>>);
+
+/// How many, never what: a draft holds what a clerk typed about a citizen.
+impl std::fmt::Debug for Drafts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Drafts({})", self.drafts().len())
     }
-    while map.len() >= MAX_DRAFTS {
-        map.shift_remove_index(0);
+}
+
+impl Drafts {
+    fn drafts(&self) -> std::sync::MutexGuard<'_, IndexMap<String, Entry>> {
+        // A panic while the lock was held leaves a map that is still whole: take it.
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
-    map.insert(
-        id.clone(),
-        Entry {
-            draft,
-            at: now,
-            since: Instant::now(),
-        },
-    );
-    id
-}
 
-/// The draft `id` for `login` on task `key`, if it is theirs and still kept at `now`.
-pub fn get(id: &str, login: &str, key: &str, now: DateTime<Utc>) -> Option<Draft> {
-    let mut map = drafts();
-    expire(&mut map);
-    map.get(id)
-        .filter(|e| e.live(now) && e.draft.login == login && e.draft.key == key)
-        .map(|e| e.draft.clone())
-}
+    /// Keeps `draft` at `now`; the id to find it by. A login's drafts of the same task and
+    /// reason replace each other (a clerk who claims twice keeps the last form).
+    pub fn keep(&self, draft: Draft, now: DateTime<Utc>) -> String {
+        let id = crate::accounts::token::new_token();
+        let mut map = self.drafts();
+        expire(&mut map);
+        map.retain(|_, e| {
+            !(e.draft.login == draft.login
+                && e.draft.key == draft.key
+                && e.draft.kept == draft.kept)
+        });
+        let theirs: Vec<String> = map
+            .iter()
+            .filter(|(_, e)| e.draft.login == draft.login)
+            .map(|(id, _)| id.clone())
+            .collect();
+        for old in theirs
+            .iter()
+            .take((theirs.len() + 1).saturating_sub(MAX_PER_LOGIN))
+        {
+            map.shift_remove(old);
+        }
+        while map.len() >= MAX_DRAFTS {
+            map.shift_remove_index(0);
+        }
+        map.insert(
+            id.clone(),
+            Entry {
+                draft,
+                at: now,
+                since: Instant::now(),
+            },
+        );
+        id
+    }
 
-/// The task a draft kept for `login` at a session's expiry opens on, if `id` is one.
-pub fn expired_task(id: &str, login: &str, now: DateTime<Utc>) -> Option<String> {
-    let mut map = drafts();
-    expire(&mut map);
-    map.get(id)
-        .filter(|e| e.live(now) && e.draft.login == login && e.draft.kept == Kept::Expired)
-        .map(|e| e.draft.key.clone())
-}
+    /// The draft `id` for `login` on task `key`, if it is theirs and still kept at `now`.
+    pub fn get(&self, id: &str, login: &str, key: &str, now: DateTime<Utc>) -> Option<Draft> {
+        let mut map = self.drafts();
+        expire(&mut map);
+        map.get(id)
+            .filter(|e| e.live(now) && e.draft.login == login && e.draft.key == key)
+            .map(|e| e.draft.clone())
+    }
 
-/// Whether a draft kept at a session's expiry waits under `id` (for the sign-in page's
-/// notice; it says nothing of whose it is).
-pub fn waits(id: &str, now: DateTime<Utc>) -> bool {
-    let mut map = drafts();
-    expire(&mut map);
-    map.get(id)
-        .is_some_and(|e| e.live(now) && e.draft.kept == Kept::Expired)
-}
+    /// The task a draft kept for `login` at a session's expiry opens on, if `id` is one.
+    pub fn expired_task(&self, id: &str, login: &str, now: DateTime<Utc>) -> Option<String> {
+        let mut map = self.drafts();
+        expire(&mut map);
+        map.get(id)
+            .filter(|e| e.live(now) && e.draft.login == login && e.draft.kept == Kept::Expired)
+            .map(|e| e.draft.key.clone())
+    }
 
-/// Forgets every draft of `login` on task `key`: the task is completed.
-pub fn forget(login: &str, key: &str) {
-    drafts().retain(|_, e| !(e.draft.login == login && e.draft.key == key));
+    /// Whether a draft kept at a session's expiry waits under `id` (for the sign-in page's
+    /// notice; it says nothing of whose it is).
+    pub fn waits(&self, id: &str, now: DateTime<Utc>) -> bool {
+        let mut map = self.drafts();
+        expire(&mut map);
+        map.get(id)
+            .is_some_and(|e| e.live(now) && e.draft.kept == Kept::Expired)
+    }
+
+    /// Forgets every draft of `login` on task `key`: the task is completed.
+    pub fn forget(&self, login: &str, key: &str) {
+        self.drafts()
+            .retain(|_, e| !(e.draft.login == login && e.draft.key == key));
+    }
 }
 
 #[cfg(test)]
@@ -190,40 +203,47 @@ mod tests {
 
     #[test]
     fn a_draft_opens_only_for_its_login_and_task_and_only_for_its_lifetime() {
-        let id = keep(draft("drafts-a", "task:1:1:1", Kept::Claimed), at(0));
-        assert!(get(&id, "drafts-a", "task:1:1:1", at(5)).is_some());
-        assert!(get(&id, "drafts-b", "task:1:1:1", at(5)).is_none());
-        assert!(get(&id, "drafts-a", "task:1:1:2", at(5)).is_none());
-        assert!(get(&id, "drafts-a", "task:1:1:1", at(61)).is_none());
+        let drafts = Drafts::default();
+        let id = drafts.keep(draft("drafts-a", "task:1:1:1", Kept::Claimed), at(0));
+        assert!(drafts.get(&id, "drafts-a", "task:1:1:1", at(5)).is_some());
+        assert!(drafts.get(&id, "drafts-b", "task:1:1:1", at(5)).is_none());
+        assert!(drafts.get(&id, "drafts-a", "task:1:1:2", at(5)).is_none());
+        assert!(drafts.get(&id, "drafts-a", "task:1:1:1", at(61)).is_none());
     }
 
     #[test]
     fn a_login_keeps_at_most_its_share_the_oldest_going_first() {
+        let drafts = Drafts::default();
         let ids: Vec<String> = (0..MAX_PER_LOGIN + 2)
             .map(|i| {
-                keep(
+                drafts.keep(
                     draft("drafts-c", &format!("task:2:1:{i}"), Kept::Claimed),
                     at(i as i64),
                 )
             })
             .collect();
         let now = at(20);
-        assert!(get(&ids[0], "drafts-c", "task:2:1:0", now).is_none());
-        assert!(get(&ids[1], "drafts-c", "task:2:1:1", now).is_none());
+        assert!(drafts.get(&ids[0], "drafts-c", "task:2:1:0", now).is_none());
+        assert!(drafts.get(&ids[1], "drafts-c", "task:2:1:1", now).is_none());
         let last = MAX_PER_LOGIN + 1;
-        assert!(get(&ids[last], "drafts-c", &format!("task:2:1:{last}"), now).is_some());
+        assert!(
+            drafts
+                .get(&ids[last], "drafts-c", &format!("task:2:1:{last}"), now)
+                .is_some()
+        );
     }
 
     #[test]
     fn a_completed_task_forgets_its_drafts_and_an_expired_session_names_its_task() {
-        let id = keep(draft("drafts-d", "task:3:1:1", Kept::Expired), at(0));
-        assert!(waits(&id, at(1)));
+        let drafts = Drafts::default();
+        let id = drafts.keep(draft("drafts-d", "task:3:1:1", Kept::Expired), at(0));
+        assert!(drafts.waits(&id, at(1)));
         assert_eq!(
-            expired_task(&id, "drafts-d", at(1)).as_deref(),
+            drafts.expired_task(&id, "drafts-d", at(1)).as_deref(),
             Some("task:3:1:1")
         );
-        assert_eq!(expired_task(&id, "drafts-e", at(1)), None);
-        forget("drafts-d", "task:3:1:1");
-        assert!(!waits(&id, at(1)));
+        assert_eq!(drafts.expired_task(&id, "drafts-e", at(1)), None);
+        drafts.forget("drafts-d", "task:3:1:1");
+        assert!(!drafts.waits(&id, at(1)));
     }
 }
