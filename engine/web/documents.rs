@@ -95,6 +95,8 @@ async fn listed(
                     "id": id.to_string(),
                     "title": document_title(shared, def, template, lang),
                     "kind": text::or(lang, &format!("kind_{}", kind.as_deref().unwrap_or("document")), "—"),
+                    // The definition's code (`receipt`), for what a page decides by the kind.
+                    "kind_code": kind,
                     "status": text::or(lang, &format!("job_{}", j.status), j.status.as_str()),
                     "href": href,
                     "pdf_href": href.as_ref().map(|h| format!("{h}.pdf")),

@@ -81,11 +81,10 @@ pub async fn page(
     let waits = waiting(shared, def, case, lang);
     let closed = closed(case, lang);
     let documents = documents(&service, def, case, &key, lang).await?;
-    let receipt_kind = text::or(lang, "kind_receipt", "receipt");
     let receipt = documents
         .iter()
         .rev()
-        .find(|d| d["kind"] == receipt_kind.as_str() && !d["pdf_href"].is_null())
+        .find(|d| d["kind_code"] == "receipt" && !d["pdf_href"].is_null())
         .cloned();
     // The case moves on by itself (a request, a document, a notice it waits for): the page
     // looks again shortly, so the receipt made when the answer comes is here without a click.
