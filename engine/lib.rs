@@ -14,6 +14,7 @@ pub mod diagnostic;
 pub mod document;
 pub mod domain;
 pub mod gateway;
+pub mod mass_event;
 pub mod money;
 pub mod notify;
 pub mod runtime;

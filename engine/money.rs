@@ -24,7 +24,8 @@
 //!   figure a form or a gateway gives. Computation never happens in `f64`.
 //!
 //! **Architecture Invariant:** this module is the only place that turns text or JSON into a
-//! number of these types, or a number into text a person reads.
+//! number of these types, or a number into figures a person reads; an amount in words (the
+//! decisions' "sum in words") is `notify::words`, from the figures this module gives.
 
 use std::fmt;
 

@@ -20,6 +20,10 @@ pub enum Role {
     StateCorporationSpecialist,
     /// The provider's head of department: signs decisions.
     HeadOfDepartment,
+    /// The head of the Department of the Committee of regulation and control in the field of
+    /// social protection: the first signature of the monthly-payments decisions (seeds/000
+    /// appendices 2-5).
+    DepartmentDirector,
     /// Writes and deploys the services' definitions.
     Methodologist,
     /// Manages accounts and incidents (the "IB administrator" of seeds/003 item 21).
@@ -36,11 +40,12 @@ pub enum Role {
 
 impl Role {
     /// Every role, in the catalog's order of concern (the clerks first, the systems last).
-    pub const ALL: [Role; 8] = [
+    pub const ALL: [Role; 9] = [
         Role::FrontOfficeOperator,
         Role::ProviderSpecialist,
         Role::StateCorporationSpecialist,
         Role::HeadOfDepartment,
+        Role::DepartmentDirector,
         Role::Methodologist,
         Role::Administrator,
         Role::GatewaySystem,
@@ -54,6 +59,7 @@ impl Role {
             Role::ProviderSpecialist => "provider_specialist",
             Role::StateCorporationSpecialist => "state_corporation_specialist",
             Role::HeadOfDepartment => "head_of_department",
+            Role::DepartmentDirector => "department_director",
             Role::Methodologist => "methodologist",
             Role::Administrator => "administrator",
             Role::GatewaySystem => "gateway_system",
@@ -71,7 +77,7 @@ impl fmt::Display for Role {
 /// A name that is not a role.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "`{0}` is not a role (one of: front_office_operator, provider_specialist, state_corporation_specialist, head_of_department, methodologist, administrator, gateway_system, sms_provider_system)"
+    "`{0}` is not a role (one of: front_office_operator, provider_specialist, state_corporation_specialist, head_of_department, department_director, methodologist, administrator, gateway_system, sms_provider_system)"
 )]
 pub struct UnknownRole(pub String);
 

@@ -65,8 +65,8 @@ pub struct CreateBody {
     /// The corporate e-mail.
     pub email: String,
     /// The roles: `front_office_operator`, `provider_specialist`,
-    /// `state_corporation_specialist`, `head_of_department`, `methodologist`,
-    /// `administrator`; for the account of a system that calls back, `gateway_system` or
+    /// `state_corporation_specialist`, `head_of_department`, `department_director`,
+    /// `methodologist`, `administrator`; for the account of a system that calls back, `gateway_system` or
     /// `sms_provider_system` (then issue it a token: `POST /accounts/{login}/tokens`).
     #[schema(value_type = Vec<String>)]
     pub roles: Vec<Role>,

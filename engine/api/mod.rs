@@ -14,6 +14,7 @@ pub mod definitions;
 pub mod denial;
 pub mod documents;
 pub mod integrations;
+pub mod mass_events;
 pub mod openapi;
 pub mod search;
 
@@ -173,6 +174,10 @@ impl From<worker::Error> for ApiError {
             worker::Error::Runtime(e @ runtime::Error::InboxFull { .. }) => {
                 ApiError::InboxFull(e.to_string())
             }
+            // A life event's message the case took already, or cannot take where it is.
+            worker::Error::Runtime(
+                e @ (runtime::Error::Duplicate { .. } | runtime::Error::EventNotNow(_)),
+            ) => ApiError::Conflict(e.to_string()),
             worker::Error::IdempotencyKeyReused(key) => ApiError::IdempotencyKeyReused(format!(
                 "the Idempotency-Key `{key}` opened a case for another application: \
                  use a new key for a new application"
@@ -317,6 +322,7 @@ pub(crate) fn routes() -> OpenApiRouter<Engine> {
         .merge(auth::routes())
         .merge(accounts::routes())
         .merge(search::routes())
+        .merge(mass_events::routes())
 }
 
 /// What `GET /health` answers.
@@ -599,6 +605,11 @@ struct CaseAnswer {
     history: Value,
     /// The open and claimed tasks, with their due times.
     tasks: Vec<TaskRow>,
+    /// For a case of a service that holds after it is rendered (a payment that lives for
+    /// years): its state, record, the record's changes and the events that may start now.
+    /// Absent for the other services.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    living: Option<Living>,
 }
 
 /// A case with its history and deadlines; in the principal's region only. Opening it is
@@ -620,10 +631,14 @@ async fn case(
     p: Principal,
 ) -> ApiResult<Json<CaseAnswer>> {
     let view = opening(&engine, &p, &number, &source).await?;
+    let shared = engine.shared();
+    let (def, _) = shared.pinned(&view.case.service, &view.case.version)?;
+    let living = living(def, &view.case, &view.history);
     Ok(Json(CaseAnswer {
         case: to_json(&view.case)?,
         history: to_json(&view.history)?,
         tasks: view.tasks,
+        living,
     }))
 }
 
@@ -632,6 +647,232 @@ fn to_json<T: Serialize>(value: &T) -> ApiResult<Value> {
         tracing::error!(error = %e, "an answer did not serialise");
         ApiError::Internal
     })
+}
+
+/// A living case — one whose service holds after it is rendered (a monthly payment that lives
+/// for years after its assignment) — as the API and the case page show it: the state it is
+/// in, its `record:` now, every change of it with the life event that made it, and what may
+/// start now. Built from the case and its history alone ([`living`]).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Living {
+    /// The `hold:` state of the hold the case is at or came from last (`active`,
+    /// `suspended`), or its result once it has ended after holding (`terminated`); `null`
+    /// while its application is still being decided, and when it ended without holding.
+    pub state: Option<String>,
+    /// When the case first came to a hold: its service was rendered, its term met.
+    pub held_since: Option<chrono::DateTime<chrono::Utc>>,
+    /// The `record:` values now, by data name, as the case holds them (money as a string
+    /// with its two tiyn digits, `"130200.00"`, as everywhere in the API; a date as
+    /// `yyyy-mm-dd`); `null` for one not set.
+    #[schema(value_type = Object)]
+    pub record: serde_json::Map<String, Value>,
+    /// Each change of a `record:` value, oldest first.
+    pub changes: Vec<LivingChange>,
+    /// The life events a message may start now (the case is at a hold that takes them), by
+    /// name.
+    pub events_open: Vec<String>,
+    /// The life event whose steps the case is in now, by name; `null` at a hold.
+    pub running: Option<String>,
+    /// The life events' messages that came while the case was busy with another event: each
+    /// starts its event once the case is back at a hold that takes it.
+    pub waiting: Vec<LivingWaiting>,
+}
+
+/// One change of a `record:` value (the history's `record_changed`).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct LivingChange {
+    /// When.
+    pub at: chrono::DateTime<chrono::Utc>,
+    /// The data name (`payment.amount`).
+    pub field: String,
+    /// The value before; `null` when it had none.
+    #[schema(value_type = Object)]
+    pub from: Value,
+    /// The value after; `null` when it was cleared.
+    #[schema(value_type = Object)]
+    pub to: Value,
+    /// The life event that made it, by name; `null` for what the application's own steps
+    /// set before the case first held (the assignment).
+    pub event: Option<String>,
+}
+
+/// A life event's message kept until the case is back at a hold.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct LivingWaiting {
+    /// The message's name.
+    pub message: String,
+    /// The event it starts.
+    pub event: String,
+    /// When it came.
+    pub received_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// The living record of `case` (of `def`, with its `history`), or `None` when its service
+/// has no `hold` step: the object `GET /cases/{number}` answers as `living`, and what the
+/// case page's card is drawn from.
+pub fn living(
+    def: &crate::definition::model::Definition,
+    case: &runtime::CaseState,
+    history: &[runtime::HistoryEntry],
+) -> Option<Living> {
+    use crate::definition::model::StepKind;
+    if !def
+        .steps
+        .iter()
+        .any(|s| matches!(s.kind, StepKind::Hold { .. }))
+    {
+        return None;
+    }
+    let data = case.scope("");
+    let record = def
+        .record
+        .iter()
+        .map(|name| {
+            let value = runtime::get_path(&data, name).cloned();
+            (name.clone(), value.unwrap_or(Value::Null))
+        })
+        .collect();
+    let text = |h: &runtime::HistoryEntry, key: &str| {
+        h.detail
+            .get(key)
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    let mut changes = Vec::new();
+    // The event last started: a change made in a later transition of its steps (a task's
+    // outcome that sets the amount) names no event of its own, and nothing but an event's
+    // steps changes a record once the case holds.
+    let mut started: Option<String> = None;
+    let mut last_hold: Option<String> = None;
+    for h in history {
+        match h.kind.as_str() {
+            "event_started" => started = text(h, "event"),
+            // The hold entered last: where a running event left from (a message kept for
+            // it may have taken the case on before it rested there).
+            "entered" => {
+                if let Some(StepKind::Hold { state, .. }) = h
+                    .step
+                    .as_deref()
+                    .and_then(|s| def.step_named(s))
+                    .map(|id| &def.step(id).kind)
+                {
+                    last_hold = Some(state.clone());
+                }
+            }
+            "record_changed" => changes.push(LivingChange {
+                at: h.at,
+                field: text(h, "field").unwrap_or_default(),
+                from: h.detail.get("from").cloned().unwrap_or(Value::Null),
+                to: h.detail.get("to").cloned().unwrap_or(Value::Null),
+                event: text(h, "event").or_else(|| started.clone()),
+            }),
+            _ => {}
+        }
+    }
+    let at_hold = runtime::life::holding(def, case).is_some();
+    let running = (case.held_since.is_some() && !case.is_closed() && !at_hold)
+        .then_some(started)
+        .flatten();
+    // Inside an event's steps the payment is what the hold it left says, until the event
+    // decides otherwise.
+    let left = running.as_ref().and(last_hold);
+    let state = runtime::life::living_state(def, case).or(left);
+    let waiting = case
+        .inbox
+        .iter()
+        .filter(|m| m.event)
+        .filter_map(|m| {
+            let event = def.event_for_message(&m.name)?;
+            Some(LivingWaiting {
+                message: m.name.clone(),
+                event: event.name.clone(),
+                received_at: m.received_at,
+            })
+        })
+        .collect();
+    Some(Living {
+        state,
+        held_since: case.held_since,
+        record,
+        changes,
+        events_open: runtime::life::events_open(def, case)
+            .into_iter()
+            .map(|e| e.name.clone())
+            .collect(),
+        running,
+        waiting,
+    })
+}
+
+/// Why a clerk's life event did not start.
+#[derive(Debug)]
+pub enum EventRefusal {
+    /// The message's mistakes, one per wrong field (`payload.<field>`).
+    Rejected(Vec<runtime::FieldError>),
+    /// The case is not where the event may start (at another hold, not held yet): the
+    /// runtime's words, for the log; the page says it from the case.
+    NotNow(String),
+    /// The case took the event under this `once_per` key already.
+    Taken(String),
+    /// Anything else, as the API says it.
+    Refused(ApiError),
+}
+
+impl From<ApiError> for EventRefusal {
+    fn from(e: ApiError) -> EventRefusal {
+        EventRefusal::Refused(e)
+    }
+}
+
+/// `p` starts the life event that message `name` starts on case `number`, from the case page
+/// (`web::desk`): a clerk of one of the event's `by:` roles, in the case's region; the message
+/// is the clerk's (`Actor::Clerk`), checked as the definition declares it, and journalled as
+/// `message_delivered` with the event's name. Not an event's message, or one no role may
+/// start from the page: 404.
+pub async fn starting_event(
+    engine: &Engine,
+    p: &Principal,
+    number: &str,
+    name: &str,
+    payload: Value,
+    source: &Source,
+) -> Result<(), EventRefusal> {
+    let case = engine
+        .store()
+        .case_by_number(number)
+        .await
+        .map_err(|e| ApiError::from(worker::Error::from(e)))?
+        .ok_or_else(|| ApiError::NotFound(format!("case {number}")))?;
+    let shared = engine.shared();
+    let (def, _) = shared
+        .pinned(&case.service, &case.version)
+        .map_err(ApiError::from)?;
+    let event = def
+        .event_for_message(name)
+        .filter(|e| !e.by.is_empty())
+        .ok_or_else(|| ApiError::NotFound(format!("life event of message {name}")))?;
+    let roles: Vec<Role> = event.by.iter().filter_map(|r| r.parse().ok()).collect();
+    p.require(&roles).map_err(|e| e.on(number))?;
+    allowed(p, &case.region, number)?;
+    let entry = record(p.login(), Action::MessageDelivered, number, source)
+        .details(json!({ "message": name, "event": event.name }));
+    match engine
+        .recording(entry)
+        .message(number, name, payload, Actor::Clerk(p.login().to_string()))
+        .await
+    {
+        Ok(()) => Ok(()),
+        Err(worker::Error::Runtime(runtime::Error::Rejected(fields))) => {
+            Err(EventRefusal::Rejected(fields))
+        }
+        Err(worker::Error::Runtime(runtime::Error::EventNotNow(why))) => {
+            Err(EventRefusal::NotNow(why))
+        }
+        Err(worker::Error::Runtime(runtime::Error::Duplicate { key, .. })) => {
+            Err(EventRefusal::Taken(key))
+        }
+        Err(e) => Err(EventRefusal::Refused(e.into())),
+    }
 }
 
 /// Opens case `number` for `p`: refused (and the refusal journalled) outside the principal's
@@ -683,7 +924,7 @@ pub const MESSAGE_LIMIT: usize = 64 * 1024;
     responses(
         (status = 202, description = "Delivered"),
         (status = 404, description = "No such case", body = ErrorBody),
-        (status = 409, description = "The case is closed (`conflict`), or it keeps 20 messages no step has taken yet (`inbox_full`)", body = ErrorBody),
+        (status = 409, description = "The case is closed, or a life event's message was taken already under its `once_per` key or cannot start where the case is (`conflict`); or it keeps 20 messages no step has taken yet (`inbox_full`)", body = ErrorBody),
         (status = 413, description = "The body is over 64 KiB (`payload_too_large`)", body = ErrorBody),
         (status = 422, description = "The body is wrong, the service declares no message of this `name`, or the payload has a field the message does not declare or a value not of its type; `fields` names each (`name`, `payload.<field>`)", body = ErrorBody),
     ),

@@ -119,11 +119,15 @@ pub enum Action {
     /// to fill an application (`application_prefill`): who looked someone up, and where.
     /// `details` name the service and the connector, never the person.
     PersonLookedUp,
+    /// A methodologist or an administrator entered a life event for every active case of a
+    /// service at once (a mass increase: `crate::mass_event`). `details` name the mass event's
+    /// id, the service, the event and the cases it will touch.
+    MassEventStarted,
 }
 
 impl Action {
     /// Every action, in the order above.
-    pub const ALL: [Action; 30] = [
+    pub const ALL: [Action; 31] = [
         Action::SignIn,
         Action::SignInFailed,
         Action::SignOut,
@@ -154,6 +158,7 @@ impl Action {
         Action::DocumentOpened,
         Action::DocumentUploaded,
         Action::PersonLookedUp,
+        Action::MassEventStarted,
     ];
 
     /// The stored name.
@@ -189,6 +194,7 @@ impl Action {
             Action::DocumentOpened => "document_opened",
             Action::DocumentUploaded => "document_uploaded",
             Action::PersonLookedUp => "person_looked_up",
+            Action::MassEventStarted => "mass_event_started",
         }
     }
 }

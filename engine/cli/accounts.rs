@@ -47,9 +47,9 @@ struct AddArgs {
     #[arg(long)]
     email: String,
     /// A role (repeat for several): front_office_operator, provider_specialist,
-    /// state_corporation_specialist, head_of_department, methodologist, administrator; for
-    /// the systems that call back, gateway_system (`POST /gateway/answers`) or
-    /// sms_provider_system (`POST /notify/sms/status`).
+    /// state_corporation_specialist, head_of_department, department_director, methodologist,
+    /// administrator; for the systems that call back, gateway_system (`POST /gateway/answers`)
+    /// or sms_provider_system (`POST /notify/sms/status`).
     #[arg(long = "role", required = true)]
     roles: Vec<Role>,
     /// The region (`kz` for the whole republic).

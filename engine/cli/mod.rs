@@ -12,6 +12,7 @@ pub mod calendar;
 pub mod dry_run;
 pub mod graph;
 pub mod iin;
+pub mod mass_event;
 pub mod migrate;
 pub mod schema;
 pub mod serve;
@@ -54,6 +55,9 @@ enum Command {
     /// Copy an installation's database into an empty one: SQLite to PostgreSQL, back, or
     /// same to same (stop `serve` first: a database in use is refused).
     Migrate(migrate::Args),
+    /// Enter one life event for every active case of a service (a mass increase) and run it
+    /// here, printing progress; resumes one that was stopped, does no case twice.
+    MassEvent(mass_event::Args),
 }
 
 /// The database a command works on: `--database` (or `DATABASE_URL`) when given — a
@@ -83,5 +87,6 @@ pub fn main() -> ExitCode {
         Command::Audit(args) => audit::run(args),
         Command::Accounts(args) => accounts::run(args),
         Command::Migrate(args) => migrate::run(args),
+        Command::MassEvent(args) => mass_event::run(args),
     }
 }

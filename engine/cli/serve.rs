@@ -102,6 +102,11 @@ async fn serve(args: Args) -> anyhow::Result<()> {
     let mut loops = engine.spawn_loops(shutdown.clone());
     loops.spawn(service.clone().rules_notice_loop(shutdown.clone()));
     loops.spawn(service.clone().account_sweep_loop(shutdown.clone()));
+    // Mass events entered through the API or the page, or left half-way by a run that stopped.
+    loops.spawn(crate::mass_event::run_loop(
+        engine.clone(),
+        shutdown.clone(),
+    ));
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "ready");

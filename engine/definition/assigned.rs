@@ -36,6 +36,16 @@ use super::model::{Definition, Kind, StepId, StepKind, Transition};
 /// The name the runtime gives templates once the term has started.
 pub const DEADLINE: &str = "deadline";
 
+/// The names a task's completion gives templates: who completed it, by name and position
+/// (`{{signed.sign_decision.full_name}}`: the three signatures of a decision, seeds/000
+/// appendix 2), set on every way out of the task.
+pub fn signed_names(step: &str) -> [String; 2] {
+    [
+        format!("signed.{step}.full_name"),
+        format!("signed.{step}.position"),
+    ]
+}
+
 /// Names known to hold a value.
 pub type Names = BTreeSet<String>;
 
@@ -356,6 +366,12 @@ fn universe(def: &Definition) -> Names {
         .chain(def.parameters.keys())
         .cloned()
         .chain([DEADLINE.to_string()])
+        .chain(
+            def.steps
+                .iter()
+                .filter(|s| matches!(s.kind, StepKind::Task(_)))
+                .flat_map(|s| signed_names(&s.name)),
+        )
         .collect()
 }
 
@@ -394,6 +410,7 @@ fn edges(def: &Definition) -> Vec<Vec<Edge>> {
                         .iter()
                         .map(|(outcome, t)| {
                             let mut edge = transition(outcome, t, several);
+                            edge.sets.extend(signed_names(&step.name));
                             edge.sets.extend(
                                 task.form
                                     .iter()
@@ -423,6 +440,16 @@ fn edges(def: &Definition) -> Vec<Vec<Edge>> {
                     record(&mut received, store);
                     vec![received, Edge::new(*on_timeout, Some("on_timeout".into()))]
                 }
+                StepKind::Hold { events, .. } => events
+                    .iter()
+                    .map(|(name, to)| {
+                        let mut edge = Edge::new(*to, Some(name.clone()));
+                        if let Some(e) = def.events.get(name) {
+                            record(&mut edge, &e.store);
+                        }
+                        edge
+                    })
+                    .collect(),
                 StepKind::Call { outcomes, .. } => {
                     let several = outcomes.len() > 1;
                     outcomes

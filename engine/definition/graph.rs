@@ -190,6 +190,19 @@ fn label(step: &Step, lang: Lang) -> String {
     label_with(step, title(step, lang))
 }
 
+/// A hold's way out is a life event: drawn with the event's title in `lang`.
+fn event_title(def: &Definition, step: &Step, edge: &Option<String>, lang: Lang) -> Option<String> {
+    if !matches!(step.kind, StepKind::Hold { .. }) {
+        return None;
+    }
+    let title = def.events.get(edge.as_deref()?)?.title.as_ref()?;
+    match lang {
+        Lang::Kk => Some(title.kk.clone()),
+        Lang::Ru => Some(title.ru.clone()),
+        _ => None,
+    }
+}
+
 /// The label around a title already chosen (and perhaps wrapped).
 fn label_with(step: &Step, title: String) -> String {
     match &step.kind {
@@ -197,6 +210,7 @@ fn label_with(step: &Step, title: String) -> String {
         StepKind::Request(r) => format!("{title}\n⇄ {}", r.connector),
         StepKind::Call { workflow, .. } => format!("{title}\n▶ {workflow}"),
         StepKind::End { result } => format!("{title}\n■ {result}"),
+        StepKind::Hold { state, .. } => format!("{title}\n◉ {state}"),
         _ => title,
     }
 }
@@ -303,6 +317,7 @@ fn mermaid(def: &Definition, options: &Options<'_>) -> String {
             StepKind::Fork { .. } | StepKind::Join { .. } => format!("[/\"{text}\"/]"),
             StepKind::End { .. } => format!("([\"{text}\"])"),
             StepKind::Wait { .. } | StepKind::Receive { .. } => format!("[(\"{text}\")]"),
+            StepKind::Hold { .. } => format!("([\"{text}\"])"),
             StepKind::Call { .. } => format!("[[\"{text}\"]]"),
             StepKind::Request(_) => format!("[/\"{text}\"\\]"),
             _ => format!("[\"{text}\"]"),
@@ -312,7 +327,7 @@ fn mermaid(def: &Definition, options: &Options<'_>) -> String {
     for step in &def.steps {
         for (next, edge) in step.kind.successors() {
             let target = &def.steps[next.index()].name;
-            match options.edge(step, edge) {
+            match event_title(def, step, &edge, options.lang).or_else(|| options.edge(step, edge)) {
                 Some(e) => {
                     let _ = writeln!(
                         out,
@@ -405,7 +420,7 @@ fn dot_nesting(def: &Definition, options: &Options<'_>, nest: &[&str], detailed:
     for step in &def.steps {
         for (next, edge) in step.kind.successors() {
             let target = &def.steps[next.index()].name;
-            match options.edge(step, edge) {
+            match event_title(def, step, &edge, options.lang).or_else(|| options.edge(step, edge)) {
                 Some(e) => {
                     let _ = writeln!(
                         out,

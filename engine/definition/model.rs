@@ -86,6 +86,11 @@ pub struct Definition {
     pub messages: IndexMap<String, IndexMap<String, FieldDef>>,
     /// When the engine starts a case by itself.
     pub schedule: Option<Schedule>,
+    /// The life events of a case that holds, by name, in the order of the file.
+    pub events: IndexMap<String, LifeEvent>,
+    /// The data a living case is known by (`record:`): each change is kept in the history
+    /// (`record_changed`), the page and the API show them.
+    pub record: Vec<String>,
     /// The first step.
     pub start: StepId,
     /// The steps, in the order of the file.
@@ -99,6 +104,20 @@ pub struct Definition {
 }
 
 impl Definition {
+    /// The events that may start while the case holds at `step`.
+    pub fn events_at(&self, step: StepId) -> impl Iterator<Item = &LifeEvent> {
+        self.events
+            .values()
+            .filter(move |e| e.during.contains(&step))
+    }
+
+    /// The event a message starts, if one does.
+    pub fn event_for_message(&self, message: &str) -> Option<&LifeEvent> {
+        self.events
+            .values()
+            .find(|e| matches!(&e.trigger, Trigger::Message(m) if m == message))
+    }
+
     /// The step with this id.
     pub fn step(&self, id: StepId) -> &Step {
         &self.steps[id.index()]
@@ -123,11 +142,45 @@ impl Definition {
         // The day of the transition, in the calendar's zone (a receipt recorded the day a
         // clerk confirms it). Data names are dotted, so it clashes with none.
         env.declare("today", Type::Date);
+        env.declare("registration_number", Type::String);
         for (name, field) in self.parameters.iter().chain(self.data.iter()) {
             env.declare(name, field.ty.clone());
         }
         env
     }
+}
+
+/// A life event: what happens to a case that holds (a payment increased, suspended,
+/// terminated), started by a message or a date while the case is at one of `during`.
+#[derive(Debug, Clone)]
+pub struct LifeEvent {
+    /// Its name in the file.
+    pub name: String,
+    /// Its title, when given.
+    pub title: Option<Text>,
+    /// Its legal source.
+    pub source: Option<Source>,
+    /// What starts it.
+    pub trigger: Trigger,
+    /// The `hold` steps it may start at.
+    pub during: Vec<StepId>,
+    /// The key a case takes it once for (`once_per`), read from the message.
+    pub once_per: Option<Expr>,
+    /// Data recorded from the message when it starts.
+    pub store: Vec<(String, Expr)>,
+    /// The roles that may start it from the case page.
+    pub by: Vec<String>,
+    /// Its first step.
+    pub start: StepId,
+}
+
+/// What starts a life event.
+#[derive(Debug, Clone)]
+pub enum Trigger {
+    /// A message of this name.
+    Message(String),
+    /// The start of the day this expression gives.
+    Date(Expr),
 }
 
 /// The statutory term of a service.
@@ -382,6 +435,14 @@ pub enum StepKind {
         /// The result.
         result: String,
     },
+    /// A living case stays here until a life event takes it on.
+    Hold {
+        /// The state this names (`active`, `suspended`): what the page and the API say.
+        state: String,
+        /// The first steps of the events that may start here, with the events' names
+        /// (filled once the events are compiled).
+        events: Vec<(String, StepId)>,
+    },
 }
 
 /// How long a timer waits.
@@ -548,6 +609,7 @@ impl StepKind {
             StepKind::Receive { .. } => "receive",
             StepKind::Call { .. } => "call",
             StepKind::End { .. } => "end",
+            StepKind::Hold { .. } => "hold",
         }
     }
 
@@ -591,6 +653,10 @@ impl StepKind {
                 .map(|(name, t)| (t.next, Some(name.clone())))
                 .collect(),
             StepKind::End { .. } => vec![],
+            StepKind::Hold { events, .. } => events
+                .iter()
+                .map(|(name, start)| (*start, Some(name.clone())))
+                .collect(),
         }
     }
 }

@@ -97,6 +97,17 @@ pub struct Workflow {
     pub messages: IndexMap<String, Message>,
     /// For proactive and periodic work: when the engine starts a case by itself.
     pub schedule: Option<Schedule>,
+    /// What may happen to a case while it holds (a `hold` step: a payment that lives for
+    /// years): each event, started by a message or when a date comes, runs its own steps
+    /// from `start` and comes back to a hold or ends the case. See `workflows/README.md`,
+    /// "Life events".
+    #[serde(default)]
+    pub events: IndexMap<String, LifeEvent>,
+    /// The data a living case is known by — a payment's amount, the date it runs from —,
+    /// shown at the top of its page and in the API, each change kept with its date and the
+    /// event that made it (the payment's amount history).
+    #[serde(default)]
+    pub record: Vec<String>,
     /// The first step.
     pub start: String,
     /// The steps, by id. Ids are lower_snake_case and read like what the step does.
@@ -258,6 +269,39 @@ pub struct Message {
     pub fields: IndexMap<String, Field>,
 }
 
+/// A life event of a case that holds: what starts it, while the case is where, and its steps.
+/// Give `message` or `date`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LifeEvent {
+    /// What the event is, on the clerk's pages and in the history ("Increase of the payment").
+    pub title: Option<Text>,
+    /// Its legal source.
+    pub source: Option<Source>,
+    /// The message (declared in `messages`) that starts it: a clerk on the case page, a
+    /// system through the API, or a mass event for every case at once.
+    pub message: Option<String>,
+    /// A date in the case (an expression) on whose start the event begins by itself, e.g.
+    /// `"payment.capacity_until"`: the day a term of disability ends.
+    pub date: Option<String>,
+    /// The `hold` steps the case must be at for the event to start. A message that comes while
+    /// the case is busy with another event waits until it is back at one of them; one for a
+    /// hold the case is not at is refused, saying where the case is.
+    pub during: Vec<String>,
+    /// A key a case takes the event once for, from the message: `"message.act_number"` — a
+    /// second increase under the same act is refused as already taken, so a mass event
+    /// repeated (or resumed after a crash) touches no case twice.
+    pub once_per: Option<String>,
+    /// Data to record from the message, as a `receive` step's `store`.
+    #[serde(default)]
+    pub store: IndexMap<String, String>,
+    /// The roles that may start it from the case page. Without it, only through the API.
+    #[serde(default)]
+    pub by: Vec<String>,
+    /// The event's first step.
+    pub start: String,
+}
+
 /// When the engine starts a case by itself. Give `cron`, or `every` with its offset.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -343,7 +387,7 @@ pub struct WorkingDayAfter {
 }
 
 /// One step of the process. Give exactly one kind: `task`, `request`, `notify`,
-/// `document`, `decide`, `fork`, `join`, `wait`, `receive`, `call` or `end`.
+/// `document`, `decide`, `fork`, `join`, `wait`, `receive`, `call`, `end` or `hold`.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Step {
@@ -381,6 +425,10 @@ pub struct Step {
     pub call: Option<Call>,
     /// An end of the case, with its result.
     pub end: Option<String>,
+    /// A living case stays here, in the state this names (`active`, `suspended`), until one
+    /// of the `events` that lists the step in `during` takes it on. Only in a service.
+    #[schemars(regex(pattern = r"^[a-z][a-z0-9_]*$"))]
+    pub hold: Option<String>,
 
     /// The next step (for every kind but `decide`, `fork`, `end`, and those with `outcomes`).
     pub next: Option<String>,

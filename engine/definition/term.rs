@@ -462,7 +462,9 @@ impl Walker<'_> {
         on_path.push(from);
         let mut out = Vec::new();
         match &step.kind {
-            StepKind::End { .. } => out.push(vec![item.clone()]),
+            // A hold ends the term: the service is rendered (the payment assigned), and what
+            // happens later to the living case has each step's own due, not the term's.
+            StepKind::End { .. } | StepKind::Hold { .. } => out.push(vec![item.clone()]),
             StepKind::Fork { branches, join } => {
                 // The fork lasts as long as its longest branch: try each branch's paths.
                 let mut branch_paths = Vec::new();

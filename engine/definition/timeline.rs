@@ -302,7 +302,8 @@ impl<'a> Walker<'a> {
         on_path.push(from);
         let mut out = Vec::new();
         match &step.kind {
-            StepKind::End { .. } => out.push(vec![node()]),
+            // The term ends at the first hold; a living case's events have dues of their own.
+            StepKind::End { .. } | StepKind::Hold { .. } => out.push(vec![node()]),
             StepKind::Fork { branches, join } => {
                 let mut branch_paths = Vec::new();
                 for b in branches {

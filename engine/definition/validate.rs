@@ -182,6 +182,17 @@ pub fn warnings(raw: &raw::Workflow) -> Problems {
                 .hint(msg!("hint.step_source"));
         }
     }
+    for (name, event) in &raw.events {
+        let at = ptr(&["events", name]);
+        if event.title.is_none() {
+            p.at(&at, msg!("event.no_title", event = name))
+                .hint(msg!("hint.step_title"));
+        }
+        if event.source.is_none() {
+            p.at(&at, msg!("event.no_source", event = name))
+                .hint(msg!("hint.step_source"));
+        }
+    }
     p
 }
 
@@ -328,6 +339,9 @@ impl Compiler<'_> {
         self.check_name_clashes(&parameters, &data);
         // As `Definition::env`: the day of the transition.
         self.env.declare("today", Type::Date);
+        // The case's registration number: what a system told of a case (the result sent to
+        // the State Corporation, seeds/001 item 12 part 5) identifies it by.
+        self.env.declare("registration_number", Type::String);
         for (name, field) in parameters.iter().chain(data.iter()) {
             self.env.declare(name, field.ty.clone());
         }
@@ -358,6 +372,9 @@ impl Compiler<'_> {
             .map(|(name, step)| self.step(name, step, &results))
             .collect();
         let application_prefill = self.application_prefill(&application, &steps);
+        let mut steps = steps;
+        let events = self.events(&mut steps);
+        let record = self.record();
 
         let mut def = Definition {
             file,
@@ -380,6 +397,8 @@ impl Compiler<'_> {
             data,
             messages,
             schedule,
+            events,
+            record,
             start,
             steps,
             worst_case: WorkingTime::default(),
@@ -399,6 +418,163 @@ impl Compiler<'_> {
             }
         }
         def
+    }
+
+    /// The life events (`events:`), each checked against the steps and messages; every hold
+    /// learns the events that may start at it. A hold no event leaves would keep a case
+    /// forever, so it is an error.
+    fn events(&mut self, steps: &mut [Step]) -> IndexMap<String, LifeEvent> {
+        let raw = self.raw;
+        let mut out = IndexMap::new();
+        for (name, e) in &raw.events {
+            let at = ptr(&["events", name]);
+            if !is_snake(name) {
+                self.p.at(&at, msg!("event.bad_id", event = name));
+            }
+            let mut env = self.env.clone();
+            let trigger = match (&e.message, &e.date) {
+                (Some(message), None) => {
+                    match raw.messages.get(message) {
+                        Some(m) => {
+                            for (field, f) in &m.fields {
+                                env.declare(&format!("message.{field}"), field_type(f));
+                            }
+                        }
+                        None => {
+                            self.p
+                                .at_value(
+                                    format!("{at}/message"),
+                                    msg!("receive.unknown_message", name = message),
+                                )
+                                .suggest(message, raw.messages.keys().map(String::as_str));
+                            if self.p.0.last().is_some_and(|p| p.hint.is_none()) {
+                                self.p.0.last_mut().map(|p| p.hint(msg!("hint.messages")));
+                            }
+                        }
+                    }
+                    if raw
+                        .steps
+                        .values()
+                        .any(|s| s.receive.as_ref().is_some_and(|r| &r.message == message))
+                    {
+                        self.p.at_value(
+                            format!("{at}/message"),
+                            msg!("event.message_also_received", name = message),
+                        );
+                    }
+                    if out.values().any(
+                        |o: &LifeEvent| matches!(&o.trigger, Trigger::Message(m) if m == message),
+                    ) {
+                        self.p.at_value(
+                            format!("{at}/message"),
+                            msg!("event.message_twice", name = message),
+                        );
+                    }
+                    Trigger::Message(message.clone())
+                }
+                (None, Some(date)) => {
+                    let e = self.expr(
+                        &format!("{at}/date"),
+                        date,
+                        &self.env.clone(),
+                        Some(&Type::Date),
+                    );
+                    match e {
+                        Some(e) => Trigger::Date(e),
+                        None => continue,
+                    }
+                }
+                _ => {
+                    self.p.at(&at, msg!("event.one_trigger", event = name));
+                    continue;
+                }
+            };
+            let dated = matches!(trigger, Trigger::Date(_));
+            if dated && (!e.store.is_empty() || e.once_per.is_some()) {
+                self.p
+                    .at(&at, msg!("event.date_reads_no_message", event = name));
+            }
+            let once_per = e
+                .once_per
+                .as_ref()
+                .filter(|_| !dated)
+                .and_then(|source| self.expr(&format!("{at}/once_per"), source, &env, None));
+            let store = if dated {
+                Vec::new()
+            } else {
+                self.mapping(&format!("{at}/store"), &e.store, &env)
+            };
+            for (i, role) in e.by.iter().enumerate() {
+                self.role(&format!("{at}/by/{i}"), role);
+            }
+            let start = self
+                .step_ref(&format!("{at}/start"), &e.start)
+                .unwrap_or(StepId(0));
+            let mut during = Vec::new();
+            if e.during.is_empty() {
+                self.p.at(&at, msg!("event.no_during", event = name));
+            }
+            for (i, hold) in e.during.iter().enumerate() {
+                let here = format!("{at}/during/{i}");
+                let Some(id) = self.step_ref(&here, hold) else {
+                    continue;
+                };
+                match &mut steps[id.index()].kind {
+                    StepKind::Hold { events, .. } => {
+                        events.push((name.clone(), start));
+                        during.push(id);
+                    }
+                    other => {
+                        let kind = other.name();
+                        self.p.at_value(
+                            here,
+                            msg!("event.during_not_hold", step = hold, kind = kind),
+                        );
+                    }
+                }
+            }
+            out.insert(
+                name.clone(),
+                LifeEvent {
+                    name: name.clone(),
+                    title: e.title.clone(),
+                    source: e
+                        .source
+                        .as_ref()
+                        .and_then(|src| self.source(&format!("{at}/source"), src)),
+                    trigger,
+                    during,
+                    once_per,
+                    store,
+                    by: e.by.clone(),
+                    start,
+                },
+            );
+        }
+        for (name, step) in raw.steps.iter() {
+            if step.hold.is_some() && !raw.events.values().any(|e| e.during.contains(name)) {
+                self.p.at(
+                    ptr(&["steps", name, "hold"]),
+                    msg!("hold.no_event", step = name),
+                );
+            }
+        }
+        out
+    }
+
+    /// The `record:` names: data of the case, each once.
+    fn record(&mut self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for (i, name) in self.raw.record.iter().enumerate() {
+            let at = format!("/record/{i}");
+            if self.data_type(&at, name).is_none() {
+                continue;
+            }
+            if !out.contains(name) {
+                out.push(name.clone());
+            }
+        }
+        out
     }
 
     fn date(&mut self, pointer: &str, field: &str, value: &str) -> NaiveDate {
@@ -1043,6 +1219,7 @@ impl Compiler<'_> {
             ("receive", s.receive.is_some()),
             ("call", s.call.is_some()),
             ("end", s.end.is_some()),
+            ("hold", s.hold.is_some()),
         ]
         .into_iter()
         .filter_map(|(k, set)| set.then_some(k))
@@ -1071,7 +1248,7 @@ impl Compiler<'_> {
             "request" => &["next", "on_failure"],
             "receive" => &["next", "on_timeout"],
             "notify" => &["next", "on_undelivered"],
-            "decide" | "fork" | "end" => &[],
+            "decide" | "fork" | "end" | "hold" => &[],
             _ => &["next"],
         };
         for (field, set) in [
@@ -1352,6 +1529,15 @@ impl Compiler<'_> {
             "call" => {
                 let c = s.call.as_ref().expect("kind is call");
                 self.call(name, at, c, s, &env)
+            }
+            "hold" => {
+                if self.raw.subworkflow.is_some() {
+                    self.p.at(format!("{at}/hold"), msg!("hold.in_subworkflow"));
+                }
+                StepKind::Hold {
+                    state: s.hold.clone().unwrap_or_default(),
+                    events: Vec::new(),
+                }
             }
             _ => {
                 let result = s.end.clone().unwrap_or_default();
@@ -1851,7 +2037,8 @@ impl Compiler<'_> {
             .steps
             .iter()
             .enumerate()
-            .filter(|(_, s)| matches!(s.kind, StepKind::End { .. }))
+            // A living case may rest at a hold for good: that is not "stuck".
+            .filter(|(_, s)| matches!(s.kind, StepKind::End { .. } | StepKind::Hold { .. }))
             .map(|(i, _)| StepId(i as u16))
             .collect();
         while let Some(s) = stack.pop() {

@@ -4,7 +4,8 @@
 //! document), a second-tier bank (an account check), TsBDI (disability group and term),
 //! ENPF (the pension account and accruals) and the provider's register (an earlier
 //! assignment, payment or refusal), over JSON, and as GBD FL over the gateway's SOAP sync
-//! and async channels. It receives the stage feed like the monitoring system would, drops
+//! and async channels. It receives the results of the state services sent to the State
+//! Corporation (seeds/001 item 12 part 5) and keeps them ([`Sim::results`]). It receives the stage feed like the monitoring system would, drops
 //! repeats by idempotency key, and counts reports that arrive out of order.
 //!
 //! The people are fictional, with valid IINs. The systems name their fields their own way
@@ -70,7 +71,8 @@ pub struct Person {
     pub document_issued_on: &'static str,
     /// Valid until.
     pub document_valid_until: &'static str,
-    /// (IBAN, bank, CARD or CURRENT).
+    /// (IBAN, bank, CARD, CURRENT or CONTROL — the control account of cash of an institution
+    /// of the criminal-executive system, seeds/001 item 9 para 3).
     pub bank: Option<(&'static str, &'static str, &'static str)>,
     /// (group 1-3, established dd.mm.yyyy, until dd.mm.yyyy or none when indefinite).
     pub disability: Option<(u8, &'static str, Option<&'static str>)>,
@@ -231,6 +233,29 @@ pub fn people() -> Vec<Person> {
             enpf: None,
             register: Register::default(),
         },
+        // A man serving a sentence: the account check finds no account of his own but the
+        // control account of cash of the institution that holds him, which the treasury
+        // keeps (seeds/001 item 9 para 3: "or the control account of cash of an
+        // organisation of the criminal-executive system"). The monthly payment goes there.
+        Person {
+            iin: "750612398291",
+            last_name: "Қасымов",
+            first_name: "Нұржан",
+            middle_name: Some("Ерболұлы"),
+            birth_date: "1975-06-12",
+            address: "Павлодар облысы, Екібастұз қ., Машхүр Жүсіп көшесі, 27, 14-пәтер",
+            document_number: "044102938",
+            document_issued_on: "2020-06-15",
+            document_valid_until: "2030-06-14",
+            bank: Some((
+                "KZ80070101KSN0045127",
+                "РГУ «Комитет казначейства Министерства финансов Республики Казахстан»",
+                "CONTROL",
+            )),
+            disability: Some((3, "18.04.2016", None)),
+            enpf: Some((640_000.0, false)),
+            register: Register::default(),
+        },
     ]
 }
 
@@ -304,6 +329,25 @@ pub struct Monitor {
     pub out_of_order: u64,
 }
 
+/// A result of a state service, as the State Corporation received it
+/// (`state_corporation.result`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Delivered {
+    /// The application's registration number: a result is received once per number.
+    pub registration_number: String,
+    /// The citizen's IIN.
+    pub iin: String,
+    /// `assigned` or `refused`.
+    pub result: String,
+    /// The decision's number.
+    pub decision_number: String,
+    /// The decision's date, as sent.
+    pub decision_date: String,
+    /// The day it was received, `dd.mm.yyyy` (Almaty).
+    pub received_on: String,
+}
+
 /// Where the asynchronous channel's answers are posted: the engine's answers endpoint.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Callback {
@@ -322,6 +366,7 @@ pub struct Sim {
     received: Mutex<Vec<Received>>,
     monitor: Mutex<Monitor>,
     answers: Mutex<Vec<String>>,
+    results: Mutex<Vec<Delivered>>,
     callback: Mutex<Option<Callback>>,
     /// What the callback's receiver said to each answer posted, in the order they settled:
     /// its HTTP status, or why none came.
@@ -424,6 +469,15 @@ impl Sim {
             .clone()
     }
 
+    /// The results of state services the State Corporation received, in arrival order, each
+    /// registration number once.
+    pub fn results(&self) -> Vec<Delivered> {
+        self.results
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
     /// Takes the asynchronous answers waiting to be picked up.
     pub fn take_answers(&self) -> Vec<String> {
         std::mem::take(&mut *self.answers.lock().unwrap_or_else(|e| e.into_inner()))
@@ -493,6 +547,10 @@ pub fn router(sim: Arc<Sim>) -> Router {
         .route("/tsbdi/disability", post(tsbdi))
         .route("/enpf/account", post(enpf))
         .route("/provider/register", post(register))
+        .route(
+            "/state_corporation/result",
+            post(state_corporation_result).get(state_corporation_results),
+        )
         .route("/shep/sync", post(shep_sync))
         .route("/shep/async", post(shep_async))
         .route("/shep/async/answers", get(async_answers))
@@ -771,6 +829,81 @@ async fn register(
         out["refusalDate"] = json!(d);
     }
     Json(out).into_response()
+}
+
+/// The State Corporation receives a result (seeds/001 item 12 part 5), for any valid IIN:
+/// `{accepted: true, acceptedDate: dd.mm.yyyy}`, today in Almaty. A repeat of a registration
+/// number already received is answered as the first time, with the first day, and not kept
+/// twice. An invalid IIN is 400; a result other than `assigned` or `refused`, or a field
+/// missing, 422.
+async fn state_corporation_result(
+    State(sim): State<Arc<Sim>>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
+    sim.log(received("state_corporation.result", &headers));
+    if let Some(r) = faulted(&sim, "state_corporation.result", false).await {
+        return r;
+    }
+    let text = |name: &str| {
+        body.get(name)
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+    };
+    let iin = text("iin").unwrap_or_default();
+    if Iin::parse(&iin).is_err() {
+        return Miss::Invalid.into_response();
+    }
+    let unfit = |why: &str| {
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(json!({ "error": why })),
+        )
+            .into_response()
+    };
+    let (Some(number), Some(result), Some(decision_number), Some(decision_date)) = (
+        text("registrationNumber"),
+        text("result"),
+        text("decisionNumber"),
+        text("decisionDate"),
+    ) else {
+        return unfit("registrationNumber, result, decisionNumber and decisionDate are required");
+    };
+    if !matches!(result.as_str(), "assigned" | "refused") {
+        return unfit("result is assigned or refused");
+    }
+    let mut results = sim.results.lock().unwrap_or_else(|e| e.into_inner());
+    let day = match results.iter().find(|r| r.registration_number == number) {
+        Some(first) => first.received_on.clone(),
+        None => {
+            let today = today_almaty();
+            results.push(Delivered {
+                registration_number: number,
+                iin,
+                result,
+                decision_number,
+                decision_date,
+                received_on: today.clone(),
+            });
+            today
+        }
+    };
+    Json(json!({ "accepted": true, "acceptedDate": day })).into_response()
+}
+
+async fn state_corporation_results(State(sim): State<Arc<Sim>>) -> Json<Vec<Delivered>> {
+    Json(sim.results())
+}
+
+/// Today in Almaty, `dd.mm.yyyy`, as the State Corporation's system writes a date.
+pub fn today_almaty() -> String {
+    SystemClock
+        .now()
+        .with_timezone(&FixedOffset::east_opt(5 * 3600).expect("a valid offset"))
+        .format("%d.%m.%Y")
+        .to_string()
 }
 
 fn now_almaty() -> String {

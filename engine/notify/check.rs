@@ -56,6 +56,8 @@ pub const STANDARD: &[(&str, Option<usize>)] = &[
     // prefix and a seven-digit id.
     ("registration_number", Some(20)),
     ("language", Some(2)),
+    // `true` or `false`: the application's consent to SMS (printed with `{{#if}}`).
+    ("sms_consent", Some(5)),
     ("today", Some(10)),
     ("deadline", Some(10)),
     // `dd.mm.yyyy HH:MM`, Asia/Almaty: when the acceptance step completed (the term's start).
@@ -367,6 +369,17 @@ fn tracked(def: &Definition) -> BTreeSet<String> {
         .chain(def.parameters.keys())
         .cloned()
         .chain([assigned::DEADLINE.to_string()])
+        .chain(signatures(def))
+        .collect()
+}
+
+/// `signed.<task>.full_name` and `.position` for each task of `def`: who completed it, given on
+/// the ways after it (seeds/000 appendices 2-5: a decision signed by three officials).
+fn signatures(def: &Definition) -> Vec<String> {
+    def.steps
+        .iter()
+        .filter(|s| matches!(s.kind, StepKind::Task(_)))
+        .flat_map(|s| assigned::signed_names(&s.name))
         .collect()
 }
 
@@ -393,6 +406,9 @@ fn provided(def: &Definition) -> Vars {
     vars.insert("service_short_title".into(), short);
     for (name, field) in def.parameters.iter().chain(def.data.iter()) {
         vars.insert(name.clone(), max_chars(&field.ty));
+    }
+    for name in signatures(def) {
+        vars.insert(name, None);
     }
     vars
 }
@@ -475,15 +491,21 @@ impl Checker<'_> {
                 let mut uses = Vec::new();
                 collect(self.templates, lang, &compiled, &At::top(), &mut uses, 0);
                 for u in uses {
-                    let tracked = paths.tracked.contains(&u.name)
+                    // `accepted_at` is the term's start: there when `deadline` is.
+                    let needs = if u.name == "accepted_at" {
+                        assigned::DEADLINE
+                    } else {
+                        u.name.as_str()
+                    };
+                    let tracked = paths.tracked.contains(needs)
                         || paths
                             .tracked
                             .iter()
-                            .any(|t| t.starts_with(&format!("{}.", u.name)));
+                            .any(|t| t.starts_with(&format!("{needs}.")));
                     if !u.needs_value()
                         || !tracked
                         || !is_provided(&u.name, vars)
-                        || paths.assigned.is_set(paths.step, &u.name)
+                        || paths.assigned.is_set(paths.step, needs)
                         || !reported.insert(u.name.clone())
                     {
                         continue;
@@ -491,7 +513,7 @@ impl Checker<'_> {
                     let file = dir.join(file_name(lang, part));
                     let path = paths
                         .assigned
-                        .path_without(&u.name, paths.step)
+                        .path_without(needs, paths.step)
                         .map(|p| assigned::describe(&p))
                         .unwrap_or_else(|| "…".into());
                     self.problems.push(Problem {
@@ -678,8 +700,26 @@ impl Use {
 
 /// Helpers with a meaning of their own (not variables).
 const HELPERS: &[&str] = &[
-    "if", "unless", "each", "with", "lookup", "log", "eq", "ne", "gt", "gte", "lt", "lte", "and",
-    "or", "not", "len", "date", "money", "number",
+    "if",
+    "unless",
+    "each",
+    "with",
+    "lookup",
+    "log",
+    "eq",
+    "ne",
+    "gt",
+    "gte",
+    "lt",
+    "lte",
+    "and",
+    "or",
+    "not",
+    "len",
+    "date",
+    "money",
+    "money_words",
+    "number",
 ];
 
 /// The variable a path names, as the root context sees it; `None` for locals (`@index`),
@@ -957,6 +997,9 @@ fn bound(
                 } else if name == "money" {
                     // `999 999 999 999,99 теңге`: amounts below a trillion.
                     Bound::variable(24, true)
+                } else if name == "money_words" {
+                    // The longest amount below a trillion, in words.
+                    Bound::variable(super::words::MAX_CHARS, true)
                 } else if name == "number" {
                     Bound::variable(24, false)
                 } else if ht.params.is_empty() && ht.hash.is_empty() && !HELPERS.contains(&name) {
@@ -1109,11 +1152,13 @@ pub fn lint_all(templates: &Templates) -> Vec<Lint> {
 type TypeTest = fn(&Type) -> bool;
 
 /// What a formatting helper prints (a message key) and whether it takes a value of a type:
-/// `{{date x}}` a date, `{{money x}}` an amount of money, `{{number x}}` any number.
+/// `{{date x}}` a date, `{{money x}}` and `{{money_words x}}` an amount of money, `{{number x}}`
+/// any number.
 fn helper_takes(helper: &str) -> Option<(&'static str, TypeTest)> {
     match helper {
         "date" => Some(("type.date", |t| matches!(t, Type::Date))),
         "money" => Some(("type.money", |t| matches!(t, Type::Money))),
+        "money_words" => Some(("type.money_words", |t| matches!(t, Type::Money))),
         "number" => Some(("type.number", |t| {
             matches!(t, Type::Int | Type::Decimal | Type::Money)
         })),

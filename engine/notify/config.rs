@@ -73,6 +73,7 @@ impl NotifyConfig {
             "provider_specialist",
             "state_corporation_specialist",
             "head_of_department",
+            "department_director",
             "methodologist",
             "administrator",
         ] {

@@ -2,7 +2,8 @@
 //! and SMS exactly once per job and channel, and documents rendered to files.
 //!
 //! - [`render`] — every template of `templates/` compiled once (handlebars, strict mode),
-//!   partials per language, `date` printing `dd.mm.yyyy`.
+//!   partials per language, `date` printing `dd.mm.yyyy`; [`words`] — amounts in words
+//!   (`{{money_words x}}`).
 //! - [`check`] — the load-time checks the definition loader calls: each template a workflow
 //!   uses exists in kk and ru and cites only variables its step provides; each SMS fits its
 //!   segment budget in the worst case.
@@ -39,6 +40,7 @@ pub mod sent;
 pub mod sms;
 pub mod syntax;
 pub mod vars;
+pub mod words;
 
 use std::fmt;
 use std::path::PathBuf;

@@ -31,7 +31,7 @@ use super::preview::{Recipients, email_recipients, render_email, sms_recipient};
 use super::render::{Part, Templates, lang_code, parse_lang};
 use super::sent::{SentRecord, file_key, place_file};
 use super::sms::{FileSms, HttpSms, Sms, SmsProvider};
-use super::vars::{Clerk, clerk_login, enrich};
+use super::vars::{Clerk, clerk_login, enrich, signer_logins};
 use super::{Error, quiet, segments};
 use crate::clock::Clock;
 use crate::definition::Definition;
@@ -342,11 +342,38 @@ impl NotifyPerformer {
             &roles,
             region.as_deref(),
         );
+        // The signatures a decision prints: each signer's account, by login.
+        let mut signers = std::collections::HashMap::new();
+        let logins = signer_logins(vars);
+        if let (false, Some(store)) = (logins.is_empty(), self.store.get()) {
+            let mut conn = store
+                .read()
+                .await
+                .map_err(|e| JobError::Retryable(format!("reading the signers' accounts: {e}")))?;
+            for login in logins {
+                let account = crate::store::accounts::account_by_login(&mut conn, &login)
+                    .await
+                    .map_err(|e| {
+                        JobError::Retryable(format!("reading the signers' accounts: {e}"))
+                    })?;
+                if let Some(a) = account {
+                    signers.insert(
+                        login,
+                        Clerk {
+                            full_name: Some(a.full_name),
+                            position: None,
+                            first_role_title: None,
+                        },
+                    );
+                }
+            }
+        }
         Ok(enrich(
             vars,
             lang,
             office.as_ref(),
             &clerk,
+            &signers,
             self.parts.clock.now(),
         ))
     }

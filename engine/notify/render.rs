@@ -9,7 +9,8 @@
 //! HTML escaping — a citizen's SMS must not read `&quot;` — and HTML (documents, an e-mail's
 //! HTML body) with it. Strict mode: a variable the data do not hold is an error, never an
 //! empty gap in a letter. Dates print as `dd.mm.yyyy` through the `date` helper, amounts as
-//! `1 850 000,50 тенге` through `money` (in the registry's language) and decimals as
+//! `1 850 000,50 тенге` through `money` (in the registry's language) and in words, `сто
+//! двадцать тысяч тенге`, through `money_words` (see [`super::words`]), and decimals as
 //! `1 850 000,5` through `number`.
 
 use std::collections::BTreeMap;
@@ -250,6 +251,7 @@ fn registry(lang: Language, html: bool) -> Handlebars<'static> {
     }
     r.register_helper("date", Box::new(date_helper));
     r.register_helper("money", Box::new(NumberHelper::Money(lang, html)));
+    r.register_helper("money_words", Box::new(NumberHelper::MoneyWords(lang)));
     r.register_helper("number", Box::new(NumberHelper::Number(html)));
     r
 }
@@ -259,11 +261,15 @@ fn registry(lang: Language, html: bool) -> Handlebars<'static> {
 /// thousands grouped and a comma, `1 850 000,5`. In SMS and e-mail text the groups are split
 /// by a plain space: every phone shows it, and GSM-7 has no no-break space. In HTML (documents,
 /// e-mail bodies) by a no-break space, so that a printed decision never splits an amount
-/// across lines (`599 700,00` / `тенге`). A missing value is an error, as in strict mode;
-/// null prints nothing.
+/// across lines (`599 700,00` / `тенге`). `{{money_words x}}`: the amount in words in the
+/// registry's language, `сто двадцать тысяч тенге` / `жүз жиырма мың теңге` (see
+/// [`super::words`]); words may wrap, so their spaces stay plain; a negative amount is an
+/// error, never printed. A missing value is an error, as in strict mode; null prints nothing.
 enum NumberHelper {
     /// `money`, in the registry's language; whether the registry is HTML's.
     Money(Language, bool),
+    /// `money_words`, in the registry's language.
+    MoneyWords(Language),
     /// `number`; whether the registry is HTML's.
     Number(bool),
 }
@@ -279,6 +285,7 @@ impl HelperDef for NumberHelper {
     ) -> HelperResult {
         let name = match self {
             NumberHelper::Money(..) => "money",
+            NumberHelper::MoneyWords(_) => "money_words",
             NumberHelper::Number(_) => "number",
         };
         let param = h
@@ -298,6 +305,11 @@ impl HelperDef for NumberHelper {
         })?;
         let (text, html) = match self {
             NumberHelper::Money(lang, html) => (Money::from_decimal(value).display(*lang), *html),
+            NumberHelper::MoneyWords(lang) => (
+                super::words::of_decimal(value, *lang)
+                    .map_err(|e| RenderErrorReason::Other(e.to_string()))?,
+                false,
+            ),
             NumberHelper::Number(html) => (number_text(value), *html),
         };
         let text = if html {
@@ -426,5 +438,53 @@ mod tests {
             .render_template("{{money a}}", &json!({"a": "много"}))
             .unwrap_err();
         assert!(text.to_string().contains("is not a number"), "{text}");
+    }
+
+    /// `money_words` in both languages and both registries: the same words (they may wrap,
+    /// so no no-break spaces); null prints nothing; a negative amount is refused.
+    #[test]
+    fn amounts_print_in_words_in_the_registrys_language() {
+        let cases = [
+            (
+                json!({"a": "120000.00"}),
+                "сто двадцать тысяч тенге",
+                "жүз жиырма мың теңге",
+            ),
+            (
+                json!({"a": 1234567.89}),
+                "один миллион двести тридцать четыре тысячи пятьсот шестьдесят семь тенге 89 тиын",
+                "бір миллион екі жүз отыз төрт мың бес жүз алпыс жеті теңге 89 тиын",
+            ),
+            (
+                json!({"a": 0.125}),
+                "ноль тенге 13 тиын",
+                "нөл теңге 13 тиын",
+            ),
+            (json!({"a": null}), "", ""),
+        ];
+        for (vars, ru, kk) in cases {
+            for (lang, want) in [(Language::Ru, ru), (Language::Kk, kk)] {
+                for html in [false, true] {
+                    let got = registry(lang, html)
+                        .render_template("{{money_words a}}", &vars)
+                        .unwrap();
+                    assert_eq!(got, want, "{vars} {lang:?} html={html}");
+                }
+            }
+        }
+        let r = registry(Language::Kk, true);
+        let negative = r
+            .render_template("{{money_words a}}", &json!({"a": "-5"}))
+            .unwrap_err();
+        assert!(
+            negative
+                .to_string()
+                .contains("`-5.00` is negative: an amount in words is never negative"),
+            "{negative}"
+        );
+        let missing = r
+            .render_template("{{money_words a}}", &json!({}))
+            .unwrap_err();
+        assert!(missing.to_string().contains("a"), "{missing}");
     }
 }

@@ -34,6 +34,44 @@ pub fn clerk_login(vars: &Value) -> Option<&str> {
     vars.pointer("/clerk/login").and_then(Value::as_str)
 }
 
+/// The logins of everyone who signed so far (`signed.<step>.login`), for the caller to look up.
+pub fn signer_logins(vars: &Value) -> Vec<String> {
+    let mut out: Vec<String> = vars
+        .get("signed")
+        .and_then(Value::as_object)
+        .map(|m| {
+            m.values()
+                .filter_map(|c| c.get("login").and_then(Value::as_str))
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Names and places one clerk entry (`clerk`, or a `signed.<step>` entry) as the last clerk is:
+/// the person's full name, else a blank; the position given, else the role's title, else the
+/// account's first role's title, else a blank.
+fn describe(entry: &mut Map<String, Value>, clerk: &Clerk) {
+    if !entry.contains_key("full_name") {
+        let name = clerk.full_name.clone().unwrap_or_else(|| BLANK.into());
+        entry.insert("full_name".into(), json!(name));
+    }
+    if !entry.contains_key("position") {
+        let role_title = entry.get("role_title").and_then(Value::as_str);
+        let position = clerk
+            .position
+            .as_deref()
+            .or(role_title)
+            .or(clerk.first_role_title.as_deref())
+            .unwrap_or(BLANK)
+            .to_string();
+        entry.insert("position".into(), json!(position));
+    }
+}
+
 /// A text in the case's language.
 pub fn pick(text: &Localized, lang: Language) -> String {
     match lang {
@@ -51,6 +89,7 @@ pub fn enrich(
     lang: Language,
     office: Option<&Office>,
     clerk: &Clerk,
+    signers: &std::collections::HashMap<String, Clerk>,
     now: DateTime<Utc>,
 ) -> Value {
     let mut vars = vars.clone();
@@ -81,22 +120,20 @@ pub fn enrich(
         Some(Value::Object(c)) => c,
         _ => Map::new(),
     };
-    if !who.contains_key("full_name") {
-        let name = clerk.full_name.clone().unwrap_or_else(|| BLANK.into());
-        who.insert("full_name".into(), json!(name));
-    }
-    if !who.contains_key("position") {
-        let role_title = who.get("role_title").and_then(Value::as_str);
-        let position = clerk
-            .position
-            .as_deref()
-            .or(role_title)
-            .or(clerk.first_role_title.as_deref())
-            .unwrap_or(BLANK)
-            .to_string();
-        who.insert("position".into(), json!(position));
-    }
+    describe(&mut who, clerk);
     map.insert("clerk".into(), Value::Object(who));
+    if let Some(Value::Object(signed)) = map.get_mut("signed") {
+        for entry in signed.values_mut() {
+            if let Value::Object(entry) = entry {
+                let login = entry
+                    .get("login")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                let found = signers.get(login).cloned().unwrap_or_default();
+                describe(entry, &found);
+            }
+        }
+    }
     if !map.contains_key("now") {
         let now = now.with_timezone(&crate::clock::ZONE);
         map.insert(
@@ -119,18 +156,33 @@ mod tests {
             position: None,
             first_role_title: Some("Руководитель".into()),
         };
-        let out = enrich(&vars, Language::Ru, None, &clerk, Utc::now());
+        let out = enrich(
+            &vars,
+            Language::Ru,
+            None,
+            &clerk,
+            &Default::default(),
+            Utc::now(),
+        );
         assert_eq!(out["clerk"]["full_name"], "Сейітова Айгерім");
         assert_eq!(out["clerk"]["position"], "Оператор");
         // A case that names no role title: the account's first role.
         let no_role = json!({ "clerk": { "login": "op1" } });
-        let out = enrich(&no_role, Language::Ru, None, &clerk, Utc::now());
+        let out = enrich(
+            &no_role,
+            Language::Ru,
+            None,
+            &clerk,
+            &Default::default(),
+            Utc::now(),
+        );
         assert_eq!(out["clerk"]["position"], "Руководитель");
         let unknown = enrich(
             &json!({}),
             Language::Ru,
             None,
             &Clerk::default(),
+            &Default::default(),
             Utc::now(),
         );
         assert_eq!(unknown["clerk"]["full_name"], BLANK);
@@ -140,13 +192,27 @@ mod tests {
     #[test]
     fn a_notice_queued_before_short_titles_prints_the_title_in_its_subject() {
         let old = json!({ "service_title": "Выдача удостоверения реабилитированному лицу" });
-        let out = enrich(&old, Language::Ru, None, &Clerk::default(), Utc::now());
+        let out = enrich(
+            &old,
+            Language::Ru,
+            None,
+            &Clerk::default(),
+            &Default::default(),
+            Utc::now(),
+        );
         assert_eq!(
             out["service_short_title"],
             "Выдача удостоверения реабилитированному лицу"
         );
         let new = json!({ "service_title": "Выдача…", "service_short_title": "Удостоверение" });
-        let out = enrich(&new, Language::Ru, None, &Clerk::default(), Utc::now());
+        let out = enrich(
+            &new,
+            Language::Ru,
+            None,
+            &Clerk::default(),
+            &Default::default(),
+            Utc::now(),
+        );
         assert_eq!(out["service_short_title"], "Удостоверение");
     }
 }

@@ -110,6 +110,13 @@ pub enum TimerPurpose {
         /// The waiting token.
         token: u32,
     },
+    /// The day a date life event starts, at a `hold`.
+    LifeEvent {
+        /// The token at the hold.
+        token: u32,
+        /// The event's name.
+        event: String,
+    },
     /// A rung of a task's escalation ladder.
     TaskRung {
         /// The task's key.

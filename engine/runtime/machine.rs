@@ -45,6 +45,10 @@ pub fn start(
         term: None,
         stage: None,
         last_clerk: None,
+        signers: Default::default(),
+        held_since: None,
+        in_event: None,
+        event_keys: Vec::new(),
         seq: 0,
         opened_at: ctx.now,
         closed_at: None,
@@ -118,26 +122,35 @@ pub fn get_path<'v>(source: &'v Value, dotted: &str) -> Option<&'v Value> {
     dotted.split('.').try_fold(source, |v, part| v.get(part))
 }
 
-struct Machine<'a, 'c> {
-    ctx: &'a Context<'c>,
-    state: &'a mut CaseState,
-    effects: Vec<Effect>,
-    history: Vec<HistoryEntry>,
+pub(super) struct Machine<'a, 'c> {
+    pub(super) ctx: &'a Context<'c>,
+    pub(super) state: &'a mut CaseState,
+    pub(super) effects: Vec<Effect>,
+    pub(super) history: Vec<HistoryEntry>,
     jobs: u32,
+    /// The `record:` values before the transition: what changed is kept in the history.
+    pub(super) record_before: Vec<Option<Value>>,
+    /// The life event the case was inside before the transition.
+    pub(super) event_before: Option<String>,
 }
 
 impl<'a, 'c> Machine<'a, 'c> {
     fn new(ctx: &'a Context<'c>, state: &'a mut CaseState) -> Self {
+        let record_before = super::life::record_values(ctx.definition, state);
+        let event_before = state.in_event.clone();
         Machine {
+            event_before,
             ctx,
             state,
             effects: Vec::new(),
             history: Vec::new(),
             jobs: 0,
+            record_before,
         }
     }
 
-    fn finish(self) -> Transition {
+    fn finish(mut self) -> Transition {
+        self.record_changes();
         Transition {
             state: self.state.clone(),
             effects: self.effects,
@@ -147,12 +160,12 @@ impl<'a, 'c> Machine<'a, 'c> {
 
     /// A key unique to this effect: `case:seq:n`. The same transition never runs twice
     /// (the store commits it once), so the key identifies one event's one effect.
-    fn key(&mut self, prefix: &str) -> String {
+    pub(super) fn key(&mut self, prefix: &str) -> String {
         self.jobs += 1;
         format!("{prefix}{}:{}:{}", self.state.id, self.state.seq, self.jobs)
     }
 
-    fn history(
+    pub(super) fn history(
         &mut self,
         actor: Actor,
         kind: &str,
@@ -183,7 +196,7 @@ impl<'a, 'c> Machine<'a, 'c> {
         id
     }
 
-    fn token(&self, id: u32) -> Result<&Token, Error> {
+    pub(super) fn token(&self, id: u32) -> Result<&Token, Error> {
         self.state
             .token(id)
             .ok_or(Error::Internal("token vanished"))
@@ -227,7 +240,7 @@ impl<'a, 'c> Machine<'a, 'c> {
         Ok(names.join("/"))
     }
 
-    fn step_path(&self, calls: &[StepId], step: &Step) -> Result<String, Error> {
+    pub(super) fn step_path(&self, calls: &[StepId], step: &Step) -> Result<String, Error> {
         let scope = self.scope_of(calls)?;
         Ok(if scope.is_empty() {
             step.name.clone()
@@ -236,7 +249,7 @@ impl<'a, 'c> Machine<'a, 'c> {
         })
     }
 
-    fn eval(
+    pub(super) fn eval(
         &self,
         scope: &str,
         e: &expr::Expr,
@@ -245,6 +258,7 @@ impl<'a, 'c> Machine<'a, 'c> {
         let mut data = self.state.scope(scope);
         if let Value::Object(map) = &mut data {
             map.insert("today".into(), json!(self.local_date().to_string()));
+            map.insert("registration_number".into(), json!(self.state.number));
             if let Some((name, value)) = extra {
                 map.insert(name.to_string(), value.clone());
             }
@@ -255,7 +269,7 @@ impl<'a, 'c> Machine<'a, 'c> {
         })
     }
 
-    fn assign(
+    pub(super) fn assign(
         &mut self,
         scope: &str,
         mappings: &[(String, expr::Expr)],
@@ -291,12 +305,15 @@ impl<'a, 'c> Machine<'a, 'c> {
             map.insert("service_title".into(), json!(title));
             map.insert("service_short_title".into(), json!(short));
             map.insert("language".into(), json!(self.state.language));
+            // The consent to SMS the application records (seeds/000 appendix 1): the form
+            // printed back to the citizen marks it.
+            map.insert("sms_consent".into(), json!(self.state.sms_consent));
             map.insert("today".into(), json!(self.local_date().to_string()));
             // Who acted last: the notifier adds the account's full name and the position
             // (`notify::vars::enrich`); the role's title travels here, as the support
             // e-mail's does, because the runtime has the catalog's titles and the notifier
             // does not.
-            if let Some(clerk) = &self.state.last_clerk {
+            let described = |clerk: &LastClerk| {
                 let mut c = json!({ "login": clerk.login, "role": clerk.role });
                 if let Some(title) = def.roles.get(&clerk.role) {
                     c["role_title"] = json!(match self.state.language {
@@ -304,7 +321,20 @@ impl<'a, 'c> Machine<'a, 'c> {
                         Language::Ru => &title.ru,
                     });
                 }
-                map.insert("clerk".into(), c);
+                c
+            };
+            if let Some(clerk) = &self.state.last_clerk {
+                map.insert("clerk".into(), described(clerk));
+            }
+            // Everyone who signed so far, by the task step (the notifier names them).
+            if !self.state.signers.is_empty() {
+                let signed: Map<String, Value> = self
+                    .state
+                    .signers
+                    .iter()
+                    .map(|(step, clerk)| (step.clone(), described(clerk)))
+                    .collect();
+                map.insert("signed".into(), Value::Object(signed));
             }
             if let Some(term) = &self.state.term {
                 map.insert("deadline".into(), json!(term.due_on.to_string()));
@@ -394,7 +424,7 @@ impl<'a, 'c> Machine<'a, 'c> {
     }
 
     /// The date an expression gives (`YYYY-MM-DD`).
-    fn date_of(&self, scope: &str, e: &expr::Expr) -> Result<NaiveDate, Error> {
+    pub(super) fn date_of(&self, scope: &str, e: &expr::Expr) -> Result<NaiveDate, Error> {
         let value = self.eval(scope, e, None)?;
         value
             .as_str()
@@ -406,7 +436,7 @@ impl<'a, 'c> Machine<'a, 'c> {
     }
 
     /// The start (00:00 local) of a day, as an instant.
-    fn start_of_day(&self, date: NaiveDate) -> DateTime<Utc> {
+    pub(super) fn start_of_day(&self, date: NaiveDate) -> DateTime<Utc> {
         let tz = self.ctx.calendar.time_zone();
         let local = date.and_time(NaiveTime::MIN);
         tz.from_local_datetime(&local)
@@ -681,6 +711,10 @@ impl<'a, 'c> Machine<'a, 'c> {
                     tok.step = sub.start;
                     continue;
                 }
+                StepKind::Hold { .. } => {
+                    self.hold(token, t.step, &path)?;
+                    return Ok(());
+                }
                 StepKind::End { result } => {
                     if let Some((call, outer)) = t.calls.split_last() {
                         // The end of a sub-workflow: back to the calling step's outcome.
@@ -836,12 +870,13 @@ impl<'a, 'c> Machine<'a, 'c> {
             paused_since: None,
             started_at: Some(self.ctx.now),
             escalated: Vec::new(),
+            met_at: None,
         });
         self.set_term_rungs()
     }
 
     /// The term's escalation rungs not fired yet.
-    fn pending_term_rungs(&self) -> Vec<usize> {
+    pub(super) fn pending_term_rungs(&self) -> Vec<usize> {
         let (Some(term), Some(def_term)) = (&self.state.term, &self.ctx.definition.term) else {
             return Vec::new();
         };
@@ -988,7 +1023,7 @@ impl<'a, 'c> Machine<'a, 'c> {
         self.set_term_rungs()
     }
 
-    fn wait(&mut self, token: u32, waiting: Waiting) {
+    pub(super) fn wait(&mut self, token: u32, waiting: Waiting) {
         if let Some(t) = self.state.tokens.iter_mut().find(|t| t.id == token) {
             t.waiting = waiting;
         }
@@ -1227,9 +1262,9 @@ impl<'a, 'c> Machine<'a, 'c> {
             .is_some_and(|s| matches!(s.kind, StepKind::Notify { .. }))
     }
 
-    fn prune_inbox(&mut self) {
+    pub(super) fn prune_inbox(&mut self) {
         let now = self.ctx.now;
-        self.state.inbox.retain(|m| m.expires_at > now);
+        self.state.inbox.retain(|m| m.event || m.expires_at > now);
     }
 
     /// Ends the case: every task closed and every timer cancelled, the escalation ladders'
@@ -1271,6 +1306,11 @@ impl<'a, 'c> Machine<'a, 'c> {
             match &t.waiting {
                 Waiting::Timer { key } | Waiting::Message { timer: key, .. } if !key.is_empty() => {
                     self.effects.push(Effect::CancelTimer { key: key.clone() });
+                }
+                Waiting::Hold { timers } => {
+                    for key in timers {
+                        self.effects.push(Effect::CancelTimer { key: key.clone() });
+                    }
                 }
                 _ => {}
             }
@@ -1406,6 +1446,11 @@ impl<'a, 'c> Machine<'a, 'c> {
                 purpose,
                 due_at,
             } => self.timer(timer, purpose, *due_at),
+            Event::MessageReceived { name, payload, by }
+                if self.ctx.definition.event_for_message(name).is_some() =>
+            {
+                self.event_message(name, payload, by)
+            }
             Event::MessageReceived { name, payload, by } => {
                 // The citizen's message is checked against the definition's declarations; a
                 // system's answer was mapped to its connector's contract by the gateway.
@@ -1431,6 +1476,7 @@ impl<'a, 'c> Machine<'a, 'c> {
                         payload: payload.clone(),
                         received_at: self.ctx.now,
                         expires_at: self.ctx.now + self.ctx.settings.message_retention,
+                        event: false,
                     });
                     self.history(
                         by.clone(),
@@ -1474,7 +1520,7 @@ impl<'a, 'c> Machine<'a, 'c> {
     /// The steps the case has been through, for the support e-mail.
     /// A step's title in the case's language, for what staff read (a support request, an
     /// escalation): the id alone says little to a support engineer or a head of department.
-    fn title_in_case_language(&self, step: &Step) -> Option<String> {
+    pub(super) fn title_in_case_language(&self, step: &Step) -> Option<String> {
         step.title.as_ref().map(|t| match self.state.language {
             Language::Kk => t.kk.clone(),
             Language::Ru => t.ru.clone(),
@@ -1492,7 +1538,7 @@ impl<'a, 'c> Machine<'a, 'c> {
             .collect()
     }
 
-    fn advance(&mut self, token: u32, next: StepId) -> Result<(), Error> {
+    pub(super) fn advance(&mut self, token: u32, next: StepId) -> Result<(), Error> {
         if let Some(t) = self.state.tokens.iter_mut().find(|t| t.id == token) {
             t.step = next;
         }
@@ -1546,10 +1592,14 @@ impl<'a, 'c> Machine<'a, 'c> {
         }
         self.assign(&scope, &transition.set, None)?;
         if let Actor::Clerk(login) = by {
-            self.state.last_clerk = Some(LastClerk {
+            let clerk = LastClerk {
                 login: login.clone(),
                 role: open.role.clone(),
-            });
+            };
+            if t.calls.is_empty() {
+                self.state.signers.insert(step.name.clone(), clerk.clone());
+            }
+            self.state.last_clerk = Some(clerk);
         }
         self.state.tasks.remove(key);
         self.effects.push(Effect::CloseTask {
@@ -1663,9 +1713,14 @@ impl<'a, 'c> Machine<'a, 'c> {
                     moved,
                 )
             }
+            TimerPurpose::LifeEvent { token, event } => self.event_date(key, *token, event),
             TimerPurpose::TermRung { rung, moved_from } => {
                 match &mut self.state.term {
-                    Some(term) if term.paused_since.is_none() && !term.escalated.contains(rung) => {
+                    Some(term)
+                        if term.paused_since.is_none()
+                            && term.met_at.is_none()
+                            && !term.escalated.contains(rung) =>
+                    {
                         term.escalated.push(*rung);
                     }
                     _ => {

@@ -115,14 +115,28 @@ fn reachable<'c>(ctx: &'c Context<'_>) -> Vec<&'c Definition> {
 fn required<'d>(definitions: &[&'d Definition], name: &str) -> Vec<(String, &'d str)> {
     let mut out: Vec<(String, &str)> = Vec::new();
     for def in definitions {
-        for step in &def.steps {
-            let StepKind::Receive { message, store, .. } = &step.kind else {
-                continue;
-            };
+        // A life event records from its message as a receive step does.
+        let events = def.events.values().filter_map(|e| match &e.trigger {
+            crate::definition::model::Trigger::Message(m) => Some((
+                m,
+                e.name.as_str(),
+                e.store.iter().map(|(_, x)| x).chain(&e.once_per),
+            )),
+            _ => None,
+        });
+        let receives = def.steps.iter().filter_map(|step| match &step.kind {
+            StepKind::Receive { message, store, .. } => Some((message, step.name.as_str(), store)),
+            _ => None,
+        });
+        let mut reads: Vec<(&String, &str, Vec<&crate::definition::expr::Expr>)> = receives
+            .map(|(m, n, store)| (m, n, store.iter().map(|(_, x)| x).collect()))
+            .collect();
+        reads.extend(events.map(|(m, n, xs)| (m, n, xs.collect())));
+        for (message, step, store) in reads {
             if message != name {
                 continue;
             }
-            for (_, e) in store {
+            for e in store {
                 for variable in e.variables() {
                     let Some(field) = variable.strip_prefix("message.") else {
                         continue;
@@ -130,7 +144,7 @@ fn required<'d>(definitions: &[&'d Definition], name: &str) -> Vec<(String, &'d 
                     let field = field.split('.').next().unwrap_or(field);
                     let guarded = e.source().contains(&format!("has(message.{field})"));
                     if !guarded && !out.iter().any(|(f, _)| f == field) {
-                        out.push((field.to_string(), step.name.as_str()));
+                        out.push((field.to_string(), step));
                     }
                 }
             }

@@ -10,6 +10,7 @@
 mod event;
 mod fallback;
 pub mod form;
+pub mod life;
 mod machine;
 pub mod message;
 mod state;
@@ -107,6 +108,19 @@ pub enum Error {
         /// The most it keeps ([`Settings::max_waiting_messages`]).
         limit: usize,
     },
+    /// A life event's message with a key the case has taken already (`once_per`): the
+    /// same increase under the same act, sent again.
+    #[error("the case has already taken `{event}` for {key}")]
+    Duplicate {
+        /// The event.
+        event: String,
+        /// The key.
+        key: String,
+    },
+    /// A life event's message the case cannot take where it is: the hold it is at is not one
+    /// of the event's, or the case has not come to a hold yet.
+    #[error("{0}")]
+    EventNotNow(String),
     /// The event is for something the case is no longer waiting on (a late timer).
     #[error("stale event: {0}")]
     Stale(String),

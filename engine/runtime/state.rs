@@ -83,6 +83,21 @@ pub struct CaseState {
     /// completes a task.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_clerk: Option<LastClerk>,
+    /// Who completed each task step last, by the step's path: the signatures a document
+    /// prints (`{{signed.<step>.full_name}}`), three officials on one decision.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub signers: BTreeMap<String, LastClerk>,
+    /// When the case first came to a `hold`: from then on it is a living record (a payment)
+    /// that takes life events. `None` while its application is still being decided.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held_since: Option<DateTime<Utc>>,
+    /// The life event the case is inside now (between leaving a hold and coming back to one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_event: Option<String>,
+    /// The keys of the life events taken so far (`event:key`, from `once_per`): a second
+    /// message with one of them is refused, so a mass event touches no case twice.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub event_keys: Vec<String>,
     /// Transitions applied so far: the history's sequence and the effects' key space.
     pub seq: u64,
     /// When the case was opened.
@@ -155,6 +170,13 @@ pub enum Waiting {
         /// The timer's key.
         key: String,
     },
+    /// A life event, at a `hold` step: a message that starts one, or the timers of the
+    /// events that start on a date.
+    Hold {
+        /// The timers of the date events, by key.
+        #[serde(default)]
+        timers: Vec<String>,
+    },
     /// A message, or its timeout timer.
     Message {
         /// The message's name.
@@ -190,6 +212,11 @@ pub struct InboxMessage {
     pub received_at: DateTime<Utc>,
     /// When it is dropped if nothing waited for it.
     pub expires_at: DateTime<Utc>,
+    /// It starts a life event: kept until the case is back at a hold that takes it (or
+    /// ends), whatever `expires_at` says — an increase that came while a suspension was
+    /// being decided is not lost.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub event: bool,
 }
 
 /// The statutory term of the case.
@@ -211,4 +238,8 @@ pub struct TermState {
     /// The escalation rungs already fired, so a pause and resume never fires one twice.
     #[serde(default)]
     pub escalated: Vec<usize>,
+    /// When the service was rendered within it: the case came to a `hold` (the payment
+    /// assigned) and lives on, but its term is over and nothing of it escalates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub met_at: Option<DateTime<Utc>>,
 }

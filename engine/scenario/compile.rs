@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 use super::raw::{self, DocumentExpect};
 use super::{Scenario, Setup};
 use crate::definition::messages::{Lang, Msg};
+use crate::definition::model::Trigger;
 use crate::definition::model::{FieldDef, Task};
 use crate::definition::raw::Channel;
 use crate::definition::{Definition, Step, StepKind};
@@ -31,8 +32,8 @@ pub struct Plan<'s> {
     pub def: &'s Definition,
     /// Where the clock starts, local time.
     pub start: NaiveDateTime,
-    /// The registration number.
-    pub number: String,
+    /// The names of the cases, in the order their `submit`s open them.
+    pub cases: Vec<String>,
     /// The steps.
     pub steps: Vec<PlanStep>,
     /// The names the definition offers.
@@ -53,8 +54,17 @@ pub struct PlanStep {
 
 /// What a step does.
 pub enum Action {
-    /// Open the case.
-    Submit(Submission),
+    /// Open a case and make it the current one.
+    Submit {
+        /// Its place among the cases, from 0.
+        case: usize,
+        /// Its registration number.
+        number: String,
+        /// The application.
+        submission: Submission,
+    },
+    /// Make a case opened before the current one, by its place among the cases.
+    Case(usize),
     /// Complete the open task at a step.
     Complete {
         /// The step's path.
@@ -95,6 +105,15 @@ pub enum Action {
         /// Its fields.
         payload: Value,
         /// Who sent it.
+        by: Actor,
+    },
+    /// A message that starts a life event comes to every case.
+    Broadcast {
+        /// Its name.
+        name: String,
+        /// Its fields.
+        payload: Value,
+        /// Who entered it.
         by: Actor,
     },
     /// The citizen withdraws.
@@ -139,6 +158,11 @@ pub enum When {
 pub enum What {
     /// The case's status.
     Status(Status),
+    /// The living case's state: its hold's name, or its result once it ended after holding;
+    /// `None`: it has not come to a hold.
+    State(Option<String>),
+    /// What the last broadcast did, counted over the cases.
+    Broadcast(raw::BroadcastExpect),
     /// The case ended with this result.
     Result(String),
     /// The term ends on this day.
@@ -526,9 +550,61 @@ fn actor(by: &Option<String>, default: Actor) -> Actor {
     }
 }
 
-const ACTIONS: [&str; 8] = [
-    "submit", "complete", "answer", "fail", "advance", "message", "withdraw", "expect",
+const ACTIONS: [&str; 10] = [
+    "submit",
+    "case",
+    "complete",
+    "answer",
+    "fail",
+    "advance",
+    "message",
+    "broadcast",
+    "withdraw",
+    "expect",
 ];
+
+/// The registration number of the case at `place` (from 0): `first` for the first, then
+/// its trailing digits counted on at their width (`TEST-000001`, `TEST-000002`), or `-2`,
+/// `-3`… after a number that ends in none.
+fn nth_number(first: &str, place: usize) -> String {
+    if place == 0 {
+        return first.to_string();
+    }
+    let digits = first.len() - first.trim_end_matches(|c: char| c.is_ascii_digit()).len();
+    let (head, tail) = first.split_at(first.len() - digits);
+    match tail.parse::<u128>() {
+        Ok(n) => format!("{head}{:0width$}", n + place as u128, width = digits),
+        Err(_) => format!("{first}-{}", place + 1),
+    }
+}
+
+/// The names of the cases, in the order their `submit`s open them: each its `name`, or its
+/// place (`1`, `2`, …). Two cases of one name are a problem at the second.
+fn case_names(c: &mut Compiler<'_>, raw: &raw::Scenario) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for (i, step) in raw.steps.iter().enumerate() {
+        let Some(submit) = &step.submit else {
+            continue;
+        };
+        let name = submit
+            .name
+            .clone()
+            .unwrap_or_else(|| (names.len() + 1).to_string());
+        if names.contains(&name) {
+            let at = match submit.name {
+                Some(_) => format!("/steps/{i}/submit/name"),
+                None => format!("/steps/{i}/submit"),
+            };
+            if submit.name.is_some() {
+                c.at_value(&at, msg!("scenario.file.case_twice", name = name));
+            } else {
+                c.at(&at, msg!("scenario.file.case_twice", name = name));
+            }
+        }
+        names.push(name);
+    }
+    names
+}
 
 /// Checks a scenario against the definition in force and builds its plan.
 pub fn compile<'s>(setup: &'s Setup, scenario: &'s Scenario) -> Result<Plan<'s>, Vec<Diagnostic>> {
@@ -570,6 +646,11 @@ pub fn compile<'s>(setup: &'s Setup, scenario: &'s Scenario) -> Result<Plan<'s>,
         return Err(c.problems);
     };
     let names = Names::of(def, setup);
+    let cases = case_names(&mut c, raw);
+    let first_number = raw.number.clone().unwrap_or_else(|| "TEST-000001".into());
+    // The cases opened so far, and whether a broadcast has come yet, as the steps go by.
+    let mut opened = 0;
+    let mut broadcast_seen = false;
     let mut steps = Vec::new();
     if raw.steps.is_empty() {
         c.at("/steps", msg!("scenario.file.no_steps"));
@@ -603,26 +684,39 @@ pub fn compile<'s>(setup: &'s Setup, scenario: &'s Scenario) -> Result<Plan<'s>,
             }
         };
         let pointer = format!("{base}/{action}");
-        if (i == 0) != (action == "submit") {
-            if i == 0 {
-                c.at(&pointer, msg!("scenario.file.submit_first"));
-            } else {
-                c.at(&pointer, msg!("scenario.file.submit_once"));
-            }
+        if i == 0 && action != "submit" {
+            c.at(&pointer, msg!("scenario.file.submit_first"));
             continue;
         }
-        if action == "expect" && step.expect_error.is_some() {
-            c.at(
-                &format!("{base}/expect_error"),
-                msg!("scenario.file.expect_error"),
-            );
+        if step.expect_error.is_some() {
+            let key = match action {
+                "expect" => Some("scenario.file.expect_error"),
+                "case" => Some("scenario.file.expect_error_case"),
+                "broadcast" => Some("scenario.file.expect_error_broadcast"),
+                _ => None,
+            };
+            if let Some(key) = key {
+                c.at(&format!("{base}/expect_error"), msg!(key));
+            }
         }
         let checked = step.expect_error.is_none();
         let compiled = match action {
-            "submit" => step
-                .submit
+            "submit" => step.submit.as_ref().map(|s| {
+                let case = opened;
+                opened += 1;
+                Action::Submit {
+                    case,
+                    number: s
+                        .number
+                        .clone()
+                        .unwrap_or_else(|| nth_number(&first_number, case)),
+                    submission: submit(&mut c, def, &pointer, s, checked),
+                }
+            }),
+            "case" => step
+                .case
                 .as_ref()
-                .map(|s| submit(&mut c, def, &pointer, s, checked)),
+                .and_then(|name| turn(&mut c, &cases, opened, &pointer, name)),
             "complete" => step
                 .complete
                 .as_ref()
@@ -652,16 +746,26 @@ pub fn compile<'s>(setup: &'s Setup, scenario: &'s Scenario) -> Result<Plan<'s>,
                 .message
                 .as_ref()
                 .and_then(|m| message(&mut c, &names, &pointer, m)),
+            "broadcast" => step.broadcast.as_ref().and_then(|b| {
+                broadcast_seen = true;
+                broadcast(&mut c, def, &names, &pointer, b)
+            }),
             "withdraw" => Some(Action::Withdraw {
                 by: actor(
                     &step.withdraw.clone().flatten().unwrap_or_default().by,
                     Actor::Citizen,
                 ),
             }),
-            "expect" => step
-                .expect
-                .as_ref()
-                .map(|e| Action::Expect(expect(&mut c, setup, def, &names, &pointer, e))),
+            "expect" => step.expect.as_ref().map(|e| {
+                let checks = expect(&mut c, setup, def, &names, &pointer, e);
+                if e.broadcast.is_some() && !broadcast_seen {
+                    c.at(
+                        &format!("{pointer}/broadcast"),
+                        msg!("scenario.file.no_broadcast_yet"),
+                    );
+                }
+                Action::Expect(checks)
+            }),
             _ => None,
         };
         if let Some(action) = compiled {
@@ -676,7 +780,7 @@ pub fn compile<'s>(setup: &'s Setup, scenario: &'s Scenario) -> Result<Plan<'s>,
         Ok(Plan {
             def,
             start,
-            number: raw.number.clone().unwrap_or_else(|| "TEST-000001".into()),
+            cases,
             steps,
             names,
             staff: &raw.staff,
@@ -694,7 +798,7 @@ fn submit(
     pointer: &str,
     s: &raw::Submit,
     checked: bool,
-) -> Action {
+) -> Submission {
     let channels: Vec<String> = def
         .channels
         .iter()
@@ -723,13 +827,13 @@ fn submit(
         msg!("scenario.whose.service"),
         checked,
     );
-    Action::Submit(Submission {
+    Submission {
         data,
         channel,
         language: s.language,
         sms_consent: s.sms_consent,
         region: s.region.clone().unwrap_or_else(|| "almaty".into()),
-    })
+    }
 }
 
 fn complete(
@@ -953,6 +1057,78 @@ fn message(
     })
 }
 
+/// `case: name`: a case whose `submit` came before this step.
+fn turn(
+    c: &mut Compiler<'_>,
+    cases: &[String],
+    opened: usize,
+    pointer: &str,
+    name: &str,
+) -> Option<Action> {
+    match cases.iter().position(|n| n == name) {
+        Some(place) if place < opened => Some(Action::Case(place)),
+        Some(_) => {
+            c.at_value(pointer, msg!("scenario.file.case_later", name = name));
+            None
+        }
+        None => {
+            c.suggest(
+                pointer,
+                msg!("scenario.file.no_case", name = name),
+                name,
+                cases.iter().map(String::as_str),
+            );
+            None
+        }
+    }
+}
+
+/// `broadcast:`: a message that starts a life event of the service, with its fields.
+fn broadcast(
+    c: &mut Compiler<'_>,
+    def: &Definition,
+    names: &Names<'_>,
+    pointer: &str,
+    b: &raw::Broadcast,
+) -> Option<Action> {
+    if def.event_for_message(&b.message).is_none() {
+        let starting: Vec<&str> = def
+            .events
+            .values()
+            .filter_map(|e| match &e.trigger {
+                Trigger::Message(m) => Some(m.as_str()),
+                Trigger::Date(_) => None,
+            })
+            .collect();
+        c.suggest(
+            &format!("{pointer}/message"),
+            msg!(
+                "scenario.file.no_event_message",
+                name = b.message,
+                service = def.id
+            ),
+            &b.message,
+            starting.iter().copied(),
+        );
+        return None;
+    }
+    let fields = names.message(&b.message)?;
+    let allowed: Vec<&str> = fields.keys().map(String::as_str).collect();
+    let payload = c.fields(
+        &format!("{pointer}/payload"),
+        &b.payload,
+        &|name| fields.get(name).cloned(),
+        &allowed,
+        msg!("scenario.whose.message", name = b.message),
+        true,
+    );
+    Some(Action::Broadcast {
+        name: b.message.clone(),
+        payload,
+        by: actor(&b.by, Actor::Clerk("administrator".into())),
+    })
+}
+
 fn expect(
     c: &mut Compiler<'_>,
     setup: &Setup,
@@ -991,6 +1167,46 @@ fn expect(
                     }
                 }
             }
+            "state" => {
+                let Some(s) = e.state.clone() else {
+                    // `state: null`: the case has no living state (it has not held yet).
+                    checks.push(Check {
+                        pointer: at.clone(),
+                        what: What::State(None),
+                    });
+                    continue;
+                };
+                let mut known: Vec<&str> = Vec::new();
+                for step in &def.steps {
+                    if let StepKind::Hold { state, .. } = &step.kind
+                        && !known.contains(&state.as_str())
+                    {
+                        known.push(state);
+                    }
+                }
+                if known.is_empty() {
+                    c.at_value(&at, msg!("scenario.file.no_holds", service = def.id));
+                    None
+                } else {
+                    for r in &def.results {
+                        if !known.contains(&r.as_str()) {
+                            known.push(r);
+                        }
+                    }
+                    if known.contains(&s.as_str()) {
+                        Some(What::State(Some(s)))
+                    } else {
+                        c.suggest(
+                            &at,
+                            msg!("scenario.file.state", state = s, service = def.id),
+                            &s,
+                            known.iter().copied(),
+                        );
+                        None
+                    }
+                }
+            }
+            "broadcast" => e.broadcast.map(What::Broadcast),
             "result" => {
                 let r = e.result.clone().unwrap_or_default();
                 let mut results: Vec<&str> = def.results.iter().map(String::as_str).collect();
@@ -1048,7 +1264,10 @@ fn expect(
                 let timed = |k: &StepKind| {
                     matches!(
                         k,
-                        StepKind::Wait { .. } | StepKind::Receive { .. } | StepKind::Task(_)
+                        StepKind::Wait { .. }
+                            | StepKind::Receive { .. }
+                            | StepKind::Task(_)
+                            | StepKind::Hold { .. }
                     )
                 };
                 let ok = c.step_path(
@@ -1302,4 +1521,18 @@ fn rendered(
         }
     }
     checks
+}
+
+#[cfg(test)]
+mod tests {
+    use super::nth_number;
+
+    #[test]
+    fn each_next_case_gets_the_next_number_at_the_same_width() {
+        assert_eq!(nth_number("TEST-000001", 0), "TEST-000001");
+        assert_eq!(nth_number("TEST-000001", 2), "TEST-000003");
+        assert_eq!(nth_number("MP-099", 1), "MP-100");
+        assert_eq!(nth_number("MP-99", 1), "MP-100");
+        assert_eq!(nth_number("ЕП-ТЕСТ", 1), "ЕП-ТЕСТ-2");
+    }
 }

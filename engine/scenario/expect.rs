@@ -11,6 +11,7 @@ use crate::definition::messages::Lang;
 use crate::msg;
 use crate::notify::preview::visible_text;
 use crate::notify::render::{Part, lang_code};
+use crate::runtime::life::living_state;
 use crate::runtime::{Status, get_path};
 
 /// Checks one expectation; `Err` says what was expected and what was found, in the
@@ -20,7 +21,7 @@ pub fn check(w: &World<'_>, what: &What) -> Result<(), String> {
     let listing = |items: &[String]| words::listing(items, lang);
     match what {
         What::Status(want) => {
-            let found = w.state.as_ref().map(|s| s.status);
+            let found = w.case().state.as_ref().map(|s| s.status);
             if found == Some(*want) {
                 return Ok(());
             }
@@ -31,8 +32,56 @@ pub fn check(w: &World<'_>, what: &What) -> Result<(), String> {
             )
             .render(lang))
         }
+        What::State(want) => {
+            let def = w.definition();
+            let found = w.case().state.as_ref().and_then(|s| living_state(def, s));
+            match (found, want) {
+                (found, want) if &found == want => Ok(()),
+                (Some(found), Some(want)) => {
+                    Err(msg!("scenario.expect.state", want = want, found = found).render(lang))
+                }
+                (Some(found), None) => {
+                    Err(msg!("scenario.expect.state_held", found = found).render(lang))
+                }
+                (None, Some(want)) => Err(msg!(
+                    "scenario.expect.state_none",
+                    want = want,
+                    found = describe_case(w)
+                )
+                .render(lang)),
+                (None, None) => Ok(()),
+            }
+        }
+        What::Broadcast(want) => {
+            let Some(found) = w.broadcast else {
+                return Err(msg!("scenario.expect.no_broadcast").render(lang));
+            };
+            let pairs = [
+                ("started", want.started, found.started),
+                ("kept", want.kept, found.kept),
+                ("duplicate", want.duplicate, found.duplicate),
+                ("not_now", want.not_now, found.not_now),
+            ];
+            if pairs.iter().all(|(_, w, f)| w.is_none_or(|w| w == *f)) {
+                return Ok(());
+            }
+            let want: Vec<String> = pairs
+                .iter()
+                .filter_map(|(name, w, _)| w.map(|n| format!("{name} {n}")))
+                .collect();
+            let found: Vec<String> = pairs
+                .iter()
+                .map(|(name, _, f)| format!("{name} {f}"))
+                .collect();
+            Err(msg!(
+                "scenario.expect.broadcast",
+                want = want.join(", "),
+                found = found.join(", ")
+            )
+            .render(lang))
+        }
         What::Result(want) => {
-            let found = w.state.as_ref().and_then(|s| s.result.as_deref());
+            let found = w.case().state.as_ref().and_then(|s| s.result.as_deref());
             if found == Some(want.as_str()) {
                 return Ok(());
             }
@@ -43,7 +92,7 @@ pub fn check(w: &World<'_>, what: &What) -> Result<(), String> {
             )
             .render(lang))
         }
-        What::TermDue(want) => match w.state.as_ref().and_then(|s| s.term.as_ref()) {
+        What::TermDue(want) => match w.case().state.as_ref().and_then(|s| s.term.as_ref()) {
             Some(term) if term.due_on == *want => Ok(()),
             Some(term) => Err(msg!(
                 "scenario.expect.term",
@@ -81,8 +130,9 @@ pub fn check(w: &World<'_>, what: &What) -> Result<(), String> {
                 .render(lang))
         }
         What::Task { step, role, due } => {
-            let Some(task) = w.tasks.values().find(|t| &t.step == step) else {
+            let Some(task) = w.case().tasks.values().find(|t| &t.step == step) else {
                 let open: Vec<String> = w
+                    .case()
                     .tasks
                     .values()
                     .map(|t| msg!("scenario.task_for", step = t.step, role = t.role).render(lang))
@@ -131,6 +181,7 @@ pub fn check(w: &World<'_>, what: &What) -> Result<(), String> {
         }
         What::Timer { step, due } => {
             let mut set: Vec<DateTime<Utc>> = w
+                .case()
                 .timers
                 .values()
                 .filter(|t| t.step.as_deref() == Some(step.as_str()))
@@ -159,11 +210,11 @@ pub fn check(w: &World<'_>, what: &What) -> Result<(), String> {
             }
         }
         What::Notified(want) => {
-            let sent: Vec<Shape<'_>> = w.notifications.iter().map(Shape::sent).collect();
+            let sent: Vec<Shape<'_>> = w.case().notifications.iter().map(Shape::sent).collect();
             found_times(want, &sent, Verb::Sent, lang)
         }
         What::OnlyNotified(listed) => {
-            for s in &w.notifications {
+            for s in &w.case().notifications {
                 let shape = Shape::sent(s);
                 if !listed.iter().any(|l| shape.fits(l, lang).is_ok()) {
                     return Err(msg!(
@@ -178,11 +229,11 @@ pub fn check(w: &World<'_>, what: &What) -> Result<(), String> {
             Ok(())
         }
         What::Document(want) => {
-            let rendered: Vec<Shape<'_>> = w.documents.iter().map(Shape::rendered).collect();
+            let rendered: Vec<Shape<'_>> = w.case().documents.iter().map(Shape::rendered).collect();
             found_times(want, &rendered, Verb::Rendered, lang)
         }
         What::OnlyDocuments(listed) => {
-            for d in &w.documents {
+            for d in &w.case().documents {
                 let shape = Shape::rendered(d);
                 if !listed.iter().any(|l| shape.fits(l, lang).is_ok()) {
                     return Err(
@@ -194,17 +245,17 @@ pub fn check(w: &World<'_>, what: &What) -> Result<(), String> {
         }
         What::Stages { codes, exact } => {
             if *exact {
-                if &w.stages == codes {
+                if &w.case().stages == codes {
                     return Ok(());
                 }
                 return Err(msg!(
                     "scenario.expect.stages_exact",
                     want = listing(codes),
-                    found = listing(&w.stages)
+                    found = listing(&w.case().stages)
                 )
                 .render(lang));
             }
-            let mut rest = w.stages.iter();
+            let mut rest = w.case().stages.iter();
             let mut previous: Option<&String> = None;
             for code in codes {
                 if !rest.any(|s| s == code) {
@@ -218,7 +269,7 @@ pub fn check(w: &World<'_>, what: &What) -> Result<(), String> {
                         want = listing(codes),
                         code = code,
                         previous = previous.cloned().unwrap_or_default(),
-                        found = listing(&w.stages)
+                        found = listing(&w.case().stages)
                     )
                     .render(lang));
                 }
@@ -229,6 +280,7 @@ pub fn check(w: &World<'_>, what: &What) -> Result<(), String> {
         What::Rendered(want) => rendered(w, want),
         What::Data(scope, name, want) => {
             let data = w
+                .case()
                 .state
                 .as_ref()
                 .map(|s| s.scope(scope))
@@ -307,7 +359,7 @@ fn status_name(s: Status, lang: Lang) -> String {
 /// The case in a few words: "active, waiting at `review`", "completed with the result `issued`".
 fn describe_case(w: &World<'_>) -> String {
     let lang = w.lang();
-    let Some(state) = &w.state else {
+    let Some(state) = &w.case().state else {
         return msg!("scenario.case.not_open").render(lang);
     };
     match state.status {
@@ -523,7 +575,7 @@ const QUOTED: usize = 200;
 fn rendered(w: &World<'_>, want: &RenderedPhrase) -> Result<(), String> {
     let lang = w.lang();
     let mut texts: Vec<(String, String)> = Vec::new();
-    for r in w.renditions.iter().filter(|r| r.template == want.template) {
+    for r in w.renditions().filter(|r| r.template == want.template) {
         if want.lang.is_some_and(|l| l != r.lang) {
             continue;
         }
@@ -551,7 +603,7 @@ fn rendered(w: &World<'_>, want: &RenderedPhrase) -> Result<(), String> {
     let phrase = &want.phrase;
     let template = &want.template;
     if texts.is_empty() {
-        let so_far: Vec<&str> = w.renditions.iter().map(|r| r.template.as_str()).collect();
+        let so_far: Vec<&str> = w.renditions().map(|r| r.template.as_str()).collect();
         let mut so_far_unique: Vec<&str> = Vec::new();
         for t in so_far {
             if !so_far_unique.contains(&t) {

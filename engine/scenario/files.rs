@@ -84,14 +84,74 @@ pub fn write(renditions: &[Rendition], dir: &Path) -> Result<Vec<PathBuf>, Error
     Ok(written)
 }
 
-/// `03-accept_documents-rehabilitated_certificate_receipt.ru`: the order, the step (a
-/// sub-workflow's by its call, `hearing.notify_notice`) when one is known, the template, the
-/// language.
+/// `03-accept_documents-rehabilitated_certificate_receipt.ru`: the order, the case's name
+/// when the scenario has several (`03-second-review_increase-…`), the step (a sub-workflow's
+/// by its call, `hearing.notify_notice`) when one is known, the template, the language.
 fn stem(r: &Rendition) -> String {
+    let case = r
+        .case
+        .as_deref()
+        .map(|c| format!("{}-", safe(c)))
+        .unwrap_or_default();
     let step = r
         .step
         .as_deref()
         .map(|s| format!("{}-", s.replace('/', ".")))
         .unwrap_or_default();
-    format!("{:02}-{step}{}.{}", r.order, r.template, lang_code(r.lang))
+    format!(
+        "{:02}-{case}{step}{}.{}",
+        r.order,
+        r.template,
+        lang_code(r.lang)
+    )
+}
+
+/// A case's name as part of a file name: what is not a letter, a digit, `-` or `_` becomes
+/// `_`, so that a name cannot leave the folder or upset a file system.
+fn safe(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::notify::preview::Body;
+    use crate::runtime::Language;
+
+    fn rendition(case: Option<&str>) -> Rendition {
+        Rendition {
+            order: 3,
+            case: case.map(str::to_string),
+            step: Some("hearing/notify_notice".into()),
+            template: "provisional_refusal".into(),
+            lang: Language::Ru,
+            body: Body::Document {
+                html: String::new(),
+            },
+        }
+    }
+
+    #[test]
+    fn a_file_is_named_by_order_case_step_template_and_language() {
+        assert_eq!(
+            stem(&rendition(None)),
+            "03-hearing.notify_notice-provisional_refusal.ru"
+        );
+        assert_eq!(
+            stem(&rendition(Some("second"))),
+            "03-second-hearing.notify_notice-provisional_refusal.ru"
+        );
+        assert_eq!(
+            stem(&rendition(Some("../up"))),
+            "03-___up-hearing.notify_notice-provisional_refusal.ru"
+        );
+    }
 }

@@ -1,13 +1,16 @@
 //! Scenarios: scripts of events and expectations that methodologists write beside each
 //! workflow (`workflows/<service>/scenarios/*.yaml`), run against the pure runtime core.
 //!
-//! A scenario opens one case, then completes tasks, answers or fails gateway requests,
+//! A scenario opens a case, then completes tasks, answers or fails gateway requests,
 //! sends messages and moves the clock, checking between steps what the case waits for,
-//! what it has sent and what it holds. The runner is an in-memory world around
-//! [`crate::runtime`]: it keeps the open tasks, the pending requests and the timers the
-//! effects ask for, "performs" every notification, document and stage report at once by
-//! recording it, and moves an injected clock — so weeks of working days pass in
-//! milliseconds, with no database, no network and no real time.
+//! what it has sent and what it holds. It may open several cases (each `submit` opens one
+//! and makes it current; `case:` turns back to another) and send a life event's message to
+//! all of them at once (`broadcast:`, as the server's mass event does). The runner is an
+//! in-memory world around [`crate::runtime`]: it keeps each case's open tasks, pending
+//! requests and timers the effects ask for, "performs" every notification, document and
+//! stage report at once by recording it, and moves one injected clock for every case — so
+//! weeks of working days pass in milliseconds, with no database, no network and no real
+//! time.
 //!
 //! Every notification and document is also rendered as the notifier would send it
 //! ([`crate::notify::preview`]: the same templates, the same enrichment, in the case's
@@ -359,8 +362,10 @@ pub struct Run {
 /// A notification or a document as the case's recipient gets it.
 #[derive(Debug, Clone)]
 pub struct Rendition {
-    /// Its place among the case's notifications and documents, from 1.
+    /// Its place among the scenario's notifications and documents, from 1.
     pub order: usize,
+    /// The case's name, when the scenario has several cases.
+    pub case: Option<String>,
     /// The step that sent or rendered it, by path, when one is known.
     pub step: Option<String>,
     /// The template.
@@ -398,6 +403,9 @@ pub struct Line {
     pub text: String,
     /// The workflow step concerned, by path, when there is one.
     pub step: Option<String>,
+    /// The case concerned, by name, when the scenario has several cases and the line is
+    /// about one of them.
+    pub case: Option<String>,
     /// The language of its day of the week (the text is in it already).
     pub lang: Lang,
 }
@@ -408,9 +416,13 @@ impl fmt::Display for Line {
             LineKind::Step => "",
             LineKind::Effect => "    ",
         };
+        let case = match &self.case {
+            Some(case) => format!("#{case}  "),
+            None => String::new(),
+        };
         write!(
             f,
-            "{}  {indent}{}",
+            "{}  {case}{indent}{}",
             words::minute(self.at, self.lang),
             self.text
         )?;

@@ -23,7 +23,8 @@ pub struct Scenario {
     /// When the scenario starts, in the local time of the service's calendar
     /// (`2026-11-23T10:00`). The clock moves only with `advance`.
     pub now: String,
-    /// The registration number the case gets (default `TEST-000001`).
+    /// The registration number the first case gets (default `TEST-000001`); each next case
+    /// gets the next number (`TEST-000002`), unless its `submit` gives its own.
     #[serde(default)]
     pub number: Option<String>,
     /// The people behind the clerks' logins (`by:`), as documents name them:
@@ -48,13 +49,18 @@ pub struct Staff {
     pub position: Option<Localized>,
 }
 
-/// One step of a scenario: exactly one action.
+/// One step of a scenario: exactly one action. Every action but `submit`, `case`, `advance`
+/// and `broadcast` acts on the current case: the one the last `submit` opened, or the one the
+/// last `case` turned to.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Step {
-    /// The citizen applies: the case opens (the first step, and only there).
+    /// A citizen applies: a case opens and becomes the current one (the first step is one).
     #[serde(default)]
     pub submit: Option<Submit>,
+    /// Turns to another case opened before, by its name (`case: second`, `case: 1`).
+    #[serde(default, deserialize_with = "name")]
+    pub case: Option<String>,
     /// A clerk completes the open task of a step with an outcome and a form.
     #[serde(default)]
     pub complete: Option<Complete>,
@@ -70,6 +76,10 @@ pub struct Step {
     /// A message arrives (the citizen's objection).
     #[serde(default)]
     pub message: Option<Message>,
+    /// A message that starts a life event arrives at every case of the scenario, in order,
+    /// as the server's mass event delivers it (a law raises every payment).
+    #[serde(default)]
+    pub broadcast: Option<Broadcast>,
     /// The citizen withdraws the application (`withdraw: {}`).
     #[serde(default, deserialize_with = "present")]
     pub withdraw: Option<Option<Withdraw>>,
@@ -91,10 +101,34 @@ where
     Option::<T>::deserialize(d).map(Some)
 }
 
+/// A name written as text or as a number (`case: 2`): its text.
+fn name<'de, D>(d: D) -> Result<Option<String>, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Name {
+        Text(String),
+        Number(u64),
+    }
+    Ok(Option::<Name>::deserialize(d)?.map(|n| match n {
+        Name::Text(s) => s,
+        Name::Number(n) => n.to_string(),
+    }))
+}
+
 /// The application.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Submit {
+    /// The case's name in the scenario, for `case:` (default: its place among the cases,
+    /// `1`, `2`, …).
+    #[serde(default, deserialize_with = "name")]
+    pub name: Option<String>,
+    /// Its registration number (default: the scenario's `number`, counted on per case).
+    #[serde(default)]
+    pub number: Option<String>,
     /// The application's language, `kk` or `ru`: every message goes out in it.
     pub language: Language,
     /// Whether the citizen consented to SMS notification.
@@ -193,6 +227,20 @@ pub struct Message {
     pub by: Option<String>,
 }
 
+/// A message that starts a life event, for every case at once: a mass event.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Broadcast {
+    /// The message, as the definition's `messages:` declares it; an event starts by it.
+    pub message: String,
+    /// Its fields.
+    #[serde(default)]
+    pub payload: IndexMap<String, Value>,
+    /// Who entered the mass event: a login (default `administrator`).
+    #[serde(default)]
+    pub by: Option<String>,
+}
+
 /// The citizen withdraws.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -210,6 +258,10 @@ pub struct Expect {
     /// `active`, `completed` or `withdrawn`.
     #[serde(default)]
     pub status: Option<String>,
+    /// The state of a living case: the `hold:` of the step it rests at (`active`,
+    /// `suspended`), or its result once it ended after holding (`terminated`).
+    #[serde(default)]
+    pub state: Option<String>,
     /// The case has ended with this result (`issued`, `refused`, `withdrawn`).
     #[serde(default)]
     pub result: Option<String>,
@@ -241,9 +293,32 @@ pub struct Expect {
     /// Words the texts of a template rendered so far must (or must not) contain.
     #[serde(default)]
     pub rendered: Option<RenderedExpect>,
+    /// What the last `broadcast` did, counted over the cases: each count given must match.
+    #[serde(default)]
+    pub broadcast: Option<BroadcastExpect>,
     /// `notified`, `documents` and `stages` list everything so far, with nothing else.
     #[serde(default)]
     pub exactly: bool,
+}
+
+/// What the last broadcast did: how many cases started the event, kept the message for when
+/// they are back at a hold, refused it as taken already (`once_per`), or refused it as not
+/// applicable where they are.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BroadcastExpect {
+    /// Cases that started the event.
+    #[serde(default)]
+    pub started: Option<u32>,
+    /// Cases busy with another event, which keep the message for later.
+    #[serde(default)]
+    pub kept: Option<u32>,
+    /// Cases that had taken the event under this key already.
+    #[serde(default)]
+    pub duplicate: Option<u32>,
+    /// Cases where the event does not apply now (not at one of its holds).
+    #[serde(default)]
+    pub not_now: Option<u32>,
 }
 
 /// An open task.

@@ -32,8 +32,8 @@ use crate::notify::preview::{self, Previewer};
 use crate::notify::render::{lang_code, parse_lang};
 use crate::notify::vars::{Clerk, clerk_login, enrich};
 use crate::runtime::{
-    self, Actor, CaseState, Context, Effect, Event, Job, Language, TimerPurpose, Token, Transition,
-    Waiting, Work,
+    self, Actor, CaseState, Context, Effect, Event, HistoryEntry, Job, Language, TimerPurpose,
+    Token, Transition, Waiting, Work,
 };
 
 /// An open task, as the task queues hold it.
@@ -89,27 +89,21 @@ pub struct Rendered {
     pub vars: Value,
 }
 
-/// The world around one case.
-pub struct World<'s> {
-    setup: &'s Setup,
-    plan: &'s Plan<'s>,
-    scenario: &'s Scenario,
-    calendar: &'s Calendar,
-    /// The calendar's time zone: every time in the scenario and the trace is local.
-    pub tz: Tz,
-    /// Now.
-    pub now: DateTime<Utc>,
+/// One case of the scenario, and what the world keeps for it: what the store, the task
+/// queues, the outbox and the timer table would hold of that case.
+pub struct Case {
+    /// Its name in the scenario (`1`, `second`).
+    pub name: String,
+    /// Its registration number, once submitted.
+    pub number: String,
     /// The case, once opened.
     pub state: Option<CaseState>,
     /// Open tasks, by key.
     pub tasks: BTreeMap<String, OpenTask>,
     /// Pending requests, by job key, in the order they were made.
     requests: IndexMap<String, Pending>,
-    /// Timers in firing order.
-    queue: BTreeSet<(DateTime<Utc>, u64, String)>,
     /// Timers by key.
     pub timers: HashMap<String, Timer>,
-    next_timer: u64,
     /// Notices the case waits for, by job key: when the notifier sends them (at once, or
     /// when the SMS quiet hours end) and by which channels.
     sends: HashMap<String, (DateTime<Utc>, Vec<String>)>,
@@ -119,8 +113,61 @@ pub struct World<'s> {
     pub documents: Vec<Rendered>,
     /// Stage codes reported, in order.
     pub stages: Vec<String>,
-    /// Every notification and document, rendered as its recipient gets it, in order.
-    pub renditions: Vec<Rendition>,
+}
+
+impl Case {
+    fn new(name: &str) -> Case {
+        Case {
+            name: name.to_string(),
+            number: String::new(),
+            state: None,
+            tasks: BTreeMap::new(),
+            requests: IndexMap::new(),
+            timers: HashMap::new(),
+            sends: HashMap::new(),
+            notifications: Vec::new(),
+            documents: Vec::new(),
+            stages: Vec::new(),
+        }
+    }
+}
+
+/// What a broadcast did, counted over the cases.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Cases that started the event.
+    pub started: u32,
+    /// Cases busy with another event, which keep the message for when they are back at a hold.
+    pub kept: u32,
+    /// Cases that had taken the event under this key already.
+    pub duplicate: u32,
+    /// Cases where the event does not apply now.
+    pub not_now: u32,
+}
+
+/// The world around the cases of a scenario: one clock and one timer queue for all of them.
+pub struct World<'s> {
+    setup: &'s Setup,
+    plan: &'s Plan<'s>,
+    scenario: &'s Scenario,
+    calendar: &'s Calendar,
+    /// The calendar's time zone: every time in the scenario and the trace is local.
+    pub tz: Tz,
+    /// Now.
+    pub now: DateTime<Utc>,
+    /// Every case of the scenario, in the order their `submit`s open them (one not yet
+    /// submitted has no state).
+    cases: Vec<Case>,
+    /// The case the steps act on, and whose transition is being taken in.
+    current: usize,
+    /// Timers of every case in firing order: due, the order set, the case, the key.
+    queue: BTreeSet<(DateTime<Utc>, u64, usize, String)>,
+    next_timer: u64,
+    /// Every notification and document, rendered as its recipient gets it, in order, with
+    /// the case it is of.
+    renditions: Vec<(usize, Rendition)>,
+    /// What the last broadcast did.
+    pub broadcast: Option<Counts>,
     /// The first template that did not render, said for a methodologist: the step whose
     /// transition asked for it fails.
     broken: Option<String>,
@@ -152,17 +199,12 @@ pub fn run<'s>(setup: &'s Setup, scenario: &'s Scenario, plan: &'s Plan<'s>) -> 
         calendar,
         tz,
         now,
-        state: None,
-        tasks: BTreeMap::new(),
-        requests: IndexMap::new(),
+        cases: plan.cases.iter().map(|name| Case::new(name)).collect(),
+        current: 0,
         queue: BTreeSet::new(),
-        timers: HashMap::new(),
         next_timer: 0,
-        sends: HashMap::new(),
-        notifications: Vec::new(),
-        documents: Vec::new(),
-        stages: Vec::new(),
         renditions: Vec::new(),
+        broadcast: None,
         broken: None,
         trace: Vec::new(),
     };
@@ -181,7 +223,7 @@ pub fn run<'s>(setup: &'s Setup, scenario: &'s Scenario, plan: &'s Plan<'s>) -> 
     Run {
         trace: world.trace,
         failure,
-        renditions: world.renditions,
+        renditions: world.renditions.into_iter().map(|(_, r)| r).collect(),
         written: Vec::new(),
     }
 }
@@ -225,12 +267,55 @@ impl<'s> World<'s> {
         at.with_timezone(&self.tz).naive_local()
     }
 
+    /// The version every case of the scenario runs.
+    pub fn definition(&self) -> &'s crate::definition::Definition {
+        self.plan.def
+    }
+
+    /// The case the steps act on now.
+    pub fn case(&self) -> &Case {
+        &self.cases[self.current]
+    }
+
+    fn case_mut(&mut self) -> &mut Case {
+        &mut self.cases[self.current]
+    }
+
+    /// Every notification and document of the current case, in order.
+    pub fn renditions(&self) -> impl Iterator<Item = &Rendition> {
+        self.renditions
+            .iter()
+            .filter(|(case, _)| *case == self.current)
+            .map(|(_, r)| r)
+    }
+
+    /// The current case's name, as the trace and the files show it: only when the scenario
+    /// has several cases, so that a one-case scenario reads as it always has.
+    fn label(&self) -> Option<String> {
+        (self.cases.len() > 1).then(|| self.case().name.clone())
+    }
+
+    /// A line of the trace about the current case.
     fn line(&mut self, kind: LineKind, text: impl Into<String>, step: Option<String>) {
+        let case = self.label();
         self.trace.push(Line {
             at: self.local(self.now),
             kind,
             text: text.into(),
             step,
+            case,
+            lang: self.setup.lang,
+        });
+    }
+
+    /// A line of the trace about every case: the clock moving, a broadcast.
+    fn line_for_all(&mut self, text: impl Into<String>) {
+        self.trace.push(Line {
+            at: self.local(self.now),
+            kind: LineKind::Step,
+            text: text.into(),
+            step: None,
+            case: None,
             lang: self.setup.lang,
         });
     }
@@ -267,9 +352,10 @@ impl<'s> World<'s> {
         names.join("/")
     }
 
-    /// The steps the case waits at now.
+    /// The steps the current case waits at now.
     pub fn waiting_at(&self) -> Vec<String> {
-        self.state
+        self.case()
+            .state
             .iter()
             .flat_map(|s| s.tokens.iter())
             .map(|t| self.token_path(t))
@@ -278,7 +364,13 @@ impl<'s> World<'s> {
 
     fn step(&mut self, step: &PlanStep) -> Result<(), Diagnostic> {
         match &step.action {
-            Action::Submit(submission) => {
+            Action::Submit {
+                case,
+                number,
+                submission,
+            } => {
+                self.current = *case;
+                self.case_mut().number = number.clone();
                 self.line(
                     LineKind::Step,
                     self.tr(msg!(
@@ -296,9 +388,18 @@ impl<'s> World<'s> {
                     )),
                     None,
                 );
-                let result = runtime::start(&self.ctx(), 1, &self.plan.number, submission);
-                self.settle(step, result).map(drop)
+                self.same_version(step)?;
+                let id = *case as i64 + 1;
+                let result = runtime::start(&self.ctx(), id, number, submission);
+                self.settle(step, result, false).map(drop)
             }
+            Action::Case(case) => {
+                self.current = *case;
+                let text = self.tr(msg!("scenario.trace.case", number = self.case().number));
+                self.line(LineKind::Step, text, None);
+                Ok(())
+            }
+            Action::Broadcast { name, payload, by } => self.broadcast(step, name, payload, by),
             Action::Complete {
                 step: path,
                 outcome,
@@ -315,12 +416,18 @@ impl<'s> World<'s> {
                     Some(path.clone()),
                 );
                 let Some(key) = self
+                    .case()
                     .tasks
                     .iter()
                     .find(|(_, t)| &t.step == path)
                     .map(|(k, _)| k.clone())
                 else {
-                    let open: Vec<&str> = self.tasks.values().map(|t| t.step.as_str()).collect();
+                    let open: Vec<&str> = self
+                        .case()
+                        .tasks
+                        .values()
+                        .map(|t| t.step.as_str())
+                        .collect();
                     return Err(self.fail(
                         &step.pointer,
                         self.tr(msg!(
@@ -358,7 +465,7 @@ impl<'s> World<'s> {
                     output: response.clone(),
                 };
                 if self.apply(step, &event)? {
-                    self.requests.shift_remove(&job);
+                    self.case_mut().requests.shift_remove(&job);
                 }
                 Ok(())
             }
@@ -386,7 +493,7 @@ impl<'s> World<'s> {
                     attempts,
                 };
                 if self.apply(step, &event)? {
-                    self.requests.shift_remove(&job);
+                    self.case_mut().requests.shift_remove(&job);
                 }
                 Ok(())
             }
@@ -445,6 +552,102 @@ impl<'s> World<'s> {
         }
     }
 
+    /// A case opened later in the scenario runs the version its first case runs: the one
+    /// in force on the day of `now`. One that another version would take on the server is
+    /// a failure, not a run under the wrong rules.
+    fn same_version(&self, step: &PlanStep) -> Result<(), Diagnostic> {
+        let def = self.plan.def;
+        let today = self.local(self.now).date();
+        let in_force = self.setup.library.in_force(&def.id, today);
+        if in_force.is_some_and(|d| d.version == def.version) {
+            return Ok(());
+        }
+        let found = match in_force {
+            Some(d) => msg!("scenario.version_in_force", version = d.version),
+            None => msg!("scenario.no_version_in_force"),
+        };
+        Err(self.fail(
+            &step.pointer,
+            self.tr(msg!(
+                "scenario.fail.other_version",
+                service = def.id,
+                version = def.version,
+                day = words::day(today, self.lang())
+            )
+            .with_msg("found", found)),
+        ))
+    }
+
+    /// A message that starts a life event comes to every case, in order, as the server's
+    /// mass event delivers it: each case starts the event, keeps the message for when it is
+    /// back at a hold, or refuses it as taken already or as not applicable now; a case that
+    /// has ended (or never opened) is not touched. Any other refusal fails the step.
+    fn broadcast(
+        &mut self,
+        step: &PlanStep,
+        name: &str,
+        payload: &Value,
+        by: &Actor,
+    ) -> Result<(), Diagnostic> {
+        let text = self.tr(msg!(
+            "scenario.trace.broadcast",
+            name = name,
+            by = who(by, self.lang()),
+            payload = compact(payload)
+        ));
+        self.line_for_all(text);
+        let back = self.current;
+        let mut counts = Counts::default();
+        for case in 0..self.cases.len() {
+            self.current = case;
+            let Some(state) = &self.case().state else {
+                continue;
+            };
+            if state.is_closed() {
+                let text = self.tr(msg!("scenario.trace.broadcast_closed"));
+                self.line(LineKind::Effect, text, None);
+                continue;
+            }
+            let event = Event::MessageReceived {
+                name: name.to_string(),
+                payload: payload.clone(),
+                by: by.clone(),
+            };
+            match runtime::apply(&self.ctx(), state, &event) {
+                Ok(t) => {
+                    if t.history.iter().any(|h| h.kind == "message_kept") {
+                        counts.kept += 1;
+                    } else {
+                        counts.started += 1;
+                    }
+                    self.absorb(t, true);
+                }
+                Err(e @ runtime::Error::Duplicate { .. }) => {
+                    counts.duplicate += 1;
+                    let text = self.tr(msg!("scenario.trace.broadcast_duplicate", error = e));
+                    self.line(LineKind::Effect, text, None);
+                }
+                Err(e @ runtime::Error::EventNotNow(_)) => {
+                    counts.not_now += 1;
+                    let text = self.tr(msg!("scenario.trace.broadcast_not_now", error = e));
+                    self.line(LineKind::Effect, text, None);
+                }
+                Err(e) => {
+                    let message = self.tr(msg!(
+                        "scenario.fail.broadcast_refused",
+                        case = self.case().name,
+                        error = e
+                    ));
+                    self.current = back;
+                    return Err(self.fail(&step.pointer, message));
+                }
+            }
+        }
+        self.current = back;
+        self.broadcast = Some(counts);
+        Ok(())
+    }
+
     /// The pending request of a connector (and step): job key, step path, attempts.
     fn pending(
         &self,
@@ -453,6 +656,7 @@ impl<'s> World<'s> {
         at: &Option<String>,
     ) -> Result<(String, String, u32), Diagnostic> {
         let found: Vec<(&String, &Pending)> = self
+            .case()
             .requests
             .iter()
             .filter(|(_, p)| p.connector == connector)
@@ -462,6 +666,7 @@ impl<'s> World<'s> {
             [(key, p)] => Ok(((*key).clone(), p.step.clone(), p.attempts)),
             [] => {
                 let pending: Vec<String> = self
+                    .case()
                     .requests
                     .values()
                     .map(|p| {
@@ -506,22 +711,25 @@ impl<'s> World<'s> {
     /// Applies an event; `Ok(true)` when the core took it, `Ok(false)` when it refused it
     /// as the step expected.
     fn apply(&mut self, step: &PlanStep, event: &Event) -> Result<bool, Diagnostic> {
-        let Some(state) = &self.state else {
+        let Some(state) = &self.case().state else {
             return Err(self.fail(&step.pointer, self.tr(msg!("scenario.fail.no_case"))));
         };
         let result = runtime::apply(&self.ctx(), state, event);
-        self.settle(step, result)
+        let caused = matches!(event, Event::MessageReceived { .. });
+        self.settle(step, result, caused)
     }
 
-    /// Takes the core's answer to a step: the transition, or its refusal.
+    /// Takes the core's answer to a step: the transition (`message`: a message caused it, see
+    /// [`World::absorb`]), or its refusal.
     fn settle(
         &mut self,
         step: &PlanStep,
         result: Result<Transition, runtime::Error>,
+        message: bool,
     ) -> Result<bool, Diagnostic> {
         match (result, &step.expect_error) {
             (Ok(t), None) => {
-                self.absorb(t);
+                self.absorb(t, message);
                 Ok(true)
             }
             (Ok(_), Some(want)) => Err(self.fail(
@@ -588,20 +796,41 @@ impl<'s> World<'s> {
         }
         let shown = self.show(target);
         let text = self.tr(msg!("scenario.trace.advance", by = said, to = shown));
-        self.line(LineKind::Step, text, None);
+        self.line_for_all(text);
+        let back = self.current;
+        let fired = self.fire_until(step, target);
+        self.current = back;
+        let refused = fired?;
+        self.now = target;
+        if let Some(want) = &step.expect_error
+            && !refused
+        {
+            return Err(self.fail(
+                &step.pointer,
+                self.tr(msg!("scenario.fail.no_timer_refused", want = want)),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Fires every timer of every case due by `target`, in due order (then in the order they
+    /// were set), moving the clock to each; `Ok(true)` when the core refused one as the step
+    /// expected.
+    fn fire_until(&mut self, step: &PlanStep, target: DateTime<Utc>) -> Result<bool, Diagnostic> {
         let mut refused = false;
-        while let Some((due, seq, key)) = self.queue.first().cloned() {
+        while let Some((due, seq, case, key)) = self.queue.first().cloned() {
             if due > target {
                 break;
             }
-            self.queue.remove(&(due, seq, key.clone()));
-            if due > self.now && self.sends.contains_key(&key) {
+            self.queue.remove(&(due, seq, case, key.clone()));
+            self.current = case;
+            if due > self.now && self.case().sends.contains_key(&key) {
                 self.now = due;
             }
             if self.send_due(&key)? {
                 continue;
             }
-            let Some(timer) = self.timers.remove(&key) else {
+            let Some(timer) = self.case_mut().timers.remove(&key) else {
                 continue;
             };
             if due > self.now {
@@ -609,7 +838,7 @@ impl<'s> World<'s> {
             }
             let text = self.tr(msg!("scenario.trace.timer_fires", what = timer.what));
             self.line(LineKind::Step, text, timer.step.clone());
-            let Some(state) = &self.state else {
+            let Some(state) = &self.case().state else {
                 continue;
             };
             let event = Event::TimerFired {
@@ -618,7 +847,7 @@ impl<'s> World<'s> {
                 due_at: due,
             };
             match runtime::apply(&self.ctx(), state, &event) {
-                Ok(t) => self.absorb(t),
+                Ok(t) => self.absorb(t, false),
                 Err(e @ (runtime::Error::Stale(_) | runtime::Error::Closed { .. })) => {
                     let text = self.tr(msg!("scenario.trace.lapses", error = e));
                     self.line(LineKind::Effect, text, None)
@@ -642,25 +871,16 @@ impl<'s> World<'s> {
                 },
             }
         }
-        self.now = target;
-        if let Some(want) = &step.expect_error
-            && !refused
-        {
-            return Err(self.fail(
-                &step.pointer,
-                self.tr(msg!("scenario.fail.no_timer_refused", want = want)),
-            ));
-        }
-        Ok(())
+        Ok(refused)
     }
 
     /// A notice the case waits for goes, as the notifier would send it: the outcome comes
     /// back to the case. `Ok(false)` when `key` is no such notice.
     fn send_due(&mut self, key: &str) -> Result<bool, Diagnostic> {
-        let Some((_, channels)) = self.sends.remove(key) else {
+        let Some((_, channels)) = self.case_mut().sends.remove(key) else {
             return Ok(false);
         };
-        if self.state.is_none() {
+        if self.case().state.is_none() {
             return Ok(true);
         }
         let text = self.tr(msg!(
@@ -668,7 +888,7 @@ impl<'s> World<'s> {
             channels = channels.join(", ")
         ));
         self.line(LineKind::Effect, text, None);
-        let Some(state) = &self.state else {
+        let Some(state) = &self.case().state else {
             return Ok(true);
         };
         let output: serde_json::Map<String, Value> = channels
@@ -680,7 +900,7 @@ impl<'s> World<'s> {
             output: Value::Object(output),
         };
         match runtime::apply(&self.ctx(), state, &event) {
-            Ok(t) => self.absorb(t),
+            Ok(t) => self.absorb(t, false),
             Err(e) => {
                 let text = self.tr(msg!("scenario.trace.lapses", error = e));
                 self.line(LineKind::Effect, text, None)
@@ -689,30 +909,90 @@ impl<'s> World<'s> {
         Ok(true)
     }
 
-    /// Takes a transition in: the new state, then each effect in order; a notice the case
-    /// waits for and that may go now goes now.
-    fn absorb(&mut self, t: Transition) {
-        self.state = Some(t.state);
+    /// Takes a transition of the current case in: the new state; with `message` (a message
+    /// caused it), what became of the message first — a life event started, the message kept
+    /// for later; each effect in order, a notice the case waits for and that may go now going
+    /// now; then the rest of what the history says.
+    fn absorb(&mut self, t: Transition, message: bool) {
+        self.case_mut().state = Some(t.state);
+        if message {
+            self.history_lines(&t.history, Some(true));
+        }
         for effect in t.effects {
             self.effect(effect);
         }
         let now = self.now;
         let ready: Vec<String> = self
+            .case()
             .sends
             .iter()
             .filter(|(_, (at, _))| *at <= now)
             .map(|(k, _)| k.clone())
             .collect();
+        let case = self.current;
         for key in ready {
-            if let Some((at, _)) = self.sends.get(&key) {
+            if let Some((at, _)) = self.case().sends.get(&key) {
                 let at = *at;
-                self.queue.retain(|(d, _, k)| !(*d == at && *k == key));
+                self.queue
+                    .retain(|(d, _, c, k)| !(*d == at && *c == case && *k == key));
             }
             // An event the core refuses here is said in the trace; nothing else to report.
             let _ = self.send_due(&key);
         }
-        for h in &t.history {
-            let text = match h.kind.as_str() {
+        self.history_lines(&t.history, if message { Some(false) } else { None });
+    }
+
+    /// The trace's lines for what a transition's history says: with `Some(true)`, only what
+    /// became of a message (an event started, the message kept or taken); with `Some(false)`,
+    /// only the rest; with `None`, all of it.
+    fn history_lines(&mut self, history: &[HistoryEntry], leading: Option<bool>) {
+        let text = |h: &HistoryEntry, key: &str| -> String {
+            match &h.detail[key] {
+                Value::String(s) => s.clone(),
+                Value::Null => "—".to_string(),
+                other => other.to_string(),
+            }
+        };
+        for h in history {
+            let of_message = matches!(
+                h.kind.as_str(),
+                "event_started" | "message_kept" | "message_taken"
+            );
+            if leading.is_some_and(|l| l != of_message) {
+                continue;
+            }
+            let message = match h.kind.as_str() {
+                "event_started" => msg!("scenario.trace.event_started", event = text(h, "event")),
+                "message_kept" if h.detail.get("event").is_some() => msg!(
+                    "scenario.trace.event_kept",
+                    message = text(h, "message"),
+                    event = text(h, "event")
+                ),
+                "message_kept" => msg!(
+                    "scenario.trace.message_kept",
+                    message = h.detail["message"].as_str().unwrap_or_default()
+                ),
+                "message_taken" => {
+                    msg!("scenario.trace.message_taken", message = text(h, "message"))
+                }
+                "holding" => msg!("scenario.trace.holding", state = text(h, "state")),
+                "term_met" => msg!("scenario.trace.term_met", due = text(h, "due_on")),
+                "record_changed" => msg!(
+                    "scenario.trace.record_changed",
+                    field = text(h, "field"),
+                    from = text(h, "from"),
+                    to = text(h, "to")
+                ),
+                "event_date_absent" => msg!(
+                    "scenario.trace.event_date_absent",
+                    event = text(h, "event"),
+                    date = text(h, "date")
+                ),
+                "event_date_moved" => msg!(
+                    "scenario.trace.event_date_moved",
+                    event = text(h, "event"),
+                    date = text(h, "date")
+                ),
                 "term_started" => msg!(
                     "scenario.trace.term_started",
                     accepted = h.detail["accepted_on"].as_str().unwrap_or_default(),
@@ -724,18 +1004,14 @@ impl<'s> World<'s> {
                     days = h.detail["paused_working_days"],
                     due = h.detail["due_on"].as_str().unwrap_or_default()
                 ),
-                "message_kept" => msg!(
-                    "scenario.trace.message_kept",
-                    message = h.detail["message"].as_str().unwrap_or_default()
-                ),
                 "closed" => msg!(
                     "scenario.trace.closed",
                     result = h.detail["result"].as_str().unwrap_or_default()
                 ),
                 _ => continue,
             };
-            let text = self.tr(text);
-            self.line(LineKind::Effect, text, h.step.clone());
+            let message = self.tr(message);
+            self.line(LineKind::Effect, message, h.step.clone());
         }
     }
 
@@ -754,7 +1030,7 @@ impl<'s> World<'s> {
                 };
                 let text = self.tr(text);
                 self.line(LineKind::Effect, text, Some(step.clone()));
-                self.tasks.insert(
+                self.case_mut().tasks.insert(
                     key,
                     OpenTask {
                         step,
@@ -763,7 +1039,7 @@ impl<'s> World<'s> {
                     },
                 );
             }
-            Effect::CloseTask { key } => match self.tasks.remove(&key) {
+            Effect::CloseTask { key } => match self.case_mut().tasks.remove(&key) {
                 Some(task) => {
                     let text = self.tr(msg!("scenario.trace.task_closed"));
                     self.line(LineKind::Effect, text, Some(task.step))
@@ -774,7 +1050,7 @@ impl<'s> World<'s> {
                 }
             },
             Effect::ReassignTask { key, role } => {
-                let step = self.tasks.get_mut(&key).map(|t| {
+                let step = self.case_mut().tasks.get_mut(&key).map(|t| {
                     t.role = role.clone();
                     t.step.clone()
                 });
@@ -811,8 +1087,9 @@ impl<'s> World<'s> {
                 self.line(LineKind::Effect, text, step.clone());
                 let seq = self.next_timer;
                 self.next_timer += 1;
-                self.queue.insert((due_at, seq, key.clone()));
-                self.timers.insert(
+                let case = self.current;
+                self.queue.insert((due_at, seq, case, key.clone()));
+                self.case_mut().timers.insert(
                     key,
                     Timer {
                         due: due_at,
@@ -824,8 +1101,9 @@ impl<'s> World<'s> {
                 );
             }
             Effect::CancelTimer { key } => {
-                if let Some(timer) = self.timers.remove(&key) {
-                    self.queue.remove(&(timer.due, timer.seq, key));
+                if let Some(timer) = self.case_mut().timers.remove(&key) {
+                    let case = self.current;
+                    self.queue.remove(&(timer.due, timer.seq, case, key));
                     let text = self.tr(msg!("scenario.trace.timer_cancelled", what = timer.what));
                     self.line(LineKind::Effect, text, timer.step);
                 }
@@ -843,6 +1121,7 @@ impl<'s> World<'s> {
                 ..
             } => {
                 let step = self
+                    .case()
                     .state
                     .iter()
                     .flat_map(|s| s.tokens.iter())
@@ -855,7 +1134,7 @@ impl<'s> World<'s> {
                     input = compact(&input)
                 ));
                 self.line(LineKind::Effect, text, Some(step.clone()));
-                self.requests.insert(
+                self.case_mut().requests.insert(
                     key,
                     Pending {
                         connector,
@@ -884,11 +1163,14 @@ impl<'s> World<'s> {
                     if at > self.now {
                         let seq = self.next_timer;
                         self.next_timer += 1;
-                        self.queue.insert((at, seq, key.clone()));
+                        let case = self.current;
+                        self.queue.insert((at, seq, case, key.clone()));
                         let text = self.tr(msg!("scenario.trace.quiet_hours", at = self.show(at)));
                         self.line(LineKind::Effect, text, None);
                     }
-                    self.sends.insert(key.clone(), (at, channels.clone()));
+                    self.case_mut()
+                        .sends
+                        .insert(key.clone(), (at, channels.clone()));
                 }
                 let step = self.sender(&template, &vars);
                 let text = self.tr(msg!(
@@ -909,7 +1191,7 @@ impl<'s> World<'s> {
                         vars,
                     )
                 });
-                self.notifications.push(Sent {
+                self.case_mut().notifications.push(Sent {
                     to,
                     template,
                     channels,
@@ -935,7 +1217,7 @@ impl<'s> World<'s> {
                 self.render(step, &template, &vars, |p, lang, vars| {
                     p.document(&template, lang, vars).map(|b| vec![b])
                 });
-                self.documents.push(Rendered {
+                self.case_mut().documents.push(Rendered {
                     template,
                     kind,
                     vars,
@@ -944,7 +1226,7 @@ impl<'s> World<'s> {
             Work::Stage { stage, step, .. } => {
                 let text = self.tr(msg!("scenario.trace.stage", stage = stage));
                 self.line(LineKind::Effect, text, Some(step));
-                self.stages.push(stage);
+                self.case_mut().stages.push(stage);
             }
         }
     }
@@ -976,7 +1258,7 @@ impl<'s> World<'s> {
             .get("language")
             .and_then(Value::as_str)
             .and_then(parse_lang)
-            .or(self.state.as_ref().map(|s| s.language))
+            .or(self.case().state.as_ref().map(|s| s.language))
             .unwrap_or_default();
         let clerk = match clerk_login(vars) {
             Some(login) => {
@@ -993,7 +1275,22 @@ impl<'s> World<'s> {
             }
             None => Clerk::default(),
         };
-        let vars = enrich(vars, lang, kit.office.as_ref(), &clerk, self.now);
+        // The signers' names, from `staff:` as the last clerk's.
+        let signers = crate::notify::vars::signer_logins(vars)
+            .into_iter()
+            .map(|login| {
+                let staff = self.plan.staff.get(&login);
+                let clerk = Clerk {
+                    full_name: Some(staff.map_or_else(|| login.clone(), |s| s.full_name.clone())),
+                    position: staff
+                        .and_then(|s| s.position.as_ref())
+                        .map(|p| crate::notify::vars::pick(p, lang)),
+                    first_role_title: None,
+                };
+                (login, clerk)
+            })
+            .collect();
+        let vars = enrich(vars, lang, kit.office.as_ref(), &clerk, &signers, self.now);
         let previewer = Previewer {
             templates: &kit.templates,
             staff: &kit.staff,
@@ -1002,15 +1299,21 @@ impl<'s> World<'s> {
         };
         match make(&previewer, lang, &vars) {
             Ok(bodies) => {
-                let order = self.renditions.last().map_or(1, |r| r.order + 1);
+                let order = self.renditions.last().map_or(1, |(_, r)| r.order + 1);
+                let case = self.current;
+                let label = self.label();
                 for body in bodies {
-                    self.renditions.push(Rendition {
-                        order,
-                        step: step.clone(),
-                        template: template.to_string(),
-                        lang,
-                        body,
-                    });
+                    self.renditions.push((
+                        case,
+                        Rendition {
+                            order,
+                            case: label.clone(),
+                            step: step.clone(),
+                            template: template.to_string(),
+                            lang,
+                            body,
+                        },
+                    ));
                 }
             }
             Err(e) => {
@@ -1051,11 +1354,15 @@ impl<'s> World<'s> {
 
     /// What a timer is for: the step that set it and a few words.
     fn describe(&self, purpose: &TimerPurpose) -> (Option<String>, String) {
-        let token = |id: u32| self.state.as_ref().and_then(|s| s.token(id));
+        let token = |id: u32| self.case().state.as_ref().and_then(|s| s.token(id));
         match purpose {
             TimerPurpose::Wait { token: id } => (
                 token(*id).map(|t| self.token_path(t)),
                 self.tr(msg!("scenario.timer.wait")),
+            ),
+            TimerPurpose::LifeEvent { token: id, event } => (
+                token(*id).map(|t| self.token_path(t)),
+                self.tr(msg!("scenario.timer.event", event = event)),
             ),
             TimerPurpose::MessageTimeout { token: id } => {
                 let t = token(*id);
@@ -1069,7 +1376,7 @@ impl<'s> World<'s> {
                 )
             }
             TimerPurpose::TaskRung { task, rung, .. } => {
-                let step = self.tasks.get(task).map(|t| t.step.clone());
+                let step = self.case().tasks.get(task).map(|t| t.step.clone());
                 let percent = step
                     .as_deref()
                     .and_then(|s| self.plan.names.task(s))

@@ -25,6 +25,7 @@ pub mod accounts;
 pub mod audit;
 pub mod backend;
 pub mod idempotency;
+pub mod mass_events;
 pub mod queue;
 pub mod schedule;
 pub mod search;

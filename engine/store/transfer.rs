@@ -312,6 +312,36 @@ static TABLES: &[Table] = &[
         postgres_only: &[],
         identity: None,
     },
+    // Mass events (migrations 0014, postgres 0005), carried with their cursor and counts: one
+    // in flight goes on from its cursor on the new installation. The lease names a process of
+    // the old one and is not copied.
+    Table {
+        name: "mass_events",
+        columns: &[
+            c("id", Int),
+            c("service", Text),
+            c("event", Text),
+            c("message", Text),
+            c("payload", Json),
+            c("created_by", Text),
+            c("total", Int),
+            c("cursor", Int),
+            c("started", Int),
+            c("kept", Int),
+            c("duplicate", Int),
+            c("not_now", Int),
+            c("failed", Int),
+            c("failures", Json),
+            c("finished_at", Time),
+            cleared("lease_owner", Text),
+            cleared("lease_until", Time),
+            c("created_at", Time),
+            c("updated_at", Time),
+        ],
+        order: Order::Key(&["id"]),
+        postgres_only: &[],
+        identity: Some("id"),
+    },
     Table {
         name: "notification_sent",
         columns: &[

@@ -14,10 +14,12 @@ use serde_json::{Value, json};
 
 use super::text::{self, Lang};
 use super::{Clerk, Ctx, PageResult, diagram, view};
+use crate::accounts::Role;
 use crate::api;
+use crate::api::auth::Principal;
 use crate::definition::graph;
-use crate::definition::model::Definition;
-use crate::runtime::{CaseState, HistoryEntry, Status};
+use crate::definition::model::{Definition, StepKind, Trigger};
+use crate::runtime::{CaseState, HistoryEntry, Status, life};
 use crate::service::Service;
 use crate::worker;
 
@@ -85,7 +87,7 @@ pub async fn page(
                 "event": view::event(&h.kind, lang),
                 "step": h.step.as_deref().map(|s| view::step_title(shared, def, s, lang)),
                 "actor": view::actor(&h.actor, &service.catalog, lang),
-                "detail": detail(h, lang),
+                "detail": detail(h, def, lang),
             })
         })
         .collect();
@@ -114,6 +116,7 @@ pub async fn page(
     let documents = super::documents::of_case(&service, def, case.id, lang).await?;
     let case_file = super::case_file::view(&service, &p, case, lang, &ctx.source).await?;
 
+    let living = living_card(&service, &p, def, case, &view.history, lang);
     let progress = Progress::of(def, case, &view.history);
     let svg = diagram::svg(&progress.dot(def, lang));
     let steps = progress.steps(def, lang);
@@ -136,6 +139,7 @@ pub async fn page(
             "documents": documents,
             "case_file": case_file,
             "desk_offers": super::desk::offers(&service, &p, case, lang),
+            "living": living,
             "svg": svg,
             "steps": steps,
             "diagram_href": format!("/case/{}/diagram.svg", case.number),
@@ -143,10 +147,212 @@ pub async fn page(
     ))
 }
 
+/// The card at the top of a living case's page ([`api::living`]): the state in words (the
+/// hold's title, or the end's once the case ended after holding), the `record:` values now,
+/// when the service was rendered, the event under way and the messages waiting for it to
+/// end, the events the clerk may start now (a button each, to the message's form), and each
+/// record value's history with the event that changed it. `None` for a service without
+/// holds, and for a case that ended without ever holding (refused). Personal data follow the
+/// case file's rule ([`super::case_file::handles`]).
+fn living_card(
+    service: &Service,
+    p: &Principal,
+    def: &Definition,
+    case: &CaseState,
+    history: &[HistoryEntry],
+    lang: Lang,
+) -> Option<Value> {
+    let living = api::living(def, case, history)?;
+    if case.held_since.is_none() && case.is_closed() {
+        return None;
+    }
+    let shared = service.engine.shared();
+    let t = |key: &str| text::get(lang, key).unwrap_or_default().to_string();
+    let event_title = |name: &str| {
+        def.events
+            .get(name)
+            .and_then(|e| e.title.as_ref())
+            .map_or_else(|| name.replace('_', " "), |t| lang.pick(t).to_string())
+    };
+    let step_title = |name: &str| {
+        def.step_named(name)
+            .map(|id| graph::title(def.step(id), lang.definition()))
+    };
+    // The state in words: the hold the case is at, or the one its running event left; the
+    // end it came to; or that the application is still being decided.
+    let state_text = if let Some((_, step)) = life::holding(def, case) {
+        graph::title(def.step(step), lang.definition())
+    } else if case.is_closed() {
+        history
+            .iter()
+            .rev()
+            .filter(|h| h.kind == "entered")
+            .filter_map(|h| h.step.as_deref())
+            .find_map(|s| {
+                let id = def.step_named(s)?;
+                matches!(def.step(id).kind, StepKind::End { .. })
+                    .then(|| graph::title(def.step(id), lang.definition()))
+            })
+            .or_else(|| case.result.as_deref().map(|r| text::result(lang, r)))
+            .unwrap_or_default()
+    } else if case.held_since.is_some() {
+        history
+            .iter()
+            .rev()
+            .filter(|h| h.kind == "entered")
+            .filter_map(|h| h.step.as_deref())
+            .find(|s| {
+                def.step_named(s)
+                    .is_some_and(|id| matches!(def.step(id).kind, StepKind::Hold { .. }))
+            })
+            .and_then(step_title)
+            .unwrap_or_default()
+    } else {
+        t("living_not_yet")
+    };
+    let personal = super::case_file::handles(shared, def, p);
+    let decl = |name: &str| def.data.get(name);
+    let shown = |name: &str, value: &Value| -> (String, bool) {
+        let hidden = decl(name).is_some_and(|d| d.personal) && !personal;
+        let text =
+            view::value_text(value, decl(name).map(|d| &d.ty), lang).unwrap_or_else(|| t("dash"));
+        (text, hidden)
+    };
+    let label = |name: &str| {
+        decl(name)
+            .and_then(|d| d.label.as_ref())
+            .map_or_else(|| name.to_string(), |l| lang.pick(l).to_string())
+    };
+    let record: Vec<Value> = living
+        .record
+        .iter()
+        .map(|(name, value)| {
+            let (value, hidden) = shown(name, value);
+            json!({ "name": name, "label": label(name), "value": value, "hidden": hidden })
+        })
+        .collect();
+    let changes: Vec<Value> = living
+        .changes
+        .iter()
+        .map(|c| {
+            let (from, hidden) = shown(&c.field, &c.from);
+            let (to, _) = shown(&c.field, &c.to);
+            let event = match &c.event {
+                Some(e) => event_title(e),
+                None => t("living_by_decision"),
+            };
+            json!({
+                "at": view::when(c.at),
+                "field": label(&c.field),
+                "name": c.field,
+                "from": from,
+                "to": to,
+                "hidden": hidden,
+                "event": event,
+            })
+        })
+        .collect();
+    let met = case.term.as_ref().and_then(|term| {
+        let met = view::almaty_date(term.met_at?);
+        let key = if met > term.due_on {
+            "living_term_met_late"
+        } else {
+            "living_term_met"
+        };
+        Some(text::fill(
+            &t(key),
+            &[("met", &view::day(met)), ("due", &view::day(term.due_on))],
+        ))
+    });
+    let running = living.running.as_deref().map(|e| {
+        let since = history
+            .iter()
+            .rev()
+            .find(|h| h.kind == "event_started")
+            .map(|h| view::when(h.at))
+            .unwrap_or_default();
+        text::fill(
+            &t("living_running"),
+            &[("event", &event_title(e)), ("since", &since)],
+        )
+    });
+    let waiting: Vec<String> = living
+        .waiting
+        .iter()
+        .map(|w| {
+            text::fill(
+                &t("living_waiting_item"),
+                &[
+                    ("event", &event_title(&w.event)),
+                    ("at", &view::when(w.received_at)),
+                ],
+            )
+        })
+        .collect();
+    // What the clerk may start now: the open events whose `by:` names one of the clerk's
+    // roles (the case is in the clerk's region: the page was opened).
+    let may = |roles: &[String]| {
+        roles
+            .iter()
+            .filter_map(|r| r.parse::<Role>().ok())
+            .any(|r| p.account.has_role(r))
+    };
+    let offers: Vec<Value> = life::events_open(def, case)
+        .into_iter()
+        .filter(|e| may(&e.by))
+        .filter_map(|e| {
+            let Trigger::Message(message) = &e.trigger else {
+                return None;
+            };
+            Some(json!({
+                "name": e.name,
+                "title": event_title(&e.name),
+                "href": format!("/case/{}/messages/{message}", case.number),
+            }))
+        })
+        .collect();
+    Some(json!({
+        "state": living.state,
+        "state_text": state_text,
+        "record": record,
+        "met": met,
+        "running": running,
+        "waiting": waiting,
+        "has_events": !def.events.is_empty() && !case.is_closed() && case.held_since.is_some(),
+        "offers": offers,
+        "changes": changes,
+    }))
+}
+
 /// What a history line adds beyond its kind and step: the outcome a clerk chose, how late
 /// a task was completed. Other details stay in the API's view of the case.
-fn detail(h: &HistoryEntry, lang: Lang) -> Option<String> {
+fn detail(h: &HistoryEntry, def: &Definition, lang: Lang) -> Option<String> {
     let mut parts = Vec::new();
+    // A life event started, or a record value it changed: the event's title, the field's
+    // label (the values are on the living card, under the personal-data rule).
+    let event = h.detail.get("event").and_then(Value::as_str);
+    if matches!(
+        h.kind.as_str(),
+        "event_started" | "record_changed" | "message_kept"
+    ) && let Some(event) = event.and_then(|e| def.events.get(e))
+    {
+        parts.push(
+            event
+                .title
+                .as_ref()
+                .map_or_else(|| event.name.clone(), |t| lang.pick(t).to_string()),
+        );
+    }
+    if h.kind == "record_changed"
+        && let Some(field) = h.detail.get("field").and_then(Value::as_str)
+    {
+        parts.push(
+            def.data
+                .get(field)
+                .and_then(|d| d.label.as_ref())
+                .map_or_else(|| field.to_string(), |l| lang.pick(l).to_string()),
+        );
+    }
     if let Some(outcome) = h.detail.get("outcome").and_then(Value::as_str) {
         parts.push(format!(
             "{}: {}",

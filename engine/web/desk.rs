@@ -1,6 +1,8 @@
 //! What comes from the citizen, registered at the desk: an objection to a provisional refusal
 //! (written or oral) and any other message the case's definition declares, while the case
-//! waits for it (`/case/{number}/messages/{name}`).
+//! waits for it (`/case/{number}/messages/{name}`); and, on the same page, the message that
+//! starts a life event of a living case (an increase, a suspension of a payment), which a
+//! clerk of one of the event's `by:` roles registers from the case page.
 //!
 //! The form has the message's declared fields (labels from the definition, else from this
 //! part's text table) and the day it was received, when the message declares
@@ -9,6 +11,14 @@
 //! record as `POST /cases/{number}/messages` — but only while a step of the case waits for
 //! the message: the API keeps an early message in the case's inbox, which a clerk at the
 //! desk would take for registered and acted on, so the page refuses it and says why.
+//!
+//! A life event's message is the clerk's own act (`Actor::Clerk`), delivered through
+//! [`api::starting_event`]: the event's roles instead of the message roles, journalled as
+//! `message_delivered` with the event's name. The form is offered while the event may start
+//! (the case is at one of its holds) or while the case is busy with another event (it then
+//! waits and starts when the case is back at a hold, and the page says so); a case at another
+//! hold, or not yet held, is told in words, and so is a key the case took already
+//! (`once_per`): nothing is registered, and the page is not an error page.
 
 use axum::Router;
 use axum::extract::{Path, State};
@@ -24,9 +34,10 @@ use super::text::{self, Lang};
 use super::{Clerk, Ctx, Fields, PageResult, csrf, view};
 use crate::api::{self, ApiError, Completion, auth::Principal};
 use crate::definition::expr::Type;
-use crate::definition::model::{FieldDef, FormField, Text};
-use crate::runtime::{CaseState, FieldError, Status, Waiting};
+use crate::definition::model::{Definition, FieldDef, FormField, LifeEvent, Text};
+use crate::runtime::{CaseState, FieldError, HistoryEntry, Status, Waiting, life};
 use crate::service::Service;
+use crate::worker::CaseView;
 
 /// The field of a message that says when it was received, filled from the page's date.
 const RECEIVED_ON: &str = "received_on";
@@ -97,11 +108,37 @@ fn title(name: &str, lang: Lang) -> String {
     text::or(lang, &format!("desk_message_{name}"), name)
 }
 
+/// The life event message `name` starts in `case`'s definition, when a clerk may start it
+/// from the case page (its `by:` names roles).
+fn event_of<'s>(service: &'s Service, case: &CaseState, name: &str) -> Option<&'s LifeEvent> {
+    let shared = service.engine.shared();
+    let (def, _) = shared.pinned(&case.service, &case.version).ok()?;
+    def.event_for_message(name).filter(|e| !e.by.is_empty())
+}
+
+/// An event's title in `lang`, else its name.
+fn event_title(event: &LifeEvent, lang: Lang) -> String {
+    event.title.as_ref().map_or_else(
+        || event.name.replace('_', " "),
+        |t| lang.pick(t).to_string(),
+    )
+}
+
+/// Why a life event's message was not registered, for the page to say.
+enum Refusal {
+    /// The case cannot take it where it is now.
+    NotNow,
+    /// The case took the event under this key already.
+    Taken(String),
+}
+
 /// What the form is drawn with.
 #[derive(Default)]
 struct Sent {
     values: std::collections::HashMap<String, String>,
     errors: Vec<FieldError>,
+    /// A life event's message refused as a whole.
+    refusal: Option<Refusal>,
 }
 
 /// `GET /case/{number}/messages/{name}`: the empty form, the day received today.
@@ -111,11 +148,11 @@ async fn form(
     Clerk(p): Clerk,
     Path((number, name)): Path<(String, String)>,
 ) -> PageResult {
-    let case = case_for(&service, &p, &number, &ctx).await?;
+    let view = case_for(&service, &p, &number, &name, &ctx).await?;
     let mut sent = Sent::default();
     sent.values
         .insert(RECEIVED_ON.into(), view::day(today(&service)));
-    page(&service, &ctx, &p, &case, &name, &sent)
+    page(&service, &ctx, &p, &view, &name, &sent)
 }
 
 /// `POST /case/{number}/messages/{name}`: registers the message and goes back to the case;
@@ -128,8 +165,9 @@ async fn register(
     Path((number, name)): Path<(String, String)>,
     form: Fields,
 ) -> PageResult {
-    let case = case_for(&service, &p, &number, &ctx).await?;
-    let Some(fields) = declaration(&service, &case, &name) else {
+    let view = case_for(&service, &p, &number, &name, &ctx).await?;
+    let case = &view.case;
+    let Some(fields) = declaration(&service, case, &name) else {
         return Err(ApiError::NotFound(format!("message {name}")).into());
     };
     // Read as a task's form is (a scan stored by its hash, a date typed dd.mm.yyyy); a field
@@ -139,6 +177,7 @@ async fn register(
     let mut sent = Sent {
         values,
         errors: form.refusals(),
+        refusal: None,
     };
     // A scan sent with the message is kept with it, by its link, as a task's are.
     let scans: Vec<(String, crate::uploads::Stored)> = form
@@ -175,8 +214,44 @@ async fn register(
         }
         payload.insert(field, value);
     }
-    if !waited_for(&case).contains(&name.as_str()) || !sent.errors.is_empty() {
-        return page(&service, &ctx, &p, &case, &name, &sent);
+    if let Some(event) = event_of(&service, case, &name) {
+        if !sent.errors.is_empty() || !event_may_come(&service, case, event) {
+            return page(&service, &ctx, &p, &view, &name, &sent);
+        }
+        let started = api::starting_event(
+            &service.engine,
+            &p,
+            &number,
+            &name,
+            Value::Object(payload),
+            &ctx.source,
+        )
+        .await;
+        return match started {
+            Ok(()) => {
+                link_scans(&service, &p, &number, scans, &ctx).await;
+                Ok(Redirect::to(&format!("/case/{number}")).into_response())
+            }
+            Err(api::EventRefusal::Rejected(errors)) => {
+                sent.errors = by_field(errors);
+                page(&service, &ctx, &p, &view, &name, &sent)
+            }
+            Err(api::EventRefusal::NotNow(why)) => {
+                // The case moved since the form was drawn: said from where it is now.
+                tracing::debug!(%why, "a life event refused where the case is");
+                sent.refusal = Some(Refusal::NotNow);
+                let now = case_for(&service, &p, &number, &name, &ctx).await?;
+                page(&service, &ctx, &p, &now, &name, &sent)
+            }
+            Err(api::EventRefusal::Taken(key)) => {
+                sent.refusal = Some(Refusal::Taken(key));
+                page(&service, &ctx, &p, &view, &name, &sent)
+            }
+            Err(api::EventRefusal::Refused(e)) => Err(e.into()),
+        };
+    }
+    if !waited_for(case).contains(&name.as_str()) || !sent.errors.is_empty() {
+        return page(&service, &ctx, &p, &view, &name, &sent);
     }
     let delivered = api::messaging(
         &service.engine,
@@ -189,50 +264,98 @@ async fn register(
     .await;
     match delivered {
         Ok(()) => {
-            // The case took the message: its scans are linked to it and journalled. A
-            // failure here is the uploads' to log; the message stands.
-            let linked = crate::uploads::linking(
-                &service.engine,
-                p.login(),
-                &number,
-                scans,
-                ctx.source.0.as_deref(),
-            );
-            if let Err(e) = linked.await {
-                tracing::error!(error = %e, "a message's scans were not linked to their case");
-            }
+            link_scans(&service, &p, &number, scans, &ctx).await;
             Ok(Redirect::to(&format!("/case/{number}")).into_response())
         }
         Err(Completion::Rejected(errors)) => {
-            // The runtime names a field `payload.<field>`; the form names it `<field>`.
-            sent.errors = errors
-                .into_iter()
-                .map(|e| FieldError {
-                    field: e
-                        .field
-                        .strip_prefix("payload.")
-                        .unwrap_or(&e.field)
-                        .to_string(),
-                    message: e.message,
-                })
-                .collect();
-            page(&service, &ctx, &p, &case, &name, &sent)
+            sent.errors = by_field(errors);
+            page(&service, &ctx, &p, &view, &name, &sent)
         }
         Err(Completion::Refused(e)) => Err(e.into()),
     }
 }
 
-/// The case, as `p` may register a message of it: the region checked and the opening
-/// journalled by [`api::opening`], the role by the same list as [`api::messaging`].
+/// The case took the message: its scans are linked to it and journalled. A failure here is
+/// the uploads' to log; the message stands.
+async fn link_scans(
+    service: &Service,
+    p: &Principal,
+    number: &str,
+    scans: Vec<(String, crate::uploads::Stored)>,
+    ctx: &Ctx,
+) {
+    let linked = crate::uploads::linking(
+        &service.engine,
+        p.login(),
+        number,
+        scans,
+        ctx.source.0.as_deref(),
+    );
+    if let Err(e) = linked.await {
+        tracing::error!(error = %e, "a message's scans were not linked to their case");
+    }
+}
+
+/// The runtime's mistakes of a message by the form's names: the runtime names a field
+/// `payload.<field>`, the form `<field>`.
+fn by_field(errors: Vec<FieldError>) -> Vec<FieldError> {
+    errors
+        .into_iter()
+        .map(|e| FieldError {
+            field: e
+                .field
+                .strip_prefix("payload.")
+                .unwrap_or(&e.field)
+                .to_string(),
+            message: e.message,
+        })
+        .collect()
+}
+
+/// Whether `event`'s message may come now: the case is at one of its holds, or busy with
+/// another event (the message then waits for the case to come back to a hold).
+fn event_may_come(service: &Service, case: &CaseState, event: &LifeEvent) -> bool {
+    let Ok((def, _)) = service.engine.shared().pinned(&case.service, &case.version) else {
+        return false;
+    };
+    !case.is_closed()
+        && (life::events_open(def, case)
+            .iter()
+            .any(|e| e.name == event.name)
+            || busy(def, case))
+}
+
+/// Whether a living case is inside an event's steps (held before, not at a hold now).
+fn busy(def: &Definition, case: &CaseState) -> bool {
+    !case.is_closed() && case.held_since.is_some() && life::holding(def, case).is_none()
+}
+
+/// The case, as `p` may register message `name` of it: the region checked and the opening
+/// journalled by [`api::opening`], the role by the same list as [`api::messaging`] — or, for
+/// a life event's message, as [`api::starting_event`]: one of the event's `by:` roles.
 async fn case_for(
     service: &Service,
     p: &Principal,
     number: &str,
+    name: &str,
     ctx: &Ctx,
-) -> Result<CaseState, super::WebError> {
-    p.require(&api::MESSAGE_ROLES).map_err(|e| e.on(number))?;
-    let view = api::opening(&service.engine, p, number, &ctx.source).await?;
-    Ok(view.case)
+) -> Result<CaseView, super::WebError> {
+    let stored = service
+        .engine
+        .store()
+        .case_by_number(number)
+        .await
+        .map_err(crate::worker::Error::from)?
+        .ok_or_else(|| ApiError::NotFound(format!("case {number}")))?;
+    match event_of(service, &stored, name) {
+        Some(event) => {
+            let roles: Vec<crate::accounts::Role> =
+                event.by.iter().filter_map(|r| r.parse().ok()).collect();
+            p.require(&roles).map_err(|e| e.on(number))?;
+        }
+        None => p.require(&api::MESSAGE_ROLES).map_err(|e| e.on(number))?,
+    }
+    Ok(api::opening(&service.engine, p, number, &ctx.source).await?)
 }
 
 /// Today in Almaty, by the engine's clock.
@@ -257,16 +380,59 @@ fn page(
     service: &Service,
     ctx: &Ctx,
     p: &Principal,
-    case: &CaseState,
+    view: &CaseView,
     name: &str,
     sent: &Sent,
 ) -> PageResult {
+    let (case, history) = (&view.case, &view.history[..]);
     let lang = ctx.lang;
     let Some(declared) = declaration(service, case, name) else {
         return Err(ApiError::NotFound(format!("message {name}")).into());
     };
-    let waiting = waited_for(case).contains(&name);
-    let status = if !waiting {
+    let shared = service.engine.shared();
+    let def = shared
+        .pinned(&case.service, &case.version)
+        .ok()
+        .map(|(d, _)| d);
+    let event = event_of(service, case, name);
+    let t = |key: &str| text::get(lang, key).unwrap_or_default().to_string();
+    // What the page says: a waited-for message's words, or a life event's.
+    let (title, intro, submit, waiting, not_waiting, notice) = match (event, def) {
+        (Some(event), Some(def)) => {
+            let open = event_may_come(service, case, event)
+                && !matches!(sent.refusal, Some(Refusal::NotNow));
+            let notice = (open && busy(def, case)).then(|| {
+                text::fill(
+                    &t("desk_event_busy"),
+                    &[("event", &running(def, history, lang))],
+                )
+            });
+            (
+                event_title(event, lang),
+                t("desk_event_intro"),
+                t("desk_event_start"),
+                open,
+                not_now(def, case, event, lang),
+                notice,
+            )
+        }
+        _ => (
+            title(name, lang),
+            t("desk_message_intro"),
+            t("desk_register"),
+            waited_for(case).contains(&name),
+            t("desk_not_waiting"),
+            None,
+        ),
+    };
+    let refusal = match (&sent.refusal, event) {
+        (Some(Refusal::Taken(key)), Some(event)) => Some(text::fill(
+            &t("desk_event_taken"),
+            &[("event", &event_title(event, lang)), ("key", key)],
+        )),
+        _ => None,
+    };
+    let status = if !waiting || refusal.is_some() {
         StatusCode::CONFLICT
     } else if sent.errors.is_empty() {
         StatusCode::OK
@@ -277,7 +443,6 @@ fn page(
         .iter()
         .map(|(field, decl)| field_view(field, decl, sent, lang))
         .collect();
-    let shared = service.engine.shared();
     let service_title = shared
         .pinned(&case.service, &case.version)
         .map(|(def, _)| lang.pick(&def.title).to_string())
@@ -288,17 +453,64 @@ fn page(
             Some(p),
             "desk",
             json!({
-                "title": title(name, lang),
+                "title": title,
                 "number": case.number,
                 "service": service_title,
                 "name": name,
                 "waiting": waiting,
+                "intro": intro,
+                "submit": submit,
+                "not_waiting": not_waiting,
+                "notice": notice,
+                "refusal": refusal,
                 "fields": fields,
                 "has_errors": !sent.errors.is_empty(),
                 "csrf": csrf(p),
             }),
         )
         .into_response())
+}
+
+/// The title of the event a busy case is in: the last one started.
+fn running(def: &Definition, history: &[HistoryEntry], lang: Lang) -> String {
+    history
+        .iter()
+        .rev()
+        .find(|h| h.kind == "event_started")
+        .and_then(|h| h.detail.get("event").and_then(Value::as_str))
+        .map(|name| match def.events.get(name) {
+            Some(e) => event_title(e, lang),
+            None => name.to_string(),
+        })
+        .unwrap_or_default()
+}
+
+/// Why a life event cannot start now, in words: the case has ended, has not held yet, or is
+/// at a hold the event does not start from (naming the hold and the event's).
+fn not_now(def: &Definition, case: &CaseState, event: &LifeEvent, lang: Lang) -> String {
+    let t = |key: &str| text::get(lang, key).unwrap_or_default().to_string();
+    let hold_title = |id| crate::definition::graph::title(def.step(id), lang.definition());
+    if case.is_closed() {
+        return t("desk_event_closed");
+    }
+    match life::holding(def, case) {
+        Some((_, at)) => {
+            let during: Vec<String> = event
+                .during
+                .iter()
+                .map(|id| format!("«{}»", hold_title(*id)))
+                .collect();
+            text::fill(
+                &t("desk_event_not_now"),
+                &[
+                    ("state", &hold_title(at)),
+                    ("event", &event_title(event, lang)),
+                    ("during", &during.join(", ")),
+                ],
+            )
+        }
+        None => t("desk_event_not_yet"),
+    }
 }
 
 /// One input of the message's form: the shared field drawing, with this part's label when

@@ -28,6 +28,7 @@ mod desk;
 pub mod diagram;
 mod documents;
 mod fields;
+mod mass_events;
 mod queue;
 mod search;
 mod session;
@@ -84,6 +85,7 @@ pub fn router(service: Service) -> Router {
         .merge(case_file::routes())
         .merge(desk::routes())
         .merge(documents::routes())
+        .merge(mass_events::routes())
         .merge(search::routes())
         .merge(uploads::routes())
         .route("/admin/incidents", get(admin::incidents))
@@ -127,6 +129,7 @@ static PAGES: LazyLock<Handlebars<'static>> = LazyLock::new(|| {
         ("desk", include_str!("pages/desk.hbs")),
         ("case", include_str!("pages/case.hbs")),
         ("search", include_str!("pages/search.hbs")),
+        ("mass_events", include_str!("pages/mass_events.hbs")),
         ("incidents", include_str!("pages/incidents.hbs")),
         ("accounts", include_str!("pages/accounts.hbs")),
         ("account_created", include_str!("pages/account_created.hbs")),
@@ -223,6 +226,9 @@ fn render(
             Some(p) => json!({
                 "login": p.login(),
                 "admin": p.account.has_role(Role::Administrator),
+                // Who enters a mass event (a law that raises every payment).
+                "mass_events": p.account.has_role(Role::Administrator)
+                    || p.account.has_role(Role::Methodologist),
                 "csrf": csrf(p),
             }),
             None => Value::Null,

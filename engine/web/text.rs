@@ -12,6 +12,8 @@ use serde_json::{Map, Value};
 mod case_file;
 mod desk;
 mod documents;
+mod living;
+mod mass_events;
 mod queue;
 mod search;
 mod task;
@@ -24,6 +26,8 @@ const TABLES: &[&[(&str, &str, &str)]] = &[
     case_file::TEXT,
     desk::TEXT,
     documents::TEXT,
+    living::TEXT,
+    mass_events::TEXT,
     queue::TEXT,
     search::TEXT,
     task::TEXT,

@@ -160,6 +160,8 @@ pub fn stub_answer(connector: &str, input: &Value) -> Value {
         "provider.register" => {
             json!({ "has_assignment": false, "has_payment": false, "has_refusal": false })
         }
+        // Received, on no particular day: the stub has no clock.
+        "state_corporation.result" => json!({ "received": true }),
         _ => json!({}),
     }
 }

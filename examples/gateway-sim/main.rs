@@ -1,6 +1,6 @@
 //! The state systems behind the gateway, simulated: GBD FL, a bank, TsBDI, ENPF, the
-//! provider's register (JSON; GBD FL also over the gateway's SOAP sync and async channels),
-//! and the monitoring system's stage receiver. The logic is `qyzmet::gateway::sim`; this is
+//! provider's register, the State Corporation receiving results (JSON; GBD FL also over the
+//! gateway's SOAP sync and async channels), and the monitoring system's stage receiver. The logic is `qyzmet::gateway::sim`; this is
 //! its thin main. The people it knows are listed in `workflows/README.md` ("People the gateway
 //! simulator knows").
 //!

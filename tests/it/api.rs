@@ -682,6 +682,8 @@ const OPERATIONS: &[&str] = &[
     "POST /notify/sms/status",
     "POST /monitoring/replay",
     "GET /cases/{number}/documents/{id}",
+    "POST /services/{service}/events/{event}",
+    "GET /services/{service}/events/mass/{id}",
 ];
 
 /// The operations anybody may call.

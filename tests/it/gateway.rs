@@ -122,6 +122,15 @@ async fn healthy_answers_land_mapped_to_the_catalogs_fields() {
             json!({ "account_exists": true, "bank_name": "АО «Народный сберегательный банк»", "account_type": "current" }),
         ),
         (
+            // A man serving a sentence: the control account of cash of the institution
+            // (seeds/001 item 9 para 3).
+            "bank.account",
+            json!({ "iin": "750612398291", "account_number": "KZ80070101KSN0045127" }),
+            json!({ "account_exists": true,
+                    "bank_name": "РГУ «Комитет казначейства Министерства финансов Республики Казахстан»",
+                    "account_type": "control" }),
+        ),
+        (
             "tsbdi.disability",
             json!({ "iin": "480722301507" }),
             json!({ "has_disability": true, "group": "second", "established_on": "2010-03-03", "indefinite": true }),
@@ -156,7 +165,7 @@ async fn healthy_answers_land_mapped_to_the_catalogs_fields() {
     // The idempotency key went with each request: as the header, and as the envelope's
     // messageId on SOAP, with the configured serviceId and sender.
     let received = gw.sim.received();
-    assert_eq!(received.len(), 7);
+    assert_eq!(received.len(), 8);
     for (i, r) in received.iter().enumerate() {
         assert_eq!(
             r.idempotency_key.as_deref(),
@@ -406,6 +415,70 @@ async fn an_answer_without_a_field_the_contract_requires_does_not_fit() {
         )),
         "{err:?}"
     );
+}
+
+/// The result of the service goes to the State Corporation when the citizen applied there
+/// (seeds/001 item 12 part 5): received, on the day, for any valid IIN — also one no state
+/// database knows; sent again (a retried job, a repeated step), it is received once, on the
+/// first day. What it received is what the case sent, in the State Corporation's names.
+#[tokio::test]
+async fn the_state_corporation_receives_a_result_once() {
+    let gw = sim().await;
+    let p = gw.performer(|t| t);
+    let input = json!({
+        "registration_number": "KZ-2026-000417",
+        "iin": qyzmet::gateway::sim::UNKNOWN_IIN,
+        "result": "assigned",
+        "decision_number": "17",
+        "decision_date": "2026-11-27",
+    });
+    let first = p
+        .perform(
+            "job:1:1:1",
+            &request("state_corporation.result", input.clone()),
+        )
+        .await
+        .unwrap();
+    let again = p
+        .perform("job:1:1:2", &request("state_corporation.result", input))
+        .await
+        .unwrap();
+    let results = gw.sim.results();
+    assert_eq!(results.len(), 1, "{results:?}");
+    let day = &results[0].received_on;
+    let iso = format!("{}-{}-{}", &day[6..], &day[3..5], &day[..2]);
+    assert_eq!(first, json!({ "received": true, "received_at": iso }));
+    assert_eq!(again, first);
+    assert_eq!(
+        (
+            results[0].registration_number.as_str(),
+            results[0].iin.as_str(),
+            results[0].result.as_str(),
+            results[0].decision_number.as_str(),
+            results[0].decision_date.as_str(),
+        ),
+        (
+            "KZ-2026-000417",
+            qyzmet::gateway::sim::UNKNOWN_IIN,
+            "assigned",
+            "17",
+            "2026-11-27"
+        )
+    );
+    // A result the State Corporation does not know is refused, and the refusal is fatal.
+    let err = p
+        .perform(
+            "job:1:2:1",
+            &request(
+                "state_corporation.result",
+                json!({ "registration_number": "KZ-2026-000418", "iin": "520315400126",
+                        "result": "approved", "decision_number": "18", "decision_date": "2026-11-27" }),
+            ),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, JobError::Fatal(_)), "{err:?}");
+    assert_eq!(gw.sim.results().len(), 1);
 }
 
 /// The stub answers the embedded default gives before the gateway is configured keep the
@@ -702,7 +775,7 @@ connectors:
     // The shipped file is clean against the catalog.
     let shipped =
         GatewayConfig::load(Path::new("config/connectors.yaml"), &catalog(), &no_env).unwrap();
-    assert_eq!(shipped.connectors.len(), 5);
+    assert_eq!(shipped.connectors.len(), 6);
 }
 
 // ── The whole engine, with the gateway and the feed ───────────────────────────────────────────

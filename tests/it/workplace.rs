@@ -242,7 +242,7 @@ impl<'r> Clerk<'r> {
 }
 
 /// The HTML of the form with `id` (up to its `</form>`).
-fn form_html<'h>(html: &'h str, id: &str) -> &'h str {
+pub(crate) fn form_html<'h>(html: &'h str, id: &str) -> &'h str {
     let at = html
         .find(&format!(r#"id="{id}""#))
         .unwrap_or_else(|| panic!("no form #{id} on the page:\n{html}"));
@@ -254,7 +254,7 @@ fn form_html<'h>(html: &'h str, id: &str) -> &'h str {
 }
 
 /// The value of attribute `name` in a tag's text.
-fn attr(tag: &str, name: &str) -> Option<String> {
+pub(crate) fn attr(tag: &str, name: &str) -> Option<String> {
     Regex::new(&format!(r#"\s{name}="([^"]*)""#))
         .unwrap()
         .captures(tag)
@@ -262,7 +262,7 @@ fn attr(tag: &str, name: &str) -> Option<String> {
 }
 
 /// Handlebars' escapes, undone as the browser undoes them.
-fn decode(s: &str) -> String {
+pub(crate) fn decode(s: &str) -> String {
     s.replace("&#x3D;", "=")
         .replace("&#x2F;", "/")
         .replace("&#x27;", "'")
@@ -274,7 +274,7 @@ fn decode(s: &str) -> String {
 }
 
 /// The `formaction` of the button `name=value` of a form, if it has one.
-fn button_formaction(form: &str, name: &str, value: &str) -> Option<String> {
+pub(crate) fn button_formaction(form: &str, name: &str, value: &str) -> Option<String> {
     Regex::new(r"<button\b[^>]*>")
         .unwrap()
         .find_iter(form)
@@ -288,7 +288,7 @@ fn button_formaction(form: &str, name: &str, value: &str) -> Option<String> {
 
 /// What the browser sends of a form's inputs as rendered (files and buttons aside): text and
 /// hidden inputs, checked boxes, each select's chosen option, each textarea's text.
-fn form_values(form: &str) -> Vec<(String, String)> {
+pub(crate) fn form_values(form: &str) -> Vec<(String, String)> {
     let mut out: Vec<(usize, String, String)> = Vec::new();
     for m in Regex::new(r"<input\b[^>]*>").unwrap().find_iter(form) {
         let tag = m.as_str();
@@ -344,7 +344,7 @@ fn form_values(form: &str) -> Vec<(String, String)> {
 }
 
 /// The text of the element with `id`, tags stripped and spaces folded.
-fn text_of(html: &str, id: &str) -> String {
+pub(crate) fn text_of(html: &str, id: &str) -> String {
     let start = html
         .find(&format!(r#"id="{id}""#))
         .unwrap_or_else(|| panic!("no #{id} on the page:\n{html}"));
