@@ -325,7 +325,7 @@ fn payload_of(shared: &Shared, service: &str, event: &str, fields: &Fields) -> V
     )
 }
 
-/// The checked values with their labels, for the confirmation.
+/// The checked values with their labels, for the confirmation and the list.
 fn values(
     shared: &Shared,
     service: &str,
@@ -351,6 +351,9 @@ fn values(
                     chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
                         .map_or_else(|_| s.to_string(), view::day)
                 }
+                // A rate as a person reads it here: `8,5`.
+                (_, crate::definition::expr::Type::Decimal) => crate::money::decimal_from_json(v)
+                    .map_or_else(|_| plain(v), crate::money::number_text),
                 _ => plain(v),
             };
             Some(json!({ "label": label, "value": shown }))
@@ -374,6 +377,8 @@ fn row(shared: &Shared, e: &MassEvent, lang: Lang) -> Value {
             .find(|d| d.id == e.service)
             .map_or_else(|| e.service.clone(), |d| lang.pick(&d.title).to_string()),
         "event": event_title(shared, &e.service, &e.event, lang),
+        // What was entered (the act, its date, the rule): which law this run is.
+        "values": values(shared, &e.service, &e.message, &e.payload, lang),
         "by": e.created_by,
         "at": view::when(e.created_at),
         "done": done,

@@ -717,3 +717,96 @@ async fn the_command_killed_in_the_middle_and_run_again_leaves_each_payment_one_
         assert_eq!(started.count(), 1, "{number}");
     }
 }
+
+/// A methodologist in the real browser: the header's link, the event chosen, the act typed
+/// (the date as dd.mm.yyyy), the number of cases it will touch, started, the progress — on an
+/// office screen and on a phone, no sideways scroll. Screenshots with `QYZMET_SCREENSHOTS=1`.
+#[tokio::test]
+async fn a_methodologist_enters_a_mass_increase_in_the_browser() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(almaty(2026, 11, 23, 10, 0)));
+    let service = qyzmet::service::Service::start(qyzmet::service::Options {
+        database: crate::backends::database(dir.path()).await,
+        data_dir: dir.path().join("data"),
+        workflows: workflows(dir.path()),
+        calendars: "calendars".into(),
+        templates: "templates".into(),
+        config: qyzmet::service::FileConfig::embedded(),
+        clock,
+        env: Arc::new(|_| None),
+    })
+    .await
+    .expect("the service starts");
+    payments(&service.engine, 3).await;
+    let _ = crate::living::clerk(
+        &service,
+        "metod1",
+        &["methodologist"],
+        qyzmet::web::text::Lang::Ru,
+    )
+    .await;
+    let base = crate::browser::serve(&service).await;
+    let shots = crate::browser::shots_dir("qyzmet-mass-shots-");
+    let browser = crate::browser::Browser::start().await;
+    browser.resize(1366, 900).await;
+    browser.goto(&format!("{base}/?lang=ru")).await;
+    browser.fill("#login", "metod1").await;
+    browser.fill("#password", "Qyzmet-clerk-2026").await;
+    browser.click("#sign-in").await;
+    browser.click("#nav-mass-events").await;
+    assert_eq!(browser.text("#mass-title").await, "Массовые события");
+    browser
+        .element("#mass-event")
+        .await
+        .select_by_value("mass-test/increase")
+        .await
+        .unwrap();
+    browser.click("#mass-choose-button").await;
+    browser
+        .fill("#f-act", "Закон РК № 150-VIII от 20.11.2026")
+        .await;
+    browser.fill("#f-from", "01.01.2027").await;
+    browser.fill("#f-percent", "8.5").await;
+    browser.click("#mass-check").await;
+    assert_eq!(
+        browser.text("#mass-touch").await,
+        "Событие будет введено в 3 действующих дел."
+    );
+    for width in [1366u32, 390] {
+        browser.resize(width, 900).await;
+        let wide = browser
+            .client()
+            .execute("return document.documentElement.scrollWidth", vec![])
+            .await
+            .unwrap()
+            .as_u64()
+            .unwrap();
+        if let Some(dir) = &shots {
+            browser
+                .screenshot(dir.join(format!("mass-confirm-{width}.png")))
+                .await;
+        }
+        assert!(wide <= u64::from(width), "{wide} px wide on {width} px");
+    }
+    browser.resize(1366, 900).await;
+    browser.click("#mass-start").await;
+    // The list it lands on, the run entered (then run here, as the serve loop would).
+    assert!(browser.text("#mass-events").await.contains("0 / 3"));
+    mass_event::run_pending(&service.engine, &CancellationToken::new())
+        .await
+        .unwrap();
+    browser.goto(&format!("{base}/mass-events")).await;
+    let row = browser.text("#mass-events").await;
+    assert!(row.contains("3 / 3"), "{row}");
+    assert!(row.contains("Начато: 3"), "{row}");
+    // Which law it was: the act, its date, the rule.
+    assert!(
+        row.contains("Нормативный правовой акт: Закон РК № 150-VIII от 20.11.2026"),
+        "{row}"
+    );
+    assert!(row.contains("С какой даты: 01.01.2027"), "{row}");
+    assert!(row.contains("Процент повышения: 8,5"), "{row}");
+    if let Some(dir) = &shots {
+        browser.screenshot(dir.join("mass-list-1366.png")).await;
+    }
+}
