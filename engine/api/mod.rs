@@ -739,14 +739,9 @@ pub fn living(
             .map(str::to_string)
     };
     let mut changes = Vec::new();
-    // The event last started: a change made in a later transition of its steps (a task's
-    // outcome that sets the amount) names no event of its own, and nothing but an event's
-    // steps changes a record once the case holds.
-    let mut started: Option<String> = None;
     let mut last_hold: Option<String> = None;
     for h in history {
         match h.kind.as_str() {
-            "event_started" => started = text(h, "event"),
             // The hold entered last: where a running event left from (a message kept for
             // it may have taken the case on before it rested there).
             "entered" => {
@@ -764,15 +759,13 @@ pub fn living(
                 field: text(h, "field").unwrap_or_default(),
                 from: h.detail.get("from").cloned().unwrap_or(Value::Null),
                 to: h.detail.get("to").cloned().unwrap_or(Value::Null),
-                event: text(h, "event").or_else(|| started.clone()),
+                // The runtime names the event a change was made in (`life::record_changes`).
+                event: text(h, "event"),
             }),
             _ => {}
         }
     }
-    let at_hold = runtime::life::holding(def, case).is_some();
-    let running = (case.held_since.is_some() && !case.is_closed() && !at_hold)
-        .then_some(started)
-        .flatten();
+    let running = case.in_event.clone().filter(|_| !case.is_closed());
     // Inside an event's steps the payment is what the hold it left says, until the event
     // decides otherwise.
     let left = running.as_ref().and(last_hold);

@@ -305,69 +305,51 @@ impl NotifyPerformer {
         let task_role = vars.pointer("/clerk/role").and_then(Value::as_str);
         let mut roles: Vec<String> = task_role.map(str::to_string).into_iter().collect();
         let mut region = None;
-        let clerk = match (clerk_login(vars), self.store.get()) {
-            (Some(login), Some(store)) => {
-                let mut conn = store.read().await.map_err(|e| {
-                    JobError::Retryable(format!("reading the clerk's account: {e}"))
-                })?;
-                let account = crate::store::accounts::account_by_login(&mut conn, login)
-                    .await
-                    .map_err(|e| {
-                        JobError::Retryable(format!("reading the clerk's account: {e}"))
-                    })?;
-                account.map_or_else(Clerk::default, |a| {
-                    if roles.is_empty() {
-                        roles = a.roles.iter().map(|r| r.as_str().to_string()).collect();
-                    }
-                    region = Some(a.region.clone());
-                    Clerk {
-                        full_name: Some(a.full_name),
-                        position: None,
-                        first_role_title: a
-                            .roles
-                            .first()
-                            .and_then(|r| self.role_titles.get()?.get(r.as_str()))
-                            .map(|t| match lang {
-                                Language::Kk => t.kk.clone(),
-                                Language::Ru => t.ru.clone(),
-                            }),
-                    }
-                })
-            }
-            _ => Clerk::default(),
-        };
+        // The last clerk's account and each signer's (the signatures a decision prints), read
+        // together.
+        let signer_logins = signer_logins(vars);
+        let logins: Vec<&str> = (clerk_login(vars).into_iter())
+            .chain(signer_logins.iter().map(String::as_str))
+            .collect();
+        let mut accounts = self.accounts(&logins).await?;
+        let clerk = clerk_login(vars)
+            .and_then(|login| accounts.get(login))
+            .map_or_else(Clerk::default, |a| {
+                if roles.is_empty() {
+                    roles = a.roles.iter().map(|r| r.as_str().to_string()).collect();
+                }
+                region = Some(a.region.clone());
+                Clerk {
+                    full_name: Some(a.full_name.clone()),
+                    position: None,
+                    first_role_title: a
+                        .roles
+                        .first()
+                        .and_then(|r| self.role_titles.get()?.get(r.as_str()))
+                        .map(|t| match lang {
+                            Language::Kk => t.kk.clone(),
+                            Language::Ru => t.ru.clone(),
+                        }),
+                }
+            });
         let office = super::config::office_for(
             &self.parts.offices,
             self.parts.office.as_ref(),
             &roles,
             region.as_deref(),
         );
-        // The signatures a decision prints: each signer's account, by login.
-        let mut signers = std::collections::HashMap::new();
-        let logins = signer_logins(vars);
-        if let (false, Some(store)) = (logins.is_empty(), self.store.get()) {
-            let mut conn = store
-                .read()
-                .await
-                .map_err(|e| JobError::Retryable(format!("reading the signers' accounts: {e}")))?;
-            for login in logins {
-                let account = crate::store::accounts::account_by_login(&mut conn, &login)
-                    .await
-                    .map_err(|e| {
-                        JobError::Retryable(format!("reading the signers' accounts: {e}"))
-                    })?;
-                if let Some(a) = account {
-                    signers.insert(
-                        login,
-                        Clerk {
-                            full_name: Some(a.full_name),
-                            position: None,
-                            first_role_title: None,
-                        },
-                    );
-                }
-            }
-        }
+        let signers = signer_logins
+            .into_iter()
+            .filter_map(|login| {
+                let a = accounts.remove(&login)?;
+                let clerk = Clerk {
+                    full_name: Some(a.full_name),
+                    position: None,
+                    first_role_title: None,
+                };
+                Some((login, clerk))
+            })
+            .collect();
         Ok(enrich(
             vars,
             lang,
@@ -376,6 +358,31 @@ impl NotifyPerformer {
             &signers,
             self.parts.clock.now(),
         ))
+    }
+
+    /// The accounts of `logins` that exist, by login, read on one connection. Without a
+    /// store (a preview), none.
+    async fn accounts(
+        &self,
+        logins: &[&str],
+    ) -> Result<std::collections::HashMap<String, crate::accounts::Account>, JobError> {
+        let mut found = std::collections::HashMap::new();
+        let Some(store) = self.store.get().filter(|_| !logins.is_empty()) else {
+            return Ok(found);
+        };
+        let retry = |e: &dyn std::fmt::Display| {
+            JobError::Retryable(format!("reading the clerks' accounts: {e}"))
+        };
+        let mut conn = store.read().await.map_err(|e| retry(&e))?;
+        for &login in logins {
+            if let Some(account) = crate::store::accounts::account_by_login(&mut conn, login)
+                .await
+                .map_err(|e| retry(&e))?
+            {
+                found.insert(login.to_string(), account);
+            }
+        }
+        Ok(found)
     }
 
     fn render(

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use super::Error;
 use super::event::*;
-use super::machine::{Machine, get_path};
+use super::machine::{Machine, get_path, term_rung_key};
 use super::state::*;
 use crate::definition::model::{Definition, LifeEvent, StepId, StepKind, Trigger};
 
@@ -95,7 +95,7 @@ impl Machine<'_, '_> {
                 let due_on = term.due_on;
                 for i in rungs {
                     self.effects.push(Effect::CancelTimer {
-                        key: format!("timer:{}:term:{i}", self.state.id),
+                        key: term_rung_key(self.state.id, i),
                     });
                 }
                 self.history(

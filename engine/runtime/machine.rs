@@ -1803,7 +1803,7 @@ impl<'a, 'c> Machine<'a, 'c> {
 }
 
 /// The timer of the term's `i`-th escalation rung: one per case, so closing can cancel it.
-fn term_rung_key(case: i64, i: usize) -> String {
+pub(super) fn term_rung_key(case: i64, i: usize) -> String {
     format!("timer:{case}:term:{i}")
 }
 

@@ -1260,33 +1260,22 @@ impl<'s> World<'s> {
             .and_then(parse_lang)
             .or(self.case().state.as_ref().map(|s| s.language))
             .unwrap_or_default();
-        let clerk = match clerk_login(vars) {
-            Some(login) => {
-                let staff = self.plan.staff.get(login);
-                Clerk {
-                    full_name: Some(
-                        staff.map_or_else(|| login.to_string(), |s| s.full_name.clone()),
-                    ),
-                    position: staff
-                        .and_then(|s| s.position.as_ref())
-                        .map(|p| crate::notify::vars::pick(p, lang)),
-                    first_role_title: None,
-                }
+        // A login named as `staff:` names it, for the last clerk and each signer alike.
+        let staffed = |login: &str| {
+            let staff = self.plan.staff.get(login);
+            Clerk {
+                full_name: Some(staff.map_or_else(|| login.to_string(), |s| s.full_name.clone())),
+                position: staff
+                    .and_then(|s| s.position.as_ref())
+                    .map(|p| crate::notify::vars::pick(p, lang)),
+                first_role_title: None,
             }
-            None => Clerk::default(),
         };
-        // The signers' names, from `staff:` as the last clerk's.
+        let clerk = clerk_login(vars).map(staffed).unwrap_or_default();
         let signers = crate::notify::vars::signer_logins(vars)
             .into_iter()
             .map(|login| {
-                let staff = self.plan.staff.get(&login);
-                let clerk = Clerk {
-                    full_name: Some(staff.map_or_else(|| login.clone(), |s| s.full_name.clone())),
-                    position: staff
-                        .and_then(|s| s.position.as_ref())
-                        .map(|p| crate::notify::vars::pick(p, lang)),
-                    first_role_title: None,
-                };
+                let clerk = staffed(&login);
                 (login, clerk)
             })
             .collect();
