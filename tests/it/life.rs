@@ -2,69 +2,20 @@
 //! suspended, resumed and terminated while it holds (the construct `hold` + `events:`;
 //! seeds/000 appendices 3-5 are the decisions it carries). No database, no real time.
 
-use std::path::PathBuf;
-
-use chrono::{DateTime, TimeZone, Utc};
-use indexmap::IndexMap;
-use qyzmet::calendar::Calendar;
-use qyzmet::definition::{self, Definition, Kind, Options, messages::Lang};
+use chrono::{DateTime, Utc};
 use qyzmet::runtime::{
-    self, Actor, CaseState, Context, Effect, Error, Event, Language, Settings, Submission,
-    TimerPurpose, Transition, life,
+    self, Actor, CaseState, Effect, Error, Event, Language, Submission, TimerPurpose, Transition,
+    life,
 };
 use serde_json::{Value, json};
 
-struct World {
-    def: Definition,
-    subs: IndexMap<String, Definition>,
-    calendar: Calendar,
-    settings: Settings,
-}
+use crate::runtime::{World, almaty, world_of};
 
 fn world() -> World {
-    let options = Options {
-        catalog: Some(PathBuf::from("tests/fixtures/definitions/catalog.yaml")),
-        templates: Some(PathBuf::from("tests/fixtures/templates")),
-        calendars: Some(PathBuf::from("calendars")),
-        lang: Lang::En,
-    };
-    let report = definition::load(
-        &[PathBuf::from(
-            "tests/fixtures/definitions/living/living.yaml",
-        )],
-        &options,
-    );
-    assert_eq!(report.diagnostics, vec![]);
-    let def = report
-        .library
-        .definitions
-        .into_iter()
-        .find(|d| d.kind == Kind::Service)
-        .unwrap();
-    World {
-        def,
-        subs: IndexMap::new(),
-        calendar: Calendar::load(&PathBuf::from("calendars"), "kz").unwrap(),
-        settings: Settings::default(),
-    }
-}
-
-/// Almaty local time (UTC+5) as UTC.
-fn almaty(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(y, m, d, h, min, 0).unwrap() - chrono::Duration::hours(5)
+    world_of("tests/fixtures/definitions/living/living.yaml")
 }
 
 impl World {
-    fn ctx(&self, now: DateTime<Utc>) -> Context<'_> {
-        Context {
-            definition: &self.def,
-            subworkflows: &self.subs,
-            calendar: &self.calendar,
-            settings: &self.settings,
-            now,
-        }
-    }
-
     fn apply(
         &self,
         state: &CaseState,

@@ -16,26 +16,28 @@ use qyzmet::runtime::{
 };
 use serde_json::json;
 
-struct World {
-    def: Definition,
-    subs: IndexMap<String, Definition>,
-    calendar: Calendar,
-    settings: Settings,
+/// A service fixture with its sub-workflows, the calendar and the settings: what a
+/// transition reads besides the case.
+pub(crate) struct World {
+    pub(crate) def: Definition,
+    pub(crate) subs: IndexMap<String, Definition>,
+    pub(crate) calendar: Calendar,
+    pub(crate) settings: Settings,
 }
 
 fn world() -> World {
+    world_of("tests/fixtures/definitions/valid/all_kinds.yaml")
+}
+
+/// The world of the service fixture `file` (against the fixture catalog and templates).
+pub(crate) fn world_of(file: &str) -> World {
     let options = Options {
         catalog: Some(PathBuf::from("tests/fixtures/definitions/catalog.yaml")),
         templates: Some(PathBuf::from("tests/fixtures/templates")),
         calendars: Some(PathBuf::from("calendars")),
         lang: Lang::En,
     };
-    let report = definition::load(
-        &[PathBuf::from(
-            "tests/fixtures/definitions/valid/all_kinds.yaml",
-        )],
-        &options,
-    );
+    let report = definition::load(&[PathBuf::from(file)], &options);
     assert_eq!(report.diagnostics, vec![]);
     let mut subs = IndexMap::new();
     let mut def = None;
@@ -56,12 +58,12 @@ fn world() -> World {
 }
 
 /// Almaty local time (UTC+5) as UTC.
-fn almaty(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
+pub(crate) fn almaty(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(y, m, d, h, min, 0).unwrap() - chrono::Duration::hours(5)
 }
 
 impl World {
-    fn ctx(&self, now: DateTime<Utc>) -> Context<'_> {
+    pub(crate) fn ctx(&self, now: DateTime<Utc>) -> Context<'_> {
         Context {
             definition: &self.def,
             subworkflows: &self.subs,
