@@ -5,7 +5,9 @@
 
 pub mod accounts;
 pub mod api;
+pub mod archive;
 pub mod audit;
+pub mod backup;
 pub mod calendar;
 pub mod cli;
 pub mod clock;

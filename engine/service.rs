@@ -93,6 +93,20 @@ pub struct FileConfig {
     /// Scans uploaded on the clerks' pages.
     #[serde(default)]
     pub uploads: UploadsSection,
+    /// The daily archiving of closed cases.
+    #[serde(default)]
+    pub archive: ArchiveSection,
+}
+
+/// The `archive:` section.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArchiveSection {
+    /// Cases completed or withdrawn more than this many days ago move to the archive, once a
+    /// day; by default 1095 (three years: an assumption, the seeds name no age —
+    /// [`crate::archive`]). `0`: no daily run (`qyzmet archive run` still works).
+    #[serde(default)]
+    pub after_days: Option<u32>,
 }
 
 /// The `uploads:` section.
@@ -162,6 +176,7 @@ impl FileConfig {
             number_prefix: None,
             database: DatabaseSection::default(),
             uploads: UploadsSection::default(),
+            archive: ArchiveSection::default(),
         }
     }
 }
@@ -239,6 +254,8 @@ pub struct Service {
     rules: Arc<RulesNotices>,
     /// Secrets by environment variable name.
     env: Env,
+    /// The age in days after which the daily run archives a closed case; 0: no daily run.
+    archive_after_days: u32,
 }
 
 impl Service {
@@ -389,7 +406,18 @@ impl Service {
             drafts: Arc::default(),
             rules,
             env: options.env,
+            archive_after_days: options
+                .config
+                .archive
+                .after_days
+                .unwrap_or(crate::archive::DEFAULT_AFTER_DAYS),
         })
+    }
+
+    /// The daily archiving loop of `archive.after_days`; `None` when it is `0`.
+    pub fn archive_daily(&self) -> Option<crate::archive::Daily> {
+        (self.archive_after_days > 0)
+            .then(|| crate::archive::Daily::new(self.engine.clone(), self.archive_after_days))
     }
 
     /// The whole HTTP surface: the engine's API, the integration endpoints, and the clerks'

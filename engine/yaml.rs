@@ -334,11 +334,12 @@ pub fn parse_in(file: &Path, text: &str, lang: Lang) -> Result<Document, Vec<Dia
             Ok((event, span)) => builder.event(event, span),
             Err(err) => {
                 let m = err.marker();
+                let (line, column) = within(text, m.line(), m.col() + 1);
                 builder.errors.push(
                     Diagnostic::new(
                         file,
-                        m.line(),
-                        m.col() + 1,
+                        line,
+                        column,
                         msg!("yaml.syntax", detail = err.info()).render(lang),
                     )
                     .with_hint(msg!("yaml.syntax_hint").render(lang)),
@@ -359,6 +360,21 @@ pub fn parse_in(file: &Path, text: &str, lang: Lang) -> Result<Document, Vec<Dia
         places: builder.places,
         lines: text.lines().map(str::to_string).collect(),
     })
+}
+
+/// A position of the parser's inside `text`. At the end of a text that does not end with a
+/// line break (`a: [b`) the parser reports the line after the last, which no editor can go
+/// to: that is the end of the last line. Lines end as YAML ends them, at CR, LF or CR LF.
+fn within(text: &str, line: usize, column: usize) -> (usize, usize) {
+    let lines: Vec<&str> = text
+        .split("\r\n")
+        .flat_map(|l| l.split(['\r', '\n']))
+        .collect();
+    if line <= lines.len() {
+        return (line.max(1), column.max(1));
+    }
+    let last = lines.last().map_or(0, |l| l.chars().count());
+    (lines.len(), last + 1)
 }
 
 /// Reads and parses a file, the problems in English; see [`read_in`].

@@ -32,7 +32,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::auth::Principal;
-use super::{ApiError, ApiResult, ErrorBody, Params, Source, allowed, record};
+use super::{ApiError, ApiResult, ErrorBody, Params, Source, record};
 use crate::audit::Action;
 use crate::definition::model::{Definition, StepKind};
 use crate::runtime::{Language, Work};
@@ -274,7 +274,7 @@ pub async fn opening(
         .await
         .map_err(worker::Error::from)?
         .ok_or_else(|| ApiError::NotFound(format!("case {number}")))?;
-    allowed(p, &case.region, number)?;
+    super::case_allowed(engine.shared(), p, &case, number)?;
     let not_found = || ApiError::NotFound(format!("document {id} of case {number}"));
     let key = id.key(case.id);
     let job = store
@@ -405,7 +405,8 @@ struct DocumentParams {
         DocumentParams,
     ),
     responses(
-        (status = 200, description = "The document: `text/html` (the print view), or `application/pdf` with `Content-Disposition: inline; filename=\"<number>-<kind>.pdf\"`", body = String, content_type = "text/html"),
+        (status = 200, description = "The document: `text/html` (the print view), or `application/pdf` with `Content-Disposition: inline; filename=\"<number>-<kind>.pdf\"`",
+            content((String = "text/html"), (Vec<u8> = "application/pdf"))),
         (status = 404, description = "No such case, or no such document of this case", body = ErrorBody),
         (status = 422, description = "A `format` other than `html` or `pdf`", body = ErrorBody),
     ),

@@ -9,6 +9,7 @@
 //! router and `GET /openapi.json` ([`openapi`]) are built from one list and cannot differ.
 
 pub mod accounts;
+pub mod archive;
 pub mod auth;
 pub mod definitions;
 pub mod denial;
@@ -323,6 +324,7 @@ pub(crate) fn routes() -> OpenApiRouter<Engine> {
         .merge(accounts::routes())
         .merge(search::routes())
         .merge(mass_events::routes())
+        .merge(archive::routes())
 }
 
 /// What `GET /health` answers.
@@ -612,8 +614,9 @@ struct CaseAnswer {
     living: Option<Living>,
 }
 
-/// A case with its history and deadlines; in the principal's region only. Opening it is
-/// journalled (`case_opened`): it holds personal data.
+/// A case with its history and deadlines; in the principal's region, to the roles that work
+/// or file its service only (seeds/003 item 30). Opening it is journalled (`case_opened`): it
+/// holds personal data.
 #[utoipa::path(
     get,
     path = "/cases/{number}",
@@ -621,6 +624,7 @@ struct CaseAnswer {
     params(("number" = String, Path, description = "The registration number")),
     responses(
         (status = 200, description = "The case", body = CaseAnswer),
+        (status = 403, description = "Another region's case, or a service none of the account's roles works or files (`forbidden`)", body = ErrorBody),
         (status = 404, description = "No such case", body = ErrorBody),
     ),
 )]
@@ -630,7 +634,7 @@ async fn case(
     source: Source,
     p: Principal,
 ) -> ApiResult<Json<CaseAnswer>> {
-    let view = opening(&engine, &p, &number, &source).await?;
+    let view = opening(&engine, &p, &number, true, &source).await?;
     let shared = engine.shared();
     let (def, _) = shared.pinned(&view.case.service, &view.case.version)?;
     let living = living(def, &view.case, &view.history);
@@ -869,19 +873,27 @@ pub async fn starting_event(
 }
 
 /// Opens case `number` for `p`: refused (and the refusal journalled) outside the principal's
-/// region, journalled as `case_opened` otherwise. A case holds personal data, so the API and
-/// the clerks' page open it only through here.
+/// region — and, with `personal` (the whole case, personal data and all, as the API answers
+/// it), unless a role of theirs is among the service's [`readers`] —, journalled as
+/// `case_opened` otherwise. A case holds personal data, so the API and the clerks' page open
+/// it only through here; the page opens it without `personal` and shows the case file to the
+/// readers only (`web::case_file`).
 pub async fn opening(
     engine: &Engine,
     p: &Principal,
     number: &str,
+    personal: bool,
     source: &Source,
 ) -> ApiResult<worker::CaseView> {
     let view = engine
         .case(number)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("case {number}")))?;
-    allowed(p, &view.case.region, number)?;
+    if personal {
+        case_allowed(engine.shared(), p, &view.case, number)?;
+    } else {
+        allowed(p, &view.case.region, number)?;
+    }
     engine
         .audit(record(p.login(), Action::CaseOpened, number, source))
         .await?;
@@ -1005,6 +1017,10 @@ async fn withdraw(
 /// The most tasks one page of `GET /tasks` holds.
 pub const MAX_LIMIT: u32 = 500;
 
+/// The most tasks `GET /tasks` skips: the document's 32-bit integer, which clients may hold
+/// it in, and more tasks than any queue will have.
+pub const MAX_OFFSET: u32 = i32::MAX as u32;
+
 /// The tasks one page holds unless `limit` says otherwise.
 pub const DEFAULT_LIMIT: u32 = 50;
 
@@ -1061,8 +1077,8 @@ struct TaskParams {
     /// The most tasks in the answer: 0 to 500, 50 by default.
     #[param(value_type = Option<u32>, minimum = 0, maximum = 500)]
     limit: Option<String>,
-    /// How many tasks to skip, in the order asked for; 0 by default.
-    #[param(value_type = Option<u32>, minimum = 0)]
+    /// How many tasks to skip, in the order asked for: 0 (the default) to 2147483647.
+    #[param(value_type = Option<u32>, minimum = 0, maximum = 2147483647)]
     offset: Option<String>,
 }
 
@@ -1280,7 +1296,7 @@ impl QueueQuery {
             out.limit = number_param("limit", &l, 0, MAX_LIMIT)?;
         }
         if let Some(o) = q.offset {
-            out.offset = number_param("offset", &o, 0, u32::MAX)?;
+            out.offset = number_param("offset", &o, 0, MAX_OFFSET)?;
         }
         Ok(out)
     }
@@ -1416,6 +1432,67 @@ fn today_in_almaty(now: chrono::DateTime<chrono::Utc>) -> Due {
 /// number, a task's key), journalled by the router's layer.
 pub(crate) fn allowed(p: &Principal, region: &str, object: &str) -> Result<(), ApiError> {
     p.require_region(region).map_err(|e| e.on(object))
+}
+
+/// The roles that read the personal data of a case of `def`: those of its tasks (and of the
+/// tasks of the sub-workflows it calls) and those its `submitted_by` names — access
+/// "exclusively within ex-officio full powers" (seeds/003 item 30). The case file, the API's
+/// case, its documents and its scans are theirs; the case page shows anyone else of the
+/// region the case's progress without them.
+pub fn readers(shared: &worker::Shared, def: &crate::definition::Definition) -> Vec<Role> {
+    let mut roles: std::collections::BTreeSet<String> = submitters(def)
+        .into_iter()
+        .map(|r| r.as_str().to_string())
+        .collect();
+    task_roles(shared, def, &mut roles, &mut Vec::new());
+    roles.iter().filter_map(|r| r.parse().ok()).collect()
+}
+
+/// The roles of `def`'s tasks and of the sub-workflows it calls, each workflow once.
+fn task_roles<'a>(
+    shared: &'a worker::Shared,
+    def: &'a crate::definition::Definition,
+    roles: &mut std::collections::BTreeSet<String>,
+    seen: &mut Vec<&'a str>,
+) {
+    use crate::definition::model::StepKind;
+    if seen.contains(&def.id.as_str()) {
+        return;
+    }
+    seen.push(&def.id);
+    for step in &def.steps {
+        match &step.kind {
+            StepKind::Task(t) => {
+                roles.insert(t.role.clone());
+            }
+            StepKind::Call { workflow, .. } => {
+                if let Some(sub) = shared.subworkflows.get(workflow) {
+                    task_roles(shared, sub, roles, seen);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Refuses with 403 unless `p` may read the personal data of case `case` (number `number`):
+/// one of their roles is among its service's [`readers`] and they work in its region. The
+/// API's case, a document and a scan ask this first; the refusal is journalled as
+/// [`allowed`]'s.
+pub(crate) fn case_allowed(
+    shared: &worker::Shared,
+    p: &Principal,
+    case: &crate::runtime::CaseState,
+    number: &str,
+) -> Result<(), ApiError> {
+    let (def, _) = shared
+        .pinned(&case.service, &case.version)
+        .map_err(ApiError::from)?;
+    let readers = readers(shared, def);
+    if !readers.iter().any(|r| p.account.has_role(*r)) {
+        return Err(p.denied(Why::Role(readers)).on(number));
+    }
+    allowed(p, &case.region, number)
 }
 
 async fn case_region(engine: &Engine, number: &str) -> Result<String, ApiError> {

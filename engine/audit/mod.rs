@@ -115,6 +115,9 @@ pub enum Action {
     DocumentOpened,
     /// A scan of a document was uploaded to a case.
     DocumentUploaded,
+    /// A scan uploaded to a case was opened or downloaded: a scan of an identity document
+    /// is as personal as the case file. `details` name the data field and the file's hash.
+    ScanOpened,
     /// A clerk at the desk asked a state database, through the gateway, for a person's data
     /// to fill an application (`application_prefill`): who looked someone up, and where.
     /// `details` name the service and the connector, never the person.
@@ -123,11 +126,18 @@ pub enum Action {
     /// service at once (a mass increase: `crate::mass_event`). `details` name the mass event's
     /// id, the service, the event and the cases it will touch.
     MassEventStarted,
+    /// Closed cases moved to the archive (`crate::archive`): `details` hold how many, the
+    /// cutoff and their registration numbers; the actor is a login, or `system` for the
+    /// daily run. One record per batch, in the batch's transaction.
+    CasesArchived,
+    /// An administrator restored an archived case to the active tables; `object` is its
+    /// registration number.
+    CaseRestored,
 }
 
 impl Action {
     /// Every action, in the order above.
-    pub const ALL: [Action; 31] = [
+    pub const ALL: [Action; 34] = [
         Action::SignIn,
         Action::SignInFailed,
         Action::SignOut,
@@ -157,8 +167,11 @@ impl Action {
         Action::CasesSearched,
         Action::DocumentOpened,
         Action::DocumentUploaded,
+        Action::ScanOpened,
         Action::PersonLookedUp,
         Action::MassEventStarted,
+        Action::CasesArchived,
+        Action::CaseRestored,
     ];
 
     /// The stored name.
@@ -193,8 +206,11 @@ impl Action {
             Action::CasesSearched => "cases_searched",
             Action::DocumentOpened => "document_opened",
             Action::DocumentUploaded => "document_uploaded",
+            Action::ScanOpened => "scan_opened",
             Action::PersonLookedUp => "person_looked_up",
             Action::MassEventStarted => "mass_event_started",
+            Action::CasesArchived => "cases_archived",
+            Action::CaseRestored => "case_restored",
         }
     }
 }

@@ -7,7 +7,9 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 pub mod accounts;
+pub mod archive;
 pub mod audit;
+pub mod backup;
 pub mod calendar;
 pub mod dry_run;
 pub mod graph;
@@ -58,6 +60,15 @@ enum Command {
     /// Enter one life event for every active case of a service (a mass increase) and run it
     /// here, printing progress; resumes one that was stopped, does no case twice.
     MassEvent(mass_event::Args),
+    /// Move closed cases older than N days to the archive, find an archived case by number
+    /// or IIN, or restore one to the active cases.
+    Archive(archive::Args),
+    /// Write the database and the data directory's files to one file, online, beside a
+    /// running `serve` (SQLite or PostgreSQL).
+    Backup(backup::BackupArgs),
+    /// Put a backup back into a new data directory (and, on PostgreSQL, an empty database),
+    /// checking every file and the audit journal.
+    Restore(backup::RestoreArgs),
 }
 
 /// The database a command works on: `--database` (or `DATABASE_URL`) when given — a
@@ -88,5 +99,8 @@ pub fn main() -> ExitCode {
         Command::Accounts(args) => accounts::run(args),
         Command::Migrate(args) => migrate::run(args),
         Command::MassEvent(args) => mass_event::run(args),
+        Command::Archive(args) => archive::run(args),
+        Command::Backup(args) => backup::run_backup(args),
+        Command::Restore(args) => backup::run_restore(args),
     }
 }

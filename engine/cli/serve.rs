@@ -102,6 +102,10 @@ async fn serve(args: Args) -> anyhow::Result<()> {
     let mut loops = engine.spawn_loops(shutdown.clone());
     loops.spawn(service.clone().rules_notice_loop(shutdown.clone()));
     loops.spawn(service.clone().account_sweep_loop(shutdown.clone()));
+    // Closed cases older than `archive.after_days`, once a day.
+    if let Some(daily) = service.archive_daily() {
+        loops.spawn(daily.run(shutdown.clone()));
+    }
     // Mass events entered through the API or the page, or left half-way by a run that stopped.
     loops.spawn(crate::mass_event::run_loop(
         engine.clone(),

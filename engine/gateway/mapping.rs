@@ -251,8 +251,10 @@ fn date(s: &str, format: Option<&str>) -> Option<NaiveDate> {
     if let Some(f) = format {
         return NaiveDate::parse_from_str(s, f).ok();
     }
-    if s.len() >= 10
-        && let Ok(d) = NaiveDate::parse_from_str(&s[..10], "%Y-%m-%d")
+    // `get`, not `[..10]`: a far side's text with a letter of two bytes across the tenth
+    // byte (`2026-03-1ё`) must be "not a date", not a panic.
+    if let Some(day) = s.get(..10)
+        && let Ok(d) = NaiveDate::parse_from_str(day, "%Y-%m-%d")
         && (s.len() == 10 || matches!(s.as_bytes()[10], b'T' | b'+' | b'-' | b'Z' | b' '))
     {
         return Some(d);

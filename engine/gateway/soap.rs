@@ -267,6 +267,13 @@ pub fn async_ack(message_id: &str, response_date: &str) -> String {
 
 // ── Reading ─────────────────────────────────────────────────────────────────────────────────
 
+/// The deepest nesting of elements read: 64. An envelope puts an answer's data six levels
+/// down and the state systems' data nest a few more; each level is a level of the JSON
+/// built, which every consumer (serde, the expressions, the drop of the value) walks by
+/// recursion, so 100,000 nested `<a>` in 700 KB overflowed the stack and aborted the
+/// process. The expressions refuse data nested deeper than this anyway.
+pub const MAX_DEPTH: usize = 64;
+
 /// Reads any XML into JSON by local names (see the module's documentation).
 pub fn to_json(xml: &str) -> Result<Value, Error> {
     // Text is kept as written (trimming each text event would eat the spaces around an
@@ -326,7 +333,16 @@ pub fn to_json(xml: &str) -> Result<Value, Error> {
             .read_event()
             .map_err(|e| Error(format!("at byte {}: {e}", reader.buffer_position())))?;
         match event {
-            Event::Start(e) => stack.push(opened(&e)?),
+            Event::Start(e) => {
+                // The root of the stack is no element.
+                if stack.len() > MAX_DEPTH {
+                    return Err(Error(format!(
+                        "at byte {}: elements nested deeper than {MAX_DEPTH}",
+                        reader.buffer_position()
+                    )));
+                }
+                stack.push(opened(&e)?)
+            }
             Event::Empty(e) => {
                 let o = opened(&e)?;
                 let top = stack.last_mut().expect("the root stays");

@@ -22,6 +22,7 @@
 //! case does next; it writes what the runtime core returned, in one transaction.
 
 pub mod accounts;
+pub mod archive;
 pub mod audit;
 pub mod backend;
 pub mod idempotency;
@@ -29,6 +30,7 @@ pub mod mass_events;
 pub mod queue;
 pub mod schedule;
 pub mod search;
+pub mod snapshot;
 pub mod transfer;
 pub mod uploads;
 
@@ -1302,11 +1304,13 @@ pub mod tx {
 
     /// The next case id (the registration number is made from it): one more than the
     /// highest in a file only this process writes; from the sequence on a shared database,
-    /// where two processes must never take the same.
+    /// where two processes must never take the same. An archived case's id counts: its
+    /// number is not issued again.
     pub async fn next_case_id(conn: &mut Conn) -> Result<i64, Error> {
         on!(conn, |c| {
             let row = sqlx::query(pick(
-                "select coalesce(max(id), 0) + 1 from cases",
+                "select max(coalesce((select max(id) from cases), 0), \
+                 coalesce((select max(case_id) from archived_cases), 0)) + 1",
                 "select nextval(pg_get_serial_sequence('cases', 'id'))",
             ))
             .fetch_one(&mut *c)

@@ -33,6 +33,11 @@
 //! day is no search a clerk needs), or else the beginning of a surname (two letters at least),
 //! with more words the beginning of the full name. Over open and closed cases, of one region
 //! or all, of the services the caller handles; newest first, in pages, with the total.
+//!
+//! **Archived cases** ([`super::archive`]) are found too, by registration number (whole, its
+//! beginning, its serial) and by IIN, with the same region and service rules, and say so
+//! ([`Found::archived`]). Not by surname: the archive keeps the name as written, not folded
+//! and indexed, and a clerk who has the person has their IIN.
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -166,7 +171,30 @@ fn person(data: &Value, party: Party) -> Option<Person> {
     })
 }
 
-fn status_str(status: Status) -> &'static str {
+/// What the archive keeps of a case's people to find it by ([`super::archive`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(super) struct Keys {
+    /// The applicant's name, as written.
+    pub(super) applicant_name: Option<String>,
+    /// The applicant's IIN.
+    pub(super) applicant_iin: Option<String>,
+    /// The representative's IIN.
+    pub(super) representative_iin: Option<String>,
+}
+
+/// The search keys of a case's people, read as the index reads them.
+pub(super) fn keys(state: &CaseState) -> Keys {
+    let entry = Entry::of(state);
+    let of = |party: Party| entry.people.iter().find(|p| p.party == party);
+    Keys {
+        applicant_name: of(Party::Applicant).and_then(|p| p.full_name.clone()),
+        applicant_iin: of(Party::Applicant).and_then(|p| p.iin.clone()),
+        representative_iin: of(Party::Representative).and_then(|p| p.iin.clone()),
+    }
+}
+
+/// A case status as both schemas spell it (the index's and the archive's).
+pub(super) fn status_str(status: Status) -> &'static str {
     match status {
         Status::Active => "active",
         Status::Completed => "completed",
@@ -174,7 +202,7 @@ fn status_str(status: Status) -> &'static str {
     }
 }
 
-fn parse_status(text: &str) -> Result<Status, Error> {
+pub(super) fn parse_status(text: &str) -> Result<Status, Error> {
     match text {
         "active" => Ok(Status::Active),
         "completed" => Ok(Status::Completed),
@@ -490,6 +518,18 @@ pub struct Found {
     /// Whose IIN or surname matched: the representative's, when only theirs did; `None` for
     /// a search by number.
     pub matched_as: Option<Party>,
+    /// Set when the case is in the archive: when it closed and when it was archived (its
+    /// page is then a short one, and an administrator may restore it).
+    pub archived: Option<InArchive>,
+}
+
+/// When an archived case closed and was archived.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct InArchive {
+    /// The case's last change: its closing.
+    pub closed_at: DateTime<Utc>,
+    /// When it moved to the archive.
+    pub archived_at: DateTime<Utc>,
 }
 
 /// A value the search binds.
@@ -498,22 +538,24 @@ enum Bound {
     Int(i64),
 }
 
-/// The statement that selects the hits — `(case_id, opened_at, role)`, one row per case —
-/// and its values in order. It names only what is asked, so each kind uses its index.
+/// The statement that selects the hits — `(case_id, opened_at, role, archived)`, one row per
+/// case, `archived` 1 for a case in the archive — and its values in order. It names only what
+/// is asked, so each kind uses its index.
 fn hits(search: &CaseSearch) -> (String, Vec<Bound>) {
     let mut binds = Vec::new();
     let mut sql = match &search.query {
         Query::Iin(iin) => {
             binds.push(Bound::Text(iin.clone()));
-            "select case_id, opened_at, min(role) as role from case_people where iin = ?"
+            "select case_id, opened_at, min(role) as role, 0 as archived from case_people where iin = ?"
                 .to_string()
         }
         Query::Surname { surname, name } => {
             binds.push(Bound::Text(surname.clone()));
             binds.push(Bound::Text(after_prefix(surname)));
-            let mut s = "select case_id, opened_at, min(role) as role from case_people \
+            let mut s =
+                "select case_id, opened_at, min(role) as role, 0 as archived from case_people \
                          where surname >= ? and surname < ?"
-                .to_string();
+                    .to_string();
             if let Some(name) = name {
                 s.push_str(" and name >= ? and name < ?");
                 binds.push(Bound::Text(name.clone()));
@@ -523,22 +565,74 @@ fn hits(search: &CaseSearch) -> (String, Vec<Bound>) {
         }
         Query::Number { text, whole: true } => {
             binds.push(Bound::Text(text.clone()));
-            "select case_id, opened_at, cast(null as text) as role from case_index where number = ?"
+            "select case_id, opened_at, cast(null as text) as role, 0 as archived from case_index \
+             where number = ?"
                 .to_string()
         }
         Query::Number { text, whole: false } => {
             binds.push(Bound::Text(text.clone()));
             binds.push(Bound::Text(after_prefix(text)));
-            "select case_id, opened_at, cast(null as text) as role from case_index \
+            "select case_id, opened_at, cast(null as text) as role, 0 as archived from case_index \
              where number >= ? and number < ?"
                 .to_string()
         }
         Query::Serial(id) => {
             binds.push(Bound::Int(*id));
-            "select case_id, opened_at, cast(null as text) as role from case_index where case_id = ?"
+            "select case_id, opened_at, cast(null as text) as role, 0 as archived from case_index \
+             where case_id = ?"
                 .to_string()
         }
     };
+    scope(search, &mut sql, &mut binds);
+    if matches!(search.query, Query::Iin(_) | Query::Surname { .. }) {
+        // A case whose applicant and representative both match is one hit; the applicant
+        // names it ('applicant' < 'representative').
+        sql.push_str(" group by case_id, opened_at");
+    }
+    // The archive, by number and IIN: one row per case, its own keys.
+    let archived = match &search.query {
+        Query::Iin(iin) => {
+            binds.extend([iin, iin, iin].map(|i| Bound::Text(i.clone())));
+            Some(
+                "select case_id, opened_at, \
+                 case when applicant_iin = ? then 'applicant' else 'representative' end as role, \
+                 1 as archived from archived_cases where (applicant_iin = ? or representative_iin = ?)",
+            )
+        }
+        Query::Number { text, whole: true } => {
+            binds.push(Bound::Text(text.clone()));
+            Some(
+                "select case_id, opened_at, cast(null as text) as role, 1 as archived \
+                 from archived_cases where number = ?",
+            )
+        }
+        Query::Number { text, whole: false } => {
+            binds.push(Bound::Text(text.clone()));
+            binds.push(Bound::Text(after_prefix(text)));
+            Some(
+                "select case_id, opened_at, cast(null as text) as role, 1 as archived \
+                 from archived_cases where number >= ? and number < ?",
+            )
+        }
+        Query::Serial(id) => {
+            binds.push(Bound::Int(*id));
+            Some(
+                "select case_id, opened_at, cast(null as text) as role, 1 as archived \
+                 from archived_cases where case_id = ?",
+            )
+        }
+        Query::Surname { .. } => None,
+    };
+    if let Some(archived) = archived {
+        sql.push_str(" union all ");
+        sql.push_str(archived);
+        scope(search, &mut sql, &mut binds);
+    }
+    (sql, binds)
+}
+
+/// The region and services a search keeps to, appended to one part of its statement.
+fn scope(search: &CaseSearch, sql: &mut String, binds: &mut Vec<Bound>) {
     if let Some(region) = &search.region {
         sql.push_str(" and region = ?");
         binds.push(Bound::Text(region.clone()));
@@ -552,12 +646,6 @@ fn hits(search: &CaseSearch) -> (String, Vec<Bound>) {
         }
         binds.extend(services.iter().cloned().map(Bound::Text));
     }
-    if matches!(search.query, Query::Iin(_) | Query::Surname { .. }) {
-        // A case whose applicant and representative both match is one hit; the applicant
-        // names it ('applicant' < 'representative').
-        sql.push_str(" group by case_id, opened_at");
-    }
-    (sql, binds)
 }
 
 impl Store {
@@ -568,11 +656,16 @@ impl Store {
         // page's rows are joined to what is shown; a page past the end asks again.
         let page_sql = format!(
             "with hits as ({hits}), \
-             page as (select case_id, opened_at, role, count(*) over () as total from hits \
+             page as (select case_id, opened_at, role, archived, count(*) over () as total from hits \
                       order by opened_at desc, case_id desc limit ? offset ?) \
-             select p.total, p.role, i.number, i.service, i.region, i.status, i.result, i.opened_at, \
-                    i.applicant_name, i.applicant_iin \
-             from page p join case_index i on i.case_id = p.case_id \
+             select p.total, p.role, coalesce(i.number, a.number), coalesce(i.service, a.service), \
+                    coalesce(i.region, a.region), coalesce(i.status, a.status), \
+                    coalesce(i.result, a.result), p.opened_at, \
+                    coalesce(i.applicant_name, a.applicant_name), \
+                    coalesce(i.applicant_iin, a.applicant_iin), a.closed_at, a.archived_at \
+             from page p \
+             left join case_index i on p.archived = 0 and i.case_id = p.case_id \
+             left join archived_cases a on p.archived = 1 and a.case_id = p.case_id \
              order by p.opened_at desc, p.case_id desc"
         );
         let count_sql = format!("select count(*) from ({hits}) h");
@@ -619,6 +712,13 @@ impl Store {
                         opened_at: read_ts(r, 7)?,
                         applicant_name: r.try_get(8)?,
                         applicant_iin: r.try_get(9)?,
+                        archived: match (read_ts_opt(r, 10)?, read_ts_opt(r, 11)?) {
+                            (Some(closed_at), Some(archived_at)) => Some(InArchive {
+                                closed_at,
+                                archived_at,
+                            }),
+                            _ => None,
+                        },
                     })
                 })
                 .collect::<Result<Vec<_>, Error>>()?;

@@ -87,7 +87,7 @@ fn names(tables: &[&str]) -> String {
 
 /// What a column holds, whatever type each backend stores it as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
+pub(super) enum Kind {
     /// Text on both.
     Text,
     /// A 64-bit integer on both.
@@ -102,9 +102,9 @@ enum Kind {
 
 /// One copied column.
 #[derive(Debug)]
-struct Column {
-    name: &'static str,
-    kind: Kind,
+pub(super) struct Column {
+    pub(super) name: &'static str,
+    pub(super) kind: Kind,
     /// Written as null whatever the source holds (a job's lease).
     cleared: bool,
 }
@@ -139,9 +139,9 @@ enum Order {
 
 /// One table: its copied columns, its order, and what else its schema may have.
 #[derive(Debug)]
-struct Table {
-    name: &'static str,
-    columns: &'static [Column],
+pub(super) struct Table {
+    pub(super) name: &'static str,
+    pub(super) columns: &'static [Column],
     order: Order,
     /// Columns the PostgreSQL schema has that are not copied: made by the target itself.
     postgres_only: &'static [&'static str],
@@ -154,7 +154,7 @@ use Kind::{Bool, Int, Json, Text, Time};
 /// Every table of the engine, parents before the tables that refer to them (the order the
 /// foreign keys need), each with every column of migrations 0001..0010 and of
 /// `migrations/postgres/0001_engine.sql`.
-static TABLES: &[Table] = &[
+pub(super) static TABLES: &[Table] = &[
     Table {
         name: "definitions",
         columns: &[
@@ -341,6 +341,31 @@ static TABLES: &[Table] = &[
         order: Order::Key(&["id"]),
         postgres_only: &[],
         identity: Some("id"),
+    },
+    // The archive of closed cases (migrations 0015, postgres 0006): each package holds its
+    // rows by this same spec, so it is copied as it is and restores on the target.
+    Table {
+        name: "archived_cases",
+        columns: &[
+            c("case_id", Int),
+            c("number", Text),
+            c("service", Text),
+            c("version", Text),
+            c("region", Text),
+            c("status", Text),
+            c("result", Text),
+            c("opened_at", Time),
+            c("closed_at", Time),
+            c("archived_at", Time),
+            c("archived_by", Text),
+            c("applicant_name", Text),
+            c("applicant_iin", Text),
+            c("representative_iin", Text),
+            c("package", Json),
+        ],
+        order: Order::Key(&["case_id"]),
+        postgres_only: &[],
+        identity: None,
     },
     Table {
         name: "notification_sent",
@@ -716,10 +741,17 @@ async fn move_sequences(conn: &mut Conn) -> Result<(), Error> {
     }
     for table in TABLES {
         let Some(id) = table.identity else { continue };
-        let text = format!(
+        let mut text = format!(
             "select setval(pg_get_serial_sequence('{t}', '{id}'), coalesce(max({id}), 0) + 1, false) from {t}",
             t = table.name
         );
+        if table.name == "cases" {
+            // An archived case's id is not issued again either.
+            text = "select setval(pg_get_serial_sequence('cases', 'id'), \
+                    greatest(coalesce((select max(id) from cases), 0), \
+                    coalesce((select max(case_id) from archived_cases), 0)) + 1, false)"
+                .to_string();
+        }
         on!(conn, |c| {
             sqlx::query(sql_owned(text))
                 .execute(&mut *c)
@@ -737,14 +769,14 @@ async fn move_sequences(conn: &mut Conn) -> Result<(), Error> {
 /// A JSON value as read: SQLite's text (kept as it is for an SQLite target), or PostgreSQL's
 /// parsed `jsonb`.
 #[derive(Debug, Clone)]
-enum JsonCell {
+pub(super) enum JsonCell {
     Text(String),
     Value(serde_json::Value),
 }
 
 /// One value in transit, by its [`Kind`]; `None` is SQL null.
 #[derive(Debug, Clone)]
-enum Cell {
+pub(super) enum Cell {
     Text(Option<String>),
     Int(Option<i64>),
     Bool(Option<bool>),
@@ -1011,4 +1043,68 @@ async fn copy_table(
         }
     }
     Ok((total, last_hash))
+}
+
+/// The rows of `table` that `filter` selects (an SQL condition with one `?`, bound to `id`),
+/// in the table's order, each as its cells in [`Table::columns`] order (a cleared column
+/// null): one case's rows, which the archive keeps in its package (`super::archive`).
+pub(super) async fn rows_where(
+    conn: &mut Conn,
+    table: &Table,
+    filter: &str,
+    id: i64,
+) -> Result<Vec<Vec<Cell>>, super::Error> {
+    let backend = conn.kind();
+    let read: Vec<&Column> = table.columns.iter().filter(|c| !c.cleared).collect();
+    let names: Vec<&str> = read.iter().map(|c| c.name).collect();
+    let key: Vec<&str> = order_of(table, backend).iter().map(|(n, _)| *n).collect();
+    let text = format!(
+        "select {} from {} where {filter} order by {}",
+        names.join(", "),
+        table.name,
+        key.join(", ")
+    );
+    on!(conn, |c| {
+        let rows = sqlx::query(sql_owned(text))
+            .bind(id)
+            .fetch_all(&mut *c)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let mut values = read
+                    .iter()
+                    .enumerate()
+                    .map(|(i, column)| Ok(read_cell!(r, i, column.kind)))
+                    .collect::<Result<Vec<Cell>, super::Error>>()?
+                    .into_iter();
+                Ok(table
+                    .columns
+                    .iter()
+                    .map(|column| {
+                        if column.cleared {
+                            Cell::null(column.kind)
+                        } else {
+                            values.next().expect("one value per read column")
+                        }
+                    })
+                    .collect())
+            })
+            .collect()
+    })
+}
+
+/// Inserts rows of `table` given as cells in [`Table::columns`] order (a restored case's).
+pub(super) async fn insert_rows(
+    conn: &mut Conn,
+    table: &Table,
+    rows: Vec<Vec<Cell>>,
+) -> Result<(), super::Error> {
+    let rows = rows
+        .into_iter()
+        .map(|cells| Row {
+            cells,
+            key: Vec::new(),
+        })
+        .collect();
+    write_rows(conn, table, rows).await
 }

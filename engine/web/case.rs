@@ -32,7 +32,13 @@ pub async fn page(
 ) -> PageResult {
     let lang = ctx.lang;
     let engine = &service.engine;
-    let view = api::opening(engine, &p, &number, &ctx.source).await?;
+    let view = match api::opening(engine, &p, &number, false, &ctx.source).await {
+        // An archived case answers its short page.
+        Err(api::ApiError::NotFound(missing)) => {
+            return super::search::archived(&service, &ctx, &p, &number, missing).await;
+        }
+        opened => opened?,
+    };
     let shared = engine.shared();
     let case = &view.case;
     let (def, calendar) = shared.pinned(&case.service, &case.version)?;

@@ -30,7 +30,6 @@ use serde_json::{Value, json};
 use super::WebError;
 use super::text::{self, Lang};
 use super::view;
-use crate::accounts::Role;
 use crate::api::{self, Source, auth::Principal};
 use crate::audit::Action;
 use crate::definition::expr::Type;
@@ -101,44 +100,12 @@ async fn build(
     Ok(file.draw(&history))
 }
 
-/// Whether `p` holds a role that handles cases of `def`: a role of one of its tasks (or of
-/// a task of a sub-workflow it calls), or one its `submitted_by` names.
+/// Whether `p` holds a role that handles cases of `def` ([`api::readers`]): the case
+/// file shows personal data to them only.
 pub fn handles(shared: &Shared, def: &Definition, p: &Principal) -> bool {
-    let mut roles: BTreeSet<String> = api::submitters(def)
+    api::readers(shared, def)
         .into_iter()
-        .map(|r| r.as_str().to_string())
-        .collect();
-    task_roles(shared, def, &mut roles, &mut Vec::new());
-    roles
-        .iter()
-        .filter_map(|r| r.parse::<Role>().ok())
         .any(|r| p.account.has_role(r))
-}
-
-/// The roles of `def`'s tasks and of the sub-workflows it calls, each workflow once.
-fn task_roles<'a>(
-    shared: &'a Shared,
-    def: &'a Definition,
-    roles: &mut BTreeSet<String>,
-    seen: &mut Vec<&'a str>,
-) {
-    if seen.contains(&def.id.as_str()) {
-        return;
-    }
-    seen.push(&def.id);
-    for step in &def.steps {
-        match &step.kind {
-            StepKind::Task(t) => {
-                roles.insert(t.role.clone());
-            }
-            StepKind::Call { workflow, .. } => {
-                if let Some(sub) = shared.subworkflows.get(workflow) {
-                    task_roles(shared, sub, roles, seen);
-                }
-            }
-            _ => {}
-        }
-    }
 }
 
 /// The scope of a step path: `""` for `review`, `provisional_refusal_hearing` for

@@ -355,7 +355,7 @@ async fn case_for(
         }
         None => p.require(&api::MESSAGE_ROLES).map_err(|e| e.on(number))?,
     }
-    Ok(api::opening(&service.engine, p, number, &ctx.source).await?)
+    Ok(api::opening(&service.engine, p, number, true, &ctx.source).await?)
 }
 
 /// Today in Almaty, by the engine's clock.

@@ -81,6 +81,7 @@ pub fn router(service: Service) -> Router {
         .route("/queue/{key}/done", get(task::done))
         .route("/queue/{key}/unclaim", post(task::unclaim))
         .route("/case/{number}", get(case::page))
+        .route("/case/{number}/restore", post(search::restore))
         .route("/apply/{service}", get(apply::form).post(apply::file))
         .merge(case_file::routes())
         .merge(desk::routes())
@@ -128,6 +129,7 @@ static PAGES: LazyLock<Handlebars<'static>> = LazyLock::new(|| {
         ("apply", include_str!("pages/apply.hbs")),
         ("desk", include_str!("pages/desk.hbs")),
         ("case", include_str!("pages/case.hbs")),
+        ("archived", include_str!("pages/archived.hbs")),
         ("search", include_str!("pages/search.hbs")),
         ("mass_events", include_str!("pages/mass_events.hbs")),
         ("incidents", include_str!("pages/incidents.hbs")),

@@ -7,17 +7,27 @@
 //! A blank box shows what can be searched and journals nothing; a query that is no search
 //! (one letter, over 100 characters) says why, beside the box's text, and journals nothing
 //! either: nothing was looked up.
+//!
+//! An archived case ([`crate::archive`]) is found by number and IIN like any other and shown
+//! «Мұрағатта» / «В архиве» with its closing date. Its `/case/{number}` is a short page
+//! ([`archived`]): number, service, result, closed, archived on — no personal data — and, for
+//! an administrator of its region, the button that restores it (`POST
+//! /case/{number}/restore`, [`restore`]).
 
 use axum::Router;
-use axum::extract::{RawQuery, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect};
 use axum::routing::get;
 use serde_json::{Value, json};
 
 use super::text::{self, Lang};
 use super::{Clerk, Ctx, PageResult, view};
+use crate::accounts::Role;
 use crate::api::auth::Principal;
 use crate::api::search::{MAX_PAGE, SearchPage, searching};
+use crate::api::{self, ApiError};
+use crate::audit::Action;
 use crate::runtime::Status;
 use crate::service::Service;
 use crate::store::search::{Party, Query, Unusable};
@@ -106,8 +116,15 @@ fn results(shared: &Shared, found: &SearchPage, q: &str, lang: Lang) -> Value {
                 "applicant": c.applicant_name,
                 "iin": c.applicant_iin,
                 "by_representative": c.matched_as == Some(Party::Representative),
-                "status": status(c.status, c.result.as_deref(), lang),
+                "status": match &c.archived {
+                    Some(a) => text::fill(
+                        text::get(lang, "search_archived").unwrap_or_default(),
+                        &[("closed", &view::day(view::almaty_date(a.closed_at)))],
+                    ),
+                    None => status(c.status, c.result.as_deref(), lang),
+                },
                 "active": c.status == Status::Active,
+                "archived": c.archived.is_some(),
                 "opened": view::day(view::almaty_date(c.opened_at)),
                 "region": text::region(lang, &c.region),
             })
@@ -165,4 +182,63 @@ fn status(status: Status, result: Option<&str>, lang: Lang) -> String {
         s.push_str(&text::result(lang, result));
     }
     s
+}
+
+/// The page of archived case `number` (`/case/{number}` once the case is archived), for the
+/// staff of its region: the number, the service, the result, when it closed and when it was
+/// archived; for an administrator, the restore button. No such archived case: the 404 the
+/// case page would have given (`missing`). Journalled as the case's opening.
+pub async fn archived(
+    service: &Service,
+    ctx: &Ctx,
+    p: &Principal,
+    number: &str,
+    missing: String,
+) -> PageResult {
+    let engine = &service.engine;
+    let Some(case) = engine
+        .store()
+        .archived_case(number)
+        .await
+        .map_err(|e| ApiError::from(crate::worker::Error::from(e)))?
+    else {
+        return Err(ApiError::NotFound(missing).into());
+    };
+    api::allowed(p, &case.region, number)?;
+    engine
+        .audit(api::record(
+            p.login(),
+            Action::CaseOpened,
+            number,
+            &ctx.source,
+        ))
+        .await?;
+    let lang = ctx.lang;
+    Ok(ctx.page(
+        StatusCode::OK,
+        Some(p),
+        "archived",
+        json!({
+            "title": case.number,
+            "number": case.number,
+            "service": service_title(engine.shared(), &case.service, lang),
+            "status": status(case.status, case.result.as_deref(), lang),
+            "closed": view::day(view::almaty_date(case.closed_at)),
+            "archived": view::day(view::almaty_date(case.archived_at)),
+            "can_restore": p.account.has_role(Role::Administrator),
+            "csrf": super::csrf(p),
+        }),
+    ))
+}
+
+/// `POST /case/{number}/restore`: an administrator puts the archived case back among the
+/// active ones ([`api::archive::restoring`]), then its full page.
+pub async fn restore(
+    State(service): State<Service>,
+    ctx: Ctx,
+    Clerk(p): Clerk,
+    Path(number): Path<String>,
+) -> PageResult {
+    api::archive::restoring(&service.engine, &p, &number, &ctx.source).await?;
+    Ok(Redirect::to(&format!("/case/{number}")).into_response())
 }

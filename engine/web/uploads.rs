@@ -28,6 +28,7 @@ use serde_json::{Map, Value, json};
 
 use super::{Clerk, FORM_LIMIT, Fields, PageResult, WebError};
 use crate::api::{self, ApiError, Completion, Source, auth::Principal};
+use crate::audit::Action;
 use crate::runtime::{FieldError, Submission};
 use crate::service::Service;
 use crate::store::{self, TaskRow};
@@ -62,6 +63,7 @@ pub fn routes() -> Router<Service> {
 async fn download(
     State(service): State<Service>,
     Clerk(p): Clerk,
+    source: Source,
     Path((number, sha256)): Path<(String, String)>,
 ) -> PageResult {
     let engine = &service.engine;
@@ -71,7 +73,7 @@ async fn download(
         .await
         .map_err(worker::Error::from)?
         .ok_or_else(|| ApiError::NotFound(format!("case {number}")))?;
-    api::allowed(&p, &case.region, &number)?;
+    api::case_allowed(engine.shared(), &p, &case, &number)?;
     let mut conn = engine.store().read().await.map_err(worker::Error::from)?;
     let upload = store::uploads::find(&mut conn, &number, &sha256)
         .await
@@ -91,6 +93,12 @@ async fn download(
             return Err(ApiError::Internal.into());
         }
     };
+    engine
+        .audit(
+            api::record(p.login(), Action::ScanOpened, &number, &source)
+                .details(json!({ "field": upload.field, "sha256": upload.sha256 })),
+        )
+        .await?;
     let mut response = Body::from(bytes).into_response();
     let headers = response.headers_mut();
     headers.insert(

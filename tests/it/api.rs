@@ -684,6 +684,8 @@ const OPERATIONS: &[&str] = &[
     "GET /cases/{number}/documents/{id}",
     "POST /services/{service}/events/{event}",
     "GET /services/{service}/events/mass/{id}",
+    "GET /archive",
+    "POST /archive/{number}/restore",
 ];
 
 /// The operations anybody may call.
@@ -871,4 +873,40 @@ async fn the_openapi_document_describes_exactly_the_routes_served() {
             );
         }
     }
+}
+
+/// `GET /tasks` takes the `offset` its document describes and refuses one past it, naming the
+/// parameter: the document's 32-bit bound and the server's agreed nowhere, and schemathesis
+/// found 2147483648, which the document says is wrong, answered 200.
+#[tokio::test]
+async fn the_task_list_refuses_an_offset_past_the_documented_maximum() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(almaty(2026, 11, 23, 10, 0)));
+    let e = engine(
+        Path::new("tests/fixtures/definitions/valid"),
+        Path::new("calendars"),
+        dir.path(),
+        clock,
+    )
+    .await;
+    let app = qyzmet::api::router(e.clone());
+    let desk = api_token(&e, "desk", &["front_office_operator"], "almaty").await;
+
+    let doc = serde_json::to_value(qyzmet::api::openapi()).unwrap();
+    let offset = doc["paths"]["/tasks"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "offset")
+        .expect("GET /tasks documents offset");
+    let maximum = offset["schema"]["maximum"]
+        .as_u64()
+        .expect("the document bounds offset");
+
+    let (status, page) = get(&app, &desk, &format!("/tasks?offset={maximum}")).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(page["offset"], json!(maximum));
+    let (status, body) = get(&app, &desk, &format!("/tasks?offset={}", maximum + 1)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["fields"][0]["field"], "offset", "{body}");
 }

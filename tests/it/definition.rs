@@ -406,6 +406,73 @@ fn validate_refuses_an_alias_bomb_deep_nesting_and_a_huge_file_at_their_place_in
     }
 }
 
+/// Every other YAML the engine reads — a scenario, a calendar year, the configuration file,
+/// the connectors file — goes through the same limits: the alias bomb is one problem at its
+/// place (issue #19), not an aborted process.
+#[test]
+fn every_yaml_file_the_engine_reads_refuses_an_alias_bomb_at_its_place() {
+    let bomb = std::fs::read_to_string(format!("{FIXTURES}/invalid/alias_bomb.yaml")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+
+    // A methodologist's scenario.
+    let scenarios = dir.path().join("workflows/a-service/scenarios");
+    std::fs::create_dir_all(&scenarios).unwrap();
+    std::fs::copy(
+        "workflows/catalog.yaml",
+        dir.path().join("workflows/catalog.yaml"),
+    )
+    .unwrap();
+    let scenario = scenarios.join("bomb-scenario.yaml");
+    std::fs::write(&scenario, &bomb).unwrap();
+    let (code, stdout, stderr) = qyzmet(&["simulate", scenario.to_str().unwrap()]);
+    assert_ne!(code, 0, "{stdout}{stderr}");
+    assert!(
+        format!("{stdout}{stderr}").contains("bomb-scenario.yaml:7:8"),
+        "{stdout}{stderr}"
+    );
+
+    // A calendar year.
+    std::fs::create_dir_all(dir.path().join("kz")).unwrap();
+    for file in std::fs::read_dir("calendars/kz").unwrap() {
+        let file = file.unwrap().path();
+        std::fs::copy(&file, dir.path().join("kz").join(file.file_name().unwrap())).unwrap();
+    }
+    std::fs::write(dir.path().join("kz/2026.yaml"), &bomb).unwrap();
+    let (code, stdout, stderr) = qyzmet(&[
+        "calendar",
+        "non-working",
+        "--year",
+        "2026",
+        "--calendar-dir",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_ne!(code, 0, "{stdout}{stderr}");
+    assert!(
+        format!("{stdout}{stderr}").contains("2026.yaml:7:8"),
+        "{stdout}{stderr}"
+    );
+
+    // The configuration file `serve --config` reads.
+    let config = dir.path().join("qyzmet.yaml");
+    std::fs::write(&config, &bomb).unwrap();
+    let refused = match qyzmet::service::FileConfig::load(&config) {
+        Ok(_) => panic!("the bomb is taken as a configuration"),
+        Err(e) => e.to_string(),
+    };
+    assert!(refused.contains("qyzmet.yaml:7:8"), "{refused}");
+
+    // The connectors file.
+    let connectors = dir.path().join("connectors.yaml");
+    std::fs::write(&connectors, &bomb).unwrap();
+    let catalog = definition::load_catalog(Path::new("workflows/catalog.yaml"), Lang::En).unwrap();
+    let Err(refused) = qyzmet::gateway::GatewayConfig::load(&connectors, &catalog, &|_| None)
+    else {
+        panic!("the bomb is taken as a connectors file");
+    };
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    assert_eq!((refused[0].line, refused[0].column), (7, 8), "{refused:?}");
+}
+
 #[test]
 fn a_document_within_the_limits_loads_aliases_and_all() {
     // 64 levels, and aliases copying a few thousand nodes, are still YAML the loader reads.

@@ -569,6 +569,33 @@ async fn every_json_endpoint_answers_413_and_415_in_the_error_shape() {
             );
         }
     }
+    // A definition is YAML (`application/yaml`, or `text/plain` as a plain upload sends it):
+    // JSON or a form is 415, documented.
+    let methodologist = api_token(&service.engine, "meth", &["methodologist"], "kz").await;
+    for content_type in ["application/json", "application/x-www-form-urlencoded"] {
+        let (status, body) = send(
+            &app,
+            &methodologist,
+            "POST",
+            "/definitions",
+            &[("content-type", content_type)],
+            "id: x",
+        )
+        .await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                Some("unsupported_media_type")
+            ),
+            "{content_type}: {body}"
+        );
+    }
+    assert!(
+        doc["paths"]["/definitions"]["post"]["responses"]
+            .get("415")
+            .is_some()
+    );
     // A malformed body is still a 422 naming the mistake.
     let (status, body) = send(&app, &token, "POST", "/cases", &[JSON], "{\"service\": 7").await;
     assert_eq!(

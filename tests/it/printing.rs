@@ -566,3 +566,34 @@ async fn in_chromium_the_receipt_opens_from_the_case_page_and_prints_one_copy_a_
             .ends_with(&format!("/case/{number}"))
     );
 }
+
+/// `GET /openapi.json` describes each kind of body this route answers 200 with: the print
+/// view and the PDF. It described only `text/html`, so a client (or schemathesis, checking
+/// every answer against the document) found the PDF undocumented.
+#[tokio::test]
+async fn the_openapi_document_describes_the_pdf_as_well_as_the_print_view() {
+    let r = service().await;
+    let s = r.svc();
+    let token = r
+        .token("api-almaty", &["front_office_operator"], "almaty")
+        .await;
+    let number = refused_to_accept(&r, Language::Ru, true).await;
+    let id = document_id(s, &number).await;
+    let doc = serde_json::to_value(qyzmet::api::openapi()).unwrap();
+    let described =
+        &doc["paths"]["/cases/{number}/documents/{id}"]["get"]["responses"]["200"]["content"];
+    for uri in [
+        format!("/cases/{number}/documents/{id}"),
+        format!("/cases/{number}/documents/{id}?format=pdf"),
+        format!("/cases/{number}/documents/{id}.pdf"),
+    ] {
+        let (status, headers, _) = get(s, &uri, Auth::Bearer(&token)).await;
+        assert_eq!(status, StatusCode::OK, "{uri}");
+        let served = headers["content-type"].to_str().unwrap();
+        let media = served.split(';').next().unwrap().trim();
+        assert!(
+            described.get(media).is_some(),
+            "{uri} answers {served}, the document describes {described}"
+        );
+    }
+}

@@ -404,3 +404,57 @@ async fn a_session_with_its_temporary_password_is_refused_and_journalled_once() 
         ]
     );
 }
+
+/// A case holds a citizen's personal data: in its region the API gives it only to the roles
+/// that file its service or work its tasks (seeds/003 item 30), not to an administrator, a
+/// methodologist or a state system's account, and each refusal is journalled once; the case
+/// page shows them the case without the person.
+#[tokio::test]
+async fn a_case_is_read_only_by_the_roles_its_service_names() {
+    let r = service().await;
+    let s = r.svc();
+    let number = r.submit(Language::Ru, false).await;
+    let case = format!("/cases/{number}");
+
+    for (login, role, region) in [
+        ("ops", "administrator", "kz"),
+        ("meth", "methodologist", "almaty"),
+        ("shep", "gateway_system", "almaty"),
+    ] {
+        let token = r.token(login, &[role], region).await;
+        let (status, _, body) =
+            call(s, "GET", &case, &[("authorization", &bearer(&token))], None).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{login}: {body}");
+        assert!(!body.to_string().contains(crate::service::IIN), "{body}");
+    }
+    // The case page still opens for a signed-in administrator (its case file is restricted:
+    // tests/it/case_file.rs).
+    let (cookie, _) = person(&r, "ops2", &["administrator"], "kz", true).await;
+    let page = format!("/case/{number}");
+    let (status, _, _) = call(s, "GET", &page, &[("cookie", &cookie)], None).await;
+    assert_eq!(status, StatusCode::OK);
+    // The provider's specialist of the region reads it, and that is journalled.
+    let specialist = r.token("spec1", &["provider_specialist"], "almaty").await;
+    let (status, _, body) = call(
+        s,
+        "GET",
+        &case,
+        &[("authorization", &bearer(&specialist))],
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.to_string().contains(crate::service::IIN), "{body}");
+
+    let denied = denials(&r).await;
+    for login in ["ops", "meth", "shep"] {
+        let line = format!("{login} {number} role GET /cases/{{number}}");
+        assert_eq!(
+            denied.iter().filter(|d| **d == line).count(),
+            1,
+            "{denied:?}"
+        );
+    }
+    let (_, list, _) = audit_cli_on(&["list"], &r.data_dir(), r.database.as_ref());
+    assert!(list.contains("spec1"), "{list}");
+}

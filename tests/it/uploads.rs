@@ -227,6 +227,19 @@ async fn a_scan_uploaded_on_the_acceptance_opens_from_the_case_as_it_was_sent() 
         !list.contains("куәлік.pdf"),
         "no file name in the journal:\n{list}"
     );
+    // Each opening of a scan is journalled, as a case's or a document's is.
+    let opened = list
+        .lines()
+        .filter(|l| l.contains(&format!("operator1 scan_opened {number}")))
+        .count();
+    assert_eq!(opened, 2, "{list}");
+
+    // An administrator of the region may not open it: a scan is the citizen's data, read by
+    // the roles that work the service only.
+    let admin = clerk(&r, "admin2", &["administrator"], "almaty").await;
+    let (status, _, _, bytes) = download(s, &href, &admin).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_ne!(bytes, PDF);
 
     // A clerk of another region may not open it; nor may anyone a hash the case lacks.
     let astana = clerk(&r, "operator7", &["front_office_operator"], "astana").await;
