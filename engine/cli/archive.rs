@@ -20,6 +20,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use super::Location;
 use crate::clock::SystemClock;
 use crate::runtime::Settings;
 use crate::store::archive::{self as stored, ArchivedCase};
@@ -41,24 +42,6 @@ enum Command {
     Find(FindArgs),
     /// Put an archived case back among the active ones.
     Restore(RestoreArgs),
-}
-
-/// Where the database and the engine's files are.
-#[derive(Debug, clap::Args)]
-struct Location {
-    /// The data directory of `qyzmet serve` (the database is `qyzmet.db` in it).
-    #[arg(long, default_value = "data", env = "QYZMET_DATA_DIR")]
-    data_dir: PathBuf,
-    /// The database, when it is not `qyzmet.db` in the data directory: a PostgreSQL URL
-    /// (`postgres://user@host/db`) or an SQLite file.
-    #[arg(long, env = "DATABASE_URL")]
-    database: Option<String>,
-}
-
-impl Location {
-    fn resolve(&self) -> store::Location {
-        super::database_location(&self.data_dir, self.database.as_deref())
-    }
 }
 
 /// What a writing command needs besides the database: who, and the engine's folders.

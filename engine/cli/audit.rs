@@ -5,11 +5,11 @@
 //! <16 hex>` on stdout; 1 with `audit journal broken at record SEQ (AT, ACTION): REASON` on
 //! stderr; 2 with one line on stderr when there is no database or it cannot be read.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+use super::Location;
 use crate::audit::{Broken, Record, Verifier};
 use crate::store::audit::{self as journal, Filter};
 use crate::store::{self, ts};
@@ -27,24 +27,6 @@ enum Command {
     Verify(Location),
     /// Print records, oldest first, one per line.
     List(ListArgs),
-}
-
-/// Where the database is.
-#[derive(Debug, clap::Args)]
-struct Location {
-    /// The data directory of `qyzmet serve` (the database is `qyzmet.db` in it).
-    #[arg(long, default_value = "data", env = "QYZMET_DATA_DIR")]
-    data_dir: PathBuf,
-    /// The database, when it is not `qyzmet.db` in the data directory: a PostgreSQL URL
-    /// (`postgres://user@host/db`) or an SQLite file.
-    #[arg(long, env = "DATABASE_URL")]
-    database: Option<String>,
-}
-
-impl Location {
-    fn resolve(&self) -> store::Location {
-        super::database_location(&self.data_dir, self.database.as_deref())
-    }
 }
 
 #[derive(Debug, clap::Args)]

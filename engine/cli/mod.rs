@@ -71,6 +71,26 @@ enum Command {
     Restore(backup::RestoreArgs),
 }
 
+/// Where an installation's database is, as the commands that read or write it beside
+/// `serve` take it (`audit`, `archive`): `--data-dir` and `--database`.
+#[derive(Debug, clap::Args)]
+pub struct Location {
+    /// The data directory of `qyzmet serve` (the database is `qyzmet.db` in it).
+    #[arg(long, default_value = "data", env = "QYZMET_DATA_DIR")]
+    pub data_dir: std::path::PathBuf,
+    /// The database, when it is not `qyzmet.db` in the data directory: a PostgreSQL URL
+    /// (`postgres://user@host/db`) or an SQLite file.
+    #[arg(long, env = "DATABASE_URL")]
+    pub database: Option<String>,
+}
+
+impl Location {
+    /// The database these arguments name ([`database_location`]).
+    pub fn resolve(&self) -> crate::store::Location {
+        database_location(&self.data_dir, self.database.as_deref())
+    }
+}
+
 /// The database a command works on: `--database` (or `DATABASE_URL`) when given — a
 /// PostgreSQL URL or an SQLite file —, else `qyzmet.db` in the data directory.
 pub fn database_location(

@@ -963,18 +963,7 @@ async fn read_page(
                     .map(|(i, kind)| Ok(read_cell!(r, i, *kind)))
                     .collect::<Result<Vec<Cell>, super::Error>>()?
                     .into_iter();
-                // The cleared columns are not read: each becomes a null of its kind.
-                let cells = table
-                    .columns
-                    .iter()
-                    .map(|column| {
-                        if column.cleared {
-                            Cell::null(column.kind)
-                        } else {
-                            values.next().expect("one value per read column")
-                        }
-                    })
-                    .collect();
+                let cells = with_cleared(table, &mut values);
                 let key = key
                     .iter()
                     .enumerate()
@@ -1077,20 +1066,26 @@ pub(super) async fn rows_where(
                     .map(|(i, column)| Ok(read_cell!(r, i, column.kind)))
                     .collect::<Result<Vec<Cell>, super::Error>>()?
                     .into_iter();
-                Ok(table
-                    .columns
-                    .iter()
-                    .map(|column| {
-                        if column.cleared {
-                            Cell::null(column.kind)
-                        } else {
-                            values.next().expect("one value per read column")
-                        }
-                    })
-                    .collect())
+                Ok(with_cleared(table, &mut values))
             })
             .collect()
     })
+}
+
+/// A row of `table` in [`Table::columns`] order from `values`, the cells of its read
+/// columns: the cleared columns are not read, and each becomes a null of its kind.
+fn with_cleared(table: &Table, values: &mut impl Iterator<Item = Cell>) -> Vec<Cell> {
+    table
+        .columns
+        .iter()
+        .map(|column| {
+            if column.cleared {
+                Cell::null(column.kind)
+            } else {
+                values.next().expect("one value per read column")
+            }
+        })
+        .collect()
 }
 
 /// Inserts rows of `table` given as cells in [`Table::columns`] order (a restored case's).

@@ -617,17 +617,7 @@ async fn in_chromium_an_archived_case_is_found_by_iin_and_restored_by_the_admini
     let base = crate::browser::serve(s).await;
     let browser = Browser::start().await;
     let shots = crate::browser::shots_dir("qyzmet-archive-shots-");
-    let sign_in = |login: &'static str| {
-        let browser = &browser;
-        let base = &base;
-        async move {
-            browser.goto(&format!("{base}/?lang=ru")).await;
-            browser.fill("#login", login).await;
-            browser.fill("#password", "Qyzmet-clerk-2026").await;
-            browser.click("#sign-in").await;
-            browser.element("#search-q").await;
-        }
-    };
+    let sign_in = |login: &'static str| browser.sign_in(&base, login, "Qyzmet-clerk-2026");
     let shoot = |name: &'static str| {
         let browser = &browser;
         let shots = shots.clone();
@@ -667,6 +657,8 @@ async fn in_chromium_an_archived_case_is_found_by_iin_and_restored_by_the_admini
     sign_in("admin2").await;
     browser.goto(&format!("{base}/case/{old}?lang=ru")).await;
     browser.click("#restore").await;
+    // The restored case's page has its case file; the archived one has none.
+    browser.element("#case-file").await;
     assert!(
         browser
             .current_url()
@@ -675,7 +667,6 @@ async fn in_chromium_an_archived_case_is_found_by_iin_and_restored_by_the_admini
         "{}",
         browser.current_url().await
     );
-    browser.element("#case-file").await;
     shoot("restored-case").await;
     assert!(s.engine.case(&old).await.unwrap().is_some(), "active again");
 }

@@ -136,6 +136,16 @@ impl Browser {
         }
     }
 
+    /// Signs `login` in with `password` on the sign-in page of `base`, in Russian, and waits
+    /// for the header's search box a signed-in page has.
+    pub(crate) async fn sign_in(&self, base: &str, login: &str, password: &str) {
+        self.goto(&format!("{base}/?lang=ru")).await;
+        self.fill("#login", login).await;
+        self.fill("#password", password).await;
+        self.click("#sign-in").await;
+        self.element("#search-q").await;
+    }
+
     /// Replaces the value of the input or textarea at `css` with `text`, typed as a person would.
     pub(crate) async fn fill(&self, css: &str, text: &str) {
         let field = self.element(css).await;

@@ -954,17 +954,7 @@ async fn in_chromium_the_header_box_finds_a_case_by_iin_in_almaty_and_not_from_a
     let base = crate::browser::serve(s).await;
     let browser = Browser::start().await;
     let shots = crate::browser::shots_dir("qyzmet-search-shots-");
-    let sign_in = |login: &'static str| {
-        let browser = &browser;
-        let base = &base;
-        async move {
-            browser.goto(&format!("{base}/?lang=ru")).await;
-            browser.fill("#login", login).await;
-            browser.fill("#password", "Qyzmet-clerk-2026").await;
-            browser.click("#sign-in").await;
-            browser.element("#search-q").await;
-        }
-    };
+    let sign_in = |login: &'static str| browser.sign_in(&base, login, "Qyzmet-clerk-2026");
 
     // Almaty's operator types the IIN into the header's box: the case, the applicant GBD FL
     // named, a link to the case page.
