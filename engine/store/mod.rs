@@ -649,7 +649,7 @@ impl Store {
             .max_lifetime(None)
             .connect_with(options.clone())
             .await?;
-        sqlx::migrate!("./migrations").run(&pool).await?;
+        sqlx_macros::migrate!("./migrations").run(&pool).await?;
         Ok(Store {
             pool: Pool::Sqlite(pool),
             connector: Connector::sqlite(options),
@@ -675,7 +675,9 @@ impl Store {
             .await?;
         // The migrator takes an advisory lock: processes starting together apply each
         // migration once.
-        sqlx::migrate!("./migrations/postgres").run(&pool).await?;
+        sqlx_macros::migrate!("./migrations/postgres")
+            .run(&pool)
+            .await?;
         Ok(Store {
             pool: Pool::Postgres(pool),
             connector: Connector::postgres(options),
