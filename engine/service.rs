@@ -368,6 +368,7 @@ impl Service {
         let engine = Engine::start_with(engine_config, lock_wait).await?;
         let counted = metrics.clone();
         engine.watch_unavailable(Arc::new(move |why| counted.database_unavailable(why)));
+        engine.observe(Arc::new(metrics.clone()));
         // An asynchronous connector whose answers nobody may post would fail every case
         // that uses it: refuse to start (`GatewayConfig::unanswerable` says what is assumed).
         let answerable = {
@@ -421,11 +422,16 @@ impl Service {
     }
 
     /// The whole HTTP surface: the engine's API, the integration endpoints, and the clerks'
-    /// pages.
+    /// pages; every request of each in its `request` span, counted by matched route
+    /// ([`crate::telemetry::observe_requests`]).
     pub fn router(&self) -> axum::Router {
         crate::api::router(self.engine.clone())
             .merge(crate::api::integrations::router(self.clone()))
             .merge(crate::web::router(self.clone()))
+            .layer(axum::middleware::from_fn_with_state(
+                self.metrics.clone(),
+                crate::telemetry::observe_requests,
+            ))
     }
 
     /// Sends the change-of-rules notice (seeds/004 item 20) of every state-service version

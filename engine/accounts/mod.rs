@@ -33,6 +33,8 @@
 //! ([`check_password_change`]). The functions run in the transaction take what was made and
 //! only check that the account's hash is still the one checked against.
 
+pub mod journal;
+pub mod listing;
 pub mod password;
 pub mod performer;
 pub mod request;
@@ -95,6 +97,20 @@ pub enum Error {
         "`{0}` is the last active administrator: make another administrator first, or nobody could unblock an account again"
     )]
     LastAdministrator(String),
+    /// Nothing to unlock: no wrong password is counted against the account, and no source
+    /// is locked out of it.
+    #[error("`{0}` is not locked: no wrong password is counted against it")]
+    NothingToUnlock(String),
+    /// The account is blocked: unlocking does not activate it; unblocking does (a new
+    /// temporary password, seeds/003 item 29).
+    #[error("`{0}` is blocked: unblock it instead, which sends a new temporary password")]
+    Blocked(String),
+    /// The account is not blocked: there is nothing to unblock (a lost password is reset).
+    #[error("`{0}` is not blocked: reset its password instead")]
+    NotBlocked(String),
+    /// The account has no corporate e-mail to send a temporary password to (seeds/003 item 22).
+    #[error("`{0}` has no e-mail to send a temporary password to")]
+    NoEmail(String),
     /// The account has no API token with this id.
     #[error("`{0}` has no API token {1}")]
     NoSuchToken(String, i64),
@@ -892,6 +908,89 @@ pub async fn block(
     Ok(blocked)
 }
 
+/// Unlocks `login`, locked out for a while after wrong passwords ([`sign_in::decide`]): every
+/// source's lock and the account's count of wrong passwords cleared, on the word of `by` (an
+/// administrator), journalled `account_unlocked`. Not a blocked account: only a new request
+/// activates it ([`Error::Blocked`]; seeds/003 item 29). [`Error::NothingToUnlock`] when no
+/// wrong password is counted against it. Returns how many sources were locked or counted.
+pub async fn unlock(
+    conn: &mut Conn,
+    login: &str,
+    by: &str,
+    source: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<u64, Error> {
+    let login = normalize_login(login)?;
+    let Some(account) = store::accounts::account_by_login(&mut *conn, &login).await? else {
+        return Err(Error::NotFound(login));
+    };
+    if !account.is_active() {
+        return Err(Error::Blocked(login));
+    }
+    let locked = store::accounts::locks(&mut *conn, now)
+        .await?
+        .contains_key(&account.id);
+    if account.failed_sign_ins == 0 && !locked {
+        return Err(Error::NothingToUnlock(login));
+    }
+    let sources = store::accounts::clear_sign_in_failures(conn, account.id).await?;
+    journal(
+        conn,
+        Entry::new(by, Action::AccountUnlocked)
+            .source(source)
+            .object(&login)
+            .details(json!({
+                "failed_sign_ins": account.failed_sign_ins,
+                "sources": sources,
+                "was_locked": locked,
+            })),
+        now,
+    )
+    .await?;
+    Ok(sources)
+}
+
+/// Replaces the roles and the region of `account` (seeds/003 item 27: a transfer, new
+/// duties) on the word of `by` — the engine for an access request (`source`: its number),
+/// or an administrator — and journals it (`account_changed`, with what it was). Its sessions
+/// end, so the new rights hold from the next request on. The last active administrator keeps
+/// the administrator's role ([`Error::LastAdministrator`]). The one operation both the
+/// access request's effect ([`request`]) and the administrator's page use.
+pub async fn change_rights(
+    conn: &mut Conn,
+    account: &Account,
+    roles: &[Role],
+    region: &str,
+    by: &str,
+    source: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    let mut roles = roles.to_vec();
+    roles.sort();
+    roles.dedup();
+    if roles.is_empty() {
+        return Err(Error::NoRole);
+    }
+    let region = normalize_region(region)?;
+    if !roles.contains(&Role::Administrator) && is_last_administrator(conn, account).await? {
+        return Err(Error::LastAdministrator(account.login.clone()));
+    }
+    store::accounts::change_rights(conn, &account.login, &roles, &region).await?;
+    journal(
+        conn,
+        Entry::new(by, Action::AccountChanged)
+            .source(source)
+            .object(&account.login)
+            .details(json!({
+                "roles": roles,
+                "region": region,
+                "was": { "roles": account.roles, "region": account.region },
+            })),
+        now,
+    )
+    .await
+}
+
 /// Whether `account` is the last active administrator.
 pub(crate) async fn is_last_administrator(
     conn: &mut Conn,
@@ -954,6 +1053,11 @@ pub async fn reactivate(
     now: DateTime<Utc>,
 ) -> Result<String, Error> {
     let login = normalize_login(login)?;
+    // Whether it was blocked: the journal of logins tells an unblock from a lost password
+    // replaced (seeds/003 appendix 1, "Note").
+    let was_blocked = store::accounts::account_by_login(&mut *conn, &login)
+        .await?
+        .is_some_and(|a| !a.is_active());
     if !store::accounts::reactivate(conn, &login, temporary.hash(), now).await? {
         return Err(Error::NotFound(login));
     }
@@ -961,7 +1065,8 @@ pub async fn reactivate(
         conn,
         Entry::new(by, Action::AccountReactivated)
             .source(source)
-            .object(&login),
+            .object(&login)
+            .details(json!({ "was_blocked": was_blocked })),
         now,
     )
     .await?;

@@ -12,13 +12,10 @@
 //! unknown role) is an answer, not an error: the case goes back to the administrator with
 //! the problem named. Only the database failing is an error, and the job is retried.
 
-use super::{
-    Account, Error, NewAccount, Role, TemporaryPassword, journal, normalize_login, normalize_region,
-};
+use super::{Account, Error, NewAccount, Role, TemporaryPassword, journal, normalize_login};
 use crate::audit::{self, Action, Entry};
 use crate::store::{self, Conn};
 use chrono::{DateTime, Utc};
-use serde_json::json;
 
 /// What a request asks for (the first line of the form of seeds/003 appendix 2:
 /// "provide access, block, change the user's rights").
@@ -218,36 +215,30 @@ async fn change(
     account: &Account,
     now: DateTime<Utc>,
 ) -> Result<Applied, Error> {
-    let mut roles = match roles(&request.roles) {
+    let roles = match roles(&request.roles) {
         Ok(r) => r,
         Err(why) => return Ok(Applied::Invalid(why)),
     };
-    roles.sort();
-    roles.dedup();
-    let region = match normalize_region(&request.region) {
-        Ok(r) => r,
-        Err(e) => return Ok(Applied::Invalid(e.to_string())),
-    };
-    if !roles.contains(&Role::Administrator) && super::is_last_administrator(conn, account).await? {
-        return Ok(Applied::Invalid(
-            Error::LastAdministrator(account.login.clone()).to_string(),
-        ));
-    }
-    store::accounts::change_rights(conn, &account.login, &roles, &region).await?;
-    store::accounts::set_basis(conn, account.id, &request.basis).await?;
-    journal(
+    // The same operation as the administrator's page: the rules (the last administrator,
+    // a region's shape) and the record are one function's.
+    match super::change_rights(
         conn,
-        Entry::new(audit::SYSTEM, Action::AccountChanged)
-            .source(Some(&request.basis))
-            .object(&account.login)
-            .details(json!({
-                "roles": roles,
-                "region": region,
-                "was": { "roles": account.roles, "region": account.region },
-            })),
+        account,
+        &roles,
+        &request.region,
+        audit::SYSTEM,
+        Some(&request.basis),
         now,
     )
-    .await?;
+    .await
+    {
+        Ok(()) => {}
+        Err(e @ (Error::InvalidRegion(_) | Error::NoRole | Error::LastAdministrator(_))) => {
+            return Ok(Applied::Invalid(e.to_string()));
+        }
+        Err(e) => return Err(e),
+    }
+    store::accounts::set_basis(conn, account.id, &request.basis).await?;
     Ok(Applied::Done)
 }
 

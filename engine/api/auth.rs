@@ -550,6 +550,10 @@ pub fn account_error(e: accounts::Error) -> ApiError {
         ),
         E::NotFound(_) | E::NoSuchToken(..) => ApiError::NotFound(e.to_string()),
         E::LastAdministrator(_) => ApiError::LastAdministrator(e.to_string()),
+        // The account is not in the state the operation is for: say which, and what to do.
+        E::NothingToUnlock(_) | E::Blocked(_) | E::NotBlocked(_) | E::NoEmail(_) => {
+            ApiError::Conflict(e.to_string())
+        }
         other => {
             tracing::error!(error = %other, "an account operation failed");
             ApiError::Internal

@@ -1,7 +1,9 @@
 //! The endpoints other systems call, and the operator's view of them:
 //!
 //! - `GET /metrics`: the Prometheus text (requests per connector, latency, failures, open
-//!   circuit breakers, outbox depth, open incidents, cases per service and state);
+//!   circuit breakers, outbox depth, open incidents, cases per service and state, open and
+//!   overdue tasks, unfinished jobs by state, the writer's batches, HTTP requests by route,
+//!   timer lateness: `gateway::metrics`);
 //! - `POST /gateway/answers`: the gateway's asynchronous channel delivers an answer (a SOAP
 //!   `SendMessage` body) to the data request its `correlationId` names; it is applied to the
 //!   case as that request's answer — or its failure — exactly as a synchronous answer is;
@@ -75,7 +77,8 @@ pub(crate) fn routes() -> OpenApiRouter<Service> {
 )]
 async fn metrics(State(s): State<Service>, p: Principal) -> ApiResult<impl IntoResponse> {
     administrator(&p)?;
-    let text = s.metrics.render(&*s.ledger).await;
+    let now = s.engine.shared().clock.now();
+    let text = s.metrics.render(&*s.ledger, now).await;
     Ok((
         [(
             header::CONTENT_TYPE,

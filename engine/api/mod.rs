@@ -13,10 +13,13 @@ pub mod archive;
 pub mod auth;
 pub mod definitions;
 pub mod denial;
+pub mod department;
 pub mod documents;
+pub mod incidents;
 pub mod integrations;
 pub mod mass_events;
 pub mod openapi;
+pub mod reports;
 pub mod search;
 
 use axum::extract::{FromRequestParts, Path, State};
@@ -33,7 +36,7 @@ use utoipa_axum::routes;
 use crate::accounts::Role;
 use crate::audit::{Action, Entry};
 use crate::runtime::{self, Actor, Language, Submission};
-use crate::store::{Due, JobRow, TaskQuery, TaskRow, TaskSort, TaskStatus};
+use crate::store::{Due, TaskQuery, TaskRow, TaskSort, TaskStatus};
 use crate::worker::{self, Engine};
 use auth::Principal;
 pub use denial::{Denial, Why};
@@ -317,7 +320,7 @@ pub(crate) fn routes() -> OpenApiRouter<Engine> {
         .routes(routes!(claim))
         .routes(routes!(unclaim))
         .routes(routes!(complete))
-        .routes(routes!(incidents))
+        .merge(incidents::routes())
         .routes(routes!(retry))
         .merge(definitions::routes())
         .merge(auth::routes())
@@ -325,6 +328,8 @@ pub(crate) fn routes() -> OpenApiRouter<Engine> {
         .merge(search::routes())
         .merge(mass_events::routes())
         .merge(archive::routes())
+        .merge(department::routes())
+        .merge(reports::routes())
 }
 
 /// What `GET /health` answers.
@@ -1440,12 +1445,25 @@ pub(crate) fn allowed(p: &Principal, region: &str, object: &str) -> Result<(), A
 /// case, its documents and its scans are theirs; the case page shows anyone else of the
 /// region the case's progress without them.
 pub fn readers(shared: &worker::Shared, def: &crate::definition::Definition) -> Vec<Role> {
-    let mut roles: std::collections::BTreeSet<String> = submitters(def)
+    let mut roles: std::collections::BTreeSet<String> = filing_readers(def)
         .into_iter()
         .map(|r| r.as_str().to_string())
         .collect();
     task_roles(shared, def, &mut roles, &mut Vec::new());
     roles.iter().filter_map(|r| r.parse().ok()).collect()
+}
+
+/// The roles that read a service's cases because they file it: its `submitted_by` — unless
+/// every person on the staff may file it (a technical-failure report, seeds/003 item 12(1)):
+/// a right everyone has is no duty, and reading follows duties (item 30), so filing such a
+/// service lets no one read the others' cases or search them; its tasks' roles read them.
+pub fn filing_readers(def: &crate::definition::Definition) -> Vec<Role> {
+    let roles = submitters(def);
+    let everyone = Role::ALL
+        .iter()
+        .filter(|r| !matches!(r, Role::GatewaySystem | Role::SmsProviderSystem))
+        .all(|r| roles.contains(r));
+    if everyone { Vec::new() } else { roles }
 }
 
 /// The roles of `def`'s tasks and of the sub-workflows it calls, each workflow once.
@@ -1506,7 +1524,8 @@ async fn case_region(engine: &Engine, number: &str) -> Result<String, ApiError> 
 }
 
 /// The task `key`, if `p` may act on it: one of their roles, in their region (a refusal is
-/// journalled as `access_denied`).
+/// journalled as `access_denied`) — or a task of a role they supervise that they hold, having
+/// taken it over (`department::taking_over`), and only while they hold it.
 pub async fn task_for(engine: &Engine, p: &Principal, key: &str) -> Result<TaskRow, ApiError> {
     let task = engine
         .store()
@@ -1515,7 +1534,10 @@ pub async fn task_for(engine: &Engine, p: &Principal, key: &str) -> Result<TaskR
         .map_err(|e| ApiError::from(worker::Error::from(e)))?
         .ok_or_else(|| ApiError::NotFound(format!("task {key}")))?;
     let role: Option<Role> = task.role.parse().ok();
-    if !role.is_some_and(|r| p.account.has_role(r)) {
+    let taken_over = task.status == TaskStatus::Claimed
+        && task.assignee.as_deref() == Some(p.login())
+        && department::supervises(engine, p, &task.role);
+    if !taken_over && !role.is_some_and(|r| p.account.has_role(r)) {
         return Err(
             Denial::new(p.login(), Why::Role(role.into_iter().collect()))
                 .on(key)
@@ -1721,23 +1743,6 @@ pub async fn completing(
     }
 }
 
-/// The jobs whose retries ran out and that wait for an administrator; the administrator's.
-#[utoipa::path(
-    get,
-    path = "/incidents",
-    tag = "incidents",
-    responses((status = 200, description = "The incidents, oldest first", body = Vec<JobRow>)),
-)]
-async fn incidents(State(engine): State<Engine>, p: Principal) -> ApiResult<Json<Vec<JobRow>>> {
-    Ok(Json(listing_incidents(&engine, &p).await?))
-}
-
-/// The jobs waiting for an administrator; the administrator's only.
-pub async fn listing_incidents(engine: &Engine, p: &Principal) -> ApiResult<Vec<JobRow>> {
-    p.require(&[Role::Administrator])?;
-    Ok(engine.incidents().await?)
-}
-
 /// Retries an incident with a fresh budget of attempts; the administrator's.
 #[utoipa::path(
     post,
@@ -1759,9 +1764,17 @@ async fn retry(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// An administrator retries incident `key` with a fresh budget, journalled with it.
+/// An administrator retries incident `key` with a fresh budget, journalled with it: an
+/// incident of a case of their region (`kz`: any), as the list shows them.
 pub async fn retrying(engine: &Engine, p: &Principal, key: &str, source: &Source) -> ApiResult<()> {
     p.require(&[Role::Administrator]).map_err(|e| e.on(key))?;
+    let (_, region) = engine
+        .store()
+        .case_of_job(key)
+        .await
+        .map_err(|e| ApiError::from(worker::Error::from(e)))?
+        .ok_or_else(|| ApiError::NotFound(format!("incident {key}")))?;
+    allowed(p, &region, key)?;
     engine
         .recording(record(p.login(), Action::IncidentRetried, key, source))
         .retry_incident(key)

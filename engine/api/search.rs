@@ -250,7 +250,10 @@ fn case_roles(shared: &Shared) -> Vec<Role> {
 /// The roles definition `def` names for its cases, through its sub-workflow calls (a call
 /// chain is at most a few deep; `depth` stops a cycle the loader would have refused anyway).
 fn roles_of(shared: &Shared, def: &Definition, depth: u32) -> BTreeSet<String> {
-    let mut roles: BTreeSet<String> = def.submitted_by.iter().cloned().collect();
+    let mut roles: BTreeSet<String> = super::filing_readers(def)
+        .iter()
+        .map(|r| r.as_str().to_string())
+        .collect();
     let rungs = |rungs: &[crate::definition::model::Rung], roles: &mut BTreeSet<String>| {
         for rung in rungs {
             match &rung.action {

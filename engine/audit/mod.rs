@@ -66,6 +66,15 @@ pub enum Action {
     TaskUnclaimed,
     /// A clerk completed a task.
     TaskCompleted,
+    /// A head of department gave a task to another clerk; `details` name the former
+    /// assignee (`from`, `null` when it was in the queue) and the new one (`to`) by login.
+    TaskReassigned,
+    /// A head of department took a task over herself; `details.from` names the former
+    /// assignee.
+    TaskTakenOver,
+    /// A head of department put a task a clerk held back in the queue; `details.from` names
+    /// that clerk.
+    TaskReleased,
     /// A message (a citizen's objection) was delivered to a case.
     MessageDelivered,
     /// A citizen withdrew a case.
@@ -80,6 +89,10 @@ pub enum Action {
     AccountBlocked,
     /// A blocked account was reactivated on a new request (seeds/003 item 29).
     AccountReactivated,
+    /// An administrator unlocked an account locked out for a while after wrong passwords:
+    /// every source's lock and the account's count of wrong passwords cleared. `details`
+    /// hold how many sources were locked and the count cleared.
+    AccountUnlocked,
     /// A signed-in caller (or the sign-in form) was refused; `details.reason` says why: `role`,
     /// `region`, `csrf`, `another_clerks_task`, `password_change_required`, `token_required`
     /// (`api::denial`).
@@ -137,7 +150,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, in the order above.
-    pub const ALL: [Action; 34] = [
+    pub const ALL: [Action; 38] = [
         Action::SignIn,
         Action::SignInFailed,
         Action::SignOut,
@@ -147,6 +160,9 @@ impl Action {
         Action::TaskClaimed,
         Action::TaskUnclaimed,
         Action::TaskCompleted,
+        Action::TaskReassigned,
+        Action::TaskTakenOver,
+        Action::TaskReleased,
         Action::MessageDelivered,
         Action::CaseWithdrawn,
         Action::IncidentRetried,
@@ -154,6 +170,7 @@ impl Action {
         Action::AccountCreated,
         Action::AccountBlocked,
         Action::AccountReactivated,
+        Action::AccountUnlocked,
         Action::AccessDenied,
         Action::TokenIssued,
         Action::AccountChanged,
@@ -186,6 +203,9 @@ impl Action {
             Action::TaskClaimed => "task_claimed",
             Action::TaskUnclaimed => "task_unclaimed",
             Action::TaskCompleted => "task_completed",
+            Action::TaskReassigned => "task_reassigned",
+            Action::TaskTakenOver => "task_taken_over",
+            Action::TaskReleased => "task_released",
             Action::MessageDelivered => "message_delivered",
             Action::CaseWithdrawn => "case_withdrawn",
             Action::IncidentRetried => "incident_retried",
@@ -193,6 +213,7 @@ impl Action {
             Action::AccountCreated => "account_created",
             Action::AccountBlocked => "account_blocked",
             Action::AccountReactivated => "account_reactivated",
+            Action::AccountUnlocked => "account_unlocked",
             Action::AccessDenied => "access_denied",
             Action::TokenIssued => "token_issued",
             Action::AccountChanged => "account_changed",

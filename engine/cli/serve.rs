@@ -7,7 +7,9 @@
 //! `--config qyzmet.yaml` (see `config/qyzmet.example.yaml`): SMTP, an SMS aggregator, the
 //! real gateway. It answers `GET /health` once ready, and stops cleanly on SIGTERM or
 //! Ctrl-C: the loops finish their batch, leased jobs are handed back, the database is left
-//! consistent.
+//! consistent. Its log lines go to stderr, human-readable or, with `--log-format json`
+//! (`QYZMET_LOG_FORMAT=json`), as JSON lines carrying the request id and the case's number
+//! (`crate::telemetry`).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -18,6 +20,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::clock::SystemClock;
 use crate::service::{FileConfig, Options, Service};
+use crate::telemetry::{self, LogFormat};
+use tracing_subscriber::util::SubscriberInitExt as _;
 
 /// Arguments of `qyzmet serve`.
 #[derive(Debug, clap::Args)]
@@ -45,17 +49,25 @@ pub struct Args {
     /// The templates folder.
     #[arg(long, default_value = "templates", env = "QYZMET_TEMPLATE_DIR")]
     pub templates: PathBuf,
+    /// How log lines are written to stderr: `human`, or `json` (one object a line, with the
+    /// request id and the case's registration number, for a log collector). Which lines:
+    /// `QYZMET_LOG` (`info` by default, e.g. `qyzmet=debug`).
+    #[arg(long, value_enum, default_value = "human", env = "QYZMET_LOG_FORMAT")]
+    pub log_format: LogFormat,
 }
 
 /// Runs `qyzmet serve`.
 pub fn run(args: Args) -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("QYZMET_LOG")
-                .unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_env("QYZMET_LOG").unwrap_or_else(|_| "info".into());
+    // `try_init`, not only `set_global_default`: it also routes the `log` records of the
+    // libraries that use that crate (sqlx, lettre) into the same lines.
+    if telemetry::subscriber(args.log_format, filter, std::io::stderr)
+        .try_init()
+        .is_err()
+    {
+        eprintln!("warning: a logger was set already; --log-format is ignored");
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => {

@@ -17,7 +17,7 @@ use super::raw::{Field, FieldSpec, Text, TypeName};
 pub struct Catalog {
     /// Staff roles: the queues tasks go to and the people escalations reach.
     #[serde(default)]
-    pub roles: IndexMap<String, Entry>,
+    pub roles: IndexMap<String, RoleEntry>,
     /// Stage codes of the digital monitoring system.
     #[serde(default)]
     pub stages: IndexMap<String, Entry>,
@@ -32,6 +32,21 @@ pub struct Catalog {
 pub struct Entry {
     /// What it is called.
     pub title: Text,
+}
+
+/// A staff role: its titles, and whose open tasks its holders steer.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RoleEntry {
+    /// What it is called.
+    pub title: Text,
+    /// The roles whose open tasks a holder of this role sees and moves in their own region
+    /// (every region for `kz`): the department's page, reassigning a task to another clerk,
+    /// taking it over, putting it back in the queue. Each must be a role of this catalog.
+    /// Kept here, as data, because who answers for whose work is the organisation's to say
+    /// (seeds/003 item 30: access within ex-officio powers), not the engine's.
+    #[serde(default)]
+    pub supervises: Vec<String>,
 }
 
 /// The contract of one gateway request: what goes in and what comes back.
@@ -123,5 +138,61 @@ impl Output {
     /// Whether the answer may lack it.
     pub fn is_optional(&self) -> bool {
         matches!(self, Output::Full(spec) if spec.optional)
+    }
+}
+
+impl Catalog {
+    /// Each role's `supervises` list that names a role the catalog does not have: the JSON
+    /// pointer of the name, the name, and the catalog's roles to suggest from.
+    pub fn unknown_supervised(&self) -> Vec<(String, &str)> {
+        let mut out = Vec::new();
+        for (role, entry) in &self.roles {
+            for (i, name) in entry.supervises.iter().enumerate() {
+                if !self.roles.contains_key(name) {
+                    out.push((
+                        format!("/roles/{}/supervises/{i}", crate::yaml::escape(role)),
+                        name.as_str(),
+                    ));
+                }
+            }
+        }
+        out
+    }
+
+    /// Who supervises whom, as the engine asks it.
+    pub fn supervision(&self) -> Supervision {
+        Supervision(
+            self.roles
+                .iter()
+                .filter(|(_, e)| !e.supervises.is_empty())
+                .map(|(r, e)| (r.clone(), e.supervises.clone()))
+                .collect(),
+        )
+    }
+}
+
+/// Which roles' open tasks each role steers (the catalog's `supervises`), checked against the
+/// catalog when it was loaded: what the department's page and the reassignment rules read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Supervision(IndexMap<String, Vec<String>>);
+
+impl Supervision {
+    /// The roles supervised by any of `roles`, each once, in the catalog's order of the
+    /// supervisors' lists.
+    pub fn supervised_by<'a>(&self, roles: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for role in roles {
+            for r in self.0.get(role).into_iter().flatten() {
+                if !out.contains(r) {
+                    out.push(r.clone());
+                }
+            }
+        }
+        out
+    }
+
+    /// Whether any of `roles` supervises `role`.
+    pub fn supervises<'a>(&self, roles: impl IntoIterator<Item = &'a str>, role: &str) -> bool {
+        self.supervised_by(roles).iter().any(|r| r == role)
     }
 }

@@ -65,6 +65,8 @@ pub struct Options {
 pub struct Library {
     /// Services and sub-workflows, all versions.
     pub definitions: Vec<Definition>,
+    /// Which roles' open tasks each role steers, from the catalog they were checked against.
+    pub supervision: catalog::Supervision,
 }
 
 impl Library {
@@ -344,6 +346,7 @@ fn load_inner(paths: &[PathBuf], options: &Options, extra: Option<(&Path, &str)>
         .extend(check_versions(&defs, options.lang));
 
     report.library.definitions = defs.into_iter().map(|(d, _)| d).collect();
+    report.library.supervision = catalog.supervision();
     close_open_ended(&mut report.library.definitions);
     report
         .library
@@ -462,7 +465,19 @@ pub fn load_catalog(file: &Path, lang: Lang) -> Result<catalog::Catalog, Vec<Dia
     if !problems.0.is_empty() {
         return Err(render(&doc, problems, lang));
     }
-    doc.deserialize().map_err(|d| vec![d])
+    let catalog: catalog::Catalog = doc.deserialize().map_err(|d| vec![d])?;
+    // A role's `supervises` names roles of this same catalog, each at its own place.
+    let mut problems = Problems::default();
+    let names: Vec<&str> = catalog.roles.keys().map(String::as_str).collect();
+    for (pointer, name) in catalog.unknown_supervised() {
+        problems
+            .at_value(pointer, msg!("task.unknown_role", role = name))
+            .suggest(name, names.iter().copied());
+    }
+    if !problems.0.is_empty() {
+        return Err(render(&doc, problems, lang));
+    }
+    Ok(catalog)
 }
 
 /// The shape check: first every text that lacks a language ([`texts`]), then the rest of

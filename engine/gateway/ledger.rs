@@ -3,11 +3,13 @@
 //! The feed needs to know, for a stage report, which earlier reports of the same case are
 //! still unacknowledged (to keep a case's stages in order) and where this one falls in the
 //! case's sequence; the replay needs the stage jobs of a date range; `/metrics` needs the
-//! counts of cases and jobs. These are read-only questions, put behind the [`Ledger`] trait
-//! so the feed can be tested against any source and so the SQL can move.
+//! counts of cases, jobs and open tasks. These are read-only questions, put behind the
+//! [`Ledger`] trait so the feed can be tested against any source and so the SQL can move.
 //!
 //! The statements are the store's (`Store::stage_jobs_of_case`,
-//! `Store::stage_jobs_between_seconds`, `Store::metric_counts`); [`StoreLedger`] asks them.
+//! `Store::stage_jobs_between_seconds`, `Store::metric_counts`, `Store::task_gauges`,
+//! `Store::job_gauges`); [`StoreLedger`] asks them. A scrape costs four grouped statements,
+//! one per family read at scrape time, whatever the number of cases.
 //! A case's stage jobs are read by primary-key range (`job:{case}:` … `job:{case};`), so the
 //! per-report question costs an index range scan, not a table scan.
 
@@ -16,6 +18,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 
 use crate::runtime::Work;
+use crate::store::operations::{JobGauge, TaskGauge};
 use crate::store::{StageJobRow, Store};
 use crate::worker::jobs::BoxFuture;
 
@@ -52,6 +55,10 @@ pub struct Counts {
     pub cases: Vec<(String, String, i64)>,
     /// (kind, status) → jobs (the outbox's depth is the `pending` ones).
     pub jobs: Vec<(String, String, i64)>,
+    /// The open tasks by role and region, with the overdue ones.
+    pub tasks: Vec<TaskGauge>,
+    /// The unfinished jobs by kind and state, with the earliest due time of each.
+    pub queue: Vec<JobGauge>,
 }
 
 /// The read-only questions of the stage feed and the metrics.
@@ -64,8 +71,9 @@ pub trait Ledger: Send + Sync {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> BoxFuture<'_, Result<Vec<StageJob>, Error>>;
-    /// Cases by service and status, jobs by kind and status.
-    fn counts(&self) -> BoxFuture<'_, Result<Counts, Error>>;
+    /// Cases by service and status, jobs by kind and status; open tasks and unfinished jobs
+    /// as they stand at `now` (overdue, ready), `now` being the engine's clock.
+    fn counts(&self, now: DateTime<Utc>) -> BoxFuture<'_, Result<Counts, Error>>;
 }
 
 /// The order of a job within its case: `(seq, n)` of `job:{case}:{seq}:{n}`.
@@ -146,16 +154,15 @@ impl Ledger for StoreLedger {
         })
     }
 
-    fn counts(&self) -> BoxFuture<'_, Result<Counts, Error>> {
+    fn counts(&self, now: DateTime<Utc>) -> BoxFuture<'_, Result<Counts, Error>> {
         Box::pin(async move {
-            let counts = self
-                .store
-                .metric_counts()
-                .await
-                .map_err(|e| Error(e.to_string()))?;
+            let failed = |e: crate::store::Error| Error(e.to_string());
+            let counts = self.store.metric_counts().await.map_err(failed)?;
             Ok(Counts {
                 cases: counts.cases,
                 jobs: counts.jobs,
+                tasks: self.store.task_gauges(now).await.map_err(failed)?,
+                queue: self.store.job_gauges(now).await.map_err(failed)?,
             })
         })
     }
@@ -199,9 +206,9 @@ impl Ledger for Deferred {
         }
     }
 
-    fn counts(&self) -> BoxFuture<'_, Result<Counts, Error>> {
+    fn counts(&self, now: DateTime<Utc>) -> BoxFuture<'_, Result<Counts, Error>> {
         match self.get() {
-            Ok(l) => l.counts(),
+            Ok(l) => l.counts(now),
             Err(e) => Box::pin(async move { Err(e) }),
         }
     }

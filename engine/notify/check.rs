@@ -121,6 +121,27 @@ pub const ENGINE_TEMPLATES: &[&str] = &[
     "escalation_notice",
     "escalation_reassigned",
     "rules_changed",
+    "task_moved_away",
+    "task_given",
+];
+
+/// The variables of the notices of a task a head of department moved (issue #18;
+/// `api::department`): the case's number, its service and step in both languages (the
+/// notice carries both), and who moved it from whom to whom — logins and staff names.
+pub const STEERING: &[(&str, Option<usize>)] = &[
+    ("language", Some(2)),
+    ("registration_number", None),
+    ("service_title", None),
+    ("service_title_ru", None),
+    ("step", None),
+    ("step_title", None),
+    ("step_title_ru", None),
+    ("from", None),
+    ("from_name", None),
+    ("to", None),
+    ("to_name", None),
+    ("by", None),
+    ("by_name", None),
 ];
 
 /// The longest a value of a declared type prints, in characters; `None` where no bound
@@ -328,6 +349,7 @@ pub fn check_engine_templates(templates: &Templates) -> Vec<Problem> {
     for id in ENGINE_TEMPLATES {
         let mut vars = match *id {
             "rules_changed" => own(RULES_CHANGED),
+            "task_moved_away" | "task_given" => own(STEERING),
             "technical_failure" => {
                 let mut v = base.clone();
                 v.extend(own(TECHNICAL_FAILURE));

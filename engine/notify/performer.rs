@@ -90,6 +90,10 @@ pub trait Credentials: Send + Sync {
 
 pub use super::vars::BLANK;
 
+/// The recipient prefix of a notice to one staff account, `account:<login>` (a task moved by
+/// a head of department): the account's corporate e-mail, read when the notice is sent.
+pub const ACCOUNT: &str = "account:";
+
 /// What became of one channel.
 enum Outcome {
     /// Done (sent or skipped), with what to record.
@@ -409,15 +413,20 @@ impl NotifyPerformer {
         credentials: Option<&str>,
         vars: &Value,
     ) -> Result<Outcome, JobError> {
-        let recipients = match email_recipients(to, vars, &self.parts.staff) {
-            Ok(Recipients::To(r)) => r,
-            Ok(Recipients::Skipped(reason)) => {
-                return Ok(Outcome::Done(
-                    json!({ "status": "skipped", "reason": reason }),
-                ));
-            }
-            Err(e) => return Err(JobError::Fatal(e)),
+        let found = match to.strip_prefix(ACCOUNT) {
+            Some(login) => Some(self.account_address(login).await?),
+            None => None,
         };
+        let recipients =
+            match found.map_or_else(|| email_recipients(to, vars, &self.parts.staff), Ok) {
+                Ok(Recipients::To(r)) => r,
+                Ok(Recipients::Skipped(reason)) => {
+                    return Ok(Outcome::Done(
+                        json!({ "status": "skipped", "reason": reason }),
+                    ));
+                }
+                Err(e) => return Err(JobError::Fatal(e)),
+            };
         // Asked for only now, when the e-mail goes: a password set earlier would be one
         // nobody received if this attempt failed.
         let with_password;
@@ -452,6 +461,29 @@ impl NotifyPerformer {
             "recipients": email.to.len(),
             "message_id": file_key(&email.id, ""),
         })))
+    }
+
+    /// The corporate e-mail of `login`'s account, read when the notice goes (an address
+    /// changed since the task moved is the one used), for a recipient `account:<login>`.
+    ///
+    /// An account that is gone, blocked, or has no address that parses is the e-mail
+    /// skipped with the reason, not an incident: such a notice tells a clerk that a task moved
+    /// (issue #18), the move itself is done and shown on the head's page and in the case's
+    /// history, and no retry or administrator can make a blocked account read its mail. A
+    /// database that cannot be read now is a retry.
+    async fn account_address(&self, login: &str) -> Result<Recipients, JobError> {
+        let accounts = self.accounts(&[login]).await?;
+        Ok(match accounts.get(login) {
+            None if self.store.get().is_none() => {
+                return Err(JobError::Retryable("the accounts are not open yet".into()));
+            }
+            None => Recipients::Skipped("no account has this login"),
+            Some(a) if !a.is_active() => Recipients::Skipped("the account is blocked"),
+            Some(a) if crate::domain::Email::parse(&a.email).is_err() => {
+                Recipients::Skipped("the account has no valid e-mail address")
+            }
+            Some(a) => Recipients::To(vec![a.email.clone()]),
+        })
     }
 
     async fn sms(

@@ -829,3 +829,146 @@ async fn sessions_ended(conn: &mut Conn, id: Option<i64>) -> Result<bool, Error>
         None => Ok(false),
     }
 }
+
+/// Every account's sign-in lock still running at `now`: the latest `locked_until` of its
+/// sources, by account id. One query for a whole list, so the accounts page shows «locked
+/// until» without a query per row.
+pub async fn locks(
+    conn: &mut Conn,
+    now: DateTime<Utc>,
+) -> Result<std::collections::HashMap<i64, DateTime<Utc>>, Error> {
+    on!(conn, |c| {
+        let rows = sqlx::query(sql(
+            "select account_id, locked_until from sign_in_throttle where locked_until > ?",
+        ))
+        .bind(bind_ts(now))
+        .fetch_all(&mut *c)
+        .await?;
+        let mut locks = std::collections::HashMap::new();
+        for r in &rows {
+            let id: i64 = r.try_get(0)?;
+            if let Some(until) = read_ts_opt(r, 1)? {
+                let e = locks.entry(id).or_insert(until);
+                if until > *e {
+                    *e = until;
+                }
+            }
+        }
+        Ok(locks)
+    })
+}
+
+/// Clears account `id`'s wrong passwords: every source's record (and its lock) deleted,
+/// the account's count back to 0. Returns how many sources had a record.
+pub async fn clear_sign_in_failures(conn: &mut Conn, id: i64) -> Result<u64, Error> {
+    on!(conn, |c| {
+        sqlx::query(sql("update accounts set failed_sign_ins = 0 where id = ?"))
+            .bind(id)
+            .execute(&mut *c)
+            .await?;
+        let done = sqlx::query(sql("delete from sign_in_throttle where account_id = ?"))
+            .bind(id)
+            .execute(&mut *c)
+            .await?;
+        Ok(done.rows_affected())
+    })
+}
+
+/// What the journal says of each registration number in `numbers` (access requests and
+/// password resets): who filed it and when, its service, and who last completed one of its
+/// tasks (the administrator who satisfied an access request). Read from the audit journal,
+/// so an archived request still answers. Oldest record first; the last completion wins.
+pub async fn requests_in_journal(
+    conn: &mut Conn,
+    numbers: &[String],
+) -> Result<std::collections::HashMap<String, RequestInJournal>, Error> {
+    let mut found: std::collections::HashMap<String, RequestInJournal> =
+        std::collections::HashMap::new();
+    for chunk in numbers.chunks(100) {
+        // A task's key names its case by id (`task:<id>:…`): the ids of the cases still in
+        // the working tables (an archived request keeps who filed it).
+        let marks = vec!["?"; chunk.len()].join(", ");
+        let ids: Vec<(i64, String)> = on!(conn, |c| {
+            let mut query = sqlx::query(sql_owned(format!(
+                "select id, number from cases where number in ({marks})"
+            )));
+            for number in chunk {
+                query = query.bind(number.clone());
+            }
+            let rows = query.fetch_all(&mut *c).await?;
+            rows.iter()
+                .map(|r| Ok::<_, Error>((r.try_get(0)?, r.try_get(1)?)))
+                .collect::<Result<_, _>>()?
+        });
+        let by_task: std::collections::HashMap<String, String> = ids
+            .iter()
+            .map(|(id, number)| (format!("task:{id}:"), number.clone()))
+            .collect();
+        let mut wanted = vec!["object = ?"; chunk.len()];
+        wanted.extend(vec!["object like ?"; ids.len()]);
+        let text = format!(
+            "select action, actor, object, at, details from audit \
+             where action in ('case_submitted', 'task_completed') and ({}) order by seq",
+            wanted.join(" or ")
+        );
+        let rows: Vec<(String, String, String, DateTime<Utc>, serde_json::Value)> =
+            on!(conn, |c| {
+                let mut query = sqlx::query(sql_owned(text));
+                for number in chunk {
+                    query = query.bind(number.clone());
+                }
+                for (id, _) in &ids {
+                    query = query.bind(format!("task:{id}:%"));
+                }
+                let rows = query.fetch_all(&mut *c).await?;
+                rows.iter()
+                    .map(|r| {
+                        // Text on both backends: the canonical JSON the chain sealed.
+                        let details: String = r.try_get(4)?;
+                        let details = serde_json::from_str(&details).unwrap_or_default();
+                        Ok::<_, Error>((
+                            r.try_get(0)?,
+                            r.try_get(1)?,
+                            r.try_get(2)?,
+                            read_ts(r, 3)?,
+                            details,
+                        ))
+                    })
+                    .collect::<Result<_, _>>()?
+            });
+        for (action, actor, object, at, details) in rows {
+            let number = match by_task
+                .iter()
+                .find(|(prefix, _)| object.starts_with(*prefix))
+            {
+                Some((_, number)) => number.clone(),
+                None => object.clone(),
+            };
+            let entry = found.entry(number).or_default();
+            if action == "case_submitted" {
+                entry.submitted_at = Some(at);
+                entry.submitted_by = Some(actor);
+                entry.service = details
+                    .get("service")
+                    .and_then(serde_json::Value::as_str)
+                    .map(str::to_string);
+            } else {
+                entry.completed_by = Some(actor);
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// A request as [`requests_in_journal`] finds it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestInJournal {
+    /// When it was filed (the date of the applicant's letter, seeds/003 appendix 1).
+    pub submitted_at: Option<DateTime<Utc>>,
+    /// Who filed it.
+    pub submitted_by: Option<String>,
+    /// Its service (`access-request`, `password-reset`).
+    pub service: Option<String>,
+    /// Who last completed one of its tasks.
+    pub completed_by: Option<String>,
+}

@@ -148,6 +148,47 @@ pub async fn list(conn: &mut Conn, filter: &Filter) -> Result<Vec<Record>, Error
     })
 }
 
+/// Records of any of `actions` at or after `since` and before `until`, oldest first, at
+/// most `limit`: what a journal derived from this one reads (the administrators' journal of
+/// logins issued, seeds/003 appendix 1).
+pub async fn of_actions(
+    conn: &mut Conn,
+    actions: &[Action],
+    since: Option<DateTime<Utc>>,
+    until: Option<DateTime<Utc>>,
+    limit: u32,
+) -> Result<Vec<Record>, Error> {
+    if actions.is_empty() {
+        return Ok(Vec::new());
+    }
+    let marks = vec!["?"; actions.len()].join(", ");
+    let mut text = format!("select {COLUMNS} from audit where action in ({marks})");
+    if since.is_some() {
+        text.push_str(" and at >= ?");
+    }
+    if until.is_some() {
+        text.push_str(" and at < ?");
+    }
+    text.push_str(" order by seq limit ?");
+    on!(conn, |c| {
+        let mut query = sqlx::query(sql_owned(text));
+        for action in actions {
+            query = query.bind(action.as_str());
+        }
+        for at in [since, until].into_iter().flatten() {
+            query = query.bind(bind_ts(at));
+        }
+        let rows = query
+            .bind(i64::from(limit))
+            .fetch_all(&mut *c)
+            .await
+            .map_err(super::Error::from)?;
+        rows.iter()
+            .map(|r| record(r).map_err(Error::from))
+            .collect()
+    })
+}
+
 /// Opens the database for reading the journal, without the owner's lock: `qyzmet audit`
 /// reads it while `qyzmet serve` owns an SQLite file (which is opened read-only, and must
 /// exist: a missing file is an error, not a new database).

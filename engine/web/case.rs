@@ -366,6 +366,30 @@ fn detail(h: &HistoryEntry, def: &Definition, lang: Lang) -> Option<String> {
             text::outcome(lang, outcome)
         ));
     }
+    // A task a head of department moved: from whom to whom (the actor is the head).
+    if h.detail.get("task").is_some()
+        && matches!(
+            h.kind.as_str(),
+            "task_reassigned" | "task_taken_over" | "task_released"
+        )
+    {
+        let login = |key: &str| {
+            h.detail.get(key).and_then(Value::as_str).map_or_else(
+                || {
+                    text::get(lang, "dept_not_taken")
+                        .unwrap_or_default()
+                        .to_string()
+                },
+                str::to_string,
+            )
+        };
+        for (key, slot) in [("detail_moved_from", "from"), ("detail_moved_to", "to")] {
+            parts.push(text::fill(
+                text::get(lang, key).unwrap_or_default(),
+                &[(slot, &login(slot))],
+            ));
+        }
+    }
     if h.detail.get("late").and_then(Value::as_bool) == Some(true) {
         parts.push(
             text::get(lang, "detail_late")

@@ -39,6 +39,30 @@ pub fn svg(dot: &str) -> Option<String> {
     }
 }
 
+/// The SVG of a DOT graph drawn by `definition::graph` with some steps filled: each
+/// `(step, colour)` fills that step's node (the compliance page's heat map of the time each
+/// step takes). The DOT is `graph`'s own, one node a line (`    name [shape=…];`), so the
+/// fill is added to the line that declares the step; the case page's diagram is untouched.
+pub fn svg_filled(dot: &str, fills: &[(String, String)]) -> Option<String> {
+    let filled: String = dot
+        .lines()
+        .map(|line| {
+            let fill = fills.iter().find(|(step, _)| {
+                line.trim_start()
+                    .strip_prefix(step.as_str())
+                    .is_some_and(|rest| rest.starts_with(" ["))
+            });
+            match (fill, line.strip_suffix("];")) {
+                (Some((_, colour)), Some(head)) if !line.contains("style=filled") => {
+                    format!("{head}, style=filled, fillcolor=\"{colour}\"];\n")
+                }
+                _ => format!("{line}\n"),
+            }
+        })
+        .collect();
+    svg(&filled)
+}
+
 /// The SVG of a diagram whose call steps hold their sub-workflows: each level is laid out on
 /// its own (the layout library has no clusters), its call boxes made as large as what they
 /// hold, and each sub-workflow's SVG set into its box under the call's title. `None` when a

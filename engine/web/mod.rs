@@ -24,9 +24,12 @@ mod admin;
 mod apply;
 mod case;
 mod case_file;
+mod compliance;
+mod department;
 mod desk;
 pub mod diagram;
 mod documents;
+mod failure_report;
 mod fields;
 mod mass_events;
 mod queue;
@@ -84,11 +87,15 @@ pub fn router(service: Service) -> Router {
         .route("/case/{number}/restore", post(search::restore))
         .route("/apply/{service}", get(apply::form).post(apply::file))
         .merge(case_file::routes())
+        .merge(compliance::routes())
+        .merge(department::routes())
         .merge(desk::routes())
         .merge(documents::routes())
+        .merge(failure_report::routes())
         .merge(mass_events::routes())
         .merge(search::routes())
         .merge(uploads::routes())
+        .merge(admin::routes())
         .route("/admin/incidents", get(admin::incidents))
         .route("/admin/incidents/{key}/retry", post(admin::retry))
         .route("/admin/accounts", get(admin::accounts).post(admin::create))
@@ -136,6 +143,11 @@ static PAGES: LazyLock<Handlebars<'static>> = LazyLock::new(|| {
         ("accounts", include_str!("pages/accounts.hbs")),
         ("account_created", include_str!("pages/account_created.hbs")),
         ("failure", include_str!("pages/failure.hbs")),
+        ("department", include_str!("pages/department.hbs")),
+        ("compliance", include_str!("pages/compliance.hbs")),
+        ("account", include_str!("pages/account.hbs")),
+        ("logins_journal", include_str!("pages/logins_journal.hbs")),
+        ("failure_report", include_str!("pages/failure_report.hbs")),
     ] {
         h.register_template_string(name, source)
             .unwrap_or_else(|e| panic!("page {name}: {e}"));
@@ -231,6 +243,15 @@ fn render(
                 // Who enters a mass event (a law that raises every payment).
                 "mass_events": p.account.has_role(Role::Administrator)
                     || p.account.has_role(Role::Methodologist),
+                // Who steers a department: its open tasks, reassignments (the roles the
+                // shipped catalog gives a `supervises` list; `/department` itself asks the
+                // catalog).
+                "head": p.account.has_role(Role::HeadOfDepartment)
+                    || p.account.has_role(Role::DepartmentDirector),
+                // Who reads the term-compliance figures.
+                "reports": p.account.has_role(Role::HeadOfDepartment)
+                    || p.account.has_role(Role::DepartmentDirector)
+                    || p.account.has_role(Role::Administrator),
                 "csrf": csrf(p),
             }),
             None => Value::Null,

@@ -9,9 +9,13 @@
 
 use serde_json::{Map, Value};
 
+mod admin;
 mod case_file;
+mod compliance;
+mod department;
 mod desk;
 mod documents;
+mod failure_report;
 mod living;
 mod mass_events;
 mod queue;
@@ -23,9 +27,13 @@ mod uploads;
 /// workplace, each kept beside the others so that no two parts edit one list.
 const TABLES: &[&[(&str, &str, &str)]] = &[
     CORE,
+    admin::TEXT,
     case_file::TEXT,
+    compliance::TEXT,
+    department::TEXT,
     desk::TEXT,
     documents::TEXT,
+    failure_report::TEXT,
     living::TEXT,
     mass_events::TEXT,
     queue::TEXT,

@@ -105,6 +105,9 @@ pub struct Shared {
     /// Told of each command the writer answers [`Error::Unavailable`] because the database
     /// could not be written (the service counts them on `/metrics`); unset, nobody is told.
     pub unavailable: OnceLock<UnavailableWatch>,
+    /// Told of each batch committed and each timer fired (the service's metrics); unset,
+    /// nobody is told.
+    pub observer: OnceLock<Arc<dyn Observer>>,
     /// This process's name on the job leases it takes ([`Store::process`]).
     pub process: String,
 }
@@ -112,6 +115,19 @@ pub struct Shared {
 /// Told of a command the database refused for a while ([`store::Unavailable`]: locked by
 /// another program, the disk full), once per command answered 503.
 pub type UnavailableWatch = Arc<dyn Fn(store::Unavailable) + Send + Sync>;
+
+/// Told how the writer and the timers keep up (the service's `/metrics`): handed to the engine
+/// as a value ([`Engine::observe`]), not read from a global, so each engine in a test process
+/// has its own. Called on the writer's task, inside its loop: it must not block.
+pub trait Observer: Send + Sync {
+    /// A batch of `commands` committed, `took` from its `begin` to its commit (what every
+    /// command in it waited for together).
+    fn batch_committed(&self, commands: usize, took: std::time::Duration);
+    /// A timer fired `late` after the time it was due (the timer loop's poll, a storm, the
+    /// engine being down). Told as it fires, before its batch commits: a batch run again
+    /// after a store error tells its timers again (rare, and it only weighs the histogram).
+    fn timer_fired(&self, late: Duration);
+}
 
 impl Shared {
     /// `QZ-2026-000123`: readable, unique (the case id), and dated by the year of acceptance.
@@ -214,6 +230,7 @@ impl WeakEngine {
         tx.send(Envelope {
             command: Command::Transact(txn),
             reply,
+            span: tracing::Span::current(),
         })
         .await
         .map_err(|_| stopped())?;
@@ -292,6 +309,7 @@ impl Engine {
             workflows: config.workflows,
             announcer: OnceLock::new(),
             unavailable: OnceLock::new(),
+            observer: OnceLock::new(),
             process: store.process().to_string(),
         });
         let (tx, rx) = mpsc::channel(4 * writer::MAX_BATCH);
@@ -333,7 +351,11 @@ impl Engine {
         };
         let (reply, rx) = oneshot::channel();
         self.tx
-            .send(Envelope { command, reply })
+            .send(Envelope {
+                command,
+                reply,
+                span: tracing::Span::current(),
+            })
             .await
             .map_err(|_| Error::Unavailable("the writer has stopped".into()))?;
         rx.await
@@ -392,6 +414,13 @@ impl Engine {
         })
         .await
         .map(|_| ())
+    }
+
+    /// A supervisor moves a task (reassigns, takes over, releases): one transaction with its
+    /// history line, its notices and the audit record this engine records ([`Engine::recording`]);
+    /// [`Error::Conflict`] when the task was completed or moved meanwhile.
+    pub async fn steer(&self, steering: writer::Steering) -> Result<(), Error> {
+        self.send(Command::Steer(steering)).await.map(|_| ())
     }
 
     /// A clerk completes a task.
@@ -531,6 +560,12 @@ impl Engine {
         let _ = self.shared.unavailable.set(watch);
     }
 
+    /// Hands over who is told how the writer and the timers keep up (once; later calls are
+    /// ignored). See [`Observer`].
+    pub fn observe(&self, observer: Arc<dyn Observer>) {
+        let _ = self.shared.observer.set(observer);
+    }
+
     /// A handle that transacts without keeping the engine alive (see [`WeakEngine`]).
     pub fn downgrade(&self) -> WeakEngine {
         WeakEngine {
@@ -614,10 +649,21 @@ impl Engine {
             other => return Err(Error::Unavailable(format!("unexpected reply {other:?}"))),
         };
         let count = leased.len();
+        // The cases' numbers for the jobs' log spans, in one read for the batch; without
+        // them (the read failed) the spans carry the case's id only.
+        let numbers = match leased.is_empty() {
+            true => Default::default(),
+            false => {
+                let ids: Vec<i64> = leased.iter().map(|j| j.case_id).collect();
+                self.store.case_numbers(&ids).await.unwrap_or_default()
+            }
+        };
         let mut running = tokio::task::JoinSet::new();
         for job in leased {
+            use tracing::Instrument as _;
             let engine = self.clone();
-            running.spawn(async move { engine.perform(job).await });
+            let span = crate::telemetry::job_span(&job, numbers.get(&job.case_id));
+            running.spawn(async move { engine.perform(job).await }.instrument(span));
         }
         while let Some(done) = running.join_next().await {
             if let Ok(Err(e)) = done {

@@ -68,6 +68,8 @@ pub enum Command {
         /// The clerk.
         by: String,
     },
+    /// A head of department moves a task (reassigns, takes over, releases): see [`Steering`].
+    Steer(Steering),
     /// Fire up to `limit` due timers.
     FireTimers {
         /// The batch size.
@@ -176,6 +178,31 @@ pub struct Note {
     pub detail: Value,
 }
 
+/// A task moved by whoever supervises its role (issue #18), as one command: the task's
+/// assignee changed only if it is still the one the caller saw, the case's history line, and
+/// the clerks' notices as outbox jobs of the case — in one transaction with the audit record
+/// the command is sent with, or none of it.
+#[derive(Debug, Clone)]
+pub struct Steering {
+    /// The task.
+    pub key: String,
+    /// Its step path, for the history line.
+    pub step: String,
+    /// The assignee the caller saw (`None`: in the queue); another by the time of the write
+    /// is [`Error::Conflict`] and nothing is written.
+    pub from: Option<String>,
+    /// The new assignee; `None`: back to the queue.
+    pub to: Option<String>,
+    /// Who moves it: the history line's actor.
+    pub by: String,
+    /// The history line's kind (`task_reassigned`, `task_taken_over`, `task_released`).
+    pub kind: &'static str,
+    /// The history line's details (logins and codes only).
+    pub detail: Value,
+    /// The notices to the clerks concerned.
+    pub notices: Vec<runtime::Job>,
+}
+
 /// How a command names its case.
 pub enum CaseRef {
     /// By registration number.
@@ -207,6 +234,10 @@ pub struct Envelope {
     pub command: Command,
     /// Where the answer goes, after commit.
     pub reply: oneshot::Sender<Result<Reply, Error>>,
+    /// The sender's span (an HTTP request's, a job's): the command runs inside it, so what
+    /// the writer logs for it carries the request id, and the case it loads is recorded
+    /// there (`crate::telemetry::record_case`).
+    pub span: tracing::Span,
 }
 
 /// How often a command another process's transaction got in the way of is run again
@@ -240,15 +271,35 @@ pub async fn run(
             }
         }
         let now = shared.clock.now();
+        let started = std::time::Instant::now();
         let (envelopes, tries): (Vec<Envelope>, Vec<u8>) = batch.into_iter().unzip();
-        let (commands, replies): (Vec<Command>, Vec<_>) =
-            envelopes.into_iter().map(|e| (e.command, e.reply)).unzip();
+        let (commands, replies): (Vec<Command>, Vec<_>) = envelopes
+            .into_iter()
+            .map(|e| (e.command, (e.reply, e.span)))
+            .unzip();
+        let (replies, spans): (Vec<_>, Vec<_>) = replies.into_iter().unzip();
         let mut outcome = Err(store::Error::Conflict(0));
         for attempt in 0..CONTENDED_RETRIES {
-            outcome = match transaction(&shared, &mut conn, &commands, now, Isolation::Shared).await
+            outcome = match transaction(
+                &shared,
+                &mut conn,
+                &commands,
+                &spans,
+                now,
+                Isolation::Shared,
+            )
+            .await
             {
                 Ok(None) => {
-                    transaction(&shared, &mut conn, &commands, now, Isolation::Savepoints).await
+                    transaction(
+                        &shared,
+                        &mut conn,
+                        &commands,
+                        &spans,
+                        now,
+                        Isolation::Savepoints,
+                    )
+                    .await
                 }
                 other => other,
             };
@@ -262,13 +313,27 @@ pub async fn run(
         }
         match outcome {
             Ok(results) => {
+                if let Some(observer) = shared.observer.get() {
+                    observer.batch_committed(commands.len(), started.elapsed());
+                }
                 let results = results.into_iter().flatten();
-                for (((command, reply), result), tried) in
-                    commands.into_iter().zip(replies).zip(results).zip(tries)
+                for ((((command, reply), span), result), tried) in commands
+                    .into_iter()
+                    .zip(replies)
+                    .zip(spans)
+                    .zip(results)
+                    .zip(tries)
                 {
                     match result {
                         Err(Error::Store(e)) if e.contended() && tried + 1 < CONTENDED_RETRIES => {
-                            again.push((Envelope { command, reply }, tried + 1));
+                            again.push((
+                                Envelope {
+                                    command,
+                                    reply,
+                                    span,
+                                },
+                                tried + 1,
+                            ));
                         }
                         result => {
                             let _ = reply.send(result.map_err(|e| refused(&shared, e)));
@@ -354,16 +419,20 @@ async fn transaction(
     shared: &Shared,
     conn: &mut Conn,
     commands: &[Command],
+    spans: &[tracing::Span],
     now: DateTime<Utc>,
     isolation: Isolation,
 ) -> Result<Option<Vec<Result<Reply, Error>>>, store::Error> {
+    use tracing::Instrument as _;
     // The write lock first: see the module's documentation.
     conn.begin().await?;
     let mut results = Vec::with_capacity(commands.len());
-    for command in commands {
+    for (command, span) in commands.iter().zip(spans) {
         let result = match isolation {
             Isolation::Shared => {
-                let result = handle(shared, conn, command, now, isolation).await;
+                let result = handle(shared, conn, command, now, isolation)
+                    .instrument(span.clone())
+                    .await;
                 if let Err(Error::Store(e)) = result {
                     tracing::warn!(error = %e, "a command failed in the database; its batch runs again, each command in a savepoint");
                     // A rollback that finds no transaction: SQLite ended it itself (a full
@@ -377,7 +446,9 @@ async fn transaction(
             }
             Isolation::Savepoints => {
                 conn.begin().await?;
-                let result = handle(shared, conn, command, now, isolation).await;
+                let result = handle(shared, conn, command, now, isolation)
+                    .instrument(span.clone())
+                    .await;
                 if result.is_ok() {
                     conn.commit().await?;
                 } else if let Err(gone) = conn.rollback().await {
@@ -423,6 +494,7 @@ async fn handle(
             }
             let id = tx::next_case_id(conn).await?;
             let number = shared.registration_number(id, now);
+            crate::telemetry::record_case(&number);
             let (def, calendar) = shared.in_force(service, now)?;
             let ctx = shared.context(def, calendar, now);
             let t = runtime::start(&ctx, id, &number, submission)?;
@@ -504,6 +576,26 @@ async fn handle(
                     "task {key} is not claimed by {by}"
                 )))
             }
+        }
+        Command::Steer(s) => {
+            // The one statement that decides: nothing is written before it, and it changes
+            // nothing unless the task is still open and held by whom the caller saw.
+            let Some(case_id) =
+                store::department::move_task(conn, &s.key, s.from.as_deref(), s.to.as_deref(), now)
+                    .await?
+            else {
+                return Err(Error::Conflict(format!(
+                    "task {} was completed or moved meanwhile",
+                    s.key
+                )));
+            };
+            let actor = Actor::Clerk(s.by.clone());
+            store::department::note_at_step(conn, case_id, &actor, s.kind, &s.step, &s.detail, now)
+                .await?;
+            for job in &s.notices {
+                store::department::enqueue_notice(conn, case_id, job, now).await?;
+            }
+            Ok(Reply::Done)
         }
         Command::FireTimers { limit } => {
             let due = tx::due_timers(conn, now, *limit).await?;
@@ -709,13 +801,21 @@ async fn fire(
     timer: &TimerRow,
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
+    use tracing::Instrument as _;
     let event = Event::TimerFired {
         timer: timer.key.clone(),
         purpose: timer.purpose.clone(),
         due_at: timer.due_at,
     };
-    match apply(shared, conn, timer.case_id, &event, now).await {
+    let span = crate::telemetry::timer_span(&timer.key, timer.case_id);
+    match apply(shared, conn, timer.case_id, &event, now)
+        .instrument(span)
+        .await
+    {
         Ok(()) | Err(Error::Runtime(runtime::Error::Stale(_) | runtime::Error::Closed { .. })) => {
+            if let Some(observer) = shared.observer.get() {
+                observer.timer_fired(now - timer.due_at);
+            }
             tx::delete_timer(conn, &timer.key).await?;
             Ok(())
         }
@@ -734,6 +834,7 @@ async fn apply(
     let state = tx::case(conn, id)
         .await?
         .ok_or_else(|| Error::NotFound(format!("case {id}")))?;
+    crate::telemetry::record_case(&state.number);
     let (def, calendar) = shared.pinned(&state.service, &state.version)?;
     let ctx = shared.context(def, calendar, now);
     let t = runtime::apply(&ctx, &state, event)?;

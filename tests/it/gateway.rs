@@ -993,7 +993,10 @@ async fn healthy_data_land_in_the_case_and_every_stage_reaches_monitoring_in_ord
     );
 
     // The metrics: requests per connector, the feed, and the engine's counts read at scrape.
-    let text = r.gw.metrics.render(r.ledger.as_ref()).await;
+    let text =
+        r.gw.metrics
+            .render(r.ledger.as_ref(), r.gw.clock.now())
+            .await;
     for line in [
         r#"qyzmet_gateway_requests_total{connector="gbd_fl.person",outcome="ok"} 3"#,
         r#"qyzmet_gateway_requests_total{connector="provider.register",outcome="ok"} 3"#,
