@@ -498,6 +498,9 @@ async fn in_chromium_the_receipt_opens_from_the_case_page_and_prints_one_copy_a_
     browser.fill("#login", "op-almaty").await;
     browser.fill("#password", "Qyzmet-clerk-2026").await;
     browser.click("#sign-in").await;
+    // Signed in (the queue's link is in the header) before leaving: a `goto` sent while the
+    // sign-in's answer is still coming would be overtaken by its redirect to the queue.
+    browser.text("#nav-queue").await;
     browser
         .goto(&format!("{base}/case/{number}#documents"))
         .await;
