@@ -372,9 +372,26 @@ impl Shaper<'_> {
     }
 
     fn para(&self, p: &Para, boxes: &mut Vec<Box_>) {
-        let x = MARGIN + p.indent_left;
-        let width = (CONTENT_WIDTH - p.indent_left - p.indent_right).max(CONTENT_WIDTH / 4.0);
-        let lines = self.lines(self.pieces(&p.inlines), width, p.size);
+        let pieces = self.pieces(&p.inlines);
+        // Indents (a padded cell inside headings) may leave less than a quarter of the line,
+        // or less than one letter of large text: the text keeps a quarter and at least its
+        // widest letter (at most the whole line), moved left so it still ends inside the
+        // right margin — nothing is printed past the margins.
+        let letter = pieces
+            .iter()
+            .filter_map(|piece| match piece {
+                Piece::Word(segs) => Some(segs),
+                _ => None,
+            })
+            .flatten()
+            .map(widest_cluster)
+            .fold(0.0, f32::max);
+        let width = (CONTENT_WIDTH - p.indent_left - p.indent_right)
+            .max(CONTENT_WIDTH / 4.0)
+            .max(letter)
+            .min(CONTENT_WIDTH);
+        let x = (MARGIN + p.indent_left).min(MARGIN + CONTENT_WIDTH - width);
+        let lines = self.lines(pieces, width, p.size);
         for (i, line) in lines.iter().enumerate() {
             let mut items = Vec::new();
             if i == 0
@@ -938,6 +955,28 @@ mod tests {
             .prop_map(str::to_string),
             "[а-яәғқңөұүһіА-Я0-9№«»,.()_-]{1,30}",
         ]
+    }
+
+    /// A padded cell inside headings leaves less than one letter's width: the letter moves
+    /// left to stay inside the margins (a case `no_text_is_lost` found).
+    #[test]
+    fn a_letter_wider_than_what_the_indents_leave_stays_inside_the_margins() {
+        let pages = pages("<h1><h1><h1><h1><td style=\"padding: 2em\">ң");
+        let texts: Vec<&Item> = pages
+            .iter()
+            .flat_map(|p| &p.items)
+            .filter(|i| matches!(i, Item::Text { .. }))
+            .collect();
+        assert_eq!(texts.len(), 1);
+        let Item::Text { x, text, .. } = texts[0] else {
+            unreachable!()
+        };
+        assert_eq!(text, "ң");
+        assert!(*x >= MARGIN - 0.01, "{x}");
+        assert!(
+            x + text_width(texts[0]) <= PAGE_WIDTH - MARGIN + 0.01,
+            "{x}"
+        );
     }
 
     proptest::proptest! {

@@ -317,7 +317,13 @@ fn length(value: &str, em: f32, percent_of: f32) -> Option<f32> {
     points.is_finite().then_some(points)
 }
 
-/// A `font-size` value in points, relative sizes against the parent's.
+/// The largest text a document prints, in points. A form's largest heading is far below it;
+/// relative sizes compounding (a heading inside a heading inside a heading) would otherwise
+/// print letters wider than the page.
+const MAX_FONT_SIZE: f32 = 72.0;
+
+/// A `font-size` value in points, relative sizes against the parent's, at most
+/// [`MAX_FONT_SIZE`].
 fn font_size(value: &str, parent: f32) -> Option<f32> {
     let px = |px: f32| px * 0.75;
     let size = match value {
@@ -332,7 +338,7 @@ fn font_size(value: &str, parent: f32) -> Option<f32> {
         "larger" => parent * 1.2,
         v => length(v, parent, parent)?,
     };
-    (size > 0.0).then_some(size)
+    (size > 0.0).then_some(size.min(MAX_FONT_SIZE))
 }
 
 /// The one-to-four-value shorthand of `margin` and `padding`: top, right, bottom, left.
@@ -387,5 +393,6 @@ mod tests {
         assert_eq!(font_size("smaller", 12.0), Some(10.0));
         assert_eq!(font_size("9pt", 12.0), Some(9.0));
         assert_eq!(font_size("-1pt", 12.0), None);
+        assert_eq!(font_size("2em", 60.0), Some(MAX_FONT_SIZE), "capped");
     }
 }
