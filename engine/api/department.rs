@@ -782,7 +782,9 @@ async fn notice_vars(
         .pinned(&case.service, &case.version)
         .ok()
         .map(|(d, _)| d);
-    let step = def.and_then(|d| step_at(shared, d, &task.step));
+    let step = def
+        .and_then(|d| shared.step_at(d, &task.step))
+        .map(|(_, step)| step);
     let title = |lang: Lang| {
         step.map_or_else(
             || task.step.clone(),
@@ -804,26 +806,4 @@ async fn notice_vars(
         "by": p.login(),
         "by_name": p.account.full_name,
     }))
-}
-
-/// The step at a task's path (`review`, or `hearing/hold_hearing` inside a call).
-fn step_at<'a>(
-    shared: &'a worker::Shared,
-    def: &'a crate::definition::Definition,
-    path: &str,
-) -> Option<&'a crate::definition::Step> {
-    use crate::definition::StepKind;
-    let mut def = def;
-    let mut names = path.split('/').peekable();
-    while let Some(name) = names.next() {
-        let step = def.step(def.step_named(name)?);
-        if names.peek().is_none() {
-            return Some(step);
-        }
-        let StepKind::Call { workflow, .. } = &step.kind else {
-            return None;
-        };
-        def = shared.subworkflows.get(workflow)?;
-    }
-    None
 }

@@ -267,7 +267,7 @@ impl File<'_> {
             let Some(path) = h.step.as_deref() else {
                 continue;
             };
-            let Some((_, step)) = view::step_at(self.shared, self.def, path) else {
+            let Some((_, step)) = self.shared.step_at(self.def, path) else {
                 continue;
             };
             let StepKind::Request(r) = &step.kind else {
@@ -309,7 +309,7 @@ impl File<'_> {
             let Some(path) = h.step.as_deref() else {
                 continue;
             };
-            let Some((_, step)) = view::step_at(self.shared, self.def, path) else {
+            let Some((_, step)) = self.shared.step_at(self.def, path) else {
                 continue;
             };
             let StepKind::Receive { message, store, .. } = &step.kind else {
@@ -401,7 +401,7 @@ impl File<'_> {
             let Some(path) = h.step.as_deref() else {
                 continue;
             };
-            let Some((_, step)) = view::step_at(self.shared, self.def, path) else {
+            let Some((_, step)) = self.shared.step_at(self.def, path) else {
                 continue;
             };
             let StepKind::Task(task) = &step.kind else {

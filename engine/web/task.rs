@@ -132,7 +132,7 @@ async fn task_step<'s>(
             kind: StepKind::Task(task),
             ..
         },
-    )) = view::step_at(shared, def, &row.step)
+    )) = shared.step_at(def, &row.step)
     else {
         tracing::error!(task = %row.key, "a task's step is not a task of its definition");
         return Err(WebError::Api(ApiError::Internal));

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use super::text::{self, Lang};
 use crate::calendar::{Calendar, Deadline, Reason, Rule};
 use crate::definition::catalog::Catalog;
-use crate::definition::model::{Definition, Step, StepKind};
+use crate::definition::model::{Definition, StepKind};
 use crate::runtime::Actor;
 use crate::worker::Shared;
 
@@ -29,31 +29,9 @@ pub fn day(date: NaiveDate) -> String {
     date.format("%d.%m.%Y").to_string()
 }
 
-/// The definition and step a task's or history line's step path names: `review`, or
-/// `hearing/hold_hearing` inside the sub-workflow the `hearing` call step runs.
-pub fn step_at<'a>(
-    shared: &'a Shared,
-    def: &'a Definition,
-    path: &str,
-) -> Option<(&'a Definition, &'a Step)> {
-    let mut def = def;
-    let mut names = path.split('/').peekable();
-    while let Some(name) = names.next() {
-        let step = def.step(def.step_named(name)?);
-        if names.peek().is_none() {
-            return Some((def, step));
-        }
-        let StepKind::Call { workflow, .. } = &step.kind else {
-            return None;
-        };
-        def = shared.subworkflows.get(workflow)?;
-    }
-    None
-}
-
 /// The title of the step at `path` in the page language; the path itself when unknown.
 pub fn step_title(shared: &Shared, def: &Definition, path: &str, lang: Lang) -> String {
-    match step_at(shared, def, path) {
+    match shared.step_at(def, path) {
         Some((_, step)) => crate::definition::graph::title(step, lang.definition()),
         None => path.to_string(),
     }

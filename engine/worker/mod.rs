@@ -148,6 +148,29 @@ impl Shared {
         Ok((def, self.calendar(&def.calendar)?))
     }
 
+    /// The definition and step a task's or history line's step path names in `def`:
+    /// `review`, or `hearing/hold_hearing` inside the sub-workflow the `hearing` call step
+    /// runs. The pages and the department's notices both read a task's step by its path.
+    pub fn step_at<'a>(
+        &'a self,
+        def: &'a Definition,
+        path: &str,
+    ) -> Option<(&'a Definition, &'a definition::Step)> {
+        let mut def = def;
+        let mut names = path.split('/').peekable();
+        while let Some(name) = names.next() {
+            let step = def.step(def.step_named(name)?);
+            if names.peek().is_none() {
+                return Some((def, step));
+            }
+            let definition::StepKind::Call { workflow, .. } = &step.kind else {
+                return None;
+            };
+            def = self.subworkflows.get(workflow)?;
+        }
+        None
+    }
+
     /// The version a case is pinned to.
     pub fn pinned(&self, service: &str, version: &str) -> Result<(&Definition, &Calendar), Error> {
         let def = self
