@@ -171,14 +171,23 @@ impl Browser {
 
     /// The rendered text of the element at `css`, once there is one. An element found on a
     /// page that was being replaced (the answer to a form arriving) is looked up again on the
-    /// new one, a few times at most.
+    /// new one, a few times at most. Chromium says so in two ways: a "stale element", or,
+    /// when the old page went while the text was read, a node that "does not belong to the
+    /// document".
     pub(crate) async fn text(&self, css: &str) -> String {
         let mut tries = 0;
         loop {
             let element = self.element(css).await;
             match element.text().await {
                 Ok(text) => return text,
-                Err(e) if tries < 5 && e.to_string().contains("stale element") => tries += 1,
+                Err(e)
+                    if tries < 5
+                        && ["stale element", "does not belong to the document"]
+                            .iter()
+                            .any(|said| e.to_string().contains(said)) =>
+                {
+                    tries += 1
+                }
                 Err(e) => panic!("cannot read `{css}` on {}: {e}", self.current_url().await),
             }
         }
