@@ -71,6 +71,9 @@ pub enum Error {
     /// the policy, the database refused).
     #[error("accounts: {0}")]
     Accounts(String),
+    /// The eGov portal channel cannot be set up (a trusted roots file unreadable).
+    #[error(transparent)]
+    Portal(#[from] crate::api::portal::Error),
 }
 
 /// The engine's configuration file (`qyzmet.yaml`).
@@ -96,6 +99,10 @@ pub struct FileConfig {
     /// The daily archiving of closed cases.
     #[serde(default)]
     pub archive: ArchiveSection,
+    /// The eGov portal channel: the certifying centres' roots a citizen's signature must
+    /// chain to (`api::portal`).
+    #[serde(default)]
+    pub portal: crate::api::portal::PortalSection,
 }
 
 /// The `archive:` section.
@@ -177,6 +184,7 @@ impl FileConfig {
             database: DatabaseSection::default(),
             uploads: UploadsSection::default(),
             archive: ArchiveSection::default(),
+            portal: Default::default(),
         }
     }
 }
@@ -256,6 +264,8 @@ pub struct Service {
     env: Env,
     /// The age in days after which the daily run archives a closed case; 0: no daily run.
     archive_after_days: u32,
+    /// The eGov portal channel: the trusted roots its signatures are verified against.
+    pub portal: Arc<crate::api::portal::Portal>,
 }
 
 impl Service {
@@ -276,6 +286,10 @@ impl Service {
             None => NotifyConfig::demo(options.templates.clone(), options.data_dir.clone()),
         };
         let env = options.env.clone();
+        let portal = Arc::new(crate::api::portal::Portal::load(
+            &options.config.portal,
+            &|name| env(name),
+        )?);
         let notify = Arc::new(NotifyPerformer::with_env(
             notify_config,
             options.clock.clone(),
@@ -412,6 +426,7 @@ impl Service {
                 .archive
                 .after_days
                 .unwrap_or(crate::archive::DEFAULT_AFTER_DAYS),
+            portal,
         })
     }
 

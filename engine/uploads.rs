@@ -12,6 +12,13 @@
 //! claims: a renamed program is not a scan. Three signatures (PDF, JPEG, PNG) are all a
 //! scanner makes; a crate for hundreds of types would be more to trust for nothing.
 //!
+//! One more kind is not a scan: a list as CSV text (the reconciliation's list of people a
+//! proactive wave opens cases for, `format: csv` on a document field). Text has no
+//! signature, so a file is taken as a list only when its name ends in `.csv` **and** the
+//! whole content is UTF-8 text with no control characters but tabs and line ends; which
+//! fields take a list and which a scan is the definition's to say
+//! (`runtime::form::check_value`).
+//!
 //! This module knows files, not cases: which case a file belongs to is a row of the
 //! `uploads` table ([`crate::store::uploads`]), written by the page that received it once the
 //! case took the form.
@@ -33,6 +40,8 @@ pub enum Kind {
     Jpeg,
     /// `89 50 4E 47 0D 0A 1A 0A`.
     Png,
+    /// A `.csv` file of UTF-8 text ([`is_list_text`]): a list, not a scan.
+    Csv,
 }
 
 impl Kind {
@@ -58,12 +67,21 @@ impl Kind {
             Kind::Pdf => "application/pdf",
             Kind::Jpeg => "image/jpeg",
             Kind::Png => "image/png",
+            Kind::Csv => "text/csv",
         }
+    }
+
+    /// What a whole file is: a scan by its first bytes, else a list when its name ends in
+    /// `.csv` and its content is text.
+    pub fn of_file(name: &str, content: &[u8]) -> Option<Kind> {
+        Kind::sniff(content).or_else(|| {
+            (name.to_lowercase().ends_with(".csv") && is_list_text(content)).then_some(Kind::Csv)
+        })
     }
 
     /// The kind of a media type [`Kind::mime`] gave.
     pub fn from_mime(mime: &str) -> Option<Kind> {
-        [Kind::Pdf, Kind::Jpeg, Kind::Png]
+        [Kind::Pdf, Kind::Jpeg, Kind::Png, Kind::Csv]
             .into_iter()
             .find(|k| k.mime() == mime)
     }
@@ -88,8 +106,8 @@ pub enum Error {
     /// Over the configured limit; what was received of it is gone.
     #[error("the file is larger than {0} bytes")]
     TooLarge(u64),
-    /// Not a PDF, JPEG or PNG by its content.
-    #[error("the file is not a PDF, JPEG or PNG")]
+    /// Not a PDF, JPEG or PNG by its content, nor a `.csv` list of text.
+    #[error("the file is not a PDF, JPEG or PNG, nor a CSV list")]
     NotAScan,
     /// Nothing in it.
     #[error("the file is empty")]
@@ -165,7 +183,13 @@ impl Uploads {
         let size = file.metadata().await?.len();
         let mut head = vec![0; Kind::HEAD];
         let n = read_up_to(&mut file, &mut head).await?;
-        let kind = Kind::sniff(&head[..n]).ok_or(Error::NotAScan)?;
+        let kind = match Kind::sniff(&head[..n]) {
+            Some(kind) => kind,
+            None => {
+                let content = tokio::fs::read(&path).await?;
+                Kind::of_file(name, &content).ok_or(Error::NotAScan)?
+            }
+        };
         Ok(Stored {
             sha256: sha256.to_string(),
             name: base_name(name),
@@ -223,9 +247,18 @@ impl Incoming {
         if self.size == 0 {
             return Err(Error::Empty);
         }
-        let kind = Kind::sniff(&self.head).ok_or(Error::NotAScan)?;
         self.file.flush().await?;
         self.file.sync_all().await?;
+        let kind = match Kind::sniff(&self.head) {
+            Some(kind) => kind,
+            // Only a `.csv` name is worth reading back (a list is small: the limit holds).
+            None if self.name.to_lowercase().ends_with(".csv") => {
+                let temp = self.temp.as_ref().expect("not finished yet");
+                let content = tokio::fs::read(temp).await?;
+                Kind::of_file(&self.name, &content).ok_or(Error::NotAScan)?
+            }
+            None => return Err(Error::NotAScan),
+        };
         let sha256 = hex::encode(std::mem::take(&mut self.hasher).finalize());
         let target = self
             .uploads
@@ -257,6 +290,22 @@ impl Drop for Incoming {
         {
             tracing::warn!(error = %e, "a part-received upload was not removed");
         }
+    }
+}
+
+/// Whether `content` is a list as text: UTF-8 (a byte-order mark allowed), not empty, and
+/// no control character but tab, carriage return and line feed — what a spreadsheet's
+/// "save as CSV" writes, and no binary renamed `.csv`.
+pub fn is_list_text(content: &[u8]) -> bool {
+    let content = content.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(content);
+    match std::str::from_utf8(content) {
+        Ok(text) => {
+            !text.trim().is_empty()
+                && !text
+                    .chars()
+                    .any(|c| c.is_control() && !matches!(c, '\t' | '\r' | '\n'))
+        }
+        Err(_) => false,
     }
 }
 
@@ -376,6 +425,29 @@ mod tests {
         assert_eq!(Kind::sniff(b"\x89PNG\r\n\x1a\n\0"), Some(Kind::Png));
         assert_eq!(Kind::sniff(b"MZ\x90\0"), None, "a Windows program");
         assert_eq!(Kind::sniff(b"%PD"), None);
+    }
+
+    #[test]
+    fn a_list_is_a_csv_file_of_text() {
+        let list = "\u{feff}iin;phone\r\n420305400120;+77011230201\r\n".as_bytes();
+        assert_eq!(Kind::of_file("recipients.CSV", list), Some(Kind::Csv));
+        assert_eq!(
+            Kind::of_file("recipients.txt", list),
+            None,
+            "not named a list"
+        );
+        assert_eq!(
+            Kind::of_file("list.csv", b"MZ\x90\0iin;phone"),
+            None,
+            "a program"
+        );
+        assert_eq!(
+            Kind::of_file("list.csv", b"iin;\xFF\xFE"),
+            None,
+            "not UTF-8"
+        );
+        assert_eq!(Kind::of_file("list.csv", b" \r\n"), None, "nothing in it");
+        assert_eq!(Kind::of_file("scan.csv", b"%PDF-1.7\n"), Some(Kind::Pdf));
     }
 
     #[test]

@@ -36,11 +36,14 @@ pub enum Role {
     /// An SMS aggregator's account: its tokens post delivery reports
     /// (`POST /notify/sms/status`), for the cases of its region, and nothing else.
     SmsProviderSystem,
+    /// The eGov portal's account: its tokens file citizens' signed applications
+    /// (`POST /portal/applications`), in the regions of its account, and nothing else.
+    EgovPortalSystem,
 }
 
 impl Role {
     /// Every role, in the catalog's order of concern (the clerks first, the systems last).
-    pub const ALL: [Role; 9] = [
+    pub const ALL: [Role; 10] = [
         Role::FrontOfficeOperator,
         Role::ProviderSpecialist,
         Role::StateCorporationSpecialist,
@@ -50,6 +53,7 @@ impl Role {
         Role::Administrator,
         Role::GatewaySystem,
         Role::SmsProviderSystem,
+        Role::EgovPortalSystem,
     ];
 
     /// The name used in workflows, the catalog and the database.
@@ -64,6 +68,7 @@ impl Role {
             Role::Administrator => "administrator",
             Role::GatewaySystem => "gateway_system",
             Role::SmsProviderSystem => "sms_provider_system",
+            Role::EgovPortalSystem => "egov_portal_system",
         }
     }
 }
@@ -77,7 +82,7 @@ impl fmt::Display for Role {
 /// A name that is not a role.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "`{0}` is not a role (one of: front_office_operator, provider_specialist, state_corporation_specialist, head_of_department, department_director, methodologist, administrator, gateway_system, sms_provider_system)"
+    "`{0}` is not a role (one of: front_office_operator, provider_specialist, state_corporation_specialist, head_of_department, department_director, methodologist, administrator, gateway_system, sms_provider_system, egov_portal_system)"
 )]
 pub struct UnknownRole(pub String);
 

@@ -64,8 +64,12 @@ pub(crate) fn routes() -> OpenApiRouter<Service> {
         .routes(routes!(gateway_answer))
         .routes(routes!(sms_status))
         .routes(routes!(replay))
+        // The citizen's SMS replies and the waves of proactive cases.
+        .merge(super::sms_replies::routes())
         // A case's documents: rendered with the service's templates, which the engine lacks.
         .merge(super::documents::routes())
+        // The eGov portal files citizens' signed applications with its system token.
+        .merge(super::portal::routes())
 }
 
 /// The Prometheus metrics (OpenMetrics text); an administrator's token or session.
@@ -96,7 +100,7 @@ fn administrator(p: &Principal) -> Result<(), ApiError> {
 
 /// Refuses with 403, journalled as [`administrator`]'s, unless `p` is a system account of `role` calling with its API token: a state system's answer or
 /// an aggregator's report moves a case, and is no person's to post, nor another system's.
-fn system_account(p: &Principal, role: Role) -> Result<(), ApiError> {
+pub(super) fn system_account(p: &Principal, role: Role) -> Result<(), ApiError> {
     if p.session.is_some() {
         return Err(p.denied(Why::TokenRequired(role)));
     }

@@ -19,8 +19,10 @@ pub mod incidents;
 pub mod integrations;
 pub mod mass_events;
 pub mod openapi;
+pub mod portal;
 pub mod reports;
 pub mod search;
+pub mod sms_replies;
 
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::StatusCode;
@@ -553,13 +555,33 @@ pub async fn filing(
     key: Option<&str>,
     source: &Source,
 ) -> Result<worker::idempotency::Filed, Completion> {
+    filing_with(engine, p, service, submission, None, key, source).await
+}
+
+/// [`filing`], or with `signed` an application the eGov portal files with the answers the
+/// citizen signed and the evidence (`api::portal`, which has verified the signature): then
+/// the caller must be the portal's system account instead of a role of `submitted_by`, the
+/// answers are held to their contracts with the application, and the case opens with its
+/// evidence in one transaction. A repeat of an `Idempotency-Key` is the same application only
+/// with the same signed document.
+pub(crate) async fn filing_with(
+    engine: &Engine,
+    p: &Principal,
+    service: &str,
+    submission: Submission,
+    signed: Option<crate::store::portal::Filing>,
+    key: Option<&str>,
+    source: &Source,
+) -> Result<worker::idempotency::Filed, Completion> {
     // Who may open a case is the service's to say: a citizen's application comes in at a
     // front office (or through a system acting as one, the portal: seeds/004 item 6); an
     // access request is signed by the head of the applicant's department (seeds/003
     // appendix 2). A service not in force today falls through to the engine's 422.
     let shared = engine.shared();
     let roles = match shared.in_force(service, shared.clock.now()) {
+        Ok(_) if signed.is_some() => vec![Role::EgovPortalSystem],
         Ok((def, _)) => submitters(def),
+        Err(_) if signed.is_some() => vec![Role::EgovPortalSystem],
         Err(_) => vec![Role::FrontOfficeOperator],
     };
     p.require(&roles).map_err(|e| e.on(service))?;
@@ -579,18 +601,28 @@ pub async fn filing(
             message,
         }]));
     }
-    let key = key
+    let mut key = key
         .map(|k| worker::idempotency::IdempotencyKey::new(p.login(), k, service, &submission))
         .transpose()
         .map_err(|e| bad_key(e.to_string()))?;
+    if let (Some(key), Some(signed)) = (&mut key, &signed) {
+        key.digest = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(
+            format!("{}:{}", key.digest, signed.evidence.document_sha256).as_bytes(),
+        ));
+    }
     let entry = Entry::new(p.login(), Action::CaseSubmitted)
         .source(source.0.as_deref())
         .details(json!({ "service": service, "channel": submission.channel }));
-    match engine
-        .recording(entry)
-        .submit_once(service, submission, key)
-        .await
-    {
+    let recording = engine.recording(entry);
+    let opened = match signed {
+        None => recording.submit_once(service, submission, key).await,
+        Some(signed) => {
+            recording
+                .submit_signed(service, submission, signed, key)
+                .await
+        }
+    };
+    match opened {
         Ok(filed) => Ok(filed),
         Err(worker::Error::Runtime(runtime::Error::Rejected(fields))) => {
             Err(Completion::Rejected(fields))
@@ -1461,7 +1493,12 @@ pub fn filing_readers(def: &crate::definition::Definition) -> Vec<Role> {
     let roles = submitters(def);
     let everyone = Role::ALL
         .iter()
-        .filter(|r| !matches!(r, Role::GatewaySystem | Role::SmsProviderSystem))
+        .filter(|r| {
+            !matches!(
+                r,
+                Role::GatewaySystem | Role::SmsProviderSystem | Role::EgovPortalSystem
+            )
+        })
         .all(|r| roles.contains(r));
     if everyone { Vec::new() } else { roles }
 }

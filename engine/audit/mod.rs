@@ -146,11 +146,19 @@ pub enum Action {
     /// An administrator restored an archived case to the active tables; `object` is its
     /// registration number.
     CaseRestored,
+    /// The eGov portal's filing of a signed application was refused (`api::portal`): the
+    /// actor is the portal's account, `object` the service, `details` the field at fault and
+    /// the reason's code — never the document, the signer or the applicant.
+    PortalFilingRefused,
+    /// A proactive wave was started by hand (`POST /services/{service}/waves`): `object` the
+    /// service, `details` the wave's number and how many rows its list has. A wave a
+    /// reconciliation case starts is that case's step, in its history.
+    WaveStarted,
 }
 
 impl Action {
     /// Every action, in the order above.
-    pub const ALL: [Action; 38] = [
+    pub const ALL: [Action; 40] = [
         Action::SignIn,
         Action::SignInFailed,
         Action::SignOut,
@@ -189,6 +197,8 @@ impl Action {
         Action::MassEventStarted,
         Action::CasesArchived,
         Action::CaseRestored,
+        Action::PortalFilingRefused,
+        Action::WaveStarted,
     ];
 
     /// The stored name.
@@ -232,6 +242,8 @@ impl Action {
             Action::MassEventStarted => "mass_event_started",
             Action::CasesArchived => "cases_archived",
             Action::CaseRestored => "case_restored",
+            Action::PortalFilingRefused => "portal_filing_refused",
+            Action::WaveStarted => "wave_started",
         }
     }
 }

@@ -16,6 +16,7 @@ pub mod graph;
 pub mod iin;
 pub mod mass_event;
 pub mod migrate;
+pub mod portal;
 pub mod schema;
 pub mod serve;
 pub mod simulate;
@@ -69,6 +70,9 @@ enum Command {
     /// Put a backup back into a new data directory (and, on PostgreSQL, an empty database),
     /// checking every file and the audit journal.
     Restore(backup::RestoreArgs),
+    /// The eGov portal's side with the test PKI (demonstration only): print the test root
+    /// for `portal.trusted_roots`, or sign an application and file it as the portal does.
+    Portal(portal::Args),
 }
 
 /// Where an installation's database is, as the commands that read or write it beside
@@ -122,5 +126,6 @@ pub fn main() -> ExitCode {
         Command::Archive(args) => archive::run(args),
         Command::Backup(args) => backup::run_backup(args),
         Command::Restore(args) => backup::run_restore(args),
+        Command::Portal(args) => portal::run(args),
     }
 }

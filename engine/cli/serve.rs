@@ -123,6 +123,12 @@ async fn serve(args: Args) -> anyhow::Result<()> {
         engine.clone(),
         shutdown.clone(),
     ));
+    // Waves of proactive cases: started by a case's step or through the API.
+    loops.spawn(crate::wave::run_loop(
+        engine.clone(),
+        (*service.uploads).clone(),
+        shutdown.clone(),
+    ));
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, "ready");

@@ -131,6 +131,7 @@ impl Output {
                 min: spec.min,
                 max: spec.max,
                 personal: spec.personal,
+                format: None,
             }),
         }
     }

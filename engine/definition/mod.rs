@@ -28,6 +28,7 @@ mod term;
 mod texts;
 pub mod timeline;
 pub mod validate;
+pub mod waves;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -344,6 +345,25 @@ fn load_inner(paths: &[PathBuf], options: &Options, extra: Option<(&Path, &str)>
     report
         .diagnostics
         .extend(check_versions(&defs, options.lang));
+    // A `wave` names another service: checked against every service known, its folder read
+    // when it was not asked for.
+    let extra_services: Vec<Parsed> =
+        waves::missing(&root, parsed.iter().filter(|p| p.requested).map(|p| &p.raw))
+            .iter()
+            .flat_map(|dir| workflow_files(dir))
+            .filter_map(|file| parse_file(&file, None, options.lang).ok())
+            .collect();
+    let known: Vec<&raw::Workflow> = parsed
+        .iter()
+        .chain(extra_services.iter())
+        .map(|p| &p.raw)
+        .collect();
+    for p in parsed.iter().filter(|p| p.requested) {
+        let problems = waves::check(&p.raw, &known, &root);
+        report
+            .diagnostics
+            .extend(render(&p.doc, problems, options.lang));
+    }
 
     report.library.definitions = defs.into_iter().map(|(d, _)| d).collect();
     report.library.supervision = catalog.supervision();

@@ -84,6 +84,8 @@ pub struct Definition {
     pub data: IndexMap<String, FieldDef>,
     /// The messages a case can receive, with their fields.
     pub messages: IndexMap<String, IndexMap<String, FieldDef>>,
+    /// The messages the citizen may give by an SMS reply, by message name (`sms_reply:`).
+    pub sms_replies: IndexMap<String, SmsReply>,
     /// When the engine starts a case by itself.
     pub schedule: Option<Schedule>,
     /// The life events of a case that holds, by name, in the order of the file.
@@ -143,6 +145,9 @@ impl Definition {
         // clerk confirms it). Data names are dotted, so it clashes with none.
         env.declare("today", Type::Date);
         env.declare("registration_number", Type::String);
+        // The channel the application came by (`egov_portal`, `proactive`, …), as validate
+        // declares it.
+        env.declare("channel", Type::String);
         for (name, field) in self.parameters.iter().chain(self.data.iter()) {
             env.declare(name, field.ty.clone());
         }
@@ -172,6 +177,47 @@ pub struct LifeEvent {
     pub by: Vec<String>,
     /// Its first step.
     pub start: StepId,
+}
+
+/// How a citizen's SMS reply becomes a message (`sms_reply:`): see
+/// [`crate::api::sms_replies`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmsReply {
+    /// The `phone` data field holding the number the offer went to.
+    pub phone: String,
+    /// The message's enum field the recognised answer fills.
+    pub answer: String,
+    /// Each word, normalised ([`SmsReply::normalise`]), with the answer it means.
+    pub words: Vec<(String, String)>,
+    /// The help SMS's template.
+    pub help: String,
+    /// The message's `text` field, when it has one: the reply's text as sent.
+    pub text: Option<String>,
+}
+
+impl SmsReply {
+    /// A reply as it is compared with the words: lower case, without the spaces and the
+    /// punctuation around and inside it ("Иә!" and " иә " are "иә"; "1." is "1"). Letters
+    /// (Kazakh, Russian, Latin) and digits are kept.
+    pub fn normalise(reply: &str) -> String {
+        reply
+            .chars()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_lowercase)
+            .collect()
+    }
+
+    /// The answer a reply means, if it is one of the words.
+    pub fn recognise(&self, reply: &str) -> Option<&str> {
+        let said = Self::normalise(reply);
+        if said.is_empty() {
+            return None;
+        }
+        self.words
+            .iter()
+            .find(|(word, _)| *word == said)
+            .map(|(_, answer)| answer.as_str())
+    }
 }
 
 /// What starts a life event.
@@ -276,6 +322,9 @@ pub struct FieldDef {
     /// Several lines of text (`text`, where `string` is one line): a clerk's form gives it
     /// a text area. The expression type is `string` either way.
     pub multiline: bool,
+    /// A document that takes a list as CSV text (`format: csv`), not a scan: a file of the
+    /// other kind is refused on the form (`runtime::form::check_value`).
+    pub csv: bool,
 }
 
 /// When the engine starts a case by itself.
@@ -435,6 +484,15 @@ pub enum StepKind {
         /// The result.
         result: String,
     },
+    /// Starts a wave of proactive cases of another service from a list, and goes on.
+    Wave {
+        /// The service each person on the list gets a case of.
+        service: String,
+        /// The `document` data field holding the list.
+        list: String,
+        /// The next step.
+        next: StepId,
+    },
     /// A living case stays here until a life event takes it on.
     Hold {
         /// The state this names (`active`, `suspended`): what the page and the API say.
@@ -571,6 +629,23 @@ pub struct Request {
     pub next: StepId,
     /// The fallback step.
     pub on_failure: StepId,
+    /// On which channels the answer may come with the application, signed by the citizen
+    /// (`signed_data:`), and the contract it is held to; `None` for a step that always asks.
+    pub signed_data: Option<SignedData>,
+}
+
+/// A request whose answer the citizen's own request fetched and the citizen signed with the
+/// application on some channels (the eGov portal, seeds/001: Semipalatinsk item 3): on a case
+/// filed there with that answer, the step takes it instead of asking the gateway.
+#[derive(Debug, Clone)]
+pub struct SignedData {
+    /// The channels whose signed data the step takes.
+    pub channels: Vec<Channel>,
+    /// The connector's answer fields and their catalog types: a signed answer is held to them
+    /// when the application is filed (`runtime::submission::signed`), as a gateway answer is
+    /// when it comes (`gateway::mapping`), so one that does not fit is refused before a case
+    /// opens, never found wrong at run time.
+    pub contract: IndexMap<String, crate::gateway::config::FieldType>,
 }
 
 /// How a request is retried.
@@ -610,6 +685,7 @@ impl StepKind {
             StepKind::Call { .. } => "call",
             StepKind::End { .. } => "end",
             StepKind::Hold { .. } => "hold",
+            StepKind::Wave { .. } => "wave",
         }
     }
 
@@ -630,7 +706,8 @@ impl StepKind {
             StepKind::Notify { next, .. }
             | StepKind::Document { next, .. }
             | StepKind::Join { next, .. }
-            | StepKind::Wait { next, .. } => vec![(*next, None)],
+            | StepKind::Wait { next, .. }
+            | StepKind::Wave { next, .. } => vec![(*next, None)],
             StepKind::Decide {
                 branches,
                 otherwise,

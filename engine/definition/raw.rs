@@ -256,6 +256,19 @@ pub struct FieldSpec {
     /// IINs and phones are always personal.
     #[serde(default)]
     pub personal: bool,
+    /// For `document`: what file it takes — a scan (PDF, JPEG or PNG; the default) or `csv`,
+    /// a list as text (the reconciliation's list of people for a proactive `wave`).
+    pub format: Option<DocumentFormat>,
+}
+
+/// What file a document field takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DocumentFormat {
+    /// A scan: PDF, JPEG or PNG, by its content.
+    Scan,
+    /// A list as CSV text: a `.csv` file of UTF-8 text with a header line.
+    Csv,
 }
 
 /// A message from outside that a case can wait for.
@@ -267,6 +280,29 @@ pub struct Message {
     /// Its fields and their types.
     #[serde(default)]
     pub fields: IndexMap<String, Field>,
+    /// The citizen may give this message by answering an SMS (the proactive offer's consent,
+    /// seeds/001, ENPF rules item 16): the aggregator posts the reply, the engine finds the
+    /// case waiting for this message from that number and delivers it with the answer the
+    /// reply's words say.
+    pub sms_reply: Option<SmsReply>,
+}
+
+/// How an SMS reply becomes a message: whose number, which field the recognised answer fills,
+/// the words of each answer, and the SMS sent back for anything else.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SmsReply {
+    /// The `phone` data field holding the number the offer went to, e.g. `applicant.phone`.
+    pub phone: String,
+    /// The message's `enum` field the recognised answer fills; its values are exactly the
+    /// keys of `words`.
+    pub answer: String,
+    /// Each answer's words: a reply is recognised when the whole of it, case, surrounding
+    /// spaces and punctuation ignored, is one of them, e.g. `consent: ["иә", "да", "1"]`.
+    pub words: IndexMap<String, Vec<String>>,
+    /// The template of the SMS sent back for a reply that is none of the words (it says how
+    /// to answer); the case keeps waiting.
+    pub help: String,
 }
 
 /// A life event of a case that holds: what starts it, while the case is where, and its steps.
@@ -387,7 +423,7 @@ pub struct WorkingDayAfter {
 }
 
 /// One step of the process. Give exactly one kind: `task`, `request`, `notify`,
-/// `document`, `decide`, `fork`, `join`, `wait`, `receive`, `call`, `end` or `hold`.
+/// `document`, `decide`, `fork`, `join`, `wait`, `receive`, `call`, `end`, `hold` or `wave`.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Step {
@@ -429,6 +465,10 @@ pub struct Step {
     /// of the `events` that lists the step in `during` takes it on. Only in a service.
     #[schemars(regex(pattern = r"^[a-z][a-z0-9_]*$"))]
     pub hold: Option<String>,
+    /// Starts a wave of proactive cases of another service, one per person of a list (the
+    /// ENPF recipients after the reconciliation, seeds/001 ENPF rules item 16), and goes on to
+    /// `next` at once: the cases are opened in the background.
+    pub wave: Option<Wave>,
 
     /// The next step (for every kind but `decide`, `fork`, `end`, and those with `outcomes`).
     pub next: Option<String>,
@@ -443,6 +483,14 @@ pub struct Step {
     /// citizen electronically (no e-mail, no SMS consent, or every attempt failed), e.g. a
     /// clerk's task to hand it over.
     pub on_undelivered: Option<String>,
+    /// For `request`: the channels (e.g. `[egov_portal]`) on which the citizen's own request
+    /// fetched this answer and the citizen signed it with the application (seeds/001:
+    /// Semipalatinsk item 3, social assistance item 6, home education item 6, ENPF item 2).
+    /// On a case filed through one of them whose signed data hold an answer of the step's
+    /// connector, that answer is mapped by `output` and the case goes to `next` at once: no
+    /// gateway request, no `on_failure`. Otherwise the step requests as usual.
+    #[serde(default)]
+    pub signed_data: Vec<Channel>,
 }
 
 /// A user task.
@@ -671,6 +719,18 @@ pub struct Receive {
     /// What to record from the message: data name → expression over `message`.
     #[serde(default)]
     pub store: IndexMap<String, String>,
+}
+
+/// A wave of proactive cases.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Wave {
+    /// The service each person gets a case of: one whose `channels` include `proactive` and
+    /// whose application needs nothing but `applicant.iin` and `applicant.phone`.
+    pub service: String,
+    /// The `document` field of this case holding the list: a CSV in UTF-8, header
+    /// `iin;phone` (optionally `;language`, `kk` or `ru`), `;` or `,` between the columns.
+    pub list: String,
 }
 
 /// A call of a shared sub-workflow.

@@ -342,6 +342,9 @@ impl Compiler<'_> {
         // The case's registration number: what a system told of a case (the result sent to
         // the State Corporation, seeds/001 item 12 part 5) identifies it by.
         self.env.declare("registration_number", Type::String);
+        // The channel the application came by, a string (`channel == 'egov_portal'`): a
+        // service may branch on it, e.g. skip a check the portal made (seeds/001).
+        self.env.declare("channel", Type::String);
         for (name, field) in parameters.iter().chain(data.iter()) {
             self.env.declare(name, field.ty.clone());
         }
@@ -353,6 +356,7 @@ impl Compiler<'_> {
                 (name.clone(), self.fields(&at, &m.fields))
             })
             .collect();
+        let sms_replies = self.sms_replies(&data);
         let schedule = raw.schedule.as_ref().map(|s| self.schedule(s));
         let start = self.step_ref("/start", &raw.start).unwrap_or(StepId(0));
         let term = self.term(kind);
@@ -396,6 +400,7 @@ impl Compiler<'_> {
             parameters,
             data,
             messages,
+            sms_replies,
             schedule,
             events,
             record,
@@ -630,6 +635,7 @@ impl Compiler<'_> {
                         max: None,
                         personal: matches!(t, raw::TypeName::Iin | raw::TypeName::Phone),
                         multiline: *t == raw::TypeName::Text,
+                        csv: false,
                     }
                 }
                 raw::Field::Full(spec) => {
@@ -658,6 +664,12 @@ impl Compiler<'_> {
                         self.p
                             .at(format!("{pointer}/min"), msg!("data.min_max", name = name));
                     }
+                    if spec.format.is_some() && spec.ty != raw::TypeName::Document {
+                        self.p.at(
+                            format!("{pointer}/format"),
+                            msg!("data.format_not_document", name = name),
+                        );
+                    }
                     FieldDef {
                         ty,
                         label: spec.label.clone(),
@@ -667,6 +679,7 @@ impl Compiler<'_> {
                         personal: spec.personal
                             || matches!(spec.ty, raw::TypeName::Iin | raw::TypeName::Phone),
                         multiline: spec.ty == raw::TypeName::Text,
+                        csv: spec.format == Some(raw::DocumentFormat::Csv),
                     }
                 }
             };
@@ -1095,7 +1108,10 @@ impl Compiler<'_> {
     /// Checks an expression and reports its problems at `at`.
     fn expr(&mut self, at: &str, source: &str, env: &Env, expected: Option<&Type>) -> Option<Expr> {
         match expr::check(source, env, expected) {
-            Ok(e) => Some(e),
+            Ok(e) => {
+                self.channel_literals(at, source);
+                Some(e)
+            }
             Err(errors) => {
                 for e in errors {
                     let p = self.p.at_value(
@@ -1109,6 +1125,40 @@ impl Compiler<'_> {
                 }
                 None
             }
+        }
+    }
+
+    /// `channel == 'egov_portal'` against a channel the service is not filed through is
+    /// never true: a misspelt or forgotten channel, refused with the service's channels.
+    fn channel_literals(&mut self, at: &str, source: &str) {
+        static COMPARED: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+            regex::Regex::new(
+                r#"\bchannel\s*(?:==|!=)\s*['"]([^'"]*)['"]|['"]([^'"]*)['"]\s*(?:==|!=)\s*channel\b"#,
+            )
+            .expect("a valid pattern")
+        });
+        if self.raw.channels.is_empty() || !source.contains("channel") {
+            return;
+        }
+        for found in COMPARED.captures_iter(source) {
+            let Some(literal) = found.get(1).or_else(|| found.get(2)) else {
+                continue;
+            };
+            let name = literal.as_str();
+            if self.raw.channels.iter().any(|c| c.as_str() == name) {
+                continue;
+            }
+            let names: Vec<&str> = self.raw.channels.iter().map(|c| c.as_str()).collect();
+            let p = self.p.at_value(
+                at,
+                msg!(
+                    "expr.unknown_channel",
+                    channel = name,
+                    channels = names.join(", ")
+                ),
+            );
+            p.offset = Some(source[..literal.start()].chars().count());
+            p.suggest(name, names.iter().copied());
         }
     }
 
@@ -1220,6 +1270,7 @@ impl Compiler<'_> {
             ("call", s.call.is_some()),
             ("end", s.end.is_some()),
             ("hold", s.hold.is_some()),
+            ("wave", s.wave.is_some()),
         ]
         .into_iter()
         .filter_map(|(k, set)| set.then_some(k))
@@ -1245,7 +1296,7 @@ impl Compiler<'_> {
         // Which of the transition fields this kind takes.
         let allowed: &[&str] = match kind_name {
             "task" | "call" => &["outcomes"],
-            "request" => &["next", "on_failure"],
+            "request" => &["next", "on_failure", "signed_data"],
             "receive" => &["next", "on_timeout"],
             "notify" => &["next", "on_undelivered"],
             "decide" | "fork" | "end" | "hold" => &[],
@@ -1257,6 +1308,7 @@ impl Compiler<'_> {
             ("on_failure", s.on_failure.is_some()),
             ("on_timeout", s.on_timeout.is_some()),
             ("on_undelivered", s.on_undelivered.is_some()),
+            ("signed_data", !s.signed_data.is_empty()),
         ] {
             if set && !allowed.contains(&field) {
                 self.p.at(
@@ -1530,6 +1582,15 @@ impl Compiler<'_> {
                 let c = s.call.as_ref().expect("kind is call");
                 self.call(name, at, c, s, &env)
             }
+            "wave" => {
+                let w = s.wave.as_ref().expect("kind is wave");
+                self.wave(&format!("{at}/wave"), w);
+                StepKind::Wave {
+                    service: w.service.clone(),
+                    list: w.list.clone(),
+                    next: self.next(at, name, s),
+                }
+            }
             "hold" => {
                 if self.raw.subworkflow.is_some() {
                     self.p.at(format!("{at}/hold"), msg!("hold.in_subworkflow"));
@@ -1552,6 +1613,143 @@ impl Compiler<'_> {
                     }
                 }
                 StepKind::End { result }
+            }
+        }
+    }
+
+    /// The messages a citizen may give by an SMS reply (`sms_reply:`): the number is a
+    /// `phone` data field, the answer an `enum` field of the message whose values are the
+    /// words' answers, the help SMS a template with both languages, and no word means two
+    /// answers. Words are kept normalised, as replies are compared.
+    fn sms_replies(&mut self, data: &IndexMap<String, FieldDef>) -> IndexMap<String, SmsReply> {
+        let mut out = IndexMap::new();
+        for (name, m) in &self.raw.messages {
+            let Some(r) = &m.sms_reply else { continue };
+            let at = ptr(&["messages", name, "sms_reply"]);
+            match data.get(&r.phone).map(|f| &f.ty) {
+                Some(Type::Phone) => {}
+                Some(_) => {
+                    self.p.at_value(
+                        format!("{at}/phone"),
+                        msg!("sms_reply.phone_not_phone", name = r.phone),
+                    );
+                }
+                None => {
+                    self.p
+                        .at_value(format!("{at}/phone"), msg!("data.unknown", name = r.phone))
+                        .suggest(&r.phone, self.raw.data.keys().map(String::as_str));
+                }
+            }
+            let answers: Vec<String> = r.words.keys().cloned().collect();
+            match m.fields.get(&r.answer).map(field_type) {
+                Some(Type::Enum(values)) => {
+                    let mut want = values.clone();
+                    let mut have = answers.clone();
+                    want.sort();
+                    have.sort();
+                    if want != have {
+                        self.p.at(
+                            format!("{at}/words"),
+                            msg!(
+                                "sms_reply.answers_not_values",
+                                field = r.answer,
+                                values = values.join(", "),
+                                answers = answers.join(", ")
+                            ),
+                        );
+                    }
+                }
+                Some(_) => {
+                    self.p.at_value(
+                        format!("{at}/answer"),
+                        msg!(
+                            "sms_reply.answer_not_enum",
+                            field = r.answer,
+                            message = name
+                        ),
+                    );
+                }
+                None => {
+                    self.p
+                        .at_value(
+                            format!("{at}/answer"),
+                            msg!("sms_reply.unknown_field", field = r.answer, message = name),
+                        )
+                        .suggest(&r.answer, m.fields.keys().map(String::as_str));
+                }
+            }
+            let mut words: Vec<(String, String)> = Vec::new();
+            for (answer, list) in &r.words {
+                if list.is_empty() {
+                    self.p.at(
+                        format!("{at}/words/{}", escape(answer)),
+                        msg!("sms_reply.no_words", answer = answer),
+                    );
+                }
+                for (i, word) in list.iter().enumerate() {
+                    let here = format!("{at}/words/{}/{i}", escape(answer));
+                    let normal = SmsReply::normalise(word);
+                    if normal.is_empty() {
+                        self.p
+                            .at_value(&here, msg!("sms_reply.empty_word", answer = answer));
+                        continue;
+                    }
+                    match words.iter().find(|(w, _)| *w == normal) {
+                        Some((_, other)) if other != answer => {
+                            self.p.at_value(
+                                &here,
+                                msg!(
+                                    "sms_reply.word_twice",
+                                    word = word,
+                                    answer = answer,
+                                    other = other
+                                ),
+                            );
+                        }
+                        Some(_) => {}
+                        None => words.push((normal, answer.clone())),
+                    }
+                }
+            }
+            self.template(&format!("{at}/help"), &r.help, &["sms"]);
+            let text = m
+                .fields
+                .get("text")
+                .filter(|f| field_type(f) == Type::String)
+                .map(|_| "text".to_string());
+            out.insert(
+                name.clone(),
+                SmsReply {
+                    phone: r.phone.clone(),
+                    answer: r.answer.clone(),
+                    words,
+                    help: r.help.clone(),
+                    text,
+                },
+            );
+        }
+        out
+    }
+
+    /// A `wave` step: its list is a `document` field of this case, and only a service starts
+    /// one. That the service it names is a proactive one is checked across the files
+    /// (`definition::check_waves`), where every service is known.
+    fn wave(&mut self, at: &str, w: &raw::Wave) {
+        if self.raw.subworkflow.is_some() {
+            self.p.at(at, msg!("wave.in_subworkflow"));
+        }
+        match self.raw.data.get(&w.list) {
+            Some(raw::Field::Full(spec)) if spec.format == Some(raw::DocumentFormat::Csv) => {}
+            Some(_) => {
+                self.p.at_value(
+                    format!("{at}/list"),
+                    msg!("wave.list_not_document", name = w.list),
+                );
+            }
+            None => {
+                self.p
+                    .at_value(format!("{at}/list"), msg!("data.unknown", name = w.list))
+                    .suggest(&w.list, self.raw.data.keys().map(String::as_str));
             }
         }
     }
@@ -1851,7 +2049,59 @@ impl Compiler<'_> {
             escalate_to_support,
             next: self.next(at, name, s),
             on_failure,
+            signed_data: self.signed_data(at, s, connector),
         }
+    }
+
+    /// A request's `signed_data:`: each channel one the service is filed through, and the
+    /// connector's answer contract, which a signed answer is held to at filing.
+    fn signed_data(
+        &mut self,
+        at: &str,
+        s: &raw::Step,
+        connector: Option<&crate::definition::catalog::Connector>,
+    ) -> Option<SignedData> {
+        if s.signed_data.is_empty() {
+            return None;
+        }
+        for (i, channel) in s.signed_data.iter().enumerate() {
+            if !self.raw.channels.contains(channel) {
+                let names: Vec<&str> = self.raw.channels.iter().map(|c| c.as_str()).collect();
+                self.p.at_value(
+                    format!("{at}/signed_data/{i}"),
+                    msg!(
+                        "request.signed_channel",
+                        channel = channel.as_str(),
+                        channels = if names.is_empty() {
+                            "—".to_string()
+                        } else {
+                            names.join(", ")
+                        }
+                    ),
+                );
+            }
+        }
+        let contract = connector?
+            .output
+            .iter()
+            .map(|(name, o)| {
+                let field = o.field();
+                let (ty, values) = match &field {
+                    raw::Field::Short(ty) => (*ty, Vec::new()),
+                    raw::Field::Full(spec) => (spec.ty, spec.values.clone()),
+                };
+                let ty = crate::gateway::config::FieldType {
+                    ty,
+                    values,
+                    optional: o.is_optional(),
+                };
+                (name.clone(), ty)
+            })
+            .collect();
+        Some(SignedData {
+            channels: s.signed_data.clone(),
+            contract,
+        })
     }
 
     fn decide(&mut self, name: &str, at: &str, branches: &[raw::Branch], env: &Env) -> StepKind {

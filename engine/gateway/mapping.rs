@@ -170,7 +170,8 @@ pub fn response(connector: &Connector, answer: &Value) -> Result<Value, MappingE
     Ok(Value::Object(out))
 }
 
-fn describe(ty: &FieldType) -> String {
+/// What a value of `ty` must be, as an answer's mistake says it.
+pub fn describe(ty: &FieldType) -> String {
     match ty.ty {
         TypeName::Enum => format!("one of {}", ty.values.join(", ")),
         TypeName::Date => "a date".into(),

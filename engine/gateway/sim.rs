@@ -5,7 +5,9 @@
 //! ENPF (the pension account and accruals) and the provider's register (an earlier
 //! assignment, payment or refusal), over JSON, and as GBD FL over the gateway's SOAP sync
 //! and async channels. It receives the results of the state services sent to the State
-//! Corporation (seeds/001 item 12 part 5) and keeps them ([`Sim::results`]). It receives the stage feed like the monitoring system would, drops
+//! Corporation (seeds/001 item 12 part 5) and keeps them ([`Sim::results`]). It registers applications in
+//! ITsS TsON, the State Corporation's "Service Centre of the Population" system, and keeps them
+//! ([`Sim::registrations`]). It receives the stage feed like the monitoring system would, drops
 //! repeats by idempotency key, and counts reports that arrive out of order.
 //!
 //! The people are fictional, with valid IINs. The systems name their fields their own way
@@ -256,6 +258,24 @@ pub fn people() -> Vec<Person> {
             enpf: Some((640_000.0, false)),
             register: Register::default(),
         },
+        // Ольга Сергеева's son, a child with a disability taught at home: the child of the
+        // home-education cost recovery (workflows/home-education-cost-recovery). At 17 he has
+        // a group (TsBDI gives none under 16) and an identity card; no account of his own.
+        Person {
+            iin: "091015591215",
+            last_name: "Сергеев",
+            first_name: "Максим",
+            middle_name: Some("Андреевич"),
+            birth_date: "2009-10-15",
+            address: "г. Караганда, пр. Бухар-Жырау, 56, кв. 3",
+            document_number: "052233441",
+            document_issued_on: "2025-10-20",
+            document_valid_until: "2035-10-19",
+            bank: None,
+            disability: Some((2, "15.10.2025", Some("15.10.2027"))),
+            enpf: None,
+            register: Register::default(),
+        },
     ]
 }
 
@@ -348,6 +368,46 @@ pub struct Delivered {
     pub received_on: String,
 }
 
+/// An application registered in ITsS TsON, the State Corporation's integrated digital system
+/// "Service Centre of the Population" (`service_centre.register`; seeds/001, home-education
+/// rules item 10 part 1 para 3, ENPF payment rules item 10).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Registration {
+    /// qyzmet's registration number of the application: registered once per number.
+    pub registration_number: String,
+    /// The applicant's IIN.
+    pub iin: String,
+    /// The service's code, as sent.
+    pub service: String,
+    /// The number ITsS TsON gave it: `TSON-yyyymmdd-NNNNNN`, the day and the order of
+    /// registration, which the receipt on acceptance prints.
+    pub tson_number: String,
+    /// The day it was registered, `dd.mm.yyyy` (Almaty).
+    pub registered_on: String,
+}
+
+/// A result of a state service, as the citizen's account on the eGov portal received it
+/// (`egov_portal.result`): the application was filed on the portal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PortalResult {
+    /// The application's registration number: a result is delivered once per number.
+    pub registration_number: String,
+    /// The citizen's IIN: whose account it goes to.
+    pub iin: String,
+    /// The service's id, as sent.
+    pub service: String,
+    /// `issued`, `assigned`, `refused` or `not_accepted`.
+    pub result: String,
+    /// The decision's number.
+    pub decision_number: String,
+    /// The decision's date, as sent.
+    pub decision_date: String,
+    /// The day it was delivered, `dd.mm.yyyy` (Almaty).
+    pub delivered_on: String,
+}
+
 /// Where the asynchronous channel's answers are posted: the engine's answers endpoint.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Callback {
@@ -367,6 +427,8 @@ pub struct Sim {
     monitor: Mutex<Monitor>,
     answers: Mutex<Vec<String>>,
     results: Mutex<Vec<Delivered>>,
+    registrations: Mutex<Vec<Registration>>,
+    portal_results: Mutex<Vec<PortalResult>>,
     callback: Mutex<Option<Callback>>,
     /// What the callback's receiver said to each answer posted, in the order they settled:
     /// its HTTP status, or why none came.
@@ -478,6 +540,23 @@ impl Sim {
             .clone()
     }
 
+    /// The results delivered to citizens' accounts on the eGov portal, in arrival order, each
+    /// registration number once.
+    pub fn portal_results(&self) -> Vec<PortalResult> {
+        self.portal_results
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// The applications registered in ITsS TsON, in order, each registration number once.
+    pub fn registrations(&self) -> Vec<Registration> {
+        self.registrations
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
     /// Takes the asynchronous answers waiting to be picked up.
     pub fn take_answers(&self) -> Vec<String> {
         std::mem::take(&mut *self.answers.lock().unwrap_or_else(|e| e.into_inner()))
@@ -550,6 +629,11 @@ pub fn router(sim: Arc<Sim>) -> Router {
         .route(
             "/state_corporation/result",
             post(state_corporation_result).get(state_corporation_results),
+        )
+        .route("/service_centre/register", post(service_centre_register))
+        .route(
+            "/egov_portal/result",
+            post(egov_portal_result).get(egov_portal_results),
         )
         .route("/shep/sync", post(shep_sync))
         .route("/shep/async", post(shep_async))
@@ -895,6 +979,136 @@ async fn state_corporation_result(
 
 async fn state_corporation_results(State(sim): State<Arc<Sim>>) -> Json<Vec<Delivered>> {
     Json(sim.results())
+}
+
+/// The eGov portal delivers a result to the citizen's account (`egov_portal.result`), for any
+/// valid IIN: `{delivered: true}`. A repeat of a registration number is answered as the first
+/// time and not kept twice. An invalid IIN is 400; a result other than `issued`, `assigned`,
+/// `refused` or `not_accepted`, or a field missing, 422.
+async fn egov_portal_result(
+    State(sim): State<Arc<Sim>>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
+    sim.log(received("egov_portal.result", &headers));
+    if let Some(r) = faulted(&sim, "egov_portal.result", false).await {
+        return r;
+    }
+    let text = |name: &str| {
+        body.get(name)
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+    };
+    let iin = text("iin").unwrap_or_default();
+    if Iin::parse(&iin).is_err() {
+        return Miss::Invalid.into_response();
+    }
+    let unfit = |why: &str| {
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(json!({ "error": why })),
+        )
+            .into_response()
+    };
+    let (Some(number), Some(service), Some(result), Some(decision_number), Some(decision_date)) = (
+        text("registrationNumber"),
+        text("service"),
+        text("result"),
+        text("decisionNumber"),
+        text("decisionDate"),
+    ) else {
+        return unfit(
+            "registrationNumber, service, result, decisionNumber and decisionDate are required",
+        );
+    };
+    if !matches!(
+        result.as_str(),
+        "issued" | "assigned" | "refused" | "not_accepted"
+    ) {
+        return unfit("result is issued, assigned, refused or not_accepted");
+    }
+    let mut results = sim.portal_results.lock().unwrap_or_else(|e| e.into_inner());
+    if !results.iter().any(|r| r.registration_number == number) {
+        results.push(PortalResult {
+            registration_number: number,
+            iin,
+            service,
+            result,
+            decision_number,
+            decision_date,
+            delivered_on: today_almaty(),
+        });
+    }
+    Json(json!({ "delivered": true })).into_response()
+}
+
+async fn egov_portal_results(State(sim): State<Arc<Sim>>) -> Json<Vec<PortalResult>> {
+    Json(sim.portal_results())
+}
+
+/// ITsS TsON registers an application (`service_centre.register`) for any valid IIN — the
+/// front office registers what it accepted, known to GBD FL or not: `{registered: true,
+/// tsonNumber, registeredDate: dd.mm.yyyy}`, today in Almaty. A repeat of a registration
+/// number is answered as the first time and not registered twice. The simulator never
+/// answers `registered: false` (the real system does for an unexecuted application of the
+/// same service and IIN); scenarios try that answer with `answer:`. An invalid IIN is 400; a
+/// field missing, 422.
+async fn service_centre_register(
+    State(sim): State<Arc<Sim>>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
+    sim.log(received("service_centre.register", &headers));
+    if let Some(r) = faulted(&sim, "service_centre.register", false).await {
+        return r;
+    }
+    let text = |name: &str| {
+        body.get(name)
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+    };
+    let iin = text("iin").unwrap_or_default();
+    if Iin::parse(&iin).is_err() {
+        return Miss::Invalid.into_response();
+    }
+    let (Some(number), Some(service)) = (text("registrationNumber"), text("service")) else {
+        return (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Json(json!({ "error": "registrationNumber and service are required" })),
+        )
+            .into_response();
+    };
+    let mut registrations = sim.registrations.lock().unwrap_or_else(|e| e.into_inner());
+    let known = registrations
+        .iter()
+        .find(|r| r.registration_number == number)
+        .cloned();
+    let r = match known {
+        Some(first) => first,
+        None => {
+            let today = today_almaty();
+            let day = format!("{}{}{}", &today[6..], &today[3..5], &today[..2]);
+            let r = Registration {
+                registration_number: number,
+                iin,
+                service,
+                tson_number: format!("TSON-{day}-{:06}", registrations.len() + 1),
+                registered_on: today,
+            };
+            registrations.push(r.clone());
+            r
+        }
+    };
+    Json(json!({
+        "registered": true,
+        "tsonNumber": r.tson_number,
+        "registeredDate": r.registered_on,
+    }))
+    .into_response()
 }
 
 /// Today in Almaty, `dd.mm.yyyy`, as the State Corporation's system writes a date.

@@ -183,6 +183,29 @@ pub enum Effect {
     },
     /// Run an outbox job after commit.
     Job(Job),
+    /// The case waits for a message the citizen may give by an SMS reply from `phone`
+    /// (`sms_reply:`): the store indexes the wait by the number, valid while the wait's
+    /// timeout timer `timer` is set, so a reply finds its case without reading every case.
+    AwaitSmsReply {
+        /// The number, as the case data holds it.
+        phone: String,
+        /// The message waited for.
+        message: String,
+        /// The key of the wait's timeout timer.
+        timer: String,
+    },
+    /// Record a wave of proactive cases, opened after commit by the wave runner
+    /// (`crate::wave`), one per person on the list.
+    StartWave {
+        /// The wave's key (`case:seq:n`): recorded once.
+        key: String,
+        /// The service each person gets a case of.
+        service: String,
+        /// The list: the `document` field's value (`{name, sha256, …}`).
+        list: Value,
+        /// The step that started it.
+        step: String,
+    },
 }
 
 /// Work done after commit, at least once, with an idempotency key.

@@ -181,6 +181,12 @@ fn fields(
 /// The message of a value other than the one a field must have (a consent not given).
 pub const MUST_BE: &str = "must be yes: without it the application is not accepted";
 
+/// The message of a scan given where the field takes a list (`format: csv`).
+pub const MUST_BE_LIST: &str = "must be a list: a .csv file of UTF-8 text with a header line";
+
+/// The message of a list given where the field takes a scan.
+pub const MUST_BE_SCAN: &str = "must be a scan: a PDF, JPEG or PNG file";
+
 pub(super) fn is_blank(v: &Value) -> bool {
     v.is_null() || v.as_str().is_some_and(|s| s.trim().is_empty())
 }
@@ -248,7 +254,21 @@ pub fn check_value(decl: &FieldDef, value: &Value) -> Result<Value, String> {
             Value::from(format!("+{digits}"))
         }
         Type::String => Value::from(text.ok_or("must be text")?),
-        _ => value.clone(),
+        // A stored file says what it is (`content_type`, read from its content when it was
+        // uploaded): a list where the field takes a list, a scan elsewhere. A file named as
+        // text (the API's and the scenarios' way) is not checked here.
+        _ => {
+            if let Some(kind) = value.get("content_type").and_then(Value::as_str) {
+                let list = kind == crate::uploads::Kind::Csv.mime();
+                if decl.csv && !list {
+                    return Err(MUST_BE_LIST.into());
+                }
+                if !decl.csv && list {
+                    return Err(MUST_BE_SCAN.into());
+                }
+            }
+            value.clone()
+        }
     };
     if let (Some(pattern), Some(t)) = (&decl.pattern, checked.as_str())
         && let Ok(re) = regex::Regex::new(&format!("^(?:{pattern})$"))

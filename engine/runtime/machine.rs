@@ -23,6 +23,7 @@ pub fn start(
     number: &str,
     submission: &Submission,
     data: Value,
+    signed_data: std::collections::BTreeMap<String, Value>,
 ) -> Result<Transition, Error> {
     let def = ctx.definition;
     let mut state = CaseState {
@@ -49,6 +50,7 @@ pub fn start(
         held_since: None,
         in_event: None,
         event_keys: Vec::new(),
+        signed_data,
         seq: 0,
         opened_at: ctx.now,
         closed_at: None,
@@ -259,6 +261,7 @@ impl<'a, 'c> Machine<'a, 'c> {
         if let Value::Object(map) = &mut data {
             map.insert("today".into(), json!(self.local_date().to_string()));
             map.insert("registration_number".into(), json!(self.state.number));
+            map.insert("channel".into(), json!(self.state.channel));
             if let Some((name, value)) = extra {
                 map.insert(name.to_string(), value.clone());
             }
@@ -494,6 +497,21 @@ impl<'a, 'c> Machine<'a, 'c> {
                     self.open_task(token, step, &path, task)?;
                     None
                 }
+                StepKind::Request(r) if self.signed_answer(r).is_some() => {
+                    // The citizen's own request fetched this answer and the citizen signed it
+                    // with the application (seeds/001: Semipalatinsk item 3): held to the
+                    // contract when filed, it is taken as it is, and nothing is asked.
+                    let answer = self.signed_answer(r).cloned().unwrap_or_default();
+                    self.assign(&scope, &r.output, Some(("response", &answer)))?;
+                    self.history(
+                        Actor::Citizen,
+                        "data_signed",
+                        Some(&path),
+                        json!({ "connector": r.connector, "channel": self.state.channel }),
+                        None,
+                    );
+                    Some(r.next)
+                }
                 StepKind::Request(r) => {
                     let mut input = Map::new();
                     for (name, e) in &r.input {
@@ -677,6 +695,21 @@ impl<'a, 'c> Machine<'a, 'c> {
                             json!({ "message": message, "until": due_at }),
                             evidence,
                         );
+                        // A message the citizen may give by SMS: indexed by the number.
+                        if let Some(reply) = def.sms_replies.get(message)
+                            && let Some(phone) = self
+                                .state
+                                .data
+                                .get(&scope)
+                                .and_then(|d| get_path(d, &reply.phone))
+                                .and_then(Value::as_str)
+                        {
+                            self.effects.push(Effect::AwaitSmsReply {
+                                phone: phone.to_string(),
+                                message: message.clone(),
+                                timer: key.clone(),
+                            });
+                        }
                         self.wait(
                             token,
                             Waiting::Message {
@@ -686,6 +719,34 @@ impl<'a, 'c> Machine<'a, 'c> {
                         );
                         None
                     }
+                }
+                StepKind::Wave {
+                    service,
+                    list,
+                    next,
+                } => {
+                    let value = self
+                        .state
+                        .data
+                        .get(&scope)
+                        .and_then(|d| get_path(d, list))
+                        .cloned()
+                        .unwrap_or(Value::Null);
+                    let key = self.key("wave:");
+                    self.history(
+                        Actor::Engine,
+                        "wave_started",
+                        Some(&path),
+                        json!({ "service": service, "wave": key }),
+                        None,
+                    );
+                    self.effects.push(Effect::StartWave {
+                        key,
+                        service: service.clone(),
+                        list: value,
+                        step: path.clone(),
+                    });
+                    Some(*next)
                 }
                 StepKind::Call { workflow, with, .. } => {
                     let sub = self
@@ -1327,6 +1388,18 @@ impl<'a, 'c> Machine<'a, 'c> {
             json!({ "status": status, "result": result }),
             None,
         );
+    }
+
+    /// The answer of `r`'s connector the citizen signed with the application, when the step
+    /// takes signed data on the case's channel.
+    fn signed_answer(&self, r: &Request) -> Option<&Value> {
+        let signed = r.signed_data.as_ref()?;
+        signed
+            .channels
+            .iter()
+            .any(|c| c.as_str() == self.state.channel)
+            .then(|| self.state.signed_data.get(&r.connector))
+            .flatten()
     }
 
     /// The token waiting for a request job, with its step, the request, its scope and path.

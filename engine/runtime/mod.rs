@@ -162,7 +162,36 @@ pub fn start(
     for (name, value) in submission::check(ctx.definition, &submission.data)? {
         set_path(&mut data, &name, value);
     }
-    machine::start(ctx, id, number, submission, data)
+    machine::start(ctx, id, number, submission, data, Default::default())
+}
+
+/// Opens a case for an application filed with the state systems' answers the citizen signed
+/// (the eGov portal: `signed` is connector → answer, read from the signed document). The
+/// application is checked as [`start`] checks it, and each answer against its connector's
+/// contract ([`submission::signed`]); a mistake in either is [`Error::Rejected`], the answers'
+/// named `signed_data.<connector>.<field>`, and nothing is opened.
+pub fn start_signed(
+    ctx: &Context<'_>,
+    id: i64,
+    number: &str,
+    submission: &Submission,
+    signed: &serde_json::Map<String, serde_json::Value>,
+) -> Result<Transition, Error> {
+    let mut data = serde_json::Value::Object(serde_json::Map::new());
+    let checked = submission::check(ctx.definition, &submission.data);
+    let answers = submission::signed(ctx.definition, &submission.channel, signed);
+    let (values, answers) = match (checked, answers) {
+        (Ok(values), Ok(answers)) => (values, answers),
+        (Err(Error::Rejected(mut a)), Err(Error::Rejected(b))) => {
+            a.extend(b);
+            return Err(Error::Rejected(a));
+        }
+        (Err(e), _) | (_, Err(e)) => return Err(e),
+    };
+    for (name, value) in values {
+        set_path(&mut data, &name, value);
+    }
+    machine::start(ctx, id, number, submission, data, answers)
 }
 
 /// Opens a case the engine starts by itself, for a scheduled occurrence: its data
@@ -174,7 +203,14 @@ pub fn start_scheduled(
     number: &str,
     submission: &Submission,
 ) -> Result<Transition, Error> {
-    machine::start(ctx, id, number, submission, normalise(&submission.data))
+    machine::start(
+        ctx,
+        id,
+        number,
+        submission,
+        normalise(&submission.data),
+        Default::default(),
+    )
 }
 
 /// Applies one event to a case.

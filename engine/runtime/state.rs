@@ -98,6 +98,12 @@ pub struct CaseState {
     /// message with one of them is refused, so a mass event touches no case twice.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub event_keys: Vec<String>,
+    /// The state systems' answers the citizen signed with the application, by connector,
+    /// each held to its contract when filed (the eGov portal: seeds/001, Semipalatinsk
+    /// item 3): a request step that takes signed data on the case's channel maps its
+    /// connector's answer from here instead of asking the gateway.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub signed_data: BTreeMap<String, Value>,
     /// Transitions applied so far: the history's sequence and the effects' key space.
     pub seq: u64,
     /// When the case was opened.

@@ -151,6 +151,7 @@ fn contact(name: &str, declared: Option<&FieldDef>) -> Option<FieldDef> {
             max: None,
             personal: true,
             multiline: false,
+            csv: false,
         },
     })
 }
@@ -269,4 +270,80 @@ fn recorded(def: &Definition) -> HashMap<&str, Recorder<'_>> {
         }
     }
     out
+}
+
+/// The state systems' answers the citizen signed with an application filed through
+/// `channel` (the eGov portal: seeds/001, Semipalatinsk item 3; social assistance item 6),
+/// by connector. Each is held to its connector's contract as a gateway answer is
+/// (`gateway::mapping::coerce`: every field the catalog does not mark `optional` present,
+/// each of its type; fields the contract does not name are left out), so an answer that does
+/// not fit refuses the filing rather than stopping the case at a mapping later. An answer of a
+/// connector no step of the service takes from signed data on `channel` is refused too: it
+/// would be signed evidence of nothing the case uses. Mistakes are named
+/// `signed_data.<connector>[.<field>]` and never quote a value (it is personal data).
+pub fn signed(
+    def: &Definition,
+    channel: &str,
+    answers: &Map<String, Value>,
+) -> Result<std::collections::BTreeMap<String, Value>, Error> {
+    use crate::gateway::mapping::{coerce, describe};
+    let mut contracts: indexmap::IndexMap<&str, &indexmap::IndexMap<_, _>> = Default::default();
+    for step in &def.steps {
+        if let StepKind::Request(r) = &step.kind
+            && let Some(s) = &r.signed_data
+            && s.channels.iter().any(|c| c.as_str() == channel)
+        {
+            contracts.entry(r.connector.as_str()).or_insert(&s.contract);
+        }
+    }
+    let mut errors = Vec::new();
+    let mut out = std::collections::BTreeMap::new();
+    for (connector, answer) in answers {
+        let at = format!("signed_data.{connector}");
+        let Some(contract) = contracts.get(connector.as_str()) else {
+            let message = if contracts.is_empty() {
+                format!("the service takes no signed data on the channel `{channel}`")
+            } else {
+                format!(
+                    "no step of the service takes `{connector}` from the signed data; it takes {}",
+                    contracts.keys().copied().collect::<Vec<_>>().join(", ")
+                )
+            };
+            errors.push(FieldError { field: at, message });
+            continue;
+        };
+        let Value::Object(fields) = answer else {
+            errors.push(FieldError {
+                field: at,
+                message: "an answer is an object of the connector's answer fields".into(),
+            });
+            continue;
+        };
+        let mut checked = Map::new();
+        for (name, ty) in contract.iter() {
+            match fields.get(name.as_str()).filter(|v| !v.is_null()) {
+                None if ty.optional => {}
+                None => errors.push(FieldError {
+                    field: format!("{at}.{name}"),
+                    message: "missing, and the connector's contract does not mark it optional"
+                        .into(),
+                }),
+                Some(raw) => match coerce(ty, raw, None) {
+                    Some(value) => {
+                        checked.insert(name.clone(), value);
+                    }
+                    None => errors.push(FieldError {
+                        field: format!("{at}.{name}"),
+                        message: format!("not {}", describe(ty)),
+                    }),
+                },
+            }
+        }
+        out.insert(connector.clone(), Value::Object(checked));
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(Error::Rejected(errors))
+    }
 }

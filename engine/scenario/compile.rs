@@ -62,6 +62,8 @@ pub enum Action {
         number: String,
         /// The application.
         submission: Submission,
+        /// The answers the citizen signed with it, by connector (the eGov portal).
+        signed: serde_json::Map<String, Value>,
     },
     /// Make a case opened before the current one, by its place among the cases.
     Case(usize),
@@ -120,6 +122,15 @@ pub enum Action {
     Withdraw {
         /// Who recorded it.
         by: Actor,
+    },
+    /// The citizen's SMS reply to an offer.
+    SmsReply {
+        /// What the citizen wrote.
+        text: String,
+        /// The case it must reach, by its place among the cases (default: the current one).
+        case: Option<usize>,
+        /// The number it comes from (default: the number the case's offer went to).
+        from: Option<String>,
     },
     /// Check.
     Expect(Vec<Check>),
@@ -202,6 +213,8 @@ pub enum What {
     },
     /// A data value: scope (`""` or a call path), dotted name, value (`null`: not set).
     Data(String, String, Value),
+    /// The case has asked the gateway (`true`) or has not (`false`) for this connector.
+    Requested(String, bool),
     /// A phrase the texts a template rendered so far contain (or, `present: false`, do not).
     Rendered(RenderedPhrase),
 }
@@ -312,6 +325,15 @@ impl<'s> Names<'s> {
                 && !out.contains(&template.as_str())
             {
                 out.push(template);
+            }
+        }
+        // The help SMS of a message an SMS reply gives (`sms_reply:`), sent for a reply that
+        // is none of its words.
+        for (def, _) in self.steps.values() {
+            for rule in def.sms_replies.values() {
+                if !out.contains(&rule.help.as_str()) {
+                    out.push(&rule.help);
+                }
             }
         }
         out
@@ -550,7 +572,7 @@ fn actor(by: &Option<String>, default: Actor) -> Actor {
     }
 }
 
-const ACTIONS: [&str; 10] = [
+const ACTIONS: [&str; 11] = [
     "submit",
     "case",
     "complete",
@@ -560,6 +582,7 @@ const ACTIONS: [&str; 10] = [
     "message",
     "broadcast",
     "withdraw",
+    "sms_reply",
     "expect",
 ];
 
@@ -711,6 +734,11 @@ pub fn compile<'s>(setup: &'s Setup, scenario: &'s Scenario) -> Result<Plan<'s>,
                         .clone()
                         .unwrap_or_else(|| nth_number(&first_number, case)),
                     submission: submit(&mut c, def, &pointer, s, checked),
+                    signed: s
+                        .signed_data
+                        .iter()
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect(),
                 }
             }),
             "case" => step
@@ -750,6 +778,10 @@ pub fn compile<'s>(setup: &'s Setup, scenario: &'s Scenario) -> Result<Plan<'s>,
                 broadcast_seen = true;
                 broadcast(&mut c, def, &names, &pointer, b)
             }),
+            "sms_reply" => step
+                .sms_reply
+                .as_ref()
+                .and_then(|r| sms_reply(&mut c, def, &cases, opened, &pointer, r)),
             "withdraw" => Some(Action::Withdraw {
                 by: actor(
                     &step.withdraw.clone().flatten().unwrap_or_default().by,
@@ -1057,6 +1089,46 @@ fn message(
     })
 }
 
+/// `sms_reply:`: a service with a message an SMS reply gives, a case opened before, a number.
+fn sms_reply(
+    c: &mut Compiler<'_>,
+    def: &Definition,
+    cases: &[String],
+    opened: usize,
+    pointer: &str,
+    r: &raw::SmsReplyStep,
+) -> Option<Action> {
+    if def.sms_replies.is_empty() {
+        c.at(
+            pointer,
+            msg!("scenario.file.no_sms_reply", service = def.id),
+        );
+        return None;
+    }
+    let number = match &r.from {
+        Some(from) if !from.chars().any(|ch| ch.is_ascii_digit()) => {
+            c.at_value(
+                &format!("{pointer}/from"),
+                msg!("scenario.file.sms_reply_from", from = from),
+            );
+            None
+        }
+        _ => Some(()),
+    };
+    let case = match &r.case {
+        Some(name) => match turn(c, cases, opened, &format!("{pointer}/case"), name) {
+            Some(Action::Case(place)) => Some(Some(place)),
+            _ => None,
+        },
+        None => Some(None),
+    };
+    number.and(case).map(|case| Action::SmsReply {
+        text: r.text.clone(),
+        case,
+        from: r.from.clone(),
+    })
+}
+
 /// `case: name`: a case whose `submit` came before this step.
 fn turn(
     c: &mut Compiler<'_>,
@@ -1356,6 +1428,35 @@ fn expect(
                     items.push(item);
                 }
                 e.exactly.then_some(What::OnlyDocuments(items))
+            }
+            "requested" | "not_requested" => {
+                let asked = key == "requested";
+                let list = if asked {
+                    &e.requested
+                } else {
+                    &e.not_requested
+                };
+                let known: Vec<&str> = names.requests().into_iter().map(|(_, c)| c).collect();
+                for (j, connector) in list.iter().flatten().enumerate() {
+                    if known.contains(&connector.as_str()) {
+                        checks.push(Check {
+                            pointer: format!("{at}/{j}"),
+                            what: What::Requested(connector.clone(), asked),
+                        });
+                    } else {
+                        c.suggest(
+                            &format!("{at}/{j}"),
+                            msg!(
+                                "scenario.file.not_asked_by_service",
+                                connector = connector,
+                                service = def.id
+                            ),
+                            connector,
+                            known.iter().copied(),
+                        );
+                    }
+                }
+                None
             }
             "stages" => {
                 let known = names.stages();

@@ -278,6 +278,18 @@ pub fn check(w: &World<'_>, what: &What) -> Result<(), String> {
             Ok(())
         }
         What::Rendered(want) => rendered(w, want),
+        What::Requested(connector, asked) => {
+            let was = w.case().asked.iter().any(|c| c == connector);
+            match (was, *asked) {
+                (true, true) | (false, false) => Ok(()),
+                (false, true) => {
+                    Err(msg!("scenario.expect.requested", connector = connector).render(lang))
+                }
+                (true, false) => {
+                    Err(msg!("scenario.expect.not_requested", connector = connector).render(lang))
+                }
+            }
+        }
         What::Data(scope, name, want) => {
             let data = w
                 .case()

@@ -83,6 +83,11 @@ pub struct Step {
     /// The citizen withdraws the application (`withdraw: {}`).
     #[serde(default, deserialize_with = "present")]
     pub withdraw: Option<Option<Withdraw>>,
+    /// The citizen answers an SMS offer (`sms_reply: { text: "Иә" }`): the reply is read as
+    /// the server reads it (the message's `sms_reply:` words) and the message waited for is
+    /// delivered, or the help SMS goes and the case keeps waiting.
+    #[serde(default)]
+    pub sms_reply: Option<SmsReplyStep>,
     /// What must hold now.
     #[serde(default)]
     pub expect: Option<Expect>,
@@ -143,6 +148,12 @@ pub struct Submit {
     /// The data given with the application, by data name (`applicant.iin: "520315400126"`).
     #[serde(default)]
     pub data: IndexMap<String, Value>,
+    /// The state systems' answers the citizen signed with the application (the eGov portal),
+    /// by connector: `gbd_fl.person: { last_name: …, … }`. A request step whose
+    /// `signed_data` lists the case's channel takes its connector's answer from here and asks
+    /// nothing; each answer is held to its connector's contract when the case opens.
+    #[serde(default)]
+    pub signed_data: IndexMap<String, Value>,
 }
 
 /// A clerk completes a task.
@@ -211,6 +222,23 @@ pub struct Advance {
     /// To this local date and time (`2026-11-26T18:00`).
     #[serde(default)]
     pub until: Option<String>,
+}
+
+/// The citizen's SMS reply, found its case as the server finds it: by the number it comes
+/// from, the case that entered its wait for a reply from that number last.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmsReplyStep {
+    /// What the citizen wrote.
+    pub text: String,
+    /// The case the reply must reach, by its name (`case: 2`), turned to as `case:` turns
+    /// (default: the current case).
+    #[serde(default, deserialize_with = "name")]
+    pub case: Option<String>,
+    /// The number it comes from, written as the aggregator reports it (`8 701 …`, `+7 701 …`)
+    /// (default: the number the case's offer went to, its `sms_reply: phone` field).
+    #[serde(default)]
+    pub from: Option<String>,
 }
 
 /// A message arrives.
@@ -296,6 +324,13 @@ pub struct Expect {
     /// What the last `broadcast` did, counted over the cases: each count given must match.
     #[serde(default)]
     pub broadcast: Option<BroadcastExpect>,
+    /// Connectors the case has asked the gateway so far, each at least once.
+    #[serde(default)]
+    pub requested: Option<Vec<String>>,
+    /// Connectors the case has not asked the gateway so far (e.g. an answer taken from the
+    /// citizen's signed data instead).
+    #[serde(default)]
+    pub not_requested: Option<Vec<String>>,
     /// `notified`, `documents` and `stages` list everything so far, with nothing else.
     #[serde(default)]
     pub exactly: bool,

@@ -102,6 +102,9 @@ pub struct Case {
     pub tasks: BTreeMap<String, OpenTask>,
     /// Pending requests, by job key, in the order they were made.
     requests: IndexMap<String, Pending>,
+    /// Every connector the case has asked, in order (an answer taken from the citizen's
+    /// signed data asks none).
+    pub asked: Vec<String>,
     /// Timers by key.
     pub timers: HashMap<String, Timer>,
     /// Notices the case waits for, by job key: when the notifier sends them (at once, or
@@ -113,6 +116,21 @@ pub struct Case {
     pub documents: Vec<Rendered>,
     /// Stage codes reported, in order.
     pub stages: Vec<String>,
+    /// The waits for an SMS reply the case entered, as the server's index by number keeps
+    /// them (`store::sms_replies`): each counts while its timeout timer is set.
+    sms_waits: Vec<SmsWait>,
+}
+
+/// A wait for an SMS reply, by the number the offer went to.
+struct SmsWait {
+    /// The number as the case data holds it.
+    phone: String,
+    /// The message waited for.
+    message: String,
+    /// The key of the wait's timeout timer.
+    timer: String,
+    /// The order the waits of every case were entered in: a reply goes to the latest.
+    seq: u64,
 }
 
 impl Case {
@@ -123,12 +141,26 @@ impl Case {
             state: None,
             tasks: BTreeMap::new(),
             requests: IndexMap::new(),
+            asked: Vec::new(),
             timers: HashMap::new(),
             sends: HashMap::new(),
             notifications: Vec::new(),
             documents: Vec::new(),
             stages: Vec::new(),
+            sms_waits: Vec::new(),
         }
+    }
+
+    /// The wait for an SMS reply this case entered last and that still counts: the case is
+    /// open and the wait's timeout timer is set, as the server's lookup joins them.
+    fn sms_wait(&self) -> Option<&SmsWait> {
+        if self.state.as_ref().is_none_or(CaseState::is_closed) {
+            return None;
+        }
+        self.sms_waits
+            .iter()
+            .filter(|w| self.timers.contains_key(&w.timer))
+            .max_by_key(|w| w.seq)
     }
 }
 
@@ -163,6 +195,8 @@ pub struct World<'s> {
     /// Timers of every case in firing order: due, the order set, the case, the key.
     queue: BTreeSet<(DateTime<Utc>, u64, usize, String)>,
     next_timer: u64,
+    /// The order of the next wait for an SMS reply, over every case.
+    next_sms_wait: u64,
     /// Every notification and document, rendered as its recipient gets it, in order, with
     /// the case it is of.
     renditions: Vec<(usize, Rendition)>,
@@ -203,6 +237,7 @@ pub fn run<'s>(setup: &'s Setup, scenario: &'s Scenario, plan: &'s Plan<'s>) -> 
         current: 0,
         queue: BTreeSet::new(),
         next_timer: 0,
+        next_sms_wait: 0,
         renditions: Vec::new(),
         broadcast: None,
         broken: None,
@@ -368,6 +403,7 @@ impl<'s> World<'s> {
                 case,
                 number,
                 submission,
+                signed,
             } => {
                 self.current = *case;
                 self.case_mut().number = number.clone();
@@ -390,7 +426,7 @@ impl<'s> World<'s> {
                 );
                 self.same_version(step)?;
                 let id = *case as i64 + 1;
-                let result = runtime::start(&self.ctx(), id, number, submission);
+                let result = runtime::start_signed(&self.ctx(), id, number, submission, signed);
                 self.settle(step, result, false).map(drop)
             }
             Action::Case(case) => {
@@ -516,6 +552,7 @@ impl<'s> World<'s> {
                 };
                 self.apply(step, &event).map(drop)
             }
+            Action::SmsReply { text, case, from } => self.sms_reply(step, text, *case, from),
             Action::Withdraw { by } => {
                 self.line(
                     LineKind::Step,
@@ -976,6 +1013,10 @@ impl<'s> World<'s> {
                     msg!("scenario.trace.message_taken", message = text(h, "message"))
                 }
                 "holding" => msg!("scenario.trace.holding", state = text(h, "state")),
+                "data_signed" => msg!(
+                    "scenario.trace.data_signed",
+                    connector = text(h, "connector")
+                ),
                 "term_met" => msg!("scenario.trace.term_met", due = text(h, "due_on")),
                 "record_changed" => msg!(
                     "scenario.trace.record_changed",
@@ -1109,6 +1150,148 @@ impl<'s> World<'s> {
                 }
             }
             Effect::Job(Job { key, work }) => self.job(key, work),
+            // The server's index of the waits by number, kept as it keeps it.
+            Effect::AwaitSmsReply {
+                phone,
+                message,
+                timer,
+            } => {
+                let seq = self.next_sms_wait;
+                self.next_sms_wait += 1;
+                self.case_mut().sms_waits.push(SmsWait {
+                    phone,
+                    message,
+                    timer,
+                    seq,
+                });
+            }
+            // The wave the runner opens after commit (its history line says it started); a
+            // scenario opens no cases of another service.
+            Effect::StartWave { .. } => {}
+        }
+    }
+
+    /// The citizen's SMS reply, as `POST /integrations/sms/replies` takes it: it goes to the
+    /// case that entered its wait for a reply from that number last, which must be the case
+    /// the step names; the reply is read by the server's own [`read`]. One of the words: the
+    /// message is delivered as the citizen's. Otherwise: the help SMS goes (the server's
+    /// outbox job, recorded as sent), the history line the server writes is said, and the case
+    /// waits on. A reply no case of the scenario waits for fails the step (the server would
+    /// answer `no_case` and do nothing), unless `expect_error` expects it.
+    ///
+    /// [`read`]: crate::api::sms_replies::read
+    fn sms_reply(
+        &mut self,
+        step: &PlanStep,
+        text: &str,
+        case: Option<usize>,
+        from: &Option<String>,
+    ) -> Result<(), Diagnostic> {
+        use crate::api::sms_replies as server;
+        use crate::store::sms_replies::phone_key;
+        if let Some(case) = case
+            && case != self.current
+        {
+            self.current = case;
+            let text = self.tr(msg!("scenario.trace.case", number = self.case().number));
+            self.line(LineKind::Step, text, None);
+        }
+        let line = match from {
+            Some(from) => msg!("scenario.trace.sms_reply_from", text = text, from = from),
+            None => msg!("scenario.trace.sms_reply", text = text),
+        };
+        let line = self.tr(line);
+        self.line(LineKind::Step, line, None);
+        let number = match from {
+            Some(from) => from.clone(),
+            None => match self.case().sms_wait() {
+                Some(wait) => wait.phone.clone(),
+                None => {
+                    let waiting = words::listing(&self.waiting_at(), self.lang());
+                    let why = self.tr(msg!("scenario.fail.no_sms_reply_wait", waiting = waiting));
+                    return self.not_taken(step, why);
+                }
+            },
+        };
+        // The server's lookup: the open cases waiting for a reply from that number, the one
+        // that entered its wait last first.
+        let key = phone_key(&number);
+        let found = self
+            .cases
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| c.sms_wait().map(|w| (i, w)))
+            .filter(|(_, w)| phone_key(&w.phone) == key)
+            .max_by_key(|(_, w)| w.seq)
+            .map(|(i, w)| (i, w.message.clone()));
+        let Some((reached, message)) = found else {
+            let why = self.tr(msg!("scenario.fail.no_sms_reply_from", from = number));
+            return self.not_taken(step, why);
+        };
+        if reached != self.current {
+            let why = self.tr(msg!(
+                "scenario.fail.sms_reply_other_case",
+                from = number,
+                reached = self.cases[reached].name,
+                case = self.case().name
+            ));
+            return Err(self.fail(&step.pointer, why));
+        }
+        let def = self.definition();
+        let Some(rule) = def.sms_replies.get(&message) else {
+            let waiting = words::listing(&self.waiting_at(), self.lang());
+            let why = self.tr(msg!("scenario.fail.no_sms_reply_wait", waiting = waiting));
+            return self.not_taken(step, why);
+        };
+        if let Some(payload) = server::read(rule, text) {
+            let event = Event::MessageReceived {
+                name: message,
+                payload,
+                by: Actor::Citizen,
+            };
+            return self.apply(step, &event).map(drop);
+        }
+        if let Some(want) = &step.expect_error {
+            let why = self.tr(msg!("scenario.fail.accepted", want = want));
+            return Err(self.fail(&step.pointer, why));
+        }
+        let Some(state) = self.case().state.clone() else {
+            return Err(self.fail(&step.pointer, self.tr(msg!("scenario.fail.no_case"))));
+        };
+        // The history line the server writes, at the step that waits for the message.
+        let at = state
+            .tokens
+            .iter()
+            .find(|t| matches!(&t.waiting, Waiting::Message { name, .. } if *name == message))
+            .map(|t| self.token_path(t));
+        let line = self.tr(msg!(
+            "scenario.trace.sms_reply_not_recognised",
+            message = message,
+            help = rule.help
+        ));
+        self.line(LineKind::Effect, line, at);
+        let today = self.local(self.now).date();
+        let vars = server::help_vars(def, &state, today);
+        let n = self.case().notifications.len();
+        let key = format!("sms-reply:{}:{n}", state.number);
+        self.job(key, server::help_notice(rule, vars));
+        Ok(())
+    }
+
+    /// A step the server would not take: a failure, or, when the step expects an error the
+    /// message contains, a line of the trace.
+    fn not_taken(&mut self, step: &PlanStep, why: String) -> Result<(), Diagnostic> {
+        match &step.expect_error {
+            Some(want) if why.contains(want.as_str()) => {
+                let text = self.tr(msg!("scenario.trace.refused", error = why));
+                self.line(LineKind::Effect, text, None);
+                Ok(())
+            }
+            Some(want) => Err(self.fail(
+                &step.pointer,
+                self.tr(msg!("scenario.fail.other_error", want = want, error = why)),
+            )),
+            None => Err(self.fail(&step.pointer, why)),
         }
     }
 
@@ -1134,6 +1317,7 @@ impl<'s> World<'s> {
                     input = compact(&input)
                 ));
                 self.line(LineKind::Effect, text, Some(step.clone()));
+                self.case_mut().asked.push(connector.clone());
                 self.case_mut().requests.insert(
                     key,
                     Pending {

@@ -31,12 +31,15 @@ pub mod idempotency;
 pub mod incidents;
 pub mod mass_events;
 pub mod operations;
+pub mod portal;
 pub mod queue;
 pub mod schedule;
 pub mod search;
+pub mod sms_replies;
 pub mod snapshot;
 pub mod transfer;
 pub mod uploads;
+pub mod waves;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -1479,10 +1482,15 @@ pub mod tx {
                             .execute(&mut *c)
                             .await?;
                     }
+                    // Written below, by their own modules.
+                    Effect::AwaitSmsReply { .. } | Effect::StartWave { .. } => {}
                 }
             }
             Ok::<(), Error>(())
         })?;
+        // The SMS-reply waits by number, and the waves started, with the case.
+        sms_replies::write_effects(conn, t, now).await?;
+        waves::write_effects(conn, t, now).await?;
         // What finds the case (its people, status, result), with the case.
         search::index(conn, s, now).await
     }

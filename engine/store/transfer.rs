@@ -312,6 +312,27 @@ pub(super) static TABLES: &[Table] = &[
         postgres_only: &[],
         identity: None,
     },
+    // The evidence of portal filings (migrations 0017, postgres 0008): the signed bytes and the
+    // CMS, kept with their case.
+    Table {
+        name: "portal_filings",
+        columns: &[
+            c("case_id", Int),
+            c("document", Text),
+            c("document_sha256", Text),
+            c("signature", Text),
+            c("signer_name", Text),
+            c("certificate_serial", Text),
+            c("certificate_issuer", Text),
+            c("signed_at", Time),
+            c("filed_by", Text),
+            c("created_at", Time),
+            c("updated_at", Time),
+        ],
+        order: Order::Key(&["case_id"]),
+        postgres_only: &[],
+        identity: None,
+    },
     // Mass events (migrations 0014, postgres 0005), carried with their cursor and counts: one
     // in flight goes on from its cursor on the new installation. The lease names a process of
     // the old one and is not copied.
@@ -332,6 +353,64 @@ pub(super) static TABLES: &[Table] = &[
             c("not_now", Int),
             c("failed", Int),
             c("failures", Json),
+            c("finished_at", Time),
+            cleared("lease_owner", Text),
+            cleared("lease_until", Time),
+            c("created_at", Time),
+            c("updated_at", Time),
+        ],
+        order: Order::Key(&["id"]),
+        postgres_only: &[],
+        identity: Some("id"),
+    },
+    // Proactive cases and SMS replies (migrations 0016, postgres 0007): the waits by number
+    // with the timers they hold by, the replies' ids (a repeat after the move still does
+    // nothing), and the waves with their cursor and counts; a wave's lease is not copied.
+    Table {
+        name: "sms_waits",
+        columns: &[
+            c("id", Int),
+            c("phone", Text),
+            c("case_id", Int),
+            c("message", Text),
+            c("timer_key", Text),
+            c("created_at", Time),
+        ],
+        order: Order::Key(&["id"]),
+        postgres_only: &[],
+        identity: Some("id"),
+    },
+    Table {
+        name: "sms_replies",
+        columns: &[
+            c("id", Text),
+            c("outcome", Text),
+            c("case_number", Text),
+            c("received_at", Time),
+            c("created_at", Time),
+        ],
+        order: Order::Key(&["id"]),
+        postgres_only: &[],
+        identity: None,
+    },
+    Table {
+        name: "waves",
+        columns: &[
+            c("id", Int),
+            c("key", Text),
+            c("service", Text),
+            c("parent_case", Text),
+            c("region", Text),
+            c("list", Json),
+            c("csv", Text),
+            c("created_by", Text),
+            c("total", Int),
+            c("cursor", Int),
+            c("opened", Int),
+            c("skipped", Int),
+            c("refused", Int),
+            c("refusals", Json),
+            c("error", Text),
             c("finished_at", Time),
             cleared("lease_owner", Text),
             cleared("lease_until", Time),

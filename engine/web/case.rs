@@ -122,6 +122,33 @@ pub async fn page(
     let documents = super::documents::of_case(&service, def, case.id, lang).await?;
     let case_file = super::case_file::view(&service, &p, case, lang, &ctx.source).await?;
 
+    // The waves of proactive cases this case started (seeds/001, ENPF rules item 16), with
+    // their counts in the clerk's language and a link to the progress.
+    let waves: Vec<Value> = crate::wave::of_case(engine, &case.number)
+        .await
+        .unwrap_or_default()
+        .iter()
+        .map(|w| {
+            let c = &w.counts;
+            let text = crate::definition::model::Text {
+                kk: format!(
+                    "Проактивті толқын: {} іс ашылды, {} адам өткізілді, {} жол қабылданбады{}",
+                    c.opened,
+                    c.skipped,
+                    c.refused,
+                    if w.finished_at.is_some() { "" } else { " (жалғасуда)" }
+                ),
+                ru: format!(
+                    "Проактивная волна: открыто дел — {}, пропущено лиц — {}, отклонено строк — {}{}",
+                    c.opened,
+                    c.skipped,
+                    c.refused,
+                    if w.finished_at.is_some() { "" } else { " (идёт)" }
+                ),
+            };
+            json!({ "id": w.id, "text": lang.pick(&text), "href": format!("/waves/{}", w.id) })
+        })
+        .collect();
     let living = living_card(&service, &p, def, case, &view.history, lang);
     let progress = Progress::of(def, case, &view.history);
     let svg = diagram::svg(&progress.dot(def, lang));
@@ -146,6 +173,7 @@ pub async fn page(
             "case_file": case_file,
             "desk_offers": super::desk::offers(&service, &p, case, lang),
             "living": living,
+            "waves": waves,
             "svg": svg,
             "steps": steps,
             "diagram_href": format!("/case/{}/diagram.svg", case.number),

@@ -40,7 +40,10 @@ use crate::worker::{self, Shared};
 
 /// This part's pages: the case's diagram at full size, to zoom without a script.
 pub fn routes() -> Router<Service> {
-    Router::new().route("/case/{number}/diagram.svg", get(super::case::diagram_svg))
+    Router::new()
+        .route("/case/{number}/diagram.svg", get(super::case::diagram_svg))
+        // The evidence of a portal filing: the signed document and the signature.
+        .merge(super::signed::routes())
 }
 
 /// The case file of `case` as `p` may see it, in `lang`, for the `case_file` partial;
@@ -88,6 +91,12 @@ async fn build(
         .history(case.id)
         .await
         .map_err(worker::Error::from)?;
+    let signed = {
+        let mut conn = engine.store().read().await.map_err(worker::Error::from)?;
+        crate::store::portal::of_case(&mut conn, &case.number)
+            .await
+            .map_err(worker::Error::from)?
+    };
     let mut file = File {
         shared,
         def,
@@ -96,6 +105,7 @@ async fn build(
         catalog: &service.catalog,
         personal: handles(shared, def, p),
         shown: BTreeSet::new(),
+        signed,
     };
     Ok(file.draw(&history))
 }
@@ -126,6 +136,8 @@ struct File<'a> {
     /// The data (scope, name) already shown in a group of their own, so that "other data"
     /// lists only the rest.
     shown: BTreeSet<(String, String)>,
+    /// The evidence of a portal filing: what the citizen signed, and who signed.
+    signed: Option<crate::store::portal::Evidence>,
 }
 
 impl File<'_> {
@@ -154,6 +166,9 @@ impl File<'_> {
         }
         head.push(card("contacts", "case_file_contacts", contacts));
         let mut tail = Vec::new();
+        if let Some(signed) = self.signed_lines() {
+            tail.push(card("signed", "case_file_signed", signed));
+        }
         if !documents.is_empty() {
             tail.push(card("documents", "case_file_documents", documents));
         }
@@ -260,7 +275,9 @@ impl File<'_> {
         let mut out = Vec::new();
         for h in history {
             let answered = match h.kind.as_str() {
-                "data_received" => true,
+                // An answer the citizen signed with the application (the eGov portal): what
+                // it recorded shows as a gateway answer's does.
+                "data_received" | "data_signed" => true,
                 "request_failed" => false,
                 _ => continue,
             };
@@ -381,6 +398,59 @@ impl File<'_> {
                 .values()
                 .find_map(|sub| sub.messages.get(name))
         })
+    }
+
+    /// The application the citizen signed on the eGov portal: the signer as the certificate
+    /// names them (personal data), the certificate, when it was signed, and both files.
+    fn signed_lines(&self) -> Option<Vec<Value>> {
+        let e = self.signed.as_ref()?;
+        let number = &self.case.number;
+        Some(vec![
+            line(
+                "signed.signer",
+                self.t("case_file_signed_signer"),
+                e.signer_name.clone(),
+                None,
+                !self.personal,
+            ),
+            line(
+                "signed.serial",
+                self.t("case_file_signed_serial"),
+                e.certificate_serial.clone(),
+                None,
+                false,
+            ),
+            line(
+                "signed.issuer",
+                self.t("case_file_signed_issuer"),
+                e.certificate_issuer.clone(),
+                None,
+                false,
+            ),
+            line(
+                "signed.at",
+                self.t("case_file_signed_at"),
+                e.signed_at
+                    .map(view::when)
+                    .unwrap_or_else(|| self.t("case_file_signed_no_time")),
+                None,
+                false,
+            ),
+            line(
+                "signed.document",
+                self.t("case_file_signed_document"),
+                format!("{number}-document.json"),
+                Some(super::signed::href(number, "document.json")),
+                !self.personal,
+            ),
+            line(
+                "signed.signature",
+                self.t("case_file_signed_signature"),
+                format!("{number}-signature.p7s"),
+                Some(super::signed::href(number, "signature.p7s")),
+                !self.personal,
+            ),
+        ])
     }
 
     /// The documents the case holds (a `document` field's value, in any scope).

@@ -152,6 +152,8 @@ fn field_view(
     };
     let hint = if date {
         Some(text::or(lang, "uploads_date_hint", "dd.mm.yyyy"))
+    } else if document && decl.is_some_and(|d| d.csv) {
+        Some(text::or(lang, "uploads_list_hint", "CSV"))
     } else if document {
         Some(text::or(lang, "uploads_file_hint", "PDF, JPEG, PNG"))
     } else {
@@ -186,6 +188,7 @@ fn field_view(
         "date_mark": format!("{DATE_MARK}{name}"),
         "placeholder": if date { Some(text::or(lang, "uploads_date_placeholder", "dd.mm.yyyy")) } else { None },
         "file": document,
+        "accept": if decl.is_some_and(|d| d.csv) { "text/csv,.csv" } else { "application/pdf,image/jpeg,image/png,.pdf,.jpg,.jpeg,.png" },
         "kept": kept,
         "kept_name": format!("{}{name}", super::uploads::KEPT),
         "named": named,
@@ -201,6 +204,15 @@ fn field_error(decl: Option<&FieldDef>, message: &str, lang: Lang) -> String {
     }
     if message == crate::runtime::form::MUST_BE {
         return t("err_must_be");
+    }
+    // A file that is neither, sent for a list, is told what the list must be.
+    if message == crate::runtime::form::MUST_BE_LIST
+        || (message == super::uploads::NOT_A_SCAN && decl.is_some_and(|d| d.csv))
+    {
+        return t("uploads_err_list");
+    }
+    if message == crate::runtime::form::MUST_BE_SCAN {
+        return t("uploads_err_scan");
     }
     if let Some(limit) = message.strip_prefix(super::uploads::TOO_LARGE) {
         return text::fill(&t("uploads_err_size"), &[("n", limit)]);
@@ -254,6 +266,7 @@ mod tests {
             max: None,
             personal: false,
             multiline: false,
+            csv: false,
         }
     }
 

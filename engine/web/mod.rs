@@ -35,6 +35,7 @@ mod mass_events;
 mod queue;
 mod search;
 mod session;
+mod signed;
 mod task;
 pub mod text;
 mod uploads;

@@ -404,6 +404,39 @@ impl Engine {
                 service: service.to_string(),
                 submission,
                 key,
+                signed: None,
+            })
+            .await?
+        {
+            Reply::Number(number) => Ok(idempotency::Filed {
+                number,
+                repeat: false,
+            }),
+            Reply::Repeat(number) => Ok(idempotency::Filed {
+                number,
+                repeat: true,
+            }),
+            other => Err(Error::Unavailable(format!("unexpected reply {other:?}"))),
+        }
+    }
+
+    /// Opens a case filed through the eGov portal, once per idempotency key as
+    /// [`Engine::submit_once`]: the application is checked, each signed answer against its
+    /// connector's contract (`runtime::start_signed`), and the case opens with its evidence in
+    /// one transaction, or nothing is written.
+    pub async fn submit_signed(
+        &self,
+        service: &str,
+        submission: Submission,
+        signed: crate::store::portal::Filing,
+        key: Option<idempotency::IdempotencyKey>,
+    ) -> Result<idempotency::Filed, Error> {
+        match self
+            .send(Command::Submit {
+                service: service.to_string(),
+                submission,
+                key,
+                signed: Some(Box::new(signed)),
             })
             .await?
         {

@@ -162,6 +162,12 @@ pub fn stub_answer(connector: &str, input: &Value) -> Value {
         }
         // Received, on no particular day: the stub has no clock.
         "state_corporation.result" => json!({ "received": true }),
+        // Registered in ITsS TsON, on no particular day: the stub has no clock.
+        // Taken by the portal, on no particular day: the stub has no clock.
+        "egov_portal.result" => json!({ "delivered": true }),
+        "service_centre.register" => {
+            json!({ "registered": true, "registration_number": "TSON-STUB-000001" })
+        }
         _ => json!({}),
     }
 }

@@ -46,6 +46,9 @@ pub enum Command {
         submission: Submission,
         /// The caller's idempotency key, stored with the case.
         key: Option<super::idempotency::IdempotencyKey>,
+        /// Filed through the eGov portal: the answers the citizen signed and the evidence,
+        /// kept in the transaction that opens the case.
+        signed: Option<Box<crate::store::portal::Filing>>,
     },
     /// Apply an event to the case a reference names.
     Event {
@@ -482,6 +485,7 @@ async fn handle(
             service,
             submission,
             key,
+            signed,
         } => {
             if let Some(key) = key
                 && let Some(opened) = store::idempotency::find(conn, &key.owner, &key.key).await?
@@ -497,8 +501,16 @@ async fn handle(
             crate::telemetry::record_case(&number);
             let (def, calendar) = shared.in_force(service, now)?;
             let ctx = shared.context(def, calendar, now);
-            let t = runtime::start(&ctx, id, &number, submission)?;
+            let t = match signed {
+                None => runtime::start(&ctx, id, &number, submission)?,
+                Some(s) => runtime::start_signed(&ctx, id, &number, submission, &s.answers)?,
+            };
             tx::write(conn, &t, None, now).await?;
+            // The portal's evidence with the case it opens: one transaction, so neither is
+            // ever kept without the other.
+            if let Some(s) = signed {
+                store::portal::record(conn, id, &s.evidence, now).await?;
+            }
             if let Some(key) = key {
                 store::idempotency::remember(conn, &key.owner, &key.key, &key.digest, id, now)
                     .await?;

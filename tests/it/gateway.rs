@@ -775,7 +775,7 @@ connectors:
     // The shipped file is clean against the catalog.
     let shipped =
         GatewayConfig::load(Path::new("config/connectors.yaml"), &catalog(), &no_env).unwrap();
-    assert_eq!(shipped.connectors.len(), 6);
+    assert_eq!(shipped.connectors.len(), 8);
 }
 
 // ── The whole engine, with the gateway and the feed ───────────────────────────────────────────

@@ -3,7 +3,7 @@
 //! A guide whose commands no longer work teaches the wrong thing to exactly the reader who
 //! cannot tell. So every `qyzmet …` line of a `sh` block in both files runs here, through
 //! bash as a reader would paste it, in a scratch copy of the project's `workflows/`,
-//! `templates/`, `calendars/` and `config/` (so a `--render` folder or a `> diagram.svg`
+//! `templates/`, `calendars/`, `config/` and `examples/portal/` (so a `--render` folder or a `> diagram.svg`
 //! lands in the copy, not in the tree). It must exit 0, unless the line ends with a comment
 //! saying otherwise (`# exit 1`). `qyzmet serve`, which runs until stopped, and the commands
 //! that need a running installation's database (`accounts`, `audit`, `migrate`, `backup`,
@@ -83,7 +83,13 @@ fn expected_exit(text: &str) -> i32 {
 /// A scratch project: the folders the commands read, and `qyzmet` on the PATH.
 fn scratch() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    for folder in ["workflows", "templates", "calendars", "config"] {
+    for folder in [
+        "workflows",
+        "templates",
+        "calendars",
+        "config",
+        "examples/portal",
+    ] {
         crate::cli::copy_dir(&root().join(folder), &dir.path().join(folder));
     }
     let bin = dir.path().join(".bin");

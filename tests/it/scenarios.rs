@@ -866,3 +866,141 @@ fn an_amount_changed_by_an_increase_is_put_down_to_the_increase_when_a_kept_even
         "the increase raised the amount, not the suspension that started after it"
     );
 }
+
+// The citizen's SMS reply (`sms_reply:`; issue #17: "methodologists test the SMS dialogue"),
+// tried on the shipped proactive ENPF pension.
+
+/// Two offers to one number (written two ways), in Kazakh and in Russian.
+const TWO_OFFERS: &str = r#"
+scenario: Two offers on one number
+service: enpf-retirement-payment
+now: 2027-02-23T10:00
+number: ENPF-2027-000901
+steps:
+  - submit: { name: first, language: kk, sms_consent: true, channel: proactive, region: almaty, data: { applicant.iin: "570112490315", applicant.phone: "+77471234501" } }
+  - submit: { name: second, language: ru, sms_consent: true, channel: proactive, region: almaty, data: { applicant.iin: "570112490315", applicant.phone: "87471234501" } }
+"#;
+
+/// The shipped definitions, and `steps` after [`TWO_OFFERS`] run as a scenario file: the run,
+/// the file, the trace as `simulate` prints it without the times.
+fn sms_dialogue(steps: &str) -> (scenario::Run, PathBuf, Vec<String>, tempfile::TempDir) {
+    let setup =
+        Setup::for_path(Path::new("workflows"), &Options::default()).expect("workflows/ loads");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("dialogue.yaml");
+    std::fs::write(&file, format!("{TWO_OFFERS}{steps}")).unwrap();
+    let run = scenario::run_file(&setup, &file).unwrap_or_else(|e| panic!("{e}"));
+    let trace = printed(&run);
+    (run, file, trace, dir)
+}
+
+#[test]
+fn an_sms_reply_goes_to_the_latest_offer_on_its_number_and_is_read_as_the_server_reads_it() {
+    let (run, file, trace, _dir) = sms_dialogue(
+        r#"
+  - sms_reply: { text: "Ну?" }
+  - expect:
+      waiting_at: [await_reply]
+      timer: { step: await_reply, due: 2027-03-02T18:00 }
+      notified:
+        - { template: enpf_offer, to: citizen, channels: [sms] }
+        - { template: enpf_offer_help, to: citizen, channels: [sms] }
+      exactly: true
+      rendered: { template: enpf_offer_help, part: sms, lang: ru, contains: ["Ответ не распознан", "ENPF-2027-000902"] }
+  - sms_reply: { text: "Не согласна!", case: second }
+  - expect: { result: declined, data: { offer.answer: refusal, offer.text: "Не согласна!" } }
+  - sms_reply: { text: "иә", from: "+7 747 123 45 01", case: first }
+  - expect:
+      waiting_at: [fetch_person]
+      data: { offer.answer: consent, offer.text: "иә" }
+      notified: [{ template: enpf_offer, to: citizen, channels: [sms] }]
+      exactly: true
+  - sms_reply: { text: "иә" }
+"#,
+    );
+    let all = trace.join("\n");
+    assert!(
+        all.contains("#second      not one of the words of `offer_reply`: the help SMS `enpf_offer_help` goes back, the case keeps waiting  [await_reply]"),
+        "{all}"
+    );
+    assert!(
+        all.contains("#first  the citizen's SMS reply from +7 747 123 45 01: «иә»"),
+        "{all}"
+    );
+    let failure = run
+        .failure
+        .expect("a reply after the consent reaches no case")
+        .to_string();
+    assert_eq!(
+        failure,
+        format!(
+            "{}:27:5: the case waits for no message an SMS reply gives (`sms_reply:` in `messages:`); it waits at: `fetch_person`",
+            file.display()
+        )
+    );
+}
+
+#[test]
+fn an_sms_reply_that_would_reach_another_case_or_none_says_so_at_its_step() {
+    let (run, file, _, _dir) = sms_dialogue("  - sms_reply: { text: \"Иә\", case: first }\n");
+    assert_eq!(
+        run.failure.unwrap().to_string(),
+        format!(
+            "{}:9:5: the reply from +77471234501 goes to the case `second`, the last to start waiting for a reply from that number, not to `first`",
+            file.display()
+        )
+    );
+    let (run, file, _, _dir) =
+        sms_dialogue("  - sms_reply: { text: \"Да\", from: \"+77010000000\" }\n");
+    assert_eq!(
+        run.failure.unwrap().to_string(),
+        format!(
+            "{}:9:5: no case waits for an SMS reply from +77010000000: the server would answer `no_case` and deliver nothing",
+            file.display()
+        )
+    );
+    let (run, _, trace, _dir) = sms_dialogue(
+        "  - sms_reply: { text: \"Да\", from: \"+77010000000\" }\n    expect_error: no case waits\n",
+    );
+    assert!(run.failure.is_none(), "{}", trace.join("\n"));
+}
+
+#[test]
+fn an_sms_reply_step_is_checked_before_the_run() {
+    let setup =
+        Setup::for_path(Path::new("workflows"), &Options::default()).expect("workflows/ loads");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("dialogue.yaml");
+    std::fs::write(
+        &file,
+        format!("{TWO_OFFERS}  - sms_reply: {{ text: \"Иә\", case: third, from: \"жоқ\" }}\n"),
+    )
+    .unwrap();
+    let Err(scenario::Error::Invalid(problems)) = scenario::run_file(&setup, &file) else {
+        panic!("the step's mistakes are found before the run");
+    };
+    let problems: Vec<String> = problems.iter().map(|d| d.to_string()).collect();
+    let at = file.display();
+    for want in ["no case is named `third`", "`жоқ` is not a phone number"] {
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.starts_with(&format!("{at}:9:")) && p.contains(want)),
+            "{want}: {problems:?}"
+        );
+    }
+    std::fs::write(
+        &file,
+        "scenario: x\nservice: rehabilitated-person-certificate\nnow: 2026-11-23T10:00\nsteps:\n  - submit: { language: ru, data: { applicant.iin: \"580922400781\" } }\n  - sms_reply: { text: \"Иә\" }\n",
+    )
+    .unwrap();
+    let Err(scenario::Error::Invalid(problems)) = scenario::run_file(&setup, &file) else {
+        panic!("a service without SMS replies is found before the run");
+    };
+    assert_eq!(
+        problems[0].to_string(),
+        format!(
+            "{at}:6:5: the service `rehabilitated-person-certificate` has no message an SMS reply gives (`sms_reply:` in `messages:`)"
+        )
+    );
+}

@@ -761,3 +761,138 @@ async fn the_desk_files_an_application_sent_as_multipart_with_its_dates_day_firs
         "1952-03-15"
     );
 }
+
+/// The reconciliation's list of pension recipients (seeds/001, ENPF rules item 16) is a
+/// document field with `format: csv`: its task page takes the `.csv` the State Corporation's
+/// specialist saved from the spreadsheet, refuses a scan there beside the field, in kk and
+/// ru, and the wave the step starts reads the list attached and opens a proactive case for
+/// the person on it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_reconciliation_takes_its_list_as_a_csv_and_refuses_a_scan_there() {
+    use qyzmet::runtime::Submission;
+    let r = service().await;
+    let s = r.svc();
+    let number = s
+        .engine
+        .submit(
+            "enpf-reconciliation",
+            Submission {
+                data: serde_json::json!({}),
+                channel: "proactive".into(),
+                language: Language::Kk,
+                sms_consent: false,
+                region: "almaty".into(),
+            },
+        )
+        .await
+        .unwrap();
+    r.drain().await;
+    let key = r.task(&number, "reconcile").await;
+    let specialist = clerk(&r, "sc1", &["state_corporation_specialist"], "almaty").await;
+    let form = page(s, "GET", &format!("/queue/{key}"), Some(&specialist), &[]).await;
+    assert_eq!(form.status, StatusCode::OK, "{}", form.html);
+    // The page asks for a list, not a scan, and the browser's picker offers `.csv`.
+    assert!(
+        form.html.contains("Тізім: UTF-8 мәтіні бар .csv файлы"),
+        "{}",
+        form.html
+    );
+    assert!(
+        form.html.contains(r#"accept="text/csv,.csv""#),
+        "{}",
+        form.html
+    );
+    let csrf = form.csrf();
+    let claimed = page(
+        s,
+        "POST",
+        &format!("/queue/{key}/claim"),
+        Some(&specialist),
+        &[("csrf", &csrf)],
+    )
+    .await;
+    assert_eq!(claimed.status, StatusCode::SEE_OTHER, "{}", claimed.html);
+    // A scan where the list goes: refused beside the field, and the case does not move.
+    let mut parts = vec![
+        Part::Text("csrf", &csrf),
+        Part::Text("reconciliation.recipients_count", "1"),
+        Part::Text("outcome", "reconciled"),
+        Part::File("reconciliation.recipients_list", "тізім.pdf", PDF),
+    ];
+    let refused = multipart(s, &format!("/queue/{key}"), &specialist, &parts).await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.html
+    );
+    assert!(
+        refused
+            .html
+            .contains("Бұл өріске тізім керек: UTF-8 мәтіні бар .csv файлы"),
+        "{}",
+        refused.html
+    );
+    let ru = multipart(s, &format!("/queue/{key}?lang=ru"), &specialist, &parts).await;
+    assert!(
+        ru.html
+            .contains("В это поле нужен список: файл .csv с текстом в UTF-8"),
+        "{}",
+        ru.html
+    );
+    // A program named `.csv` is not a list either.
+    parts.pop();
+    parts.push(Part::File(
+        "reconciliation.recipients_list",
+        "тізім.csv",
+        EXE,
+    ));
+    let program = multipart(s, &format!("/queue/{key}"), &specialist, &parts).await;
+    assert_eq!(
+        program.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        program.html
+    );
+    assert!(
+        program.html.contains("Бұл өріске тізім керек"),
+        "{}",
+        program.html
+    );
+    r.drain().await;
+    assert_eq!(r.task(&number, "reconcile").await, key);
+
+    // The list, as a spreadsheet saves it (a byte-order mark, `;`, CRLF).
+    let list = format!("\u{feff}iin;phone\r\n{IIN};+77011230201\r\n");
+    parts.pop();
+    parts.push(Part::File(
+        "reconciliation.recipients_list",
+        "тізім.csv",
+        list.as_bytes(),
+    ));
+    let done = multipart(s, &format!("/queue/{key}"), &specialist, &parts).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.html);
+    r.drain().await;
+    let kept = data(&r, &number).await;
+    assert_eq!(
+        value(&kept, "reconciliation.recipients_list")["content_type"],
+        "text/csv"
+    );
+    let finished = qyzmet::wave::run_pending(
+        &s.engine,
+        Some(&s.uploads),
+        &tokio_util::sync::CancellationToken::new(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(finished, 1);
+    let waves = qyzmet::wave::of_case(&s.engine, &number).await.unwrap();
+    assert_eq!(
+        (
+            waves[0].total,
+            waves[0].counts.opened,
+            waves[0].error.clone()
+        ),
+        (1, 1, None)
+    );
+}
