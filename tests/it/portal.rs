@@ -820,6 +820,14 @@ async fn in_chromium_a_clerk_reads_who_signed_the_portal_application() {
             "{width} px wide page scrolls to {wide}"
         );
         if let Some(dir) = &shots {
+            browser
+                .client()
+                .execute(
+                    "document.getElementById('cf-signed').scrollIntoView()",
+                    vec![],
+                )
+                .await
+                .unwrap();
             let shot = browser
                 .screenshot(dir.join(format!("portal-case-{lang}-{width}.png")))
                 .await;
