@@ -24,6 +24,7 @@ pub mod runtime;
 pub mod scenario;
 pub mod schedule;
 pub mod service;
+pub mod service_cases;
 pub mod signature;
 pub mod store;
 pub mod telemetry;

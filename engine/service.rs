@@ -14,6 +14,8 @@
 //! - the `qyzmet.accounts` request of an access request, the temporary password its answer
 //!   e-mail carries, and the `qyzmet.unused_accounts` request of the nightly report of
 //!   accounts blocked as unused: [`AccountsPerformer`], through the engine's writer.
+//! - the `qyzmet.service_cases` request of a report, which counts another service's cases and
+//!   links them to it: [`ServiceCasesPerformer`], through the engine's writer.
 //!
 //! The configuration file (`--config qyzmet.yaml`, see `config/qyzmet.example.yaml`) says
 //! how e-mail and SMS leave, who the staff recipients are, where the connectors file is and
@@ -39,6 +41,7 @@ use crate::notify::announce::RulesNotices;
 use crate::notify::{self, NotifyConfig, NotifyPerformer};
 use crate::runtime::Settings;
 use crate::runtime::Work;
+use crate::service_cases::{self, ServiceCasesPerformer};
 use crate::worker::jobs::{BoxFuture, JobError, Performer};
 use crate::worker::outbox::FileOutbox;
 use crate::worker::{self, Engine};
@@ -189,10 +192,12 @@ impl FileConfig {
     }
 }
 
-/// Data requests: the engine's own accounts connectors (the access request's effect, the
-/// nightly report of accounts blocked as unused) here, every other connector to the gateway.
+/// Data requests: the engine's own connectors (the access request's effect, the nightly
+/// report of accounts blocked as unused, the cases a report counts) here, every other
+/// connector to the gateway.
 struct Requests {
     accounts: Arc<AccountsPerformer>,
+    cases: Arc<ServiceCasesPerformer>,
     gateway: Arc<GatewayPerformer>,
 }
 
@@ -205,6 +210,9 @@ impl Performer for Requests {
         match work {
             Work::Request { connector, .. } if accounts_performer::performs(connector) => {
                 self.accounts.perform(key, work)
+            }
+            Work::Request { connector, .. } if connector == service_cases::CONNECTOR => {
+                self.cases.perform(key, work)
             }
             _ => self.gateway.perform(key, work),
         }
@@ -337,6 +345,7 @@ impl Service {
             None => stub.clone(),
         };
         let accounts = Arc::new(AccountsPerformer::new());
+        let cases = Arc::new(ServiceCasesPerformer::new());
         notify.set_credentials(accounts.clone());
         // A clerk's position on documents: the catalog's title of the account's first role
         // where the case names no role for the task the clerk completed.
@@ -372,6 +381,7 @@ impl Service {
             performer: Arc::new(Routed {
                 requests: Arc::new(Requests {
                     accounts: accounts.clone(),
+                    cases: cases.clone(),
                     gateway: gateway.clone(),
                 }),
                 stages,
@@ -403,6 +413,7 @@ impl Service {
             return Err(Error::Config(unanswerable));
         }
         accounts.set_engine(&engine);
+        cases.set_engine(&engine);
         notify.use_store(engine.store().unowned());
         let rules = Arc::new(RulesNotices::new(notify.clone()));
         engine.set_announcer(rules.clone());

@@ -334,7 +334,7 @@ pub fn parse_in(file: &Path, text: &str, lang: Lang) -> Result<Document, Vec<Dia
             Ok((event, span)) => builder.event(event, span),
             Err(err) => {
                 let m = err.marker();
-                let (line, column) = within(text, m.line(), m.col() + 1);
+                let (line, column) = position(text, m.index());
                 builder.errors.push(
                     Diagnostic::new(
                         file,
@@ -362,19 +362,26 @@ pub fn parse_in(file: &Path, text: &str, lang: Lang) -> Result<Document, Vec<Dia
     })
 }
 
-/// A position of the parser's inside `text`. At the end of a text that does not end with a
-/// line break (`a: [b`) the parser reports the line after the last, which no editor can go
-/// to: that is the end of the last line. Lines end as YAML ends them, at CR, LF or CR LF.
-fn within(text: &str, line: usize, column: usize) -> (usize, usize) {
-    let lines: Vec<&str> = text
-        .split("\r\n")
-        .flat_map(|l| l.split(['\r', '\n']))
-        .collect();
-    if line <= lines.len() {
-        return (line.max(1), column.max(1));
+/// The line and column (both from 1) of the character at `index` in `text`, with lines ending
+/// as YAML ends them, at CR, LF or CR LF. Counted here from the parser's character index, not
+/// taken from its line and column: the parser does not count every lone CR as a line end (a
+/// directive line ended by one, `%…\r`, runs on), and its column then points past the line.
+/// At the end of a text that does not end with a line break (`a: [b`) the position is the
+/// end of the last line, where an editor can go.
+fn position(text: &str, index: usize) -> (usize, usize) {
+    let (mut line, mut column) = (1, 1);
+    let mut chars = text.chars().take(index).peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\r' if chars.peek() == Some(&'\n') => {}
+            '\r' | '\n' => {
+                line += 1;
+                column = 1;
+            }
+            _ => column += 1,
+        }
     }
-    let last = lines.last().map_or(0, |l| l.chars().count());
-    (lines.len(), last + 1)
+    (line, column)
 }
 
 /// Reads and parses a file, the problems in English; see [`read_in`].
@@ -813,6 +820,37 @@ mod tests {
 
     fn doc(text: &str) -> Document {
         parse(Path::new("t.yaml"), text).expect("valid yaml")
+    }
+
+    #[test]
+    fn a_position_counts_lines_as_yaml_ends_them() {
+        let text = "ab\r\ncd\ref\ng";
+        assert_eq!(position(text, 0), (1, 1));
+        assert_eq!(position(text, 2), (1, 3));
+        assert_eq!(position(text, 4), (2, 1));
+        assert_eq!(position(text, 7), (3, 1));
+        assert_eq!(position(text, 10), (4, 1));
+        // Past the end of a text without a final line break: the end of the last line.
+        assert_eq!(position(text, 11), (4, 2));
+        assert_eq!(position("жол", 3), (1, 4), "characters, not bytes");
+    }
+
+    #[test]
+    fn a_syntax_error_after_a_directive_ended_by_a_lone_cr_is_placed_on_its_line() {
+        // Found by the scenario fuzz target: the parser ran the directive line on past its
+        // CR and put the error at a column the first line does not have.
+        let text = "%\u{fffd}\u{2}J\u{fffd}a\u{fffd}a`\u{fffd}\u{fffd}@=\u{fffd}:\u{fffd}\u{18}\u{fffd}_\u{fffd}\u{0}\
+                    \u{fffd}XXz\u{fffd} ,\u{fffd}\u{fffd}\u{fffd}\u{17}\u{fffd}CT\u{fffd}\r\u{fffd}\u{fffd}8\u{12}s-K";
+        let errors = parse(Path::new("t.yaml"), text).expect_err("not YAML");
+        let lines: Vec<&str> = text.split(['\r', '\n']).collect();
+        for e in &errors {
+            let width = lines[e.line - 1].chars().count();
+            assert!(
+                e.column <= width + 1,
+                "{e}: line {} has {width} characters",
+                e.line
+            );
+        }
     }
 
     #[test]

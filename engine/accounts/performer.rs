@@ -13,8 +13,6 @@
 //!
 //! [`set_engine`]: AccountsPerformer::set_engine
 
-use std::sync::OnceLock;
-
 use serde_json::{Value, json};
 
 use super::request::{self, Kind, Request};
@@ -23,7 +21,7 @@ use crate::notify::Credentials;
 use crate::runtime::Work;
 use crate::store;
 use crate::worker::jobs::{BoxFuture, JobError, Performer};
-use crate::worker::{Engine, WeakEngine};
+use crate::worker::{Engine, EngineSlot};
 
 /// The connector id in `workflows/catalog.yaml`.
 pub const CONNECTOR: &str = "qyzmet.accounts";
@@ -42,7 +40,7 @@ pub fn performs(connector: &str) -> bool {
 /// Performs `qyzmet.accounts` requests and issues temporary passwords.
 #[derive(Default)]
 pub struct AccountsPerformer {
-    engine: OnceLock<WeakEngine>,
+    engine: EngineSlot,
 }
 
 impl AccountsPerformer {
@@ -55,13 +53,7 @@ impl AccountsPerformer {
     /// Hands over the engine (once; later calls are ignored). Kept weakly: the engine owns
     /// this performer, and must stop when the service does.
     pub fn set_engine(&self, engine: &Engine) {
-        let _ = self.engine.set(engine.downgrade());
-    }
-
-    fn engine(&self) -> Result<&WeakEngine, JobError> {
-        self.engine
-            .get()
-            .ok_or_else(|| JobError::Retryable("the engine is still starting".into()))
+        self.engine.set(engine);
     }
 
     async fn apply(&self, key: &str, input: &Value) -> Result<Value, JobError> {
@@ -91,7 +83,7 @@ impl AccountsPerformer {
         };
         let login = request.login.clone();
         let key = key.to_string();
-        let engine = self.engine()?;
+        let engine = self.engine.get()?;
         // The password a grant or a reactivation sets, hashed here: not in the writer's
         // transaction, which every commit waits for.
         let temporary = temporary().await?;
@@ -125,7 +117,8 @@ impl AccountsPerformer {
     async fn report_unused(&self, key: &str) -> Result<Value, JobError> {
         let key = key.to_string();
         let told = self
-            .engine()?
+            .engine
+            .get()?
             .transact(move |conn, now| {
                 let key = key.clone();
                 Box::pin(async move {
@@ -193,7 +186,7 @@ impl Credentials for AccountsPerformer {
     ) -> BoxFuture<'a, Result<String, JobError>> {
         Box::pin(async move {
             let (login, key) = (login.to_string(), key.to_string());
-            let engine = self.engine()?;
+            let engine = self.engine.get()?;
             let temporary = temporary().await?;
             let issued = engine
                 .transact(move |conn, now| {

@@ -38,6 +38,7 @@ use utoipa_axum::routes;
 use crate::accounts::Role;
 use crate::audit::{Action, Entry};
 use crate::runtime::{self, Actor, Language, Submission};
+use crate::store::case_links;
 use crate::store::{Due, TaskQuery, TaskRow, TaskSort, TaskStatus};
 use crate::worker::{self, Engine};
 use auth::Principal;
@@ -649,6 +650,13 @@ struct CaseAnswer {
     /// Absent for the other services.
     #[serde(skip_serializing_if = "Option::is_none")]
     living: Option<Living>,
+    /// For a report that counts other cases (`qyzmet.service_cases`): the cases it counted.
+    /// Absent when it counted none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    counted: Vec<case_links::Link>,
+    /// The reports that counted this case. Absent when none did.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    counted_in: Vec<case_links::CountedIn>,
 }
 
 /// A case with its history and deadlines; in the principal's region, to the roles that work
@@ -675,11 +683,24 @@ async fn case(
     let shared = engine.shared();
     let (def, _) = shared.pinned(&view.case.service, &view.case.version)?;
     let living = living(def, &view.case, &view.history);
+    let (counted, counted_in) = {
+        let mut conn = engine.store().read().await.map_err(worker::Error::from)?;
+        (
+            case_links::of_report(&mut conn, view.case.id)
+                .await
+                .map_err(worker::Error::from)?,
+            case_links::counted_in(&mut conn, &number)
+                .await
+                .map_err(worker::Error::from)?,
+        )
+    };
     Ok(Json(CaseAnswer {
         case: to_json(&view.case)?,
         history: to_json(&view.history)?,
         tasks: view.tasks,
         living,
+        counted,
+        counted_in,
     }))
 }
 

@@ -1804,6 +1804,24 @@ pub static TEXTS: &[(&str, &str, &str, &str)] = &[
         "в `channels` услуги `{service}` нет `proactive`",
     ),
     (
+        "service_cases.not_literal",
+        "`{name}` must be a quoted name, like `'decision.date'`: `qyzmet validate` checks it against the counted service, which it cannot do for a computed one",
+        "`{name}` тырнақшадағы атау болуы керек, мысалы `'decision.date'`: `qyzmet validate` оны саналатын қызметпен салыстырады, ал есептелген мәнді тексере алмайды",
+        "`{name}` должно быть именем в кавычках, например `'decision.date'`: `qyzmet validate` сверяет его с подсчитываемой услугой, а вычисляемое значение проверить не может",
+    ),
+    (
+        "service_cases.not_typed",
+        "`{field}` is not a `{ty}` field of `{service}` version {version}: the cases would be counted by nothing",
+        "`{field}` — `{service}` қызметінің {version} нұсқасындағы `{ty}` өрісі емес: істер ештеңе бойынша саналмайды",
+        "`{field}` — не поле типа `{ty}` услуги `{service}` версии {version}: дела считались бы ни по чему",
+    ),
+    (
+        "service_cases.unknown_result",
+        "`{service}` has no result `{result}`: no case would be counted",
+        "`{service}` қызметінде `{result}` нәтижесі жоқ: бірде-бір іс саналмайды",
+        "у услуги `{service}` нет результата `{result}`: ни одно дело не было бы учтено",
+    ),
+    (
         "wave.application_needs",
         "a case of `{service}` opened from a list has only `applicant.iin` and `applicant.phone`, but its application requires {fields}",
         "тізімнен ашылған `{service}` ісінде тек `applicant.iin` пен `applicant.phone` бар, ал өтінішке {fields} қажет",

@@ -24,6 +24,7 @@ pub mod messages;
 pub mod model;
 pub mod raw;
 pub mod schema;
+pub mod service_cases;
 mod term;
 mod texts;
 pub mod timeline;
@@ -345,10 +346,10 @@ fn load_inner(paths: &[PathBuf], options: &Options, extra: Option<(&Path, &str)>
     report
         .diagnostics
         .extend(check_versions(&defs, options.lang));
-    // A `wave` names another service: checked against every service known, its folder read
-    // when it was not asked for.
+    // A `wave` and a `qyzmet.service_cases` request name another service: checked against
+    // every service known, its folder read when it was not asked for.
     let extra_services: Vec<Parsed> =
-        waves::missing(&root, parsed.iter().filter(|p| p.requested).map(|p| &p.raw))
+        other_services(&root, parsed.iter().filter(|p| p.requested).map(|p| &p.raw))
             .iter()
             .flat_map(|dir| workflow_files(dir))
             .filter_map(|file| parse_file(&file, None, options.lang).ok())
@@ -359,7 +360,10 @@ fn load_inner(paths: &[PathBuf], options: &Options, extra: Option<(&Path, &str)>
         .map(|p| &p.raw)
         .collect();
     for p in parsed.iter().filter(|p| p.requested) {
-        let problems = waves::check(&p.raw, &known, &root);
+        let mut problems = waves::check(&p.raw, &known, &root);
+        problems
+            .0
+            .extend(service_cases::check(&p.raw, &known, &root).0);
         report
             .diagnostics
             .extend(render(&p.doc, problems, options.lang));
@@ -377,6 +381,28 @@ fn load_inner(paths: &[PathBuf], options: &Options, extra: Option<(&Path, &str)>
     report.warnings.sort();
     report.warnings.dedup();
     report
+}
+
+/// The folders under `root` of the services that `workflows` name in a `wave` step or a
+/// `qyzmet.service_cases` request and that are not among them (a service's folder is its id).
+fn other_services<'a>(
+    root: &Path,
+    workflows: impl Iterator<Item = &'a raw::Workflow>,
+) -> Vec<PathBuf> {
+    let all: Vec<&raw::Workflow> = workflows.collect();
+    let mut out = Vec::new();
+    for w in &all {
+        for service in waves::named(w).into_iter().chain(service_cases::named(w)) {
+            let known = all
+                .iter()
+                .any(|s| s.service.as_deref() == Some(service.as_str()));
+            let dir = root.join(&service);
+            if !known && dir.is_dir() && !out.contains(&dir) {
+                out.push(dir);
+            }
+        }
+    }
+    out
 }
 
 /// `./templates` → `templates`: the paths in messages as a person would type them.

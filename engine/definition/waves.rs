@@ -75,25 +75,11 @@ pub fn check(workflow: &raw::Workflow, services: &[&raw::Workflow], root: &Path)
     p
 }
 
-/// The services the `wave` steps of `workflows` name that are not among them: each is looked
-/// for as a folder under `root` (a service's folder is its id).
-pub fn missing<'a>(
-    root: &Path,
-    workflows: impl Iterator<Item = &'a raw::Workflow>,
-) -> Vec<std::path::PathBuf> {
-    let all: Vec<&raw::Workflow> = workflows.collect();
-    let mut out = Vec::new();
-    for w in &all {
-        for step in w.steps.values() {
-            let Some(wave) = &step.wave else { continue };
-            let known = all
-                .iter()
-                .any(|s| s.service.as_deref() == Some(wave.service.as_str()));
-            let dir = root.join(&wave.service);
-            if !known && dir.is_dir() && !out.contains(&dir) {
-                out.push(dir);
-            }
-        }
-    }
-    out
+/// The services the `wave` steps of `workflow` name.
+pub fn named(workflow: &raw::Workflow) -> Vec<String> {
+    workflow
+        .steps
+        .values()
+        .filter_map(|step| step.wave.as_ref().map(|w| w.service.clone()))
+        .collect()
 }

@@ -25,6 +25,7 @@ pub mod accounts;
 pub mod archive;
 pub mod audit;
 pub mod backend;
+pub mod case_links;
 pub mod compliance;
 pub mod department;
 pub mod idempotency;

@@ -333,6 +333,24 @@ pub(super) static TABLES: &[Table] = &[
         postgres_only: &[],
         identity: None,
     },
+    // The cases a report counted (migrations 0018, postgres 0009), with the report.
+    Table {
+        name: "case_links",
+        columns: &[
+            c("case_id", Int),
+            c("query", Text),
+            c("linked_number", Text),
+            c("linked_service", Text),
+            c("period", Text),
+            c("result", Text),
+            c("on_date", Text),
+            c("amount", Text),
+            c("created_at", Time),
+        ],
+        order: Order::Key(&["case_id", "query", "linked_number"]),
+        postgres_only: &[],
+        identity: None,
+    },
     // Mass events (migrations 0014, postgres 0005), carried with their cursor and counts: one
     // in flight goes on from its cursor on the new installation. The lease names a process of
     // the old one and is not copied.

@@ -36,6 +36,7 @@ use crate::definition::expr::Type;
 use crate::definition::model::{Definition, FieldDef, StepKind};
 use crate::runtime::{CaseState, HistoryEntry, get_path};
 use crate::service::Service;
+use crate::store::case_links;
 use crate::worker::{self, Shared};
 
 /// This part's pages: the case's diagram at full size, to zoom without a script.
@@ -91,11 +92,18 @@ async fn build(
         .history(case.id)
         .await
         .map_err(worker::Error::from)?;
-    let signed = {
+    let (signed, counted, counted_in) = {
         let mut conn = engine.store().read().await.map_err(worker::Error::from)?;
-        crate::store::portal::of_case(&mut conn, &case.number)
+        let signed = crate::store::portal::of_case(&mut conn, &case.number)
             .await
-            .map_err(worker::Error::from)?
+            .map_err(worker::Error::from)?;
+        let counted = case_links::of_report(&mut conn, case.id)
+            .await
+            .map_err(worker::Error::from)?;
+        let counted_in = case_links::counted_in(&mut conn, &case.number)
+            .await
+            .map_err(worker::Error::from)?;
+        (signed, counted, counted_in)
     };
     let mut file = File {
         shared,
@@ -106,6 +114,8 @@ async fn build(
         personal: handles(shared, def, p),
         shown: BTreeSet::new(),
         signed,
+        counted,
+        counted_in,
     };
     Ok(file.draw(&history))
 }
@@ -138,6 +148,10 @@ struct File<'a> {
     shown: BTreeSet<(String, String)>,
     /// The evidence of a portal filing: what the citizen signed, and who signed.
     signed: Option<crate::store::portal::Evidence>,
+    /// The cases this case (a report) counted.
+    counted: Vec<case_links::Link>,
+    /// The reports that counted this case.
+    counted_in: Vec<case_links::CountedIn>,
 }
 
 impl File<'_> {
@@ -168,6 +182,16 @@ impl File<'_> {
         let mut tail = Vec::new();
         if let Some(signed) = self.signed_lines() {
             tail.push(card("signed", "case_file_signed", signed));
+        }
+        if !self.counted.is_empty() {
+            tail.push(card("counted", "case_file_counted", self.counted_lines()));
+        }
+        if !self.counted_in.is_empty() {
+            tail.push(card(
+                "counted-in",
+                "case_file_counted_in",
+                self.counted_in_lines(),
+            ));
         }
         if !documents.is_empty() {
             tail.push(card("documents", "case_file_documents", documents));
@@ -451,6 +475,74 @@ impl File<'_> {
                 !self.personal,
             ),
         ])
+    }
+
+    /// The cases a report counted, each a link to its page, under its result: the number, the
+    /// date it was counted by and the amount summed (the period too, when the report counted
+    /// more than one). Registration numbers and amounts, no citizen's name: shown to whoever
+    /// may open the report; each case's own page asks its own permission.
+    fn counted_lines(&self) -> Vec<Value> {
+        let periods: BTreeSet<&str> = self.counted.iter().map(|l| l.period.as_str()).collect();
+        self.counted
+            .iter()
+            .map(|l| {
+                let mut label = l
+                    .result
+                    .as_deref()
+                    .map(|r| text::result(self.lang, r))
+                    .unwrap_or_else(|| self.t("case_file_counted_running"));
+                if periods.len() > 1 {
+                    label = format!("{label} · {}", l.period);
+                }
+                let mut parts = vec![l.number.clone()];
+                parts.extend(view::value_text(
+                    &json!(l.on_date),
+                    Some(&Type::Date),
+                    self.lang,
+                ));
+                if let Some(amount) = &l.amount {
+                    parts.extend(view::value_text(
+                        &json!(amount),
+                        Some(&Type::Money),
+                        self.lang,
+                    ));
+                }
+                line(
+                    &format!("counted.{}", l.number),
+                    label,
+                    parts.join(" · "),
+                    Some(format!("/case/{}", l.number)),
+                    false,
+                )
+            })
+            .collect()
+    }
+
+    /// The reports that counted this case, each a link to the report's page.
+    fn counted_in_lines(&self) -> Vec<Value> {
+        self.counted_in
+            .iter()
+            .map(|c| {
+                line(
+                    &format!("counted_in.{}", c.number),
+                    c.period.clone(),
+                    format!("{} — {}", c.number, self.service_title(&c.service)),
+                    Some(format!("/case/{}", c.number)),
+                    false,
+                )
+            })
+            .collect()
+    }
+
+    /// A service's short title in the reader's language (its latest version's), or its id.
+    fn service_title(&self, service: &str) -> String {
+        self.shared
+            .definitions
+            .iter()
+            .filter(|((id, _), _)| id == service)
+            .max_by_key(|(_, d)| d.effective_from)
+            .map(|(_, d)| self.lang.pick(&d.short_title).to_string())
+            .unwrap_or_else(|| service.to_string())
     }
 
     /// The documents the case holds (a `document` field's value, in any scope).

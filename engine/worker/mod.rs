@@ -264,6 +264,26 @@ impl WeakEngine {
     }
 }
 
+/// Where a performer the engine owns keeps its engine: set once the engine has started
+/// ([`EngineSlot::set`]), weakly (a [`WeakEngine`]). Work that reaches the performer before
+/// then is retried: the engine starts its performers before it exists itself.
+#[derive(Default)]
+pub struct EngineSlot(std::sync::OnceLock<WeakEngine>);
+
+impl EngineSlot {
+    /// Keeps `engine` (once; later calls are ignored).
+    pub fn set(&self, engine: &Engine) {
+        let _ = self.0.set(engine.downgrade());
+    }
+
+    /// The engine, or a retryable error while it is still starting.
+    pub fn get(&self) -> Result<&WeakEngine, jobs::JobError> {
+        self.0
+            .get()
+            .ok_or_else(|| jobs::JobError::Retryable("the engine is still starting".into()))
+    }
+}
+
 /// A case with what a clerk's page shows.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct CaseView {

@@ -157,6 +157,8 @@ pub fn stub_answer(connector: &str, input: &Value) -> Value {
         "enpf.unclaimed_accruals" => json!({ "list": [], "count": 0, "as_of": "2027-01-31" }),
         // The engine's own accounts are `service.rs`'s to answer; without it, nothing blocked.
         "qyzmet.unused_accounts" => json!({ "count": 0, "accounts": "" }),
+        // The cases a report counts are `service.rs`'s to answer; without it, none.
+        "qyzmet.service_cases" => json!({ "count": 0, "amount": "0.00" }),
         "provider.register" => {
             json!({ "has_assignment": false, "has_payment": false, "has_refusal": false })
         }

@@ -227,6 +227,34 @@ impl Browser {
         }
     }
 
+    /// Checks that the page does not scroll sideways in a window `width` pixels wide.
+    pub(crate) async fn assert_fits(&self, width: u32) {
+        let wide = self
+            .client
+            .execute("return document.documentElement.scrollWidth", vec![])
+            .await
+            .ok()
+            .and_then(|v| v.as_u64())
+            .expect("the page's width");
+        assert!(
+            wide <= u64::from(width),
+            "{} is {wide} px wide in a {width} px window",
+            self.current_url().await
+        );
+    }
+
+    /// With screenshots asked for (`dir`), scrolls the element `id` into view and saves the
+    /// window as `name` there, printing where.
+    pub(crate) async fn shoot_at(&self, dir: Option<&Path>, id: &str, name: &str) {
+        let Some(dir) = dir else { return };
+        let scroll = format!("document.getElementById('{id}').scrollIntoView()");
+        if let Err(e) = self.client.execute(&scroll, vec![]).await {
+            panic!("cannot scroll to #{id}: {e}");
+        }
+        let shot = self.screenshot(dir.join(name)).await;
+        eprintln!("screenshot: {}", shot.display());
+    }
+
     /// The fantoccini client, for what the helpers here do not cover (uploading a file into
     /// an input, reading an attribute, running the page's own navigation).
     pub(crate) fn client(&self) -> &fantoccini::Client {

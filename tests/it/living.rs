@@ -363,12 +363,23 @@ impl Installation {
 /// A staff account made as an administrator makes it, signed in on the page with its own
 /// password: the cookie header, with the pages' language.
 pub(crate) async fn clerk(service: &Service, login: &str, roles: &[&str], lang: Lang) -> String {
+    clerk_in(service, login, roles, "almaty", lang).await
+}
+
+/// [`clerk`], of `region` (`kz`: the whole republic).
+pub(crate) async fn clerk_in(
+    service: &Service,
+    login: &str,
+    roles: &[&str],
+    region: &str,
+    lang: Lang,
+) -> String {
     let new = qyzmet::accounts::NewAccount {
         login: login.into(),
         full_name: format!("Қызметкер {login}"),
         email: format!("{login}@gov4c.kz"),
         roles: roles.iter().map(|r| r.parse().unwrap()).collect(),
-        region: "almaty".into(),
+        region: region.into(),
         created_by: "admin".into(),
     };
     let temporary = qyzmet::accounts::TemporaryPassword::new().await.unwrap();

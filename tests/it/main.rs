@@ -49,6 +49,7 @@ mod scenarios;
 mod schedule;
 mod search;
 mod service;
+mod service_cases;
 mod service_centre;
 mod sessions;
 mod signature;

@@ -795,11 +795,9 @@ async fn in_chromium_a_clerk_reads_who_signed_the_portal_application() {
     let shots = crate::browser::shots_dir("qyzmet-portal-shots-");
     let browser = crate::browser::Browser::start().await;
     browser.resize(1366, 900).await;
-    browser.goto(&format!("{base}/?lang=ru")).await;
-    browser.fill("#login", "specialist1").await;
-    browser.fill("#password", "Qyzmet-clerk-2026").await;
-    browser.click("#sign-in").await;
-    browser.text("#nav-queue").await;
+    browser
+        .sign_in(&base, "specialist1", "Qyzmet-clerk-2026")
+        .await;
     for (width, lang) in [(1366, "ru"), (390, "kk")] {
         browser.resize(width, 900).await;
         browser
@@ -808,30 +806,8 @@ async fn in_chromium_a_clerk_reads_who_signed_the_portal_application() {
         let card = browser.text("#cf-signed").await;
         assert!(card.contains("АБЕНОВА АЙГҮЛ"), "{card}");
         assert!(card.contains("23.11.2026 09:55"), "{card}");
-        let wide: u64 = browser
-            .client()
-            .execute("return document.documentElement.scrollWidth", vec![])
-            .await
-            .unwrap()
-            .as_u64()
-            .unwrap();
-        assert!(
-            wide <= u64::from(width),
-            "{width} px wide page scrolls to {wide}"
-        );
-        if let Some(dir) = &shots {
-            browser
-                .client()
-                .execute(
-                    "document.getElementById('cf-signed').scrollIntoView()",
-                    vec![],
-                )
-                .await
-                .unwrap();
-            let shot = browser
-                .screenshot(dir.join(format!("portal-case-{lang}-{width}.png")))
-                .await;
-            eprintln!("screenshot: {}", shot.display());
-        }
+        browser.assert_fits(width).await;
+        let name = format!("portal-case-{lang}-{width}.png");
+        browser.shoot_at(shots.as_deref(), "cf-signed", &name).await;
     }
 }

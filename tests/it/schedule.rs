@@ -37,13 +37,22 @@ fn workflows() -> &'static [Definition] {
 
 /// The one version of a scheduled service.
 fn service(id: &str) -> &'static Definition {
-    let versions: Vec<&Definition> = workflows()
+    let versions = versions(id);
+    assert_eq!(versions.len(), 1, "one version of {id}");
+    versions[0]
+}
+
+/// Every version of a scheduled service, the earliest first.
+fn versions(id: &str) -> Vec<&'static Definition> {
+    let mut versions: Vec<&Definition> = workflows()
         .iter()
         .filter(|d| d.kind == Kind::Service && d.id == id)
         .collect();
-    assert_eq!(versions.len(), 1, "one version of {id}");
-    assert!(versions[0].schedule.is_some(), "{id} has a schedule");
-    versions[0]
+    versions.sort_by_key(|d| d.effective_from);
+    for v in &versions {
+        assert!(v.schedule.is_some(), "{id} {} has a schedule", v.version);
+    }
+    versions
 }
 
 fn instant(text: &str) -> DateTime<Utc> {
@@ -71,7 +80,11 @@ fn render(def: &Definition, o: &Occurrence) -> String {
 }
 
 fn check(id: &str, window: &str, expected: &str) {
-    let def = service(id);
+    check_version(service(id), window, expected);
+}
+
+fn check_version(def: &Definition, window: &str, expected: &str) {
+    let id = format!("{} {}", def.id, def.version);
     let s = def.schedule.as_ref().unwrap();
     let actual = match window.split_once("..") {
         None => match schedule::next_occurrence(s, kz(), instant(window)) {
@@ -95,19 +108,42 @@ fn check(id: &str, window: &str, expected: &str) {
 
 #[test]
 fn quarterly_administrative_report() {
-    let id = "quarterly-administrative-report";
+    // Two versions, one schedule: 2026-04-13 from 13.04.2026 to 31.12.2026, 2027-01-01 (the
+    // report that counts the cases) from 01.01.2027. Each occurrence is in force in one of them,
+    // by the day it falls on; the other says `[not in force]`.
+    let [old, new] = versions("quarterly-administrative-report")[..] else {
+        panic!("two versions of the quarterly report");
+    };
+    assert_eq!(
+        (old.version.as_str(), new.version.as_str()),
+        ("2026-04-13", "2027-01-01")
+    );
+    let in_old = |day: &str| ("2026-04-13"..="2026-12-31").contains(&day);
+    let in_new = |day: &str| day >= "2027-01-01";
+    let check = |window: &str, expected: &str| {
+        let day = expected.split(' ').nth(1).unwrap();
+        let marked = |in_force: bool| {
+            if in_force {
+                expected.to_string()
+            } else {
+                format!("{expected} [not in force]")
+            }
+        };
+        check_version(old, window, &marked(in_old(day)));
+        check_version(new, window, &marked(in_new(day)));
+    };
     // The first working day after each quarter, 09:00 in Almaty = 04:00 UTC.
     for (window, expected) in [
         // Q4 2025 ended on Wednesday 31.12.2025; 1-2 January 2026 (Thursday, Friday) are New
-        // Year, 3-4 January the weekend: Monday 5 January. Before 13.04.2026: not this version.
+        // Year, 3-4 January the weekend: Monday 5 January. Before 13.04.2026: neither version.
         (
             "2026-01-01T00:00Z",
-            "2025-Q4 2026-01-05 at 2026-01-05T04:00Z [not in force]",
+            "2025-Q4 2026-01-05 at 2026-01-05T04:00Z",
         ),
         // Q1 ended Tuesday 31.03; Wednesday 1 April is working, but before 13.04.2026.
         (
             "2026-03-01T00:00Z",
-            "2026-Q1 2026-04-01 at 2026-04-01T04:00Z [not in force]",
+            "2026-Q1 2026-04-01 at 2026-04-01T04:00Z",
         ),
         // From the day the version takes effect: the Q2 report, Wednesday 1 July.
         (
@@ -144,11 +180,10 @@ fn quarterly_administrative_report() {
             "2027-Q4 2028-01-05 at 2028-01-05T04:00Z",
         ),
     ] {
-        check(id, window, expected);
+        check(window, expected);
     }
     // After a week's downtime over the start of the Q3 report: one case to catch up.
     check(
-        id,
         "2026-09-28T00:00Z..2026-10-05T00:00Z",
         "2026-Q3 2026-10-01 at 2026-10-01T04:00Z",
     );
@@ -158,7 +193,12 @@ fn quarterly_administrative_report() {
 fn quarterly_report_term_never_ends_after_the_legal_deadline() {
     // Order No. 113, list item 1: within 10 calendar days after the quarter. The file's term
     // (calendar days from the start) must end by then for every quarter it starts.
-    let def = service("quarterly-administrative-report");
+    for def in versions("quarterly-administrative-report") {
+        term_ends_by_the_tenth(def);
+    }
+}
+
+fn term_ends_by_the_tenth(def: &Definition) {
     let term = def.term.as_ref().unwrap();
     let Length::CalendarDays(days) = term.length else {
         panic!("the quarterly report's term is in calendar days");

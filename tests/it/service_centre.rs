@@ -141,56 +141,12 @@ async fn a_home_education_case_is_registered_in_itss_tson_and_its_result_reaches
  {
     use crate::notify::{free_port, smtp_server};
     use crate::service::{aggregator, almaty, running};
-    use qyzmet::runtime::{Language, Submission};
 
     let smtp_port = free_port();
     let _inbox = smtp_server(std::net::TcpListener::bind(("127.0.0.1", smtp_port)).unwrap());
     let (_sms, sms_base) = aggregator().await;
     let r = running(smtp_port, &sms_base, almaty(2026, 12, 7, 10, 0)).await;
-    let number = r
-        .svc()
-        .engine
-        .submit(
-            "home-education-cost-recovery",
-            Submission {
-                data: json!({
-                    "applicant.iin": "790930400789",
-                    "child.iin": "091015591215",
-                    "applicant.phone": "+77012223344",
-                    "applicant.email": "sergeeva@example.kz",
-                }),
-                channel: "state_corporation".into(),
-                language: Language::Ru,
-                sms_consent: true,
-                region: "almaty".into(),
-            },
-        )
-        .await
-        .unwrap();
-    r.drain().await;
-    r.clock.advance(Duration::minutes(15));
-    r.complete(
-        &number,
-        "accept_application",
-        "accepted",
-        json!({
-            "applicant.iin": "790930400789",
-            "child.iin": "091015591215",
-            "applicant.relation": "parent",
-            "applicant.last_name": "Сергеева",
-            "applicant.first_name": "Ольга",
-            "applicant.middle_name": "Петровна",
-            "applicant.birth_date": "1979-09-30",
-            "applicant.address": "г. Караганда, пр. Бухар-Жырау, 56, кв. 3",
-            "identity.document_number": "039871234",
-            "bank.account_number": "KZ21998CTB0000123456",
-            "home_education.organisation": "КГУ «Общеобразовательная школа № 16» г. Караганды",
-            "documents.home_education": "home-education-order-16.pdf",
-            "consent.personal_data": true,
-        }),
-        "operator1",
-    )
-    .await;
+    let number = home_education_accepted(&r).await;
 
     let sim = r
         .svc()
@@ -274,4 +230,56 @@ async fn a_home_education_case_is_registered_in_itss_tson_and_its_result_reaches
     );
     let view = r.svc().engine.case(&number).await.unwrap().unwrap();
     assert_eq!(view.case.result.as_deref(), Some("assigned"));
+}
+
+/// A home-education application (Сергеева for her son, seeds/001 home-education rules)
+/// filed at the State Corporation now and accepted by the operator 15 minutes later: the
+/// simulator answers the state systems, and the case waits at the specialist's review.
+pub(crate) async fn home_education_accepted(r: &crate::service::Running) -> String {
+    use qyzmet::runtime::{Language, Submission};
+    let number = r
+        .svc()
+        .engine
+        .submit(
+            "home-education-cost-recovery",
+            Submission {
+                data: json!({
+                    "applicant.iin": "790930400789",
+                    "child.iin": "091015591215",
+                    "applicant.phone": "+77012223344",
+                    "applicant.email": "sergeeva@example.kz",
+                }),
+                channel: "state_corporation".into(),
+                language: Language::Ru,
+                sms_consent: true,
+                region: "almaty".into(),
+            },
+        )
+        .await
+        .unwrap();
+    r.drain().await;
+    r.clock.advance(Duration::minutes(15));
+    r.complete(
+        &number,
+        "accept_application",
+        "accepted",
+        json!({
+            "applicant.iin": "790930400789",
+            "child.iin": "091015591215",
+            "applicant.relation": "parent",
+            "applicant.last_name": "Сергеева",
+            "applicant.first_name": "Ольга",
+            "applicant.middle_name": "Петровна",
+            "applicant.birth_date": "1979-09-30",
+            "applicant.address": "г. Караганда, пр. Бухар-Жырау, 56, кв. 3",
+            "identity.document_number": "039871234",
+            "bank.account_number": "KZ21998CTB0000123456",
+            "home_education.organisation": "КГУ «Общеобразовательная школа № 16» г. Караганды",
+            "documents.home_education": "home-education-order-16.pdf",
+            "consent.personal_data": true,
+        }),
+        "operator1",
+    )
+    .await;
+    number
 }
