@@ -418,17 +418,63 @@ pub struct Callback {
     pub token: Option<String>,
 }
 
+/// What the simulator keeps once per registration number, in arrival order, found by the
+/// number without a scan: a wave of 100,000 proactive cases sends as many, and a list searched
+/// whole for each would make the simulator, not the engine, the slow part of a load run.
+#[derive(Debug)]
+struct ByNumber<T> {
+    items: Vec<T>,
+    index: HashMap<String, usize>,
+}
+
+impl<T> Default for ByNumber<T> {
+    fn default() -> Self {
+        ByNumber {
+            items: Vec::new(),
+            index: HashMap::new(),
+        }
+    }
+}
+
+impl<T: Clone> ByNumber<T> {
+    /// What `number` was first kept with, or `make()` kept for it now.
+    fn first_or_keep(&mut self, number: &str, make: impl FnOnce() -> T) -> &T {
+        let at = match self.index.get(number) {
+            Some(&at) => at,
+            None => {
+                self.items.push(make());
+                self.index.insert(number.to_string(), self.items.len() - 1);
+                self.items.len() - 1
+            }
+        };
+        &self.items[at]
+    }
+
+    fn len(&self) -> usize {
+        self.items.len()
+    }
+}
+
+/// The monitoring receiver: the reports as [`Monitor`] shows them, and what finds a repeat and
+/// a case's latest sequence without reading them all.
+#[derive(Debug, Default)]
+struct Monitoring {
+    view: Monitor,
+    keys: std::collections::HashSet<String>,
+    latest: HashMap<String, u64>,
+}
+
 /// The simulator's state: shared by its handlers, changeable at run time.
 #[derive(Debug, Default)]
 pub struct Sim {
     people: BTreeMap<String, Person>,
     faults: Mutex<HashMap<String, Fault>>,
     received: Mutex<Vec<Received>>,
-    monitor: Mutex<Monitor>,
+    monitor: Mutex<Monitoring>,
     answers: Mutex<Vec<String>>,
-    results: Mutex<Vec<Delivered>>,
-    registrations: Mutex<Vec<Registration>>,
-    portal_results: Mutex<Vec<PortalResult>>,
+    results: Mutex<ByNumber<Delivered>>,
+    registrations: Mutex<ByNumber<Registration>>,
+    portal_results: Mutex<ByNumber<PortalResult>>,
     callback: Mutex<Option<Callback>>,
     /// What the callback's receiver said to each answer posted, in the order they settled:
     /// its HTTP status, or why none came.
@@ -528,6 +574,7 @@ impl Sim {
         self.monitor
             .lock()
             .unwrap_or_else(|e| e.into_inner())
+            .view
             .clone()
     }
 
@@ -537,6 +584,7 @@ impl Sim {
         self.results
             .lock()
             .unwrap_or_else(|e| e.into_inner())
+            .items
             .clone()
     }
 
@@ -546,6 +594,7 @@ impl Sim {
         self.portal_results
             .lock()
             .unwrap_or_else(|e| e.into_inner())
+            .items
             .clone()
     }
 
@@ -554,6 +603,7 @@ impl Sim {
         self.registrations
             .lock()
             .unwrap_or_else(|e| e.into_inner())
+            .items
             .clone()
     }
 
@@ -959,21 +1009,17 @@ async fn state_corporation_result(
         return unfit("result is assigned or refused");
     }
     let mut results = sim.results.lock().unwrap_or_else(|e| e.into_inner());
-    let day = match results.iter().find(|r| r.registration_number == number) {
-        Some(first) => first.received_on.clone(),
-        None => {
-            let today = today_almaty();
-            results.push(Delivered {
-                registration_number: number,
-                iin,
-                result,
-                decision_number,
-                decision_date,
-                received_on: today.clone(),
-            });
-            today
-        }
-    };
+    let day = results
+        .first_or_keep(&number.clone(), || Delivered {
+            registration_number: number,
+            iin,
+            result,
+            decision_number,
+            decision_date,
+            received_on: today_almaty(),
+        })
+        .received_on
+        .clone();
     Json(json!({ "accepted": true, "acceptedDate": day })).into_response()
 }
 
@@ -1030,17 +1076,15 @@ async fn egov_portal_result(
         return unfit("result is issued, assigned, refused or not_accepted");
     }
     let mut results = sim.portal_results.lock().unwrap_or_else(|e| e.into_inner());
-    if !results.iter().any(|r| r.registration_number == number) {
-        results.push(PortalResult {
-            registration_number: number,
-            iin,
-            service,
-            result,
-            decision_number,
-            decision_date,
-            delivered_on: today_almaty(),
-        });
-    }
+    results.first_or_keep(&number.clone(), || PortalResult {
+        registration_number: number,
+        iin,
+        service,
+        result,
+        decision_number,
+        decision_date,
+        delivered_on: today_almaty(),
+    });
     Json(json!({ "delivered": true })).into_response()
 }
 
@@ -1083,26 +1127,20 @@ async fn service_centre_register(
             .into_response();
     };
     let mut registrations = sim.registrations.lock().unwrap_or_else(|e| e.into_inner());
-    let known = registrations
-        .iter()
-        .find(|r| r.registration_number == number)
-        .cloned();
-    let r = match known {
-        Some(first) => first,
-        None => {
+    let next = registrations.len() + 1;
+    let r = registrations
+        .first_or_keep(&number.clone(), || {
             let today = today_almaty();
             let day = format!("{}{}{}", &today[6..], &today[3..5], &today[..2]);
-            let r = Registration {
+            Registration {
                 registration_number: number,
                 iin,
                 service,
-                tson_number: format!("TSON-{day}-{:06}", registrations.len() + 1),
+                tson_number: format!("TSON-{day}-{next:06}"),
                 registered_on: today,
-            };
-            registrations.push(r.clone());
-            r
-        }
-    };
+            }
+        })
+        .clone();
     Json(json!({
         "registered": true,
         "tsonNumber": r.tson_number,
@@ -1295,26 +1333,24 @@ async fn monitoring(
             .into_response();
     };
     let mut m = sim.monitor.lock().unwrap_or_else(|e| e.into_inner());
-    if m.stages
-        .iter()
-        .any(|s| s.get("idempotency_key").and_then(Value::as_str) == Some(key))
-    {
-        m.repeats += 1;
+    if !m.keys.insert(key.to_string()) {
+        m.view.repeats += 1;
         return (StatusCode::OK, Json(json!({ "repeat": true }))).into_response();
     }
-    let case = body.get("registration_number").cloned();
+    // A report without a number is a case of its own: "" keeps their sequences together, as
+    // the reports without one were compared with each other before.
+    let case = body
+        .get("registration_number")
+        .map(Value::to_string)
+        .unwrap_or_default();
     let sequence = body.get("sequence").and_then(Value::as_u64).unwrap_or(0);
-    let latest = m
-        .stages
-        .iter()
-        .filter(|s| s.get("registration_number") == case.as_ref())
-        .filter_map(|s| s.get("sequence").and_then(Value::as_u64))
-        .max()
-        .unwrap_or(0);
-    if sequence < latest {
-        m.out_of_order += 1;
+    let Monitoring { view, latest, .. } = &mut *m;
+    let latest = latest.entry(case).or_insert(0);
+    if sequence < *latest {
+        view.out_of_order += 1;
     }
-    m.stages.push(body);
+    *latest = (*latest).max(sequence);
+    view.stages.push(body);
     (StatusCode::CREATED, Json(json!({ "accepted": true }))).into_response()
 }
 
