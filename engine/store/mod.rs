@@ -635,7 +635,7 @@ impl Store {
         use sqlx::sqlite::{
             SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
         };
-        let owner = Arc::new(lock(path)?);
+        let owner = Arc::new(lock_soon(path).await?);
         let options = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)
@@ -1212,6 +1212,23 @@ fn process_name() -> Arc<str> {
         .unwrap_or_else(|_| "host".into());
     let tag: u32 = rand::rng().random();
     format!("{host}:{}:{tag:08x}", std::process::id()).into()
+}
+
+/// [`lock`], tried again for a moment when it is held: an owner that has just closed the
+/// file may still hold the lock for a few milliseconds more. The lock is the open file's
+/// (`flock`), and a child process another thread of the owner was starting at that moment
+/// holds a copy of it until the child has started its program. A process that really owns
+/// the file still holds it after 0.63 s, and is then refused as in use.
+async fn lock_soon(database: &Path) -> Result<std::fs::File, Error> {
+    let mut pause = std::time::Duration::from_millis(10);
+    for _ in 0..6 {
+        match lock(database) {
+            Err(Error::InUse(_)) => tokio::time::sleep(pause).await,
+            done => return done,
+        }
+        pause *= 2;
+    }
+    lock(database)
 }
 
 /// Takes the exclusive lock that makes this process the database's owner.
