@@ -979,24 +979,11 @@ async fn state_corporation_result(
     if let Some(r) = faulted(&sim, "state_corporation.result", false).await {
         return r;
     }
-    let text = |name: &str| {
-        body.get(name)
-            .and_then(Value::as_str)
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .map(str::to_string)
-    };
+    let text = |name: &str| text_field(&body, name);
     let iin = text("iin").unwrap_or_default();
     if Iin::parse(&iin).is_err() {
         return Miss::Invalid.into_response();
     }
-    let unfit = |why: &str| {
-        (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Json(json!({ "error": why })),
-        )
-            .into_response()
-    };
     let (Some(number), Some(result), Some(decision_number), Some(decision_date)) = (
         text("registrationNumber"),
         text("result"),
@@ -1040,24 +1027,11 @@ async fn egov_portal_result(
     if let Some(r) = faulted(&sim, "egov_portal.result", false).await {
         return r;
     }
-    let text = |name: &str| {
-        body.get(name)
-            .and_then(Value::as_str)
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .map(str::to_string)
-    };
+    let text = |name: &str| text_field(&body, name);
     let iin = text("iin").unwrap_or_default();
     if Iin::parse(&iin).is_err() {
         return Miss::Invalid.into_response();
     }
-    let unfit = |why: &str| {
-        (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Json(json!({ "error": why })),
-        )
-            .into_response()
-    };
     let (Some(number), Some(service), Some(result), Some(decision_number), Some(decision_date)) = (
         text("registrationNumber"),
         text("service"),
@@ -1108,23 +1082,13 @@ async fn service_centre_register(
     if let Some(r) = faulted(&sim, "service_centre.register", false).await {
         return r;
     }
-    let text = |name: &str| {
-        body.get(name)
-            .and_then(Value::as_str)
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .map(str::to_string)
-    };
+    let text = |name: &str| text_field(&body, name);
     let iin = text("iin").unwrap_or_default();
     if Iin::parse(&iin).is_err() {
         return Miss::Invalid.into_response();
     }
     let (Some(number), Some(service)) = (text("registrationNumber"), text("service")) else {
-        return (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Json(json!({ "error": "registrationNumber and service are required" })),
-        )
-            .into_response();
+        return unfit("registrationNumber and service are required");
     };
     let mut registrations = sim.registrations.lock().unwrap_or_else(|e| e.into_inner());
     let next = registrations.len() + 1;
@@ -1147,6 +1111,24 @@ async fn service_centre_register(
         "registeredDate": r.registered_on,
     }))
     .into_response()
+}
+
+/// A text field of a JSON body, trimmed; `None` when it is missing, not text or blank.
+fn text_field(body: &Value, name: &str) -> Option<String> {
+    body.get(name)
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_string)
+}
+
+/// A 422 naming what of the request does not fit the contract.
+fn unfit(why: &str) -> Response {
+    (
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Json(json!({ "error": why })),
+    )
+        .into_response()
 }
 
 /// Today in Almaty, `dd.mm.yyyy`, as the State Corporation's system writes a date.

@@ -21,7 +21,9 @@ use qyzmet::clock::ManualClock;
 use qyzmet::service::{FileConfig, Options, Service};
 use qyzmet::signature::test_pki::{Authority, Citizen, date};
 
+use crate::living::clerk_in;
 use crate::service::{almaty, call};
+use qyzmet::web::text::Lang;
 
 /// Абенова Айгүл Серікқызы in the gateway simulator.
 const IIN: &str = "520315400126";
@@ -459,35 +461,6 @@ fn the_portal_scenarios_pass() {
     assert_eq!(ran, 3);
 }
 
-/// A staff account signed in on the pages: the cookie header.
-async fn clerk(svc: &Service, login: &str, roles: &[&str], region: &str) -> String {
-    let new = qyzmet::accounts::NewAccount {
-        login: login.into(),
-        full_name: format!("Қызметкер {login}"),
-        email: format!("{login}@gov4c.kz"),
-        roles: roles.iter().map(|r| r.parse().unwrap()).collect(),
-        region: region.into(),
-        created_by: "admin".into(),
-    };
-    let temporary = qyzmet::accounts::TemporaryPassword::new().await.unwrap();
-    let temporary = svc
-        .engine
-        .transact(move |conn, now| {
-            let (new, temporary) = (new.clone(), temporary.clone());
-            Box::pin(async move {
-                qyzmet::accounts::register(conn, &new, &temporary, None, now)
-                    .await
-                    .map(|(_, t)| t)
-                    .map_err(|e| e.to_string())
-            })
-        })
-        .await
-        .unwrap()
-        .unwrap();
-    let cookie = crate::web::signed_in(svc, login, &temporary).await;
-    crate::web::change_password(svc, &cookie, &temporary, "Qyzmet-clerk-2026").await
-}
-
 #[tokio::test]
 async fn the_case_file_lists_the_signed_application_and_its_files_for_the_regions_clerks() {
     let p = portal().await;
@@ -496,7 +469,14 @@ async fn the_case_file_lists_the_signed_application_and_its_files_for_the_region
     let (status, answer) = p.file(body(&doc, &signature)).await;
     assert_eq!(status, StatusCode::CREATED, "{answer}");
     let number = answer["number"].as_str().unwrap().to_string();
-    let specialist = clerk(&p.svc, "specialist1", &["provider_specialist"], "almaty").await;
+    let specialist = clerk_in(
+        &p.svc,
+        "specialist1",
+        &["provider_specialist"],
+        "almaty",
+        Lang::Ru,
+    )
+    .await;
 
     for (lang, title, signer) in [
         (
@@ -565,7 +545,14 @@ async fn the_case_file_lists_the_signed_application_and_its_files_for_the_region
     );
 
     // Another region's clerk opens neither.
-    let elsewhere = clerk(&p.svc, "specialist2", &["provider_specialist"], "astana").await;
+    let elsewhere = clerk_in(
+        &p.svc,
+        "specialist2",
+        &["provider_specialist"],
+        "astana",
+        Lang::Ru,
+    )
+    .await;
     let got = crate::web::page(
         &p.svc,
         "GET",
@@ -789,7 +776,14 @@ async fn in_chromium_a_clerk_reads_who_signed_the_portal_application() {
     let (status, answer) = p.file(body(&doc, &signature)).await;
     assert_eq!(status, StatusCode::CREATED, "{answer}");
     let number = answer["number"].as_str().unwrap().to_string();
-    let _ = clerk(&p.svc, "specialist1", &["provider_specialist"], "almaty").await;
+    let _ = clerk_in(
+        &p.svc,
+        "specialist1",
+        &["provider_specialist"],
+        "almaty",
+        Lang::Ru,
+    )
+    .await;
 
     let base = crate::browser::serve(&p.svc).await;
     let shots = crate::browser::shots_dir("qyzmet-portal-shots-");
