@@ -490,6 +490,9 @@ async fn json_log_lines_carry_the_request_id_and_the_case_number_and_no_iin() {
         tracing_subscriber::EnvFilter::new("info"),
         move || written.clone(),
     ));
+    // A callsite another test's thread met first may be cached as of no interest to any
+    // subscriber then alive: asked again, now that this one is.
+    tracing::callsite::rebuild_interest_cache();
 
     // One request for a case, with the caller's request id.
     let response =
