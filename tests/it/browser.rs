@@ -27,6 +27,9 @@ const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 /// busy two-core machine running the rest of the tests beside it.
 const STARTUP: Duration = Duration::from_secs(60);
 
+/// How long the answer to a click may take to load, on a busy two-core machine.
+const LOAD: Duration = Duration::from_secs(30);
+
 /// A headless Chromium behind its own chromedriver.
 pub(crate) struct Browser {
     /// The WebDriver session; use it directly for anything the helpers below do not do.
@@ -160,12 +163,63 @@ impl Browser {
         }
     }
 
-    /// Clicks the element at `css` (a submit button, a link); a click that submits a form
-    /// returns once the browser has loaded the answer.
+    /// Clicks the element at `css` (a submit button, a link). A click that loads a page (a
+    /// link, or a submit of a form the browser finds valid) returns once the new page has
+    /// loaded.
+    ///
+    /// Why not WebDriver's own wait: Chromium may schedule a form's submission after the click
+    /// has returned, and a read then finds the page the clerk has just left. So the page is
+    /// marked before the click, and the click returns when a page without the mark is there.
     pub(crate) async fn click(&self, css: &str) {
         let element = self.element(css).await;
+        let loads = self
+            .client
+            .execute(
+                "const e = arguments[0];
+                 window.qyzmetLeft = true;
+                 if ((e.type === 'submit' || e.type === 'image') && e.form) {
+                     return e.form.noValidate || e.formNoValidate || e.form.checkValidity();
+                 }
+                 const href = e.tagName === 'A' ? e.getAttribute('href') : null;
+                 return !!href && !href.startsWith('#') && !e.hasAttribute('download')
+                     && e.target !== '_blank';",
+                vec![json!(element)],
+            )
+            .await
+            .unwrap_or_else(|e| panic!("cannot look at `{css}`: {e}"))
+            .as_bool()
+            .unwrap_or(false);
         if let Err(e) = element.click().await {
             panic!("cannot click `{css}` on {}: {e}", self.current_url().await);
+        }
+        if loads {
+            self.wait_for_a_new_page(css).await;
+        }
+    }
+
+    /// Waits until the page marked by `click` has been replaced and the new one has loaded.
+    async fn wait_for_a_new_page(&self, clicked: &str) {
+        let deadline = tokio::time::Instant::now() + LOAD;
+        loop {
+            let loaded = self
+                .client
+                .execute(
+                    "return window.qyzmetLeft === undefined && document.readyState === 'complete'",
+                    vec![],
+                )
+                .await
+                // A script run while the old page goes may fail: the new one is not there yet.
+                .is_ok_and(|v| v.as_bool() == Some(true));
+            if loaded {
+                return;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                panic!(
+                    "clicking `{clicked}` loaded no new page in {LOAD:?}; still on {}",
+                    self.current_url().await
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
 

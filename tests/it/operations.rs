@@ -2,14 +2,16 @@
 //! driven through the API, the Grafana dashboard's queries against a real scrape, and the JSON
 //! log lines of a request and of the jobs of its case.
 
+use std::cell::RefCell;
 use std::io;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Once};
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use chrono::Duration;
 use serde_json::{Value, json};
 use tower::ServiceExt;
+use tracing_subscriber::layer::SubscriberExt;
 
 use qyzmet::clock::Clock;
 use qyzmet::telemetry::{self, LogFormat};
@@ -450,7 +452,7 @@ async fn every_metric_the_dashboard_queries_is_on_metrics_after_a_case() {
     }
 }
 
-/// The log lines written while it is the thread's subscriber.
+/// The log lines written on one test's thread while it captures them.
 #[derive(Clone, Default)]
 struct Buffer(Arc<Mutex<Vec<u8>>>);
 
@@ -478,21 +480,72 @@ impl Buffer {
             .collect();
         (text, lines)
     }
+
+    /// Captures the JSON lines of this thread's events until the guard is dropped.
+    ///
+    /// Why a global subscriber and not `set_default`: tracing caches, per callsite and for all
+    /// threads, whether any subscriber is interested. While one thread-scoped subscriber is the
+    /// only one registered, a callsite another test's thread meets first is asked of *that*
+    /// thread's subscriber (none), cached as of no interest, and this thread's lines from it
+    /// vanish. The one global subscriber is seen from every thread, and its filter lets through
+    /// only the events of a thread that captures.
+    fn capture(&self) -> Capturing {
+        static GLOBAL: Once = Once::new();
+        GLOBAL.call_once(|| {
+            let subscriber = telemetry::subscriber(
+                LogFormat::Json,
+                tracing_subscriber::EnvFilter::new("info"),
+                || ThreadBuffer(CAPTURE.with(|c| c.borrow().clone())),
+            )
+            .with(tracing_subscriber::filter::filter_fn(|_| {
+                CAPTURE.with(|c| c.borrow().is_some())
+            }));
+            tracing::subscriber::set_global_default(subscriber)
+                .expect("nothing else in the tests sets the global subscriber");
+        });
+        CAPTURE.with(|c| *c.borrow_mut() = Some(self.clone()));
+        // A callsite met on another thread while the subscriber was being set may have been
+        // cached before it was seen: asked again.
+        tracing::callsite::rebuild_interest_cache();
+        Capturing
+    }
+}
+
+thread_local! {
+    /// Where this thread's log lines go, while it captures them.
+    static CAPTURE: RefCell<Option<Buffer>> = const { RefCell::new(None) };
+}
+
+/// Ends its thread's capture when dropped.
+struct Capturing;
+
+impl Drop for Capturing {
+    fn drop(&mut self) {
+        CAPTURE.with(|c| c.borrow_mut().take());
+    }
+}
+
+/// The capturing thread's buffer, or nowhere.
+struct ThreadBuffer(Option<Buffer>);
+
+impl io::Write for ThreadBuffer {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match &mut self.0 {
+            Some(b) => b.write(buf),
+            None => Ok(buf.len()),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 #[tokio::test]
 async fn json_log_lines_carry_the_request_id_and_the_case_number_and_no_iin() {
     let o = office().await;
     let buffer = Buffer::default();
-    let written = buffer.clone();
-    let _logging = tracing::subscriber::set_default(telemetry::subscriber(
-        LogFormat::Json,
-        tracing_subscriber::EnvFilter::new("info"),
-        move || written.clone(),
-    ));
-    // A callsite another test's thread met first may be cached as of no interest to any
-    // subscriber then alive: asked again, now that this one is.
-    tracing::callsite::rebuild_interest_cache();
+    let _capturing = buffer.capture();
 
     // One request for a case, with the caller's request id.
     let response =
