@@ -456,7 +456,7 @@ pub async fn restore(conn: &mut Conn, number: &str) -> Result<Option<ArchivedCas
     let state = super::tx::case(conn, id)
         .await?
         .ok_or_else(|| corrupt(format!("case {number}: the package has no case")))?;
-    search::index(conn, &state, archived.closed_at).await?;
+    search::index(conn, &state, search::Before::Unknown, archived.closed_at).await?;
     Ok(Some(archived))
 }
 

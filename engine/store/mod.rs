@@ -481,6 +481,19 @@ macro_rules! job_row {
     }};
 }
 
+/// A timer row (`key, case_id, due_at, purpose`), inside an [`on!`] body.
+macro_rules! timer_row {
+    ($r:expr) => {{
+        let r = $r;
+        Ok::<TimerRow, Error>(TimerRow {
+            key: r.try_get(0)?,
+            case_id: r.try_get(1)?,
+            due_at: read_ts(r, 2)?,
+            purpose: read_json(r, 3, "timer purpose")?,
+        })
+    }};
+}
+
 /// A stage-report job as stored, with its case's number and service.
 #[derive(Debug, Clone)]
 pub struct StageJobRow {
@@ -1272,32 +1285,38 @@ pub mod tx {
         })
     }
 
-    /// The id of a case by number.
-    pub async fn case_id(conn: &mut Conn, number: &str) -> Result<Option<i64>, Error> {
+    /// A case by number, to change it (locked as [`case`] locks it).
+    pub async fn case_by_number(conn: &mut Conn, number: &str) -> Result<Option<CaseState>, Error> {
         on!(conn, |c| {
-            let row = sqlx::query(sql("select id from cases where number = ?"))
-                .bind(number)
-                .fetch_optional(&mut *c)
-                .await?;
-            row.map(|r| r.try_get(0)).transpose().map_err(Error::from)
+            let row = sqlx::query(pick(
+                "select state from cases where number = ?",
+                "select state from cases where number = ? for update",
+            ))
+            .bind(number)
+            .fetch_optional(&mut *c)
+            .await?;
+            row.map(|r| read_json(&r, 0, "case state")).transpose()
         })
     }
 
-    /// The case a task belongs to.
+    /// The case a task belongs to, to change it (locked as [`case`] locks it), with the
+    /// task's status and assignee. One statement, not the task's row and then the case's:
+    /// each is a round trip of the writer every case waits for.
     pub async fn task_case(
         conn: &mut Conn,
         key: &str,
-    ) -> Result<Option<(i64, TaskStatus, Option<String>)>, Error> {
+    ) -> Result<Option<(CaseState, TaskStatus, Option<String>)>, Error> {
         on!(conn, |c| {
-            let row = sqlx::query(sql(
-                "select case_id, status, assignee from tasks where key = ?",
+            let row = sqlx::query(pick(
+                "select c.state, t.status, t.assignee from tasks t join cases c on c.id = t.case_id where t.key = ?",
+                "select c.state, t.status, t.assignee from tasks t join cases c on c.id = t.case_id where t.key = ? for update of c",
             ))
             .bind(key)
             .fetch_optional(&mut *c)
             .await?;
             row.map(|r| {
                 Ok((
-                    r.try_get(0)?,
+                    read_json(&r, 0, "case state")?,
                     TaskStatus::parse(r.try_get(1)?)?,
                     r.try_get(2)?,
                 ))
@@ -1306,21 +1325,23 @@ pub mod tx {
         })
     }
 
-    /// The case a job belongs to, the job's status and the attempts made.
+    /// The case a job belongs to, to change it (locked as [`case`] locks it), with the
+    /// job's status and the attempts made; one statement, as [`task_case`].
     pub async fn job_case(
         conn: &mut Conn,
         key: &str,
-    ) -> Result<Option<(i64, JobStatus, u32)>, Error> {
+    ) -> Result<Option<(CaseState, JobStatus, u32)>, Error> {
         on!(conn, |c| {
-            let row = sqlx::query(sql(
-                "select case_id, status, attempts from jobs where key = ?",
+            let row = sqlx::query(pick(
+                "select c.state, j.status, j.attempts from jobs j join cases c on c.id = j.case_id where j.key = ?",
+                "select c.state, j.status, j.attempts from jobs j join cases c on c.id = j.case_id where j.key = ? for update of c",
             ))
             .bind(key)
             .fetch_optional(&mut *c)
             .await?;
             row.map(|r| {
                 Ok((
-                    r.try_get(0)?,
+                    read_json(&r, 0, "case state")?,
                     JobStatus::parse(r.try_get(1)?)?,
                     r.try_get::<i64, _>(2)? as u32,
                 ))
@@ -1347,13 +1368,15 @@ pub mod tx {
     }
 
     /// Writes a transition: the case state, its history, and every effect's rows.
-    /// `previous_seq` is `None` for a new case.
+    /// `previous` is the state the transition was made from (as read in this transaction),
+    /// `None` for a new case.
     pub async fn write(
         conn: &mut Conn,
         t: &Transition,
-        previous_seq: Option<u64>,
+        previous: Option<&CaseState>,
         now: DateTime<Utc>,
     ) -> Result<(), Error> {
+        let previous_seq = previous.map(|p| p.seq);
         let s = &t.state;
         let status = match s.status {
             crate::runtime::Status::Active => "active",
@@ -1510,7 +1533,11 @@ pub mod tx {
         sms_replies::write_effects(conn, t, now).await?;
         waves::write_effects(conn, t, now).await?;
         // What finds the case (its people, status, result), with the case.
-        search::index(conn, s, now).await
+        let before = match previous {
+            None => search::Before::Nothing,
+            Some(p) => search::Before::Of(p),
+        };
+        search::index(conn, s, before, now).await
     }
 
     /// Claims a task for a clerk; `false` when it is not open.
@@ -1549,42 +1576,76 @@ pub mod tx {
         })
     }
 
-    /// Due timers, oldest first. Each is deleted by the transition that fires it; on a
-    /// shared database each is locked until then, and another process's look passes over it.
+    /// Due timers, oldest first, as they stand (for a look; the writer takes them with
+    /// [`take_due_timers`]).
     pub async fn due_timers(
         conn: &mut Conn,
         now: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<TimerRow>, Error> {
         on!(conn, |c| {
-            let rows = sqlx::query(pick(
+            let rows = sqlx::query(sql(
                 "select key, case_id, due_at, purpose from timers where due_at <= ? order by due_at limit ?",
-                "select key, case_id, due_at, purpose from timers where due_at <= ? order by due_at limit ? for update skip locked",
+            ))
+            .bind(bind_ts(now))
+            .bind(limit as i64)
+            .fetch_all(&mut *c)
+            .await?;
+            rows.iter().map(|r| timer_row!(r)).collect()
+        })
+    }
+
+    /// Takes up to `limit` due timers to fire them in this transaction, oldest first: they
+    /// are deleted by the look itself, one statement for the batch rather than one for each
+    /// timer fired. A timer its case cannot take goes back with [`put_back_timer`]. On a
+    /// shared database the timers another process is taking at this moment are passed over.
+    pub async fn take_due_timers(
+        conn: &mut Conn,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<TimerRow>, Error> {
+        let mut taken: Vec<TimerRow> = on!(conn, |c| {
+            let rows = sqlx::query(pick(
+                "delete from timers where key in \
+                 (select key from timers where due_at <= ? order by due_at limit ?) \
+                 returning key, case_id, due_at, purpose",
+                "delete from timers where key in \
+                 (select key from timers where due_at <= ? order by due_at limit ? for update skip locked) \
+                 returning key, case_id, due_at, purpose",
             ))
             .bind(bind_ts(now))
             .bind(limit as i64)
             .fetch_all(&mut *c)
             .await?;
             rows.iter()
-                .map(|r| {
-                    Ok(TimerRow {
-                        key: r.try_get(0)?,
-                        case_id: r.try_get(1)?,
-                        due_at: read_ts(r, 2)?,
-                        purpose: read_json(r, 3, "timer purpose")?,
-                    })
-                })
-                .collect()
-        })
+                .map(|r| timer_row!(r))
+                .collect::<Result<_, Error>>()
+        })?;
+        // `returning` keeps no order.
+        taken.sort_by(|a, b| (a.due_at, &a.key).cmp(&(b.due_at, &b.key)));
+        Ok(taken)
     }
 
-    /// Deletes a timer (fired, or found stale).
-    pub async fn delete_timer(conn: &mut Conn, key: &str) -> Result<(), Error> {
+    /// Puts back a timer taken by [`take_due_timers`] that its case could not take, due
+    /// again at `due_at`.
+    pub async fn put_back_timer(
+        conn: &mut Conn,
+        timer: &TimerRow,
+        due_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<(), Error> {
         on!(conn, |c| {
-            sqlx::query(sql("delete from timers where key = ?"))
-                .bind(key)
-                .execute(&mut *c)
-                .await?;
+            sqlx::query(sql(
+                "insert into timers (key, case_id, due_at, purpose, created_at, updated_at) values (?1, ?2, ?3, ?4, ?5, ?5) \
+                 on conflict (key) do update set due_at = excluded.due_at, updated_at = excluded.updated_at",
+            ))
+            .bind(&timer.key)
+            .bind(timer.case_id)
+            .bind(bind_ts(due_at))
+            .bind(bind_json(&timer.purpose))
+            .bind(bind_ts(now))
+            .execute(&mut *c)
+            .await?;
             Ok(())
         })
     }
@@ -1717,22 +1778,6 @@ pub mod tx {
             .bind(bind_json(detail))
             .execute(&mut *c)
             .await?;
-            Ok(())
-        })
-    }
-
-    /// Moves a timer later (one its case could not take yet).
-    pub async fn postpone_timer(
-        conn: &mut Conn,
-        key: &str,
-        due_at: DateTime<Utc>,
-    ) -> Result<(), Error> {
-        on!(conn, |c| {
-            sqlx::query(sql("update timers set due_at = ? where key = ?"))
-                .bind(bind_ts(due_at))
-                .bind(key)
-                .execute(&mut *c)
-                .await?;
             Ok(())
         })
     }

@@ -214,11 +214,53 @@ pub(super) fn parse_status(text: &str) -> Result<Status, Error> {
     }
 }
 
+/// What a case's index rows were before [`index`] writes them.
+#[derive(Debug, Clone, Copy)]
+pub enum Before<'a> {
+    /// A case just opened: it has none.
+    Nothing,
+    /// What the write of this state left (or a derivation still pending).
+    Of(&'a CaseState),
+    /// Not known here (a case back from the archive, a derivation): written in full.
+    Unknown,
+}
+
 /// Keeps case `state`'s index rows as the case is, inside the writer's transaction, after
-/// the case's own row is written: one upsert that changes nothing when the people, the
-/// status and the result are what is stored; when they are not, the people's rows anew.
-pub async fn index(conn: &mut Conn, state: &CaseState, now: DateTime<Utc>) -> Result<(), Error> {
+/// the case's own row is written. Comparing with the state the transition was made from
+/// (`before`) in Rust, a transition makes only the statements its change needs, for every
+/// statement is a round trip of the writer every case waits for:
+///
+/// - the people changed, or nothing is known: one upsert, and the people's rows anew;
+/// - only the status or the result: one update of the row, which leaves its people (or a
+///   derivation still pending, `people` null) as they are;
+/// - nothing the index holds (a data request's answer, a timer): no statement.
+pub async fn index(
+    conn: &mut Conn,
+    state: &CaseState,
+    before: Before<'_>,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
     let entry = Entry::of(state);
+    if let Before::Of(previous) = before
+        && previous.opened_at == state.opened_at
+        && Entry::of(previous).fingerprint == entry.fingerprint
+    {
+        if previous.status == state.status && previous.result == state.result {
+            return Ok(());
+        }
+        return on!(conn, |c| {
+            sqlx::query(sql(
+                "update case_index set status = ?, result = ?, updated_at = ? where case_id = ?",
+            ))
+            .bind(status_str(state.status))
+            .bind(&state.result)
+            .bind(bind_ts(now))
+            .bind(state.id)
+            .execute(&mut *c)
+            .await?;
+            Ok(())
+        });
+    }
     let applicant = entry.applicant();
     let changed = on!(conn, |c| {
         sqlx::query(pick(
@@ -256,23 +298,26 @@ pub async fn index(conn: &mut Conn, state: &CaseState, now: DateTime<Utc>) -> Re
         .rows_affected()
     });
     if changed > 0 {
-        write_people(conn, state, &entry, now).await?;
+        write_people(conn, state, &entry, matches!(before, Before::Nothing), now).await?;
     }
     Ok(())
 }
 
-/// The people's rows of a case, written anew.
+/// The people's rows of a case, written anew; a `new` case has none to delete first.
 async fn write_people(
     conn: &mut Conn,
     state: &CaseState,
     entry: &Entry,
+    new: bool,
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
     on!(conn, |c| {
-        sqlx::query(sql("delete from case_people where case_id = ?"))
-            .bind(state.id)
-            .execute(&mut *c)
-            .await?;
+        if !new {
+            sqlx::query(sql("delete from case_people where case_id = ?"))
+                .bind(state.id)
+                .execute(&mut *c)
+                .await?;
+        }
         if entry.people.is_empty() {
             return Ok(());
         }
@@ -341,7 +386,7 @@ async fn derive_batch(conn: &mut Conn) -> Result<u64, Error> {
     });
     for (state, updated_at) in &cases {
         // The rows a case's own write would have made, as of the case's last change.
-        index(conn, state, *updated_at).await?;
+        index(conn, state, Before::Unknown, *updated_at).await?;
     }
     Ok(cases.len() as u64)
 }

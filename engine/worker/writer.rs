@@ -518,12 +518,12 @@ async fn handle(
             Ok(Reply::Number(number))
         }
         Command::Event { case, event } => {
-            let id = match case {
-                CaseRef::Number(n) => tx::case_id(conn, n)
+            let state = match case {
+                CaseRef::Number(n) => tx::case_by_number(conn, n)
                     .await?
                     .ok_or_else(|| Error::NotFound(format!("case {n}")))?,
                 CaseRef::Task(key) => {
-                    let (id, status, assignee) = tx::task_case(conn, key)
+                    let (state, status, assignee) = tx::task_case(conn, key)
                         .await?
                         .ok_or_else(|| Error::NotFound(format!("task {key}")))?;
                     if status == store::TaskStatus::Closed {
@@ -542,10 +542,10 @@ async fn handle(
                             "task {key} is claimed by another clerk"
                         )));
                     }
-                    id
+                    state
                 }
                 CaseRef::Job(key) => {
-                    let (id, status, attempts) = tx::job_case(conn, key)
+                    let (state, status, attempts) = tx::job_case(conn, key)
                         .await?
                         .ok_or_else(|| Error::NotFound(format!("job {key}")))?;
                     // The outcome of a job that was sent: its own attempt's, or an answer to
@@ -558,10 +558,10 @@ async fn handle(
                     if attempts == 0 {
                         return Err(Error::Conflict(format!("job {key} has not been sent")));
                     }
-                    id
+                    state
                 }
             };
-            apply(shared, conn, id, event, now).await?;
+            apply_to(shared, conn, state, event, now).await?;
             match (case, event) {
                 (CaseRef::Job(key), Event::JobSucceeded { output, .. }) => {
                     tx::job_done(conn, key, output, now).await?
@@ -610,7 +610,7 @@ async fn handle(
             Ok(Reply::Done)
         }
         Command::FireTimers { limit } => {
-            let due = tx::due_timers(conn, now, *limit).await?;
+            let due = tx::take_due_timers(conn, now, *limit).await?;
             let count = due.len();
             for timer in due {
                 let outcome = match isolation {
@@ -634,7 +634,7 @@ async fn handle(
                     // A timer the case cannot take (data it lacks, a date past the
                     // calendar): keep it, look again in an hour, and say so loudly.
                     tracing::error!(timer = %timer.key, case_id = timer.case_id, error = %e, "a timer could not fire");
-                    tx::postpone_timer(conn, &timer.key, now + Duration::hours(1)).await?;
+                    tx::put_back_timer(conn, &timer, now + Duration::hours(1), now).await?;
                 }
             }
             Ok(Reply::Count(count))
@@ -805,8 +805,8 @@ async fn write_note(conn: &mut Conn, note: Option<&Note>, now: DateTime<Utc>) ->
     Ok(())
 }
 
-/// Fires one timer and deletes it, also when the case no longer waits for it. Failing with
-/// anything but a store error, it has written nothing.
+/// Fires one timer taken by [`tx::take_due_timers`]; one the case no longer waits for is
+/// simply gone. Failing with anything but a store error, it has written nothing.
 async fn fire(
     shared: &Shared,
     conn: &mut Conn,
@@ -828,7 +828,6 @@ async fn fire(
             if let Some(observer) = shared.observer.get() {
                 observer.timer_fired(now - timer.due_at);
             }
-            tx::delete_timer(conn, &timer.key).await?;
             Ok(())
         }
         Err(e) => Err(e),
@@ -846,10 +845,22 @@ async fn apply(
     let state = tx::case(conn, id)
         .await?
         .ok_or_else(|| Error::NotFound(format!("case {id}")))?;
+    apply_to(shared, conn, state, event, now).await
+}
+
+/// Applies the event to a case read (and, on a shared database, locked) in this
+/// transaction, and writes the transition.
+async fn apply_to(
+    shared: &Shared,
+    conn: &mut Conn,
+    state: runtime::CaseState,
+    event: &Event,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
     crate::telemetry::record_case(&state.number);
     let (def, calendar) = shared.pinned(&state.service, &state.version)?;
     let ctx = shared.context(def, calendar, now);
     let t = runtime::apply(&ctx, &state, event)?;
-    tx::write(conn, &t, Some(state.seq), now).await?;
+    tx::write(conn, &t, Some(&state), now).await?;
     Ok(())
 }

@@ -335,12 +335,18 @@ mod text {
     pub const INSERT_TIMER: &str = "insert into timers (key, case_id, due_at, purpose, created_at, updated_at) values (?, ?, ?, ?, ?, ?)";
     pub const DELETE_TIMER: &str = "delete from timers where key = ?";
     pub const INSERT_JOB: &str = "insert into jobs (key, case_id, kind, work, status, next_at, created_at, updated_at) values (?, ?, ?, ?, 'pending', ?, ?, ?)";
-    pub const TASK_CASE: &str = "select case_id, status, assignee from tasks where key = ?";
+    pub const TASK_CASE: (&str, &str) = (
+        "select c.state, t.status, t.assignee from tasks t join cases c on c.id = t.case_id where t.key = ?",
+        "select c.state, t.status, t.assignee from tasks t join cases c on c.id = t.case_id where t.key = ? for update of c",
+    );
     pub const CASE_STATE: (&str, &str) = (
         "select state from cases where id = ?",
         "select state from cases where id = ? for update",
     );
-    pub const JOB_CASE: &str = "select case_id, status, attempts from jobs where key = ?";
+    pub const JOB_CASE: (&str, &str) = (
+        "select c.state, j.status, j.attempts from jobs j join cases c on c.id = j.case_id where j.key = ?",
+        "select c.state, j.status, j.attempts from jobs j join cases c on c.id = j.case_id where j.key = ? for update of c",
+    );
     pub const JOB_DONE: &str = "update jobs set status = ?, lease_until = null, leased_by = null, output = ?, updated_at = ? where key = ? and status in ('pending', 'awaiting_answer')";
     pub const LEASE: (&str, &str) = (
         "update jobs set lease_until = ?1, leased_by = ?4, attempts = attempts + 1, updated_at = ?2 \
@@ -353,9 +359,13 @@ mod text {
                        for update skip locked) \
          returning key, case_id, work, status, attempts, last_error",
     );
-    pub const DUE_TIMERS: (&str, &str) = (
-        "select key, case_id, due_at, purpose from timers where due_at <= ? order by due_at limit ?",
-        "select key, case_id, due_at, purpose from timers where due_at <= ? order by due_at limit ? for update skip locked",
+    pub const TAKE_DUE_TIMERS: (&str, &str) = (
+        "delete from timers where key in \
+         (select key from timers where due_at <= ? order by due_at limit ?) \
+         returning key, case_id, due_at, purpose",
+        "delete from timers where key in \
+         (select key from timers where due_at <= ? order by due_at limit ? for update skip locked) \
+         returning key, case_id, due_at, purpose",
     );
     pub const NOTE: &str = "insert into history (case_id, seq, n, at, actor, kind, step, detail, evidence, created_at, updated_at) \
          select c.id, c.seq, coalesce((select max(n) + 1 from history h where h.case_id = c.id and h.seq = c.seq), 0), \
@@ -655,7 +665,7 @@ impl Replayer {
         Ok(())
     }
 
-    /// A clerk's completion: the task's case, then the transition.
+    /// A clerk's completion: the task's case (one statement), then the transition.
     async fn complete(
         &mut self,
         id: i64,
@@ -665,12 +675,12 @@ impl Replayer {
     ) -> anyhow::Result<()> {
         self.counted(1);
         both!(&mut self.conn, |c| {
-            sqlx::query(sql(text::TASK_CASE))
+            let row = sqlx::query(pick(text::TASK_CASE))
                 .bind(key_for(task, id))
-                .fetch_optional(&mut *c)
+                .fetch_one(&mut *c)
                 .await?;
+            let _ = row.try_get_raw(0)?;
         });
-        self.load(id).await?;
         self.write(id, step, Some(prev)).await
     }
 
@@ -730,16 +740,16 @@ impl Replayer {
         Ok(())
     }
 
-    /// A request's answer: the job's case, the transition, the job done.
+    /// A request's answer: the job's case (one statement), the transition, the job done.
     async fn answer(&mut self, key: &str, id: i64, which: usize) -> anyhow::Result<()> {
         self.counted(1);
         both!(&mut self.conn, |c| {
-            sqlx::query(sql(text::JOB_CASE))
+            let row = sqlx::query(pick(text::JOB_CASE))
                 .bind(key)
-                .fetch_optional(&mut *c)
+                .fetch_one(&mut *c)
                 .await?;
+            let _ = row.try_get_raw(0)?;
         });
-        self.load(id).await?;
         let s = Arc::clone(&self.script);
         let prev = if which == 0 {
             s.accept.seq
@@ -815,11 +825,11 @@ impl Replayer {
         // 4. The answers.
         let mut completed = self.record(leased).await?;
         self.cut().await?;
-        // 5. The timers, 500 a look, each fired.
+        // 5. The timers, 500 a look (taken by it), each fired.
         let now = Utc::now();
         self.counted(1);
         let due: Vec<(String, i64)> = both!(&mut self.conn, |c| {
-            sqlx::query(pick(text::DUE_TIMERS))
+            sqlx::query(pick(text::TAKE_DUE_TIMERS))
                 .bind(ts(now))
                 .bind(500i64)
                 .fetch_all(&mut *c)
@@ -829,16 +839,9 @@ impl Replayer {
                 .collect::<Result<_, sqlx::Error>>()?
         });
         self.tick().await?;
-        for (key, id) in &due {
+        for (_, id) in &due {
             self.load(*id).await?;
             self.write(*id, &s.fire, Some(s.answer[1].seq)).await?;
-            self.counted(1);
-            both!(&mut self.conn, |c| {
-                sqlx::query(sql(text::DELETE_TIMER))
-                    .bind(key)
-                    .execute(&mut *c)
-                    .await?;
-            });
             self.tick().await?;
         }
         self.cut().await?;

@@ -268,6 +268,72 @@ async fn a_storm_of_due_timers_is_fired_in_batches_without_losing_one() {
     }
 }
 
+/// Sets the version of its service that case `number` is pinned to, in its stored state (a
+/// version the engine has not loaded makes every event of the case fail).
+async fn pin(engine: &Engine, number: &str, version: &str) {
+    sqlx::query("update cases set state = json_set(state, '$.version', ?) where number = ?")
+        .bind(version)
+        .bind(number)
+        .execute(engine.store().sqlite_pool().unwrap())
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_timer_its_case_cannot_take_is_kept_for_an_hour_later_and_the_others_fire() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = Location::Sqlite(dir.path().join("qyzmet.db"));
+    let h = harness(Some(file), dir, almaty(2026, 11, 23, 10, 0)).await;
+    let e = &h.engine;
+    let mut numbers = Vec::new();
+    for _ in 0..2 {
+        let number = e.submit("all-kinds", submission()).await.unwrap();
+        let accept = only_task(e, &number).await;
+        e.complete(&accept.key, "complete", json!({}), "op")
+            .await
+            .unwrap();
+        e.drain().await.unwrap();
+        let review = only_task(e, &number).await;
+        e.complete(&review.key, "approve", json!({}), "spec")
+            .await
+            .unwrap();
+        numbers.push(number);
+    }
+    let (broken, sound) = (&numbers[0], &numbers[1]);
+    let version = e.case(broken).await.unwrap().unwrap().case.version;
+    pin(e, broken, "1999-01-01").await;
+
+    // Both timers are due; the look takes both, the sound case's fires, the broken case's
+    // goes back, due an hour later.
+    let at = almaty(2026, 11, 25, 9, 0);
+    h.clock.set(at);
+    assert_eq!(e.fire_due_timers(500).await.unwrap(), 2);
+    let result = |number: &str| {
+        let number = number.to_string();
+        async move { e.case(&number).await.unwrap().unwrap().case.result }
+    };
+    assert_eq!(result(sound).await.as_deref(), Some("issued"));
+    assert_eq!(result(broken).await, None);
+    let mut read = e.store().read().await.unwrap();
+    let kept = qyzmet::store::tx::due_timers(&mut read, at + Duration::days(1), 10)
+        .await
+        .unwrap();
+    read.close().await;
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert_eq!(kept[0].due_at, at + Duration::hours(1), "{kept:?}");
+    assert_eq!(
+        e.fire_due_timers(500).await.unwrap(),
+        0,
+        "not due again yet"
+    );
+
+    // Its case can take it again: an hour later it fires.
+    pin(e, broken, &version).await;
+    h.clock.set(at + Duration::hours(1));
+    assert_eq!(e.fire_due_timers(500).await.unwrap(), 1);
+    assert_eq!(result(broken).await.as_deref(), Some("issued"));
+}
+
 #[tokio::test]
 async fn a_message_waits_for_its_step_and_a_withdrawal_empties_the_queues() {
     let h = harness(

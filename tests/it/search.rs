@@ -66,9 +66,9 @@ fn case(id: i64, region: &str, service: &str, opened_at: DateTime<Utc>, data: Va
     .expect("a case state")
 }
 
-/// Writes `state` as one transition in its own transaction: a new case when `previous` is
-/// `None`.
-async fn write(store: &Store, state: &CaseState, previous: Option<u64>, now: DateTime<Utc>) {
+/// Writes `state` as one transition from `previous` in its own transaction: a new case when
+/// `previous` is `None`.
+async fn write(store: &Store, state: &CaseState, previous: Option<&CaseState>, now: DateTime<Utc>) {
     let mut conn = store.writer().await.unwrap();
     conn.begin().await.unwrap();
     let t = Transition {
@@ -314,6 +314,7 @@ async fn the_index_follows_the_case_as_it_changes_on_both_backends() {
         );
         write(&store, &state, None, opened).await;
         assert_eq!(find(&store, &applicant, None, 50, 0).await.1, 1, "{name}");
+        let mut previous = state.clone();
         let (rows, _) = found(&store, &applicant, None, 50, 0).await;
         assert_eq!(rows[0].applicant_name, None, "{name}");
 
@@ -324,7 +325,14 @@ async fn the_index_follows_the_case_as_it_changes_on_both_backends() {
             json!({ "applicant": { "iin": applicant, "last_name": "Сейітова",
                                    "first_name": "Айгерім", "middle_name": "Болатқызы" } }),
         );
-        write(&store, &state, Some(1), opened + Duration::minutes(5)).await;
+        write(
+            &store,
+            &state,
+            Some(&previous),
+            opened + Duration::minutes(5),
+        )
+        .await;
+        previous = state.clone();
         let (rows, total) = found(&store, "СЕЙІТ", None, 50, 0).await;
         assert_eq!(total, 1, "{name}");
         assert_eq!(
@@ -335,7 +343,14 @@ async fn the_index_follows_the_case_as_it_changes_on_both_backends() {
 
         // A transition that changes nobody's data leaves the index as it was.
         state.seq = 3;
-        write(&store, &state, Some(2), opened + Duration::minutes(10)).await;
+        write(
+            &store,
+            &state,
+            Some(&previous),
+            opened + Duration::minutes(10),
+        )
+        .await;
+        previous = state.clone();
         assert_eq!(find(&store, "сейітова", None, 50, 0).await.1, 1, "{name}");
 
         // The surname corrected; then the case completed: the old name no longer finds it,
@@ -345,12 +360,19 @@ async fn the_index_follows_the_case_as_it_changes_on_both_backends() {
             String::new(),
             json!({ "applicant": { "iin": applicant, "last_name": "Сейтова", "first_name": "Айгерім" } }),
         );
-        write(&store, &state, Some(3), opened + Duration::minutes(15)).await;
+        write(
+            &store,
+            &state,
+            Some(&previous),
+            opened + Duration::minutes(15),
+        )
+        .await;
+        previous = state.clone();
         assert_eq!(find(&store, "сейіт", None, 50, 0).await.1, 0, "{name}");
         state.seq = 5;
         state.status = Status::Completed;
         state.result = Some("issued".into());
-        write(&store, &state, Some(4), opened + Duration::days(3)).await;
+        write(&store, &state, Some(&previous), opened + Duration::days(3)).await;
         let (rows, total) = found(&store, "сейтова айгерім", None, 50, 0).await;
         assert_eq!(total, 1, "{name}");
         assert_eq!(
