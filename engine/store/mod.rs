@@ -1599,6 +1599,8 @@ pub mod tx {
     /// are deleted by the look itself, one statement for the batch rather than one for each
     /// timer fired. A timer its case cannot take goes back with [`put_back_timer`]. On a
     /// shared database the timers another process is taking at this moment are passed over.
+    /// PostgreSQL is given the keys as an array (`= any(array(…))`): with `in (…)` it plans
+    /// the 500 keys as a hash join over the whole table, a scan of every waiting timer a look.
     pub async fn take_due_timers(
         conn: &mut Conn,
         now: DateTime<Utc>,
@@ -1609,8 +1611,8 @@ pub mod tx {
                 "delete from timers where key in \
                  (select key from timers where due_at <= ? order by due_at limit ?) \
                  returning key, case_id, due_at, purpose",
-                "delete from timers where key in \
-                 (select key from timers where due_at <= ? order by due_at limit ? for update skip locked) \
+                "delete from timers where key = any(array \
+                 (select key from timers where due_at <= ? order by due_at limit ? for update skip locked)) \
                  returning key, case_id, due_at, purpose",
             ))
             .bind(bind_ts(now))

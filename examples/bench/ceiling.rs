@@ -363,8 +363,8 @@ mod text {
         "delete from timers where key in \
          (select key from timers where due_at <= ? order by due_at limit ?) \
          returning key, case_id, due_at, purpose",
-        "delete from timers where key in \
-         (select key from timers where due_at <= ? order by due_at limit ? for update skip locked) \
+        "delete from timers where key = any(array \
+         (select key from timers where due_at <= ? order by due_at limit ? for update skip locked)) \
          returning key, case_id, due_at, purpose",
     );
     pub const NOTE: &str = "insert into history (case_id, seq, n, at, actor, kind, step, detail, evidence, created_at, updated_at) \
