@@ -23,8 +23,9 @@
 //! - `--storm N` (`bench/storm.rs`): N timers due at the same instant; fires per second.
 //! - `--open N`: N cases left waiting at their acceptance task; memory, the database's size,
 //!   and the restart: a fresh process opens the engine on the database and reads the queue.
-//! - `--ceiling [--connections N]` (`bench/ceiling.rs`): the statements of a case run
-//!   directly with sqlx, without the engine: the database's own limit on this machine.
+//! - `--ceiling [--connections N]` (`bench/ceiling.rs`): the statements of a case, made by
+//!   the store's own functions without the rest of the engine: the database's own limit on
+//!   this machine.
 //! - `--cases N`: the closed loop of before: N cases at once, a manual clock that a ticker
 //!   moves a day every 100 ms.
 //!

@@ -183,6 +183,9 @@ pub struct Conn {
     link: Link,
     /// Open transaction levels: 0 none, 1 the transaction, more its savepoints.
     depth: u32,
+    /// Writes held back to the end of the writer's batch (`super::held`); `None` while
+    /// every write goes to the database at once.
+    held: Option<Box<super::held::Held>>,
 }
 
 enum Link {
@@ -218,7 +221,60 @@ impl<DB: Database> Held<DB> {
 
 impl Conn {
     fn new(link: Link) -> Conn {
-        Conn { link, depth: 0 }
+        Conn {
+            link,
+            depth: 0,
+            held: None,
+        }
+    }
+
+    /// From now on, the writes `super::held` can hold wait for [`Conn::write_held`], a
+    /// savepoint or the commit. Only the writer's fast path asks for it.
+    /// Answers whether it began holding now (it was not holding).
+    pub fn hold_writes(&mut self) -> bool {
+        let began = self.held.is_none();
+        if began {
+            self.held = Some(Box::default());
+        }
+        began
+    }
+
+    /// While writes are held: the tasks and jobs the commands to come name, read together
+    /// when the first of them is looked at.
+    pub fn read_ahead(&mut self, ahead: super::held::Ahead) {
+        if let Some(held) = self.held.as_deref_mut() {
+            held.ahead(ahead);
+        }
+    }
+
+    /// Writes what is held, and goes on holding if it was.
+    pub async fn write_held(&mut self) -> Result<(), Error> {
+        match self.held.take() {
+            Some(held) if !held.is_empty() => {
+                held.write(self).await?;
+                self.held = Some(Box::default());
+                Ok(())
+            }
+            other => {
+                self.held = other;
+                Ok(())
+            }
+        }
+    }
+
+    /// Writes what is held, and stops holding: every write goes to the database at once.
+    pub async fn stop_holding(&mut self) -> Result<(), Error> {
+        if let Some(held) = self.held.take()
+            && !held.is_empty()
+        {
+            held.write(self).await?;
+        }
+        Ok(())
+    }
+
+    /// What is held, while writes are held.
+    pub(crate) fn held(&mut self) -> Option<&mut super::held::Held> {
+        self.held.as_deref_mut()
     }
 
     pub(crate) fn own_sqlite(c: SqliteConnection) -> Conn {
@@ -262,6 +318,10 @@ impl Conn {
     /// write lock at once (`begin immediate`): a lock another program holds is waited for
     /// before anything is read, rather than refused at the first write.
     pub async fn begin(&mut self) -> Result<(), Error> {
+        // A savepoint's rollback must not reach what was held before it.
+        if self.depth > 0 {
+            self.stop_holding().await?;
+        }
         let statement = match (self.depth, self.kind()) {
             (0, Backend::Sqlite) => "begin immediate",
             (0, Backend::Postgres) => "begin",
@@ -276,7 +336,10 @@ impl Conn {
     pub async fn commit(&mut self) -> Result<(), Error> {
         let statement = match self.depth {
             0 => return Ok(()),
-            1 => "commit",
+            1 => {
+                self.stop_holding().await?;
+                "commit"
+            }
             d => SAVEPOINTS[(d as usize - 1).min(SAVEPOINTS.len() - 1)].1,
         };
         // The level is gone whatever the answer: a failed commit has ended the transaction.
@@ -286,6 +349,7 @@ impl Conn {
 
     /// Rolls the innermost level back.
     pub async fn rollback(&mut self) -> Result<(), Error> {
+        self.held = None;
         match self.depth {
             0 => Ok(()),
             1 => {
@@ -310,6 +374,7 @@ impl Conn {
         use sqlx::Connection;
         let open = self.depth > 0;
         self.depth = 0;
+        self.held = None;
         let ended = self.run("rollback").await.is_ok() || !open;
         let answers = match &mut self.link {
             Link::Sqlite(h) => h.get().ping().await.is_ok(),

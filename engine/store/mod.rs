@@ -28,6 +28,7 @@ pub mod backend;
 pub mod case_links;
 pub mod compliance;
 pub mod department;
+pub mod held;
 pub mod idempotency;
 pub mod incidents;
 pub mod mass_events;
@@ -610,6 +611,25 @@ fn task_filter(query: &TaskQuery) -> (String, Vec<Bound>) {
         }
     }
     (sql, binds)
+}
+
+/// A case status as stored.
+pub(crate) fn status_name(status: crate::runtime::Status) -> &'static str {
+    match status {
+        crate::runtime::Status::Active => "active",
+        crate::runtime::Status::Completed => "completed",
+        crate::runtime::Status::Withdrawn => "withdrawn",
+    }
+}
+
+/// A job's kind as stored.
+pub(crate) fn job_kind(work: &Work) -> &'static str {
+    match work {
+        Work::Request { .. } => "request",
+        Work::Notify { .. } => "notify",
+        Work::Document { .. } => "document",
+        Work::Stage { .. } => "stage",
+    }
 }
 
 /// History lines per insert statement: 11 values each, well under SQLite's limit of
@@ -1269,10 +1289,30 @@ fn lock(database: &Path) -> Result<std::fs::File, Error> {
 pub mod tx {
     use super::*;
 
+    /// A look that finds nothing while writes are held may be looking for what is held: it
+    /// writes what is held and looks again. `$look` is the look, a `Result` of an `Option`.
+    macro_rules! look_held {
+        ($conn:ident, $look:expr) => {{
+            let mut again = false;
+            loop {
+                let found = $look?;
+                if found.is_none() && !again && $conn.held().is_some_and(|h| !h.is_empty()) {
+                    $conn.write_held().await?;
+                    again = true;
+                    continue;
+                }
+                break found;
+            }
+        }};
+    }
+
     /// Loads a case to change it. On a shared database the case's row stays locked until
     /// the transaction ends: another process's change of the same case waits, then reads
     /// what this one wrote.
     pub async fn case(conn: &mut Conn, id: i64) -> Result<Option<CaseState>, Error> {
+        if let Some(state) = conn.held().and_then(|h| h.case(id)) {
+            return Ok(Some(state.clone()));
+        }
         on!(conn, |c| {
             let row = sqlx::query(pick(
                 "select state from cases where id = ?",
@@ -1287,16 +1327,131 @@ pub mod tx {
 
     /// A case by number, to change it (locked as [`case`] locks it).
     pub async fn case_by_number(conn: &mut Conn, number: &str) -> Result<Option<CaseState>, Error> {
-        on!(conn, |c| {
-            let row = sqlx::query(pick(
-                "select state from cases where number = ?",
-                "select state from cases where number = ? for update",
-            ))
-            .bind(number)
-            .fetch_optional(&mut *c)
-            .await?;
-            row.map(|r| read_json(&r, 0, "case state")).transpose()
-        })
+        let found = look_held!(conn, {
+            on!(conn, |c| {
+                let row = sqlx::query(pick(
+                    "select state from cases where number = ?",
+                    "select state from cases where number = ? for update",
+                ))
+                .bind(number)
+                .fetch_optional(&mut *c)
+                .await?;
+                row.map(|r| read_json::<CaseState>(&r, 0, "case state"))
+                    .transpose()
+            })
+        });
+        Ok(found.map(|state| as_held(conn, state)))
+    }
+
+    /// Reads the tasks and jobs the held commands to come name (`held::Ahead`), with their
+    /// cases, one statement for the tasks and one for the jobs rather than one each: the
+    /// first look of a batch's commands reads for all of them. On a shared database each
+    /// statement locks its cases in id order, which leaves two processes' batches fewer ways
+    /// to lock the same cases in opposite orders.
+    async fn read_ahead(conn: &mut Conn) -> Result<(), Error> {
+        let Some(ahead) = conn.held().and_then(|h| h.take_ahead()) else {
+            return Ok(());
+        };
+        let mut tasks = Vec::new();
+        let mut jobs = Vec::new();
+        let mut states: std::collections::HashMap<i64, CaseState> = Default::default();
+        for (keys, is_task) in [(&ahead.tasks, true), (&ahead.jobs, false)] {
+            for chunk in keys.chunks(500) {
+                on!(conn, |c| {
+                    let mut q = sqlx::QueryBuilder::<Db>::new(if is_task {
+                        "select t.key, c.id, t.status, t.assignee, c.state from tasks t join cases c on c.id = t.case_id where t.key in ("
+                    } else {
+                        "select j.key, c.id, j.status, j.attempts, c.state from jobs j join cases c on c.id = j.case_id where j.key in ("
+                    });
+                    let mut list = q.separated(", ");
+                    for key in chunk {
+                        list.push_bind(key.clone());
+                    }
+                    q.push(if POSTGRES {
+                        ") order by c.id for update of c"
+                    } else {
+                        ")"
+                    });
+                    for r in q.build().persistent(false).fetch_all(&mut *c).await? {
+                        let key: String = r.try_get(0)?;
+                        let case: i64 = r.try_get(1)?;
+                        if is_task {
+                            tasks.push((
+                                key,
+                                case,
+                                TaskStatus::parse(r.try_get(2)?)?,
+                                r.try_get(3)?,
+                            ));
+                        } else {
+                            jobs.push((
+                                key,
+                                case,
+                                JobStatus::parse(r.try_get(2)?)?,
+                                r.try_get::<i64, _>(3)? as u32,
+                            ));
+                        }
+                        if let std::collections::hash_map::Entry::Vacant(e) = states.entry(case) {
+                            e.insert(read_json(&r, 4, "case state")?);
+                        }
+                    }
+                    Ok::<(), Error>(())
+                })?;
+            }
+        }
+        if let Some(held) = conn.held() {
+            held.keep_ahead(tasks, jobs, states.into_values().collect());
+        }
+        Ok(())
+    }
+
+    /// A case read from the database, as the writes held in this batch left it.
+    fn as_held(conn: &mut Conn, state: CaseState) -> CaseState {
+        match conn.held().and_then(|h| h.case(state.id)) {
+            Some(held) => held.clone(),
+            None => state,
+        }
+    }
+
+    /// Reads and locks the cases of `ids` in one statement, in id order (so two processes
+    /// lock them in the same order), for the [`case`] reads that follow while writes are
+    /// held; a case held already is not read again.
+    pub async fn read_cases(conn: &mut Conn, ids: &[i64]) -> Result<(), Error> {
+        let Some(held) = conn.held() else {
+            return Ok(());
+        };
+        let mut ids: Vec<i64> = ids
+            .iter()
+            .copied()
+            .filter(|id| held.case(*id).is_none())
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let mut states = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            on!(conn, |c| {
+                let mut q = sqlx::QueryBuilder::<Db>::new("select state from cases where id in (");
+                let mut list = q.separated(", ");
+                for id in chunk {
+                    list.push_bind(*id);
+                }
+                q.push(if POSTGRES {
+                    ") order by id for update"
+                } else {
+                    ")"
+                });
+                for r in q.build().persistent(false).fetch_all(&mut *c).await? {
+                    states.push(read_json::<CaseState>(&r, 0, "case state")?);
+                }
+                Ok::<(), Error>(())
+            })?;
+        }
+        if let Some(held) = conn.held() {
+            held.keep_read(states);
+        }
+        Ok(())
     }
 
     /// The case a task belongs to, to change it (locked as [`case`] locks it), with the
@@ -1306,23 +1461,36 @@ pub mod tx {
         conn: &mut Conn,
         key: &str,
     ) -> Result<Option<(CaseState, TaskStatus, Option<String>)>, Error> {
-        on!(conn, |c| {
-            let row = sqlx::query(pick(
-                "select c.state, t.status, t.assignee from tasks t join cases c on c.id = t.case_id where t.key = ?",
-                "select c.state, t.status, t.assignee from tasks t join cases c on c.id = t.case_id where t.key = ? for update of c",
-            ))
-            .bind(key)
-            .fetch_optional(&mut *c)
-            .await?;
-            row.map(|r| {
-                Ok((
-                    read_json(&r, 0, "case state")?,
-                    TaskStatus::parse(r.try_get(1)?)?,
-                    r.try_get(2)?,
+        read_ahead(conn).await?;
+        if let Some(found) = conn.held().and_then(|h| h.task(key)) {
+            return Ok(Some(found));
+        }
+        let found = look_held!(conn, {
+            on!(conn, |c| {
+                let row = sqlx::query(pick(
+                    "select c.state, t.status, t.assignee from tasks t join cases c on c.id = t.case_id where t.key = ?",
+                    "select c.state, t.status, t.assignee from tasks t join cases c on c.id = t.case_id where t.key = ? for update of c",
                 ))
+                .bind(key)
+                .fetch_optional(&mut *c)
+                .await?;
+                row.map(|r| {
+                    Ok::<_, Error>((
+                        read_json::<CaseState>(&r, 0, "case state")?,
+                        TaskStatus::parse(r.try_get(1)?)?,
+                        r.try_get::<Option<String>, _>(2)?,
+                    ))
+                })
+                .transpose()
             })
-            .transpose()
-        })
+        });
+        Ok(found.map(|(state, status, assignee)| {
+            let status = match conn.held() {
+                Some(h) if h.closed(key) => TaskStatus::Closed,
+                _ => status,
+            };
+            (as_held(conn, state), status, assignee)
+        }))
     }
 
     /// The case a job belongs to, to change it (locked as [`case`] locks it), with the
@@ -1331,23 +1499,33 @@ pub mod tx {
         conn: &mut Conn,
         key: &str,
     ) -> Result<Option<(CaseState, JobStatus, u32)>, Error> {
-        on!(conn, |c| {
-            let row = sqlx::query(pick(
-                "select c.state, j.status, j.attempts from jobs j join cases c on c.id = j.case_id where j.key = ?",
-                "select c.state, j.status, j.attempts from jobs j join cases c on c.id = j.case_id where j.key = ? for update of c",
-            ))
-            .bind(key)
-            .fetch_optional(&mut *c)
-            .await?;
-            row.map(|r| {
-                Ok((
-                    read_json(&r, 0, "case state")?,
-                    JobStatus::parse(r.try_get(1)?)?,
-                    r.try_get::<i64, _>(2)? as u32,
+        read_ahead(conn).await?;
+        if let Some(found) = conn.held().and_then(|h| h.job(key)) {
+            return Ok(Some(found));
+        }
+        let found = look_held!(conn, {
+            on!(conn, |c| {
+                let row = sqlx::query(pick(
+                    "select c.state, j.status, j.attempts from jobs j join cases c on c.id = j.case_id where j.key = ?",
+                    "select c.state, j.status, j.attempts from jobs j join cases c on c.id = j.case_id where j.key = ? for update of c",
                 ))
+                .bind(key)
+                .fetch_optional(&mut *c)
+                .await?;
+                row.map(|r| {
+                    Ok::<_, Error>((
+                        read_json::<CaseState>(&r, 0, "case state")?,
+                        JobStatus::parse(r.try_get(1)?)?,
+                        r.try_get::<i64, _>(2)? as u32,
+                    ))
+                })
+                .transpose()
             })
-            .transpose()
-        })
+        });
+        Ok(found.map(|(state, status, attempts)| {
+            let status = conn.held().and_then(|h| h.finished(key)).unwrap_or(status);
+            (as_held(conn, state), status, attempts)
+        }))
     }
 
     /// The next case id (the registration number is made from it): one more than the
@@ -1355,6 +1533,12 @@ pub mod tx {
     /// where two processes must never take the same. An archived case's id counts: its
     /// number is not issued again.
     pub async fn next_case_id(conn: &mut Conn) -> Result<i64, Error> {
+        // After a case opened in this batch and held, the next: nobody else writes the file.
+        if conn.kind() == Backend::Sqlite
+            && let Some(last) = conn.held().and_then(|h| h.last_opened())
+        {
+            return Ok(last + 1);
+        }
         on!(conn, |c| {
             let row = sqlx::query(pick(
                 "select max(coalesce((select max(id) from cases), 0), \
@@ -1376,13 +1560,26 @@ pub mod tx {
         previous: Option<&CaseState>,
         now: DateTime<Utc>,
     ) -> Result<(), Error> {
+        if let Some(held) = conn.held() {
+            if held::Held::can_hold(t) {
+                if held.clashes(t) {
+                    conn.write_held().await?;
+                }
+                if let Some(held) = conn.held() {
+                    held.transition(t, previous, now);
+                }
+                return Ok(());
+            }
+            // Written at once, after what is held (see `held`); a state read before is
+            // no longer the case's.
+            conn.write_held().await?;
+            if let Some(held) = conn.held() {
+                held.forget(t.state.id);
+            }
+        }
         let previous_seq = previous.map(|p| p.seq);
         let s = &t.state;
-        let status = match s.status {
-            crate::runtime::Status::Active => "active",
-            crate::runtime::Status::Completed => "completed",
-            crate::runtime::Status::Withdrawn => "withdrawn",
-        };
+        let status = status_name(s.status);
         on!(conn, |c| {
             let now_b = || bind_ts(now);
             match previous_seq {
@@ -1424,26 +1621,13 @@ pub mod tx {
             // A transition's history lines go in one statement (a dozen lines is common):
             // each statement is a round trip, and the writer is the one task every
             // transition waits for.
-            let lines: Vec<(usize, &HistoryEntry)> = t.history.iter().enumerate().collect();
-            for chunk in lines.chunks(HISTORY_ROWS_PER_STATEMENT) {
-                let mut insert = sqlx::QueryBuilder::<Db>::new(
-                    "insert into history (case_id, seq, n, at, actor, kind, step, detail, evidence, created_at, updated_at) ",
-                );
-                insert.push_values(chunk, |mut row, (n, h)| {
-                    row.push_bind(s.id)
-                        .push_bind(s.seq as i64)
-                        .push_bind(*n as i64)
-                        .push_bind(bind_ts(h.at))
-                        .push_bind(bind_json(&h.actor))
-                        .push_bind(h.kind.clone())
-                        .push_bind(h.step.clone())
-                        .push_bind(bind_json(&h.detail))
-                        .push_bind(bind_json_opt(h.evidence.as_ref()))
-                        .push_bind(now_b())
-                        .push_bind(now_b());
-                });
-                insert.build().execute(&mut *c).await?;
-            }
+            let lines: Vec<_> = t
+                .history
+                .iter()
+                .enumerate()
+                .map(|(n, h)| (s, n, h, now))
+                .collect();
+            held::insert_history!(c, lines, HISTORY_ROWS_PER_STATEMENT);
             for effect in &t.effects {
                 match effect {
                     Effect::CreateTask {
@@ -1506,12 +1690,7 @@ pub mod tx {
                             .await?;
                     }
                     Effect::Job(job) => {
-                        let kind = match &job.work {
-                            Work::Request { .. } => "request",
-                            Work::Notify { .. } => "notify",
-                            Work::Document { .. } => "document",
-                            Work::Stage { .. } => "stage",
-                        };
+                        let kind = job_kind(&job.work);
                         sqlx::query(sql("insert into jobs (key, case_id, kind, work, status, next_at, created_at, updated_at) values (?, ?, ?, ?, 'pending', ?, ?, ?)"))
                             .bind(&job.key)
                             .bind(s.id)
@@ -1723,6 +1902,10 @@ pub mod tx {
         output: &Value,
         now: DateTime<Utc>,
     ) -> Result<(), Error> {
+        if let Some(held) = conn.held() {
+            held.finish(key, status, output, now);
+            return Ok(());
+        }
         on!(conn, |c| {
             sqlx::query(sql("update jobs set status = ?, lease_until = null, leased_by = null, output = ?, updated_at = ? where key = ? and status in ('pending', 'awaiting_answer')"))
                 .bind(status.as_str())
@@ -1767,6 +1950,10 @@ pub mod tx {
         detail: &Value,
         now: DateTime<Utc>,
     ) -> Result<(), Error> {
+        if let Some(held) = conn.held() {
+            held.note(case_id, actor, kind, detail, now);
+            return Ok(());
+        }
         on!(conn, |c| {
             sqlx::query(sql(
                 "insert into history (case_id, seq, n, at, actor, kind, step, detail, evidence, created_at, updated_at) \

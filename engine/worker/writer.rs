@@ -430,12 +430,26 @@ async fn transaction(
     // The write lock first: see the module's documentation.
     conn.begin().await?;
     let mut results = Vec::with_capacity(commands.len());
-    for (command, span) in commands.iter().zip(spans) {
+    for (i, (command, span)) in commands.iter().zip(spans).enumerate() {
         let result = match isolation {
             Isolation::Shared => {
-                let result = handle(shared, conn, command, now, isolation)
-                    .instrument(span.clone())
-                    .await;
+                // What a command that is not held reads or writes may be what is held.
+                let ready = if holds(command) {
+                    if conn.hold_writes() {
+                        conn.read_ahead(ahead(&commands[i..]));
+                    }
+                    Ok(())
+                } else {
+                    conn.stop_holding().await
+                };
+                let result = match ready {
+                    Ok(()) => {
+                        handle(shared, conn, command, now, isolation)
+                            .instrument(span.clone())
+                            .await
+                    }
+                    Err(e) => Err(Error::Store(e)),
+                };
                 if let Err(Error::Store(e)) = result {
                     tracing::warn!(error = %e, "a command failed in the database; its batch runs again, each command in a savepoint");
                     // A rollback that finds no transaction: SQLite ended it itself (a full
@@ -466,9 +480,50 @@ async fn transaction(
         };
         results.push(result);
     }
+    if let Err(e) = conn.stop_holding().await {
+        tracing::warn!(error = %e, "a batch's held writes failed in the database; it runs again, each command in a savepoint");
+        return match conn.rollback().await {
+            Ok(()) => Ok(None),
+            Err(_) => Err(e),
+        };
+    }
     tx::announce_work(conn).await?;
     conn.commit().await?;
     Ok(Some(results))
+}
+
+/// Whether a command's writes are held to the end of the batch on the fast path
+/// (`store::held`): those that write a case's transition, a job's outcome or a history
+/// note, and read nothing but the cases, tasks and jobs the held writes answer for.
+/// Every other command runs after what is held is written.
+fn holds(command: &Command) -> bool {
+    match command {
+        Command::Event { .. } | Command::JobDone { .. } | Command::Note(_) => true,
+        // An idempotency key's row and the portal's evidence name the case they open.
+        Command::Submit { key, signed, .. } => key.is_none() && signed.is_none(),
+        Command::Audited(inner, _) => holds(inner),
+        _ => false,
+    }
+}
+
+/// The tasks and jobs named by the commands from the first of `commands` to the first whose
+/// writes are not held (which ends the holding): read together (`store::held::Ahead`).
+fn ahead(commands: &[Command]) -> store::held::Ahead {
+    let mut ahead = store::held::Ahead::default();
+    for command in commands.iter().take_while(|c| holds(c)) {
+        let mut command = command;
+        while let Command::Audited(inner, _) = command {
+            command = inner;
+        }
+        if let Command::Event { case, .. } = command {
+            match case {
+                CaseRef::Task(key) => ahead.tasks.push(key.clone()),
+                CaseRef::Job(key) => ahead.jobs.push(key.clone()),
+                CaseRef::Number(_) => {}
+            }
+        }
+    }
+    ahead
 }
 
 /// Runs one command. It checks and computes everything before its first write: failing
@@ -612,6 +667,12 @@ async fn handle(
         Command::FireTimers { limit } => {
             let due = tx::take_due_timers(conn, now, *limit).await?;
             let count = due.len();
+            if isolation == Isolation::Shared {
+                // Their cases in one read, and their writes held for the batch's end.
+                conn.hold_writes();
+                let ids: Vec<i64> = due.iter().map(|t| t.case_id).collect();
+                tx::read_cases(conn, &ids).await?;
+            }
             for timer in due {
                 let outcome = match isolation {
                     Isolation::Shared => match fire(shared, conn, &timer, now).await {

@@ -268,6 +268,180 @@ async fn a_storm_of_due_timers_is_fired_in_batches_without_losing_one() {
     }
 }
 
+/// The number of commands in each batch the writer commits.
+#[derive(Default)]
+struct Batches(std::sync::Mutex<Vec<usize>>);
+
+impl worker::Observer for Batches {
+    fn batch_committed(&self, commands: usize, _took: std::time::Duration) {
+        self.0.lock().unwrap().push(commands);
+    }
+    fn timer_fired(&self, _late: Duration) {}
+}
+
+/// What a clerk reads of a case: its status and result, each history line's kind and step
+/// in order, and its open tasks' steps.
+type CaseFile = (
+    Status,
+    Option<String>,
+    Vec<(String, Option<String>)>,
+    Vec<String>,
+);
+
+/// Runs three applications through the same commands, either sent together (so the writer
+/// takes them in one batch and writes them together) or one after the other; answers what
+/// each case's file then shows, the store's counts and the largest batch of the six commands
+/// on the three cases.
+async fn three_cases(together: bool) -> (Vec<CaseFile>, Value, usize) {
+    let h = harness(
+        None,
+        tempfile::tempdir().unwrap(),
+        almaty(2026, 11, 23, 10, 0),
+    )
+    .await;
+    let e = &h.engine;
+    let batches = Arc::new(Batches::default());
+    e.observe(batches.clone());
+    let numbers = if together {
+        let (a, b, c) = tokio::join!(
+            e.submit("all-kinds", submission()),
+            e.submit("all-kinds", submission()),
+            e.submit("all-kinds", submission()),
+        );
+        vec![a.unwrap(), b.unwrap(), c.unwrap()]
+    } else {
+        let mut numbers = Vec::new();
+        for _ in 0..3 {
+            numbers.push(e.submit("all-kinds", submission()).await.unwrap());
+        }
+        numbers
+    };
+    assert_eq!(
+        numbers,
+        ["QZ-2026-000001", "QZ-2026-000002", "QZ-2026-000003"]
+    );
+    let accept: Vec<String> = {
+        let mut keys = Vec::new();
+        for n in &numbers {
+            keys.push(only_task(e, n).await.key);
+        }
+        keys
+    };
+    let first = e.case(&numbers[0]).await.unwrap().unwrap().case.id;
+    let note = worker::writer::Note {
+        case_id: first,
+        kind: "notification_sent".into(),
+        detail: json!({ "channel": "sms" }),
+    };
+    // The first case accepted twice (the second is refused), a note after its acceptance,
+    // the second accepted, the third withdrawn and then accepted (refused: the withdrawal
+    // took its task out of the queue).
+    batches.0.lock().unwrap().clear();
+    let (one, again, noted, two, withdrawn, late) = if together {
+        tokio::join!(
+            e.complete(&accept[0], "complete", json!({}), "op"),
+            e.complete(&accept[0], "complete", json!({}), "op"),
+            e.note(note),
+            e.complete(&accept[1], "complete", json!({}), "op"),
+            e.withdraw(&numbers[2], Actor::Citizen),
+            e.complete(&accept[2], "complete", json!({}), "op"),
+        )
+    } else {
+        (
+            e.complete(&accept[0], "complete", json!({}), "op").await,
+            e.complete(&accept[0], "complete", json!({}), "op").await,
+            e.note(note).await,
+            e.complete(&accept[1], "complete", json!({}), "op").await,
+            e.withdraw(&numbers[2], Actor::Citizen).await,
+            e.complete(&accept[2], "complete", json!({}), "op").await,
+        )
+    };
+    let largest = batches.0.lock().unwrap().iter().copied().max().unwrap_or(0);
+    one.unwrap();
+    let again = again.unwrap_err();
+    assert!(again.to_string().contains("already completed"), "{again}");
+    noted.unwrap();
+    two.unwrap();
+    withdrawn.unwrap();
+    let late = late.unwrap_err();
+    assert!(late.to_string().contains("already completed"), "{late}");
+
+    // The data requests answered, then both reviews approved.
+    e.drain().await.unwrap();
+    let review: Vec<String> = {
+        let mut keys = Vec::new();
+        for n in &numbers[..2] {
+            keys.push(only_task(e, n).await.key);
+        }
+        keys
+    };
+    if together {
+        let (a, b) = tokio::join!(
+            e.complete(&review[0], "approve", json!({}), "spec"),
+            e.complete(&review[1], "approve", json!({}), "spec"),
+        );
+        a.unwrap();
+        b.unwrap();
+    } else {
+        for key in &review {
+            e.complete(key, "approve", json!({}), "spec").await.unwrap();
+        }
+    }
+    // The two cool-off timers fire in one command.
+    h.clock.set(almaty(2026, 11, 24, 18, 0));
+    e.drain().await.unwrap();
+
+    let mut files = Vec::new();
+    for n in &numbers {
+        let view = e.case(n).await.unwrap().unwrap();
+        files.push((
+            view.case.status,
+            view.case.result,
+            view.history
+                .iter()
+                .map(|h| (h.kind.clone(), h.step.clone()))
+                .collect(),
+            view.tasks.iter().map(|t| t.step.clone()).collect(),
+        ));
+    }
+    (files, e.store().counts().await.unwrap(), largest)
+}
+
+#[tokio::test]
+async fn commands_in_one_batch_leave_the_case_files_commands_one_at_a_time_leave() {
+    let (together, counts, largest) = three_cases(true).await;
+    // The six commands on three cases went in one batch, or one at a time.
+    assert_eq!(largest, 6);
+    let (apart, counts_apart, largest_apart) = three_cases(false).await;
+    assert_eq!(largest_apart, 1);
+    assert_eq!(together, apart);
+    assert_eq!(counts, counts_apart);
+    // And what they leave is what the service says.
+    for file in &together[..2] {
+        assert_eq!(file.0, Status::Completed);
+        assert_eq!(file.1.as_deref(), Some("issued"));
+        assert!(file.3.is_empty(), "{file:?}");
+    }
+    let accepted = |file: &CaseFile| {
+        file.2
+            .iter()
+            .filter(|(kind, _)| kind == "task_completed")
+            .count()
+    };
+    assert_eq!(accepted(&together[0]), accepted(&together[1]));
+    // The note follows the first case's acceptance, before what its answers brought.
+    let kinds: Vec<&str> = together[0].2.iter().map(|(k, _)| k.as_str()).collect();
+    let note = kinds
+        .iter()
+        .position(|k| *k == "notification_sent")
+        .unwrap();
+    let accepted_at = kinds.iter().position(|k| *k == "task_completed").unwrap();
+    assert!(accepted_at < note, "{kinds:?}");
+    assert_eq!(together[2].0, Status::Withdrawn);
+    assert!(together[2].3.is_empty(), "{:?}", together[2]);
+    assert_eq!(counts["timers"], 0, "{counts}");
+}
+
 /// Sets the version of its service that case `number` is pinned to, in its stored state (a
 /// version the engine has not loaded makes every event of the case fail).
 async fn pin(engine: &Engine, number: &str, version: &str) {
