@@ -5,8 +5,8 @@
 //! waits for the writer. Written one by one, a case's six transitions cost some thirty
 //! statements (the case row six times, its history six times, each task, timer and job).
 //! Held, the transitions of a batch write their cases, history lines, tasks, timers and jobs
-//! with one statement of each kind (one more for every [`ROWS`] rows), the same rows the
-//! one-by-one writes make.
+//! with one statement of each kind (one more for every [`ROWS_PER_STATEMENT`] rows), the
+//! same rows the one-by-one writes make.
 //!
 //! What keeps it correct (`crate::worker::writer` decides when writes are held):
 //! - Writes are held only on the writer's fast path, where a store error abandons the whole
@@ -31,14 +31,14 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::backend::{Conn, on};
-use super::{Error, JobStatus, TaskStatus, search};
+use super::{Error, JobStatus, ROWS_PER_STATEMENT, TaskStatus, search};
 use crate::runtime::{Actor, CaseState, Effect, Transition};
 
-/// Inserts history lines, `(case state, n, line, time written)` each, `$rows` a statement:
-/// inside an `on!` body, with `$c` its connection.
+/// Inserts history lines, `(case state, n, line, time written)` each, [`ROWS_PER_STATEMENT`]
+/// a statement: inside an `on!` body, with `$c` its connection.
 macro_rules! insert_history {
-    ($c:ident, $lines:expr, $rows:expr) => {
-        for chunk in $lines.chunks($rows) {
+    ($c:ident, $lines:expr) => {
+        for chunk in $lines.chunks($crate::store::ROWS_PER_STATEMENT) {
             let mut q = sqlx::QueryBuilder::<Db>::new(
                 "insert into history (case_id, seq, n, at, actor, kind, step, detail, evidence, created_at, updated_at) ",
             );
@@ -60,10 +60,6 @@ macro_rules! insert_history {
     };
 }
 pub(crate) use insert_history;
-
-/// Rows a statement, at most: 500 × at most 11 values stays well under SQLite's limit of
-/// 32,766 bound values and PostgreSQL's 65,535.
-const ROWS: usize = 500;
 
 /// What the writer holds back in one batch.
 #[derive(Default)]
@@ -322,7 +318,7 @@ impl Held {
                 .flat_map(|(t, at)| t.effects.iter().map(move |e| (&t.state, e, *at)))
         };
         on!(conn, |c| {
-            for chunk in opened.chunks(ROWS) {
+            for chunk in opened.chunks(ROWS_PER_STATEMENT) {
                 let mut q = sqlx::QueryBuilder::<Db>::new(
                     "insert into cases (id, number, service, version, status, result, region, state, seq, created_at, updated_at) ",
                 );
@@ -341,7 +337,7 @@ impl Held {
                 });
                 q.build().persistent(false).execute(&mut *c).await?;
             }
-            for chunk in changed.chunks(ROWS) {
+            for chunk in changed.chunks(ROWS_PER_STATEMENT) {
                 // `columnN`: the names both databases give the columns of a `values` list.
                 let mut q = sqlx::QueryBuilder::<Db>::new(
                     "update cases set status = v.column3, result = v.column4, state = v.column5, \
@@ -362,11 +358,11 @@ impl Held {
                     return Err(Error::Conflict(chunk[0].0.id));
                 }
             }
-            insert_history!(c, lines, ROWS);
+            insert_history!(c, lines);
             let tasks: Vec<_> = effects()
                 .filter(|(_, e, _)| matches!(e, Effect::CreateTask { .. }))
                 .collect();
-            for chunk in tasks.chunks(ROWS) {
+            for chunk in tasks.chunks(ROWS_PER_STATEMENT) {
                 let mut q = sqlx::QueryBuilder::<Db>::new(
                     "insert into tasks (key, case_id, number, step, role, region, status, due_at, evidence, created_at, updated_at) ",
                 );
@@ -398,7 +394,7 @@ impl Held {
             let timers: Vec<_> = effects()
                 .filter(|(_, e, _)| matches!(e, Effect::SetTimer { .. }))
                 .collect();
-            for chunk in timers.chunks(ROWS) {
+            for chunk in timers.chunks(ROWS_PER_STATEMENT) {
                 let mut q = sqlx::QueryBuilder::<Db>::new(
                     "insert into timers (key, case_id, due_at, purpose, created_at, updated_at) ",
                 );
@@ -426,7 +422,7 @@ impl Held {
                     _ => None,
                 })
                 .collect();
-            for chunk in jobs.chunks(ROWS) {
+            for chunk in jobs.chunks(ROWS_PER_STATEMENT) {
                 let mut q = sqlx::QueryBuilder::<Db>::new(
                     "insert into jobs (key, case_id, kind, work, status, next_at, created_at, updated_at) ",
                 );
@@ -449,7 +445,7 @@ impl Held {
                     _ => None,
                 })
                 .collect();
-            for chunk in closed.chunks(ROWS) {
+            for chunk in closed.chunks(ROWS_PER_STATEMENT) {
                 let mut q = sqlx::QueryBuilder::<Db>::new(
                     "update tasks set status = 'closed', updated_at = ",
                 );
@@ -468,7 +464,7 @@ impl Held {
                     _ => None,
                 })
                 .collect();
-            for chunk in cancelled.chunks(ROWS) {
+            for chunk in cancelled.chunks(ROWS_PER_STATEMENT) {
                 let mut q = sqlx::QueryBuilder::<Db>::new("delete from timers where key in (");
                 let mut keys = q.separated(", ");
                 for key in chunk {
@@ -477,7 +473,7 @@ impl Held {
                 q.push(")");
                 q.build().persistent(false).execute(&mut *c).await?;
             }
-            for chunk in self.finished.chunks(ROWS) {
+            for chunk in self.finished.chunks(ROWS_PER_STATEMENT) {
                 let mut q = sqlx::QueryBuilder::<Db>::new(
                     "update jobs set status = v.column2, lease_until = null, leased_by = null, \
                      output = v.column3, updated_at = v.column4 from (",

@@ -632,9 +632,9 @@ pub(crate) fn job_kind(work: &Work) -> &'static str {
     }
 }
 
-/// History lines per insert statement: 11 values each, well under SQLite's limit of
-/// 32,766 bound values and PostgreSQL's 65,535.
-const HISTORY_ROWS_PER_STATEMENT: usize = 500;
+/// Rows a statement that writes or reads many at once, at most: 500 × at most 11 values
+/// stays well under SQLite's limit of 32,766 bound values and PostgreSQL's 65,535.
+pub(crate) const ROWS_PER_STATEMENT: usize = 500;
 
 impl Store {
     /// How long a statement waits for a lock another program holds on the database before
@@ -1356,7 +1356,7 @@ pub mod tx {
         let mut jobs = Vec::new();
         let mut states: std::collections::HashMap<i64, CaseState> = Default::default();
         for (keys, is_task) in [(&ahead.tasks, true), (&ahead.jobs, false)] {
-            for chunk in keys.chunks(500) {
+            for chunk in keys.chunks(ROWS_PER_STATEMENT) {
                 on!(conn, |c| {
                     let mut q = sqlx::QueryBuilder::<Db>::new(if is_task {
                         "select t.key, c.id, t.status, t.assignee, c.state from tasks t join cases c on c.id = t.case_id where t.key in ("
@@ -1430,7 +1430,7 @@ pub mod tx {
             return Ok(());
         }
         let mut states = Vec::with_capacity(ids.len());
-        for chunk in ids.chunks(500) {
+        for chunk in ids.chunks(ROWS_PER_STATEMENT) {
             on!(conn, |c| {
                 let mut q = sqlx::QueryBuilder::<Db>::new("select state from cases where id in (");
                 let mut list = q.separated(", ");
@@ -1627,7 +1627,7 @@ pub mod tx {
                 .enumerate()
                 .map(|(n, h)| (s, n, h, now))
                 .collect();
-            held::insert_history!(c, lines, HISTORY_ROWS_PER_STATEMENT);
+            held::insert_history!(c, lines);
             for effect in &t.effects {
                 match effect {
                     Effect::CreateTask {

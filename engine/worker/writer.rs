@@ -494,11 +494,15 @@ async fn transaction(
 
 /// Whether a command's writes are held to the end of the batch on the fast path
 /// (`store::held`): those that write a case's transition, a job's outcome or a history
-/// note, and read nothing but the cases, tasks and jobs the held writes answer for.
-/// Every other command runs after what is held is written.
+/// note, and read nothing but the cases, tasks and jobs the held writes answer for (a
+/// batch of due timers writes what is held before its look). Every other command runs
+/// after what is held is written.
 fn holds(command: &Command) -> bool {
     match command {
-        Command::Event { .. } | Command::JobDone { .. } | Command::Note(_) => true,
+        Command::Event { .. }
+        | Command::JobDone { .. }
+        | Command::Note(_)
+        | Command::FireTimers { .. } => true,
         // An idempotency key's row and the portal's evidence name the case they open.
         Command::Submit { key, signed, .. } => key.is_none() && signed.is_none(),
         Command::Audited(inner, _) => holds(inner),
@@ -665,14 +669,12 @@ async fn handle(
             Ok(Reply::Done)
         }
         Command::FireTimers { limit } => {
+            // The look sees the timers held writes set; their cases in one read.
+            conn.write_held().await?;
             let due = tx::take_due_timers(conn, now, *limit).await?;
             let count = due.len();
-            if isolation == Isolation::Shared {
-                // Their cases in one read, and their writes held for the batch's end.
-                conn.hold_writes();
-                let ids: Vec<i64> = due.iter().map(|t| t.case_id).collect();
-                tx::read_cases(conn, &ids).await?;
-            }
+            let ids: Vec<i64> = due.iter().map(|t| t.case_id).collect();
+            tx::read_cases(conn, &ids).await?;
             for timer in due {
                 let outcome = match isolation {
                     Isolation::Shared => match fire(shared, conn, &timer, now).await {

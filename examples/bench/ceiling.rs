@@ -415,9 +415,8 @@ impl Replayer {
         let mut completed = self.record(leased).await?;
         self.cut().await?;
         // 5. The timers, 500 a look (taken by it), their cases read at once, each fired.
-        self.conn.stop_holding().await?;
+        self.conn.write_held().await?;
         let due = tx::take_due_timers(&mut self.conn, Utc::now(), 500).await?;
-        let _ = self.conn.hold_writes();
         let cases: Vec<i64> = due.iter().map(|t| t.case_id).collect();
         tx::read_cases(&mut self.conn, &cases).await?;
         self.tick().await?;
