@@ -153,6 +153,7 @@ pub struct Metrics {
     oldest_ready: Family<KindLabel, Gauge<f64, AtomicU64>>,
     batch_commands: Histogram,
     commit_duration: Histogram,
+    batches_run_again: Counter,
     http_requests: Family<HttpLabel, Counter>,
     http_duration: Family<RouteLabel, Histogram, fn() -> Histogram>,
     timer_lateness: Histogram,
@@ -283,6 +284,12 @@ impl Metrics {
             prometheus_client::registry::Unit::Seconds,
             commit_duration.clone(),
         );
+        let batches_run_again = Counter::default();
+        r.register(
+            "writer_batches_run_again",
+            "Writer batches that met a store error on their fast path and ran again, each command in a savepoint",
+            batches_run_again.clone(),
+        );
         let http_requests = Family::<HttpLabel, Counter>::default();
         r.register(
             "http_requests",
@@ -323,6 +330,7 @@ impl Metrics {
             oldest_ready,
             batch_commands,
             commit_duration,
+            batches_run_again,
             http_requests,
             http_duration,
             timer_lateness,
@@ -492,5 +500,9 @@ impl crate::worker::Observer for Metrics {
     fn timer_fired(&self, late: chrono::Duration) {
         let late = late.num_milliseconds().max(0) as f64 / 1000.0;
         self.timer_lateness.observe(late);
+    }
+
+    fn batch_run_again(&self) {
+        self.batches_run_again.inc();
     }
 }

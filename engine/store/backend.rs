@@ -240,7 +240,7 @@ impl Conn {
     }
 
     /// While writes are held: the tasks and jobs the commands to come name, read together
-    /// when the first of them is looked at.
+    /// when the first of them is looked at, and how many cases they open.
     pub fn read_ahead(&mut self, ahead: super::held::Ahead) {
         if let Some(held) = self.held.as_deref_mut() {
             held.ahead(ahead);
@@ -250,9 +250,10 @@ impl Conn {
     /// Writes what is held, and goes on holding if it was.
     pub async fn write_held(&mut self) -> Result<(), Error> {
         match self.held.take() {
-            Some(held) if !held.is_empty() => {
+            Some(mut held) if !held.is_empty() => {
+                let carried = held.carried();
                 held.write(self).await?;
-                self.held = Some(Box::default());
+                self.held = Some(Box::new(carried));
                 Ok(())
             }
             other => {

@@ -92,6 +92,10 @@ pub struct Held {
     tasks_read: HashMap<String, (i64, TaskStatus, Option<String>)>,
     /// Jobs read ahead: their case, status and attempts.
     jobs_read: HashMap<String, (i64, JobStatus, u32)>,
+    /// How many cases the commands to come open, while their ids are not taken.
+    opening: usize,
+    /// Case ids taken from PostgreSQL's sequence together and not given yet, the next last.
+    ids: Vec<i64>,
 }
 
 /// The tasks and jobs the held commands to come name: read, with their cases, in one
@@ -102,6 +106,8 @@ pub struct Ahead {
     pub tasks: Vec<String>,
     /// Job keys.
     pub jobs: Vec<String>,
+    /// How many cases the commands open.
+    pub opening: usize,
 }
 
 impl Held {
@@ -210,6 +216,7 @@ impl Held {
 
     /// Says which tasks and jobs the commands to come name, to be read together.
     pub(crate) fn ahead(&mut self, ahead: Ahead) {
+        self.opening = ahead.opening;
         if !ahead.tasks.is_empty() || !ahead.jobs.is_empty() {
             self.ahead = Some(ahead);
         }
@@ -218,6 +225,32 @@ impl Held {
     /// The keys to read ahead, once.
     pub(crate) fn take_ahead(&mut self) -> Option<Ahead> {
         self.ahead.take()
+    }
+
+    /// A case id taken before, if one is left.
+    pub(crate) fn next_id(&mut self) -> Option<i64> {
+        self.ids.pop()
+    }
+
+    /// How many case ids to take at once: as many as the commands to come open, once.
+    pub(crate) fn take_opening(&mut self) -> usize {
+        std::mem::take(&mut self.opening)
+    }
+
+    /// Keeps case ids taken together, to give in order.
+    pub(crate) fn keep_ids(&mut self, mut ids: Vec<i64>) {
+        ids.sort_unstable_by(|a, b| b.cmp(a));
+        self.ids = ids;
+    }
+
+    /// What holding goes on with after what is held is written: the case ids taken and
+    /// not given yet, and how many cases are still to open.
+    pub(crate) fn carried(&mut self) -> Held {
+        Held {
+            ids: std::mem::take(&mut self.ids),
+            opening: self.opening,
+            ..Held::default()
+        }
     }
 
     /// Keeps what was read ahead.
@@ -492,20 +525,54 @@ impl Held {
             Ok::<(), Error>(())
         })?;
         // The notes after the transitions: each is placed after the lines of its case's
-        // latest sequence, which a held transition may have written.
-        for (case_id, actor, kind, detail, at) in &self.notes {
-            super::tx::note(conn, *case_id, actor, kind, detail, *at).await?;
-        }
-        // What finds each case, once, from what it was before the batch to what it is now.
-        for (before, i) in &self.cases {
-            let (state, at) = last(*i);
-            let before = match before {
-                None => search::Before::Nothing,
-                Some(b) => search::Before::Of(b),
-            };
-            search::index(conn, state, before, at).await?;
-        }
-        Ok(())
+        // latest sequence, which a held transition may have written; a case's second note
+        // of the batch after its first (`k`). The statement reads the lines as they were
+        // before it, on both databases.
+        let mut k: HashMap<i64, i64> = HashMap::new();
+        let notes: Vec<_> = self
+            .notes
+            .iter()
+            .map(|(case_id, actor, kind, detail, at)| {
+                let next = k.entry(*case_id).or_default();
+                *next += 1;
+                (*case_id, *next - 1, actor, kind, detail, *at)
+            })
+            .collect();
+        on!(conn, |c| {
+            for chunk in notes.chunks(ROWS_PER_STATEMENT) {
+                let mut q = sqlx::QueryBuilder::<Db>::new(
+                    "insert into history (case_id, seq, n, at, actor, kind, step, detail, evidence, created_at, updated_at) \
+                     select c.id, c.seq, \
+                     coalesce((select max(n) + 1 from history h where h.case_id = c.id and h.seq = c.seq), 0) + v.column2, \
+                     v.column3, v.column4, v.column5, null, v.column6, null, v.column3, v.column3 from (",
+                );
+                q.push_values(chunk, |mut row, (case_id, k, actor, kind, detail, at)| {
+                    row.push_bind(*case_id)
+                        .push_bind(*k)
+                        .push_bind(bind_ts(*at))
+                        .push_bind(bind_json(*actor))
+                        .push_bind((*kind).clone())
+                        .push_bind(bind_json(*detail));
+                });
+                q.push(") as v join cases c on c.id = v.column1");
+                q.build().persistent(false).execute(&mut *c).await?;
+            }
+            Ok::<(), Error>(())
+        })?;
+        // What finds each case, from what it was before the batch to what it is now.
+        let cases: Vec<_> = self
+            .cases
+            .iter()
+            .map(|(before, i)| {
+                let (state, at) = last(*i);
+                let before = match before {
+                    None => search::Before::Nothing,
+                    Some(b) => search::Before::Of(b),
+                };
+                (state, before, at)
+            })
+            .collect();
+        search::index_many(conn, &cases).await
     }
 }
 

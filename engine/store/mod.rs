@@ -1539,6 +1539,35 @@ pub mod tx {
         {
             return Ok(last + 1);
         }
+        // On PostgreSQL, the ids of every case the batch's commands to come open, from the
+        // sequence in one statement.
+        if conn.kind() == Backend::Postgres
+            && let Some(held) = conn.held()
+        {
+            if let Some(id) = held.next_id() {
+                return Ok(id);
+            }
+            let opening = held.take_opening();
+            if opening > 1 {
+                let mut ids: Vec<i64> = on!(conn, |c| {
+                    let rows = sqlx::query(
+                        "select nextval(pg_get_serial_sequence('cases', 'id')) from generate_series(1, $1)",
+                    )
+                    .bind(opening as i64)
+                    .fetch_all(&mut *c)
+                    .await?;
+                    rows.iter()
+                        .map(|r| r.try_get::<i64, _>(0))
+                        .collect::<Result<Vec<_>, _>>()?
+                });
+                ids.sort_unstable();
+                let first = ids.remove(0);
+                if let Some(held) = conn.held() {
+                    held.keep_ids(ids);
+                }
+                return Ok(first);
+            }
+        }
         on!(conn, |c| {
             let row = sqlx::query(pick(
                 "select max(coalesce((select max(id) from cases), 0), \

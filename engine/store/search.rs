@@ -225,6 +225,26 @@ pub enum Before<'a> {
     Unknown,
 }
 
+/// The people's insert, before its rows ([`person_row!`]).
+const PEOPLE_INSERT: &str = "insert into case_people (case_id, role, iin, surname, name, service, region, opened_at, created_at, updated_at) ";
+
+/// Binds a person's row of [`PEOPLE_INSERT`]: inside an `on!` body, for its backend.
+macro_rules! person_row {
+    ($row:ident, $state:expr, $p:expr, $at:expr) => {{
+        let mut row = $row;
+        row.push_bind($state.id)
+            .push_bind($p.party.as_str())
+            .push_bind($p.iin.clone())
+            .push_bind($p.surname.clone())
+            .push_bind($p.name.clone())
+            .push_bind($state.service.clone())
+            .push_bind($state.region.clone())
+            .push_bind(bind_ts($state.opened_at))
+            .push_bind(bind_ts($at))
+            .push_bind(bind_ts($at));
+    }};
+}
+
 /// Keeps case `state`'s index rows as the case is, inside the writer's transaction, after
 /// the case's own row is written. Comparing with the state the transition was made from
 /// (`before`) in Rust, a transition makes only the statements its change needs, for every
@@ -240,15 +260,10 @@ pub async fn index(
     before: Before<'_>,
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
-    let entry = Entry::of(state);
-    if let Before::Of(previous) = before
-        && previous.opened_at == state.opened_at
-        && Entry::of(previous).fingerprint == entry.fingerprint
-    {
-        if previous.status == state.status && previous.result == state.result {
-            return Ok(());
-        }
-        return on!(conn, |c| {
+    let (change, entry) = change(state, before);
+    match change {
+        Change::None => Ok(()),
+        Change::Status => on!(conn, |c| {
             sqlx::query(sql(
                 "update case_index set status = ?, result = ?, updated_at = ? where case_id = ?",
             ))
@@ -259,8 +274,143 @@ pub async fn index(
             .execute(&mut *c)
             .await?;
             Ok(())
-        });
+        }),
+        Change::Whole => upsert(conn, state, &entry, matches!(before, Before::Nothing), now).await,
     }
+}
+
+/// Keeps the index rows of many cases, each `(state, before, time)` as [`index`] keeps one,
+/// with one statement of each kind for all of them (one more for every
+/// [`super::ROWS_PER_STATEMENT`] rows): the rows of the cases opened, their people, and the
+/// status of the cases whose status or result alone changed. A case whose people changed is
+/// written as [`index`] writes it. For the writer's held writes (`super::held`), which end a
+/// batch of transitions.
+pub async fn index_many(
+    conn: &mut Conn,
+    cases: &[(&CaseState, Before<'_>, DateTime<Utc>)],
+) -> Result<(), Error> {
+    let mut opened: Vec<(&CaseState, Entry, DateTime<Utc>)> = Vec::new();
+    let mut moved: Vec<(&CaseState, DateTime<Utc>)> = Vec::new();
+    for &(state, before, at) in cases {
+        let (change, entry) = change(state, before);
+        match (change, before) {
+            (Change::None, _) => {}
+            (Change::Status, _) => moved.push((state, at)),
+            (Change::Whole, Before::Nothing) => opened.push((state, entry, at)),
+            (Change::Whole, _) => upsert(conn, state, &entry, false, at).await?,
+        }
+    }
+    insert_opened(conn, &opened).await?;
+    update_statuses(conn, &moved).await
+}
+
+/// What a transition changes of a case's index rows.
+enum Change {
+    /// Nothing the index holds (a data request's answer, a timer).
+    None,
+    /// The status or the result only.
+    Status,
+    /// The people, or what was there is not known: the row and the people anew.
+    Whole,
+}
+
+/// What the write of `state` changes of its index rows, compared with `before` in Rust,
+/// with the entry it writes.
+fn change(state: &CaseState, before: Before<'_>) -> (Change, Entry) {
+    let entry = Entry::of(state);
+    let change = match before {
+        Before::Of(previous)
+            if previous.opened_at == state.opened_at
+                && Entry::of(previous).fingerprint == entry.fingerprint =>
+        {
+            if previous.status == state.status && previous.result == state.result {
+                Change::None
+            } else {
+                Change::Status
+            }
+        }
+        _ => Change::Whole,
+    };
+    (change, entry)
+}
+
+/// The status and result of cases whose people did not change: one update for all, which
+/// leaves their people (or a derivation still pending, `people` null) as they are.
+async fn update_statuses(
+    conn: &mut Conn,
+    cases: &[(&CaseState, DateTime<Utc>)],
+) -> Result<(), Error> {
+    on!(conn, |c| {
+        for chunk in cases.chunks(super::ROWS_PER_STATEMENT) {
+            // `columnN`: the names both databases give the columns of a `values` list.
+            let mut q = sqlx::QueryBuilder::<Db>::new(
+                "update case_index set status = v.column2, result = v.column3, updated_at = v.column4 from (",
+            );
+            q.push_values(chunk, |mut row, (state, at)| {
+                row.push_bind(state.id)
+                    .push_bind(status_str(state.status))
+                    .push_bind(state.result.clone())
+                    .push_bind(bind_ts(*at));
+            });
+            q.push(") as v where case_index.case_id = v.column1");
+            q.build().persistent(false).execute(&mut *c).await?;
+        }
+        Ok(())
+    })
+}
+
+/// The rows of cases just opened, which have none: one insert for the cases, one for all
+/// their people.
+async fn insert_opened(
+    conn: &mut Conn,
+    opened: &[(&CaseState, Entry, DateTime<Utc>)],
+) -> Result<(), Error> {
+    on!(conn, |c| {
+        for chunk in opened.chunks(super::ROWS_PER_STATEMENT) {
+            let mut q = sqlx::QueryBuilder::<Db>::new(
+                "insert into case_index (case_id, number, service, region, status, result, opened_at, \
+                 applicant_name, applicant_iin, people, created_at, updated_at) ",
+            );
+            q.push_values(chunk, |mut row, (state, entry, at)| {
+                let applicant = entry.applicant();
+                row.push_bind(state.id)
+                    .push_bind(state.number.clone())
+                    .push_bind(state.service.clone())
+                    .push_bind(state.region.clone())
+                    .push_bind(status_str(state.status))
+                    .push_bind(state.result.clone())
+                    .push_bind(bind_ts(state.opened_at))
+                    .push_bind(applicant.and_then(|a| a.full_name.clone()))
+                    .push_bind(applicant.and_then(|a| a.iin.clone()))
+                    .push_bind(entry.fingerprint.clone())
+                    .push_bind(bind_ts(*at))
+                    .push_bind(bind_ts(*at));
+            });
+            q.build().persistent(false).execute(&mut *c).await?;
+        }
+        let people: Vec<(&CaseState, &Person, DateTime<Utc>)> = opened
+            .iter()
+            .flat_map(|(state, entry, at)| entry.people.iter().map(move |p| (*state, p, *at)))
+            .collect();
+        for chunk in people.chunks(super::ROWS_PER_STATEMENT) {
+            let mut q = sqlx::QueryBuilder::<Db>::new(PEOPLE_INSERT);
+            q.push_values(chunk, |row, (state, p, at)| person_row!(row, state, p, *at));
+            q.build().persistent(false).execute(&mut *c).await?;
+        }
+        Ok(())
+    })
+}
+
+/// One upsert of a case's row that changes nothing unless the people, the status or the
+/// result differ from what is stored, and only then its people's rows anew; a `new` case
+/// has none to delete first.
+async fn upsert(
+    conn: &mut Conn,
+    state: &CaseState,
+    entry: &Entry,
+    new: bool,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
     let applicant = entry.applicant();
     let changed = on!(conn, |c| {
         sqlx::query(pick(
@@ -297,20 +447,10 @@ pub async fn index(
         .await?
         .rows_affected()
     });
-    if changed > 0 {
-        write_people(conn, state, &entry, matches!(before, Before::Nothing), now).await?;
+    if changed == 0 {
+        return Ok(());
     }
-    Ok(())
-}
-
-/// The people's rows of a case, written anew; a `new` case has none to delete first.
-async fn write_people(
-    conn: &mut Conn,
-    state: &CaseState,
-    entry: &Entry,
-    new: bool,
-    now: DateTime<Utc>,
-) -> Result<(), Error> {
+    // The people's rows anew.
     on!(conn, |c| {
         if !new {
             sqlx::query(sql("delete from case_people where case_id = ?"))
@@ -321,21 +461,8 @@ async fn write_people(
         if entry.people.is_empty() {
             return Ok(());
         }
-        let mut insert = sqlx::QueryBuilder::<Db>::new(
-            "insert into case_people (case_id, role, iin, surname, name, service, region, opened_at, created_at, updated_at) ",
-        );
-        insert.push_values(&entry.people, |mut row, p| {
-            row.push_bind(state.id)
-                .push_bind(p.party.as_str())
-                .push_bind(p.iin.clone())
-                .push_bind(p.surname.clone())
-                .push_bind(p.name.clone())
-                .push_bind(state.service.clone())
-                .push_bind(state.region.clone())
-                .push_bind(bind_ts(state.opened_at))
-                .push_bind(bind_ts(now))
-                .push_bind(bind_ts(now));
-        });
+        let mut insert = sqlx::QueryBuilder::<Db>::new(PEOPLE_INSERT);
+        insert.push_values(&entry.people, |row, p| person_row!(row, state, p, now));
         insert.build().execute(&mut *c).await?;
         Ok(())
     })

@@ -127,6 +127,11 @@ pub trait Observer: Send + Sync {
     /// engine being down). Told as it fires, before its batch commits: a batch run again
     /// after a store error tells its timers again (rare, and it only weighs the histogram).
     fn timer_fired(&self, late: Duration);
+    /// A batch met a store error on its fast path (a command the database refused, a
+    /// conflict of its held writes) and runs again, each command in a savepoint: it still
+    /// commits, slower. Many of these say something is wrong with the database or the
+    /// engine's batching.
+    fn batch_run_again(&self);
 }
 
 impl Shared {

@@ -294,6 +294,9 @@ pub async fn run(
             .await
             {
                 Ok(None) => {
+                    if let Some(observer) = shared.observer.get() {
+                        observer.batch_run_again();
+                    }
                     transaction(
                         &shared,
                         &mut conn,
@@ -511,13 +514,17 @@ fn holds(command: &Command) -> bool {
 }
 
 /// The tasks and jobs named by the commands from the first of `commands` to the first whose
-/// writes are not held (which ends the holding): read together (`store::held::Ahead`).
+/// writes are not held (which ends the holding), read together, and how many cases they
+/// open, whose ids are taken together (`store::held::Ahead`).
 fn ahead(commands: &[Command]) -> store::held::Ahead {
     let mut ahead = store::held::Ahead::default();
     for command in commands.iter().take_while(|c| holds(c)) {
         let mut command = command;
         while let Command::Audited(inner, _) = command {
             command = inner;
+        }
+        if let Command::Submit { .. } = command {
+            ahead.opening += 1;
         }
         if let Command::Event { case, .. } = command {
             match case {

@@ -288,7 +288,7 @@ impl Replayer {
     fn read_ahead(&mut self, task: &str, ids: &[i64]) {
         self.conn.read_ahead(Ahead {
             tasks: ids.iter().map(|id| key_for(task, *id)).collect(),
-            jobs: Vec::new(),
+            ..Ahead::default()
         });
     }
 
@@ -351,8 +351,8 @@ impl Replayer {
             .map(|(key, _)| key.clone())
             .collect();
         self.conn.read_ahead(Ahead {
-            tasks: Vec::new(),
             jobs,
+            ..Ahead::default()
         });
         for (key, id) in &leased {
             match s.requests.iter().position(|r| *r == template_of(key, *id)) {
@@ -395,7 +395,14 @@ impl Replayer {
         self.begin().await?;
         // 1. Submissions.
         let mut ids = Vec::with_capacity(ROUND);
-        for _ in 0..ROUND {
+        for i in 0..ROUND {
+            // The writer takes the ids of a batch's submissions together.
+            if self.pending == 0 {
+                self.conn.read_ahead(Ahead {
+                    opening: (ROUND - i).min(MAX_BATCH),
+                    ..Ahead::default()
+                });
+            }
             let id = tx::next_case_id(&mut self.conn).await?;
             tx::write(&mut self.conn, &for_case(&s.submit, id), None, Utc::now()).await?;
             ids.push(id);

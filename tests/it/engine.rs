@@ -268,31 +268,39 @@ async fn a_storm_of_due_timers_is_fired_in_batches_without_losing_one() {
     }
 }
 
-/// The number of commands in each batch the writer commits.
+/// The number of commands in each batch the writer commits, and how many batches ran again.
 #[derive(Default)]
-struct Batches(std::sync::Mutex<Vec<usize>>);
+struct Batches(std::sync::Mutex<Vec<usize>>, std::sync::atomic::AtomicUsize);
 
 impl worker::Observer for Batches {
     fn batch_committed(&self, commands: usize, _took: std::time::Duration) {
         self.0.lock().unwrap().push(commands);
     }
     fn timer_fired(&self, _late: Duration) {}
+    fn batch_run_again(&self) {
+        self.1.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 /// What a clerk reads of a case: its status and result, each history line's kind and step
-/// in order, and its open tasks' steps.
+/// in order, its open tasks' steps, and what a search by the applicant's IIN shows of it
+/// (status, result, applicant's IIN).
 type CaseFile = (
     Status,
     Option<String>,
     Vec<(String, Option<String>)>,
     Vec<String>,
+    (Status, Option<String>, Option<String>),
 );
 
+/// What [`three_cases`] answers: each case's file, the store's counts, the largest batch of
+/// the seven commands on the three cases, and how many batches ran again after a store
+/// error.
+type ThreeCases = (Vec<CaseFile>, Value, usize, usize);
+
 /// Runs three applications through the same commands, either sent together (so the writer
-/// takes them in one batch and writes them together) or one after the other; answers what
-/// each case's file then shows, the store's counts and the largest batch of the six commands
-/// on the three cases.
-async fn three_cases(together: bool) -> (Vec<CaseFile>, Value, usize) {
+/// takes them in one batch and writes them together) or one after the other.
+async fn three_cases(together: bool) -> ThreeCases {
     let h = harness(
         None,
         tempfile::tempdir().unwrap(),
@@ -328,20 +336,21 @@ async fn three_cases(together: bool) -> (Vec<CaseFile>, Value, usize) {
         keys
     };
     let first = e.case(&numbers[0]).await.unwrap().unwrap().case.id;
-    let note = worker::writer::Note {
+    let note = |channel: &str| worker::writer::Note {
         case_id: first,
         kind: "notification_sent".into(),
-        detail: json!({ "channel": "sms" }),
+        detail: json!({ "channel": channel }),
     };
-    // The first case accepted twice (the second is refused), a note after its acceptance,
+    // The first case accepted twice (the second is refused), two notes after its acceptance,
     // the second accepted, the third withdrawn and then accepted (refused: the withdrawal
     // took its task out of the queue).
     batches.0.lock().unwrap().clear();
-    let (one, again, noted, two, withdrawn, late) = if together {
+    let (one, again, noted, noted_again, two, withdrawn, late) = if together {
         tokio::join!(
             e.complete(&accept[0], "complete", json!({}), "op"),
             e.complete(&accept[0], "complete", json!({}), "op"),
-            e.note(note),
+            e.note(note("sms")),
+            e.note(note("email")),
             e.complete(&accept[1], "complete", json!({}), "op"),
             e.withdraw(&numbers[2], Actor::Citizen),
             e.complete(&accept[2], "complete", json!({}), "op"),
@@ -350,7 +359,8 @@ async fn three_cases(together: bool) -> (Vec<CaseFile>, Value, usize) {
         (
             e.complete(&accept[0], "complete", json!({}), "op").await,
             e.complete(&accept[0], "complete", json!({}), "op").await,
-            e.note(note).await,
+            e.note(note("sms")).await,
+            e.note(note("email")).await,
             e.complete(&accept[1], "complete", json!({}), "op").await,
             e.withdraw(&numbers[2], Actor::Citizen).await,
             e.complete(&accept[2], "complete", json!({}), "op").await,
@@ -361,6 +371,7 @@ async fn three_cases(together: bool) -> (Vec<CaseFile>, Value, usize) {
     let again = again.unwrap_err();
     assert!(again.to_string().contains("already completed"), "{again}");
     noted.unwrap();
+    noted_again.unwrap();
     two.unwrap();
     withdrawn.unwrap();
     let late = late.unwrap_err();
@@ -391,9 +402,19 @@ async fn three_cases(together: bool) -> (Vec<CaseFile>, Value, usize) {
     h.clock.set(almaty(2026, 11, 24, 18, 0));
     e.drain().await.unwrap();
 
+    let search = qyzmet::store::search::CaseSearch {
+        query: qyzmet::store::search::Query::parse("850315300128").unwrap(),
+        region: None,
+        services: None,
+        limit: 10,
+        offset: 0,
+    };
+    let (found, total) = e.store().search_cases(&search).await.unwrap();
+    assert_eq!(total, 3);
     let mut files = Vec::new();
     for n in &numbers {
         let view = e.case(n).await.unwrap().unwrap();
+        let hit = found.iter().find(|f| &f.number == n).unwrap();
         files.push((
             view.case.status,
             view.case.result,
@@ -402,26 +423,39 @@ async fn three_cases(together: bool) -> (Vec<CaseFile>, Value, usize) {
                 .map(|h| (h.kind.clone(), h.step.clone()))
                 .collect(),
             view.tasks.iter().map(|t| t.step.clone()).collect(),
+            (hit.status, hit.result.clone(), hit.applicant_iin.clone()),
         ));
     }
-    (files, e.store().counts().await.unwrap(), largest)
+    let run_again = batches.1.load(std::sync::atomic::Ordering::Relaxed);
+    (files, e.store().counts().await.unwrap(), largest, run_again)
 }
 
 #[tokio::test]
 async fn commands_in_one_batch_leave_the_case_files_commands_one_at_a_time_leave() {
-    let (together, counts, largest) = three_cases(true).await;
-    // The six commands on three cases went in one batch, or one at a time.
-    assert_eq!(largest, 6);
-    let (apart, counts_apart, largest_apart) = three_cases(false).await;
+    let (together, counts, largest, run_again) = three_cases(true).await;
+    // The seven commands on three cases went in one batch, or one at a time; the held
+    // writes did not fail over to the slow path, which would leave the same files.
+    assert_eq!(largest, 7);
+    assert_eq!(run_again, 0);
+    let (apart, counts_apart, largest_apart, _) = three_cases(false).await;
     assert_eq!(largest_apart, 1);
     assert_eq!(together, apart);
     assert_eq!(counts, counts_apart);
-    // And what they leave is what the service says.
+    // And what they leave is what the service says, and what a search shows.
     for file in &together[..2] {
         assert_eq!(file.0, Status::Completed);
         assert_eq!(file.1.as_deref(), Some("issued"));
         assert!(file.3.is_empty(), "{file:?}");
+        assert_eq!(
+            file.4,
+            (
+                Status::Completed,
+                Some("issued".into()),
+                Some("850315300128".into())
+            )
+        );
     }
+    assert_eq!(together[2].4.0, Status::Withdrawn);
     let accepted = |file: &CaseFile| {
         file.2
             .iter()
@@ -437,6 +471,7 @@ async fn commands_in_one_batch_leave_the_case_files_commands_one_at_a_time_leave
         .unwrap();
     let accepted_at = kinds.iter().position(|k| *k == "task_completed").unwrap();
     assert!(accepted_at < note, "{kinds:?}");
+    assert_eq!(kinds[note + 1], "notification_sent", "{kinds:?}");
     assert_eq!(together[2].0, Status::Withdrawn);
     assert!(together[2].3.is_empty(), "{:?}", together[2]);
     assert_eq!(counts["timers"], 0, "{counts}");

@@ -240,6 +240,7 @@ async fn a_case_driven_through_the_api_shows_on_every_metric_family() {
         batches
     );
     assert_eq!(before.value("qyzmet_timer_lateness_seconds_count"), 0.0);
+    assert_eq!(before.value("qyzmet_writer_batches_run_again_total"), 0.0);
 
     // The case's page through the API, a clerk turned away from the metrics; then the case
     // goes on to Thursday.
