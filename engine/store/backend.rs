@@ -602,13 +602,16 @@ pub(crate) mod postgres {
         Ok(sqlx::Row::try_get::<Option<DateTime<Utc>>, _>(r, i)?)
     }
 
-    /// A value as `jsonb`.
-    pub(crate) fn bind_json<T: Serialize + ?Sized>(v: &T) -> Json<serde_json::Value> {
-        Json(serde_json::to_value(v).expect("engine values serialise"))
+    /// A value as `jsonb`, serialised straight into the statement's arguments when bound
+    /// (sqlx encodes a value as it is bound), not through a `serde_json::Value` first: a case's
+    /// state is bound at every write, and building its tree of values cost the writer an
+    /// allocation per field.
+    pub(crate) fn bind_json<T: Serialize + ?Sized>(v: &T) -> Json<&T> {
+        Json(v)
     }
 
     /// An optional value as `jsonb`.
-    pub(crate) fn bind_json_opt<T: Serialize>(v: Option<&T>) -> Option<Json<serde_json::Value>> {
+    pub(crate) fn bind_json_opt<T: Serialize>(v: Option<&T>) -> Option<Json<&T>> {
         v.map(|v| bind_json(v))
     }
 

@@ -1656,7 +1656,7 @@ pub mod tx {
                 .enumerate()
                 .map(|(n, h)| (s, n, h, now))
                 .collect();
-            held::insert_history!(c, lines);
+            held::InsertHistory::insert_history(c, &lines).await?;
             for effect in &t.effects {
                 match effect {
                     Effect::CreateTask {
