@@ -338,7 +338,7 @@ async fn three_cases(together: bool) -> ThreeCases {
     let first = e.case(&numbers[0]).await.unwrap().unwrap().case.id;
     let note = |channel: &str| worker::writer::Note {
         case_id: first,
-        kind: "notification_sent".into(),
+        kind: "notification_deferred".into(),
         detail: json!({ "channel": channel }),
     };
     // The first case accepted twice (the second is refused), two notes after its acceptance,
@@ -418,10 +418,21 @@ async fn three_cases(together: bool) -> ThreeCases {
         files.push((
             view.case.status,
             view.case.result,
-            view.history
-                .iter()
-                .map(|h| (h.kind.clone(), h.step.clone()))
-                .collect(),
+            {
+                // The engine's own notification's line is written when its job is done, which
+                // is when its file is written: before the data requests' answers or after,
+                // as the file system goes. Counted, not placed.
+                let sent = |h: &&qyzmet::runtime::HistoryEntry| h.kind == "notification_sent";
+                let mut lines: Vec<(String, Option<String>)> = view
+                    .history
+                    .iter()
+                    .filter(|h| !sent(h))
+                    .map(|h| (h.kind.clone(), h.step.clone()))
+                    .collect();
+                let count = view.history.iter().filter(sent).count();
+                lines.push((format!("notification_sent × {count}"), None));
+                lines
+            },
             view.tasks.iter().map(|t| t.step.clone()).collect(),
             (hit.status, hit.result.clone(), hit.applicant_iin.clone()),
         ));
@@ -467,11 +478,13 @@ async fn commands_in_one_batch_leave_the_case_files_commands_one_at_a_time_leave
     let kinds: Vec<&str> = together[0].2.iter().map(|(k, _)| k.as_str()).collect();
     let note = kinds
         .iter()
-        .position(|k| *k == "notification_sent")
+        .position(|k| *k == "notification_deferred")
         .unwrap();
     let accepted_at = kinds.iter().position(|k| *k == "task_completed").unwrap();
     assert!(accepted_at < note, "{kinds:?}");
-    assert_eq!(kinds[note + 1], "notification_sent", "{kinds:?}");
+    assert_eq!(kinds[note + 1], "notification_deferred", "{kinds:?}");
+    // The engine's own notification of the acceptance.
+    assert_eq!(kinds.last(), Some(&"notification_sent × 1"), "{kinds:?}");
     assert_eq!(together[2].0, Status::Withdrawn);
     assert!(together[2].3.is_empty(), "{:?}", together[2]);
     assert_eq!(counts["timers"], 0, "{counts}");
