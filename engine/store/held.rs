@@ -576,40 +576,13 @@ impl Held {
             Ok::<(), Error>(())
         })?;
         // The notes after the transitions: each is placed after the lines of its case's
-        // latest sequence, which a held transition may have written; a case's second note
-        // of the batch after its first (`k`). The statement reads the lines as they were
-        // before it, on both databases.
-        let mut k: HashMap<i64, i64> = HashMap::new();
+        // latest sequence, which a held transition may have written.
         let notes: Vec<_> = self
             .notes
             .iter()
-            .map(|(case_id, actor, kind, detail, at)| {
-                let next = k.entry(*case_id).or_default();
-                *next += 1;
-                (*case_id, *next - 1, actor, kind, detail, *at)
-            })
+            .map(|(case_id, actor, kind, detail, at)| (*case_id, actor, kind.as_str(), detail, *at))
             .collect();
-        on!(conn, |c| {
-            for chunk in notes.chunks(ROWS_PER_STATEMENT) {
-                let mut q = sqlx::QueryBuilder::<Db>::new(
-                    "insert into history (case_id, seq, n, at, actor, kind, step, detail, evidence, created_at, updated_at) \
-                     select c.id, c.seq, \
-                     coalesce((select max(n) + 1 from history h where h.case_id = c.id and h.seq = c.seq), 0) + v.column2, \
-                     v.column3, v.column4, v.column5, null, v.column6, null, v.column3, v.column3 from (",
-                );
-                q.push_values(chunk, |mut row, (case_id, k, actor, kind, detail, at)| {
-                    row.push_bind(*case_id)
-                        .push_bind(*k)
-                        .push_bind(bind_ts(*at))
-                        .push_bind(bind_json(*actor))
-                        .push_bind((*kind).clone())
-                        .push_bind(bind_json(*detail));
-                });
-                q.push(") as v join cases c on c.id = v.column1");
-                q.build().persistent(false).execute(&mut *c).await?;
-            }
-            Ok::<(), Error>(())
-        })?;
+        super::tx::notes(conn, &notes).await?;
         // What finds each case, from what it was before the batch to what it is now.
         let cases: Vec<_> = self
             .cases

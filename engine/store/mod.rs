@@ -1549,7 +1549,7 @@ pub mod tx {
             }
             let opening = held.take_opening();
             if opening > 1 {
-                let mut ids: Vec<i64> = on!(conn, |c| {
+                let ids: Vec<i64> = on!(conn, |c| {
                     let rows = sqlx::query(
                         "select nextval(pg_get_serial_sequence('cases', 'id')) from generate_series(1, $1)",
                     )
@@ -1560,12 +1560,12 @@ pub mod tx {
                         .map(|r| r.try_get::<i64, _>(0))
                         .collect::<Result<Vec<_>, _>>()?
                 });
-                ids.sort_unstable();
-                let first = ids.remove(0);
                 if let Some(held) = conn.held() {
                     held.keep_ids(ids);
+                    if let Some(id) = held.next_id() {
+                        return Ok(id);
+                    }
                 }
-                return Ok(first);
             }
         }
         on!(conn, |c| {
@@ -1983,19 +1983,46 @@ pub mod tx {
             held.note(case_id, actor, kind, detail, now);
             return Ok(());
         }
+        notes(conn, &[(case_id, actor, kind, detail, now)]).await
+    }
+
+    /// Appends history lines outside transitions, `(case, actor, kind, detail, time)` each,
+    /// in order: each after the lines of its case's latest transition, a case's second
+    /// after its first. One statement for them all ([`ROWS_PER_STATEMENT`] a statement),
+    /// which reads the lines as they were before it, on both databases.
+    pub(crate) async fn notes(
+        conn: &mut Conn,
+        notes: &[(i64, &crate::runtime::Actor, &str, &Value, DateTime<Utc>)],
+    ) -> Result<(), Error> {
+        // Each note's place among its case's notes here.
+        let mut k: std::collections::HashMap<i64, i64> = Default::default();
+        let notes: Vec<_> = notes
+            .iter()
+            .map(|&(case_id, actor, kind, detail, at)| {
+                let next = k.entry(case_id).or_default();
+                *next += 1;
+                (case_id, *next - 1, actor, kind, detail, at)
+            })
+            .collect();
         on!(conn, |c| {
-            sqlx::query(sql(
-                "insert into history (case_id, seq, n, at, actor, kind, step, detail, evidence, created_at, updated_at) \
-                 select c.id, c.seq, coalesce((select max(n) + 1 from history h where h.case_id = c.id and h.seq = c.seq), 0), \
-                        ?2, ?3, ?4, null, ?5, null, ?2, ?2 from cases c where c.id = ?1",
-            ))
-            .bind(case_id)
-            .bind(bind_ts(now))
-            .bind(bind_json(actor))
-            .bind(kind)
-            .bind(bind_json(detail))
-            .execute(&mut *c)
-            .await?;
+            for chunk in notes.chunks(ROWS_PER_STATEMENT) {
+                let mut q = sqlx::QueryBuilder::<Db>::new(
+                    "insert into history (case_id, seq, n, at, actor, kind, step, detail, evidence, created_at, updated_at) \
+                     select c.id, c.seq, \
+                     coalesce((select max(n) + 1 from history h where h.case_id = c.id and h.seq = c.seq), 0) + v.column2, \
+                     v.column3, v.column4, v.column5, null, v.column6, null, v.column3, v.column3 from (",
+                );
+                q.push_values(chunk, |mut row, (case_id, k, actor, kind, detail, at)| {
+                    row.push_bind(*case_id)
+                        .push_bind(*k)
+                        .push_bind(bind_ts(*at))
+                        .push_bind(bind_json(*actor))
+                        .push_bind(kind.to_string())
+                        .push_bind(bind_json(*detail));
+                });
+                q.push(") as v join cases c on c.id = v.column1");
+                q.build().persistent(false).execute(&mut *c).await?;
+            }
             Ok(())
         })
     }

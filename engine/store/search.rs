@@ -263,18 +263,7 @@ pub async fn index(
     let (change, entry) = change(state, before);
     match change {
         Change::None => Ok(()),
-        Change::Status => on!(conn, |c| {
-            sqlx::query(sql(
-                "update case_index set status = ?, result = ?, updated_at = ? where case_id = ?",
-            ))
-            .bind(status_str(state.status))
-            .bind(&state.result)
-            .bind(bind_ts(now))
-            .bind(state.id)
-            .execute(&mut *c)
-            .await?;
-            Ok(())
-        }),
+        Change::Status => update_statuses(conn, &[(state, now)]).await,
         Change::Whole => upsert(conn, state, &entry, matches!(before, Before::Nothing), now).await,
     }
 }
