@@ -164,6 +164,52 @@ pub struct ProcessReport {
     pub peak_rss_mb: f64,
     /// Resident memory at the end, in MB.
     pub rss_mb: f64,
+    /// The writer's batches committed during the run.
+    #[serde(default)]
+    pub writer: WriterLoad,
+}
+
+/// How busy the writer was: batches committed, the commands in them, and the time from
+/// each batch's `begin` to its commit, summed (`worker::Observer`). Busy time over the
+/// run's length says how close the one writer came to its limit.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+pub struct WriterLoad {
+    /// Batches committed.
+    pub batches: u64,
+    /// Commands in them.
+    pub commands: u64,
+    /// Milliseconds from begin to commit, summed.
+    pub busy_ms: f64,
+}
+
+/// Counts the writer's batches (`WriterLoad`).
+#[derive(Default)]
+struct WriterWatch {
+    batches: std::sync::atomic::AtomicU64,
+    commands: std::sync::atomic::AtomicU64,
+    busy_us: std::sync::atomic::AtomicU64,
+}
+
+impl WriterWatch {
+    fn load(&self) -> WriterLoad {
+        use std::sync::atomic::Ordering::Relaxed;
+        WriterLoad {
+            batches: self.batches.load(Relaxed),
+            commands: self.commands.load(Relaxed),
+            busy_ms: self.busy_us.load(Relaxed) as f64 / 1000.0,
+        }
+    }
+}
+
+impl qyzmet::worker::Observer for WriterWatch {
+    fn batch_committed(&self, commands: usize, took: Duration) {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.batches.fetch_add(1, Relaxed);
+        self.commands.fetch_add(commands as u64, Relaxed);
+        self.busy_us.fetch_add(took.as_micros() as u64, Relaxed);
+    }
+    fn timer_fired(&self, _late: chrono::Duration) {}
+    fn batch_run_again(&self) {}
 }
 
 /// Counts every notification performed; answers the data requests from the stub gateway.
@@ -198,6 +244,7 @@ pub struct Process {
     index: usize,
     engine: Engine,
     completed: Marks,
+    writer: Arc<WriterWatch>,
 }
 
 impl Process {
@@ -220,11 +267,14 @@ impl Process {
             number_prefix: "QZ".into(),
         })
         .await?;
+        let writer = Arc::new(WriterWatch::default());
+        engine.observe(writer.clone());
         Ok(Process {
             plan: plan.clone(),
             index,
             engine,
             completed,
+            writer,
         })
     }
 
@@ -235,6 +285,7 @@ impl Process {
             index,
             engine,
             completed,
+            writer,
         } = self;
         let n = plan.processes;
         let latencies = Latencies::default();
@@ -244,6 +295,7 @@ impl Process {
         let mut loops = engine.spawn_loops(stop.clone());
 
         sleep_until(go_ms).await;
+        let writer_before = writer.load();
         // The decision clerks: this process's share of the queue, each task approved by a
         // clerk of its own (as many clerks as tasks waiting), the queue read again when a
         // commit made work or after 20 ms.
@@ -350,6 +402,7 @@ impl Process {
         while loops.join_next().await.is_some() {}
         let (rss, peak) = memory_mb();
         let errors = errors.lock().unwrap().clone();
+        let writer_after = writer.load();
         Ok(ProcessReport {
             index,
             arrivals: arrived.series(go_ms),
@@ -359,6 +412,11 @@ impl Process {
             arrival_lag_max_ms: round(lag_max.max(0.0)),
             peak_rss_mb: round(peak),
             rss_mb: round(rss),
+            writer: WriterLoad {
+                batches: writer_after.batches - writer_before.batches,
+                commands: writer_after.commands - writer_before.commands,
+                busy_ms: round(writer_after.busy_ms - writer_before.busy_ms),
+            },
         })
     }
 }
@@ -575,6 +633,17 @@ fn summarize(
     if !errors.is_empty() {
         eprintln!("  errors: {errors:?}");
     }
+    let run_ms = (plan.seconds + plan.tail_seconds()) * 1000.0;
+    for r in reports {
+        let w = r.writer;
+        eprintln!(
+            "  process {}: the writer committed {} batches of {:.1} commands on average, busy {:.0}% of the run",
+            r.index,
+            w.batches,
+            w.commands as f64 / w.batches.max(1) as f64,
+            100.0 * w.busy_ms / run_ms
+        );
+    }
     crate::stats::print_table(&latencies);
     json!({
         "mode": "rate",
@@ -599,6 +668,7 @@ fn summarize(
         "timers_early": early,
         "peak_rss_mb": peak,
         "peak_rss_mb_by_process": reports.iter().map(|r| r.peak_rss_mb).collect::<Vec<_>>(),
+        "writer_by_process": reports.iter().map(|r| r.writer).collect::<Vec<_>>(),
         "bytes_per_case": round(bytes_per_case),
         "errors": errors,
         "arrivals": arrivals,
