@@ -719,6 +719,22 @@ impl Engine {
 
     /// Leases one batch of ready jobs, performs them, records the outcomes; returns how many.
     pub async fn run_jobs_once(&self, limit: u32) -> Result<usize, Error> {
+        let mut running = tokio::task::JoinSet::new();
+        let count = self.start_jobs(limit, &mut running, || None::<()>).await?;
+        while let Some(done) = running.join_next().await {
+            job_ended(done);
+        }
+        Ok(count)
+    }
+
+    /// Leases up to `limit` ready jobs and starts performing each in `running` (with what
+    /// `permit` gives it, held until its outcome is recorded); returns how many.
+    async fn start_jobs<P: Send + 'static>(
+        &self,
+        limit: u32,
+        running: &mut tokio::task::JoinSet<Result<(), Error>>,
+        mut permit: impl FnMut() -> Option<P>,
+    ) -> Result<usize, Error> {
         let leased = match self
             .send(Command::LeaseJobs {
                 limit,
@@ -739,17 +755,19 @@ impl Engine {
                 self.store.case_numbers(&ids).await.unwrap_or_default()
             }
         };
-        let mut running = tokio::task::JoinSet::new();
         for job in leased {
             use tracing::Instrument as _;
             let engine = self.clone();
             let span = crate::telemetry::job_span(&job, numbers.get(&job.case_id));
-            running.spawn(async move { engine.perform(job).await }.instrument(span));
-        }
-        while let Some(done) = running.join_next().await {
-            if let Ok(Err(e)) = done {
-                tracing::warn!(error = %e, "recording a job's outcome failed; its lease will lapse and it will run again");
-            }
+            let held = permit();
+            running.spawn(
+                async move {
+                    let done = engine.perform(job).await;
+                    drop(held);
+                    done
+                }
+                .instrument(span),
+            );
         }
         Ok(count)
     }
@@ -854,6 +872,11 @@ impl Engine {
         }
     }
 
+    /// Performs jobs as they become ready. The loop leases the next batch while the jobs
+    /// of the previous ones are still being performed and recorded, up to [`JOBS_IN_FLIGHT`]
+    /// at once: leasing only after every outcome of a batch was recorded cost each batch two
+    /// waits in the writer's queue, and under load, with the queue long, jobs (and the
+    /// cases that wait for them) fell behind the applications arriving.
     async fn job_loop(self, shutdown: CancellationToken) {
         // Other processes' commits wake this loop on a shared database; without them (or
         // while the listener reconnects) it polls.
@@ -864,9 +887,25 @@ impl Engine {
                 None
             }
         };
+        let slots = Arc::new(tokio::sync::Semaphore::new(JOBS_IN_FLIGHT));
+        let mut running = tokio::task::JoinSet::new();
         while !shutdown.is_cancelled() {
-            match self.run_jobs_once(64).await {
-                Ok(64) => continue,
+            while let Some(done) = running.try_join_next() {
+                job_ended(done);
+            }
+            let free = slots.available_permits().min(JOBS_LEASED);
+            if free == 0 {
+                // Every slot is taken: wait for one to come free.
+                tokio::select! {
+                    _ = shutdown.cancelled() => break,
+                    _ = slots.acquire() => {}
+                }
+                continue;
+            }
+            let limit = free as u32;
+            let permit = || slots.clone().try_acquire_owned().ok();
+            match self.start_jobs(limit, &mut running, permit).await {
+                Ok(n) if n == free => continue,
                 Ok(_) => {}
                 Err(e) => tracing::error!(error = %e, "running jobs failed"),
             }
@@ -881,6 +920,29 @@ impl Engine {
                 } => {}
                 _ = tokio::time::sleep(std::time::Duration::from_millis(500)) => {}
             }
+        }
+        // What was started is finished and recorded before the loop ends.
+        while let Some(done) = running.join_next().await {
+            job_ended(done);
+        }
+    }
+}
+
+/// The most jobs one lease takes.
+const JOBS_LEASED: usize = 256;
+
+/// The most jobs the job loop has leased and not yet recorded.
+const JOBS_IN_FLIGHT: usize = 1024;
+
+/// Logs a job whose outcome could not be recorded: its lease lapses and it runs again.
+fn job_ended(done: Result<Result<(), Error>, tokio::task::JoinError>) {
+    match done {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "recording a job's outcome failed; its lease will lapse and it will run again")
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "performing a job panicked; its lease will lapse and it will run again")
         }
     }
 }

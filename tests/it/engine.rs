@@ -223,6 +223,123 @@ async fn work_committed_before_a_restart_goes_on_after_it() {
     assert_eq!(files(&outbox_dir, "notify").len(), 1);
 }
 
+/// Performs outbox work as the file outbox does, except the first job it is given: that
+/// one hangs (a gateway that does not answer) until the test lets it go.
+struct FirstHangs {
+    outbox: FileOutbox,
+    first: std::sync::Mutex<Option<tokio::sync::oneshot::Sender<String>>>,
+    release: tokio::sync::Semaphore,
+    performed: tokio::sync::mpsc::UnboundedSender<String>,
+}
+
+impl qyzmet::worker::jobs::Performer for FirstHangs {
+    fn perform<'a>(
+        &'a self,
+        key: &'a str,
+        work: &'a qyzmet::runtime::Work,
+    ) -> qyzmet::worker::jobs::BoxFuture<'a, Result<Value, qyzmet::worker::jobs::JobError>> {
+        Box::pin(async move {
+            let hung = self.first.lock().unwrap().take();
+            if let Some(hung) = hung {
+                let _ = hung.send(key.to_string());
+                let _ = self.release.acquire().await.unwrap();
+            }
+            let done = self.outbox.perform(key, work).await;
+            let _ = self.performed.send(key.to_string());
+            done
+        })
+    }
+}
+
+/// The case id a job key names (`<prefix><case>:<seq>:<n>`, `job:1:0:1`).
+fn job_case(key: &str) -> i64 {
+    let head = key.rsplitn(3, ':').nth(2).unwrap_or_default();
+    let digits = &head[head.trim_end_matches(|c: char| c.is_ascii_digit()).len()..];
+    digits
+        .parse()
+        .unwrap_or_else(|_| panic!("a job key names its case: {key}"))
+}
+
+#[tokio::test]
+async fn a_job_that_hangs_does_not_hold_back_the_jobs_after_it() {
+    // The job loop leases, performs and records; a job whose far side does not answer must
+    // not stop the loop from performing the jobs that became ready after it (another
+    // citizen's notice, another case's data request) until it does.
+    let dir = tempfile::tempdir().unwrap();
+    let database = database(dir.path()).await;
+    let (hung_tx, hung_rx) = tokio::sync::oneshot::channel();
+    let (performed_tx, mut performed) = tokio::sync::mpsc::unbounded_channel();
+    let performer = Arc::new(FirstHangs {
+        outbox: FileOutbox::new(dir.path().join("outbox")),
+        first: std::sync::Mutex::new(Some(hung_tx)),
+        release: tokio::sync::Semaphore::new(0),
+        performed: performed_tx,
+    });
+    let engine = Engine::start(Config {
+        database,
+        workflows: PathBuf::from(FIXTURES),
+        calendars: PathBuf::from("calendars"),
+        settings: Settings::default(),
+        clock: Arc::new(ManualClock::new(almaty(2026, 11, 23, 10, 0))),
+        performer: performer.clone(),
+        number_prefix: "QZ".into(),
+    })
+    .await
+    .unwrap();
+    let stop = tokio_util::sync::CancellationToken::new();
+    let mut loops = engine.spawn_loops(stop.clone());
+    let wait = std::time::Duration::from_secs(30);
+
+    let first = engine.submit("all-kinds", submission()).await.unwrap();
+    let hung = tokio::time::timeout(wait, hung_rx)
+        .await
+        .expect("the first case's jobs are leased")
+        .unwrap();
+    assert_eq!(job_case(&hung), 1, "{hung} is the first case's");
+
+    // The second case's jobs are performed while the first one still hangs.
+    let second = engine.submit("all-kinds", submission()).await.unwrap();
+    assert_eq!(
+        (first.as_str(), second.as_str()),
+        ("QZ-2026-000001", "QZ-2026-000002")
+    );
+    let of_second = tokio::time::timeout(wait, async {
+        while let Some(key) = performed.recv().await {
+            assert_ne!(key, hung, "the hanging job is still hanging");
+            if job_case(&key) == 2 {
+                return key;
+            }
+        }
+        panic!("the performer went away");
+    })
+    .await
+    .unwrap_or_else(|_| panic!("no job of {second} was performed while {hung} hung"));
+    // Let go, the hanging job is performed and recorded too, once.
+    performer.release.add_permits(1);
+    let late = tokio::time::timeout(wait, async {
+        while let Some(key) = performed.recv().await {
+            if key == hung {
+                return key;
+            }
+        }
+        panic!("the performer went away");
+    })
+    .await
+    .expect("the hanging job ends once let go");
+    stop.cancel();
+    while loops.join_next().await.is_some() {}
+    // Each was recorded once, the one that hung included, on its first attempt.
+    for key in [&of_second, &late] {
+        let job = engine
+            .store()
+            .job(key)
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("job {key} is kept"));
+        assert_eq!((job.status.as_str(), job.attempts), ("done", 1), "{job:?}");
+    }
+}
+
 #[tokio::test]
 async fn a_storm_of_due_timers_is_fired_in_batches_without_losing_one() {
     let h = harness(
