@@ -720,20 +720,19 @@ impl Engine {
     /// Leases one batch of ready jobs, performs them, records the outcomes; returns how many.
     pub async fn run_jobs_once(&self, limit: u32) -> Result<usize, Error> {
         let mut running = tokio::task::JoinSet::new();
-        let count = self.start_jobs(limit, &mut running, || None::<()>).await?;
+        let count = self.start_jobs(limit, &mut running).await?;
         while let Some(done) = running.join_next().await {
             job_ended(done);
         }
         Ok(count)
     }
 
-    /// Leases up to `limit` ready jobs and starts performing each in `running` (with what
-    /// `permit` gives it, held until its outcome is recorded); returns how many.
-    async fn start_jobs<P: Send + 'static>(
+    /// Leases up to `limit` ready jobs and starts performing each in `running`, a task a
+    /// job that ends once its outcome is recorded; returns how many.
+    async fn start_jobs(
         &self,
         limit: u32,
         running: &mut tokio::task::JoinSet<Result<(), Error>>,
-        mut permit: impl FnMut() -> Option<P>,
     ) -> Result<usize, Error> {
         let leased = match self
             .send(Command::LeaseJobs {
@@ -759,15 +758,7 @@ impl Engine {
             use tracing::Instrument as _;
             let engine = self.clone();
             let span = crate::telemetry::job_span(&job, numbers.get(&job.case_id));
-            let held = permit();
-            running.spawn(
-                async move {
-                    let done = engine.perform(job).await;
-                    drop(held);
-                    done
-                }
-                .instrument(span),
-            );
+            running.spawn(async move { engine.perform(job).await }.instrument(span));
         }
         Ok(count)
     }
@@ -887,24 +878,24 @@ impl Engine {
                 None
             }
         };
-        let slots = Arc::new(tokio::sync::Semaphore::new(JOBS_IN_FLIGHT));
+        // The jobs leased and not yet recorded: a task each, joined as it ends.
         let mut running = tokio::task::JoinSet::new();
         while !shutdown.is_cancelled() {
             while let Some(done) = running.try_join_next() {
                 job_ended(done);
             }
-            let free = slots.available_permits().min(JOBS_LEASED);
+            let free = JOBS_IN_FLIGHT
+                .saturating_sub(running.len())
+                .min(JOBS_LEASED);
             if free == 0 {
-                // Every slot is taken: wait for one to come free.
+                // As many in flight as may be: wait for one to end.
                 tokio::select! {
                     _ = shutdown.cancelled() => break,
-                    _ = slots.acquire() => {}
+                    Some(done) = running.join_next() => job_ended(done),
                 }
                 continue;
             }
-            let limit = free as u32;
-            let permit = || slots.clone().try_acquire_owned().ok();
-            match self.start_jobs(limit, &mut running, permit).await {
+            match self.start_jobs(free as u32, &mut running).await {
                 Ok(n) if n == free => continue,
                 Ok(_) => {}
                 Err(e) => tracing::error!(error = %e, "running jobs failed"),
