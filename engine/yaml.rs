@@ -71,15 +71,6 @@ pub struct Position {
     pub column: usize,
 }
 
-impl Position {
-    fn of(span: &Span) -> Self {
-        Position {
-            line: span.start.line(),
-            column: span.start.col() + 1,
-        }
-    }
-}
-
 /// Where a node sits: its own position, and for a mapping entry the position of its key.
 #[derive(Debug, Clone, Copy)]
 struct Place {
@@ -317,9 +308,11 @@ pub fn parse_in(file: &Path, text: &str, lang: Lang) -> Result<Document, Vec<Dia
     if text.len() > MAX_BYTES {
         return Err(vec![too_large(file, text.len() as u64, lang)]);
     }
+    let lines = Lines::of(text);
     let mut builder = Builder {
         file: file.to_path_buf(),
         lang,
+        lines: lines.clone(),
         stack: Vec::new(),
         anchors: HashMap::new(),
         places: Places::default(),
@@ -333,13 +326,12 @@ pub fn parse_in(file: &Path, text: &str, lang: Lang) -> Result<Document, Vec<Dia
         match event {
             Ok((event, span)) => builder.event(event, span),
             Err(err) => {
-                let m = err.marker();
-                let (line, column) = position(text, m.index());
+                let at = lines.position(err.marker().index());
                 builder.errors.push(
                     Diagnostic::new(
                         file,
-                        line,
-                        column,
+                        at.line,
+                        at.column,
                         msg!("yaml.syntax", detail = err.info()).render(lang),
                     )
                     .with_hint(msg!("yaml.syntax_hint").render(lang)),
@@ -358,30 +350,67 @@ pub fn parse_in(file: &Path, text: &str, lang: Lang) -> Result<Document, Vec<Dia
         file: file.to_path_buf(),
         value: builder.root.unwrap_or(Value::Null),
         places: builder.places,
-        lines: text.lines().map(str::to_string).collect(),
+        lines: lines.texts(text),
     })
 }
 
-/// The line and column (both from 1) of the character at `index` in `text`, with lines ending
-/// as YAML ends them, at CR, LF or CR LF. Counted here from the parser's character index, not
-/// taken from its line and column: the parser does not count every lone CR as a line end (a
-/// directive line ended by one, `%…\r`, runs on), and its column then points past the line.
-/// At the end of a text that does not end with a line break (`a: [b`) the position is the
-/// end of the last line, where an editor can go.
-fn position(text: &str, index: usize) -> (usize, usize) {
-    let (mut line, mut column) = (1, 1);
-    let mut chars = text.chars().take(index).peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\r' if chars.peek() == Some(&'\n') => {}
-            '\r' | '\n' => {
-                line += 1;
-                column = 1;
+/// Where each line of a text starts and ends, in characters, with lines ending as YAML ends
+/// them: at CR, LF or CR LF. Every position given is counted here from the parser's
+/// character index, not taken from its line and column, which can point outside the text:
+/// the parser does not count every lone CR as a line end (a directive line ended by one,
+/// `%…\r`, runs on), and an empty document after comments, with no final line break, is put
+/// on a line after the last. An index past the end of a line (or of the text) is the end of
+/// that line, where an editor can go.
+#[derive(Debug, Clone)]
+struct Lines {
+    /// Each line's first character and the character after its last (before its break).
+    spans: Vec<(usize, usize)>,
+}
+
+impl Lines {
+    fn of(text: &str) -> Lines {
+        let mut spans = Vec::new();
+        let (mut start, mut index) = (0, 0);
+        let mut chars = text.chars().peekable();
+        while let Some(c) = chars.next() {
+            match c {
+                '\r' | '\n' => {
+                    spans.push((start, index));
+                    index += 1;
+                    if c == '\r' && chars.peek() == Some(&'\n') {
+                        chars.next();
+                        index += 1;
+                    }
+                    start = index;
+                }
+                _ => index += 1,
             }
-            _ => column += 1,
+        }
+        spans.push((start, index));
+        Lines { spans }
+    }
+
+    /// The line and column (both from 1) of the character at `index`.
+    fn position(&self, index: usize) -> Position {
+        let line = self
+            .spans
+            .partition_point(|&(start, _)| start <= index)
+            .max(1);
+        let (start, end) = self.spans[line - 1];
+        Position {
+            line,
+            column: index.min(end) - start + 1,
         }
     }
-    (line, column)
+
+    /// The text of each line, without its break.
+    fn texts(&self, text: &str) -> Vec<String> {
+        let chars: Vec<char> = text.chars().collect();
+        self.spans
+            .iter()
+            .map(|&(start, end)| chars[start..end].iter().collect())
+            .collect()
+    }
 }
 
 /// Reads and parses a file, the problems in English; see [`read_in`].
@@ -488,6 +517,8 @@ impl Frame {
 struct Builder {
     file: PathBuf,
     lang: Lang,
+    /// Where the text's lines start, to place each node.
+    lines: Lines,
     stack: Vec<Frame>,
     anchors: HashMap<usize, Anchored>,
     places: Places,
@@ -516,7 +547,7 @@ impl Builder {
     }
 
     fn event(&mut self, event: Event<'_>, span: Span) {
-        let pos = Position::of(&span);
+        let pos = self.lines.position(span.start.index());
         match event {
             Event::DocumentStart(_) => {
                 self.documents += 1;
@@ -825,14 +856,47 @@ mod tests {
     #[test]
     fn a_position_counts_lines_as_yaml_ends_them() {
         let text = "ab\r\ncd\ref\ng";
-        assert_eq!(position(text, 0), (1, 1));
-        assert_eq!(position(text, 2), (1, 3));
-        assert_eq!(position(text, 4), (2, 1));
-        assert_eq!(position(text, 7), (3, 1));
-        assert_eq!(position(text, 10), (4, 1));
+        let at = |text: &str, index| {
+            let p = Lines::of(text).position(index);
+            (p.line, p.column)
+        };
+        assert_eq!(at(text, 0), (1, 1));
+        assert_eq!(at(text, 2), (1, 3));
+        assert_eq!(at(text, 3), (1, 3), "the LF of a CR LF ends the line too");
+        assert_eq!(at(text, 4), (2, 1));
+        assert_eq!(at(text, 7), (3, 1));
+        assert_eq!(at(text, 10), (4, 1));
         // Past the end of a text without a final line break: the end of the last line.
-        assert_eq!(position(text, 11), (4, 2));
-        assert_eq!(position("жол", 3), (1, 4), "characters, not bytes");
+        assert_eq!(at(text, 11), (4, 2));
+        assert_eq!(at(text, 40), (4, 2));
+        assert_eq!(
+            at("a\n", 2),
+            (2, 1),
+            "after a final break: the empty last line"
+        );
+        assert_eq!(at("жол", 3), (1, 4), "characters, not bytes");
+        assert_eq!(
+            Lines::of(text).texts(text),
+            ["ab", "cd", "ef", "g"],
+            "the lines a position in a scalar counts in"
+        );
+    }
+
+    #[test]
+    fn an_empty_document_after_comments_is_placed_on_a_line_the_file_has() {
+        // Found by the scenario fuzz target: comments, `---`, more comments and no final
+        // line break. The document is empty (null), and the parser put it on line 4 of a
+        // text of 3, so "expected a scenario" pointed where no editor could go.
+        let text = "# a scenario\n---\n# only comments (d";
+        let d = doc(text);
+        assert_eq!(d.value(), &Value::Null);
+        assert_eq!(
+            d.value_position(""),
+            Position {
+                line: 3,
+                column: 19
+            }
+        );
     }
 
     #[test]
