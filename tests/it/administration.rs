@@ -708,7 +708,7 @@ async fn incidents_name_their_case_and_error_filter_and_are_retried_all_at_once_
 }
 
 #[tokio::test]
-async fn an_administrator_finds_an_account_opens_it_and_resets_its_password_in_a_browser() {
+async fn in_chromium_an_administrator_finds_an_account_opens_it_and_resets_its_password() {
     let (r, inbox, admin) = office().await;
     staff(&r, &admin, "d.nurlanov", USER_EMAIL, "almaty").await;
     // The administrator who uses the pages: a person with a password of their own.

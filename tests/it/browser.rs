@@ -45,6 +45,18 @@ impl Browser {
     /// Starts chromedriver and a headless Chromium session. Panics when either program is
     /// missing or does not come up: a browser test never passes without a browser.
     pub(crate) async fn start() -> Browser {
+        // tests/run leaves the tests that drive Chromium out of its PostgreSQL rerun by this
+        // word in their names: what a browser adds to a page's HTTP tests (the layout, the
+        // scripts) is the same on either database, and a Chromium costs seconds of CPU. The
+        // test harness names each test's thread after the test.
+        let test = std::thread::current()
+            .name()
+            .unwrap_or_default()
+            .to_string();
+        assert!(
+            test.contains("in_chromium"),
+            "{test} drives Chromium, so its name says `in_chromium` (tests/run skips those on its PostgreSQL rerun)"
+        );
         for program in [CHROMIUM, CHROMEDRIVER] {
             if !Path::new(program).exists() {
                 if std::env::var_os("CI").is_some() {
@@ -461,7 +473,7 @@ async fn greet(Form(greeting): Form<Greeting>) -> Html<String> {
 }
 
 #[tokio::test]
-async fn a_real_browser_submits_a_form_without_javascript() {
+async fn in_chromium_a_form_is_submitted_without_javascript() {
     let app = Router::new()
         .route("/", get(|| async { Html(FORM_PAGE) }))
         .route("/greet", axum::routing::post(greet));

@@ -412,7 +412,7 @@ async fn the_diagram_draws_the_path_taken_and_opens_full_size_for_the_cases_regi
 }
 
 #[tokio::test]
-async fn the_case_page_and_its_file_fit_an_office_screen_and_a_phone() {
+async fn in_chromium_the_case_page_and_its_file_fit_an_office_screen_and_a_phone() {
     let r = service().await;
     let s = r.svc();
     let number = accepted(&r, REFUSED_BEFORE, Language::Ru).await;

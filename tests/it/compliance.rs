@@ -399,7 +399,7 @@ async fn the_csv_and_the_page_show_the_same_figures_and_refuse_an_operator() {
 }
 
 #[tokio::test]
-async fn the_page_in_a_browser_draws_the_chart_and_the_heat_map_in_both_languages() {
+async fn in_chromium_the_page_draws_the_chart_and_the_heat_map_in_both_languages() {
     let (r, _numbers) = world().await;
     clerk(&r, "head1", &["head_of_department"], "almaty").await;
     let base = crate::browser::serve(r.svc()).await;

@@ -321,7 +321,7 @@ fn decode_mail(raw: &str) -> String {
 }
 
 #[tokio::test]
-async fn a_head_reassigns_and_takes_over_on_the_department_page() {
+async fn in_chromium_a_head_reassigns_and_takes_over_on_the_department_page() {
     let (r, _inbox) = service().await;
     clerk(&r, "head1", &["head_of_department"], "almaty").await;
     let spec1 = clerk(&r, "spec1", &["provider_specialist"], "almaty").await;

@@ -647,7 +647,7 @@ async fn a_case_at_its_acceptance_waits_for_no_objection_and_a_head_registers_no
 }
 
 #[tokio::test]
-async fn in_a_browser_the_operator_fills_the_application_from_gbd_fl_and_files_it() {
+async fn in_chromium_the_operator_fills_the_application_from_gbd_fl_and_files_it() {
     let r = service().await;
     let s = r.svc();
     // Another citizen's case waits for her objection (a day later: the clerk signs in then).

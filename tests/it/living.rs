@@ -1017,7 +1017,7 @@ async fn each_life_event_started_on_the_page_is_journalled_as_the_clerks_message
 }
 
 #[tokio::test]
-async fn the_record_card_fits_an_office_screen_and_a_phone() {
+async fn in_chromium_the_record_card_fits_an_office_screen_and_a_phone() {
     let i = installation().await;
     let s = &i.service;
     let number = i.assigned().await;

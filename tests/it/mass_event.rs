@@ -722,7 +722,7 @@ async fn the_command_killed_in_the_middle_and_run_again_leaves_each_payment_one_
 /// (the date as dd.mm.yyyy), the number of cases it will touch, started, the progress — on an
 /// office screen and on a phone, no sideways scroll. Screenshots with `QYZMET_SCREENSHOTS=1`.
 #[tokio::test]
-async fn a_methodologist_enters_a_mass_increase_in_the_browser() {
+async fn in_chromium_a_methodologist_enters_a_mass_increase() {
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(ManualClock::new(almaty(2026, 11, 23, 10, 0)));
     let service = qyzmet::service::Service::start(qyzmet::service::Options {

@@ -525,7 +525,7 @@ async fn the_store_filters_sorts_and_counts_the_same_on_both_backends() {
 }
 
 #[tokio::test]
-async fn the_queue_and_the_accounts_fit_an_office_screen_and_a_phone() {
+async fn in_chromium_the_queue_and_the_accounts_fit_an_office_screen_and_a_phone() {
     let r = service().await;
     let s = r.svc();
     open_cases(&r, CERTIFICATE, 60).await;

@@ -843,7 +843,7 @@ async fn signed_as(r: &Running, login: &str) -> String {
 }
 
 #[tokio::test]
-async fn in_a_browser_the_claim_keeps_the_typing_a_refusal_is_confirmed_and_the_next_step_named() {
+async fn in_chromium_the_claim_keeps_the_typing_a_refusal_is_confirmed_and_the_next_step_named() {
     let r = service().await;
     let s = r.svc();
     let number = accepted(&r).await;

@@ -1035,7 +1035,7 @@ fn every_code_the_shipped_workflows_show_a_clerk_has_a_kazakh_and_a_russian_name
 }
 
 #[tokio::test]
-async fn a_newcomer_signs_in_creates_a_clerk_and_the_clerk_takes_a_case_through_the_pages() {
+async fn in_chromium_a_newcomer_creates_a_clerk_who_takes_a_case_through_the_pages() {
     let r = service().await;
     let s = r.svc();
     let temporary = s.first_administrator().await.unwrap().unwrap();
