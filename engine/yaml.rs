@@ -308,11 +308,10 @@ pub fn parse_in(file: &Path, text: &str, lang: Lang) -> Result<Document, Vec<Dia
     if text.len() > MAX_BYTES {
         return Err(vec![too_large(file, text.len() as u64, lang)]);
     }
-    let lines = Lines::of(text);
     let mut builder = Builder {
         file: file.to_path_buf(),
         lang,
-        lines: lines.clone(),
+        lines: Lines::of(text),
         stack: Vec::new(),
         anchors: HashMap::new(),
         places: Places::default(),
@@ -326,7 +325,7 @@ pub fn parse_in(file: &Path, text: &str, lang: Lang) -> Result<Document, Vec<Dia
         match event {
             Ok((event, span)) => builder.event(event, span),
             Err(err) => {
-                let at = lines.position(err.marker().index());
+                let at = builder.lines.position(err.marker().index());
                 builder.errors.push(
                     Diagnostic::new(
                         file,
@@ -350,7 +349,7 @@ pub fn parse_in(file: &Path, text: &str, lang: Lang) -> Result<Document, Vec<Dia
         file: file.to_path_buf(),
         value: builder.root.unwrap_or(Value::Null),
         places: builder.places,
-        lines: lines.texts(text),
+        lines: builder.lines.texts(text),
     })
 }
 
@@ -361,7 +360,7 @@ pub fn parse_in(file: &Path, text: &str, lang: Lang) -> Result<Document, Vec<Dia
 /// `%…\r`, runs on), and an empty document after comments, with no final line break, is put
 /// on a line after the last. An index past the end of a line (or of the text) is the end of
 /// that line, where an editor can go.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 struct Lines {
     /// Each line's first character and the character after its last (before its break).
     spans: Vec<(usize, usize)>,
