@@ -17,6 +17,13 @@ pub const ZONE: chrono_tz::Tz = chrono_tz::Asia::Almaty;
 pub trait Clock: Send + Sync {
     /// Now.
     fn now(&self) -> DateTime<Utc>;
+
+    /// How long the machine waits until this clock says `at`, for a loop that sleeps until
+    /// something is due (the timer loop). `None`: the clock does not move by itself (a
+    /// [`ManualClock`]), so no wait brings `at`; the loop keeps its own pace.
+    fn wall_until(&self, at: DateTime<Utc>) -> Option<std::time::Duration> {
+        Some((at - self.now()).to_std().unwrap_or_default())
+    }
 }
 
 /// The machine's clock.
@@ -54,5 +61,26 @@ impl ManualClock {
 impl Clock for ManualClock {
     fn now(&self) -> DateTime<Utc> {
         *self.0.lock().expect("clock lock")
+    }
+
+    fn wall_until(&self, _at: DateTime<Utc>) -> Option<std::time::Duration> {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_manual_clock_is_waited_for_by_no_sleep_and_the_system_clock_by_the_gap() {
+        let at = Utc::now() + Duration::hours(1);
+        assert_eq!(ManualClock::new(Utc::now()).wall_until(at), None);
+        let gap = SystemClock.wall_until(at).expect("the system clock moves");
+        assert!(gap <= std::time::Duration::from_secs(3600), "{gap:?}");
+        assert!(gap > std::time::Duration::from_secs(3500), "{gap:?}");
+        // What is due already is waited for by no time at all.
+        let past = SystemClock.wall_until(Utc::now() - Duration::minutes(5));
+        assert_eq!(past, Some(std::time::Duration::ZERO));
     }
 }

@@ -721,6 +721,22 @@ impl Connector {
         })
     }
 
+    /// Whether it opens an SQLite file.
+    pub fn is_sqlite(&self) -> bool {
+        matches!(self.0, Connect::Sqlite(_))
+    }
+
+    /// The same, with SQLite's automatic checkpoint off on the connections it opens: for the
+    /// engine's writer, whose log a [`super::checkpoint::Checkpointer`] checkpoints instead.
+    pub fn without_autocheckpoint(&self) -> Connector {
+        match &self.0 {
+            Connect::Sqlite(o) => {
+                Connector(Connect::Sqlite(o.clone().pragma("wal_autocheckpoint", "0")))
+            }
+            Connect::Postgres(_) => self.clone(),
+        }
+    }
+
     pub(crate) fn sqlite(options: sqlx::sqlite::SqliteConnectOptions) -> Connector {
         Connector(Connect::Sqlite(options))
     }

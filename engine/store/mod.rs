@@ -26,6 +26,7 @@ pub mod archive;
 pub mod audit;
 pub mod backend;
 pub mod case_links;
+pub mod checkpoint;
 pub mod compliance;
 pub mod department;
 pub mod held;
@@ -865,6 +866,18 @@ impl Store {
             .fetch_optional(p)
             .await?;
             row.map(|r| job_row!(&r)).transpose()
+        })
+    }
+
+    /// When the next timer falls due, if any is set: the timer loop sleeps until then
+    /// rather than a whole pause, so a timer fires when due and timers due through a busy
+    /// hour fire a few at a time, not in a burst a pause. One look down the due-time index.
+    pub async fn next_timer_due(&self) -> Result<Option<DateTime<Utc>>, Error> {
+        on!(self.pool, |p| {
+            let row = sqlx::query(sql("select due_at from timers order by due_at limit 1"))
+                .fetch_optional(p)
+                .await?;
+            row.map(|r| read_ts(&r, 0)).transpose()
         })
     }
 

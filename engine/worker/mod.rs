@@ -361,8 +361,17 @@ impl Engine {
             process: store.process().to_string(),
         });
         let (tx, rx) = mpsc::channel(4 * writer::MAX_BATCH);
-        let conn = store.writer().await?;
-        tokio::spawn(writer::run(shared.clone(), store.reconnect(), conn, rx));
+        // The writer commits; the log's checkpoints are made beside it (`store::checkpoint`).
+        let reconnect = store.reconnect().without_autocheckpoint();
+        let conn = reconnect.connect().await?;
+        let checkpoints = crate::store::checkpoint::Checkpointer::start(&store.reconnect());
+        tokio::spawn(writer::run(
+            shared.clone(),
+            reconnect,
+            conn,
+            checkpoints,
+            rx,
+        ));
         Ok(Engine {
             shared,
             store,
@@ -836,29 +845,62 @@ impl Engine {
         }
     }
 
+    /// Fires timers as they fall due, and every [`TIMER_PAUSE`] starts the scheduled
+    /// cases due and handles the requests whose answers are overdue.
+    ///
+    /// Between looks the loop sleeps until the next timer is due (read from the due-time
+    /// index), at most a pause and at least [`TIMER_LOOK_MIN`]. A loop that only paused
+    /// fired each timer up to a pause late, and the timers due during a busy pause all at
+    /// once: a burst of transitions, then of the clerks' tasks they open, in the writer's
+    /// queue at the same moment, which the transitions of everyone else waited behind.
     async fn timer_loop(self, shutdown: CancellationToken) {
+        let mut round: Option<std::time::Instant> = None;
+        let mut overdue = 0;
         while !shutdown.is_cancelled() {
-            if let Err(e) = self.fire_schedules().await {
-                tracing::error!(error = %e, "starting scheduled cases failed");
+            if round.is_none_or(|r| r.elapsed() >= TIMER_PAUSE) {
+                round = Some(std::time::Instant::now());
+                if let Err(e) = self.fire_schedules().await {
+                    tracing::error!(error = %e, "starting scheduled cases failed");
+                }
+                // Batches of 500 keep a storm of due timers from starving other commands:
+                // each batch is one command in the writer's queue among the rest.
+                overdue = match self.answers_overdue(500).await {
+                    Ok(n) => n,
+                    Err(e) => {
+                        tracing::error!(error = %e, "handling overdue answers failed");
+                        0
+                    }
+                };
             }
-            // Batches of 500 keep a storm of due timers from starving other commands:
-            // each batch is one command in the writer's queue among the rest.
-            let overdue = match self.answers_overdue(500).await {
-                Ok(n) => n,
+            let fired = match self.fire_due_timers(500).await {
+                Ok(500) => continue,
+                Ok(_) if overdue == 500 => {
+                    round = None;
+                    continue;
+                }
+                Ok(_) => true,
                 Err(e) => {
-                    tracing::error!(error = %e, "handling overdue answers failed");
-                    0
+                    tracing::error!(error = %e, "firing timers failed");
+                    false
                 }
             };
-            match self.fire_due_timers(500).await {
-                Ok(500) => continue,
-                Ok(_) if overdue == 500 => continue,
-                Ok(_) => {}
-                Err(e) => tracing::error!(error = %e, "firing timers failed"),
-            }
+            let left = TIMER_PAUSE.saturating_sub(round.map_or(TIMER_PAUSE, |r| r.elapsed()));
+            // After a failure the loop tries again at the pause's end, not every 10 ms.
+            let next = match fired.then(|| self.store.next_timer_due()) {
+                None => Ok(None),
+                Some(look) => look.await,
+            };
+            let next = match next {
+                Ok(next) => next.and_then(|at| self.shared.clock.wall_until(at)),
+                Err(e) => {
+                    tracing::warn!(error = %e, "reading when the next timer is due failed");
+                    None
+                }
+            };
+            let wait = timer_wait(left, next);
             tokio::select! {
                 _ = shutdown.cancelled() => break,
-                _ = tokio::time::sleep(std::time::Duration::from_millis(250)) => {}
+                _ = tokio::time::sleep(wait) => {}
             }
         }
     }
@@ -917,6 +959,21 @@ impl Engine {
             job_ended(done);
         }
     }
+}
+
+/// How often the timer loop starts the scheduled cases due and handles overdue answers, and
+/// the longest it sleeps between two looks for due timers.
+const TIMER_PAUSE: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// The shortest sleep between two looks for due timers: timers due closer together than this
+/// fire together, so that a busy hour costs the writer at most a look every 10 ms.
+const TIMER_LOOK_MIN: std::time::Duration = std::time::Duration::from_millis(10);
+
+/// How long the timer loop sleeps before its next look: until the next timer is due
+/// (`next`, as long as the machine waits for it; `None` when no timer is set or the clock
+/// does not move by itself), at most the `left` of the pause, at least [`TIMER_LOOK_MIN`].
+fn timer_wait(left: std::time::Duration, next: Option<std::time::Duration>) -> std::time::Duration {
+    next.map_or(left, |n| n.min(left)).max(TIMER_LOOK_MIN)
 }
 
 /// The most jobs one lease takes.
@@ -1060,4 +1117,30 @@ pub fn backoff(attempt: u32, first_seconds: u32, exponential: bool) -> Duration 
     .min(3600);
     let jitter = rand::rng().random_range(0..=base / 5);
     Duration::seconds((base + jitter) as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::{TIMER_LOOK_MIN, TIMER_PAUSE, timer_wait};
+
+    #[test]
+    fn the_timer_loop_sleeps_until_the_next_timer_within_its_pause() {
+        let ms = Duration::from_millis;
+        // No timer set, or a manual clock: the rest of the pause.
+        assert_eq!(timer_wait(TIMER_PAUSE, None), TIMER_PAUSE);
+        assert_eq!(timer_wait(ms(120), None), ms(120));
+        // A timer due within the pause: until it is due, not the whole pause.
+        assert_eq!(timer_wait(TIMER_PAUSE, Some(ms(37))), ms(37));
+        // One due after the pause: the pause, whose round looks again.
+        assert_eq!(timer_wait(ms(90), Some(Duration::from_secs(3))), ms(90));
+        // Due now, or a pause spent: the shortest sleep, so a busy hour is a look every
+        // 10 ms and not a loop that spins.
+        assert_eq!(
+            timer_wait(TIMER_PAUSE, Some(Duration::ZERO)),
+            TIMER_LOOK_MIN
+        );
+        assert_eq!(timer_wait(Duration::ZERO, None), TIMER_LOOK_MIN);
+    }
 }

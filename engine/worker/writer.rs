@@ -254,6 +254,7 @@ pub async fn run(
     shared: std::sync::Arc<Shared>,
     reconnect: store::backend::Connector,
     mut conn: Conn,
+    checkpoints: Option<store::checkpoint::Checkpointer>,
     mut rx: mpsc::Receiver<Envelope>,
 ) {
     // Commands another process's transaction got in the way of, with their tries so far:
@@ -319,6 +320,9 @@ pub async fn run(
         }
         match outcome {
             Ok(results) => {
+                if let Some(c) = &checkpoints {
+                    c.committed();
+                }
                 if let Some(observer) = shared.observer.get() {
                     observer.batch_committed(commands.len(), started.elapsed());
                 }

@@ -90,6 +90,11 @@ impl Clock for PacedClock {
         self.base
             + chrono::Duration::microseconds(((us - self.origin_us) as f64 * self.speed) as i64)
     }
+
+    fn wall_until(&self, at: DateTime<Utc>) -> Option<std::time::Duration> {
+        let ahead = (at - self.now()).to_std().unwrap_or_default();
+        Some(ahead.div_f64(self.speed))
+    }
 }
 
 /// What one run is: the same for every process of it.
