@@ -15,7 +15,8 @@
 //! moves `--speed` times as fast as the system clock (20 by default: the minute passes in
 //! 3 s). Every process of a run reads the same system clock from the same origin, so they
 //! agree. Leases (60 s of the engine's clock) last 3 s of the run at that speed; the timer
-//! loop's pause between looks (250 ms) and every latency are the system clock's. The wait's
+//! loop's sleeps (until the next timer is due, which [`PacedClock`]'s `wall_until` turns
+//! into the system clock's time; 10 to 250 ms) and every latency are the system clock's. The wait's
 //! lateness is the firing transition's time less the due time, divided by the speed: a
 //! delay in the run's seconds.
 //!
