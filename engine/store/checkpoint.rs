@@ -25,9 +25,10 @@ use tokio::sync::mpsc;
 use super::Error;
 use super::backend::{Connector, on};
 
-/// The least time between two checkpoints: about what the writer commits at full speed
-/// between SQLite's own checkpoints (its 1,000 pages), so the database file is synced no
-/// more often than before.
+/// The least time between two checkpoints. Under load SQLite's own 1,000 pages are a few of
+/// the writer's batches, so its checkpoints came about this often; at most one every 500 ms
+/// did no better at 900 cases/s (`BENCHMARKS.md`), and the longer the pause, the larger the
+/// log between two checkpoints.
 pub const PAUSE: Duration = Duration::from_millis(100);
 
 /// The writer's side: told of each commit. Dropped with the writer, it ends the task.
