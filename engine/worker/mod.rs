@@ -886,16 +886,16 @@ impl Engine {
             };
             let left = TIMER_PAUSE.saturating_sub(round.map_or(TIMER_PAUSE, |r| r.elapsed()));
             // After a failure the loop tries again at the pause's end, not every 10 ms.
-            let next = match fired.then(|| self.store.next_timer_due()) {
-                None => Ok(None),
-                Some(look) => look.await,
-            };
-            let next = match next {
-                Ok(next) => next.and_then(|at| self.shared.clock.wall_until(at)),
-                Err(e) => {
-                    tracing::warn!(error = %e, "reading when the next timer is due failed");
-                    None
+            let next = if fired {
+                match self.store.next_timer_due().await {
+                    Ok(next) => next.and_then(|at| self.shared.clock.wall_until(at)),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "reading when the next timer is due failed");
+                        None
+                    }
                 }
+            } else {
+                None
             };
             let wait = timer_wait(left, next);
             tokio::select! {
