@@ -186,6 +186,11 @@ pub struct Conn {
     /// Writes held back to the end of the writer's batch (`super::held`); `None` while
     /// every write goes to the database at once.
     held: Option<Box<super::held::Held>>,
+    /// Whether this transaction queued a job that is due now, or handed jobs back: what
+    /// the job loops are woken for after the commit (`crate::worker::writer`). Waking them
+    /// after every commit instead made each wake-up's lease a command of its own, and on
+    /// PostgreSQL each lease's commit a notice that woke every process's loop again.
+    made_work: bool,
 }
 
 enum Link {
@@ -225,7 +230,19 @@ impl Conn {
             link,
             depth: 0,
             held: None,
+            made_work: false,
         }
+    }
+
+    /// Marks this transaction as having made work for the job loops (see `made_work`).
+    pub(crate) fn made_work(&mut self) {
+        self.made_work = true;
+    }
+
+    /// Whether the transaction made work for the job loops: kept until the next
+    /// transaction begins, so that it can be read after the commit.
+    pub fn has_made_work(&self) -> bool {
+        self.made_work
     }
 
     /// From now on, the writes `super::held` can hold wait for [`Conn::write_held`], a
@@ -322,6 +339,9 @@ impl Conn {
         // A savepoint's rollback must not reach what was held before it.
         if self.depth > 0 {
             self.stop_holding().await?;
+        }
+        if self.depth == 0 {
+            self.made_work = false;
         }
         let statement = match (self.depth, self.kind()) {
             (0, Backend::Sqlite) => "begin immediate",

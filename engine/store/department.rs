@@ -223,6 +223,7 @@ pub async fn enqueue_notice(
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
     debug_assert!(matches!(job.work, Work::Notify { .. }));
+    conn.made_work();
     on!(conn, |c| {
         sqlx::query(sql("insert into jobs (key, case_id, kind, work, status, next_at, created_at, updated_at) values (?, ?, 'notify', ?, 'pending', ?, ?, ?)"))
             .bind(&job.key)

@@ -401,6 +401,9 @@ impl Held {
             ts.iter()
                 .flat_map(|(t, at)| t.effects.iter().map(move |e| (&t.state, e, *at)))
         };
+        if effects().any(|(_, e, _)| matches!(e, Effect::Job(_))) {
+            conn.made_work();
+        }
         on!(conn, |c| {
             for chunk in opened.chunks(ROWS_PER_STATEMENT) {
                 let mut q = sqlx::QueryBuilder::<Db>::new(

@@ -1215,7 +1215,12 @@ impl Store {
 /// work (a job, a timer) says so (`NOTIFY qyzmet_work`, sent at its commit), and every
 /// process listening wakes its idle job loop at once rather than at its next poll. An SQLite
 /// file has one process, which wakes itself; there [`Wakeups::next`] never returns.
-pub struct Wakeups(Option<sqlx::postgres::PgListener>);
+pub struct Wakeups {
+    listener: Option<sqlx::postgres::PgListener>,
+    /// This process's name ([`Store::process`]): its own notices are skipped, its job loop
+    /// being woken in-process.
+    process: Arc<str>,
+}
 
 /// The channel of the wake-ups.
 const WORK_CHANNEL: &str = "qyzmet_work";
@@ -1224,14 +1229,19 @@ impl Wakeups {
     /// Waits for the next wake-up. A lost connection is reopened by the listener; the loop
     /// polls meanwhile, so nothing waits on it.
     pub async fn next(&mut self) {
-        match &mut self.0 {
-            Some(listener) => {
-                if listener.recv().await.is_err() {
+        let Some(listener) = &mut self.listener else {
+            return std::future::pending().await;
+        };
+        loop {
+            match listener.recv().await {
+                Ok(notice) if notice.payload() == &*self.process => continue,
+                Ok(_) => return,
+                Err(_) => {
                     // Reconnecting: a poll's worth of quiet, not a busy loop.
                     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                    return;
                 }
             }
-            None => std::future::pending().await,
         }
     }
 }
@@ -1240,11 +1250,17 @@ impl Store {
     /// This process's wake-ups (see [`Wakeups`]).
     pub async fn wakeups(&self) -> Result<Wakeups, Error> {
         match &self.pool {
-            Pool::Sqlite(_) => Ok(Wakeups(None)),
+            Pool::Sqlite(_) => Ok(Wakeups {
+                listener: None,
+                process: self.process.clone(),
+            }),
             Pool::Postgres(p) => {
                 let mut listener = sqlx::postgres::PgListener::connect_with(p).await?;
                 listener.listen(WORK_CHANNEL).await?;
-                Ok(Wakeups(Some(listener)))
+                Ok(Wakeups {
+                    listener: Some(listener),
+                    process: self.process.clone(),
+                })
             }
         }
     }
@@ -1619,6 +1635,9 @@ pub mod tx {
                 held.forget(t.state.id);
             }
         }
+        if t.effects.iter().any(|e| matches!(e, Effect::Job(_))) {
+            conn.made_work();
+        }
         let previous_seq = previous.map(|p| p.seq);
         let s = &t.state;
         let status = status_name(s.status);
@@ -1969,6 +1988,9 @@ pub mod tx {
         reason: &str,
         now: DateTime<Utc>,
     ) -> Result<(), Error> {
+        if at <= now {
+            conn.made_work();
+        }
         on!(conn, |c| {
             sqlx::query(sql("update jobs set lease_until = null, leased_by = null, attempts = case when attempts > 0 then attempts - 1 else 0 end, next_at = ?, last_error = ?, updated_at = ? where key = ? and status = 'pending'"))
                 .bind(bind_ts(at))
@@ -2049,6 +2071,9 @@ pub mod tx {
         error: &str,
         now: DateTime<Utc>,
     ) -> Result<(), Error> {
+        if next_at <= now {
+            conn.made_work();
+        }
         on!(conn, |c| {
             sqlx::query(sql("update jobs set status = 'pending', lease_until = null, leased_by = null, next_at = ?, last_error = ?, updated_at = ? where key = ? and status in ('pending', 'awaiting_answer')"))
                 .bind(bind_ts(next_at))
@@ -2137,26 +2162,34 @@ pub mod tx {
         key: &str,
         now: DateTime<Utc>,
     ) -> Result<bool, Error> {
-        on!(conn, |c| {
+        let retried = on!(conn, |c| {
             let done = sqlx::query(sql("update jobs set status = 'pending', attempts = 0, next_at = ?1, lease_until = null, leased_by = null, updated_at = ?1 where key = ?2 and status = 'incident'"))
                 .bind(bind_ts(now))
                 .bind(key)
                 .execute(&mut *c)
                 .await?;
-            Ok(done.rows_affected() == 1)
-        })
+            Ok::<_, Error>(done.rows_affected() == 1)
+        })?;
+        if retried {
+            conn.made_work();
+        }
+        Ok(retried)
     }
 
     /// Releases the leases process `by` holds (a clean shutdown hands its leased work back
     /// at once, uncounted).
     pub async fn release_leases(conn: &mut Conn, by: &str) -> Result<u64, Error> {
-        on!(conn, |c| {
+        let released = on!(conn, |c| {
             let done = sqlx::query(sql("update jobs set lease_until = null, leased_by = null, attempts = case when attempts > 0 then attempts - 1 else 0 end where leased_by = ? and status = 'pending'"))
                 .bind(by)
                 .execute(&mut *c)
                 .await?;
-            Ok(done.rows_affected())
-        })
+            Ok::<_, Error>(done.rows_affected())
+        })?;
+        if released > 0 {
+            conn.made_work();
+        }
+        Ok(released)
     }
 
     /// Hands back every lease of a run that died: at start, only where this process owns
@@ -2164,24 +2197,34 @@ pub mod tx {
     /// counted: it may have been performed, and a job that kills the process must not be
     /// retried for ever.
     pub async fn recover_leases(conn: &mut Conn) -> Result<u64, Error> {
-        on!(conn, |c| {
+        let recovered = on!(conn, |c| {
             let done = sqlx::query(sql(
                 "update jobs set lease_until = null, leased_by = null where lease_until is not null and status = 'pending'",
             ))
             .execute(&mut *c)
             .await?;
-            Ok(done.rows_affected())
-        })
+            Ok::<_, Error>(done.rows_affected())
+        })?;
+        if recovered > 0 {
+            conn.made_work();
+        }
+        Ok(recovered)
     }
 
-    /// Tells the other processes on a shared database that this transaction made work: the
-    /// notice goes at commit, and not at all if it rolls back ([`Wakeups`]). Nothing on
-    /// SQLite.
-    pub async fn announce_work(conn: &mut Conn) -> Result<(), Error> {
+    /// Tells the other processes on a shared database that this transaction made work for
+    /// their job loops ([`Conn::has_made_work`]): the notice goes at commit, and not at all
+    /// if it rolls back ([`Wakeups`]). It names process `by`, whose own loop is woken
+    /// in-process and skips it. Nothing on SQLite, nor for a transaction that made no work:
+    /// a notice serialises the commits of every process, and wakes every job loop.
+    pub async fn announce_work(conn: &mut Conn, by: &str) -> Result<(), Error> {
+        if !conn.has_made_work() {
+            return Ok(());
+        }
         on!(conn, |c| {
             if POSTGRES {
-                sqlx::query(sql("select pg_notify(?, '')"))
+                sqlx::query(sql("select pg_notify(?, ?)"))
                     .bind(WORK_CHANNEL)
+                    .bind(by)
                     .execute(&mut *c)
                     .await?;
             }

@@ -350,7 +350,11 @@ pub async fn run(
                         }
                     }
                 }
-                shared.work_ready.notify_waiters();
+                // A permit, not a wake-up of whoever waits now: the job loop may be between
+                // its lease and its wait, and must not miss the jobs this batch queued.
+                if conn.has_made_work() {
+                    shared.work_ready.notify_one();
+                }
             }
             Err(e) => {
                 tracing::error!(error = %e, "a batch failed to commit; every command in it is answered with the error");
@@ -494,7 +498,7 @@ async fn transaction(
             Err(_) => Err(e),
         };
     }
-    tx::announce_work(conn).await?;
+    tx::announce_work(conn, &shared.process).await?;
     conn.commit().await?;
     Ok(Some(results))
 }

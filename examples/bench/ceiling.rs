@@ -258,11 +258,11 @@ impl Replayer {
         Ok(())
     }
 
-    /// The writer's end of a batch: what is held, the wake-up notice on PostgreSQL, the
-    /// commit.
+    /// The writer's end of a batch: what is held, the wake-up notice on PostgreSQL when the
+    /// batch queued jobs, the commit.
     async fn commit(&mut self) -> anyhow::Result<()> {
         self.conn.stop_holding().await?;
-        tx::announce_work(&mut self.conn).await?;
+        tx::announce_work(&mut self.conn, &self.name).await?;
         self.conn.commit().await?;
         self.counts.commits.fetch_add(1, Ordering::Relaxed);
         Ok(())

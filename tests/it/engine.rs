@@ -1126,3 +1126,52 @@ async fn scheduled_services_start_once_per_occurrence_and_catch_up_after_downtim
         "the next night's check"
     );
 }
+
+/// The job loops of every process on a shared database are woken by a notice at the commit
+/// of a batch that queued jobs, and by no other: a notice after every commit made each
+/// loop's lease a commit of its own, whose notice woke every loop again. Each notice names
+/// the process that sent it (so its own loop, woken in-process, skips it). PostgreSQL
+/// delivers notices in the order their transactions committed, so the first notice of a
+/// process is the one of its first commit that sent any.
+#[tokio::test]
+async fn only_a_commit_that_queues_jobs_wakes_the_job_loops_of_the_other_processes() {
+    let database = backends::scratch_postgres().await;
+    let Location::Postgres(url) = &database else {
+        unreachable!("a scratch PostgreSQL database")
+    };
+    let at = almaty(2026, 11, 23, 10, 0);
+    let a = harness(Some(database.clone()), tempfile::tempdir().unwrap(), at).await;
+    let b = harness(Some(database.clone()), tempfile::tempdir().unwrap(), at).await;
+    let (a, b) = (&a.engine, &b.engine);
+    let (mine, theirs) = (a.store().process(), b.store().process());
+    assert_ne!(mine, theirs);
+    let numbers = [
+        a.submit("all-kinds", submission()).await.unwrap(),
+        b.submit("all-kinds", submission()).await.unwrap(),
+    ];
+
+    let mut listener = sqlx::postgres::PgListener::connect(url).await.unwrap();
+    listener.listen("qyzmet_work").await.unwrap();
+    for (engine, number) in [a, b].into_iter().zip(&numbers) {
+        // The claim queues no job; the acceptance queues the case's two data requests.
+        let accept = only_task(engine, number).await;
+        engine.claim(&accept.key, "operator1").await.unwrap();
+        engine
+            .complete(&accept.key, "complete", json!({}), "operator1")
+            .await
+            .unwrap();
+    }
+    let mut senders = Vec::new();
+    while senders.last().map(String::as_str) != Some(theirs) {
+        let notice = tokio::time::timeout(std::time::Duration::from_secs(10), listener.recv())
+            .await
+            .expect("a notice at the commit that queued the data requests")
+            .unwrap();
+        senders.push(notice.payload().to_string());
+    }
+    assert_eq!(
+        senders,
+        [mine, theirs],
+        "one notice per process: its acceptance's, not its claim's"
+    );
+}

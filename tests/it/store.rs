@@ -423,23 +423,6 @@ fn a_database_location_reads_as_a_url_or_a_file_and_prints_without_its_password(
 }
 
 #[tokio::test]
-async fn a_commit_that_makes_work_wakes_the_other_processes_on_postgres() {
-    let database = backends::scratch_postgres().await;
-    let (a, b) = (
-        Store::open(&database).await.unwrap(),
-        Store::open(&database).await.unwrap(),
-    );
-    let mut wakeups = a.wakeups().await.unwrap();
-    let mut w = b.writer().await.unwrap();
-    w.begin().await.unwrap();
-    tx::announce_work(&mut w).await.unwrap();
-    w.commit().await.unwrap();
-    tokio::time::timeout(std::time::Duration::from_secs(10), wakeups.next())
-        .await
-        .expect("the other process is woken at the commit");
-}
-
-#[tokio::test]
 async fn processes_starting_together_on_a_new_postgres_make_one_first_administrator() {
     let database = backends::scratch_postgres().await;
     let mut running = tokio::task::JoinSet::new();
