@@ -921,12 +921,11 @@ impl<'a, 'c> Machine<'a, 'c> {
             "term_started",
             None,
             json!({ "accepted_on": accepted_on, "due_on": due_on }),
-            Some(evidence.clone()),
+            Some(evidence),
         );
         self.state.term = Some(TermState {
             accepted_on,
             due_on,
-            evidence,
             paused_days: 0,
             paused_since: None,
             started_at: Some(self.ctx.now),

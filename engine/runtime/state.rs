@@ -10,7 +10,6 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::calendar::Deadline;
 use crate::definition::StepId;
 
 /// Where a case is in its life.
@@ -230,10 +229,11 @@ pub struct InboxMessage {
 pub struct TermState {
     /// The date the case counts as accepted (after office hours: the next working day).
     pub accepted_on: NaiveDate,
-    /// The last day of the term, as computed (moved later by pauses).
+    /// The last day of the term, as computed (moved later by pauses). How it was computed
+    /// (every day counted and skipped, and why, for an appeal) is the evidence of the
+    /// case's `term_started` history line, not repeated here: the state is written again at
+    /// every transition, and the evidence was half of it (about 750 of 1,500 bytes).
     pub due_on: NaiveDate,
-    /// How the due date was computed: every day skipped and why, for an appeal.
-    pub evidence: Deadline,
     /// Working days the term was paused for so far (the case waited on the citizen).
     pub paused_days: u32,
     /// While paused: since when.

@@ -1175,3 +1175,41 @@ async fn only_a_commit_that_queues_jobs_wakes_the_job_loops_of_the_other_process
         "one notice per process: its acceptance's, not its claim's"
     );
 }
+
+/// The term's evidence (every day counted and skipped, and why: what an appeal reads) is
+/// kept once, on the `term_started` history line the case page shows, and no longer
+/// repeated in the case's state, which every transition writes again. A state stored with
+/// it, before, still loads as the same case.
+#[tokio::test]
+async fn the_terms_evidence_is_on_its_history_line_and_a_state_stored_with_it_still_loads() {
+    let h = harness(
+        None,
+        tempfile::tempdir().unwrap(),
+        almaty(2026, 11, 23, 10, 0),
+    )
+    .await;
+    let number = accepted(&h.engine).await;
+    let view = h.engine.case(&number).await.unwrap().unwrap();
+    let term = view
+        .case
+        .term
+        .as_ref()
+        .expect("the term runs from the acceptance");
+    let started = view
+        .history
+        .iter()
+        .find(|l| l.kind == "term_started")
+        .expect("a term_started line");
+    let evidence = started.evidence.as_ref().expect("its evidence");
+    assert_eq!(evidence.result, term.due_on);
+    assert!(
+        !evidence.counted.is_empty(),
+        "the days counted: {evidence:?}"
+    );
+
+    let mut stored = serde_json::to_value(&view.case).unwrap();
+    assert_eq!(stored["term"].get("evidence"), None, "{stored:#}");
+    stored["term"]["evidence"] = serde_json::to_value(evidence).unwrap();
+    let before: qyzmet::runtime::CaseState = serde_json::from_value(stored).unwrap();
+    assert_eq!(before, view.case);
+}
