@@ -1211,10 +1211,11 @@ impl Store {
     }
 }
 
-/// Wake-ups from other engine processes: on a shared PostgreSQL, a process that commits new
-/// work (a job, a timer) says so (`NOTIFY qyzmet_work`, sent at its commit), and every
-/// process listening wakes its idle job loop at once rather than at its next poll. An SQLite
-/// file has one process, which wakes itself; there [`Wakeups::next`] never returns.
+/// Wake-ups from other engine processes: on a shared PostgreSQL, a process that commits
+/// work for the job loops (a job queued due now, jobs handed back: [`Conn::has_made_work`])
+/// says so (`NOTIFY qyzmet_work` naming itself, sent at its commit), and every other process
+/// listening wakes its idle job loop at once rather than at its next poll. An SQLite file has
+/// one process, which wakes itself; there [`Wakeups::next`] never returns.
 pub struct Wakeups {
     listener: Option<sqlx::postgres::PgListener>,
     /// This process's name ([`Store::process`]): its own notices are skipped, its job loop
