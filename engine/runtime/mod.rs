@@ -78,6 +78,14 @@ pub struct Transition {
     pub history: Vec<HistoryEntry>,
 }
 
+impl Transition {
+    /// Whether it queues work for the job loops (a request, a notice, a document): what
+    /// the store marks its transaction for, so that the commit wakes them.
+    pub fn queues_jobs(&self) -> bool {
+        self.effects.iter().any(|e| matches!(e, Effect::Job(_)))
+    }
+}
+
 /// One wrong field of a form, for the clerk.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct FieldError {

@@ -401,7 +401,7 @@ impl Held {
             ts.iter()
                 .flat_map(|(t, at)| t.effects.iter().map(move |e| (&t.state, e, *at)))
         };
-        if effects().any(|(_, e, _)| matches!(e, Effect::Job(_))) {
+        if ts.iter().any(|(t, _)| t.queues_jobs()) {
             conn.made_work();
         }
         on!(conn, |c| {

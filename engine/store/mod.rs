@@ -1636,7 +1636,7 @@ pub mod tx {
                 held.forget(t.state.id);
             }
         }
-        if t.effects.iter().any(|e| matches!(e, Effect::Job(_))) {
+        if t.queues_jobs() {
             conn.made_work();
         }
         let previous_seq = previous.map(|p| p.seq);
