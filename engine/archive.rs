@@ -100,7 +100,7 @@ pub async fn run(engine: &Engine, days: u32, by: &str, source: &str) -> Result<R
                     let found = stored::candidates(conn, cutoff, after, BATCH).await?;
                     let mut batch = Batch {
                         looked: found.len() as u32,
-                        last: found.last().map(|c| (c.updated_at, c.id)),
+                        last: found.last().map(|c| (c.closed_at, c.id)),
                         archived: Vec::new(),
                         kept: Vec::new(),
                     };

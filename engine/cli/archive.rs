@@ -136,7 +136,7 @@ async fn archive(a: RunArgs) -> ExitCode {
     let code = match crate::archive::run(&engine, a.older_than_days, &a.writing.by, "cli").await {
         Ok(done) => {
             println!(
-                "archived {} closed cases last changed before {}",
+                "archived {} cases closed before {}",
                 done.archived.len(),
                 done.cutoff.format("%Y-%m-%d %H:%M UTC")
             );

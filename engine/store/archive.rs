@@ -55,7 +55,7 @@ pub struct ArchivedCase {
     pub result: Option<String>,
     /// When the case was opened.
     pub opened_at: DateTime<Utc>,
-    /// When the case last changed: its closing.
+    /// When the case closed.
     pub closed_at: DateTime<Utc>,
     /// When it was archived.
     pub archived_at: DateTime<Utc>,
@@ -69,14 +69,14 @@ pub struct ArchivedCase {
     pub representative_iin: Option<String>,
 }
 
-/// A closed case a run looked at: its id, its last change, and whether it may move (no open
+/// A closed case a run looked at: its id, when it closed, and whether it may move (no open
 /// task, no timer, no unfinished job).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Candidate {
     /// The case's id.
     pub id: i64,
-    /// Its last change.
-    pub updated_at: DateTime<Utc>,
+    /// When it closed.
+    pub closed_at: DateTime<Utc>,
     /// Whether nothing is left to do in it.
     pub movable: bool,
 }
@@ -93,7 +93,7 @@ fn filter_of(table: &Table) -> Option<&'static str> {
     }
 }
 
-/// The closed cases last changed before `cutoff`, oldest first, after `after` (the last one a
+/// The cases closed before `cutoff`, the earliest closed first, after `after` (the last one a
 /// previous batch looked at), at most `limit`. On a shared database the rows are locked and
 /// those another process is moving are passed over.
 pub async fn candidates(
@@ -105,18 +105,18 @@ pub async fn candidates(
     let (after_at, after_id) = after.unwrap_or((DateTime::<Utc>::UNIX_EPOCH, 0));
     on!(conn, |c| {
         let rows = sqlx::query(pick(
-            "select c.id, c.updated_at, \
+            "select c.id, c.closed_at, \
              not exists (select 1 from tasks t where t.case_id = c.id and t.status <> 'closed') \
              and not exists (select 1 from timers m where m.case_id = c.id) \
              and not exists (select 1 from jobs j where j.case_id = c.id and j.status not in ('done', 'failed')) \
-             from cases c where c.status in ('completed', 'withdrawn') and c.updated_at < ? \
-             and (c.updated_at, c.id) > (?, ?) order by c.updated_at, c.id limit ?",
-            "select c.id, c.updated_at, \
+             from cases c where c.closed_at is not null and c.closed_at < ? \
+             and (c.closed_at, c.id) > (?, ?) order by c.closed_at, c.id limit ?",
+            "select c.id, c.closed_at, \
              not exists (select 1 from tasks t where t.case_id = c.id and t.status <> 'closed') \
              and not exists (select 1 from timers m where m.case_id = c.id) \
              and not exists (select 1 from jobs j where j.case_id = c.id and j.status not in ('done', 'failed')) \
-             from cases c where c.status in ('completed', 'withdrawn') and c.updated_at < ? \
-             and (c.updated_at, c.id) > (?, ?) order by c.updated_at, c.id limit ? \
+             from cases c where c.closed_at is not null and c.closed_at < ? \
+             and (c.closed_at, c.id) > (?, ?) order by c.closed_at, c.id limit ? \
              for update of c skip locked",
         ))
         .bind(bind_ts(cutoff))
@@ -129,7 +129,7 @@ pub async fn candidates(
             .map(|r| {
                 Ok(Candidate {
                     id: r.try_get(0)?,
-                    updated_at: read_ts(r, 1)?,
+                    closed_at: read_ts(r, 1)?,
                     movable: r.try_get(2)?,
                 })
             })
@@ -269,7 +269,8 @@ pub async fn archive(
     Ok(Some(archived))
 }
 
-/// The case's state and last change from its `cases` row.
+/// The case's state and closing time from its `cases` row (its last change in a row
+/// written before the column was: the closing time the archive went by until then).
 fn case_of(table: &Table, row: &[Cell]) -> Result<(CaseState, DateTime<Utc>), Error> {
     let at = |name: &str| table.columns.iter().position(|c| c.name == name);
     let state = match at("state").map(|i| &row[i]) {
@@ -281,10 +282,14 @@ fn case_of(table: &Table, row: &[Cell]) -> Result<(CaseState, DateTime<Utc>), Er
         what: "case state",
         message: e.to_string(),
     })?;
-    let Some(Cell::Time(Some(updated_at))) = at("updated_at").map(|i| &row[i]) else {
-        return Err(corrupt("a case without its last change".into()));
-    };
-    Ok((state, *updated_at))
+    let closed_at = ["closed_at", "updated_at"]
+        .into_iter()
+        .find_map(|name| match at(name).map(|i| &row[i]) {
+            Some(Cell::Time(Some(t))) => Some(*t),
+            _ => None,
+        })
+        .ok_or_else(|| corrupt("a case without its closing time".into()))?;
+    Ok((state, closed_at))
 }
 
 async fn insert_archived(conn: &mut Conn, a: &ArchivedCase, package: &Value) -> Result<(), Error> {
@@ -446,6 +451,19 @@ pub async fn restore(conn: &mut Conn, number: &str) -> Result<Option<ArchivedCas
         transfer::insert_rows(conn, table, cells).await?;
     }
     let id = archived.case_id;
+    // A package written before the cases had their closing time (migration 0020) brings
+    // none: the archived row's is put back, so that the archive finds the case again.
+    on!(conn, |c| {
+        sqlx::query(sql(
+            "update cases set closed_at = ? where id = ? and closed_at is null \
+             and status in ('completed', 'withdrawn')",
+        ))
+        .bind(bind_ts(archived.closed_at))
+        .bind(id)
+        .execute(&mut *c)
+        .await?;
+        Ok::<(), Error>(())
+    })?;
     on!(conn, |c| {
         sqlx::query(sql("delete from archived_cases where case_id = ?"))
             .bind(id)

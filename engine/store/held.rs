@@ -407,7 +407,7 @@ impl Held {
         on!(conn, |c| {
             for chunk in opened.chunks(ROWS_PER_STATEMENT) {
                 let mut q = sqlx::QueryBuilder::<Db>::new(
-                    "insert into cases (id, number, service, version, status, result, region, state, seq, created_at, updated_at) ",
+                    "insert into cases (id, number, service, version, status, result, region, state, seq, created_at, updated_at, closed_at) ",
                 );
                 q.push_values(chunk, |mut row, (s, at)| {
                     row.push_bind(s.id)
@@ -420,7 +420,8 @@ impl Held {
                         .push_bind(bind_json(*s))
                         .push_bind(s.seq as i64)
                         .push_bind(bind_ts(*at))
-                        .push_bind(bind_ts(*at));
+                        .push_bind(bind_ts(*at))
+                        .push_bind(bind_ts_opt(super::closed_at(s, *at)));
                 });
                 q.build().persistent(false).execute(&mut *c).await?;
             }
@@ -428,7 +429,7 @@ impl Held {
                 // `columnN`: the names both databases give the columns of a `values` list.
                 let mut q = sqlx::QueryBuilder::<Db>::new(
                     "update cases set status = v.column3, result = v.column4, state = v.column5, \
-                     seq = v.column6, updated_at = v.column7 from (",
+                     seq = v.column6, updated_at = v.column7, closed_at = v.column8 from (",
                 );
                 q.push_values(chunk, |mut row, (s, seq, at)| {
                     row.push_bind(s.id)
@@ -437,7 +438,8 @@ impl Held {
                         .push_bind(s.result.clone())
                         .push_bind(bind_json(*s))
                         .push_bind(s.seq as i64)
-                        .push_bind(bind_ts(*at));
+                        .push_bind(bind_ts(*at))
+                        .push_bind(bind_ts_opt(super::closed_at(s, *at)));
                 });
                 q.push(") as v where cases.id = v.column1 and cases.seq = v.column2");
                 let done = q.build().persistent(false).execute(&mut *c).await?;

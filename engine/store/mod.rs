@@ -623,6 +623,21 @@ pub(crate) fn status_name(status: crate::runtime::Status) -> &'static str {
     }
 }
 
+/// A case's `closed_at` as written with `state` at `at`: when it closed (the runtime's
+/// closing time, or the write's for a state that lacks it), `None` while it is open. Why a
+/// column of its own: migrations/0020_cases_closed_at.sql.
+pub(crate) fn closed_at(
+    state: &crate::runtime::CaseState,
+    at: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    match state.status {
+        crate::runtime::Status::Active => None,
+        crate::runtime::Status::Completed | crate::runtime::Status::Withdrawn => {
+            Some(state.closed_at.unwrap_or(at))
+        }
+    }
+}
+
 /// A job's kind as stored.
 pub(crate) fn job_kind(work: &Work) -> &'static str {
     match work {
@@ -1647,8 +1662,8 @@ pub mod tx {
             match previous_seq {
                 None => {
                     sqlx::query(sql(
-                        "insert into cases (id, number, service, version, status, result, region, state, seq, created_at, updated_at) \
-                         values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        "insert into cases (id, number, service, version, status, result, region, state, seq, created_at, updated_at, closed_at) \
+                         values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     ))
                     .bind(s.id)
                     .bind(&s.number)
@@ -1661,16 +1676,18 @@ pub mod tx {
                     .bind(s.seq as i64)
                     .bind(now_b())
                     .bind(now_b())
+                    .bind(bind_ts_opt(closed_at(s, now)))
                     .execute(&mut *c)
                     .await?;
                 }
                 Some(prev) => {
-                    let done = sqlx::query(sql("update cases set status = ?, result = ?, state = ?, seq = ?, updated_at = ? where id = ? and seq = ?"))
+                    let done = sqlx::query(sql("update cases set status = ?, result = ?, state = ?, seq = ?, updated_at = ?, closed_at = ? where id = ? and seq = ?"))
                         .bind(status)
                         .bind(&s.result)
                         .bind(bind_json(s))
                         .bind(s.seq as i64)
                         .bind(now_b())
+                        .bind(bind_ts_opt(closed_at(s, now)))
                         .bind(s.id)
                         .bind(prev as i64)
                         .execute(&mut *c)

@@ -183,6 +183,7 @@ pub(super) static TABLES: &[Table] = &[
             c("seq", Int),
             c("created_at", Time),
             c("updated_at", Time),
+            c("closed_at", Time),
         ],
         order: Order::Key(&["id"]),
         postgres_only: &[],

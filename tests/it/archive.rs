@@ -350,14 +350,21 @@ async fn a_case_closed_long_ago_is_archived_found_and_restored_as_it_was() {
     qyzmet::audit::verify(records).expect("the journal verifies");
 }
 
-#[tokio::test]
-async fn the_number_of_an_archived_newest_case_is_not_issued_again() {
+/// An engine on a scratch database of the backend under test, its clock at Monday
+/// 23.11.2026, 10:00 in Almaty; the directory holds its files while it lives.
+async fn scratch_engine() -> (tempfile::TempDir, Arc<ManualClock>, qyzmet::worker::Engine) {
     let dir = tempfile::tempdir().unwrap();
     let database = backends::database(dir.path())
         .await
         .unwrap_or_else(|| Location::Sqlite(dir.path().join("qyzmet.db")));
     let clock = Arc::new(ManualClock::new(fixture::almaty(2026, 11, 23, 10, 0)));
     let engine = fixture::engine(&database, clock.clone(), dir.path().join("outbox")).await;
+    (dir, clock, engine)
+}
+
+#[tokio::test]
+async fn the_number_of_an_archived_newest_case_is_not_issued_again() {
+    let (_dir, clock, engine) = scratch_engine().await;
     let first = engine.submit("all-kinds", submission()).await.unwrap();
     let newest = engine.submit("all-kinds", submission()).await.unwrap();
     engine.withdraw(&newest, Actor::Citizen).await.unwrap();
@@ -462,6 +469,86 @@ async fn qyzmet_migrate_carries_an_archived_case_that_restores_on_the_other_back
     let next = engine.submit("all-kinds", submission()).await.unwrap();
     assert_ne!(next, number);
     engine.store().close().await;
+}
+
+/// The archive goes by when a case closed (`cases.closed_at`, migration 0020), written by the
+/// transition that closes it; a package archived before that column existed brings none, and
+/// its case, restored, takes the archived row's closing time, so that the archive finds it
+/// again rather than keeping it in the working tables for ever.
+#[tokio::test]
+async fn a_case_restored_from_a_package_without_its_closing_time_is_archived_again() {
+    let (_dir, clock, engine) = scratch_engine().await;
+    let number = engine.submit("all-kinds", submission()).await.unwrap();
+    let open = engine.submit("all-kinds", submission()).await.unwrap();
+    assert_eq!(
+        closed_cases(engine.store()).await,
+        0,
+        "open cases have none"
+    );
+    clock.set(fixture::almaty(2026, 11, 24, 12, 0));
+    engine.withdraw(&number, Actor::Citizen).await.unwrap();
+    engine.drain().await.unwrap();
+    assert_eq!(closed_cases(engine.store()).await, 1);
+
+    clock.set(fixture::almaty(2026, 12, 4, 10, 0));
+    let done = qyzmet::archive::run(&engine, 5, "system", "schedule")
+        .await
+        .unwrap();
+    assert_eq!(done.archived, vec![number.clone()], "kept: {:?}", done.kept);
+    let archived = engine
+        .store()
+        .archived_case(&number)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(archived.closed_at, fixture::almaty(2026, 11, 24, 12, 0));
+
+    // The package as it was written before the column.
+    execute(
+        engine.store(),
+        "update archived_cases set package = json_remove(package, '$.tables.cases[0].closed_at')",
+        "update archived_cases set package = package #- '{tables,cases,0,closed_at}'",
+    )
+    .await;
+    qyzmet::archive::restore(&engine, &number, "admin", None)
+        .await
+        .unwrap();
+    assert!(engine.case(&number).await.unwrap().is_some(), "restored");
+    let again = qyzmet::archive::run(&engine, 5, "system", "schedule")
+        .await
+        .unwrap();
+    assert_eq!(again.archived, vec![number.clone()]);
+    assert!(
+        engine.case(&open).await.unwrap().is_some(),
+        "the open case stays"
+    );
+    engine.store().close().await;
+}
+
+/// How many `cases` rows have a closing time.
+async fn closed_cases(store: &Store) -> i64 {
+    scalar(
+        store,
+        "select count(*) from cases where closed_at is not null".into(),
+    )
+    .await
+}
+
+/// Runs a statement on the store's database: `sqlite`'s text there, `postgres`'s there.
+async fn execute(store: &Store, sqlite: &'static str, postgres: &'static str) {
+    match store.location() {
+        Location::Sqlite(_) => {
+            sqlx::query(sqlite)
+                .execute(store.sqlite_pool().unwrap())
+                .await
+                .unwrap();
+        }
+        Location::Postgres(url) => {
+            use sqlx::Connection;
+            let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+            sqlx::query(postgres).execute(&mut conn).await.unwrap();
+        }
+    }
 }
 
 #[tokio::test]
@@ -573,7 +660,11 @@ async fn rows_of(store: &Store) -> Vec<(&'static str, i64)> {
 }
 
 async fn count(store: &Store, table: &str) -> i64 {
-    let text = format!("select count(*) from {table}");
+    scalar(store, format!("select count(*) from {table}")).await
+}
+
+/// The one number a query answers, on the store's database.
+async fn scalar(store: &Store, text: String) -> i64 {
     match store.location() {
         Location::Sqlite(path) => {
             let _ = path;
