@@ -269,8 +269,9 @@ pub async fn archive(
     Ok(Some(archived))
 }
 
-/// The case's state and closing time from its `cases` row (its last change in a row
-/// written before the column was: the closing time the archive went by until then).
+/// The case's state and closing time from its `cases` row. Only a closed case is a
+/// candidate, and a closed case's row has its closing time (migration 0020 gave it to the
+/// cases closed before the column was).
 fn case_of(table: &Table, row: &[Cell]) -> Result<(CaseState, DateTime<Utc>), Error> {
     let at = |name: &str| table.columns.iter().position(|c| c.name == name);
     let state = match at("state").map(|i| &row[i]) {
@@ -282,13 +283,10 @@ fn case_of(table: &Table, row: &[Cell]) -> Result<(CaseState, DateTime<Utc>), Er
         what: "case state",
         message: e.to_string(),
     })?;
-    let closed_at = ["closed_at", "updated_at"]
-        .into_iter()
-        .find_map(|name| match at(name).map(|i| &row[i]) {
-            Some(Cell::Time(Some(t))) => Some(*t),
-            _ => None,
-        })
-        .ok_or_else(|| corrupt("a case without its closing time".into()))?;
+    let closed_at = match at("closed_at").map(|i| &row[i]) {
+        Some(Cell::Time(Some(t))) => *t,
+        _ => return Err(corrupt("a closed case without its closing time".into())),
+    };
     Ok((state, closed_at))
 }
 

@@ -687,7 +687,7 @@ pub struct Found {
 /// When an archived case closed and was archived.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct InArchive {
-    /// The case's last change: its closing.
+    /// When the case closed.
     pub closed_at: DateTime<Utc>,
     /// When it moved to the archive.
     pub archived_at: DateTime<Utc>,
