@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 use qyzmet::audit::Action;
 use qyzmet::clock::{Clock, ManualClock};
 use qyzmet::runtime::{Actor, Language, Status};
+use qyzmet::store::archive::ArchivedCase;
 use qyzmet::store::{Location, Store, transfer};
 
 use crate::backends;
@@ -447,12 +448,7 @@ async fn qyzmet_migrate_carries_an_archived_case_that_restores_on_the_other_back
     assert_eq!(copied.rows("archived_cases"), 1);
     assert_eq!(copied.rows("cases"), 0);
     let engine = fixture::engine(&postgres, clock.clone(), dir.path().join("outbox2")).await;
-    let archived = engine
-        .store()
-        .archived_case(&number)
-        .await
-        .unwrap()
-        .unwrap();
+    let archived = archived(engine.store(), &number).await;
     assert_eq!(archived.status, Status::Withdrawn);
     qyzmet::archive::restore(&engine, &number, "admin", None)
         .await
@@ -495,12 +491,7 @@ async fn a_case_restored_from_a_package_without_its_closing_time_is_archived_aga
         .await
         .unwrap();
     assert_eq!(done.archived, vec![number.clone()], "kept: {:?}", done.kept);
-    let archived = engine
-        .store()
-        .archived_case(&number)
-        .await
-        .unwrap()
-        .unwrap();
+    let archived = archived(engine.store(), &number).await;
     assert_eq!(archived.closed_at, fixture::almaty(2026, 11, 24, 12, 0));
 
     // The package as it was written before the column.
@@ -523,6 +514,15 @@ async fn a_case_restored_from_a_package_without_its_closing_time_is_archived_aga
         "the open case stays"
     );
     engine.store().close().await;
+}
+
+/// The archive's row of case `number`; panics when the case is not in the archive.
+async fn archived(store: &Store, number: &str) -> ArchivedCase {
+    store
+        .archived_case(number)
+        .await
+        .unwrap()
+        .unwrap_or_else(|| panic!("{number} is not in the archive"))
 }
 
 /// How many `cases` rows have a closing time.
@@ -577,14 +577,7 @@ async fn the_daily_run_archives_by_itself_once_the_default_age_has_passed() {
         s.engine.case(&number).await.unwrap().is_none(),
         "not archived"
     );
-    assert!(
-        s.engine
-            .store()
-            .archived_case(&number)
-            .await
-            .unwrap()
-            .is_some()
-    );
+    archived(s.engine.store(), &number).await;
     let records = journal(s.engine.store()).await;
     let runs: Vec<&qyzmet::audit::Record> = records
         .iter()
