@@ -19,7 +19,7 @@
 //! A step that pauses the term (`pauses_term`) moves the term's end as long as it lasts, so
 //! the path goes on from where the step began, whatever kind of step it is.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone};
 use chrono_tz::Tz;
@@ -177,49 +177,13 @@ pub fn compute<'a>(
     settings: &Settings,
     accepted_at: chrono::NaiveDateTime,
 ) -> Result<Timeline<'a>, Error> {
-    let tz = calendar.time_zone();
-    let start = tz
-        .from_local_datetime(&accepted_at)
-        .earliest()
-        .ok_or(Error::NoSuchTime(accepted_at))?;
-    let clock = Clock { calendar, settings };
-    let accepted_on = calendar.acceptance_date(&settings.office_profile, accepted_at)?;
-    let term = match (&def.kind, &def.term) {
-        (Kind::Service, Some(term)) => {
-            let evidence = match term.length {
-                Length::WorkingDays(n) if term.acceptance_day_counts => {
-                    calendar.add_working_days(accepted_on, n.saturating_sub(1))?
-                }
-                Length::WorkingDays(n) => calendar.add_working_days(accepted_on, n)?,
-                Length::CalendarDays(n) => calendar.add_calendar_days(accepted_on, n)?,
-                Length::WorkingMinutes(m) => calendar
-                    .add_working_days(accepted_on, m.div_ceil(WorkingTime::MINUTES_PER_DAY))?,
-            };
-            let due_at = clock.end_of_day(evidence.result);
-            let mut rungs = Vec::new();
-            for rung in &term.escalation {
-                let at = match term.length {
-                    Length::WorkingDays(n) => clock.working_share(
-                        accepted_on,
-                        n,
-                        u32::from(term.acceptance_day_counts),
-                        rung.at_percent,
-                    )?,
-                    _ => share(start, due_at, rung.at_percent),
-                }
-                .max(start);
-                rungs.push(clock.rung(rung, at)?);
-            }
-            Some(TermDates {
-                length: term.length,
-                acceptance_day_counts: term.acceptance_day_counts,
-                due_at,
-                evidence,
-                rungs,
-            })
-        }
-        _ => None,
-    };
+    walk(def, subworkflows).at(calendar, settings, accepted_at)
+}
+
+/// The paths of `def`, walked once: they do not depend on when a case is accepted, so a
+/// caller that dates one service at many moments (the term's test draws thousands) walks
+/// it once and dates each moment with [`Walk::at`].
+pub fn walk<'a>(def: &'a Definition, subworkflows: &'a IndexMap<String, Definition>) -> Walk<'a> {
     let mut walker = Walker {
         subworkflows,
         budget: MAX_PATHS,
@@ -243,21 +207,94 @@ pub fn compute<'a>(
         _ => walker.paths(def, def.start, None, "", &mut vec![]),
     };
     let mut seen = HashSet::new();
-    let mut paths = Vec::new();
-    for path in walked {
-        let key: Vec<String> = path.iter().map(|n| n.name.clone()).collect();
-        if !seen.insert(key) {
-            continue;
-        }
-        paths.push(clock.dates(&path, start, term.as_ref())?);
+    let paths = walked
+        .into_iter()
+        .filter(|path| seen.insert(path.iter().map(|n| n.name.clone()).collect::<Vec<_>>()))
+        .collect();
+    Walk { def, paths }
+}
+
+/// The distinct paths of one definition, in the order the walk finds them, not yet dated.
+pub struct Walk<'a> {
+    def: &'a Definition,
+    paths: Vec<Vec<Node<'a>>>,
+}
+
+impl<'a> Walk<'a> {
+    /// How many distinct paths the definition has.
+    pub fn len(&self) -> usize {
+        self.paths.len()
     }
-    Ok(Timeline {
-        definition: def,
-        accepted_at: start,
-        accepted_on,
-        term,
-        paths,
-    })
+
+    /// Whether the walk found no path (it always finds one: the start alone).
+    pub fn is_empty(&self) -> bool {
+        self.paths.is_empty()
+    }
+
+    /// The dates of every path for a case whose term starts at `accepted_at`.
+    pub fn at(
+        &self,
+        calendar: &Calendar,
+        settings: &Settings,
+        accepted_at: chrono::NaiveDateTime,
+    ) -> Result<Timeline<'a>, Error> {
+        let def = self.def;
+        let tz = calendar.time_zone();
+        let start = tz
+            .from_local_datetime(&accepted_at)
+            .earliest()
+            .ok_or(Error::NoSuchTime(accepted_at))?;
+        let clock = Clock { calendar, settings };
+        let accepted_on = calendar.acceptance_date(&settings.office_profile, accepted_at)?;
+        let term = match (&def.kind, &def.term) {
+            (Kind::Service, Some(term)) => {
+                let evidence = match term.length {
+                    Length::WorkingDays(n) if term.acceptance_day_counts => {
+                        calendar.add_working_days(accepted_on, n.saturating_sub(1))?
+                    }
+                    Length::WorkingDays(n) => calendar.add_working_days(accepted_on, n)?,
+                    Length::CalendarDays(n) => calendar.add_calendar_days(accepted_on, n)?,
+                    Length::WorkingMinutes(m) => calendar
+                        .add_working_days(accepted_on, m.div_ceil(WorkingTime::MINUTES_PER_DAY))?,
+                };
+                let due_at = clock.end_of_day(evidence.result);
+                let mut rungs = Vec::new();
+                for rung in &term.escalation {
+                    let at = match term.length {
+                        Length::WorkingDays(n) => clock.working_share(
+                            accepted_on,
+                            n,
+                            u32::from(term.acceptance_day_counts),
+                            rung.at_percent,
+                        )?,
+                        _ => share(start, due_at, rung.at_percent),
+                    }
+                    .max(start);
+                    rungs.push(clock.rung(rung, at)?);
+                }
+                Some(TermDates {
+                    length: term.length,
+                    acceptance_day_counts: term.acceptance_day_counts,
+                    due_at,
+                    evidence,
+                    rungs,
+                })
+            }
+            _ => None,
+        };
+        let paths = self
+            .paths
+            .iter()
+            .map(|path| clock.dates(path, start, term.as_ref()))
+            .collect::<Result<_, _>>()?;
+        Ok(Timeline {
+            definition: def,
+            accepted_at: start,
+            accepted_on,
+            term,
+            paths,
+        })
+    }
 }
 
 /// One step on a walked path.
@@ -467,12 +504,23 @@ impl Clock<'_> {
         term: Option<&TermDates>,
     ) -> Result<Vec<Entry<'a>>, Error> {
         let mut now = start;
-        let mut recorded: HashMap<String, NaiveDate> = HashMap::new();
+        // What the path has recorded so far, the latest last: a task records every field of
+        // its form, and only a window or a wait reads one back, so a list searched from its
+        // end costs less than a map's hashing of every field.
+        let mut recorded: Vec<(&str, &str, NaiveDate)> = Vec::new();
+        let recorded_on = |recorded: &[(&str, &str, NaiveDate)], scope: &str, name: &str| {
+            let name = name.trim();
+            recorded
+                .iter()
+                .rev()
+                .find(|(s, n, _)| *s == scope && *n == name)
+                .map(|(_, _, on)| *on)
+        };
         let mut out = Vec::with_capacity(path.len());
         for node in path {
             let starts = now;
             let today = now.date_naive();
-            let key = |name: &str| format!("{}|{}", node.scope, name.trim());
+            let scope = node.scope.as_str();
             let dates = match &node.step.kind {
                 StepKind::Task(task) => {
                     let dates = self.task(task, now, term)?;
@@ -484,7 +532,7 @@ impl Clock<'_> {
                         now = now.max(*due);
                     }
                     for name in task_records(task) {
-                        recorded.insert(key(name), now.date_naive());
+                        recorded.push((scope, name.trim(), now.date_naive()));
                     }
                     dates
                 }
@@ -498,7 +546,7 @@ impl Clock<'_> {
                     let field = counted_from.as_ref().map(|e| e.source().trim().to_string());
                     let from = field
                         .as_ref()
-                        .and_then(|f| recorded.get(&key(f)).copied())
+                        .and_then(|f| recorded_on(&recorded, scope, f))
                         .unwrap_or(today);
                     let (until, evidence) = self.due_from(from, now, *timeout)?;
                     // A window that pauses the term moves the term's end with it: the steps
@@ -508,7 +556,7 @@ impl Clock<'_> {
                         now = now.max(until);
                     }
                     for (name, _) in store {
-                        recorded.insert(key(name), now.date_naive());
+                        recorded.push((scope, name.trim(), now.date_naive()));
                     }
                     Dates::Window {
                         message: message.clone(),
@@ -527,7 +575,7 @@ impl Clock<'_> {
                         }
                         WaitFor::WorkingDayAfter { days, after } => {
                             let field = after.source().trim();
-                            let from = recorded.get(&key(field)).copied().unwrap_or(today);
+                            let from = recorded_on(&recorded, scope, field).unwrap_or(today);
                             let d = self.calendar.add_working_days(from, *days)?;
                             (
                                 Some(self.start_of_day(d.result)),
@@ -559,7 +607,7 @@ impl Clock<'_> {
                         now = now.max(u);
                     }
                     for (name, _) in &r.output {
-                        recorded.insert(key(name), now.date_naive());
+                        recorded.push((scope, name.trim(), now.date_naive()));
                     }
                     Dates::Request {
                         connector: r.connector.clone(),
@@ -571,7 +619,7 @@ impl Clock<'_> {
                 StepKind::Notify {
                     receipt: Some(r), ..
                 } => {
-                    recorded.insert(key(&r.record), today);
+                    recorded.push((scope, r.record.trim(), today));
                     Dates::Notice {
                         record: r.record.clone(),
                         on: today,
@@ -632,16 +680,12 @@ impl Clock<'_> {
 
 /// What a task records: its form's fields and its outcomes' `set`s (a "today" among them is
 /// the day it is completed).
-fn task_records(task: &Task) -> Vec<&str> {
-    task.form
-        .iter()
-        .map(|f| f.field.as_str())
-        .chain(
-            task.outcomes
-                .values()
-                .flat_map(|o| o.set.iter().map(|(n, _)| n.as_str())),
-        )
-        .collect()
+fn task_records(task: &Task) -> impl Iterator<Item = &str> {
+    task.form.iter().map(|f| f.field.as_str()).chain(
+        task.outcomes
+            .values()
+            .flat_map(|o| o.set.iter().map(|(n, _)| n.as_str())),
+    )
 }
 
 /// `length` × `n`, for a request's attempts.

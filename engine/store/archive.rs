@@ -426,7 +426,18 @@ pub async fn restore(conn: &mut Conn, number: &str) -> Result<Option<ArchivedCas
                 table
                     .columns
                     .iter()
-                    .map(|column| json_cell(column.kind, row.get(column.name)))
+                    .map(
+                        |column| match (table.name, column.name, row.get(column.name)) {
+                            // A package written before the cases had their closing time
+                            // (migration 0020) brings none: the archived row's is put back, so
+                            // that the archive finds the case again. Only a closed case is
+                            // archived, so every case put back has one.
+                            ("cases", "closed_at", None | Some(Value::Null)) => {
+                                Ok(Cell::Time(Some(archived.closed_at)))
+                            }
+                            (_, _, value) => json_cell(column.kind, value),
+                        },
+                    )
                     .collect::<Result<Vec<Cell>, Error>>()?,
             );
             if table.name == "schedule_runs" {
@@ -449,19 +460,6 @@ pub async fn restore(conn: &mut Conn, number: &str) -> Result<Option<ArchivedCas
         transfer::insert_rows(conn, table, cells).await?;
     }
     let id = archived.case_id;
-    // A package written before the cases had their closing time (migration 0020) brings
-    // none: the archived row's is put back, so that the archive finds the case again.
-    on!(conn, |c| {
-        sqlx::query(sql(
-            "update cases set closed_at = ? where id = ? and closed_at is null \
-             and status in ('completed', 'withdrawn')",
-        ))
-        .bind(bind_ts(archived.closed_at))
-        .bind(id)
-        .execute(&mut *c)
-        .await?;
-        Ok::<(), Error>(())
-    })?;
     on!(conn, |c| {
         sqlx::query(sql("delete from archived_cases where case_id = ?"))
             .bind(id)

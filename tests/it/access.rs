@@ -6,7 +6,7 @@
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use crate::notify::{free_port, smtp_server};
+use crate::notify::mail_server;
 use crate::service::{
     aggregator, almaty, audit_cli_on, call, cookie_of, mail_to, running, sign_in,
 };
@@ -55,8 +55,7 @@ fn password_in(text: &str) -> String {
 #[tokio::test]
 async fn an_access_request_is_answered_within_three_working_days_with_a_login_and_a_password_that_signs_in()
  {
-    let smtp_port = free_port();
-    let inbox = smtp_server(std::net::TcpListener::bind(("127.0.0.1", smtp_port)).unwrap());
+    let (smtp_port, inbox) = mail_server();
     let (_sms, sms_base) = aggregator().await;
     // Monday 23.11.2026, 10:00 in Almaty.
     let r = running(smtp_port, &sms_base, almaty(2026, 11, 23, 10, 0)).await;
@@ -216,8 +215,7 @@ async fn an_access_request_is_answered_within_three_working_days_with_a_login_an
 #[tokio::test]
 async fn a_blocked_account_is_activated_again_only_by_a_new_request_with_a_new_password() {
     // seeds/003 items 28-29: the 30-day block, then a repeated request.
-    let smtp_port = free_port();
-    let inbox = smtp_server(std::net::TcpListener::bind(("127.0.0.1", smtp_port)).unwrap());
+    let (smtp_port, inbox) = mail_server();
     let (_sms, sms_base) = aggregator().await;
     let r = running(smtp_port, &sms_base, almaty(2026, 11, 23, 10, 0)).await;
     let s = r.svc();

@@ -13,7 +13,7 @@ use qyzmet::runtime::{Language, Submission};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-use crate::notify::{Inbox, free_port, smtp_server};
+use crate::notify::{Inbox, mail_server};
 use crate::service::{
     EMAIL, IIN, PHONE, Running, aggregator, almaty, audit_cli_on, call, mail_to, running, sign_in,
 };
@@ -27,8 +27,7 @@ fn bearer(token: &str) -> String {
 /// A service with a mail catcher, on Monday 23.11.2026 10:00 in Almaty, and its
 /// administrator of the republic (a token).
 async fn office() -> (Running, Inbox, String) {
-    let smtp_port = free_port();
-    let inbox = smtp_server(std::net::TcpListener::bind(("127.0.0.1", smtp_port)).unwrap());
+    let (smtp_port, inbox) = mail_server();
     let (_sms, sms_base) = aggregator().await;
     let r = running(smtp_port, &sms_base, almaty(2026, 11, 23, 10, 0)).await;
     let admin = bearer(&r.token("k.admin", &["administrator"], "kz").await);

@@ -25,7 +25,7 @@ use qyzmet::runtime::{Language, Submission, Work};
 use qyzmet::service::{FileConfig, Options, Service};
 use qyzmet::store::{JobRow, JobStatus};
 
-use crate::notify::{Inbox, free_port, smtp_server};
+use crate::notify::{Inbox, free_port, mail_server};
 use crate::service::{IIN, acceptance_form, aggregator, almaty, config_file, mail_to};
 
 /// A valid IIN GBD FL does not know: it answers `ERROR`.
@@ -115,8 +115,7 @@ struct Async {
 /// each answer to the engine's answers endpoint, served on a loopback port; without, it keeps
 /// them (an answer that never comes, unless the test posts it).
 async fn start(callback: bool) -> Async {
-    let smtp_port = free_port();
-    let inbox = smtp_server(std::net::TcpListener::bind(("127.0.0.1", smtp_port)).unwrap());
+    let (smtp_port, inbox) = mail_server();
     let (_sms, sms_base) = aggregator().await;
     let dir = tempfile::tempdir().unwrap();
     let config = asynchronous_installation(dir.path(), smtp_port, &sms_base);

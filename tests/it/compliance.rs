@@ -16,7 +16,7 @@ use qyzmet::clock::Clock;
 use qyzmet::runtime::Language;
 
 use crate::browser::Browser;
-use crate::notify::{free_port, smtp_server};
+use crate::notify::mail_server;
 use crate::service::{Running, acceptance_form, aggregator, almaty, call, running};
 use crate::web::{clerk, page};
 
@@ -73,8 +73,7 @@ async fn rendered(r: &Running, number: &str, by: &str) {
 /// task past its due time) and rendered then. One case accepted on Monday 2 November, its
 /// review claimed by specialist2 and left open. Now: Tuesday 1 December 2026, 10:00.
 async fn world() -> (Running, [String; 4]) {
-    let smtp_port = free_port();
-    let _inbox = smtp_server(std::net::TcpListener::bind(("127.0.0.1", smtp_port)).unwrap());
+    let (smtp_port, _inbox) = mail_server();
     let (_sms, sms_base) = aggregator().await;
     let r = running(smtp_port, &sms_base, almaty(2026, 10, 5, 10, 0)).await;
     let a = accepted(&r).await;

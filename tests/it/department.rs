@@ -11,7 +11,7 @@ use qyzmet::runtime::{Actor, Language, Submission};
 use serde_json::{Value, json};
 
 use crate::browser::{Browser, serve, shots_dir};
-use crate::notify::{Inbox, free_port, smtp_server};
+use crate::notify::{Inbox, mail_server};
 use crate::service::{IIN, Running, acceptance_form, aggregator, almaty, call, running};
 use crate::web::clerk;
 
@@ -19,8 +19,7 @@ const CERTIFICATE: &str = "rehabilitated-person-certificate";
 
 /// A running service with its mail kept.
 async fn service() -> (Running, Inbox) {
-    let smtp_port = free_port();
-    let inbox = smtp_server(std::net::TcpListener::bind(("127.0.0.1", smtp_port)).unwrap());
+    let (smtp_port, inbox) = mail_server();
     let (_sms, sms_base) = aggregator().await;
     let r = running(smtp_port, &sms_base, almaty(2026, 11, 23, 10, 0)).await;
     (r, inbox)

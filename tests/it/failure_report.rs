@@ -17,7 +17,7 @@ use serde_json::Value;
 use qyzmet::runtime::get_path;
 
 use crate::browser::{Browser, shots_dir};
-use crate::notify::{Inbox, free_port, smtp_server};
+use crate::notify::{Inbox, mail_server};
 use crate::service::{Running, aggregator, almaty, mail_to, running};
 use crate::web::{Part, clerk, multipart, page};
 
@@ -26,8 +26,7 @@ const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01";
 
 /// A running service whose mail is kept, with its clock at `now`.
 async fn service_at(now: DateTime<Utc>) -> (Running, Inbox) {
-    let smtp_port = free_port();
-    let inbox = smtp_server(std::net::TcpListener::bind(("127.0.0.1", smtp_port)).unwrap());
+    let (smtp_port, inbox) = mail_server();
     let (_sms, sms_base) = aggregator().await;
     (running(smtp_port, &sms_base, now).await, inbox)
 }

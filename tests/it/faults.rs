@@ -22,7 +22,6 @@
 //! stage feed's wait for an earlier report's acknowledgement (200 ms here), SQLite's wait for
 //! a lock (2.5 s here).
 
-use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration as StdDuration, Instant};
 
@@ -44,7 +43,7 @@ use qyzmet::store::JobRow;
 use qyzmet::store::JobStatus;
 use qyzmet::worker::jobs::ATTEMPTS;
 
-use crate::notify::{Inbox, smtp_server};
+use crate::notify::{Inbox, Refusing, mail_server};
 use crate::service::{
     EMAIL, IIN, PHONE, Running, Tweaks, acceptance_form, almaty, audit_cli, call, mail_to, running,
     running_with, stages_of,
@@ -124,30 +123,6 @@ impl Provider {
         let id = format!("{key}.sms");
         let s = self.state.lock().unwrap();
         s.accepted.iter().filter(|t| **t == id).count()
-    }
-}
-
-/// A mail server on loopback: its port and what it receives.
-fn mail_server() -> (u16, Inbox) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    (listener.local_addr().unwrap().port(), smtp_server(listener))
-}
-
-/// A loopback port that refuses every connection, kept from the other tests while it lives:
-/// a socket bound to it that does not listen.
-struct Refusing(tokio::net::TcpSocket);
-
-impl Refusing {
-    fn new() -> (Refusing, u16) {
-        let socket = tokio::net::TcpSocket::new_v4().unwrap();
-        socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
-        let port = socket.local_addr().unwrap().port();
-        (Refusing(socket), port)
-    }
-
-    /// The mail server comes up on the port.
-    fn mail_server(self) -> Inbox {
-        smtp_server(self.0.listen(128).unwrap().into_std().unwrap())
     }
 }
 

@@ -16,7 +16,7 @@ use qyzmet::runtime::{Language, Submission, Work};
 use qyzmet::service::{FileConfig, Options, Service};
 use qyzmet::store::JobStatus;
 
-use crate::notify::{free_port, smtp_server};
+use crate::notify::mail_server;
 use crate::service::{IIN, acceptance_form, aggregator, almaty, running};
 
 /// Posts `body` to `uri` with `token`; the status.
@@ -215,8 +215,7 @@ async fn a_state_systems_answer_is_posted_only_by_the_gateways_account_of_the_ca
 
 #[tokio::test]
 async fn a_delivery_report_is_posted_only_by_the_aggregators_account_of_the_cases_region() {
-    let smtp_port = free_port();
-    let _inbox = smtp_server(std::net::TcpListener::bind(("127.0.0.1", smtp_port)).unwrap());
+    let (smtp_port, _inbox) = mail_server();
     let (sms, sms_base) = aggregator().await;
     let r = running(smtp_port, &sms_base, almaty(2026, 11, 23, 10, 0)).await;
     let number = r.submit(Language::Kk, true).await;

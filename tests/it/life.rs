@@ -391,9 +391,7 @@ async fn a_living_case_keeps_its_own_version_after_a_new_one_takes_effect() {
         dir.path().join("calendars"),
     )
     .unwrap();
-    let smtp_port = crate::notify::free_port();
-    let _inbox =
-        crate::notify::smtp_server(std::net::TcpListener::bind(("127.0.0.1", smtp_port)).unwrap());
+    let (smtp_port, _inbox) = crate::notify::mail_server();
     let (_sms, sms_base) = crate::service::aggregator().await;
     let config = crate::service::config_file(dir.path(), smtp_port, &sms_base);
     let clock = Arc::new(ManualClock::new(almaty(2027, 1, 11, 10, 0)));

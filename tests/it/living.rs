@@ -29,7 +29,7 @@ use qyzmet::service::{FileConfig, Options, Service};
 use qyzmet::web::text::{self, Lang};
 
 use crate::browser::Browser;
-use crate::notify::{free_port, smtp_server};
+use crate::notify::mail_server;
 use crate::service::{IIN, aggregator, almaty, config_file};
 use crate::web::{self, Answer, change_password, page, signed_in};
 pub(crate) use crate::workplace::{
@@ -270,8 +270,7 @@ async fn installation() -> Installation {
         )
         .unwrap();
     }
-    let smtp_port = free_port();
-    let _inbox = smtp_server(std::net::TcpListener::bind(("127.0.0.1", smtp_port)).unwrap());
+    let (smtp_port, _inbox) = mail_server();
     let (_sms, sms_base) = aggregator().await;
     let config = config_file(dir.path(), smtp_port, &sms_base);
     let clock = Arc::new(ManualClock::new(almaty(2026, 11, 23, 10, 0)));

@@ -22,7 +22,7 @@ use qyzmet::service::{FileConfig, Options, Service};
 use qyzmet::worker::Engine;
 use qyzmet::worker::jobs::Performer;
 
-use crate::notify::{free_port, smtp_server};
+use crate::notify::mail_server;
 use crate::service::{Running, aggregator, almaty, config_file, mail_to, running};
 
 /// Where the configuration sends what goes to the `administrator` role.
@@ -81,8 +81,7 @@ async fn night(r: &Running, day: NaiveDate) {
 
 #[tokio::test]
 async fn accounts_unused_for_31_days_are_blocked_and_the_administrators_told_of_each_once() {
-    let smtp_port = free_port();
-    let inbox = smtp_server(std::net::TcpListener::bind(("127.0.0.1", smtp_port)).unwrap());
+    let (smtp_port, inbox) = mail_server();
     let (_sms, sms_base) = aggregator().await;
     let r = running(smtp_port, &sms_base, almaty(2026, 11, 1, 10, 0)).await;
     let engine = r.svc().engine.clone();
@@ -198,8 +197,7 @@ async fn accounts_unused_for_31_days_are_blocked_and_the_administrators_told_of_
 
 #[tokio::test]
 async fn a_version_deployed_through_the_api_is_told_at_once_and_not_again_after_a_restart() {
-    let smtp_port = free_port();
-    let inbox = smtp_server(std::net::TcpListener::bind(("127.0.0.1", smtp_port)).unwrap());
+    let (smtp_port, inbox) = mail_server();
     let (_sms, sms_base) = aggregator().await;
     let (dir, workflows) = crate::api::installation();
     let config = config_file(dir.path(), smtp_port, &sms_base);

@@ -779,6 +779,33 @@ fn notify(to: &str, template: &str, channels: &[&str], urgent: bool, vars: Value
     }
 }
 
+/// A mail server on a port of its own: the port and what it receives. The port is the listener's, bound
+/// before it is named: a port found free and bound later may meanwhile be taken by another
+/// test's connection (`AddrInUse`).
+pub(crate) fn mail_server() -> (u16, Inbox) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    (listener.local_addr().unwrap().port(), smtp_server(listener))
+}
+
+/// A loopback port that refuses every connection, kept from the other tests while it lives:
+/// a socket bound to it that does not listen.
+pub(crate) struct Refusing(tokio::net::TcpSocket);
+
+impl Refusing {
+    pub(crate) fn new() -> (Refusing, u16) {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let port = socket.local_addr().unwrap().port();
+        (Refusing(socket), port)
+    }
+
+    /// The mail server comes up on the port.
+    pub(crate) fn mail_server(self) -> Inbox {
+        smtp_server(self.0.listen(128).unwrap().into_std().unwrap())
+    }
+}
+
+/// A port nothing listens on now, for a server that is down.
 pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -857,7 +884,7 @@ async fn an_email_arrives_once_with_kazakh_subject_body_and_a_message_id_from_th
 
 #[tokio::test]
 async fn an_smtp_outage_is_retryable_and_loses_nothing() {
-    let port = free_port();
+    let (refusing, port) = Refusing::new();
     let sms_dir = tempfile::tempdir().unwrap();
     let s = setup(
         Arc::new(smtp_mailer(port)),
@@ -880,7 +907,7 @@ async fn an_smtp_outage_is_retryable_and_loses_nothing() {
     );
 
     // It comes back on the same port; the retry sends the e-mail and not the SMS again.
-    let inbox = smtp_server(TcpListener::bind(("127.0.0.1", port)).unwrap());
+    let inbox = refusing.mail_server();
     let done = s.performer.perform("42:9:0", &work).await.unwrap();
     assert_eq!(done["channels"]["email"]["status"], "sent");
     assert_eq!(done["channels"]["sms"]["repeat"], true);

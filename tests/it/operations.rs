@@ -16,7 +16,7 @@ use tracing_subscriber::layer::SubscriberExt;
 use qyzmet::clock::Clock;
 use qyzmet::telemetry::{self, LogFormat};
 
-use crate::notify::{free_port, smtp_server};
+use crate::notify::mail_server;
 use crate::service::{
     EMAIL, IIN, PHONE, Running, acceptance_form, aggregator, almaty, call, running,
 };
@@ -94,8 +94,7 @@ struct Office {
 }
 
 async fn office() -> Office {
-    let smtp_port = free_port();
-    let inbox = smtp_server(std::net::TcpListener::bind(("127.0.0.1", smtp_port)).unwrap());
+    let (smtp_port, inbox) = mail_server();
     let (_sms, sms_base) = aggregator().await;
     let r = running(smtp_port, &sms_base, almaty(2026, 11, 23, 10, 0)).await;
     let operator = r

@@ -11,15 +11,14 @@ use serde_json::json;
 use qyzmet::runtime::Language;
 use qyzmet::service::Service;
 
-use crate::notify::{free_port, smtp_server};
+use crate::notify::mail_server;
 use crate::service::{Running, acceptance_form, aggregator, almaty, audit_cli_on, call, running};
 
 /// The password every person here chooses after their temporary one.
 pub(crate) const PASSWORD: &str = "Qyzmet-refusal-2026";
 
 pub(crate) async fn service() -> Running {
-    let smtp_port = free_port();
-    let _inbox = smtp_server(std::net::TcpListener::bind(("127.0.0.1", smtp_port)).unwrap());
+    let (smtp_port, _inbox) = mail_server();
     let (_sms, sms_base) = aggregator().await;
     running(smtp_port, &sms_base, almaty(2026, 11, 23, 10, 0)).await
 }

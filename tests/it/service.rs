@@ -25,7 +25,7 @@ use qyzmet::gateway::sim::Fault;
 use qyzmet::runtime::{Language, Submission, Work};
 use qyzmet::service::{FileConfig, Options, Service};
 
-use crate::notify::{Inbox, free_port, smtp_server};
+use crate::notify::{Inbox, Refusing, mail_server};
 
 pub(crate) fn almaty(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(y, m, d, h, min, 0).unwrap() - Duration::hours(5)
@@ -379,7 +379,7 @@ fn is_kazakh(text: &str) -> bool {
 async fn the_citizen_is_told_each_step_once_in_kazakh_through_an_smtp_outage_and_a_restart() {
     // seeds/004 item 12 and seeds/001 item 12: the acceptance, the provisional refusal with
     // the last day to object, the result; in the language of the application.
-    let smtp_port = free_port(); // nothing listens yet: the mail server is down
+    let (down, smtp_port) = Refusing::new(); // the mail server is down
     let (sms, sms_base) = aggregator().await;
     let mut r = running(smtp_port, &sms_base, almaty(2026, 11, 23, 10, 0)).await;
     let number = r.submit(Language::Kk, true).await;
@@ -405,7 +405,7 @@ async fn the_citizen_is_told_each_step_once_in_kazakh_through_an_smtp_outage_and
     );
 
     // The mail server comes back; the retry delivers the e-mail, and not the SMS again.
-    let inbox = smtp_server(std::net::TcpListener::bind(("127.0.0.1", smtp_port)).unwrap());
+    let inbox = down.mail_server();
     r.advance_to(almaty(2026, 11, 23, 11, 0)).await;
     let mail = mail_to(&inbox, EMAIL);
     assert_eq!(mail.len(), 1, "{mail:#?}");
@@ -578,8 +578,7 @@ pub(crate) fn stages_of(service: &Service, number: &str) -> Vec<(u64, String)> {
 
 #[tokio::test]
 async fn with_gbd_fl_down_support_gets_one_email_with_what_the_rules_ask_and_the_case_goes_on() {
-    let smtp_port = free_port();
-    let inbox = smtp_server(std::net::TcpListener::bind(("127.0.0.1", smtp_port)).unwrap());
+    let (smtp_port, inbox) = mail_server();
     let (_sms, sms_base) = aggregator().await;
     let r = running(smtp_port, &sms_base, almaty(2026, 11, 23, 10, 0)).await;
     let (_, sim) = r.svc().simulator.clone().unwrap();
@@ -786,8 +785,7 @@ async fn with_gbd_fl_down_support_gets_one_email_with_what_the_rules_ask_and_the
 #[tokio::test]
 async fn an_sms_due_at_night_waits_for_the_morning_without_spending_its_attempts() {
     // Issue #5: no SMS to citizens between 22:00 and 08:00 Asia/Almaty; queued until morning.
-    let smtp_port = free_port();
-    let inbox = smtp_server(std::net::TcpListener::bind(("127.0.0.1", smtp_port)).unwrap());
+    let (smtp_port, inbox) = mail_server();
     let (sms, sms_base) = aggregator().await;
     let r = running(smtp_port, &sms_base, almaty(2026, 11, 23, 21, 50)).await;
     let number = r.submit(Language::Ru, true).await;
@@ -874,8 +872,7 @@ async fn post_json(service: &Service, token: &str, uri: &str, body: Value) -> St
 
 #[tokio::test]
 async fn a_fresh_installation_has_one_administrator_and_every_clerk_action_is_journalled() {
-    let smtp_port = free_port();
-    let _inbox = smtp_server(std::net::TcpListener::bind(("127.0.0.1", smtp_port)).unwrap());
+    let (smtp_port, _inbox) = mail_server();
     let (_sms, sms_base) = aggregator().await;
     let r = running(smtp_port, &sms_base, almaty(2026, 11, 23, 10, 0)).await;
 
@@ -1041,8 +1038,7 @@ pub(crate) async fn sign_in(
 
 #[tokio::test]
 async fn staff_sign_in_change_the_temporary_password_and_only_administrators_manage_accounts() {
-    let smtp_port = free_port();
-    let _inbox = smtp_server(std::net::TcpListener::bind(("127.0.0.1", smtp_port)).unwrap());
+    let (smtp_port, _inbox) = mail_server();
     let (_sms, sms_base) = aggregator().await;
     let r = running(smtp_port, &sms_base, almaty(2026, 11, 23, 9, 0)).await;
     let s = r.svc();

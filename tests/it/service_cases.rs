@@ -18,7 +18,7 @@ use qyzmet::worker::jobs::Performer;
 use serde_json::{Value, json};
 
 use crate::living::{Desk, clerk, clerk_in};
-use crate::notify::{free_port, smtp_server};
+use crate::notify::mail_server;
 use crate::service::{Running, aggregator, almaty, running};
 use crate::service_centre::home_education_accepted;
 use crate::workplace::text_of;
@@ -137,8 +137,7 @@ struct Quarter {
 /// Home-education cases decided in the third and fourth quarters of 2026 and one still
 /// running, then the report on the fourth quarter, opened by the schedule on its day.
 async fn quarter_reported() -> Quarter {
-    let smtp_port = free_port();
-    let inbox = smtp_server(std::net::TcpListener::bind(("127.0.0.1", smtp_port)).unwrap());
+    let (smtp_port, inbox) = mail_server();
     let (sms, sms_base) = aggregator().await;
     let r = running(smtp_port, &sms_base, almaty(2026, 9, 29, 10, 0)).await;
 
@@ -317,8 +316,7 @@ async fn the_quarterly_report_counts_the_home_education_cases_of_its_quarter_and
 /// again after a case left the selection no longer names it.
 #[tokio::test]
 async fn a_repeated_count_replaces_its_links() {
-    let smtp_port = free_port();
-    let _inbox = smtp_server(std::net::TcpListener::bind(("127.0.0.1", smtp_port)).unwrap());
+    let (smtp_port, _inbox) = mail_server();
     let (_sms, sms_base) = aggregator().await;
     let r = running(smtp_port, &sms_base, almaty(2026, 12, 7, 10, 0)).await;
     let report = home_education_accepted(&r).await;

@@ -139,11 +139,10 @@ async fn a_system_down_is_retried_and_a_bad_iin_is_refused() {
 #[tokio::test]
 async fn a_home_education_case_is_registered_in_itss_tson_and_its_result_reaches_the_state_corporation()
  {
-    use crate::notify::{free_port, smtp_server};
+    use crate::notify::mail_server;
     use crate::service::{aggregator, almaty, running};
 
-    let smtp_port = free_port();
-    let _inbox = smtp_server(std::net::TcpListener::bind(("127.0.0.1", smtp_port)).unwrap());
+    let (smtp_port, _inbox) = mail_server();
     let (_sms, sms_base) = aggregator().await;
     let r = running(smtp_port, &sms_base, almaty(2026, 12, 7, 10, 0)).await;
     let number = home_education_accepted(&r).await;

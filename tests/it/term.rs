@@ -63,16 +63,10 @@ fn counterexamples(paths: &[PathBuf], options: &Options) -> Drawn {
     let mut checked = 0;
     for def in passed {
         let all = acceptances(def, &calendar);
-        let stride = all
-            .first()
-            .map(|&at| {
-                let t = timeline::compute(def, &subs, &calendar, &settings, at)
-                    .unwrap_or_else(|e| panic!("{} at {at}: {e}", def.id));
-                stride(t.paths.len())
-            })
-            .unwrap_or(1);
-        for &at in all.iter().step_by(stride) {
-            let t = timeline::compute(def, &subs, &calendar, &settings, at)
+        let walk = timeline::walk(def, &subs);
+        for &at in all.iter().step_by(stride(walk.len())) {
+            let t = walk
+                .at(&calendar, &settings, at)
                 .unwrap_or_else(|e| panic!("{} at {at}: {e}", def.id));
             let due = t.term.as_ref().expect("a term").due_at;
             checked += 1;
@@ -102,13 +96,13 @@ const PATHS_DRAWN_WHOLE: usize = 40;
 
 /// Every how many acceptances a service with `paths` paths is drawn. The timeline lists every
 /// path, and a service whose requests each have a failure branch, run in parallel, has
-/// thousands (each combination of the branches through the join): drawn at every hour of
-/// every day, one such service would cost minutes (the Semipalatinsk service, about 1,800
-/// paths: 90 ms an acceptance, 6½ minutes for its 4,304). So a service of more paths than
+/// thousands (each combination of the branches through the join). Each service is walked once
+/// (`timeline::walk`), but every acceptance still dates every path: drawn at every hour of
+/// every day, one such service would cost minutes. So a service of more paths than
 /// [`PATHS_DRAWN_WHOLE`] is drawn at every n-th acceptance, n odd so that the draws still go
 /// through every hour of [`HOURS`] and every day of the week; each such service then costs
-/// about what one of 40 paths drawn whole costs (8 s). `qyzmet validate`'s own check of the
-/// term, which this test checks, is made for every service whole.
+/// about what one of 40 paths drawn whole costs. `qyzmet validate`'s own check of the term,
+/// which this test checks, is made for every service whole.
 fn stride(paths: usize) -> usize {
     let n = paths.div_ceil(PATHS_DRAWN_WHOLE).max(1);
     if n.is_multiple_of(2) { n + 1 } else { n }

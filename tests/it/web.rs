@@ -19,7 +19,7 @@ use qyzmet::service::Service;
 use qyzmet::web::text::{self, Lang};
 
 use crate::browser::Browser;
-use crate::notify::{free_port, smtp_server};
+use crate::notify::mail_server;
 use crate::service::{IIN, Running, acceptance_form, aggregator, almaty, audit_cli_on, running};
 
 /// A page's answer: status, where it redirects, the cookies it sets, its headers and HTML.
@@ -159,8 +159,7 @@ pub(crate) async fn multipart(
 
 /// A running service with its loopback mail and SMS servers, on a Monday morning.
 pub(crate) async fn service() -> Running {
-    let smtp_port = free_port();
-    let _inbox = smtp_server(std::net::TcpListener::bind(("127.0.0.1", smtp_port)).unwrap());
+    let (smtp_port, _inbox) = mail_server();
     let (_sms, sms_base) = aggregator().await;
     running(smtp_port, &sms_base, almaty(2026, 11, 23, 10, 0)).await
 }
