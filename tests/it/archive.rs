@@ -19,8 +19,8 @@ use qyzmet::runtime::{Actor, Language, Status};
 use qyzmet::store::archive::ArchivedCase;
 use qyzmet::store::{Location, Store, transfer};
 
-use crate::backends;
 use crate::backends::fixture::{self, submission};
+use crate::backends::{self, scalar};
 use crate::service::{IIN, Running, acceptance_form, almaty, call};
 use crate::web::{clerk, page, service};
 
@@ -654,28 +654,6 @@ async fn rows_of(store: &Store) -> Vec<(&'static str, i64)> {
 
 async fn count(store: &Store, table: &str) -> i64 {
     scalar(store, format!("select count(*) from {table}")).await
-}
-
-/// The one number a query answers, on the store's database.
-async fn scalar(store: &Store, text: String) -> i64 {
-    match store.location() {
-        Location::Sqlite(path) => {
-            let _ = path;
-            let pool = store.sqlite_pool().unwrap();
-            sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(text))
-                .fetch_one(pool)
-                .await
-                .unwrap()
-        }
-        Location::Postgres(url) => {
-            use sqlx::Connection;
-            let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
-            sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(text))
-                .fetch_one(&mut conn)
-                .await
-                .unwrap()
-        }
-    }
 }
 
 /// In Chromium, as the clerk and the administrator see it: Almaty's operator finds an

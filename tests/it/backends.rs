@@ -9,7 +9,7 @@
 use std::path::Path;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use qyzmet::store::{Backend, Location};
+use qyzmet::store::{Backend, Location, Store};
 use sqlx::Connection;
 
 /// The PostgreSQL server's administrative URL.
@@ -62,6 +62,26 @@ pub async fn scratch_postgres() -> Location {
         .map(|(base, _)| base.to_string())
         .unwrap_or(admin);
     Location::Postgres(format!("{base}/{name}"))
+}
+
+/// The one number a query answers, on the store's database (a text both backends read).
+pub async fn scalar(store: &Store, text: String) -> i64 {
+    match store.location() {
+        Location::Sqlite(_) => {
+            let pool = store.sqlite_pool().expect("an SQLite store has its pool");
+            sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(text))
+                .fetch_one(pool)
+                .await
+                .unwrap()
+        }
+        Location::Postgres(url) => {
+            let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+            sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(text))
+                .fetch_one(&mut conn)
+                .await
+                .unwrap()
+        }
+    }
 }
 
 /// Both backends: an SQLite file in `dir`, and a scratch PostgreSQL database.
