@@ -22,14 +22,12 @@ struct Db {
     _dir: tempfile::TempDir,
 }
 
-/// The store of a test: an SQLite file, or a scratch PostgreSQL database when the run is on
-/// PostgreSQL (`backends::under_test`).
+/// The store of a test, on the backend under test (`backends::location`).
 async fn db() -> Db {
     let dir = tempfile::tempdir().unwrap();
-    let location = backends::database(dir.path())
+    let store = Store::open(backends::location(dir.path()).await)
         .await
-        .unwrap_or_else(|| dir.path().join("qyzmet.db").into());
-    let store = Store::open(location).await.unwrap();
+        .unwrap();
     let conn = store.writer().await.unwrap();
     Db {
         store,

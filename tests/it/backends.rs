@@ -37,6 +37,14 @@ pub async fn database(_dir: &Path) -> Option<Location> {
     }
 }
 
+/// Where a test's engine keeps its data: the SQLite file `qyzmet.db` in `dir`, or a scratch
+/// PostgreSQL database when the run is on PostgreSQL.
+pub async fn location(dir: &Path) -> Location {
+    database(dir)
+        .await
+        .unwrap_or_else(|| dir.join("qyzmet.db").into())
+}
+
 /// A new, empty database on the PostgreSQL server, named for this test process and a
 /// counter (`qz_t_<pid>_<n>`). `tests/run` drops those of earlier runs.
 pub async fn scratch_postgres() -> Location {

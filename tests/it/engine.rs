@@ -53,18 +53,10 @@ async fn start(
     .unwrap_or_else(|e| panic!("the engine starts on {workflows}: {e}"))
 }
 
-/// The database of a test: the SQLite file in `dir`, or a scratch PostgreSQL database when
-/// the run is on PostgreSQL (`backends::under_test`).
-async fn database(dir: &std::path::Path) -> Location {
-    backends::database(dir)
-        .await
-        .unwrap_or_else(|| dir.join("qyzmet.db").into())
-}
-
 async fn harness(database: Option<Location>, dir: tempfile::TempDir, at: DateTime<Utc>) -> Harness {
     let database = match database {
         Some(d) => d,
-        None => self::database(dir.path()).await,
+        None => backends::location(dir.path()).await,
     };
     let clock = Arc::new(ManualClock::new(at));
     let outbox = Arc::new(FileOutbox::new(dir.path().join("outbox")));
@@ -207,7 +199,7 @@ async fn a_case_runs_end_to_end_and_every_effect_is_done_once() {
 #[tokio::test]
 async fn work_committed_before_a_restart_goes_on_after_it() {
     let dir = tempfile::tempdir().unwrap();
-    let db = database(dir.path()).await;
+    let db = backends::location(dir.path()).await;
     let outbox_dir = dir.path().join("outbox");
     let number = {
         let h = harness(
@@ -269,7 +261,7 @@ async fn a_job_that_hangs_does_not_hold_back_the_jobs_after_it() {
     // not stop the loop from performing the jobs that became ready after it (another
     // citizen's notice, another case's data request) until it does.
     let dir = tempfile::tempdir().unwrap();
-    let database = database(dir.path()).await;
+    let database = backends::location(dir.path()).await;
     let (hung_tx, hung_rx) = tokio::sync::oneshot::channel();
     let (performed_tx, mut performed) = tokio::sync::mpsc::unbounded_channel();
     let performer = Arc::new(FirstHangs {
@@ -1089,7 +1081,7 @@ async fn real_engine(db: Location, outbox: PathBuf, clock: Arc<ManualClock>) -> 
 #[tokio::test]
 async fn scheduled_services_start_once_per_occurrence_and_catch_up_after_downtime() {
     let dir = tempfile::tempdir().unwrap();
-    let db = database(dir.path()).await;
+    let db = backends::location(dir.path()).await;
     // Deployed on Monday 28 December 2026; the engine is then down until Wednesday 6 January.
     let clock = Arc::new(ManualClock::new(almaty(2026, 12, 28, 10, 0)));
     let engine = real_engine(db.clone(), dir.path().join("outbox"), clock.clone()).await;

@@ -803,7 +803,7 @@ async fn engine(edit: impl FnOnce(String) -> String) -> Running {
     let slot = Arc::new(Deferred::default());
     let feed = Arc::new(StagePerformer::new(monitoring, slot.clone(), gw.metrics.clone()).unwrap());
     let engine = Engine::start(Config {
-        database: dir.path().join("qyzmet.db").into(),
+        database: crate::backends::location(dir.path()).await,
         workflows: PathBuf::from("workflows"),
         calendars: PathBuf::from("calendars"),
         settings: Settings::default(),

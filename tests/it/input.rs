@@ -39,7 +39,7 @@ struct Api {
 async fn api(workflows: &str) -> Api {
     let dir = tempfile::tempdir().unwrap();
     let engine = Engine::start(Config {
-        database: dir.path().join("qyzmet.db").into(),
+        database: crate::backends::location(dir.path()).await,
         workflows: workflows.into(),
         calendars: "calendars".into(),
         settings: Settings::default(),
@@ -488,7 +488,7 @@ async fn a_case_takes_only_the_messages_its_service_declares_of_bounded_size_and
 async fn every_json_endpoint_answers_413_and_415_in_the_error_shape() {
     let dir = tempfile::tempdir().unwrap();
     let service = Service::start(Options {
-        database: None,
+        database: crate::backends::database(dir.path()).await,
         data_dir: dir.path().join("data"),
         workflows: "workflows".into(),
         calendars: "calendars".into(),

@@ -396,7 +396,7 @@ async fn a_living_case_keeps_its_own_version_after_a_new_one_takes_effect() {
     let config = crate::service::config_file(dir.path(), smtp_port, &sms_base);
     let clock = Arc::new(ManualClock::new(almaty(2027, 1, 11, 10, 0)));
     let service = Service::start(Options {
-        database: None,
+        database: crate::backends::database(dir.path()).await,
         data_dir: dir.path().join("data"),
         workflows,
         calendars: "calendars".into(),
