@@ -222,13 +222,8 @@ pub struct Walk<'a> {
 
 impl<'a> Walk<'a> {
     /// How many distinct paths the definition has.
-    pub fn len(&self) -> usize {
+    pub fn path_count(&self) -> usize {
         self.paths.len()
-    }
-
-    /// Whether the walk found no path (it always finds one: the start alone).
-    pub fn is_empty(&self) -> bool {
-        self.paths.is_empty()
     }
 
     /// The dates of every path for a case whose term starts at `accepted_at`.
@@ -504,18 +499,7 @@ impl Clock<'_> {
         term: Option<&TermDates>,
     ) -> Result<Vec<Entry<'a>>, Error> {
         let mut now = start;
-        // What the path has recorded so far, the latest last: a task records every field of
-        // its form, and only a window or a wait reads one back, so a list searched from its
-        // end costs less than a map's hashing of every field.
-        let mut recorded: Vec<(&str, &str, NaiveDate)> = Vec::new();
-        let recorded_on = |recorded: &[(&str, &str, NaiveDate)], scope: &str, name: &str| {
-            let name = name.trim();
-            recorded
-                .iter()
-                .rev()
-                .find(|(s, n, _)| *s == scope && *n == name)
-                .map(|(_, _, on)| *on)
-        };
+        let mut recorded = Recorded::default();
         let mut out = Vec::with_capacity(path.len());
         for node in path {
             let starts = now;
@@ -532,7 +516,7 @@ impl Clock<'_> {
                         now = now.max(*due);
                     }
                     for name in task_records(task) {
-                        recorded.push((scope, name.trim(), now.date_naive()));
+                        recorded.set(scope, name, now.date_naive());
                     }
                     dates
                 }
@@ -546,7 +530,7 @@ impl Clock<'_> {
                     let field = counted_from.as_ref().map(|e| e.source().trim().to_string());
                     let from = field
                         .as_ref()
-                        .and_then(|f| recorded_on(&recorded, scope, f))
+                        .and_then(|f| recorded.on(scope, f))
                         .unwrap_or(today);
                     let (until, evidence) = self.due_from(from, now, *timeout)?;
                     // A window that pauses the term moves the term's end with it: the steps
@@ -556,7 +540,7 @@ impl Clock<'_> {
                         now = now.max(until);
                     }
                     for (name, _) in store {
-                        recorded.push((scope, name.trim(), now.date_naive()));
+                        recorded.set(scope, name, now.date_naive());
                     }
                     Dates::Window {
                         message: message.clone(),
@@ -575,7 +559,7 @@ impl Clock<'_> {
                         }
                         WaitFor::WorkingDayAfter { days, after } => {
                             let field = after.source().trim();
-                            let from = recorded_on(&recorded, scope, field).unwrap_or(today);
+                            let from = recorded.on(scope, field).unwrap_or(today);
                             let d = self.calendar.add_working_days(from, *days)?;
                             (
                                 Some(self.start_of_day(d.result)),
@@ -607,7 +591,7 @@ impl Clock<'_> {
                         now = now.max(u);
                     }
                     for (name, _) in &r.output {
-                        recorded.push((scope, name.trim(), now.date_naive()));
+                        recorded.set(scope, name, now.date_naive());
                     }
                     Dates::Request {
                         connector: r.connector.clone(),
@@ -619,7 +603,7 @@ impl Clock<'_> {
                 StepKind::Notify {
                     receipt: Some(r), ..
                 } => {
-                    recorded.push((scope, r.record.trim(), today));
+                    recorded.set(scope, &r.record, today);
                     Dates::Notice {
                         record: r.record.clone(),
                         on: today,
@@ -675,6 +659,29 @@ impl Clock<'_> {
             evidence,
             rungs,
         })
+    }
+}
+
+/// The days a path has recorded so far, by the call a field is kept in (its scope) and the
+/// field's name, the latest last. A task records every field of its form and only a window or
+/// a wait reads one back, so a list searched from its end costs less than hashing each field
+/// into a map.
+#[derive(Default)]
+struct Recorded<'p>(Vec<(&'p str, &'p str, NaiveDate)>);
+
+impl<'p> Recorded<'p> {
+    fn set(&mut self, scope: &'p str, name: &'p str, on: NaiveDate) {
+        self.0.push((scope, name.trim(), on));
+    }
+
+    /// The day `name` was last recorded in `scope`.
+    fn on(&self, scope: &str, name: &str) -> Option<NaiveDate> {
+        let name = name.trim();
+        self.0
+            .iter()
+            .rev()
+            .find(|(s, n, _)| *s == scope && *n == name)
+            .map(|(_, _, on)| *on)
     }
 }
 

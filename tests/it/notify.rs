@@ -779,9 +779,9 @@ fn notify(to: &str, template: &str, channels: &[&str], urgent: bool, vars: Value
     }
 }
 
-/// A mail server on a port of its own: the port and what it receives. The port is the listener's, bound
-/// before it is named: a port found free and bound later may meanwhile be taken by another
-/// test's connection (`AddrInUse`).
+/// A mail server on a port of its own: the port and what it receives. The port is the
+/// listener's, bound before it is named: a port found free and bound later may meanwhile be
+/// taken by another test's connection (`AddrInUse`).
 pub(crate) fn mail_server() -> (u16, Inbox) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     (listener.local_addr().unwrap().port(), smtp_server(listener))

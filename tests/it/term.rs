@@ -64,7 +64,7 @@ fn counterexamples(paths: &[PathBuf], options: &Options) -> Drawn {
     for def in passed {
         let all = acceptances(def, &calendar);
         let walk = timeline::walk(def, &subs);
-        for &at in all.iter().step_by(stride(walk.len())) {
+        for &at in all.iter().step_by(stride(walk.path_count())) {
             let t = walk
                 .at(&calendar, &settings, at)
                 .unwrap_or_else(|e| panic!("{} at {at}: {e}", def.id));
